@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![doc(test(no_crate_inject, attr(deny(warnings))))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod loom;
+mod util;
+mod waitq;
+
+pub mod rt;
+pub mod sync;
+pub mod time;
+
+mod error;
+pub use error::Closed;

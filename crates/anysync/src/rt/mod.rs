@@ -1,0 +1,98 @@
+//! What an executor must supply: a timer, spawning, blocking offload.
+//!
+//! The primitives in this crate need nothing from an executor. The parts that
+//! do (timeouts, retries, task groups, offloading blocking work) are generic
+//! over these small traits, so they run on tokio, smol, async-std, an
+//! embedded executor, or the deterministic [`virtual_time`] runtime in tests.
+//!
+//! | trait        | supplies                                              |
+//! |--------------|-------------------------------------------------------|
+//! | [`Timer`]    | a sleep future and a monotonic clock                  |
+//! | [`Spawn`]    | spawning a `Send + 'static` task, with a join handle  |
+//! | [`Blocking`] | running a blocking closure off the async threads      |
+//! | [`Runtime`]  | all three (blanket-implemented)                       |
+//!
+//! The compat crates `anysync-tokio`, `anysync-smol` and `anysync-async-std`
+//! implement them. These traits are kept deliberately tiny and stable:
+//! every compat crate depends on them.
+
+use core::{future::Future, time::Duration};
+
+pub use crate::time::Instant;
+
+mod join;
+pub use join::JoinError;
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+    // pub mod virtual_time;
+    // mod task_wrap;
+    // pub use task_wrap::{catch_task, TaskOutput};
+}
+
+/// A source of time: sleeps and a monotonic clock.
+///
+/// # Contract
+///
+/// * [`sleep`](Timer::sleep) must not panic for any `Duration`; a duration
+///   too large to represent means "never".
+/// * [`now`](Timer::now) never goes backwards.
+/// * Sleeping for `Duration::ZERO` completes (possibly after one yield).
+pub trait Timer: Clone + Send + Sync + 'static {
+    /// The future returned by [`sleep`](Timer::sleep).
+    type Sleep: Future<Output = ()> + Send + 'static;
+
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Self::Sleep;
+
+    /// The current time on this timer's monotonic clock.
+    fn now(&self) -> Instant;
+
+    /// A future that completes at `deadline` (at once if it has passed).
+    fn sleep_until(&self, deadline: Instant) -> Self::Sleep {
+        self.sleep(deadline.saturating_duration_since(self.now()))
+    }
+}
+
+/// A handle to a spawned task: a future of its output.
+///
+/// Dropping the handle detaches the task (it keeps running), as in tokio.
+pub trait JoinHandle<T>: Future<Output = Result<T, JoinError>> + Send + Unpin + 'static {
+    /// Asks the task to stop. It is dropped at its next await point (or
+    /// before it starts); awaiting the handle then gives
+    /// [`JoinError::is_cancelled`]. Aborting a finished task does nothing.
+    fn abort(&self);
+}
+
+/// Spawning tasks onto an executor.
+pub trait Spawn: Clone + Send + Sync + 'static {
+    /// The handle type for a task with output `T`.
+    type JoinHandle<T: Send + 'static>: JoinHandle<T>;
+
+    /// Spawns `future` as a new task. A panic in the task becomes
+    /// [`JoinError::is_panic`] at the handle, not a crash of the executor.
+    fn spawn<F>(&self, future: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+}
+
+/// Running blocking (CPU-bound or synchronous I/O) closures on threads set
+/// aside for that, so the async threads keep running.
+pub trait Blocking: Clone + Send + Sync + 'static {
+    /// The handle type for a blocking closure returning `T`.
+    type BlockingHandle<T: Send + 'static>: Future<Output = Result<T, JoinError>> + Send + Unpin + 'static;
+
+    /// Runs `f` on a blocking-work thread. A panic in `f` becomes
+    /// [`JoinError::is_panic`] at the handle.
+    fn spawn_blocking<F, T>(&self, f: F) -> Self::BlockingHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+}
+
+/// Everything an executor supplies. Implemented for every type that
+/// implements [`Timer`], [`Spawn`] and [`Blocking`].
+pub trait Runtime: Timer + Spawn + Blocking {}
+
+impl<R: Timer + Spawn + Blocking> Runtime for R {}

@@ -1,0 +1,1 @@
+//! Locks, semaphores, events and notifications.

@@ -1,0 +1,31 @@
+//! Internal macros.
+
+/// Emits a `const fn` normally and a plain `fn` under loom, whose types
+/// cannot be built in a const context.
+macro_rules! loom_const_fn {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident($($arg:ident: $T:ty),* $(,)?) -> $Ret:ty $body:block
+    ) => {
+        $(#[$meta])*
+        #[cfg(not(anysync_loom))]
+        $vis const fn $name($($arg: $T),*) -> $Ret $body
+
+        $(#[$meta])*
+        #[cfg(anysync_loom)]
+        $vis fn $name($($arg: $T),*) -> $Ret $body
+    };
+}
+pub(crate) use loom_const_fn;
+
+/// Puts items behind a cargo feature and tells docs.rs about it.
+macro_rules! cfg_feature {
+    (#![$meta:meta] $($item:item)*) => {
+        $(
+            #[cfg($meta)]
+            #[cfg_attr(docsrs, doc(cfg($meta)))]
+            $item
+        )*
+    };
+}
+pub(crate) use cfg_feature;

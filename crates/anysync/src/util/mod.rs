@@ -1,0 +1,7 @@
+//! Small internal helpers shared by every primitive.
+
+pub(crate) mod macros;
+pub(crate) mod wake_batch;
+
+#[cfg(test)]
+pub(crate) mod test;

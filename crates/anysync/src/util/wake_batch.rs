@@ -1,0 +1,68 @@
+//! A fixed-size batch of wakers, woken after the wait-queue lock is released.
+
+use core::{fmt, task::Waker};
+
+/// How many wakers a batch holds before the caller must unlock and wake.
+/// Small under loom, so that the "batch is full, unlock and go again" path
+/// is explored.
+const CAPACITY: usize = if cfg!(anysync_loom) { 2 } else { 16 };
+
+/// Wakers collected under the lock, to be woken (or dropped) without it.
+pub(crate) struct WakeBatch {
+    wakers: [Option<Waker>; CAPACITY],
+    len: usize,
+}
+
+impl WakeBatch {
+    pub(crate) const fn new() -> Self {
+        const NONE: Option<Waker> = None;
+        Self {
+            wakers: [NONE; CAPACITY],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.len == CAPACITY
+    }
+
+    /// Adds a waker.
+    ///
+    /// # Panics
+    /// If the batch is full; callers check [`is_full`](Self::is_full) first.
+    #[inline]
+    pub(crate) fn push(&mut self, waker: Waker) {
+        assert!(!self.is_full(), "anysync bug: wake batch overflow");
+        self.wakers[self.len] = Some(waker);
+        self.len += 1;
+    }
+
+    /// Wakes everything collected. Call only with no lock held.
+    pub(crate) fn wake_all(mut self) {
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        self.len = 0;
+    }
+}
+
+impl Drop for WakeBatch {
+    fn drop(&mut self) {
+        // A batch dropped without `wake_all` (e.g. during a panic) still wakes
+        // its tasks rather than stranding them.
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for WakeBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WakeBatch").field("len", &self.len).finish()
+    }
+}

@@ -1,0 +1,475 @@
+//! # Implementation notes
+//!
+//! `WaitQueue<S, D>` is the one intrusive, FIFO, allocation-free wait queue
+//! that every primitive in this crate parks on. It pairs a doubly linked list
+//! of [`Waiter`] nodes with the primitive's own state `S`, both behind one
+//! short blocking [`lock::Lock`]. A primitive is a small state machine over
+//! `S` plus the per-waiter data `D` (for example the permits a semaphore
+//! waiter still needs).
+//!
+//! ## Nodes live in the futures
+//!
+//! A waiting future owns its [`Waiter`] node inline, so a wait never
+//! allocates. The node is `!Unpin` (it holds `PhantomPinned`), so once it is
+//! linked it cannot move; the owning future's `Drop` calls [`Waiter::remove`]
+//! under the lock, so the list never holds a dangling pointer. Forgetting a
+//! pinned future leaks its memory, which keeps the pointer valid forever.
+//!
+//! ## States (`WaitState`) and who may change them
+//!
+//! | state     | linked? | set by                                   |
+//! |-----------|---------|------------------------------------------|
+//! | `Idle`    | no      | new node, or the future after consuming a wake-up or removing itself |
+//! | `Waiting` | yes     | the future, in [`Waiter::enqueue`]       |
+//! | `Woken`   | no      | the queue side, in [`QueueGuard::wake_front`] / [`QueueGuard::wake_back`] |
+//!
+//! `Woken` means "this waiter was chosen and unlinked; the grant (a lock
+//! hand-off, permits, a notification) is now its own". If the future is
+//! dropped in that state, [`Waiter::remove`] reports `Woken` and the
+//! primitive passes the grant on. That is how a wake-up given to a waiter
+//! that then goes away is never lost.
+//!
+//! ## Fairness
+//!
+//! Waiters are appended at the tail and served from the head; the queue side
+//! decides per waiter, in order, whether to wake it or stop. A primitive that
+//! never skips a waiter (all of ours) is therefore strictly FIFO. Every
+//! enqueue gets a sequence number, so a broadcast can wake exactly the
+//! waiters that were present when it started even if it has to drop the lock
+//! between batches.
+//!
+//! ## Invariants
+//!
+//! * All node fields are read and written only while the queue's lock is
+//!   held, except `owner`, which only the future side touches, through
+//!   `Pin<&mut Waiter>`.
+//! * A node is linked iff its state is `Waiting`; `len` counts linked nodes.
+//! * Link pointers are written through raw pointers (`(*p).next = ..`);
+//!   no `&mut Node` is created while other nodes may point at it.
+//! * No waker is woken or dropped while the lock is held: the queue side
+//!   moves wakers into a [`WakeBatch`]; the future side gets replaced wakers
+//!   back to drop after it unlocks.
+
+pub(crate) mod lock;
+
+#[cfg(test)]
+mod tests;
+
+use core::{fmt, marker::PhantomPinned, pin::Pin, ptr::NonNull, task::Waker};
+
+use self::lock::{Guard, Lock};
+use crate::{loom::cell::UnsafeCell, util::wake_batch::WakeBatch};
+
+/// Where a [`Waiter`] stands with respect to its queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitState {
+    /// Not linked, holding no wake-up.
+    Idle,
+    /// Linked in the queue, with a waker.
+    Waiting,
+    /// Chosen and unlinked by the queue side; the grant is this waiter's.
+    Woken,
+}
+
+/// What [`QueueGuard::wake_front`] should do with the waiter it is looking at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Visit {
+    /// Unlink it, mark it `Woken`, collect its waker, and look at the next one.
+    Wake,
+    /// Leave it (and everything behind it) queued.
+    Stop,
+}
+
+/// The intrusive FIFO wait queue, plus the primitive state `S` it guards.
+pub(crate) struct WaitQueue<S, D> {
+    inner: Lock<Inner<S, D>>,
+}
+
+struct Inner<S, D> {
+    state: S,
+    head: Option<NonNull<Waiter<D>>>,
+    tail: Option<NonNull<Waiter<D>>>,
+    len: usize,
+    next_seq: u64,
+}
+
+// SAFETY: the raw pointers in `Inner` point at `Waiter<D>` nodes whose data is
+// only touched with the lock held, so sending the queue to another thread is
+// sending `S` and access to `D`s: both must be `Send`.
+unsafe impl<S: Send, D: Send> Send for WaitQueue<S, D> {}
+// SAFETY: every access to `S` and to linked nodes goes through the lock, which
+// serialises threads; a `&WaitQueue` on several threads moves `S` and `D`
+// between them, hence `Send` bounds (and no `Sync` bound: nothing is shared
+// without the lock).
+unsafe impl<S: Send, D: Send> Sync for WaitQueue<S, D> {}
+
+/// Proof that the queue's lock is held; gives access to the state and the list.
+pub(crate) struct QueueGuard<'a, S, D> {
+    inner: Guard<'a, Inner<S, D>>,
+}
+
+/// A wait-queue node. Lives inside a (pinned) waiting future.
+pub(crate) struct Waiter<D> {
+    /// # Safety
+    /// Read and written only while the lock of the queue named by `owner`
+    /// is held (or while `owner` is null, when no one else can see the node).
+    node: UnsafeCell<Node<D>>,
+    /// # Safety
+    /// Address of the queue's `Inner` this waiter belongs to; null before the
+    /// first [`Waiter::enqueue`]. Touched only through `Pin<&mut Waiter>`.
+    owner: UnsafeCell<*const ()>,
+    _pin: PhantomPinned,
+}
+
+struct Node<D> {
+    prev: Option<NonNull<Waiter<D>>>,
+    next: Option<NonNull<Waiter<D>>>,
+    waker: Option<Waker>,
+    state: WaitState,
+    seq: u64,
+    data: D,
+}
+
+// SAFETY: the node's fields are only reached with the owning queue's lock held
+// (or exclusively through `Pin<&mut Self>`); moving it to another thread moves
+// `D` and a `Waker`, which is `Send`.
+unsafe impl<D: Send> Send for Waiter<D> {}
+// SAFETY: `&Waiter` gives no access to anything: every method takes
+// `Pin<&mut Self>` plus the lock guard.
+unsafe impl<D: Send> Sync for Waiter<D> {}
+
+impl<S, D> WaitQueue<S, D> {
+    crate::util::macros::loom_const_fn! {
+        /// A new, empty queue guarding `state`.
+        pub(crate) fn new(state: S) -> Self {
+            Self {
+                inner: Lock::new(Inner {
+                    state,
+                    head: None,
+                    tail: None,
+                    len: 0,
+                    next_seq: 0,
+                }),
+            }
+        }
+    }
+
+    /// Takes the lock.
+    #[inline]
+    pub(crate) fn lock(&self) -> QueueGuard<'_, S, D> {
+        QueueGuard {
+            inner: self.inner.lock(),
+        }
+    }
+
+    /// Runs `f` with the lock held and a fresh [`WakeBatch`], then wakes the
+    /// batch with the lock released. Repeats while `f` returns `true`
+    /// ("the batch filled up; there is more to wake").
+    pub(crate) fn wake_loop(&self, mut f: impl FnMut(&mut QueueGuard<'_, S, D>, &mut WakeBatch) -> bool) {
+        loop {
+            let mut batch = WakeBatch::new();
+            let more = {
+                let mut guard = self.lock();
+                f(&mut guard, &mut batch)
+            };
+            batch.wake_all();
+            if !more {
+                return;
+            }
+        }
+    }
+}
+
+impl<S, D> Drop for WaitQueue<S, D> {
+    fn drop(&mut self) {
+        // Waiters borrow (or own an Arc of) the primitive, so none can be
+        // linked when the queue itself goes away.
+        debug_assert!(self.lock().is_empty(), "wait queue dropped with linked waiters");
+    }
+}
+
+impl<S: fmt::Debug, D> fmt::Debug for WaitQueue<S, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Held only for a few instructions by anyone else, so this cannot
+        // block for long; it never runs user code while held.
+        let guard = self.lock();
+        f.debug_struct("WaitQueue")
+            .field("state", &guard.inner.state)
+            .field("waiters", &guard.inner.len)
+            .finish()
+    }
+}
+
+impl<S, D> QueueGuard<'_, S, D> {
+    /// The primitive's state.
+    #[inline]
+    pub(crate) fn state(&mut self) -> &mut S {
+        &mut self.inner.state
+    }
+
+    /// The primitive's state, read-only.
+    #[inline]
+    pub(crate) fn state_ref(&self) -> &S {
+        &self.inner.state
+    }
+
+    /// `true` if no waiter is linked.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.inner.head.is_none()
+    }
+
+    /// Number of linked waiters.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.inner.len
+    }
+
+    /// The sequence number the next enqueued waiter will get. Waiters with a
+    /// smaller number were enqueued before this call.
+    #[inline]
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.inner.next_seq
+    }
+
+    fn owner_id(&self) -> *const () {
+        let inner: &Inner<S, D> = &self.inner;
+        (inner as *const Inner<S, D>).cast()
+    }
+
+    /// Visits waiters from the head. For each, `f` gets the state, the
+    /// waiter's data and its sequence number and says whether to wake it.
+    /// Returns `true` if it stopped only because `batch` is full.
+    pub(crate) fn wake_front(
+        &mut self,
+        batch: &mut WakeBatch,
+        mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> bool {
+        while let Some(node) = self.inner.head {
+            if batch.is_full() {
+                return true;
+            }
+            if !self.visit(node, batch, &mut f) {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Like [`wake_front`](Self::wake_front), from the tail (newest first).
+    pub(crate) fn wake_back(
+        &mut self,
+        batch: &mut WakeBatch,
+        mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> bool {
+        while let Some(node) = self.inner.tail {
+            if batch.is_full() {
+                return true;
+            }
+            if !self.visit(node, batch, &mut f) {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Offers `node` to `f`; on `Wake`, unlinks it, marks it `Woken` and
+    /// moves its waker into `batch`. Returns `false` on `Stop`.
+    fn visit(
+        &mut self,
+        node: NonNull<Waiter<D>>,
+        batch: &mut WakeBatch,
+        f: &mut impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> bool {
+        let inner = &mut *self.inner;
+        // SAFETY: `node` is linked in this queue (it came from `head`/`tail`),
+        // so it is alive (its owner unlinks it under this lock before it is
+        // dropped) and we hold the lock, so no one else touches its fields.
+        let (data, seq) = unsafe {
+            let p = node_ptr(node);
+            (&mut *core::ptr::addr_of_mut!((*p).data), (*p).seq)
+        };
+        if f(&mut inner.state, data, seq) == Visit::Stop {
+            return false;
+        }
+        // SAFETY: as above: linked in this queue, lock held.
+        let waker = unsafe {
+            unlink(inner, node);
+            let p = node_ptr(node);
+            (*p).state = WaitState::Woken;
+            (*p).waker.take()
+        };
+        if let Some(waker) = waker {
+            batch.push(waker);
+        }
+        true
+    }
+}
+
+impl<S, D> fmt::Debug for QueueGuard<'_, S, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueGuard").field("waiters", &self.inner.len).finish()
+    }
+}
+
+/// Raw pointer to the node's fields.
+///
+/// # Safety
+/// `waiter` must point to a live `Waiter<D>`.
+#[inline(always)]
+unsafe fn node_ptr<D>(waiter: NonNull<Waiter<D>>) -> *mut Node<D> {
+    // SAFETY: the caller promises `waiter` is alive; `&Waiter` is fine to
+    // create because all of its fields are `UnsafeCell`s (or zero-sized).
+    unsafe { waiter.as_ref() }.node.with_mut(|p| p)
+}
+
+/// Unlinks `node` from `inner`'s list.
+///
+/// # Safety
+/// `node` must be linked in the list of `inner`, and `inner`'s lock held.
+unsafe fn unlink<S, D>(inner: &mut Inner<S, D>, node: NonNull<Waiter<D>>) {
+    // SAFETY: caller: `node` is linked here and the lock is held; its
+    // neighbours are linked too, hence alive.
+    unsafe {
+        let p = node_ptr(node);
+        let prev = (*p).prev.take();
+        let next = (*p).next.take();
+        match prev {
+            Some(prev) => (*node_ptr(prev)).next = next,
+            None => inner.head = next,
+        }
+        match next {
+            Some(next) => (*node_ptr(next)).prev = prev,
+            None => inner.tail = prev,
+        }
+    }
+    inner.len -= 1;
+}
+
+impl<D> Waiter<D> {
+    crate::util::macros::loom_const_fn! {
+        /// A new, unlinked node carrying `data`.
+        pub(crate) fn new(data: D) -> Self {
+            Self {
+                node: UnsafeCell::new(Node {
+                    prev: None,
+                    next: None,
+                    waker: None,
+                    state: WaitState::Idle,
+                    seq: 0,
+                    data,
+                }),
+                owner: UnsafeCell::new(core::ptr::null()),
+                _pin: PhantomPinned,
+            }
+        }
+    }
+
+    /// Binds this node to the queue behind `guard` on first use, and panics
+    /// if it was bound to a different queue (a bug in this crate): this is
+    /// what makes the lock-based accessors below safe.
+    #[inline]
+    fn check_owner<S>(self: Pin<&mut Self>, guard: &QueueGuard<'_, S, D>) {
+        let id = guard.owner_id();
+        self.owner.with_mut(|owner| {
+            // SAFETY: `owner` is only touched through `Pin<&mut Self>`, which
+            // we have, so this access is exclusive.
+            let owner = unsafe { &mut *owner };
+            if owner.is_null() {
+                *owner = id;
+            } else {
+                assert!(*owner == id, "anysync bug: waiter used with two queues");
+            }
+        });
+    }
+
+    #[inline]
+    fn ptr(self: Pin<&mut Self>) -> NonNull<Self> {
+        NonNull::from(self.as_ref().get_ref())
+    }
+
+    /// The node's state.
+    #[inline]
+    pub(crate) fn state<S>(mut self: Pin<&mut Self>, guard: &QueueGuard<'_, S, D>) -> WaitState {
+        self.as_mut().check_owner(guard);
+        // SAFETY: `check_owner` established that we hold this node's queue lock.
+        unsafe { (*node_ptr(self.ptr())).state }
+    }
+
+    /// The node's data.
+    #[inline]
+    pub(crate) fn data<'b, S>(mut self: Pin<&'b mut Self>, guard: &'b mut QueueGuard<'_, S, D>) -> &'b mut D {
+        self.as_mut().check_owner(guard);
+        // SAFETY: we hold this node's queue lock (checked above), for as long
+        // as the returned borrow of `guard` lives.
+        unsafe { &mut *core::ptr::addr_of_mut!((*node_ptr(self.ptr())).data) }
+    }
+
+    /// Links this `Idle` node at the tail with a clone of `waker`.
+    ///
+    /// # Panics
+    /// If the node is not `Idle` (a bug in the calling primitive).
+    pub(crate) fn enqueue<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) {
+        self.as_mut().check_owner(guard);
+        let this = self.ptr();
+        let inner = &mut *guard.inner;
+        // SAFETY: we hold the lock of this node's queue (checked above); the
+        // node is not linked (asserted), and `tail`, if any, is linked here.
+        unsafe {
+            let p = node_ptr(this);
+            assert!((*p).state == WaitState::Idle, "anysync bug: enqueue of a queued waiter");
+            (*p).state = WaitState::Waiting;
+            (*p).waker = Some(waker.clone());
+            (*p).seq = inner.next_seq;
+            (*p).prev = inner.tail;
+            (*p).next = None;
+            match inner.tail {
+                Some(tail) => (*node_ptr(tail)).next = Some(this),
+                None => inner.head = Some(this),
+            }
+        }
+        inner.tail = Some(this);
+        inner.len += 1;
+        inner.next_seq += 1;
+    }
+
+    /// While `Waiting`, makes `waker` the one to wake. Returns the replaced
+    /// waker, which the caller drops after unlocking.
+    #[must_use = "drop the replaced waker after releasing the lock"]
+    pub(crate) fn update_waker<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) -> Option<Waker> {
+        self.as_mut().check_owner(guard);
+        // SAFETY: we hold this node's queue lock (checked above).
+        let slot = unsafe { &mut *core::ptr::addr_of_mut!((*node_ptr(self.ptr())).waker) };
+        match slot {
+            Some(old) if old.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
+        }
+    }
+
+    /// Makes the node `Idle`: unlinks it if `Waiting`, consumes the wake-up
+    /// if `Woken`. Returns the state it was in (so a primitive can pass on a
+    /// `Woken` grant) and the waker to drop after unlocking.
+    pub(crate) fn remove<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>) -> (WaitState, Option<Waker>) {
+        self.as_mut().check_owner(guard);
+        let this = self.ptr();
+        let inner = &mut *guard.inner;
+        // SAFETY: we hold this node's queue lock (checked above); if the state
+        // is `Waiting` the node is linked in this queue.
+        unsafe {
+            let p = node_ptr(this);
+            let state = (*p).state;
+            if state == WaitState::Waiting {
+                unlink(inner, this);
+            }
+            (*p).state = WaitState::Idle;
+            (state, (*p).waker.take())
+        }
+    }
+}
+
+impl<D> fmt::Debug for Waiter<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The fields need the queue lock; do not block a Debug print on it.
+        f.debug_struct("Waiter").finish_non_exhaustive()
+    }
+}
