@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types)]
 
 #[cfg(anysync_loom)]
+#[allow(unused_imports)]
 mod inner {
     pub(crate) use loom::{cell, hint, model, thread};
 

@@ -11,8 +11,7 @@ enum Repr {
     Cancelled,
     #[cfg(feature = "alloc")]
     Panic(alloc::boxed::Box<dyn core::any::Any + Send + 'static>),
-    #[cfg(not(feature = "alloc"))]
-    Panic,
+    PanicNoPayload,
 }
 
 impl JoinError {
@@ -35,9 +34,15 @@ impl JoinError {
         pub fn try_into_panic(self) -> Result<alloc::boxed::Box<dyn core::any::Any + Send + 'static>, Self> {
             match self.repr {
                 Repr::Panic(payload) => Ok(payload),
-                Repr::Cancelled => Err(self),
+                Repr::Cancelled | Repr::PanicNoPayload => Err(self),
             }
         }
+    }
+
+    /// The task panicked, and its payload is not available (for executors
+    /// without `alloc`, or that do not keep payloads).
+    pub const fn panicked() -> Self {
+        Self { repr: Repr::PanicNoPayload }
     }
 
     /// `true` if the task was aborted.
@@ -60,8 +65,7 @@ impl fmt::Debug for JoinError {
                 Some(msg) => write!(f, "JoinError::Panic({msg:?})"),
                 None => f.write_str("JoinError::Panic(..)"),
             },
-            #[cfg(not(feature = "alloc"))]
-            Repr::Panic => f.write_str("JoinError::Panic(..)"),
+            Repr::PanicNoPayload => f.write_str("JoinError::Panic(..)"),
         }
     }
 }
@@ -75,8 +79,7 @@ impl fmt::Display for JoinError {
                 Some(msg) => write!(f, "task panicked: {msg}"),
                 None => f.write_str("task panicked"),
             },
-            #[cfg(not(feature = "alloc"))]
-            Repr::Panic => f.write_str("task panicked"),
+            Repr::PanicNoPayload => f.write_str("task panicked"),
         }
     }
 }

@@ -1,1 +1,46 @@
 //! Locks, semaphores, events and notifications.
+//!
+//! # Which primitive do I want?
+//!
+//! | you want to…                                         | use                      | asyncio          |
+//! |------------------------------------------------------|--------------------------|------------------|
+//! | keep one task at a time in a section that awaits     | [`Mutex`]                | `Lock`           |
+//! | let at most *n* tasks in at once, or meter a resource | [`Semaphore`]            | `Semaphore`      |
+//! | release every waiter when something has happened     | [`Event`]                | `Event`          |
+//! | hand a wake-up to one waiter (or all), tokio-style    | [`Notify`]               | —                |
+//!
+//! All of them are fair (first come, first served), need no executor, never
+//! allocate to wait, and are cancel safe: dropping a waiting future loses no
+//! permit, lock hand-off or notification. Each future is named (see
+//! [`futures`]) so it can be stored in a struct.
+
+mod event;
+mod mutex;
+mod notify;
+mod semaphore;
+
+pub use event::Event;
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
+pub use notify::Notify;
+pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+
+crate::util::macros::cfg_feature! {
+    #![feature = "alloc"]
+    pub use mutex::OwnedMutexGuard;
+    pub use semaphore::OwnedSemaphorePermit;
+}
+
+/// The named futures returned by this module's methods.
+pub mod futures {
+    pub use super::{
+        event::Wait,
+        mutex::Lock,
+        notify::Notified,
+        semaphore::Acquire,
+    };
+
+    crate::util::macros::cfg_feature! {
+        #![feature = "alloc"]
+        pub use super::{mutex::LockOwned, semaphore::AcquireOwned};
+    }
+}

@@ -3,5 +3,8 @@
 pub(crate) mod macros;
 pub(crate) mod wake_batch;
 
+#[cfg(feature = "std")]
+pub(crate) mod block_on;
+
 #[cfg(test)]
 pub(crate) mod test;

@@ -203,12 +203,14 @@ impl<S: fmt::Debug, D> fmt::Debug for WaitQueue<S, D> {
 impl<S, D> QueueGuard<'_, S, D> {
     /// The primitive's state.
     #[inline]
+    #[allow(dead_code)] // not every primitive keeps state under the lock
     pub(crate) fn state(&mut self) -> &mut S {
         &mut self.inner.state
     }
 
     /// The primitive's state, read-only.
     #[inline]
+    #[allow(dead_code)] // not every primitive keeps state under the lock
     pub(crate) fn state_ref(&self) -> &S {
         &self.inner.state
     }

@@ -1,0 +1,239 @@
+//! `Event`: a latched flag that tasks can wait for (asyncio.Event).
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use crate::{
+    loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    waitq::{Visit, WaitQueue, WaitState, Waiter},
+};
+
+/// A flag that tasks wait for: [`set`](Self::set) releases every waiter at
+/// once, and until [`clear`](Self::clear) every later
+/// [`wait`](Self::wait) completes at once.
+///
+/// * Every waiter that is waiting when `set` is called is released, even if
+///   `clear` follows at once, before it runs.
+/// * A [`Wait`] future counts from its creation: if the event is set after
+///   `wait()` was called and cleared again before the future is first
+///   polled, the future still completes.
+/// * Waits never allocate.
+///
+/// Use [`Notify`](super::Notify) for a wake-up that is consumed by one
+/// waiter, and a `watch` channel for a value that changes.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::Event;
+///
+/// let ready = Event::new();
+/// assert!(!ready.is_set());
+/// ready.set();
+/// ready.wait().await; // set: completes at once
+/// ready.clear();
+/// assert!(!ready.is_set());
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// The flag is an atomic, so `is_set` and a `wait` on a set event take no
+/// lock. `set` bumps a generation counter under the queue lock and wakes the
+/// waiters that were queued before it (by sequence number, so a `clear` and
+/// new waiters arriving while it wakes in batches are not affected).
+pub struct Event {
+    flag: AtomicBool,
+    generation: AtomicUsize,
+    queue: WaitQueue<(), ()>,
+}
+
+impl Event {
+    crate::util::macros::loom_const_fn! {
+        /// A new event, not set.
+        pub fn new() -> Event {
+            Event {
+                flag: AtomicBool::new(false),
+                generation: AtomicUsize::new(0),
+                queue: WaitQueue::new(()),
+            }
+        }
+    }
+
+    /// `true` if the event is set.
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Sets the event, releasing every current waiter. Setting a set event
+    /// does nothing.
+    pub fn set(&self) {
+        if self.is_set() {
+            return;
+        }
+        let mut end = None;
+        self.queue.wake_loop(|queue, batch| {
+            let end = *end.get_or_insert_with(|| {
+                if !self.flag.swap(true, Ordering::AcqRel) {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+                queue.next_seq()
+            });
+            queue.wake_front(batch, |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop })
+        });
+    }
+
+    /// Clears the event: later waits block until the next [`set`](Self::set).
+    /// Waiters already released by a `set` are not affected.
+    pub fn clear(&self) {
+        self.flag.store(false, Ordering::Release);
+    }
+
+    /// The number of tasks waiting.
+    pub fn waiters(&self) -> usize {
+        self.queue.lock().len()
+    }
+
+    /// Waits until the event is set.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    pub fn wait(&self) -> Wait<'_> {
+        Wait {
+            event: self,
+            generation: self.generation.load(Ordering::Acquire),
+            done: false,
+            queued: false,
+            waiter: Waiter::new(()),
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event").field("set", &self.is_set()).finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Event::wait`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Wait<'a> {
+        event: &'a Event,
+        generation: usize,
+        done: bool,
+        queued: bool,
+        #[pin]
+        waiter: Waiter<()>,
+    }
+
+    impl PinnedDrop for Wait<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.done || !*this.queued {
+                return;
+            }
+            let waker = {
+                let mut queue = this.event.queue.lock();
+                // A `Woken` waiter needs no forwarding: `set` wakes everyone.
+                this.waiter.remove(&mut queue).1
+            };
+            drop(waker);
+        }
+    }
+}
+
+impl Future for Wait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        assert!(!*this.done, "`Wait` polled after completion");
+        let event = *this.event;
+        let released = |event: &Event| {
+            event.is_set() || event.generation.load(Ordering::Acquire) != *this.generation
+        };
+        if released(event) {
+            *this.done = true;
+            if *this.queued {
+                let waker = {
+                    let mut queue = event.queue.lock();
+                    this.waiter.remove(&mut queue).1
+                };
+                drop(waker);
+            }
+            return Poll::Ready(());
+        }
+        let mut waiter = this.waiter;
+        let mut queue = event.queue.lock();
+        let ready = match waiter.as_mut().state(&queue) {
+            WaitState::Woken => true,
+            WaitState::Waiting => {
+                let old = waiter.as_mut().update_waker(&mut queue, cx.waker());
+                drop(queue);
+                drop(old);
+                return Poll::Pending;
+            }
+            WaitState::Idle => {
+                // `set` changes the flag and generation under this lock.
+                if released(event) {
+                    true
+                } else {
+                    waiter.as_mut().enqueue(&mut queue, cx.waker());
+                    *this.queued = true;
+                    false
+                }
+            }
+        };
+        if ready {
+            let (_, waker) = waiter.remove(&mut queue);
+            drop(queue);
+            drop(waker);
+            *this.done = true;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl FusedFuture for Wait<'_> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl fmt::Debug for Wait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait").field("done", &self.done).finish()
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl Event {
+        /// Blocks the current thread until the event is set.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        pub fn wait_blocking(&self) {
+            crate::util::block_on::block_on(self.wait())
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! A fair async mutex.
+
+use core::{
+    fmt,
+    future::Future,
+    marker::PhantomData,
+    ops::{Deref, DerefMut},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::semaphore::{AcquireInner, Semaphore, TryAcquireError};
+use crate::loom::cell::UnsafeCell;
+
+/// An async mutual-exclusion lock whose guard may be held across `.await`.
+///
+/// * **Fair (strict FIFO).** Tasks get the lock in the order they asked for
+///   it. When the holder unlocks with tasks waiting, the lock is handed
+///   straight to the first waiter; a newcomer's `lock()` or `try_lock()`
+///   cannot barge in ahead of it.
+/// * **No poisoning.** If a task panics while holding the guard, the guard's
+///   drop still unlocks, and the next waiter gets the lock (like tokio's).
+///   The data may have been left half-updated by the panicking code.
+/// * **Waits never allocate.**
+///
+/// # When to use `std::sync::Mutex` instead
+///
+/// If the lock is never held across an `.await`, a blocking mutex is
+/// simpler and faster: its critical sections are short, so blocking is
+/// brief. Use this mutex when the critical section itself awaits.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::Mutex;
+///
+/// let count = Mutex::new(0);
+/// *count.lock().await += 1;
+/// assert_eq!(*count.try_lock().unwrap(), 1);
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// A mutex is a [`Semaphore`] with one permit plus the data cell, so fair
+/// hand-off, cancellation and wake-up forwarding are the semaphore's, tested
+/// once. Locking without contention is one compare-and-swap, unlocking one
+/// more; neither touches the wait queue.
+pub struct Mutex<T: ?Sized> {
+    sem: Semaphore,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out access to `T` to one task at a time, so it may
+// be shared between threads as long as `T` may be sent between them.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+// SAFETY: moving the mutex moves `T`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+
+/// `try_lock` failed because the mutex is locked (or others are queued).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct TryLockError(());
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("mutex is locked")
+    }
+}
+
+impl core::error::Error for TryLockError {}
+
+impl<T> Mutex<T> {
+    crate::util::macros::loom_const_fn! {
+        /// An unlocked mutex holding `data`.
+        pub fn new(data: T) -> Mutex<T> {
+            Mutex { sem: Semaphore::new(1), data: UnsafeCell::new(data) }
+        }
+    }
+
+    /// Consumes the mutex, returning the data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    pub fn lock(&self) -> Lock<'_, T> {
+        Lock {
+            mutex: self,
+            inner: AcquireInner::new(1),
+        }
+    }
+
+    /// Takes the lock if it is free and nobody is queued for it.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if the lock is held or tasks are queued for it.
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        match self.sem.try_acquire() {
+            Ok(permit) => {
+                permit.forget();
+                Ok(MutexGuard { mutex: self })
+            }
+            Err(TryAcquireError::NoPermits) => Err(TryLockError(())),
+            Err(e) => unreachable!("mutex semaphore is never closed: {e}"),
+        }
+    }
+
+    /// Mutable access without locking: the `&mut` proves no guard exists.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.with_mut(|p| {
+            // SAFETY: `&mut self` means no guard borrows the mutex.
+            unsafe { &mut *p }
+        })
+    }
+
+    /// `true` if the lock is held right now (a snapshot).
+    pub fn is_locked(&self) -> bool {
+        self.sem.available_permits() == 0
+    }
+
+    /// The number of tasks waiting for the lock.
+    pub fn waiters(&self) -> usize {
+        self.sem.waiters()
+    }
+
+    fn unlock(&self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(data: T) -> Self {
+        Mutex::new(data)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Mutex::lock`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Lock<'a, T: ?Sized> {
+        mutex: &'a Mutex<T>,
+        #[pin]
+        inner: AcquireInner,
+    }
+
+    impl<T: ?Sized> PinnedDrop for Lock<'_, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(&this.mutex.sem);
+        }
+    }
+}
+
+impl<'a, T: ?Sized> Future for Lock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mutex: &'a Mutex<T> = this.mutex;
+        this.inner.poll(&mutex.sem, cx).map(|r| {
+            r.expect("mutex semaphore is never closed");
+            MutexGuard { mutex }
+        })
+    }
+}
+
+impl<T: ?Sized> FusedFuture for Lock<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock").finish_non_exhaustive()
+    }
+}
+
+/// Access to the data of a locked [`Mutex`]; unlocks when dropped.
+#[must_use = "the mutex unlocks as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+}
+
+// SAFETY: a guard gives `&T` (and `&mut T`) to whoever holds it; sharing the
+// guard shares `&T`, which needs `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Narrows the guard to a part of the data. The lock stays held until
+    /// the returned guard is dropped.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let mutex = this.mutex;
+        core::mem::forget(this);
+        let data = mutex.data.with_mut(|p| {
+            // SAFETY: we held the guard (forgotten above, so the lock stays
+            // held and its ownership moves to the mapped guard).
+            unsafe { &mut *p }
+        });
+        MappedMutexGuard {
+            sem: &mutex.sem,
+            data: f(data),
+            _marker: PhantomData,
+        }
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.mutex.data.with(|p| {
+            // SAFETY: the guard proves we hold the lock.
+            unsafe { &*p }
+        })
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.mutex.data.with_mut(|p| {
+            // SAFETY: the guard proves we hold the lock, and `&mut self`
+            // that no other reference from this guard is alive.
+            unsafe { &mut *p }
+        })
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// A [`MutexGuard`] narrowed by [`MutexGuard::map`].
+#[must_use = "the mutex unlocks as soon as the guard is dropped"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    sem: &'a Semaphore,
+    data: *mut T,
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: like `MutexGuard`; the raw pointer is only dereferenced while the
+// lock is held, by whoever holds this guard.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+// SAFETY: sending the guard sends `&mut T`, which needs `T: Send`.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let (sem, data) = (this.sem, this.data);
+        core::mem::forget(this);
+        // SAFETY: the lock is held (ownership moved out of `this`), and
+        // `data` points into the mutex's cell.
+        let data = f(unsafe { &mut *data });
+        MappedMutexGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves we hold the lock; `data` points into the
+        // locked mutex's cell.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this unique.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "alloc"]
+
+    use alloc::sync::Arc;
+
+    impl<T: ?Sized> Mutex<T> {
+        /// Like [`lock`](Self::lock), for an `Arc<Mutex<T>>`: the guard owns
+        /// a clone of the `Arc`, so it is `'static`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
+            LockOwned { mutex: self, inner: AcquireInner::new(1) }
+        }
+
+        /// Like [`try_lock`](Self::try_lock), for an `Arc<Mutex<T>>`.
+        ///
+        /// # Errors
+        /// [`TryLockError`] if the lock is held or tasks are queued for it.
+        pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+            let guard = self.try_lock()?;
+            core::mem::forget(guard);
+            Ok(OwnedMutexGuard { mutex: self })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`Mutex::lock_owned`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct LockOwned<T: ?Sized> {
+            mutex: Arc<Mutex<T>>,
+            #[pin]
+            inner: AcquireInner,
+        }
+
+        impl<T: ?Sized> PinnedDrop for LockOwned<T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.inner.drop_in(&this.mutex.sem);
+            }
+        }
+    }
+
+    impl<T: ?Sized> Future for LockOwned<T> {
+        type Output = OwnedMutexGuard<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            this.inner.poll(&this.mutex.sem, cx).map(|r| {
+                r.expect("mutex semaphore is never closed");
+                OwnedMutexGuard { mutex: Arc::clone(this.mutex) }
+            })
+        }
+    }
+
+    impl<T: ?Sized> FusedFuture for LockOwned<T> {
+        fn is_terminated(&self) -> bool {
+            self.inner.is_terminated()
+        }
+    }
+
+    impl<T: ?Sized> fmt::Debug for LockOwned<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("LockOwned").finish_non_exhaustive()
+        }
+    }
+
+    /// An owned guard from [`Mutex::lock_owned`]; unlocks when dropped.
+    #[must_use = "the mutex unlocks as soon as the guard is dropped"]
+    pub struct OwnedMutexGuard<T: ?Sized> {
+        mutex: Arc<Mutex<T>>,
+    }
+
+    // SAFETY: as for `MutexGuard`: sharing the guard shares `&T`.
+    unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+
+    impl<T: ?Sized> OwnedMutexGuard<T> {
+        /// The mutex this guard locks.
+        pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+            &this.mutex
+        }
+    }
+
+    impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.mutex.data.with(|p| {
+                // SAFETY: the guard proves we hold the lock.
+                unsafe { &*p }
+            })
+        }
+    }
+
+    impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.mutex.data.with_mut(|p| {
+                // SAFETY: the guard proves we hold the lock; `&mut self`
+                // makes this reference unique.
+                unsafe { &mut *p }
+            })
+        }
+    }
+
+    impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+        fn drop(&mut self) {
+            self.mutex.unlock();
+        }
+    }
+
+    impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&**self, f)
+        }
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl<T: ?Sized> Mutex<T> {
+        /// Blocks the current thread until the lock is acquired.
+        ///
+        /// Meant for plain threads (for example to share state between
+        /// async and sync code); calling it from a task blocks that executor
+        /// thread, and deadlocks if the holder needs that thread to finish.
+        pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
+            crate::util::block_on::block_on(self.lock())
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! `Notify`: wake one task or all tasks, with one stored permit.
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use crate::{
+    loom::sync::atomic::{AtomicUsize, Ordering},
+    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+};
+
+/// No waiter, no permit.
+const EMPTY: usize = 0;
+/// At least one waiter is queued (only changed under the queue lock).
+const WAITING: usize = 1;
+/// A `notify_one` found no waiter and stored its permit.
+const NOTIFIED: usize = 2;
+const STATE_MASK: usize = 0b11;
+/// `notify_all` generations count in the bits above the state.
+const GEN_ONE: usize = 0b100;
+
+/// How a waiter was woken: by `notify_one`/`notify_last` (a permit, passed
+/// on if the waiter is dropped) or by `notify_all` (not passed on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    None,
+    One,
+    All,
+}
+
+/// Wakes tasks: one at a time, or all at once.
+///
+/// * [`notify_one`](Self::notify_one) wakes the longest-waiting task. If no
+///   task is waiting, it stores **one** permit (several calls still store
+///   one), and the next [`notified`](Self::notified) completes at once,
+///   consuming it.
+/// * [`notify_last`](Self::notify_last) is the same, waking the newest
+///   waiter instead.
+/// * [`notify_all`](Self::notify_all) wakes every waiting task and stores
+///   nothing.
+/// * A [`Notified`] future counts as waiting for `notify_all` from the
+///   moment `notified()` is called, before it is ever polled. For
+///   `notify_one` it counts from its first poll, or from
+///   [`Notified::enable`].
+/// * A task woken by `notify_one` that is dropped before it completes passes
+///   the wake-up to the next waiter (or back to the stored permit), so a
+///   notification is never lost to cancellation.
+///
+/// # Examples
+///
+/// A hand-off where the notification may come before the wait:
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::Notify;
+///
+/// let notify = Notify::new();
+/// notify.notify_one(); // nobody waits: the permit is stored
+/// notify.notified().await; // consumes it at once
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// One atomic word holds `generation << 2 | EMPTY/WAITING/NOTIFIED`.
+/// `notify_one` with nobody waiting, and `notified` on a stored permit, are
+/// one compare-and-swap each. `WAITING` is set and cleared only under the
+/// queue lock, so a `notify_one` that sees it takes the lock and wakes the
+/// head waiter.
+pub struct Notify {
+    state: AtomicUsize,
+    queue: WaitQueue<(), Kind>,
+}
+
+impl Notify {
+    crate::util::macros::loom_const_fn! {
+        /// A new `Notify` with no stored permit.
+        pub fn new() -> Notify {
+            Notify { state: AtomicUsize::new(EMPTY), queue: WaitQueue::new(()) }
+        }
+    }
+
+    /// Wakes the longest-waiting task, or stores one permit if none waits.
+    pub fn notify_one(&self) {
+        self.notify(false);
+    }
+
+    /// Wakes the most recently queued task, or stores one permit if none
+    /// waits.
+    pub fn notify_last(&self) {
+        self.notify(true);
+    }
+
+    fn notify(&self, last: bool) {
+        let mut cur = self.state.load(Ordering::Acquire);
+        // Fast path: nobody waits, store the permit.
+        while cur & STATE_MASK != WAITING {
+            let next = (cur & !STATE_MASK) | NOTIFIED;
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+        let mut batch = crate::util::wake_batch::WakeBatch::new();
+        {
+            let mut queue = self.queue.lock();
+            self.notify_locked(&mut queue, &mut batch, last);
+        }
+        batch.wake_all();
+    }
+
+    /// Wakes one waiter (or stores the permit) with the lock held.
+    fn notify_locked(&self, queue: &mut QueueGuard<'_, (), Kind>, batch: &mut crate::util::wake_batch::WakeBatch, last: bool) {
+        if queue.is_empty() {
+            let cur = self.state.load(Ordering::Acquire);
+            self.state
+                .store((cur & !STATE_MASK) | NOTIFIED, Ordering::Release);
+            return;
+        }
+        let mut woke = false;
+        let pick = |_: &mut (), kind: &mut Kind, _| {
+            if woke {
+                return Visit::Stop;
+            }
+            woke = true;
+            *kind = Kind::One;
+            Visit::Wake
+        };
+        if last {
+            queue.wake_back(batch, pick);
+        } else {
+            queue.wake_front(batch, pick);
+        }
+        if queue.is_empty() {
+            self.set_state_locked(EMPTY);
+        }
+    }
+
+    /// Sets the state bits (keeping the generation). Lock held: the state
+    /// can only change under us by a fast-path `NOTIFIED` store, which
+    /// happens only when not `WAITING`.
+    fn set_state_locked(&self, bits: usize) {
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let next = (cur & !STATE_MASK) | bits;
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Wakes every waiting task, including [`Notified`] futures created
+    /// but not yet polled. Stores no permit, and does not consume one.
+    pub fn notify_all(&self) {
+        let mut end = None;
+        self.queue.wake_loop(|queue, batch| {
+            let end = *end.get_or_insert_with(|| {
+                self.state.fetch_add(GEN_ONE, Ordering::AcqRel);
+                queue.next_seq()
+            });
+            let more = queue.wake_front(batch, |_, kind, seq| {
+                if seq < end {
+                    *kind = Kind::All;
+                    Visit::Wake
+                } else {
+                    Visit::Stop
+                }
+            });
+            if queue.is_empty() && self.state.load(Ordering::Acquire) & STATE_MASK == WAITING {
+                self.set_state_locked(EMPTY);
+            }
+            more
+        });
+    }
+
+    /// The number of tasks waiting.
+    pub fn waiters(&self) -> usize {
+        self.queue.lock().len()
+    }
+
+    /// Waits for a notification.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    pub fn notified(&self) -> Notified<'_> {
+        Notified {
+            notify: self,
+            generation: self.state.load(Ordering::Acquire) & !STATE_MASK,
+            phase: Phase::Init,
+            waiter: Waiter::new(Kind::None),
+        }
+    }
+
+    /// Poll logic of [`Notified`] (and of `enable`, with a no-op waker).
+    fn poll_notified(&self, mut waiter: Pin<&mut Waiter<Kind>>, generation: usize, waker: &Waker) -> Poll<()> {
+        let mut queue = self.queue.lock();
+        match waiter.as_mut().state(&queue) {
+            WaitState::Woken => {
+                let (_, old) = waiter.as_mut().remove(&mut queue);
+                *waiter.data(&mut queue) = Kind::None;
+                drop(queue);
+                drop(old);
+                Poll::Ready(())
+            }
+            WaitState::Waiting => {
+                let old = waiter.update_waker(&mut queue, waker);
+                drop(queue);
+                drop(old);
+                Poll::Pending
+            }
+            WaitState::Idle => {
+                let mut cur = self.state.load(Ordering::Acquire);
+                loop {
+                    if cur & !STATE_MASK != generation {
+                        // A `notify_all` happened since `notified()`.
+                        return Poll::Ready(());
+                    }
+                    let (next, ready) = if cur & STATE_MASK == NOTIFIED {
+                        ((cur & !STATE_MASK) | EMPTY, true)
+                    } else {
+                        ((cur & !STATE_MASK) | WAITING, false)
+                    };
+                    match self
+                        .state
+                        .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) if ready => return Poll::Ready(()),
+                        Ok(_) => break,
+                        Err(actual) => cur = actual,
+                    }
+                }
+                waiter.enqueue(&mut queue, waker);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Drop logic of [`Notified`]: leave the queue; pass on a `notify_one`.
+    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Kind>>) {
+        let mut batch = crate::util::wake_batch::WakeBatch::new();
+        let old = {
+            let mut queue = self.queue.lock();
+            let (state, old) = waiter.as_mut().remove(&mut queue);
+            let kind = core::mem::replace(waiter.data(&mut queue), Kind::None);
+            match state {
+                WaitState::Woken if kind == Kind::One => {
+                    self.notify_locked(&mut queue, &mut batch, false);
+                }
+                WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
+                _ => {}
+            }
+            old
+        };
+        drop(old);
+        batch.wake_all();
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Ordering::Acquire);
+        f.debug_struct("Notify")
+            .field("permit", &(state & STATE_MASK == NOTIFIED))
+            .field("waiting", &(state & STATE_MASK == WAITING))
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not registered yet.
+    Init,
+    /// Registered in the queue (or woken from it, not yet polled).
+    Queued,
+    /// `enable` found it already notified; the next poll is ready.
+    Notified,
+    Done,
+}
+
+pin_project! {
+    /// Future returned by [`Notify::notified`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Notified<'a> {
+        notify: &'a Notify,
+        generation: usize,
+        phase: Phase,
+        #[pin]
+        waiter: Waiter<Kind>,
+    }
+
+    impl PinnedDrop for Notified<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.phase == Phase::Queued {
+                this.notify.drop_waiter(this.waiter);
+            }
+        }
+    }
+}
+
+impl Notified<'_> {
+    /// Registers this future as a waiter without waiting, so that a
+    /// `notify_one` from now on is delivered to it rather than stored.
+    /// Returns `true` if it has already been notified (its next poll is
+    /// ready).
+    ///
+    /// Use it to avoid a lost wake-up when the condition check comes after
+    /// creating the future: create, `enable`, check, then await.
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.project();
+        match *this.phase {
+            Phase::Done | Phase::Notified => true,
+            Phase::Queued => false,
+            Phase::Init => {
+                let waker = futures_util::task::noop_waker_ref();
+                match this.notify.poll_notified(this.waiter, *this.generation, waker) {
+                    Poll::Ready(()) => {
+                        *this.phase = Phase::Notified;
+                        true
+                    }
+                    Poll::Pending => {
+                        *this.phase = Phase::Queued;
+                        false
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        match *this.phase {
+            Phase::Done => panic!("`Notified` polled after completion"),
+            Phase::Notified => {
+                *this.phase = Phase::Done;
+                Poll::Ready(())
+            }
+            Phase::Init | Phase::Queued => {
+                let poll = this.notify.poll_notified(this.waiter, *this.generation, cx.waker());
+                *this.phase = if poll.is_ready() { Phase::Done } else { Phase::Queued };
+                poll
+            }
+        }
+    }
+}
+
+impl FusedFuture for Notified<'_> {
+    fn is_terminated(&self) -> bool {
+        self.phase == Phase::Done
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").field("phase", &self.phase).finish()
+    }
+}

@@ -1,0 +1,842 @@
+//! A fair, weighted, closable semaphore.
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use crate::{
+    loom::sync::atomic::{AtomicUsize, Ordering},
+    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+    Closed,
+};
+
+/// Set while the wait queue is non-empty. Changed only with the queue lock held.
+const QUEUED: usize = 0b01;
+/// Set once by [`Semaphore::close`]; never cleared.
+const CLOSED: usize = 0b10;
+const SHIFT: usize = 2;
+
+/// A counting semaphore: a set of permits that tasks acquire and release.
+///
+/// * **Fair.** Waiters are served strictly in arrival order. A large
+///   [`acquire_many`](Self::acquire_many) at the head of the queue is not
+///   overtaken by smaller requests behind it: released permits are assigned
+///   to it until it is satisfied. [`try_acquire`](Self::try_acquire) never
+///   jumps the queue either; it fails while anyone is waiting.
+/// * **Weighted.** A task may acquire several permits at once.
+/// * **Closable.** [`close`](Self::close) makes every pending and later
+///   acquire fail with [`AcquireError::Closed`]; permits still out are
+///   counted back in when released.
+/// * **Waits never allocate**: the waiter lives in the acquire future.
+///
+/// The number of permits is not fixed: [`add_permits`](Self::add_permits)
+/// adds some and [`SemaphorePermit::forget`] removes some. So a request for
+/// more permits than exist right now waits (for `add_permits`) rather than
+/// failing, and while it waits at the head it holds back everyone behind it.
+/// If your capacity is fixed and you want such a request refused at once,
+/// use [`BoundedSemaphore`](crate::sync) semantics: check against your
+/// capacity before calling. Only a request above [`Semaphore::MAX_PERMITS`],
+/// which can never be granted, fails at once with
+/// [`AcquireError::TooLarge`].
+///
+/// # Examples
+///
+/// At most two tasks in the section at a time:
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::Semaphore;
+///
+/// let sem = Semaphore::new(2);
+/// let a = sem.acquire().await.unwrap();
+/// let b = sem.acquire().await.unwrap();
+/// assert!(sem.try_acquire().is_err()); // both permits are out
+/// drop(a);
+/// let _c = sem.try_acquire().unwrap();
+/// # drop(b);
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// One atomic word holds `available << 2 | CLOSED | QUEUED`. Acquiring with
+/// nobody queued is one compare-and-swap; releasing with nobody queued is one
+/// compare-and-swap; neither touches the wait-queue lock. `QUEUED` is set and
+/// cleared only under the lock, and while it is set `available` is zero:
+/// released permits go to the queued waiters first, in order (partially to
+/// the head if it needs more), and only what is left once the queue is empty
+/// becomes available. That invariant is what makes the fast paths fair.
+pub struct Semaphore {
+    state: AtomicUsize,
+    queue: WaitQueue<(), Need>,
+}
+
+/// Per-waiter data: how many permits it asked for and how many it has.
+#[derive(Debug)]
+pub(crate) struct Need {
+    needed: usize,
+    assigned: usize,
+}
+
+/// Why an acquire failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// The semaphore was [closed](Semaphore::close).
+    Closed,
+    /// More permits were requested than [`Semaphore::MAX_PERMITS`], so the
+    /// request could never be granted.
+    TooLarge {
+        /// The number of permits requested.
+        requested: usize,
+    },
+}
+
+/// Why a `try_acquire` failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TryAcquireError {
+    /// The semaphore was [closed](Semaphore::close).
+    Closed,
+    /// Not enough permits are available, or other tasks are queued first.
+    NoPermits,
+    /// More permits were requested than [`Semaphore::MAX_PERMITS`].
+    TooLarge {
+        /// The number of permits requested.
+        requested: usize,
+    },
+}
+
+impl fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcquireError::Closed => f.write_str("semaphore closed"),
+            AcquireError::TooLarge { requested } => write!(
+                f,
+                "requested {requested} permits, more than Semaphore::MAX_PERMITS ({})",
+                Semaphore::MAX_PERMITS
+            ),
+        }
+    }
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::Closed => f.write_str("semaphore closed"),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+            TryAcquireError::TooLarge { requested } => write!(
+                f,
+                "requested {requested} permits, more than Semaphore::MAX_PERMITS ({})",
+                Semaphore::MAX_PERMITS
+            ),
+        }
+    }
+}
+
+impl core::error::Error for AcquireError {}
+impl core::error::Error for TryAcquireError {}
+
+impl From<Closed> for AcquireError {
+    fn from(_: Closed) -> Self {
+        AcquireError::Closed
+    }
+}
+
+impl Semaphore {
+    /// The largest number of permits a semaphore can hold
+    /// (`usize::MAX >> 3`).
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
+    crate::util::macros::loom_const_fn! {
+        /// A semaphore with `permits` permits. Zero is allowed: acquirers
+        /// then wait for [`add_permits`](Self::add_permits).
+        ///
+        /// # Panics
+        /// If `permits` is greater than [`Semaphore::MAX_PERMITS`].
+        #[track_caller]
+        pub fn new(permits: usize) -> Self {
+            assert!(
+                permits <= Self::MAX_PERMITS,
+                "Semaphore::new: `permits` exceeds Semaphore::MAX_PERMITS"
+            );
+            Self {
+                state: AtomicUsize::new(permits << SHIFT),
+                queue: WaitQueue::new(()),
+            }
+        }
+    }
+
+    /// The number of permits available right now.
+    pub fn available_permits(&self) -> usize {
+        self.state.load(Ordering::Acquire) >> SHIFT
+    }
+
+    /// `true` once [`close`](Self::close) has been called.
+    pub fn is_closed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// The number of tasks waiting to acquire.
+    pub fn waiters(&self) -> usize {
+        self.queue.lock().len()
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`AcquireError::Closed`] if the semaphore is or becomes closed.
+    pub fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits at once, in FIFO order with other waiters.
+    ///
+    /// `acquire_many(0)` completes at once with an empty permit, without
+    /// queueing.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter, and permits assigned to it so far are released.
+    ///
+    /// # Errors
+    /// * [`AcquireError::Closed`] if the semaphore is or becomes closed.
+    /// * [`AcquireError::TooLarge`] at once if `n` exceeds
+    ///   [`Semaphore::MAX_PERMITS`].
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        Acquire {
+            sem: self,
+            inner: AcquireInner::new(n),
+        }
+    }
+
+    /// Takes one permit if one is available and nobody is queued.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::NoPermits`] or [`TryAcquireError::Closed`].
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are available and nobody is queued.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::NoPermits`], [`TryAcquireError::Closed`], or
+    /// [`TryAcquireError::TooLarge`] if `n` exceeds
+    /// [`Semaphore::MAX_PERMITS`].
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_take(n).map(|()| SemaphorePermit { sem: self, permits: n })
+    }
+
+    /// Adds `n` permits, waking queued acquirers that can now proceed.
+    ///
+    /// # Panics
+    /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
+    pub fn add_permits(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Closes the semaphore: every queued and later acquire fails with
+    /// [`AcquireError::Closed`]. Permits already held stay valid and are
+    /// counted back in when released. Idempotent.
+    pub fn close(&self) {
+        self.queue.wake_loop(|queue, batch| {
+            self.state.fetch_or(CLOSED, Ordering::AcqRel);
+            let more = queue.wake_front(batch, |_, _, _| Visit::Wake);
+            if queue.is_empty() {
+                self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+            }
+            more
+        });
+    }
+
+    /// The non-waiting acquire shared by `try_acquire*` and the fast path.
+    fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
+        if n > Self::MAX_PERMITS {
+            return Err(TryAcquireError::TooLarge { requested: n });
+        }
+        let mut cur = self.state.load(Ordering::Acquire);
+        if n == 0 {
+            // Zero permits need no place in the queue.
+            return if cur & CLOSED != 0 { Err(TryAcquireError::Closed) } else { Ok(()) };
+        }
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if cur & QUEUED != 0 || (cur >> SHIFT) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Returns `n` permits: to queued waiters first, in order, then to the
+    /// pool.
+    #[track_caller]
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        // Fast path: nobody queued, just add.
+        let mut cur = self.state.load(Ordering::Acquire);
+        while cur & QUEUED == 0 {
+            let next = Self::added(cur, n);
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.release_slow(n);
+    }
+
+    #[track_caller]
+    fn added(cur: usize, n: usize) -> usize {
+        let total = (cur >> SHIFT)
+            .checked_add(n)
+            .filter(|&t| t <= Self::MAX_PERMITS)
+            .expect("Semaphore: adding permits would exceed Semaphore::MAX_PERMITS");
+        (total << SHIFT) | (cur & (CLOSED | QUEUED))
+    }
+
+    #[cold]
+    #[track_caller]
+    fn release_slow(&self, n: usize) {
+        let mut rem = n;
+        self.queue.wake_loop(|queue, batch| {
+            let more = queue.wake_front(batch, |_, need, _| {
+                if rem == 0 {
+                    return Visit::Stop;
+                }
+                let missing = need.needed - need.assigned;
+                if rem >= missing {
+                    need.assigned = need.needed;
+                    rem -= missing;
+                    Visit::Wake
+                } else {
+                    need.assigned += rem;
+                    rem = 0;
+                    Visit::Stop
+                }
+            });
+            if more {
+                return true;
+            }
+            if queue.is_empty() {
+                self.put_back_locked(queue, rem);
+                rem = 0;
+            }
+            debug_assert_eq!(rem, 0, "permits left over with waiters queued");
+            false
+        });
+    }
+
+    /// With the queue empty and its lock held: clears `QUEUED` and makes `n`
+    /// permits available.
+    #[track_caller]
+    fn put_back_locked(&self, queue: &QueueGuard<'_, (), Need>, n: usize) {
+        debug_assert!(queue.is_empty());
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let next = Self::added(cur, n) & !QUEUED;
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Poll logic shared by the borrowed and owned acquire futures.
+    fn poll_acquire(
+        &self,
+        mut waiter: Pin<&mut Waiter<Need>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), AcquireError>> {
+        let mut queue = self.queue.lock();
+        match waiter.as_mut().state(&queue) {
+            WaitState::Waiting => {
+                let old = waiter.update_waker(&mut queue, cx.waker());
+                drop(queue);
+                drop(old);
+                Poll::Pending
+            }
+            WaitState::Woken => {
+                let (_, waker) = waiter.as_mut().remove(&mut queue);
+                let need = waiter.data(&mut queue);
+                let (needed, assigned) = (need.needed, need.assigned);
+                need.assigned = 0;
+                drop(queue);
+                drop(waker);
+                if assigned == needed {
+                    Poll::Ready(Ok(()))
+                } else {
+                    // Woken by `close`: hand back what we had been given.
+                    self.release(assigned);
+                    Poll::Ready(Err(AcquireError::Closed))
+                }
+            }
+            WaitState::Idle => {
+                let n = waiter.as_mut().data(&mut queue).needed;
+                let mut cur = self.state.load(Ordering::Acquire);
+                loop {
+                    if cur & CLOSED != 0 {
+                        return Poll::Ready(Err(AcquireError::Closed));
+                    }
+                    let available = cur >> SHIFT;
+                    let (next, took) = if cur & QUEUED == 0 && available >= n {
+                        (cur - (n << SHIFT), n)
+                    } else {
+                        // Queue up, taking whatever is available: with
+                        // `QUEUED` set, `available` must be zero.
+                        ((cur & CLOSED) | QUEUED, available)
+                    };
+                    match self
+                        .state
+                        .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) if took == n => return Poll::Ready(Ok(())),
+                        Ok(_) => {
+                            waiter.as_mut().data(&mut queue).assigned = took;
+                            waiter.as_mut().enqueue(&mut queue, cx.waker());
+                            return Poll::Pending;
+                        }
+                        Err(actual) => cur = actual,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drop logic shared by the acquire futures: leave the queue and pass on
+    /// whatever had been assigned.
+    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Need>>) {
+        let (assigned, waker) = {
+            let mut queue = self.queue.lock();
+            let (state, waker) = waiter.as_mut().remove(&mut queue);
+            if state == WaitState::Idle {
+                return;
+            }
+            if queue.is_empty() {
+                self.put_back_locked(&queue, 0);
+            }
+            let need = waiter.data(&mut queue);
+            let assigned = core::mem::take(&mut need.assigned);
+            (assigned, waker)
+        };
+        drop(waker);
+        self.release(assigned);
+    }
+}
+
+impl Default for Semaphore {
+    /// A semaphore with no permits.
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Ordering::Acquire);
+        f.debug_struct("Semaphore")
+            .field("available", &(state >> SHIFT))
+            .field("closed", &(state & CLOSED != 0))
+            .field("queued", &(state & QUEUED != 0))
+            .finish()
+    }
+}
+
+/// The part of an acquire future that does not depend on how it holds the
+/// semaphore.
+#[derive(Debug)]
+enum Phase {
+    Init,
+    Waiting,
+    Done,
+}
+
+pin_project! {
+    /// Shared state of [`Acquire`] and the owned acquire future.
+    #[derive(Debug)]
+    pub(crate) struct AcquireInner {
+        #[pin]
+        waiter: Waiter<Need>,
+        needed: usize,
+        phase: Phase,
+    }
+}
+
+impl AcquireInner {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            waiter: Waiter::new(Need {
+                needed: n,
+                assigned: 0,
+            }),
+            needed: n,
+            phase: Phase::Init,
+        }
+    }
+
+    pub(crate) fn poll(
+        self: Pin<&mut Self>,
+        sem: &Semaphore,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize, AcquireError>> {
+        let this = self.project();
+        let n = *this.needed;
+        let result = match this.phase {
+            Phase::Done => panic!("acquire future polled after completion"),
+            Phase::Init => {
+                // Fast path: no lock, no queue.
+                match sem.try_take(n) {
+                    Ok(()) => Ok(()),
+                    Err(TryAcquireError::TooLarge { requested }) => {
+                        Err(AcquireError::TooLarge { requested })
+                    }
+                    Err(TryAcquireError::Closed) => Err(AcquireError::Closed),
+                    Err(TryAcquireError::NoPermits) => {
+                        *this.phase = Phase::Waiting;
+                        match sem.poll_acquire(this.waiter, cx) {
+                            Poll::Ready(r) => r,
+                            Poll::Pending => return Poll::Pending,
+                        }
+                    }
+                }
+            }
+            Phase::Waiting => match sem.poll_acquire(this.waiter, cx) {
+                Poll::Ready(r) => r,
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        *this.phase = Phase::Done;
+        Poll::Ready(result.map(|()| n))
+    }
+
+    pub(crate) fn is_terminated(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// Must be called from the owning future's drop.
+    pub(crate) fn drop_in(self: Pin<&mut Self>, sem: &Semaphore) {
+        let this = self.project();
+        if matches!(this.phase, Phase::Waiting) {
+            sem.drop_waiter(this.waiter);
+        }
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Semaphore::acquire`] and
+    /// [`Semaphore::acquire_many`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Acquire<'a> {
+        sem: &'a Semaphore,
+        #[pin]
+        inner: AcquireInner,
+    }
+
+    impl PinnedDrop for Acquire<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(this.sem);
+        }
+    }
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let sem: &'a Semaphore = this.sem;
+        this.inner
+            .poll(sem, cx)
+            .map(|r| r.map(|permits| SemaphorePermit { sem, permits }))
+    }
+}
+
+impl FusedFuture for Acquire<'_> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire")
+            .field("permits", &self.inner.needed)
+            .field("phase", &self.inner.phase)
+            .finish()
+    }
+}
+
+/// Permits borrowed from a [`Semaphore`]; released when dropped.
+#[must_use = "the permits are released as soon as the permit is dropped"]
+pub struct SemaphorePermit<'a> {
+    sem: &'a Semaphore,
+    permits: usize,
+}
+
+impl<'a> SemaphorePermit<'a> {
+    /// The number of permits held.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Drops the permit without releasing its permits: the semaphore
+    /// shrinks by that many for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// Splits `n` permits off into a new permit.
+    ///
+    /// # Errors
+    /// Gives `None` if this permit holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<SemaphorePermit<'a>> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
+    }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If `other` came from a different semaphore.
+    #[track_caller]
+    pub fn merge(&mut self, mut other: SemaphorePermit<'a>) {
+        assert!(
+            core::ptr::eq(self.sem, other.sem),
+            "SemaphorePermit::merge: `other` belongs to a different semaphore"
+        );
+        self.permits += core::mem::take(&mut other.permits);
+    }
+
+    /// The semaphore this permit came from.
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.sem
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+impl fmt::Debug for SemaphorePermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "alloc"]
+
+    use alloc::sync::Arc;
+
+    impl Semaphore {
+        /// Like [`acquire`](Self::acquire), for an `Arc<Semaphore>`: the
+        /// permit owns a clone of the `Arc`, so it is `'static`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        ///
+        /// # Errors
+        /// As [`acquire`](Self::acquire).
+        pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+            self.acquire_many_owned(1)
+        }
+
+        /// Like [`acquire_many`](Self::acquire_many), for an `Arc<Semaphore>`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter, and permits assigned to it so far are released.
+        ///
+        /// # Errors
+        /// As [`acquire_many`](Self::acquire_many).
+        pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+            AcquireOwned { sem: self, inner: AcquireInner::new(n) }
+        }
+
+        /// Like [`try_acquire`](Self::try_acquire), for an `Arc<Semaphore>`.
+        ///
+        /// # Errors
+        /// As [`try_acquire`](Self::try_acquire).
+        pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+            self.try_acquire_many_owned(1)
+        }
+
+        /// Like [`try_acquire_many`](Self::try_acquire_many), for an
+        /// `Arc<Semaphore>`.
+        ///
+        /// # Errors
+        /// As [`try_acquire_many`](Self::try_acquire_many).
+        pub fn try_acquire_many_owned(self: Arc<Self>, n: usize) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+            self.try_take(n)?;
+            Ok(OwnedSemaphorePermit { sem: self, permits: n })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`Semaphore::acquire_owned`] and
+        /// [`Semaphore::acquire_many_owned`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct AcquireOwned {
+            sem: Arc<Semaphore>,
+            #[pin]
+            inner: AcquireInner,
+        }
+
+        impl PinnedDrop for AcquireOwned {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.inner.drop_in(this.sem);
+            }
+        }
+    }
+
+    impl Future for AcquireOwned {
+        type Output = Result<OwnedSemaphorePermit, AcquireError>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            let sem = &*this.sem;
+            this.inner.poll(sem, cx).map(|r| {
+                r.map(|permits| OwnedSemaphorePermit { sem: Arc::clone(this.sem), permits })
+            })
+        }
+    }
+
+    impl FusedFuture for AcquireOwned {
+        fn is_terminated(&self) -> bool {
+            self.inner.is_terminated()
+        }
+    }
+
+    impl fmt::Debug for AcquireOwned {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("AcquireOwned")
+                .field("permits", &self.inner.needed)
+                .field("phase", &self.inner.phase)
+                .finish()
+        }
+    }
+
+    /// Permits owned from an `Arc<Semaphore>`; released when dropped.
+    #[must_use = "the permits are released as soon as the permit is dropped"]
+    pub struct OwnedSemaphorePermit {
+        sem: Arc<Semaphore>,
+        permits: usize,
+    }
+
+    impl OwnedSemaphorePermit {
+        /// The number of permits held.
+        pub fn num_permits(&self) -> usize {
+            self.permits
+        }
+
+        /// Drops the permit without releasing its permits.
+        pub fn forget(mut self) {
+            self.permits = 0;
+        }
+
+        /// Splits `n` permits off into a new permit, or `None` if this one
+        /// holds fewer than `n`.
+        pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+            self.permits = self.permits.checked_sub(n)?;
+            Some(OwnedSemaphorePermit { sem: Arc::clone(&self.sem), permits: n })
+        }
+
+        /// Moves `other`'s permits into this one.
+        ///
+        /// # Panics
+        /// If `other` came from a different semaphore.
+        #[track_caller]
+        pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+            assert!(
+                Arc::ptr_eq(&self.sem, &other.sem),
+                "OwnedSemaphorePermit::merge: `other` belongs to a different semaphore"
+            );
+            self.permits += core::mem::take(&mut other.permits);
+        }
+
+        /// The semaphore this permit came from.
+        pub fn semaphore(&self) -> &Arc<Semaphore> {
+            &self.sem
+        }
+    }
+
+    impl Drop for OwnedSemaphorePermit {
+        fn drop(&mut self) {
+            self.sem.release(self.permits);
+        }
+    }
+
+    impl fmt::Debug for OwnedSemaphorePermit {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("OwnedSemaphorePermit").field("permits", &self.permits).finish()
+        }
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl Semaphore {
+        /// Blocks the current thread until one permit is acquired.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`acquire`](Self::acquire).
+        pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+            crate::util::block_on::block_on(self.acquire())
+        }
+
+        /// Blocks the current thread until `n` permits are acquired.
+        ///
+        /// # Errors
+        /// As [`acquire_many`](Self::acquire_many).
+        pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
+            crate::util::block_on::block_on(self.acquire_many(n))
+        }
+    }
+}
