@@ -44,3 +44,6 @@ pub mod futures {
         pub use super::{mutex::LockOwned, semaphore::AcquireOwned};
     }
 }
+
+#[cfg(test)]
+mod tests;

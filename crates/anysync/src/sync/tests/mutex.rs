@@ -1,0 +1,149 @@
+//! Hand-polled mutex tests (SCENARIOS.md section B).
+
+use alloc::sync::Arc;
+
+use crate::{sync::Mutex, util::test::TestTask};
+
+#[test]
+fn fifo_hand_off_in_arrival_order() {
+    let m = Mutex::new(0);
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    let mut c = TestTask::new(m.lock());
+    let mut d = TestTask::new(m.lock());
+    b.pending();
+    c.pending();
+    d.pending();
+    drop(a);
+    assert_eq!((b.wakes(), c.wakes(), d.wakes()), (1, 0, 0));
+    drop(b.ready());
+    assert_eq!((c.wakes(), d.wakes()), (1, 0));
+    drop(c.ready());
+    assert_eq!(d.wakes(), 1);
+    drop(d.ready());
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn no_barging_after_release() {
+    let m = Mutex::new(());
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    b.pending();
+    drop(a);
+    assert!(m.try_lock().is_err(), "a newcomer must not overtake B");
+    let _g = b.ready();
+}
+
+#[test]
+fn cancel_before_grant() {
+    let m = Mutex::new(());
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    let mut c = TestTask::new(m.lock());
+    b.pending();
+    c.pending();
+    b.cancel();
+    drop(a);
+    assert_eq!(c.wakes(), 1);
+    drop(c.ready());
+    assert_eq!(m.waiters(), 0);
+    assert!(m.try_lock().is_ok());
+}
+
+#[test]
+fn cancel_after_grant_passes_the_lock_on() {
+    let m = Mutex::new(());
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    let mut c = TestTask::new(m.lock());
+    b.pending();
+    c.pending();
+    drop(a);
+    assert_eq!(b.wakes(), 1);
+    b.cancel();
+    assert_eq!(c.wakes(), 1);
+    let g = c.ready();
+    assert!(m.try_lock().is_err(), "never two holders");
+    drop(g);
+    assert!(m.try_lock().is_ok());
+}
+
+#[test]
+fn holder_cancelled_across_an_await_releases() {
+    let m = Mutex::new(0);
+    let gate = crate::sync::Notify::new();
+    let mut holder = TestTask::new(async {
+        let mut g = m.lock().await;
+        *g += 1;
+        gate.notified().await; // holds the guard across an await
+        *g += 1;
+    });
+    holder.pending();
+    let mut next = TestTask::new(m.lock());
+    next.pending();
+    holder.cancel();
+    assert_eq!(next.wakes(), 1);
+    assert_eq!(*next.ready(), 1);
+}
+
+#[test]
+fn panic_in_critical_section_unlocks_without_poisoning() {
+    let m = Arc::new(Mutex::new(0));
+    let m2 = Arc::clone(&m);
+    let mut waiter = TestTask::new(Arc::clone(&m).lock_owned());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut g = m2.try_lock().unwrap();
+        *g = 7;
+        waiter.pending();
+        panic!("boom");
+    }));
+    assert!(result.is_err());
+    assert_eq!(waiter.wakes(), 1);
+    assert_eq!(*waiter.ready(), 7);
+}
+
+#[test]
+fn map_narrows_and_keeps_the_lock() {
+    let m = Mutex::new((1, 2));
+    let g = m.try_lock().unwrap();
+    let mut second = crate::sync::MutexGuard::map(g, |pair| &mut pair.1);
+    *second += 40;
+    assert!(m.try_lock().is_err());
+    drop(second);
+    assert_eq!(*m.try_lock().unwrap(), (1, 42));
+}
+
+#[test]
+fn get_mut_and_into_inner() {
+    let mut m = Mutex::new(alloc::vec![1]);
+    m.get_mut().push(2);
+    assert_eq!(m.into_inner(), alloc::vec![1, 2]);
+}
+
+#[test]
+fn debug_does_not_block_on_a_held_lock() {
+    let m = Mutex::new(5);
+    assert_eq!(alloc::format!("{m:?}"), "Mutex { data: 5 }");
+    let _g = m.try_lock().unwrap();
+    assert_eq!(alloc::format!("{m:?}"), "Mutex { data: <locked> }");
+}
+
+#[test]
+fn lock_blocking_from_threads_counts_exactly() {
+    let m = Arc::new(Mutex::new(0u32));
+    let threads: alloc::vec::Vec<_> = (0..4)
+        .map(|_| {
+            let m = Arc::clone(&m);
+            std::thread::spawn(move || {
+                for _ in 0..1000 {
+                    *m.lock_blocking() += 1;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(*m.try_lock().unwrap(), 4000);
+}

@@ -1,0 +1,135 @@
+//! Hand-polled `Notify` tests (SCENARIOS.md section E).
+
+use core::pin::pin;
+
+use crate::{sync::Notify, util::test::TestTask};
+
+#[test]
+fn one_stored_permit_however_many_notifies() {
+    // SCENARIOS 37.
+    let n = Notify::new();
+    n.notify_one();
+    n.notify_one();
+    n.notify_one();
+    TestTask::new(n.notified()).ready();
+    TestTask::new(n.notified()).pending();
+}
+
+#[test]
+fn notify_one_wakes_the_first_and_notify_last_the_last() {
+    // SCENARIOS 38.
+    let n = Notify::new();
+    let mut w: alloc::vec::Vec<_> = (0..3).map(|_| TestTask::new(n.notified())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    n.notify_one();
+    assert_eq!((w[0].wakes(), w[1].wakes(), w[2].wakes()), (1, 0, 0));
+    n.notify_last();
+    assert_eq!((w[1].wakes(), w[2].wakes()), (0, 1));
+    w[0].ready();
+    w[2].ready();
+    w[1].pending();
+    assert_eq!(n.waiters(), 1);
+}
+
+#[test]
+fn dropped_notified_waiter_forwards_and_unnotified_does_not() {
+    // SCENARIOS 39 and 2.
+    let n = Notify::new();
+    let mut n1 = TestTask::new(n.notified());
+    let mut n2 = TestTask::new(n.notified());
+    let mut n3 = TestTask::new(n.notified());
+    n1.pending();
+    n2.pending();
+    n3.pending();
+    n.notify_one();
+    assert_eq!(n1.wakes(), 1);
+    n3.cancel(); // never notified: forwards nothing
+    assert_eq!(n2.wakes(), 0);
+    n1.cancel(); // notified: passes it on
+    assert_eq!(n2.wakes(), 1);
+    n2.ready();
+    TestTask::new(n.notified()).pending(); // nothing stored
+}
+
+#[test]
+fn dropped_notified_waiter_with_no_one_behind_stores_the_permit() {
+    let n = Notify::new();
+    let mut n1 = TestTask::new(n.notified());
+    n1.pending();
+    n.notify_one();
+    n1.cancel();
+    TestTask::new(n.notified()).ready();
+}
+
+#[test]
+fn notify_all_wakes_everyone_and_stores_nothing() {
+    // SCENARIOS 40.
+    let n = Notify::new();
+    let mut w: alloc::vec::Vec<_> = (0..40).map(|_| TestTask::new(n.notified())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    n.notify_all();
+    for t in &mut w {
+        assert_eq!(t.wakes(), 1);
+        t.ready();
+    }
+    TestTask::new(n.notified()).pending();
+    assert_eq!(n.waiters(), 0);
+}
+
+#[test]
+fn notify_one_after_notify_all_is_not_swallowed() {
+    // SCENARIOS 40b and 41.
+    let n = Notify::new();
+    let mut n1 = TestTask::new(n.notified());
+    n1.pending();
+    n.notify_all();
+    n.notify_one();
+    n1.cancel(); // woken by notify_all: must not eat the notify_one
+    TestTask::new(n.notified()).ready();
+}
+
+#[test]
+fn notified_counts_for_notify_all_from_creation() {
+    let n = Notify::new();
+    let mut f = TestTask::new(n.notified());
+    n.notify_all();
+    f.ready();
+    assert_eq!(f.wakes(), 0);
+}
+
+#[test]
+fn enable_registers_for_notify_one_before_the_first_poll() {
+    // SCENARIOS 44: register, check, then wait: no lost wake-up.
+    let n = Notify::new();
+    let mut f = pin!(n.notified());
+    assert!(!f.as_mut().enable());
+    n.notify_one(); // goes to `f`, not to the stored permit
+    TestTask::new(n.notified()).pending();
+    futures_executor::block_on(f);
+}
+
+#[test]
+fn enable_on_a_stored_permit_reports_ready() {
+    let n = Notify::new();
+    n.notify_one();
+    let mut f = pin!(n.notified());
+    assert!(f.as_mut().enable());
+    futures_executor::block_on(f);
+    TestTask::new(n.notified()).pending();
+}
+
+#[test]
+fn waker_update_wakes_only_the_latest_waker() {
+    let n = Notify::new();
+    let mut t = TestTask::new(n.notified());
+    let (a, a_count) = futures_test::task::new_count_waker();
+    let (b, b_count) = futures_test::task::new_count_waker();
+    assert!(t.poll_with(&a).is_pending());
+    assert!(t.poll_with(&b).is_pending());
+    n.notify_one();
+    assert_eq!((a_count.get(), b_count.get()), (0, 1));
+}

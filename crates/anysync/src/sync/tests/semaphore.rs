@@ -1,0 +1,361 @@
+//! Hand-polled semaphore tests (SCENARIOS.md sections A and D).
+
+use alloc::{sync::Arc, vec::Vec};
+
+use futures_test::task::new_count_waker;
+
+use crate::{
+    sync::{AcquireError, Semaphore, TryAcquireError},
+    util::test::TestTask,
+};
+
+/// The conservation check run after scenarios: nobody queued, and exactly
+/// `total` permits can be taken and no more.
+#[track_caller]
+fn assert_whole(sem: &Semaphore, total: usize) {
+    assert_eq!(sem.waiters(), 0, "waiters stranded");
+    assert_eq!(sem.available_permits(), total, "permits lost or created");
+    let all = sem.try_acquire_many(total).expect("all permits available");
+    assert!(sem.try_acquire().is_err() || total == 0);
+    drop(all);
+}
+
+#[test]
+fn uncontended_acquire_and_release() {
+    let sem = Semaphore::new(3);
+    let mut a = TestTask::new(sem.acquire_many(2));
+    let permit = a.ready().unwrap();
+    assert_eq!(permit.num_permits(), 2);
+    assert_eq!(sem.available_permits(), 1);
+    drop(permit);
+    assert_whole(&sem, 3);
+}
+
+#[test]
+fn fifo_hand_off_wakes_only_the_next_waiter() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut b = TestTask::new(sem.acquire());
+    let mut c = TestTask::new(sem.acquire());
+    let mut d = TestTask::new(sem.acquire());
+    b.pending();
+    c.pending();
+    d.pending();
+    drop(held);
+    assert_eq!((b.wakes(), c.wakes(), d.wakes()), (1, 0, 0));
+    let pb = b.ready().unwrap();
+    drop(pb);
+    assert_eq!((c.wakes(), d.wakes()), (1, 0));
+    let pc = c.ready().unwrap();
+    drop(pc);
+    assert_eq!(d.wakes(), 1);
+    drop(d.ready().unwrap());
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn try_acquire_cannot_barge_past_a_woken_waiter() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut b = TestTask::new(sem.acquire());
+    b.pending();
+    drop(held);
+    assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    let mut newcomer = TestTask::new(sem.acquire());
+    newcomer.pending();
+    drop(b.ready().unwrap());
+    drop(newcomer.ready().unwrap());
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn brief_example_cancel_one_waiter_then_release() {
+    // SCENARIOS 26.
+    let sem = Semaphore::new(2);
+    let a = sem.try_acquire_many(2).unwrap();
+    let mut b = TestTask::new(sem.acquire());
+    let mut c = TestTask::new(sem.acquire());
+    b.pending();
+    c.pending();
+    b.cancel();
+    let mut a = a;
+    drop(a.split(1).unwrap());
+    assert_eq!(c.wakes(), 1);
+    let pc = c.ready().unwrap();
+    drop(pc);
+    drop(a);
+    assert_whole(&sem, 2);
+}
+
+#[test]
+fn partial_assignment_keeps_head_of_line_order() {
+    // SCENARIOS 27.
+    let sem = Semaphore::new(5);
+    let one = sem.try_acquire().unwrap();
+    let mut a = TestTask::new(sem.acquire_many(5));
+    a.pending();
+    assert_eq!(sem.available_permits(), 0);
+    let mut b = TestTask::new(sem.acquire_many(3));
+    b.pending();
+    drop(one);
+    assert_eq!((a.wakes(), b.wakes()), (1, 0));
+    let pa = a.ready().unwrap();
+    let mut pa = pa;
+    drop(pa.split(1).unwrap());
+    assert_eq!(b.wakes(), 0);
+    drop(pa.split(2).unwrap());
+    assert_eq!(b.wakes(), 1);
+    let pb = b.ready().unwrap();
+    assert_eq!(sem.available_permits(), 0);
+    drop(pb);
+    drop(pa);
+    assert_whole(&sem, 5);
+}
+
+#[test]
+fn cancelled_head_returns_its_partial_permits() {
+    // SCENARIOS 28.
+    let sem = Semaphore::new(10);
+    let four = sem.try_acquire_many(4).unwrap();
+    let mut big = TestTask::new(sem.acquire_many(8));
+    big.pending();
+    assert_eq!(sem.available_permits(), 0);
+    let mut b = TestTask::new(sem.acquire_many(2));
+    b.pending();
+    big.cancel();
+    assert_eq!(b.wakes(), 1);
+    assert_eq!(sem.available_permits(), 4, "6 returned, less B's 2");
+    drop(b.ready().unwrap());
+    drop(four);
+    assert_whole(&sem, 10);
+}
+
+#[test]
+fn woken_then_cancelled_passes_the_permit_on() {
+    // SCENARIOS 29a and 2.
+    let sem = Semaphore::new(0);
+    let mut b = TestTask::new(sem.acquire());
+    let mut c = TestTask::new(sem.acquire());
+    b.pending();
+    c.pending();
+    sem.add_permits(1);
+    assert_eq!((b.wakes(), c.wakes()), (1, 0));
+    b.cancel();
+    assert_eq!(c.wakes(), 1);
+    drop(c.ready().unwrap());
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn cancelling_two_queued_lets_exactly_the_third_through() {
+    // SCENARIOS 29b.
+    let sem = Semaphore::new(0);
+    let mut w: Vec<_> = (0..4).map(|_| TestTask::new(sem.acquire())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    w[0].cancel();
+    w[1].cancel();
+    sem.add_permits(1);
+    assert_eq!((w[2].wakes(), w[3].wakes()), (1, 0));
+    let p = w[2].ready().unwrap();
+    w[3].pending();
+    drop(p);
+    drop(w[3].ready().unwrap());
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn several_releases_wake_several_waiters() {
+    // SCENARIOS 30.
+    let sem = Semaphore::new(2);
+    let g1 = sem.try_acquire().unwrap();
+    let g2 = sem.try_acquire().unwrap();
+    let mut w1 = TestTask::new(sem.acquire());
+    let mut w2 = TestTask::new(sem.acquire());
+    w1.pending();
+    w2.pending();
+    drop(g1);
+    drop(g2);
+    assert_eq!((w1.wakes(), w2.wakes()), (1, 1));
+    drop(w1.ready().unwrap());
+    drop(w2.ready().unwrap());
+    assert_whole(&sem, 2);
+}
+
+#[test]
+fn close_fails_waiters_and_later_acquires_and_keeps_counting() {
+    // SCENARIOS 32.
+    let sem = Semaphore::new(3);
+    let held = sem.try_acquire_many(2).unwrap();
+    let mut big = TestTask::new(sem.acquire_many(3)); // takes 1 partially
+    big.pending();
+    sem.close();
+    sem.close(); // idempotent
+    assert!(sem.is_closed());
+    assert_eq!(big.wakes(), 1);
+    assert_eq!(big.ready().unwrap_err(), AcquireError::Closed);
+    assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+    let mut later = TestTask::new(sem.acquire());
+    assert_eq!(later.ready().unwrap_err(), AcquireError::Closed);
+    drop(held);
+    assert_eq!(sem.available_permits(), 3, "released after close still counted");
+    assert_eq!(sem.waiters(), 0);
+}
+
+#[test]
+fn permit_algebra_forget_split_merge() {
+    // SCENARIOS 33.
+    let sem = Semaphore::new(5);
+    let mut p = sem.try_acquire_many(4).unwrap();
+    let q = p.split(3).unwrap();
+    assert!(p.split(2).is_none());
+    assert_eq!((p.num_permits(), q.num_permits()), (1, 3));
+    p.merge(q);
+    assert_eq!(p.num_permits(), 4);
+    let one = p.split(1).unwrap();
+    one.forget();
+    drop(p);
+    assert_whole(&sem, 4);
+}
+
+#[test]
+#[should_panic(expected = "belongs to a different semaphore")]
+fn merging_permits_of_different_semaphores_panics() {
+    let (a, b) = (Semaphore::new(1), Semaphore::new(1));
+    let mut pa = a.try_acquire().unwrap();
+    pa.merge(b.try_acquire().unwrap());
+}
+
+#[test]
+#[should_panic(expected = "exceed Semaphore::MAX_PERMITS")]
+fn add_permits_past_max_panics() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    sem.add_permits(1);
+}
+
+#[test]
+#[should_panic(expected = "`permits` exceeds Semaphore::MAX_PERMITS")]
+fn new_past_max_panics() {
+    let _ = Semaphore::new(Semaphore::MAX_PERMITS + 1);
+}
+
+#[test]
+fn requests_that_can_never_be_granted_fail_at_once() {
+    let sem = Semaphore::new(1);
+    let mut f = TestTask::new(sem.acquire_many(usize::MAX));
+    assert_eq!(f.ready().unwrap_err(), AcquireError::TooLarge { requested: usize::MAX });
+    assert!(matches!(sem.try_acquire_many(usize::MAX), Err(TryAcquireError::TooLarge { .. })));
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn acquire_zero_is_ready_even_with_a_queue() {
+    let sem = Semaphore::new(0);
+    let mut w = TestTask::new(sem.acquire());
+    w.pending();
+    let mut zero = TestTask::new(sem.acquire_many(0));
+    assert_eq!(zero.ready().unwrap().num_permits(), 0);
+    assert_eq!(sem.waiters(), 1);
+    w.cancel();
+}
+
+#[test]
+fn waker_update_wakes_only_the_latest_waker() {
+    // SCENARIOS 3.
+    let sem = Semaphore::new(0);
+    let mut t = TestTask::new(sem.acquire());
+    let (a, a_count) = new_count_waker();
+    let (b, b_count) = new_count_waker();
+    assert!(t.poll_with(&a).is_pending());
+    assert!(t.poll_with(&b).is_pending());
+    sem.add_permits(1);
+    assert_eq!((a_count.get(), b_count.get()), (0, 1));
+    assert!(t.poll_with(&b).is_ready());
+}
+
+#[test]
+fn spurious_polls_keep_the_queue_position() {
+    // SCENARIOS 6.
+    let sem = Semaphore::new(0);
+    let mut first = TestTask::new(sem.acquire());
+    first.pending();
+    let mut second = TestTask::new(sem.acquire());
+    second.pending();
+    for _ in 0..5 {
+        first.pending();
+    }
+    assert_eq!(sem.waiters(), 2);
+    sem.add_permits(1);
+    assert_eq!((first.wakes(), second.wakes()), (1, 0));
+    drop(first.ready().unwrap());
+    drop(second.ready().unwrap());
+}
+
+#[test]
+#[should_panic(expected = "polled after completion")]
+fn polling_after_ready_panics_instead_of_granting_twice() {
+    let sem = Semaphore::new(2);
+    let mut t = TestTask::new(sem.acquire());
+    let _p = t.ready().unwrap();
+    let _ = t.poll();
+}
+
+#[test]
+fn cancel_at_every_poll_count_loses_nothing() {
+    // SCENARIOS 1: a sweep over how many times the future is polled before
+    // being dropped, with releases interleaved.
+    for polls in 0..4 {
+        for release_at in 0..4 {
+            let sem = Semaphore::new(2);
+            let held = sem.try_acquire_many(2).unwrap();
+            let mut other = TestTask::new(sem.acquire());
+            let mut victim = TestTask::new(sem.acquire_many(2));
+            let mut held = Some(held);
+            if polls > 0 {
+                other.pending();
+            }
+            for i in 0..polls {
+                if i == release_at {
+                    held = None;
+                }
+                let _ = victim.poll().map(drop);
+            }
+            victim.cancel();
+            drop(held);
+            if let core::task::Poll::Ready(p) = other.poll() {
+                drop(p.unwrap());
+            }
+            drop(other);
+            assert_whole(&sem, 2);
+        }
+    }
+}
+
+#[test]
+fn owned_permits_are_static_and_release_on_drop() {
+    let sem = Arc::new(Semaphore::new(1));
+    let p = Arc::clone(&sem).try_acquire_owned().unwrap();
+    let mut w = TestTask::new(Arc::clone(&sem).acquire_owned());
+    w.pending();
+    drop(p);
+    let p2 = w.ready().unwrap();
+    assert_eq!(p2.num_permits(), 1);
+    drop(p2);
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn blocking_acquire_from_a_plain_thread() {
+    let sem = Arc::new(Semaphore::new(0));
+    let s2 = Arc::clone(&sem);
+    let t = std::thread::spawn(move || {
+        let p = s2.acquire_blocking().unwrap();
+        p.forget();
+    });
+    // Not a sleep to let things settle: the release can come before or
+    // after the thread waits; either way it must get the permit.
+    sem.add_permits(1);
+    t.join().unwrap();
+    assert_eq!(sem.available_permits(), 0);
+}
