@@ -17,7 +17,9 @@ enum Repr {
 impl JoinError {
     /// The task was aborted (or its executor shut down) before it finished.
     pub const fn cancelled() -> Self {
-        Self { repr: Repr::Cancelled }
+        Self {
+            repr: Repr::Cancelled,
+        }
     }
 
     crate::util::macros::cfg_feature! {
@@ -42,7 +44,9 @@ impl JoinError {
     /// The task panicked, and its payload is not available (for executors
     /// without `alloc`, or that do not keep payloads).
     pub const fn panicked() -> Self {
-        Self { repr: Repr::PanicNoPayload }
+        Self {
+            repr: Repr::PanicNoPayload,
+        }
     }
 
     /// `true` if the task was aborted.
@@ -86,10 +90,11 @@ impl fmt::Display for JoinError {
 
 #[cfg(feature = "alloc")]
 fn panic_message(payload: &(dyn core::any::Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<alloc::string::String>().map(|s| s.as_str()))
+    payload.downcast_ref::<&'static str>().copied().or_else(|| {
+        payload
+            .downcast_ref::<alloc::string::String>()
+            .map(|s| s.as_str())
+    })
 }
 
 impl core::error::Error for JoinError {}

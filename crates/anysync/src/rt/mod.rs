@@ -13,7 +13,12 @@
 //! | [`Runtime`]  | all three (blanket-implemented)                       |
 //!
 //! The compat crates `anysync-tokio`, `anysync-smol` and `anysync-async-std`
-//! implement them. These traits are kept deliberately tiny and stable:
+//! implement them. What those crates would otherwise each write for
+//! themselves lives here instead: [`catch_task`] and [`catch_blocking`]
+//! (panic catching, abort and detached [`TaskHandle`]s for executors that
+//! lack them), [`SleepAdapter`], and
+//! [`Instant::from_std`](crate::time::Instant::from_std) (the process-wide
+//! clock). These traits are kept deliberately tiny and stable:
 //! every compat crate depends on them.
 
 use core::{future::Future, time::Duration};
@@ -23,11 +28,14 @@ pub use crate::time::Instant;
 mod join;
 pub use join::JoinError;
 
+mod sleep_adapter;
+pub use sleep_adapter::SleepAdapter;
+
 crate::util::macros::cfg_feature! {
     #![feature = "std"]
-    // pub mod virtual_time;
-    // mod task_wrap;
-    // pub use task_wrap::{catch_task, TaskOutput};
+    pub mod virtual_time;
+    mod task_wrap;
+    pub use task_wrap::{catch_blocking, catch_task, BlockingJob, CatchTask, TaskHandle};
 }
 
 /// A source of time: sleeps and a monotonic clock.
@@ -81,7 +89,10 @@ pub trait Spawn: Clone + Send + Sync + 'static {
 /// aside for that, so the async threads keep running.
 pub trait Blocking: Clone + Send + Sync + 'static {
     /// The handle type for a blocking closure returning `T`.
-    type BlockingHandle<T: Send + 'static>: Future<Output = Result<T, JoinError>> + Send + Unpin + 'static;
+    type BlockingHandle<T: Send + 'static>: Future<Output = Result<T, JoinError>>
+        + Send
+        + Unpin
+        + 'static;
 
     /// Runs `f` on a blocking-work thread. A panic in `f` becomes
     /// [`JoinError::is_panic`] at the handle.

@@ -1,0 +1,601 @@
+//! Panic catching, abort and detached join handles for executors that lack them.
+//!
+//! tokio's tasks already catch panics, can be aborted and detach when their
+//! handle is dropped. Most other executors give less: a panic unwinds into
+//! the executor's thread, there is no abort, and (smol) dropping the handle
+//! cancels the task. Rather than have every compat crate make up for that on
+//! its own, [`catch_task`] and [`catch_blocking`] do it once: they split a
+//! future (or a closure) into the part to hand to the executor, which always
+//! runs detached, and a [`TaskHandle`] that receives the result.
+//!
+//! ```
+//! use anysync::rt::catch_task;
+//! # futures_executor::block_on(async {
+//! let (task, handle) = catch_task(async { 6 * 7 });
+//! task.await; // an executor would spawn `task`, detached
+//! assert_eq!(handle.await.unwrap(), 42);
+//!
+//! let (task, handle) = catch_task(async { panic!("boom") });
+//! task.await; // the panic is caught, the executor is unharmed
+//! assert!(handle.await.unwrap_err().is_panic());
+//!
+//! let (task, handle) = catch_task(core::future::pending::<()>());
+//! handle.abort();
+//! task.await; // completes at once: the aborted future is dropped
+//! assert!(handle.await.unwrap_err().is_cancelled());
+//! # });
+//! ```
+//!
+//! # Implementation notes
+//!
+//! The task side and the handle side share one `Arc` holding the output
+//! slot and the handle's waker under a `std` mutex; abort uses
+//! `futures_util`'s [`Abortable`], whose flag is lock-free. The result is
+//! published only after the task's future has been dropped, so whoever
+//! awaits the handle sees every effect of the future's destructors (a lock
+//! guard it held is released, a permit is returned). If the executor drops
+//! the task without finishing it (shutdown, or [`VirtualTime`] returning
+//! from `block_on`), the drop publishes [`JoinError::cancelled`], so no
+//! handle waits forever.
+//!
+//! [`VirtualTime`]: crate::rt::virtual_time::VirtualTime
+
+use alloc::sync::Arc;
+use core::{
+    fmt,
+    future::Future,
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+use std::{
+    panic::catch_unwind,
+    sync::{Mutex, MutexGuard, PoisonError, TryLockError},
+};
+
+use futures_core::FusedFuture;
+use futures_util::future::{AbortHandle, Abortable};
+use pin_project_lite::pin_project;
+
+use super::{JoinError, JoinHandle};
+
+/// Wraps `future` for spawning on an executor that does not catch panics or
+/// abort tasks itself.
+///
+/// Returns the future to spawn, [`CatchTask`] (output `()`; spawn it
+/// detached), and the [`TaskHandle`] that gives its result:
+///
+/// * the future's output becomes `Ok(output)`;
+/// * a panic while polling (or dropping) the future becomes
+///   `Err(`[`JoinError::panic`]`)` instead of unwinding into the executor;
+/// * after [`TaskHandle::abort`], the next poll of the task drops the future
+///   and completes with `Err(`[`JoinError::cancelled`]`)`. The abort wakes
+///   the task, so it does not wait for the future's own wake-up;
+/// * if the executor drops the task before it finishes, the handle gets
+///   `Err(`[`JoinError::cancelled`]`)`.
+///
+/// Dropping the [`TaskHandle`] detaches the task: it keeps running and its
+/// output is dropped when it completes.
+///
+/// # Examples
+/// A compat crate's whole `spawn` is three lines:
+/// ```
+/// use anysync::rt::{catch_task, TaskHandle};
+/// # use std::future::Future;
+/// # fn executor_spawn_detached<F: Future<Output = ()> + Send + 'static>(_: F) {}
+///
+/// fn spawn<F>(future: F) -> TaskHandle<F::Output>
+/// where
+///     F: Future + Send + 'static,
+///     F::Output: Send + 'static,
+/// {
+///     let (task, handle) = catch_task(future);
+///     executor_spawn_detached(task);
+///     handle
+/// }
+/// # drop(spawn(async {}));
+/// ```
+pub fn catch_task<F: Future>(future: F) -> (CatchTask<F>, TaskHandle<F::Output>) {
+    let (abort, registration) = AbortHandle::new_pair();
+    let shared = Arc::new(Mutex::new(Slot::new()));
+    let task = CatchTask {
+        stage: Stage::Running {
+            future: Abortable::new(future, registration),
+        },
+        output: Publisher::new(Arc::clone(&shared)),
+    };
+    (task, TaskHandle { shared, abort })
+}
+
+/// Wraps a blocking closure for a thread pool that does not catch panics.
+///
+/// Returns the job to run on a blocking-work thread, [`BlockingJob`] (call
+/// [`BlockingJob::run`] there), and the [`TaskHandle`] that gives its
+/// result. A panic in `f` becomes `Err(`[`JoinError::panic`]`)`. Aborting
+/// the handle before the job starts means `f` never runs and the handle
+/// gives `Err(`[`JoinError::cancelled`]`)`; once `f` is running, abort has
+/// no effect (a thread cannot be interrupted). A job dropped without being
+/// run also gives `Err(`[`JoinError::cancelled`]`)`.
+///
+/// # Examples
+/// ```
+/// use anysync::rt::catch_blocking;
+/// # futures_executor::block_on(async {
+/// let (job, handle) = catch_blocking(|| 6 * 7);
+/// std::thread::spawn(move || job.run());
+/// assert_eq!(handle.await.unwrap(), 42);
+/// # });
+/// ```
+pub fn catch_blocking<F, T>(f: F) -> (BlockingJob<F, T>, TaskHandle<T>)
+where
+    F: FnOnce() -> T,
+{
+    let (abort, _registration) = AbortHandle::new_pair();
+    let shared = Arc::new(Mutex::new(Slot::new()));
+    let job = BlockingJob {
+        f,
+        abort: abort.clone(),
+        output: Publisher::new(Arc::clone(&shared)),
+    };
+    (job, TaskHandle { shared, abort })
+}
+
+pin_project! {
+    #[project = StageProj]
+    enum Stage<F> {
+        Running { #[pin] future: Abortable<F> },
+        Done,
+    }
+}
+
+pin_project! {
+    /// The future to spawn (detached) for a task made by [`catch_task`].
+    ///
+    /// It completes with `()` once the wrapped future has completed,
+    /// panicked or been aborted, and the result has been handed to the
+    /// [`TaskHandle`]. Polling it after that returns `Ready(())` again.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct CatchTask<F: Future> {
+        // Declared before `output`, so that when the executor drops an
+        // unfinished task the future is dropped before `cancelled` is published.
+        #[pin]
+        stage: Stage<F>,
+        output: Publisher<F::Output>,
+    }
+}
+
+impl<F: Future> Future for CatchTask<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let mut result = match this.stage.as_mut().project() {
+            StageProj::Running { future } => {
+                match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(Ok(output))) => Ok(output),
+                    Ok(Poll::Ready(Err(_aborted))) => Err(JoinError::cancelled()),
+                    Err(payload) => Err(JoinError::panic(payload)),
+                }
+            }
+            StageProj::Done => return Poll::Ready(()),
+        };
+        // Drop the future before publishing, so that the handle's owner sees
+        // every effect of its destructors. A panic there is the task's panic
+        // too (unless it already panicked: the first payload is kept).
+        let mut stage = this.stage;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| stage.set(Stage::Done))) {
+            if !matches!(&result, Err(e) if e.is_panic()) {
+                result = Err(JoinError::panic(payload));
+            }
+        }
+        this.output.publish(result);
+        Poll::Ready(())
+    }
+}
+
+impl<F: Future> FusedFuture for CatchTask<F> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+}
+
+impl<F: Future> fmt::Debug for CatchTask<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatchTask")
+            .field("done", &matches!(self.stage, Stage::Done))
+            .finish()
+    }
+}
+
+/// The closure to run on a blocking-work thread, made by [`catch_blocking`].
+pub struct BlockingJob<F, T> {
+    f: F,
+    abort: AbortHandle,
+    output: Publisher<T>,
+}
+
+impl<F: FnOnce() -> T, T> BlockingJob<F, T> {
+    /// Runs the closure (unless its handle was aborted first) and hands the
+    /// result, or the panic, to the [`TaskHandle`].
+    pub fn run(self) {
+        let Self {
+            f,
+            abort,
+            mut output,
+        } = self;
+        let result = if abort.is_aborted() {
+            drop(f);
+            Err(JoinError::cancelled())
+        } else {
+            catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panic)
+        };
+        output.publish(result);
+    }
+}
+
+impl<F, T> fmt::Debug for BlockingJob<F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingJob")
+            .field("aborted", &self.abort.is_aborted())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a task made by [`catch_task`] or [`catch_blocking`]: a
+/// future of `Result<T, JoinError>` and an implementation of
+/// [`JoinHandle`](super::JoinHandle).
+///
+/// Dropping it detaches the task. It is the `JoinHandle` and
+/// `BlockingHandle` of [`VirtualTime`](crate::rt::virtual_time::VirtualTime)
+/// and of the smol and async-std compat crates.
+///
+/// # Cancel safety
+/// This method is cancel safe: dropping the future before it completes has no effect.
+/// (Awaiting the handle can be given up at any time; the task runs on, detached.)
+pub struct TaskHandle<T> {
+    shared: Arc<Mutex<Slot<T>>>,
+    abort: AbortHandle,
+}
+
+impl<T> TaskHandle<T> {
+    /// Asks the task to stop: it is dropped at its next poll (the abort
+    /// wakes it), and the handle then gives [`JoinError::is_cancelled`]. A
+    /// blocking job is stopped only if it has not started. Aborting a
+    /// finished task does nothing.
+    pub fn abort(&self) {
+        self.abort.abort();
+    }
+
+    /// `true` once the task has finished (completed, panicked or been
+    /// cancelled), so that awaiting the handle would not wait.
+    pub fn is_finished(&self) -> bool {
+        !matches!(lock(&self.shared).output, Output::Pending)
+    }
+}
+
+impl<T> Future for TaskHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = lock(&self.shared);
+        match core::mem::replace(&mut slot.output, Output::Taken) {
+            Output::Ready(result) => Poll::Ready(result),
+            Output::Pending => {
+                slot.output = Output::Pending;
+                let stale = match &slot.waker {
+                    Some(w) if w.will_wake(cx.waker()) => None,
+                    _ => slot.waker.replace(cx.waker().clone()),
+                };
+                drop(slot);
+                drop(stale); // outside the lock: a waker's drop may run user code
+                Poll::Pending
+            }
+            Output::Taken => {
+                drop(slot);
+                panic!("`TaskHandle` polled after it completed");
+            }
+        }
+    }
+}
+
+impl<T> FusedFuture for TaskHandle<T> {
+    fn is_terminated(&self) -> bool {
+        matches!(lock(&self.shared).output, Output::Taken)
+    }
+}
+
+impl<T: Send + 'static> JoinHandle<T> for TaskHandle<T> {
+    fn abort(&self) {
+        TaskHandle::abort(self);
+    }
+}
+
+impl<T> fmt::Debug for TaskHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TaskHandle");
+        match self.shared.try_lock() {
+            Ok(slot) => d.field("state", &slot.output.name()),
+            Err(TryLockError::Poisoned(p)) => d.field("state", &p.into_inner().output.name()),
+            Err(TryLockError::WouldBlock) => d.field("state", &format_args!("<locked>")),
+        };
+        d.field("aborted", &self.abort.is_aborted()).finish()
+    }
+}
+
+/// What the task side and the handle side share.
+struct Slot<T> {
+    output: Output<T>,
+    /// The handle's waker, woken when `output` becomes `Ready`.
+    waker: Option<Waker>,
+}
+
+enum Output<T> {
+    Pending,
+    Ready(Result<T, JoinError>),
+    /// The handle has returned the result.
+    Taken,
+}
+
+impl<T> Slot<T> {
+    const fn new() -> Self {
+        Self {
+            output: Output::Pending,
+            waker: None,
+        }
+    }
+}
+
+impl<T> Output<T> {
+    fn name(&self) -> &'static str {
+        match self {
+            Output::Pending => "running",
+            Output::Ready(Ok(_)) => "finished",
+            Output::Ready(Err(e)) if e.is_cancelled() => "cancelled",
+            Output::Ready(Err(_)) => "panicked",
+            Output::Taken => "joined",
+        }
+    }
+}
+
+/// The task side's end of the slot. Publishes `cancelled` when dropped
+/// without having published anything.
+struct Publisher<T> {
+    shared: Arc<Mutex<Slot<T>>>,
+    published: bool,
+}
+
+impl<T> Publisher<T> {
+    fn new(shared: Arc<Mutex<Slot<T>>>) -> Self {
+        Self {
+            shared,
+            published: false,
+        }
+    }
+
+    fn publish(&mut self, result: Result<T, JoinError>) {
+        if core::mem::replace(&mut self.published, true) {
+            return;
+        }
+        let mut slot = lock(&self.shared);
+        slot.output = Output::Ready(result);
+        let waker = slot.waker.take();
+        drop(slot);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Drop for Publisher<T> {
+    fn drop(&mut self) {
+        self.publish(Err(JoinError::cancelled()));
+    }
+}
+
+/// The slot's mutex is never held while user code runs, so poisoning says
+/// nothing about its data.
+fn lock<T>(shared: &Mutex<Slot<T>>) -> MutexGuard<'_, Slot<T>> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::{boxed::Box, format, string::String};
+    use core::future::pending;
+    use std::thread;
+
+    use futures_executor::block_on;
+    use futures_util::{future::poll_fn, FutureExt as _};
+
+    use super::*;
+
+    /// A shared boolean, for "did it run / was it dropped".
+    #[derive(Clone, Default)]
+    struct Flag(Arc<Mutex<bool>>);
+    impl Flag {
+        fn set(&self) {
+            *self.0.lock().unwrap() = true;
+        }
+        fn get(&self) -> bool {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    struct SetOnDrop(Flag);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.set();
+        }
+    }
+
+    #[test]
+    fn output_reaches_the_handle() {
+        let (task, handle) = catch_task(async { 5 });
+        block_on(task);
+        assert!(handle.is_finished());
+        assert_eq!(block_on(handle).unwrap(), 5);
+    }
+
+    #[test]
+    fn handle_awaited_first_is_woken_by_the_task() {
+        let (task, handle) = catch_task(async { "done" });
+        let joiner = thread::spawn(move || block_on(handle));
+        block_on(task);
+        assert_eq!(joiner.join().unwrap().unwrap(), "done");
+    }
+
+    #[test]
+    fn panic_becomes_join_error_with_payload() {
+        let which = String::from("1");
+        let (task, handle) = catch_task(async move {
+            panic!("boom {which}");
+        });
+        block_on(task); // does not unwind
+        let err = block_on(handle).unwrap_err();
+        assert!(err.is_panic() && !err.is_cancelled());
+        let payload = err.try_into_panic().unwrap();
+        assert_eq!(*payload.downcast::<String>().unwrap(), "boom 1");
+    }
+
+    #[test]
+    fn abort_drops_the_future_before_the_handle_completes() {
+        let dropped = Flag::default();
+        let guard = SetOnDrop(dropped.clone());
+        let (task, handle) = catch_task(async move {
+            let _guard = guard;
+            pending::<()>().await;
+        });
+        let mut task = Box::pin(task);
+        assert!(task.as_mut().now_or_never().is_none());
+        assert!(!handle.is_finished());
+        handle.abort();
+        assert!(!dropped.get(), "abort itself drops nothing");
+        assert!(task.as_mut().now_or_never().is_some());
+        assert!(task.is_terminated());
+        assert!(dropped.get());
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn abort_wakes_the_task() {
+        let (task, handle) = catch_task(pending::<()>());
+        let mut task = Box::pin(task);
+        let waker = futures_test::task::new_count_waker();
+        let mut cx = Context::from_waker(&waker.0);
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(waker.1.get(), 0);
+        handle.abort();
+        assert_eq!(waker.1.get(), 1);
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn abort_after_completion_does_nothing() {
+        let (task, handle) = catch_task(async { 1 });
+        block_on(task);
+        handle.abort();
+        assert_eq!(block_on(handle).unwrap(), 1);
+    }
+
+    #[test]
+    fn dropping_an_unfinished_task_gives_cancelled() {
+        let (task, handle) = catch_task(pending::<u8>());
+        drop(task);
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn dropping_the_handle_detaches() {
+        let ran = Flag::default();
+        let ran2 = ran.clone();
+        let (task, handle) = catch_task(async move { ran2.set() });
+        drop(handle);
+        block_on(task);
+        assert!(ran.get());
+    }
+
+    #[test]
+    fn panic_while_dropping_the_future_is_reported() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("drop boom");
+            }
+        }
+        let (task, handle) = catch_task(async {
+            let _p = PanicOnDrop;
+            pending::<()>().await;
+        });
+        let mut task = Box::pin(task);
+        assert!(task.as_mut().now_or_never().is_none());
+        handle.abort();
+        assert!(task.as_mut().now_or_never().is_some());
+        assert!(block_on(handle).unwrap_err().is_panic());
+    }
+
+    #[test]
+    fn polling_a_finished_task_again_is_harmless() {
+        let (task, _handle) = catch_task(async {});
+        let mut task = Box::pin(task);
+        assert!(task.as_mut().now_or_never().is_some());
+        assert!(task.as_mut().now_or_never().is_some());
+    }
+
+    #[test]
+    fn handle_replaces_its_waker_and_wakes_the_latest() {
+        let (task, mut handle) = catch_task(async { 3 });
+        let (w1, c1) = futures_test::task::new_count_waker();
+        let (w2, c2) = futures_test::task::new_count_waker();
+        assert!(Pin::new(&mut handle)
+            .poll(&mut Context::from_waker(&w1))
+            .is_pending());
+        assert!(Pin::new(&mut handle)
+            .poll(&mut Context::from_waker(&w2))
+            .is_pending());
+        block_on(task);
+        assert_eq!((c1.get(), c2.get()), (0, 1));
+        let mut handle = Some(handle);
+        let out = block_on(poll_fn(|cx| Pin::new(handle.as_mut().unwrap()).poll(cx)));
+        assert_eq!(out.unwrap(), 3);
+        assert!(handle.unwrap().is_terminated());
+    }
+
+    #[test]
+    fn blocking_job_output_and_panic() {
+        let (job, handle) = catch_blocking(|| 9);
+        thread::spawn(move || job.run());
+        assert_eq!(block_on(handle).unwrap(), 9);
+
+        let (job, handle) = catch_blocking(|| -> u8 { panic!("blocking boom") });
+        job.run();
+        assert!(block_on(handle).unwrap_err().is_panic());
+    }
+
+    #[test]
+    fn aborted_blocking_job_never_runs() {
+        let ran = Flag::default();
+        let ran2 = ran.clone();
+        let (job, handle) = catch_blocking(move || ran2.set());
+        handle.abort();
+        job.run();
+        assert!(!ran.get());
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn dropped_blocking_job_gives_cancelled() {
+        let (job, handle) = catch_blocking(|| 1);
+        drop(job);
+        assert!(block_on(handle).unwrap_err().is_cancelled());
+    }
+
+    #[test]
+    fn debug_shows_state() {
+        let (task, handle) = catch_task(async { 1 });
+        assert!(format!("{handle:?}").contains("running"));
+        assert!(format!("{task:?}").contains("done: false"));
+        block_on(task);
+        assert!(format!("{handle:?}").contains("finished"));
+    }
+}

@@ -36,12 +36,40 @@ impl Instant {
 
     /// `self + duration`, or `None` on overflow.
     pub fn checked_add(self, duration: Duration) -> Option<Instant> {
-        self.since_origin.checked_add(duration).map(Instant::from_origin)
+        self.since_origin
+            .checked_add(duration)
+            .map(Instant::from_origin)
     }
 
     /// `self + duration`, saturating at the largest representable instant.
     pub fn saturating_add(self, duration: Duration) -> Instant {
         Instant::from_origin(self.since_origin.saturating_add(duration))
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+    impl Instant {
+        /// `instant` on the process-wide clock that the `std`-based runtimes
+        /// (the compat crates) share.
+        ///
+        /// That clock's origin is fixed the first time this is called in the
+        /// process; earlier `std` instants map to [`Instant::ORIGIN`]. Readings
+        /// of a monotonic `std` clock stay monotonic.
+        ///
+        /// # Examples
+        /// ```
+        /// use anysync::time::Instant;
+        ///
+        /// let a = Instant::from_std(std::time::Instant::now());
+        /// let b = Instant::from_std(std::time::Instant::now());
+        /// assert!(b >= a);
+        /// ```
+        pub fn from_std(instant: std::time::Instant) -> Instant {
+            static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            let origin = *ORIGIN.get_or_init(|| instant.min(std::time::Instant::now()));
+            Instant::from_origin(instant.saturating_duration_since(origin))
+        }
     }
 }
 
@@ -51,7 +79,8 @@ impl ops::Add<Duration> for Instant {
     /// # Panics
     /// On overflow; use [`Instant::saturating_add`] to avoid it.
     fn add(self, rhs: Duration) -> Instant {
-        self.checked_add(rhs).expect("overflow when adding a duration to an Instant")
+        self.checked_add(rhs)
+            .expect("overflow when adding a duration to an Instant")
     }
 }
 
