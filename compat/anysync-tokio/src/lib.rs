@@ -1,1 +1,313 @@
-//! placeholder
+//! [anysync] on [tokio]: the [`Tokio`] runtime type, and the whole of
+//! `anysync` re-exported.
+//!
+//! `anysync`'s primitives need no executor. The parts that need time or
+//! tasks (timeouts, retries, task groups, blocking offload) are generic over
+//! [`rt::Runtime`]; [`Tokio`] is that runtime for tokio. Everything in
+//! `anysync` is re-exported here, so `anysync_tokio::sync::Mutex` is the same
+//! type as `anysync::sync::Mutex`.
+//!
+//! | `anysync::rt` trait | tokio feature it uses                                    |
+//! |---------------------|----------------------------------------------------------|
+//! | [`rt::Timer`]       | `tokio::time::sleep` (the runtime needs `enable_time`)    |
+//! | [`rt::Spawn`]       | `Handle::spawn`; abort and panics via tokio's `JoinHandle` |
+//! | [`rt::Blocking`]    | `Handle::spawn_blocking`                                  |
+//!
+//! This crate turns on only tokio's `rt` and `time` features; your
+//! application picks the rest (`rt-multi-thread`, `macros`, ...).
+//!
+//! # Examples
+//! ```
+//! use std::time::Duration;
+//! use anysync_tokio::{rt::{Blocking, Spawn, Timer}, sync::Mutex, time::timeout, Tokio};
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let rt = Tokio::current();
+//!
+//!     let task = rt.spawn(async { 6 * 7 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//!
+//!     let sum = rt.spawn_blocking(|| (1..=10).sum::<u32>());
+//!     assert_eq!(sum.await.unwrap(), 55);
+//!
+//!     let slow = rt.sleep(Duration::from_secs(60));
+//!     assert!(timeout(&rt, Duration::from_millis(1), slow).await.is_err());
+//!
+//!     let counter = Mutex::new(0);
+//!     *counter.lock().await += 1;
+//! }
+//! ```
+//!
+//! [anysync]: https://docs.rs/anysync
+//! [tokio]: https://docs.rs/tokio
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(no_crate_inject, attr(deny(warnings))))]
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+#[doc(no_inline)]
+pub use anysync::*;
+use anysync::{
+    rt::{Blocking, JoinError, Spawn, Timer},
+    time::Instant,
+};
+use tokio::runtime::Handle;
+
+/// The tokio runtime, as an [`rt::Runtime`]: a `tokio::runtime::Handle`.
+///
+/// Tasks and blocking closures go to that runtime, whichever thread calls.
+/// Sleeps use its timer, so it must have been built with `enable_time`
+/// (`#[tokio::main]` and `#[tokio::test]` do that).
+///
+/// # Examples
+/// ```
+/// use anysync_tokio::{rt::Spawn, Tokio};
+///
+/// let runtime = tokio::runtime::Builder::new_multi_thread().enable_time().build().unwrap();
+/// let rt = Tokio::from(runtime.handle().clone());
+/// let answer = runtime.block_on(rt.spawn(async { 42 })).unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Tokio {
+    handle: Handle,
+}
+
+impl Tokio {
+    /// The runtime the calling code is running in.
+    ///
+    /// # Panics
+    /// When called outside a tokio runtime context; use
+    /// [`Tokio::try_current`] or [`Tokio::from`] a `Handle` there.
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let rt = anysync_tokio::Tokio::current();
+    ///     # drop(rt);
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn current() -> Self {
+        match Handle::try_current() {
+            Ok(handle) => Self { handle },
+            Err(_) => panic!(
+                "anysync_tokio::Tokio::current() called outside a tokio runtime: \
+                 call it from within a runtime (e.g. under #[tokio::main]), \
+                 or build one from a Handle with Tokio::from(handle)"
+            ),
+        }
+    }
+
+    /// The runtime the calling code is running in, or `None` outside one.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(anysync_tokio::Tokio::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Self> {
+        Handle::try_current().ok().map(Self::from)
+    }
+
+    /// The tokio handle this runtime wraps.
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let rt = anysync_tokio::Tokio::current();
+    ///     let _metrics = rt.handle().metrics();
+    /// }
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl From<Handle> for Tokio {
+    /// A runtime that sends tasks and sleeps to `handle`'s runtime.
+    fn from(handle: Handle) -> Self {
+        Self { handle }
+    }
+}
+
+impl Timer for Tokio {
+    type Sleep = tokio::time::Sleep;
+
+    /// `tokio::time::sleep` on this runtime's timer. Durations too long to
+    /// represent (`Duration::MAX`) are clamped by tokio to "far future".
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Panics
+    /// If the runtime was built without `enable_time`.
+    fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
+        let _context = self.handle.enter();
+        tokio::time::sleep(duration)
+    }
+
+    /// tokio's clock (which honours `tokio::time::pause`) on the
+    /// process-wide scale of [`Instant::from_std`].
+    fn now(&self) -> Instant {
+        let _context = self.handle.enter();
+        Instant::from_std(tokio::time::Instant::now().into_std())
+    }
+}
+
+impl Spawn for Tokio {
+    type JoinHandle<T: Send + 'static> = TokioJoinHandle<T>;
+
+    /// `Handle::spawn`. tokio catches the task's panics and aborts it.
+    fn spawn<F>(&self, future: F) -> TokioJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TokioJoinHandle(self.handle.spawn(future))
+    }
+}
+
+impl Blocking for Tokio {
+    type BlockingHandle<T: Send + 'static> = TokioJoinHandle<T>;
+
+    /// `Handle::spawn_blocking`: `f` runs on tokio's blocking thread pool.
+    /// Aborting the handle stops `f` only if it has not started.
+    fn spawn_blocking<F, T>(&self, f: F) -> TokioJoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        TokioJoinHandle(self.handle.spawn_blocking(f))
+    }
+}
+
+/// A tokio `JoinHandle` whose output uses anysync's [`JoinError`]: the
+/// [`rt::Spawn::JoinHandle`] and [`rt::Blocking::BlockingHandle`] of [`Tokio`].
+///
+/// Dropping it detaches the task.
+///
+/// # Cancel safety
+/// This method is cancel safe: dropping the future before it completes has no effect.
+/// (Awaiting the handle can be given up at any time; the task runs on, detached.)
+///
+/// # Examples
+/// ```
+/// use anysync_tokio::{rt::{JoinHandle as _, Spawn}, Tokio};
+///
+/// #[tokio::main(flavor = "current_thread")]
+/// async fn main() {
+///     let task = Tokio::current().spawn(std::future::pending::<()>());
+///     task.abort();
+///     assert!(task.await.unwrap_err().is_cancelled());
+/// }
+/// ```
+#[must_use = "dropping the handle detaches the task; await it to get its output"]
+pub struct TokioJoinHandle<T>(tokio::task::JoinHandle<T>);
+
+impl<T> TokioJoinHandle<T> {
+    /// The tokio `JoinHandle` inside, for tokio-only features.
+    pub fn into_inner(self) -> tokio::task::JoinHandle<T> {
+        self.0
+    }
+}
+
+impl<T> Future for TokioJoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|result| {
+            result.map_err(|err| match err.try_into_panic() {
+                Ok(payload) => JoinError::panic(payload),
+                Err(_cancelled) => JoinError::cancelled(),
+            })
+        })
+    }
+}
+
+impl<T: Send + 'static> rt::JoinHandle<T> for TokioJoinHandle<T> {
+    fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+impl<T> fmt::Debug for TokioJoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokioJoinHandle")
+            .field("finished", &self.0.is_finished())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use anysync::{rt::JoinHandle as _, time::timeout};
+
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "called outside a tokio runtime")]
+    fn current_outside_a_runtime_panics_clearly() {
+        let _ = Tokio::current();
+    }
+
+    #[tokio::test]
+    async fn sleep_spawn_blocking_abort_and_panic() {
+        let rt = Tokio::current();
+        let before = rt.now();
+        rt.sleep(Duration::from_millis(1)).await;
+        assert!(rt.now() > before);
+
+        assert_eq!(rt.spawn(async { 1 }).await.unwrap(), 1);
+
+        let (tx, rx) = mpsc::channel();
+        let job = rt.spawn_blocking(move || rx.recv().unwrap());
+        tx.send(7).unwrap();
+        assert_eq!(job.await.unwrap(), 7);
+
+        let stuck = rt.spawn(core::future::pending::<()>());
+        stuck.abort();
+        assert!(stuck.await.unwrap_err().is_cancelled());
+
+        let bad = rt.spawn(async { panic!("tokio boom") });
+        let err = bad.await.unwrap_err();
+        assert!(err.is_panic());
+        assert!(err.to_string().contains("tokio boom"));
+
+        let bad = rt.spawn_blocking(|| panic!("blocking boom"));
+        assert!(bad.await.unwrap_err().is_panic());
+    }
+
+    #[tokio::test]
+    async fn sleep_for_duration_max_does_not_panic() {
+        let rt = Tokio::current();
+        let forever = rt.sleep(Duration::MAX);
+        assert!(timeout(&rt, Duration::from_millis(1), forever)
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn handle_from_outside_the_runtime() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let rt = Tokio::from(runtime.handle().clone());
+        let sleep = rt.sleep(Duration::from_millis(1)); // made outside the runtime
+        runtime.block_on(sleep);
+        let task = rt.spawn(async { 3 });
+        assert_eq!(runtime.block_on(task).unwrap(), 3);
+    }
+}
