@@ -13,6 +13,7 @@ mod loom;
 mod util;
 mod waitq;
 
+pub mod channel;
 pub mod rt;
 pub mod sync;
 pub mod time;

@@ -1,0 +1,272 @@
+//! Hand-polled `oneshot` tests (SCENARIOS.md section I).
+
+mod loom;
+
+use alloc::sync::Arc;
+use core::{future::Future, task::Poll};
+
+use futures_core::FusedFuture;
+use futures_test::task::new_count_waker;
+
+use super::{channel, SendError, TryRecvError};
+use crate::{util::test::TestTask, Closed};
+
+/// A value whose drop is visible: it holds a clone of a token `Arc`, so the
+/// token's strong count says how many of them are still alive.
+#[derive(Debug)]
+struct Tracked(#[allow(dead_code)] Arc<()>);
+
+fn tracked() -> (Tracked, Arc<()>) {
+    let token = Arc::new(());
+    (Tracked(Arc::clone(&token)), token)
+}
+
+/// How many `Tracked` values made from `token` have been dropped (0 or 1).
+fn drops(token: &Arc<()>) -> usize {
+    2 - Arc::strong_count(token)
+}
+
+#[test]
+fn send_then_await_receives_the_value() {
+    let (tx, rx) = channel();
+    let mut rx = TestTask::new(rx);
+    rx.pending();
+    tx.send(7).unwrap();
+    assert_eq!(rx.wakes(), 1);
+    assert_eq!(rx.ready(), Ok(7));
+}
+
+#[test]
+fn value_sent_before_the_first_poll_is_ready_at_once() {
+    let (tx, rx) = channel();
+    tx.send("x").unwrap();
+    let mut rx = TestTask::new(rx);
+    assert_eq!(rx.ready(), Ok("x"));
+    assert_eq!(rx.wakes(), 0);
+}
+
+#[test]
+fn dropping_the_sender_closes_the_receiver() {
+    // SCENARIOS 63: drop the sender -> recv is Err(Closed).
+    let (tx, rx) = channel::<u8>();
+    let mut rx = TestTask::new(rx);
+    rx.pending();
+    drop(tx);
+    assert_eq!(rx.wakes(), 1);
+    assert_eq!(rx.ready(), Err(Closed));
+}
+
+#[test]
+fn dropping_the_receiver_makes_send_return_the_value() {
+    // SCENARIOS 63: drop the receiver -> send is Err(value).
+    let (tx, rx) = channel();
+    assert!(!tx.is_closed());
+    drop(rx);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(5), Err(SendError(5)));
+}
+
+#[test]
+fn close_then_send_returns_the_value() {
+    // SCENARIOS 63: rx.close() then send -> Err(value).
+    let (tx, mut rx) = channel();
+    rx.close();
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(5), Err(SendError(5)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn value_sent_before_close_is_still_received() {
+    // SCENARIOS 63: a value sent before close() is returned by try_recv.
+    let (tx, mut rx) = channel();
+    tx.send(9).unwrap();
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(9));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn close_with_no_value_completes_a_pending_recv_with_closed() {
+    let (_tx, mut rx) = channel::<u8>();
+    rx.close();
+    assert_eq!(TestTask::new(rx.recv()).ready(), Err(Closed));
+}
+
+#[test]
+fn try_recv_reports_empty_then_value_then_closed() {
+    let (tx, mut rx) = channel();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    tx.send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    let (tx, mut rx) = channel::<u8>();
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn recv_after_the_value_was_taken_is_closed() {
+    let (tx, mut rx) = channel();
+    tx.send(1).unwrap();
+    assert_eq!(TestTask::new(rx.recv()).ready(), Ok(1));
+    assert_eq!(TestTask::new(rx.recv()).ready(), Err(Closed));
+}
+
+#[test]
+fn dropped_recv_future_loses_nothing() {
+    let (tx, mut rx) = channel();
+    let mut first = TestTask::new(rx.recv());
+    first.pending();
+    first.cancel();
+    drop(first);
+    tx.send(3).unwrap();
+    assert_eq!(TestTask::new(rx.recv()).ready(), Ok(3));
+}
+
+#[test]
+fn closed_completes_when_the_receiver_drops() {
+    // SCENARIOS 64.
+    let (mut tx, rx) = channel::<u8>();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    closed.pending(); // spurious polls stay pending
+    assert_eq!(closed.wakes(), 0);
+    drop(rx);
+    assert_eq!(closed.wakes(), 1);
+    closed.ready();
+}
+
+#[test]
+fn closed_completes_on_close_and_at_once_afterwards() {
+    let (mut tx, mut rx) = channel::<u8>();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    rx.close();
+    assert_eq!(closed.wakes(), 1);
+    closed.ready();
+    drop(closed);
+    let mut again = TestTask::new(tx.closed());
+    again.ready();
+    assert_eq!(again.wakes(), 0);
+}
+
+#[test]
+fn receiver_waker_change_is_honoured() {
+    // SCENARIOS 64 / 3: poll with A, re-poll with B, send: B woken once, A never.
+    let (tx, rx) = channel();
+    let mut rx = TestTask::new(rx);
+    let (a, a_count) = new_count_waker();
+    let (b, b_count) = new_count_waker();
+    assert!(rx.poll_with(&a).is_pending());
+    assert!(rx.poll_with(&b).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!((a_count.get(), b_count.get()), (0, 1));
+    assert_eq!(rx.poll_with(&b), Poll::Ready(Ok(1)));
+}
+
+#[test]
+fn sender_waker_change_is_honoured() {
+    let (mut tx, rx) = channel::<u8>();
+    let mut closed = TestTask::new(tx.closed());
+    let (a, a_count) = new_count_waker();
+    let (b, b_count) = new_count_waker();
+    assert!(closed.poll_with(&a).is_pending());
+    assert!(closed.poll_with(&b).is_pending());
+    drop(rx);
+    assert_eq!((a_count.get(), b_count.get()), (0, 1));
+    assert!(closed.poll_with(&b).is_ready());
+}
+
+#[test]
+fn sender_drop_does_not_wake_its_own_closed_waiter_twice() {
+    // Dropping the sender wakes only the receiver.
+    let (tx, rx) = channel::<u8>();
+    let mut rx = TestTask::new(rx);
+    rx.pending();
+    rx.pending();
+    drop(tx);
+    assert_eq!(rx.wakes(), 1);
+}
+
+#[test]
+fn value_is_dropped_exactly_once_on_every_path() {
+    // Sent, never received: dropped with the receiver.
+    let (v, token) = tracked();
+    let (tx, rx) = channel();
+    tx.send(v).unwrap();
+    assert_eq!(drops(&token), 0);
+    drop(rx);
+    assert_eq!(drops(&token), 1);
+
+    // Receiver gone first: returned to the sender.
+    let (v, token) = tracked();
+    let (tx, rx) = channel();
+    drop(rx);
+    let back = tx.send(v).unwrap_err().0;
+    assert_eq!(drops(&token), 0);
+    drop(back);
+    assert_eq!(drops(&token), 1);
+
+    // Received.
+    let (v, token) = tracked();
+    let (tx, mut rx) = channel();
+    tx.send(v).unwrap();
+    let got = rx.try_recv().unwrap();
+    drop(rx);
+    assert_eq!(drops(&token), 0);
+    drop(got);
+    assert_eq!(drops(&token), 1);
+
+    // Sent before close, never taken: dropped with the receiver.
+    let (v, token) = tracked();
+    let (tx, mut rx) = channel();
+    tx.send(v).unwrap();
+    rx.close();
+    drop(rx);
+    assert_eq!(drops(&token), 1);
+}
+
+#[test]
+fn receiver_is_fused() {
+    let (tx, rx) = channel();
+    let mut rx = core::pin::pin!(rx);
+    assert!(!rx.is_terminated());
+    tx.send(1).unwrap();
+    let waker = futures_util::task::noop_waker();
+    let mut cx = core::task::Context::from_waker(&waker);
+    assert_eq!(rx.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+    assert!(rx.is_terminated());
+}
+
+#[test]
+#[should_panic(expected = "polled after completion")]
+fn receiver_polled_after_completion_panics() {
+    let (tx, rx) = channel();
+    tx.send(1).unwrap();
+    let mut rx = TestTask::new(rx);
+    let _ = rx.ready();
+    let _ = rx.poll();
+}
+
+#[test]
+fn debug_output_never_blocks_and_shows_state() {
+    let (tx, rx) = channel::<u8>();
+    assert_eq!(alloc::format!("{tx:?}"), "Sender { closed: false }");
+    assert!(alloc::format!("{rx:?}").contains("value_ready: false"));
+    let mut rx = rx;
+    let recv = rx.recv();
+    assert!(alloc::format!("{recv:?}").starts_with("Recv"));
+    drop(recv);
+    drop(rx);
+    assert_eq!(alloc::format!("{tx:?}"), "Sender { closed: true }");
+    assert_eq!(alloc::format!("{:?}", SendError(1)), "SendError(..)");
+}
+
+#[test]
+fn recv_blocking_gets_a_value_from_another_thread() {
+    let (tx, rx) = channel();
+    let t = std::thread::spawn(move || tx.send(11).unwrap());
+    assert_eq!(rx.recv_blocking(), Ok(11));
+    t.join().unwrap();
+}
