@@ -13,4 +13,5 @@
 crate::util::macros::cfg_feature! {
     #![feature = "alloc"]
     pub mod oneshot;
+    pub mod watch;
 }

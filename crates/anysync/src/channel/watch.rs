@@ -1,0 +1,871 @@
+//! A watch channel: the latest value of something, and a wake-up when it
+//! changes.
+//!
+//! [`channel`] returns a [`Sender`] and a [`Receiver`] sharing one value.
+//! Senders replace the value; receivers read it at any time
+//! ([`borrow`](Receiver::borrow)) and wait for the next change
+//! ([`changed`](Receiver::changed)) or for a value that satisfies a
+//! predicate ([`wait_for`](Receiver::wait_for)). Intermediate values are
+//! not queued: a slow receiver sees only the newest. Use it for
+//! configuration, a status, a "current leader", a shutdown flag with a
+//! reason.
+//!
+//! * Each receiver remembers the version it has seen. A receiver made by
+//!   [`channel`] or [`Sender::subscribe`] has seen the current value;
+//!   a [`clone`](Clone::clone) has seen what the original had seen.
+//! * `borrow` returns an [`Arc`] of the value: reading never holds a lock
+//!   while your code runs, and a value read stays valid after the next
+//!   send.
+//! * When the last [`Sender`] is dropped the channel is closed: `changed`
+//!   still reports a change not yet seen, then fails with
+//!   [`Closed`](crate::Closed); `borrow` keeps returning the last value.
+//!
+//! # Examples
+//!
+//! ```
+//! # futures_executor::block_on(async {
+//! use anysync::channel::watch;
+//!
+//! let (tx, mut rx) = watch::channel("starting");
+//! assert_eq!(*rx.borrow(), "starting");
+//! tx.send("ready").unwrap();
+//! rx.changed().await.unwrap();
+//! assert_eq!(*rx.borrow_and_update(), "ready");
+//! drop(tx);
+//! assert!(rx.changed().await.is_err()); // closed, nothing new
+//! # });
+//! ```
+//!
+//! # Implementation notes
+//!
+//! The value (an `Arc<T>`), a version counter and the sender count sit in
+//! the state of one [`WaitQueue`] on which receivers wait; a send swaps
+//! the `Arc`, bumps the version and wakes every receiver queued before it
+//! (by sequence number, so batches are exact). A receiver is "changed"
+//! iff the version differs from the one it saw, so a send between creating
+//! a future and its first poll is never missed. [`Sender::closed`] waiters
+//! park on a second queue, woken when the atomic receiver count reaches
+//! zero. User code (predicates, `Clone` in `send_modify`, dropping old
+//! values) never runs under a lock.
+
+use alloc::sync::Arc as ValueArc;
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use crate::{
+    loom::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+};
+
+/// Creates a watch channel holding `init`, with one receiver that has
+/// already seen it.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = anysync::channel::watch::channel(0);
+/// tx.send(1).unwrap();
+/// assert_eq!(*rx.borrow(), 1);
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let tx = Sender::new(init);
+    let rx = tx.subscribe();
+    (tx, rx)
+}
+
+struct Shared<T> {
+    /// The value; receivers waiting for it to change.
+    value: WaitQueue<State<T>, ()>,
+    /// Senders waiting in `closed()`.
+    closed: WaitQueue<(), ()>,
+    /// Live receivers. Changed without the lock; a decrement to zero is
+    /// followed by waking `closed` under its lock.
+    receivers: AtomicUsize,
+}
+
+struct State<T> {
+    value: ValueArc<T>,
+    /// Bumped by every send.
+    version: u64,
+    /// Live senders; 0 means closed.
+    senders: usize,
+}
+
+type Guard<'a, T> = QueueGuard<'a, State<T>, ()>;
+
+/// The sending half of a [`watch`](self) channel. Cloning it makes another
+/// sender; the channel closes when the last one is dropped.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving half of a [`watch`](self) channel. Cloning it makes
+/// another receiver that has seen the same version.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The version this receiver has seen.
+    seen: u64,
+}
+
+/// [`Sender::send`] failed because there are no receivers; the value is
+/// returned and was not stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("watch channel has no receivers")
+    }
+}
+
+impl<T> core::error::Error for SendError<T> {}
+
+/// Wakes every receiver queued before this call (and none queued while it
+/// runs in batches), after `update` changed the state under the lock.
+fn wake_receivers<T>(shared: &Shared<T>, mut update: impl FnMut(&mut State<T>)) {
+    let mut end = None;
+    shared.value.wake_loop(|queue, batch| {
+        let end = *end.get_or_insert_with(|| {
+            update(queue.state());
+            queue.next_seq()
+        });
+        queue.wake_front(
+            batch,
+            |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop },
+        )
+    });
+}
+
+impl<T> Sender<T> {
+    /// A sender holding `init`, with no receivers yet: make them with
+    /// [`subscribe`](Self::subscribe).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tx = anysync::channel::watch::Sender::new(5);
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// assert_eq!(*tx.subscribe().borrow(), 5);
+    /// ```
+    pub fn new(init: T) -> Sender<T> {
+        Sender {
+            shared: Arc::new(Shared {
+                value: WaitQueue::new(State {
+                    value: ValueArc::new(init),
+                    version: 0,
+                    senders: 1,
+                }),
+                closed: WaitQueue::new(()),
+                receivers: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Stores `value` and wakes every receiver waiting for a change.
+    ///
+    /// # Errors
+    /// If there are no receivers, the value is not stored and is returned
+    /// in [`SendError`]. Use [`send_replace`](Self::send_replace) to store
+    /// it regardless.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// drop(rx);
+    /// assert_eq!(tx.send(3).unwrap_err().0, 3);
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.receiver_count() == 0 {
+            return Err(SendError(value));
+        }
+        drop(self.send_replace(value));
+        Ok(())
+    }
+
+    /// Stores `value` even if there are no receivers, wakes every receiver
+    /// waiting for a change, and returns the previous value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tx = anysync::channel::watch::Sender::new(1);
+    /// assert_eq!(*tx.send_replace(2), 1);
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
+    pub fn send_replace(&self, value: T) -> ValueArc<T> {
+        let mut new = Some(ValueArc::new(value));
+        let mut old = None;
+        wake_receivers(&self.shared, |state| {
+            let new = new
+                .take()
+                .expect("anysync bug: watch value installed twice");
+            old = Some(core::mem::replace(&mut state.value, new));
+            state.version += 1;
+        });
+        old.expect("anysync bug: watch send did not run")
+    }
+
+    /// Changes the value in place with `modify`, then wakes the receivers.
+    /// Stores even if there are no receivers.
+    ///
+    /// `modify` runs on a clone of the current value, with no lock held. If
+    /// another sender stores a value in the meantime, the clone is
+    /// discarded and `modify` runs again on the newer value, so the update
+    /// is never lost but `modify` may run more than once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(vec![1]);
+    /// tx.send_modify(|v| v.push(2));
+    /// assert_eq!(*rx.borrow(), [1, 2]);
+    /// ```
+    pub fn send_modify(&self, mut modify: impl FnMut(&mut T))
+    where
+        T: Clone,
+    {
+        self.send_if_modified(|value| {
+            modify(value);
+            true
+        });
+    }
+
+    /// Like [`send_modify`](Self::send_modify), but `modify` returns
+    /// whether it changed anything; if it returns `false` nothing is
+    /// stored and no receiver is woken. Returns what `modify` returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(3);
+    /// let reset_if_big = |n: &mut i32| if *n > 5 { *n = 0; true } else { false };
+    /// assert!(!tx.send_if_modified(reset_if_big));
+    /// assert_eq!(rx.has_changed(), Ok(false)); // nothing stored, nobody woken
+    /// tx.send(9).unwrap();
+    /// assert!(tx.send_if_modified(reset_if_big));
+    /// assert_eq!(*rx.borrow(), 0);
+    /// ```
+    pub fn send_if_modified(&self, mut modify: impl FnMut(&mut T) -> bool) -> bool
+    where
+        T: Clone,
+    {
+        loop {
+            let (current, version) = {
+                let queue = self.shared.value.lock();
+                let state = queue.state_ref();
+                (ValueArc::clone(&state.value), state.version)
+            };
+            let mut value = T::clone(&current);
+            drop(current);
+            if !modify(&mut value) {
+                return false;
+            }
+            let mut new = Some(ValueArc::new(value));
+            let mut old = None;
+            let mut stored = false;
+            let mut end = None;
+            self.shared.value.wake_loop(|queue, batch| {
+                let end = *end.get_or_insert_with(|| {
+                    let state = queue.state();
+                    if state.version == version {
+                        old = Some(core::mem::replace(
+                            &mut state.value,
+                            new.take().expect("once"),
+                        ));
+                        state.version += 1;
+                        stored = true;
+                        queue.next_seq()
+                    } else {
+                        0 // someone else stored first: wake nobody, retry
+                    }
+                });
+                queue.wake_front(
+                    batch,
+                    |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop },
+                )
+            });
+            // Dropped here, with no lock held.
+            drop(old);
+            drop(new);
+            if stored {
+                return true;
+            }
+        }
+    }
+
+    /// The current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anysync::channel::watch::channel('a');
+    /// assert_eq!(*tx.borrow(), 'a');
+    /// ```
+    pub fn borrow(&self) -> ValueArc<T> {
+        ValueArc::clone(&self.shared.value.lock().state_ref().value)
+    }
+
+    /// A new receiver that has seen the current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anysync::channel::watch::channel(1);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(rx2.has_changed(), Ok(false));
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let seen = self.shared.value.lock().state_ref().version;
+        self.shared.receivers.fetch_add(1, Ordering::AcqRel);
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            seen,
+        }
+    }
+
+    /// The number of live receivers.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receivers.load(Ordering::Acquire)
+    }
+
+    /// `true` if there are no receivers (a [`send`](Self::send) would
+    /// fail).
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+
+    /// Waits until there are no receivers.
+    ///
+    /// Completes at once if there are none now. A future that was woken
+    /// because the last receiver went away completes even if a new
+    /// receiver was subscribed in the meantime.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, rx) = anysync::channel::watch::channel(());
+    /// drop(rx);
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub fn closed(&self) -> futures::Closed<'_, T> {
+        futures::Closed {
+            tx: self,
+            queued: false,
+            done: false,
+            waiter: Waiter::new(()),
+        }
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.value.lock().state().senders += 1;
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        {
+            let mut queue = self.shared.value.lock();
+            queue.state().senders -= 1;
+            if queue.state_ref().senders > 0 {
+                return;
+            }
+        }
+        // The last sender: closed. Wake everyone so they see it.
+        wake_receivers(&self.shared, |_| {});
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let version = self.shared.value.lock().state_ref().version;
+        f.debug_struct("Sender")
+            .field("version", &version)
+            .field("receivers", &self.receiver_count())
+            .finish()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The current value. Does not mark it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// assert_eq!(rx.has_changed(), Ok(true));
+    /// ```
+    pub fn borrow(&self) -> ValueArc<T> {
+        ValueArc::clone(&self.shared.value.lock().state_ref().value)
+    }
+
+    /// The current value, marking it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 2);
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// ```
+    pub fn borrow_and_update(&mut self) -> ValueArc<T> {
+        let queue = self.shared.value.lock();
+        let state = queue.state_ref();
+        self.seen = state.version;
+        ValueArc::clone(&state.value)
+    }
+
+    /// Whether a value this receiver has not seen was stored.
+    ///
+    /// # Errors
+    /// [`Closed`](crate::Closed) if nothing new was stored and every sender
+    /// is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(1);
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// drop(tx);
+    /// assert_eq!(rx.has_changed(), Err(anysync::Closed));
+    /// ```
+    pub fn has_changed(&self) -> Result<bool, crate::Closed> {
+        let queue = self.shared.value.lock();
+        let state = queue.state_ref();
+        if state.version != self.seen {
+            Ok(true)
+        } else if state.senders == 0 {
+            Err(crate::Closed)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Marks the current value seen, without reading it.
+    pub fn mark_unchanged(&mut self) {
+        self.seen = self.shared.value.lock().state_ref().version;
+    }
+
+    /// Waits for a value this receiver has not seen, and marks it seen.
+    /// Completes at once if one was stored since the last
+    /// [`borrow_and_update`](Self::borrow_and_update) or `changed`.
+    ///
+    /// Several sends while the receiver is not looking count as one
+    /// change: read the value with [`borrow`](Self::borrow) afterwards.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Errors
+    /// [`Closed`](crate::Closed) if every sender is gone and nothing new
+    /// was stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, mut rx) = anysync::channel::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// rx.changed().await.unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// # });
+    /// ```
+    pub fn changed(&mut self) -> futures::Changed<'_, T> {
+        futures::Changed {
+            rx: self,
+            queued: false,
+            done: false,
+            waiter: Waiter::new(()),
+        }
+    }
+
+    /// Waits until the value satisfies `predicate`, and returns it, marked
+    /// seen. The current value is checked first, even if already seen.
+    ///
+    /// `predicate` runs with no lock held, once per version it is shown
+    /// (several sends while it is not looking show it only the newest).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Errors
+    /// [`Closed`](crate::Closed) if every sender is gone and the last
+    /// value does not satisfy `predicate`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, mut rx) = anysync::channel::watch::channel(0);
+    /// let t = std::thread::spawn(move || {
+    ///     for i in 1..=5 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// });
+    /// let v = rx.wait_for(|&n| n >= 5).await.unwrap();
+    /// assert_eq!(*v, 5);
+    /// # t.join().unwrap();
+    /// # });
+    /// ```
+    pub fn wait_for<F: FnMut(&T) -> bool>(&mut self, predicate: F) -> futures::WaitFor<'_, T, F> {
+        futures::WaitFor {
+            rx: self,
+            predicate,
+            checked: None,
+            queued: false,
+            done: false,
+            waiter: Waiter::new(()),
+        }
+    }
+
+    /// `true` if both receivers belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.receivers.fetch_add(1, Ordering::AcqRel);
+        Receiver {
+            shared: Arc::clone(&self.shared),
+            seen: self.seen,
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last receiver: wake the senders waiting in `closed()`.
+            // They check the count under this lock, so none is missed.
+            self.shared
+                .closed
+                .wake_loop(|queue, batch| queue.wake_front(batch, |_, _, _| Visit::Wake));
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (version, senders) = {
+            let queue = self.shared.value.lock();
+            (queue.state_ref().version, queue.state_ref().senders)
+        };
+        f.debug_struct("Receiver")
+            .field("version", &version)
+            .field("seen", &self.seen)
+            .field("closed", &(senders == 0))
+            .finish()
+    }
+}
+
+/// Leaves the queue (whatever the waiter's state) and returns the waker to
+/// drop once the lock is released.
+fn leave<T>(waiter: Pin<&mut Waiter<()>>, queue: &mut Guard<'_, T>) -> Option<Waker> {
+    waiter.remove(queue).1
+}
+
+/// Makes sure the waiter is queued with `waker`; returns a waker to drop
+/// once the lock is released.
+fn park<S>(
+    mut waiter: Pin<&mut Waiter<()>>,
+    queue: &mut QueueGuard<'_, S, ()>,
+    waker: &Waker,
+) -> Option<Waker> {
+    match waiter.as_mut().state(queue) {
+        WaitState::Waiting => waiter.update_waker(queue, waker),
+        WaitState::Woken | WaitState::Idle => {
+            // A wake-up that found nothing new (or a first poll): queue
+            // again. There is no grant to pass on: wake-ups are broadcast.
+            let (_, old) = waiter.as_mut().remove(queue);
+            waiter.enqueue(queue, waker);
+            old
+        }
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl<T> Receiver<T> {
+        /// Blocks the current thread until a value this receiver has not
+        /// seen is stored, like [`changed`](Self::changed).
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`changed`](Self::changed).
+        pub fn changed_blocking(&mut self) -> Result<(), crate::Closed> {
+            crate::util::block_on::block_on(self.changed())
+        }
+    }
+}
+
+/// The named futures returned by this module's methods.
+pub mod futures {
+    use super::*;
+
+    pin_project! {
+        /// Future returned by [`Receiver::changed`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct Changed<'a, T> {
+            pub(super) rx: &'a mut Receiver<T>,
+            pub(super) queued: bool,
+            pub(super) done: bool,
+            #[pin]
+            pub(super) waiter: Waiter<()>,
+        }
+
+        impl<T> PinnedDrop for Changed<'_, T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                if *this.queued {
+                    let waker = leave(this.waiter, &mut this.rx.shared.value.lock());
+                    drop(waker);
+                }
+            }
+        }
+    }
+
+    impl<T> Future for Changed<'_, T> {
+        type Output = Result<(), crate::Closed>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            assert!(!*this.done, "`Changed` polled after completion");
+            let rx = &mut **this.rx;
+            let mut waiter = this.waiter;
+            let mut queue = rx.shared.value.lock();
+            let (version, senders) = (queue.state_ref().version, queue.state_ref().senders);
+            let result = if version != rx.seen {
+                rx.seen = version;
+                Ok(())
+            } else if senders == 0 {
+                Err(crate::Closed)
+            } else {
+                let old = park(waiter, &mut queue, cx.waker());
+                *this.queued = true;
+                drop(queue);
+                drop(old);
+                return Poll::Pending;
+            };
+            let old = if *this.queued {
+                leave(waiter.as_mut(), &mut queue)
+            } else {
+                None
+            };
+            drop(queue);
+            drop(old);
+            *this.queued = false;
+            *this.done = true;
+            Poll::Ready(result)
+        }
+    }
+
+    impl<T> FusedFuture for Changed<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.done
+        }
+    }
+
+    impl<T> fmt::Debug for Changed<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Changed")
+                .field("seen", &self.rx.seen)
+                .field("done", &self.done)
+                .finish()
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`Receiver::wait_for`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct WaitFor<'a, T, F> {
+            pub(super) rx: &'a mut Receiver<T>,
+            pub(super) predicate: F,
+            // The last version shown to the predicate (which said no).
+            pub(super) checked: Option<u64>,
+            pub(super) queued: bool,
+            pub(super) done: bool,
+            #[pin]
+            pub(super) waiter: Waiter<()>,
+        }
+
+        impl<T, F> PinnedDrop for WaitFor<'_, T, F> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                if *this.queued {
+                    let waker = leave(this.waiter, &mut this.rx.shared.value.lock());
+                    drop(waker);
+                }
+            }
+        }
+    }
+
+    impl<T, F: FnMut(&T) -> bool> Future for WaitFor<'_, T, F> {
+        type Output = Result<ValueArc<T>, crate::Closed>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            assert!(!*this.done, "`WaitFor` polled after completion");
+            let rx = &mut **this.rx;
+            let mut waiter = this.waiter;
+            loop {
+                let mut queue = rx.shared.value.lock();
+                let state = queue.state_ref();
+                let (version, closed) = (state.version, state.senders == 0);
+                if *this.checked == Some(version) && !closed {
+                    // Nothing new since the predicate said no: wait.
+                    let old = park(waiter.as_mut(), &mut queue, cx.waker());
+                    *this.queued = true;
+                    drop(queue);
+                    drop(old);
+                    return Poll::Pending;
+                }
+                let value = ValueArc::clone(&state.value);
+                let old = if *this.queued {
+                    leave(waiter.as_mut(), &mut queue)
+                } else {
+                    None
+                };
+                *this.queued = false;
+                drop(queue);
+                drop(old);
+                if *this.checked != Some(version) {
+                    // The predicate is user code: run it with no lock held.
+                    if (this.predicate)(&value) {
+                        rx.seen = version;
+                        *this.done = true;
+                        return Poll::Ready(Ok(value));
+                    }
+                    *this.checked = Some(version);
+                }
+                if closed {
+                    *this.done = true;
+                    return Poll::Ready(Err(crate::Closed));
+                }
+            }
+        }
+    }
+
+    impl<T, F: FnMut(&T) -> bool> FusedFuture for WaitFor<'_, T, F> {
+        fn is_terminated(&self) -> bool {
+            self.done
+        }
+    }
+
+    impl<T, F> fmt::Debug for WaitFor<'_, T, F> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("WaitFor")
+                .field("checked", &self.checked)
+                .field("done", &self.done)
+                .finish()
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`Sender::closed`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct Closed<'a, T> {
+            pub(super) tx: &'a Sender<T>,
+            pub(super) queued: bool,
+            pub(super) done: bool,
+            #[pin]
+            pub(super) waiter: Waiter<()>,
+        }
+
+        impl<T> PinnedDrop for Closed<'_, T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                if *this.queued {
+                    let waker = this.waiter.remove(&mut this.tx.shared.closed.lock()).1;
+                    drop(waker);
+                }
+            }
+        }
+    }
+
+    impl<T> Future for Closed<'_, T> {
+        type Output = ();
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let this = self.project();
+            assert!(!*this.done, "`Closed` polled after completion");
+            let mut waiter = this.waiter;
+            let mut queue = this.tx.shared.closed.lock();
+            let ready = match waiter.as_mut().state(&queue) {
+                WaitState::Woken => true,
+                // The last receiver's drop decrements the count, then takes
+                // this lock to wake: checked under it, nothing is missed.
+                _ => this.tx.receiver_count() == 0,
+            };
+            let old = if ready {
+                *this.queued = false;
+                *this.done = true;
+                waiter.remove(&mut queue).1
+            } else {
+                *this.queued = true;
+                park(waiter, &mut queue, cx.waker())
+            };
+            drop(queue);
+            drop(old);
+            if ready {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    impl<T> FusedFuture for Closed<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.done
+        }
+    }
+
+    impl<T> fmt::Debug for Closed<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Closed").field("done", &self.done).finish()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
