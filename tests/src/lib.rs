@@ -1,1 +1,245 @@
-//! placeholder
+//! anysync's conformance suite: each scenario is written once, as an async
+//! body generic over the runtime, and runs as one `#[test]` per executor.
+//!
+//! ```text
+//! cargo test -p anysync-tests                      # every scenario on every executor
+//! cargo test -p anysync-tests smol                 # one executor
+//! cargo test -p anysync-tests sleep_               # some scenarios, everywhere
+//! cargo test -p anysync-tests --no-default-features --features smol
+//! ```
+//!
+//! Write scenarios in `tests/<area>.rs` with [`scenario!`] (needs a
+//! [`Runtime`](anysync::rt::Runtime): timers, spawning, blocking) or
+//! [`scenario_no_rt!`] (needs nothing; also runs on `futures_executor` and
+//! under miri). Test names come out as `<scenario>::<executor>`:
+//!
+//! | test name suffix        | executor                                   | feature     |
+//! |-------------------------|--------------------------------------------|-------------|
+//! | `tokio_current_thread`  | tokio, current-thread runtime              | `tokio`     |
+//! | `tokio_multi_thread`    | tokio, multi-thread runtime, 2 workers     | `tokio`     |
+//! | `smol`                  | `smol::block_on` + smol's global executor  | `smol`      |
+//! | `async_std`             | async-std (legacy)                         | `async-std` |
+//! | `virtual_time`          | [`VirtualTime`](anysync::rt::virtual_time::VirtualTime): deterministic, instant | always |
+//! | `futures_executor`      | `futures_executor::block_on` ([`scenario_no_rt!`] only) | always |
+//!
+//! Rules for scenario bodies:
+//! * Assert orderings and counts, never elapsed wall time. Exact times are
+//!   asserted only in tests that use `VirtualTime` directly.
+//! * Never sleep to "let things settle": synchronise on events, channels,
+//!   [`yield_now`], or blocking jobs waiting on `std::sync::mpsc`.
+//! * On `virtual_time` the clock stands still while a blocking job runs, so
+//!   a blocking job must not wait for something that needs time to pass;
+//!   and a task spinning on [`yield_now`] keeps the clock stopped too. Gate
+//!   tasks on an async primitive (`anysync::sync::Event`) instead.
+//! * Every run is under a real-time watchdog ([`harness::watchdog`]): a
+//!   lost wake-up fails the test with the scenario's name instead of
+//!   hanging.
+//!
+//! Adding an executor: one function in [`harness`] and one line in
+//! `__scenario_tests!` (in this file).
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use core::{
+    future::Future,
+    pin::Pin,
+    sync::atomic::{AtomicUsize, Ordering},
+    task::{Context, Poll},
+};
+
+pub mod harness;
+
+/// Defines a conformance scenario that needs a runtime, and one `#[test]`
+/// per executor for it.
+///
+/// The body is an `async fn` generic over `R: Runtime`; the whole thing
+/// becomes a module named after it, whose tests are `tokio_current_thread`,
+/// `tokio_multi_thread`, `smol`, `async_std` (each behind its cargo
+/// feature) and `virtual_time`. The module does `use super::*;`, so the
+/// body sees the file's imports. Several scenarios may share one
+/// invocation.
+///
+/// # Examples
+/// ```
+/// use anysync::rt::{Runtime, Spawn};
+/// use anysync_tests::scenario;
+///
+/// scenario! {
+///     /// A spawned task's output reaches its handle.
+///     async fn spawn_returns_output<R: Runtime>(rt: R) {
+///         assert_eq!(rt.spawn(async { 7 }).await.unwrap(), 7);
+///     }
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! scenario {
+    ($(
+        $(#[$meta:meta])*
+        async fn $name:ident < $R:ident : $bound:path > ( $rt:ident : $RT:ty ) $body:block
+    )+) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body<$R: $bound>($rt: $RT) $body
+
+            $crate::__scenario_tests!($name, body);
+        }
+    )+};
+}
+
+/// Defines a conformance scenario that needs no runtime, and one `#[test]`
+/// per executor for it, plus `futures_executor` (a plain
+/// `futures_executor::block_on`, also the one to run under miri).
+///
+/// # Examples
+/// ```
+/// use anysync_tests::scenario_no_rt;
+///
+/// scenario_no_rt! {
+///     /// An async block's output is its value.
+///     async fn ready_is_ready() {
+///         assert_eq!(async { 1 }.await, 1);
+///     }
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! scenario_no_rt {
+    ($(
+        $(#[$meta:meta])*
+        async fn $name:ident () $body:block
+    )+) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body() $body
+
+            #[test]
+            fn futures_executor() {
+                $crate::harness::no_rt(stringify!($name), body)
+            }
+
+            $crate::__scenario_tests!($name, |_rt| body());
+        }
+    )+};
+}
+
+/// The per-executor `#[test]` functions of [`scenario!`] and
+/// [`scenario_no_rt!`]. Adding an executor is one line here.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __scenario_tests {
+    ($name:ident, $body:expr) => {
+        #[cfg(feature = "tokio")]
+        #[test]
+        fn tokio_current_thread() {
+            $crate::harness::tokio_ct(stringify!($name), $body)
+        }
+
+        #[cfg(feature = "tokio")]
+        #[test]
+        fn tokio_multi_thread() {
+            $crate::harness::tokio_mt(stringify!($name), $body)
+        }
+
+        #[cfg(feature = "smol")]
+        #[test]
+        fn smol() {
+            $crate::harness::smol(stringify!($name), $body)
+        }
+
+        #[cfg(feature = "async-std")]
+        #[test]
+        fn async_std() {
+            $crate::harness::async_std(stringify!($name), $body)
+        }
+
+        #[test]
+        fn virtual_time() {
+            $crate::harness::virtual_time(stringify!($name), $body)
+        }
+    };
+}
+
+/// Gives other tasks a turn: returns `Pending` once, having woken itself.
+///
+/// # Cancel safety
+/// This method is cancel safe: dropping the future before it completes has no effect.
+///
+/// # Examples
+/// ```
+/// # futures_executor::block_on(async {
+/// anysync_tests::yield_now().await;
+/// # });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// Future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Counts drops: [`DropCounter::guard`] makes values that add one when
+/// dropped, to check that a cancelled future really dropped its state.
+///
+/// # Examples
+/// ```
+/// let drops = anysync_tests::DropCounter::new();
+/// let guard = drops.guard();
+/// assert_eq!(drops.count(), 0);
+/// drop(guard);
+/// assert_eq!(drops.count(), 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A value that adds one to this counter when dropped.
+    pub fn guard(&self) -> DropGuard {
+        DropGuard(self.clone())
+    }
+
+    /// How many guards have been dropped.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Adds one to its [`DropCounter`] when dropped.
+#[derive(Debug)]
+pub struct DropGuard(DropCounter);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        (self.0).0.fetch_add(1, Ordering::SeqCst);
+    }
+}
