@@ -15,7 +15,7 @@
 //!
 //! smol's own tasks are cancelled when their handle is dropped and do not
 //! catch panics. Here, as on every anysync runtime, dropping a
-//! [`TaskHandle`](rt::TaskHandle) detaches the task, a panic becomes
+//! [`TaskHandle`] detaches the task, a panic becomes
 //! [`JoinError::is_panic`](rt::JoinError::is_panic) and
 //! [`abort`](rt::JoinHandle::abort) cancels it: see [`rt::catch_task`].
 //!

@@ -51,12 +51,19 @@ pub trait Timer: Clone + Send + Sync + 'static {
     type Sleep: Future<Output = ()> + Send + 'static;
 
     /// A future that completes after `duration`.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Implementations must make it so: a dropped sleep leaves no timer behind.)
     fn sleep(&self, duration: Duration) -> Self::Sleep;
 
     /// The current time on this timer's monotonic clock.
     fn now(&self) -> Instant;
 
     /// A future that completes at `deadline` (at once if it has passed).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
     fn sleep_until(&self, deadline: Instant) -> Self::Sleep {
         self.sleep(deadline.saturating_duration_since(self.now()))
     }
@@ -79,6 +86,10 @@ pub trait Spawn: Clone + Send + Sync + 'static {
 
     /// Spawns `future` as a new task. A panic in the task becomes
     /// [`JoinError::is_panic`] at the handle, not a crash of the executor.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the task; use [`JoinHandle::abort`] to stop it.)
     fn spawn<F>(&self, future: F) -> Self::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -96,6 +107,10 @@ pub trait Blocking: Clone + Send + Sync + 'static {
 
     /// Runs `f` on a blocking-work thread. A panic in `f` becomes
     /// [`JoinError::is_panic`] at the handle.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the job, which runs to the end.)
     fn spawn_blocking<F, T>(&self, f: F) -> Self::BlockingHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
