@@ -312,3 +312,29 @@ fn virtual_time_blocking_job_does_not_move_the_clock() {
         assert_eq!(rt.now(), Instant::from_origin(ms(50)));
     });
 }
+
+/// The runtime types and their futures can move between threads, as the
+/// traits require; handles are `Unpin` so they can be polled in place.
+#[test]
+fn runtime_types_are_send_sync_and_handles_unpin() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send_unpin<T: Send + Unpin + 'static>() {}
+    fn runtime<R: Runtime>() {}
+
+    runtime::<VirtualTime>();
+    send_sync::<anysync::rt::virtual_time::Sleep>();
+    send_sync::<anysync::rt::TaskHandle<u8>>();
+    send_unpin::<anysync::rt::TaskHandle<u8>>();
+    send_sync::<anysync::rt::CatchTask<core::future::Ready<u8>>>();
+    send_sync::<anysync::rt::BlockingJob<fn() -> u8, u8>>();
+    #[cfg(feature = "tokio")]
+    {
+        runtime::<anysync_tokio::Tokio>();
+        send_sync::<anysync_tokio::TokioJoinHandle<u8>>();
+        send_unpin::<anysync_tokio::TokioJoinHandle<u8>>();
+    }
+    #[cfg(feature = "smol")]
+    runtime::<anysync_smol::Smol>();
+    #[cfg(feature = "async-std")]
+    runtime::<anysync_async_std::AsyncStd>();
+}
