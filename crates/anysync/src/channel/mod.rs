@@ -14,4 +14,5 @@ crate::util::macros::cfg_feature! {
     #![feature = "alloc"]
     pub mod oneshot;
     pub mod watch;
+    pub mod broadcast;
 }

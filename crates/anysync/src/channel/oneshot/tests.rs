@@ -270,3 +270,10 @@ fn recv_blocking_gets_a_value_from_another_thread() {
     assert_eq!(rx.recv_blocking(), Ok(11));
     t.join().unwrap();
 }
+
+// One value moves from one task to another: `T: Send` is enough, and
+// nothing here is pinned to its place.
+static_assertions::assert_impl_all!(super::Sender<core::cell::Cell<u8>>: Send, Sync, Unpin);
+static_assertions::assert_impl_all!(super::Receiver<core::cell::Cell<u8>>: Send, Sync, Unpin);
+static_assertions::assert_impl_all!(super::futures::Recv<'static, u8>: Send, Unpin);
+static_assertions::assert_not_impl_any!(super::Receiver<alloc::rc::Rc<u8>>: Send, Sync);

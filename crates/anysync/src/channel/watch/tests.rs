@@ -334,3 +334,10 @@ fn changed_blocking_sees_a_send_from_another_thread() {
     assert_eq!(rx.changed_blocking(), Ok(()));
     t.join().unwrap();
 }
+
+// `borrow` hands out `Arc<T>` across threads: `T: Send + Sync` is needed.
+static_assertions::assert_impl_all!(Sender<u8>: Send, Sync);
+static_assertions::assert_impl_all!(super::Receiver<u8>: Send, Sync, Unpin);
+static_assertions::assert_impl_all!(super::futures::Changed<'static, u8>: Send, Sync);
+static_assertions::assert_not_impl_any!(super::Receiver<Cell<u8>>: Send, Sync);
+static_assertions::assert_not_impl_any!(super::futures::Changed<'static, u8>: Unpin);

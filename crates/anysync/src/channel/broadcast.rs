@@ -1,0 +1,1251 @@
+//! A broadcast channel for an event bus: every subscriber gets every
+//! message, in the same order, and each chooses what happens when it falls
+//! behind.
+//!
+//! Each [`Receiver`] (a subscriber) has its own bounded queue and its own
+//! [`Overflow`] policy, chosen when it subscribes with
+//! [`Sender::subscribe_with`]:
+//!
+//! | policy                      | when this subscriber's queue is full, a new message…                               | the subscriber sees           |
+//! |-----------------------------|------------------------------------------------------------------------------------|-------------------------------|
+//! | [`Overflow::Block`]         | waits: publishers are held back until it makes room (backpressure)                 | every message                 |
+//! | [`Overflow::DropOldest`]    | evicts the oldest queued message                                                   | [`RecvError::Lagged`]`(n)` before the oldest message it still has |
+//! | [`Overflow::DropNewest`]    | is not queued for it                                                               | `Lagged(n)` where the gap is, after the messages it kept |
+//! | [`Overflow::Disconnect`]    | disconnects it: it stops receiving                                                 | what it had queued, then [`RecvError::Disconnected`] |
+//!
+//! * **Every message, in order.** All subscribers see messages in one
+//!   global order, and a subscriber never sees a gap without a `Lagged`
+//!   report saying how many messages it missed there.
+//! * **Late subscribers start at the tail**: a new subscriber gets only
+//!   messages sent after it subscribed.
+//! * **No subscribers**: [`Sender::send`] returns the message in
+//!   [`SendError`].
+//! * **Close**: when the last [`Sender`] is dropped, each subscriber still
+//!   receives what it has queued, then [`RecvError::Closed`].
+//! * **Publishing is all-or-nothing**: a message is queued for every
+//!   connected subscriber at once (under one lock), or for none.
+//!
+//! Messages are shared between subscribers (one allocation per published
+//! message, not one copy per subscriber); each receiver gets its own clone
+//! when it receives, and the last one to receive a message gets the
+//! original without cloning. Cloning happens with no lock held, on the
+//! receiving task. Because several receivers may clone the same message at
+//! once from different threads, the channel is `Send`/`Sync` only when `T`
+//! is `Send + Sync` (the unsoundness of RUSTSEC-2025-0023 cannot happen).
+//!
+//! # Examples
+//!
+//! ```
+//! # futures_executor::block_on(async {
+//! use anysync::channel::broadcast::{self, Overflow, RecvError};
+//!
+//! let (tx, mut fast) = broadcast::channel(16);
+//! let mut slow = tx.subscribe_with(2, Overflow::DropOldest);
+//! for i in 0..4 {
+//!     tx.send(i).await.unwrap();
+//! }
+//! for i in 0..4 {
+//!     assert_eq!(fast.recv().await, Ok(i));
+//! }
+//! assert_eq!(slow.recv().await, Err(RecvError::Lagged(2)));
+//! assert_eq!(slow.recv().await, Ok(2));
+//! assert_eq!(slow.recv().await, Ok(3));
+//! drop(tx);
+//! assert_eq!(slow.recv().await, Err(RecvError::Closed));
+//! # });
+//! ```
+//!
+//! # Implementation notes
+//!
+//! One [`WaitQueue`] guards all the state: a slot per subscriber (its
+//! `VecDeque` of shared messages, policy, lag counters and one waker,
+//! since only one task at a time can receive on a `Receiver`), plus the
+//! count of `Block` subscribers whose queue is full. Publishers that must
+//! wait for them park in the queue with their message in the waiter node:
+//! whoever makes room (a receive, or a subscriber leaving) publishes the
+//! head waiter's message on its behalf, in arrival order, before anyone
+//! else may publish. That hand-off keeps publishers fair, keeps the global
+//! order, and makes cancellation exact: a message is in the node (never
+//! published) or out of it (published to all).
+//!
+//! No user code runs under the lock: messages are cloned by receivers after
+//! unlocking, evicted or unwanted messages are moved to a reused `trash`
+//! vector and dropped after unlocking, and wakers are woken in batches
+//! after unlocking.
+
+use alloc::{collections::VecDeque, vec::Vec};
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, Waker},
+};
+
+use futures_core::{FusedFuture, FusedStream, Stream};
+use pin_project_lite::pin_project;
+
+use crate::{
+    loom::sync::Arc,
+    util::wake_batch::WakeBatch,
+    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+};
+
+/// A published message, shared by the subscribers that queued it.
+type Msg<T> = Arc<T>;
+
+/// At most this much of a subscriber's capacity is allocated up front; the
+/// rest grows on demand (and then stays allocated).
+const PREALLOCATE: usize = 1024;
+
+/// What a subscriber's queue does with a new message when it is full.
+/// Chosen per subscriber, in [`Sender::subscribe_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Hold publishers back until this subscriber makes room: every
+    /// [`Sender::send`] waits, and [`Sender::try_send`] fails with
+    /// [`TrySendError::Full`]. The subscriber never misses a message.
+    ///
+    /// A task that both publishes and receives as a `Block` subscriber can
+    /// deadlock itself when its own queue is full.
+    Block,
+    /// Evict the oldest queued message to make room. The subscriber then
+    /// receives [`RecvError::Lagged`]`(n)` (with `n` the number evicted)
+    /// before the oldest message it still has. This is what tokio's
+    /// broadcast channel does for everyone.
+    DropOldest,
+    /// Keep the queue as it is and do not queue the new message for this
+    /// subscriber. It receives what it has queued, then
+    /// [`RecvError::Lagged`]`(n)` for the `n` messages it missed there.
+    DropNewest,
+    /// Disconnect the subscriber: it gets no further messages. It receives
+    /// what it has queued, then [`RecvError::Disconnected`] from then on.
+    Disconnect,
+}
+
+/// Why [`Receiver::recv`] returned no message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecvError {
+    /// This subscriber missed `n` messages here because its queue was full
+    /// ([`Overflow::DropOldest`] or [`Overflow::DropNewest`]). The next
+    /// receive returns the next message it has.
+    Lagged(u64),
+    /// Every [`Sender`] was dropped and this subscriber has received
+    /// everything queued for it.
+    Closed,
+    /// This subscriber was disconnected for being too slow
+    /// ([`Overflow::Disconnect`]) and has received everything queued for it
+    /// before that. Subscribe again to receive new messages.
+    Disconnected,
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Lagged(n) => write!(f, "subscriber lagged behind and missed {n} messages"),
+            RecvError::Closed => f.write_str("broadcast channel closed"),
+            RecvError::Disconnected => f.write_str("subscriber disconnected for being too slow"),
+        }
+    }
+}
+
+impl core::error::Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TryRecvError {
+    /// Nothing queued right now.
+    Empty,
+    /// As [`RecvError::Lagged`].
+    Lagged(u64),
+    /// As [`RecvError::Closed`].
+    Closed,
+    /// As [`RecvError::Disconnected`].
+    Disconnected,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("broadcast channel empty"),
+            TryRecvError::Lagged(n) => RecvError::Lagged(*n).fmt(f),
+            TryRecvError::Closed => RecvError::Closed.fmt(f),
+            TryRecvError::Disconnected => RecvError::Disconnected.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for TryRecvError {}
+
+/// [`Sender::send`] failed because no subscriber is connected; the message
+/// is returned.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("broadcast channel has no subscribers")
+    }
+}
+
+impl<T> core::error::Error for SendError<T> {}
+
+/// Why [`Sender::try_send`] failed; the message is returned.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrySendError<T> {
+    /// A [`Overflow::Block`] subscriber's queue is full, or other
+    /// publishers are already waiting.
+    Full(T),
+    /// No subscriber is connected.
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(msg) | TrySendError::Closed(msg) => msg,
+        }
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("a blocking subscriber's queue is full"),
+            TrySendError::Closed(_) => f.write_str("broadcast channel has no subscribers"),
+        }
+    }
+}
+
+impl<T> core::error::Error for TrySendError<T> {}
+
+/// Creates a broadcast channel with one subscriber whose queue holds
+/// `capacity` messages and uses [`Overflow::DropOldest`]. `capacity` is
+/// also what [`Sender::subscribe`] uses.
+///
+/// # Panics
+/// If `capacity` is 0.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let (tx, mut rx) = anysync::channel::broadcast::channel(8);
+/// tx.send("hello").await.unwrap();
+/// assert_eq!(rx.recv().await, Ok("hello"));
+/// # });
+/// ```
+#[track_caller]
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let tx = Sender::new(capacity);
+    let rx = tx.subscribe();
+    (tx, rx)
+}
+
+#[track_caller]
+fn check_capacity(capacity: usize) {
+    assert!(capacity > 0, "broadcast: `capacity` must be at least 1");
+}
+
+struct Shared<T> {
+    queue: WaitQueue<State<T>, Option<Msg<T>>>,
+}
+
+type Guard<'a, T> = QueueGuard<'a, State<T>, Option<Msg<T>>>;
+
+struct State<T> {
+    /// One slot per subscriber, indexed by `Receiver::idx`; `None` is free.
+    subs: Vec<Option<Sub<T>>>,
+    /// Subscribers that are not disconnected (they get new messages).
+    connected: usize,
+    /// `Block` subscribers whose queue is full. Publishing waits while
+    /// this is non-zero.
+    full_blockers: usize,
+    /// Live `Sender`s; 0 means closed.
+    senders: usize,
+    /// Some subscriber has `wake` set.
+    wakes_pending: bool,
+    /// Messages to drop once the lock is released.
+    trash: Vec<Msg<T>>,
+    /// Capacity for `subscribe()`.
+    default_capacity: usize,
+}
+
+struct Sub<T> {
+    buf: VecDeque<Entry<T>>,
+    capacity: usize,
+    overflow: Overflow,
+    /// Messages missed after the last queued one.
+    lost_tail: u64,
+    disconnected: bool,
+    /// The task waiting in `recv`, if any.
+    waker: Option<Waker>,
+    /// `waker` should be woken (by `settle`, after unlocking).
+    wake: bool,
+}
+
+struct Entry<T> {
+    /// Messages missed just before this one.
+    lost_before: u64,
+    msg: Msg<T>,
+}
+
+impl<T> Sub<T> {
+    fn is_full(&self) -> bool {
+        self.buf.len() >= self.capacity
+    }
+
+    fn push(&mut self, msg: Msg<T>) {
+        let lost_before = core::mem::take(&mut self.lost_tail);
+        self.buf.push_back(Entry { lost_before, msg });
+    }
+
+    /// Asks `settle` to wake this subscriber's task, if one waits.
+    fn mark_wake(&mut self, pending: &mut bool) {
+        if self.waker.is_some() {
+            self.wake = true;
+            *pending = true;
+        }
+    }
+}
+
+impl<T> State<T> {
+    /// Publishes `msg` to every connected subscriber, applying each one's
+    /// overflow policy. The caller checked `connected > 0` and
+    /// `full_blockers == 0`.
+    fn publish(&mut self, msg: Msg<T>) {
+        debug_assert!(self.connected > 0 && self.full_blockers == 0);
+        let State {
+            subs,
+            connected,
+            full_blockers,
+            wakes_pending,
+            trash,
+            ..
+        } = self;
+        let mut queued = false;
+        for sub in subs.iter_mut().flatten() {
+            if sub.disconnected {
+                continue;
+            }
+            if sub.is_full() {
+                match sub.overflow {
+                    Overflow::Block => {
+                        unreachable!("anysync bug: publishing past a full Block subscriber")
+                    }
+                    Overflow::DropNewest => {
+                        sub.lost_tail += 1;
+                        continue;
+                    }
+                    Overflow::Disconnect => {
+                        sub.disconnected = true;
+                        *connected -= 1;
+                        continue;
+                    }
+                    Overflow::DropOldest => {
+                        let evicted = sub.buf.pop_front().expect("full queue is not empty");
+                        let carry = evicted.lost_before + 1;
+                        match sub.buf.front_mut() {
+                            Some(front) => front.lost_before += carry,
+                            None => sub.lost_tail += carry,
+                        }
+                        // Possibly the last reference: its drop is user code.
+                        trash.push(evicted.msg);
+                    }
+                }
+            }
+            sub.push(Msg::clone(&msg));
+            queued = true;
+            if sub.overflow == Overflow::Block && sub.is_full() {
+                *full_blockers += 1;
+            }
+            sub.mark_wake(wakes_pending);
+        }
+        if queued {
+            // Not the last reference (queues hold clones, and only this
+            // lock's holder can remove them): dropping is a decrement.
+            drop(msg);
+        } else {
+            trash.push(msg);
+        }
+    }
+
+    fn sub(&mut self, idx: usize) -> &mut Sub<T> {
+        self.subs[idx]
+            .as_mut()
+            .expect("anysync bug: receiver slot is empty")
+    }
+
+    /// Publishing may proceed, or waiting publishers must be told there is
+    /// no one to publish to.
+    fn publishers_can_progress(&self) -> bool {
+        self.connected == 0 || self.full_blockers == 0
+    }
+
+    #[cfg(test)]
+    fn check_invariants(&self) {
+        let subs = self.subs.iter().flatten();
+        let connected = subs.clone().filter(|s| !s.disconnected).count();
+        let full_blockers = subs
+            .clone()
+            .filter(|s| s.overflow == Overflow::Block && s.is_full())
+            .count();
+        assert_eq!(self.connected, connected, "connected count");
+        assert_eq!(
+            self.full_blockers, full_blockers,
+            "full Block subscriber count"
+        );
+        for sub in subs {
+            assert!(sub.buf.len() <= sub.capacity, "queue over capacity");
+        }
+    }
+}
+
+/// Pops the next thing for subscriber `idx`: a message, a lag report, or
+/// why nothing more will come. `Ok(None)` means "nothing yet".
+fn take_next<T>(state: &mut State<T>, idx: usize) -> Result<Option<Msg<T>>, RecvError> {
+    let senders = state.senders;
+    let sub = state.sub(idx);
+    if let Some(front) = sub.buf.front_mut() {
+        if front.lost_before > 0 {
+            return Err(RecvError::Lagged(core::mem::take(&mut front.lost_before)));
+        }
+        let was_full = sub.is_full();
+        let entry = sub.buf.pop_front().expect("front exists");
+        if was_full && sub.overflow == Overflow::Block {
+            state.full_blockers -= 1;
+        }
+        return Ok(Some(entry.msg));
+    }
+    if sub.lost_tail > 0 {
+        return Err(RecvError::Lagged(core::mem::take(&mut sub.lost_tail)));
+    }
+    if sub.disconnected {
+        return Err(RecvError::Disconnected);
+    }
+    if senders == 0 {
+        return Err(RecvError::Closed);
+    }
+    Ok(None)
+}
+
+/// The caller's own copy of a received message: the original if this was
+/// the last reference, else a clone. Runs with no lock held.
+fn into_owned<T: Clone>(msg: Msg<T>) -> T {
+    match Arc::try_unwrap(msg) {
+        Ok(value) => value,
+        Err(shared) => T::clone(&shared),
+    }
+}
+
+/// Moves a received message (or its absence) out of the lock, wrapping it.
+fn unwrap_msg<T>(msg: Msg<T>) -> T {
+    match Arc::try_unwrap(msg) {
+        Ok(value) => value,
+        Err(_) => unreachable!("anysync bug: an unpublished message was shared"),
+    }
+}
+
+impl<T> Shared<T> {
+    /// Runs `f` under the lock, then finishes what `f` set in motion (see
+    /// [`settle`](Self::settle)).
+    fn locked<R>(&self, f: impl FnOnce(&mut Guard<'_, T>) -> R) -> R {
+        let mut guard = self.queue.lock();
+        let out = f(&mut guard);
+        self.settle(guard);
+        out
+    }
+
+    /// With the lock held: lets waiting publishers publish while there is
+    /// room (or tells them there is no one to publish to), wakes receivers
+    /// that got messages or saw the channel close, and drops discarded
+    /// messages, in batches, never waking or dropping under the lock.
+    fn settle<'a>(&'a self, mut guard: Guard<'a, T>) {
+        loop {
+            let mut batch = WakeBatch::new();
+            let mut more = false;
+            if !guard.is_empty() && guard.state_ref().publishers_can_progress() {
+                more = guard.wake_front(&mut batch, |state, slot, _| {
+                    if state.connected == 0 {
+                        // The message stays in the node: it comes back.
+                        Visit::Wake
+                    } else if state.full_blockers > 0 {
+                        Visit::Stop
+                    } else {
+                        let msg = slot
+                            .take()
+                            .expect("anysync bug: waiting publisher without a message");
+                        state.publish(msg);
+                        Visit::Wake
+                    }
+                });
+            }
+            if !more && guard.state_ref().wakes_pending {
+                more = flush_receiver_wakes(guard.state(), &mut batch);
+            }
+            let trash = if guard.state_ref().trash.is_empty() {
+                None
+            } else {
+                Some(core::mem::take(&mut guard.state().trash))
+            };
+            drop(guard);
+            batch.wake_all();
+            if let Some(mut trash) = trash {
+                // User `Drop`s run here, with no lock held.
+                trash.clear();
+                let mut guard = self.queue.lock();
+                if guard.state_ref().trash.capacity() == 0 {
+                    // Reuse the buffer: no allocation in steady state.
+                    core::mem::swap(&mut guard.state().trash, &mut trash);
+                }
+                drop(guard);
+                drop(trash);
+            }
+            if !more {
+                return;
+            }
+            guard = self.queue.lock();
+        }
+    }
+}
+
+/// Moves the wakers of subscribers marked `wake` into `batch`. Returns
+/// `true` if it stopped because the batch is full.
+fn flush_receiver_wakes<T>(state: &mut State<T>, batch: &mut WakeBatch) -> bool {
+    for sub in state.subs.iter_mut().flatten() {
+        if !sub.wake {
+            continue;
+        }
+        if batch.is_full() {
+            return true;
+        }
+        sub.wake = false;
+        if let Some(waker) = sub.waker.take() {
+            batch.push(waker);
+        }
+    }
+    state.wakes_pending = false;
+    false
+}
+
+/// The publishing half of a [`broadcast`](self) channel. Clone it to
+/// publish from several tasks; the channel closes when the last one is
+/// dropped.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A subscriber of a [`broadcast`](self) channel, with its own bounded
+/// queue and [`Overflow`] policy. It is also a [`Stream`] of
+/// `Result<T, RecvError>` that ends at [`RecvError::Closed`] (and after
+/// yielding [`RecvError::Disconnected`]).
+///
+/// Dropping it unsubscribes: its queued messages are dropped, and if it
+/// was a full [`Overflow::Block`] subscriber, waiting publishers go on.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    idx: usize,
+    /// As a stream: ended.
+    ended: bool,
+}
+
+impl<T> Sender<T> {
+    /// A sender with no subscribers yet. `capacity` is the queue size of
+    /// subscribers made with [`subscribe`](Self::subscribe).
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel::broadcast::{Overflow, Sender};
+    ///
+    /// let bus = Sender::<u32>::new(16);
+    /// let audit = bus.subscribe_with(1024, Overflow::Block);
+    /// let metrics = bus.subscribe_with(4, Overflow::DropOldest);
+    /// assert_eq!(bus.receiver_count(), 2);
+    /// # drop((audit, metrics));
+    /// ```
+    #[track_caller]
+    pub fn new(capacity: usize) -> Sender<T> {
+        check_capacity(capacity);
+        Sender {
+            shared: Arc::new(Shared {
+                queue: WaitQueue::new(State {
+                    subs: Vec::new(),
+                    connected: 0,
+                    full_blockers: 0,
+                    senders: 1,
+                    wakes_pending: false,
+                    trash: Vec::new(),
+                    default_capacity: capacity,
+                }),
+            }),
+        }
+    }
+
+    /// A new subscriber with the channel's default capacity and
+    /// [`Overflow::DropOldest`]. It receives messages sent from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, _rx) = anysync::channel::broadcast::channel(4);
+    /// tx.send(1).await.unwrap();
+    /// let mut late = tx.subscribe();
+    /// tx.send(2).await.unwrap();
+    /// assert_eq!(late.recv().await, Ok(2)); // starts at the tail
+    /// # });
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let capacity = self.shared.queue.lock().state_ref().default_capacity;
+        self.subscribe_with(capacity, Overflow::DropOldest)
+    }
+
+    /// A new subscriber with its own queue of `capacity` messages and its
+    /// own `overflow` policy. It receives messages sent from now on.
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::broadcast::{Overflow, RecvError, Sender};
+    ///
+    /// let tx = Sender::new(8);
+    /// let mut rx = tx.subscribe_with(1, Overflow::Disconnect);
+    /// tx.send(1).await.unwrap();
+    /// tx.send(2).await.unwrap(); // rx is full: disconnected
+    /// assert_eq!(rx.recv().await, Ok(1));
+    /// assert_eq!(rx.recv().await, Err(RecvError::Disconnected));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn subscribe_with(&self, capacity: usize, overflow: Overflow) -> Receiver<T> {
+        check_capacity(capacity);
+        subscribe(&self.shared, capacity, overflow)
+    }
+
+    /// Publishes `msg` to every connected subscriber.
+    ///
+    /// Completes at once unless an [`Overflow::Block`] subscriber's queue is
+    /// full, or other publishers are already waiting; then it waits its
+    /// turn (first come, first served) and is published by whoever makes
+    /// room. Other subscribers' policies apply as the message is queued.
+    ///
+    /// # Cancel safety
+    /// This method is **not** cancel safe: a message not yet published
+    /// when the future is dropped is dropped with it (it is never published
+    /// to only some subscribers). Use [`Send::cancel`] on the pinned future
+    /// to get it back, or [`try_send`](Self::try_send), in `select!`.
+    ///
+    /// # Errors
+    /// [`SendError`] with the message if no subscriber is connected when
+    /// it would be published.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, rx) = anysync::channel::broadcast::channel(4);
+    /// tx.send(1).await.unwrap();
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).await.unwrap_err().0, 2);
+    /// # });
+    /// ```
+    pub fn send(&self, msg: T) -> futures::Send<'_, T> {
+        futures::Send {
+            tx: self,
+            msg: Some(msg),
+            phase: SendPhase::Init,
+            waiter: Waiter::new(None),
+        }
+    }
+
+    /// Publishes `msg` if that needs no waiting.
+    ///
+    /// # Errors
+    /// * [`TrySendError::Closed`] if no subscriber is connected.
+    /// * [`TrySendError::Full`] if a [`Overflow::Block`] subscriber's
+    ///   queue is full, or other publishers are waiting (they go first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel::broadcast::{Overflow, Sender, TrySendError};
+    ///
+    /// let tx = Sender::new(1);
+    /// let _rx = tx.subscribe_with(1, Overflow::Block);
+    /// tx.try_send(1).unwrap();
+    /// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
+    /// ```
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let msg = Msg::new(msg);
+        let outcome = self.shared.locked(|queue| {
+            let state = queue.state_ref();
+            if state.connected == 0 {
+                Err(Err(msg))
+            } else if !queue.is_empty() || state.full_blockers > 0 {
+                Err(Ok(msg))
+            } else {
+                queue.state().publish(msg);
+                Ok(())
+            }
+        });
+        outcome.map_err(|e| match e {
+            Ok(full) => TrySendError::Full(unwrap_msg(full)),
+            Err(closed) => TrySendError::Closed(unwrap_msg(closed)),
+        })
+    }
+
+    /// The number of connected subscribers (not counting disconnected ones
+    /// still draining their queue).
+    pub fn receiver_count(&self) -> usize {
+        self.shared.queue.lock().state_ref().connected
+    }
+
+    /// The number of publishers waiting in [`send`](Self::send).
+    pub fn waiting_senders(&self) -> usize {
+        self.shared.queue.lock().len()
+    }
+
+    /// `true` if both senders belong to the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    fn poll_send(
+        &self,
+        msg: &mut Option<T>,
+        phase: &mut SendPhase,
+        mut waiter: Pin<&mut Waiter<Option<Msg<T>>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        match phase {
+            SendPhase::Done => panic!("`Send` polled after completion"),
+            SendPhase::Init => {
+                let m = Msg::new(msg.take().expect("anysync bug: send without a message"));
+                let outcome = self.shared.locked(|queue| {
+                    let state = queue.state_ref();
+                    if state.connected == 0 {
+                        Some(Err(m))
+                    } else if queue.is_empty() && state.full_blockers == 0 {
+                        queue.state().publish(m);
+                        Some(Ok(()))
+                    } else {
+                        *waiter.as_mut().data(queue) = Some(m);
+                        waiter.as_mut().enqueue(queue, cx.waker());
+                        None
+                    }
+                });
+                match outcome {
+                    None => {
+                        *phase = SendPhase::Queued;
+                        Poll::Pending
+                    }
+                    Some(result) => {
+                        *phase = SendPhase::Done;
+                        Poll::Ready(result.map_err(|m| SendError(unwrap_msg(m))))
+                    }
+                }
+            }
+            SendPhase::Queued => {
+                let mut queue = self.shared.queue.lock();
+                match waiter.as_mut().state(&queue) {
+                    WaitState::Waiting => {
+                        let old = waiter.update_waker(&mut queue, cx.waker());
+                        drop(queue);
+                        drop(old);
+                        Poll::Pending
+                    }
+                    WaitState::Woken | WaitState::Idle => {
+                        let (_, old) = waiter.as_mut().remove(&mut queue);
+                        let left = waiter.data(&mut queue).take();
+                        drop(queue);
+                        drop(old);
+                        *phase = SendPhase::Done;
+                        Poll::Ready(match left {
+                            None => Ok(()),
+                            Some(m) => Err(SendError(unwrap_msg(m))),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves the queue; returns the message if it was not published.
+    fn withdraw(&self, waiter: Pin<&mut Waiter<Option<Msg<T>>>>) -> Option<T> {
+        let mut waiter = waiter;
+        let (left, old) = self.shared.locked(|queue| {
+            let (_, old) = waiter.as_mut().remove(queue);
+            (waiter.as_mut().data(queue).take(), old)
+        });
+        drop(old);
+        left.map(unwrap_msg)
+    }
+}
+
+fn subscribe<T>(shared: &Arc<Shared<T>>, capacity: usize, overflow: Overflow) -> Receiver<T> {
+    // Allocate before taking the lock.
+    let sub = Sub {
+        buf: VecDeque::with_capacity(capacity.min(PREALLOCATE)),
+        capacity,
+        overflow,
+        lost_tail: 0,
+        disconnected: false,
+        waker: None,
+        wake: false,
+    };
+    let idx = {
+        let mut queue = shared.queue.lock();
+        let state = queue.state();
+        state.connected += 1;
+        match state.subs.iter().position(Option::is_none) {
+            Some(idx) => {
+                state.subs[idx] = Some(sub);
+                idx
+            }
+            None => {
+                state.subs.push(Some(sub));
+                state.subs.len() - 1
+            }
+        }
+    };
+    Receiver {
+        shared: Arc::clone(shared),
+        idx,
+        ended: false,
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.queue.lock().state().senders += 1;
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.shared.locked(|queue| {
+            let state = queue.state();
+            state.senders -= 1;
+            if state.senders == 0 {
+                // Closed: every waiting subscriber must look again.
+                let State {
+                    subs,
+                    wakes_pending,
+                    ..
+                } = state;
+                for sub in subs.iter_mut().flatten() {
+                    sub.mark_wake(wakes_pending);
+                }
+            }
+        });
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queue = self.shared.queue.lock();
+        let state = queue.state_ref();
+        f.debug_struct("Sender")
+            .field("receivers", &state.connected)
+            .field("full_blocking_receivers", &state.full_blockers)
+            .field("waiting_senders", &queue.len())
+            .finish()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message, or a report of what this subscriber
+    /// missed, waiting if nothing is queued.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Errors
+    /// * [`RecvError::Lagged`]`(n)`: `n` messages were dropped for this
+    ///   subscriber here; the next call returns the next message.
+    /// * [`RecvError::Closed`]: every sender is gone and everything queued
+    ///   was received.
+    /// * [`RecvError::Disconnected`]: this subscriber was disconnected for
+    ///   being too slow and everything queued before that was received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, mut rx) = anysync::channel::broadcast::channel(4);
+    /// tx.send(String::from("event")).await.unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.recv().await.as_deref(), Ok("event"));
+    /// assert!(rx.recv().await.is_err());
+    /// # });
+    /// ```
+    pub fn recv(&mut self) -> futures::Recv<'_, T> {
+        futures::Recv {
+            rx: self,
+            done: false,
+        }
+    }
+
+    /// Receives the next message, or a report, if there is one.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] if nothing is queued and more may come;
+    /// otherwise as [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel::broadcast::{self, TryRecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError>
+    where
+        T: Clone,
+    {
+        let idx = self.idx;
+        match self.shared.locked(|queue| take_next(queue.state(), idx)) {
+            Ok(Some(msg)) => Ok(into_owned(msg)),
+            Ok(None) => Err(TryRecvError::Empty),
+            Err(RecvError::Lagged(n)) => Err(TryRecvError::Lagged(n)),
+            Err(RecvError::Closed) => Err(TryRecvError::Closed),
+            Err(RecvError::Disconnected) => Err(TryRecvError::Disconnected),
+        }
+    }
+
+    /// The poll behind [`recv`](Self::recv) and the `Stream` impl.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
+    where
+        T: Clone,
+    {
+        let idx = self.idx;
+        let (outcome, old) = self.shared.locked(|queue| {
+            let state = queue.state();
+            match take_next(state, idx) {
+                Ok(None) => {
+                    let sub = state.sub(idx);
+                    let old = match &sub.waker {
+                        Some(w) if w.will_wake(cx.waker()) => None,
+                        _ => sub.waker.replace(cx.waker().clone()),
+                    };
+                    (None, old)
+                }
+                other => {
+                    // Done waiting: forget the waker so nothing wakes it.
+                    let sub = state.sub(idx);
+                    sub.wake = false;
+                    (Some(other), sub.waker.take())
+                }
+            }
+        });
+        drop(old);
+        match outcome {
+            None => Poll::Pending,
+            Some(Ok(Some(msg))) => Poll::Ready(Ok(into_owned(msg))),
+            Some(Err(e)) => Poll::Ready(Err(e)),
+            Some(Ok(None)) => unreachable!(),
+        }
+    }
+
+    /// The number of messages queued for this subscriber.
+    pub fn len(&self) -> usize {
+        let mut queue = self.shared.queue.lock();
+        queue.state().sub(self.idx).buf.len()
+    }
+
+    /// `true` if no message is queued for this subscriber.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// This subscriber's queue capacity.
+    pub fn capacity(&self) -> usize {
+        let mut queue = self.shared.queue.lock();
+        queue.state().sub(self.idx).capacity
+    }
+
+    /// This subscriber's overflow policy.
+    pub fn overflow(&self) -> Overflow {
+        let mut queue = self.shared.queue.lock();
+        queue.state().sub(self.idx).overflow
+    }
+
+    /// `true` if this subscriber was disconnected for being too slow
+    /// ([`Overflow::Disconnect`]); it may still have messages queued.
+    pub fn is_disconnected(&self) -> bool {
+        let mut queue = self.shared.queue.lock();
+        queue.state().sub(self.idx).disconnected
+    }
+
+    /// A new subscriber to the same channel, with this one's capacity and
+    /// policy, starting at the tail (it gets messages sent from now on).
+    /// Use it to reconnect after [`RecvError::Disconnected`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, rx) = anysync::channel::broadcast::channel(4);
+    /// tx.send(1).await.unwrap();
+    /// let mut rx2 = rx.resubscribe();
+    /// tx.send(2).await.unwrap();
+    /// assert_eq!(rx2.recv().await, Ok(2));
+    /// # });
+    /// ```
+    pub fn resubscribe(&self) -> Receiver<T> {
+        let (capacity, overflow) = {
+            let mut queue = self.shared.queue.lock();
+            let sub = queue.state().sub(self.idx);
+            (sub.capacity, sub.overflow)
+        };
+        subscribe(&self.shared, capacity, overflow)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let idx = self.idx;
+        let sub = self.shared.locked(|queue| {
+            let state = queue.state();
+            let sub = state.subs[idx]
+                .take()
+                .expect("anysync bug: receiver slot is empty");
+            if !sub.disconnected {
+                state.connected -= 1;
+            }
+            if sub.overflow == Overflow::Block && sub.is_full() {
+                state.full_blockers -= 1;
+            }
+            sub
+        });
+        // Its queued messages (user `Drop`s) and waker, with no lock held.
+        drop(sub);
+    }
+}
+
+impl<T: Clone> Stream for Receiver<T> {
+    type Item = Result<T, RecvError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        match this.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(RecvError::Closed)) => {
+                this.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Err(RecvError::Disconnected)) => {
+                this.ended = true;
+                Poll::Ready(Some(Err(RecvError::Disconnected)))
+            }
+            Poll::Ready(other) => Poll::Ready(Some(other)),
+        }
+    }
+}
+
+impl<T: Clone> FusedStream for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        self.ended
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut queue = self.shared.queue.lock();
+        let sub = queue.state().sub(self.idx);
+        f.debug_struct("Receiver")
+            .field("queued", &sub.buf.len())
+            .field("capacity", &sub.capacity)
+            .field("overflow", &sub.overflow)
+            .field("disconnected", &sub.disconnected)
+            .finish()
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl<T> Sender<T> {
+        /// Blocks the current thread until `msg` is published, like
+        /// [`send`](Self::send).
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`send`](Self::send).
+        pub fn send_blocking(&self, msg: T) -> Result<(), SendError<T>> {
+            crate::util::block_on::block_on(self.send(msg))
+        }
+    }
+
+    impl<T: Clone> Receiver<T> {
+        /// Blocks the current thread until a message (or a report)
+        /// arrives, like [`recv`](Self::recv).
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`recv`](Self::recv).
+        pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
+            crate::util::block_on::block_on(self.recv())
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SendPhase {
+    /// Not polled yet: the message is in the future.
+    Init,
+    /// Queued: the message is in the waiter node until published.
+    Queued,
+    Done,
+}
+
+/// The named futures returned by this module's methods.
+pub mod futures {
+    use super::*;
+
+    pin_project! {
+        /// Future returned by [`Sender::send`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct Send<'a, T> {
+            pub(super) tx: &'a Sender<T>,
+            pub(super) msg: Option<T>,
+            pub(super) phase: SendPhase,
+            #[pin]
+            pub(super) waiter: Waiter<Option<Msg<T>>>,
+        }
+
+        impl<T> PinnedDrop for Send<'_, T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                if *this.phase == SendPhase::Queued {
+                    // An unpublished message is dropped here, unlocked.
+                    drop(this.tx.withdraw(this.waiter));
+                }
+            }
+        }
+    }
+
+    impl<T> Send<'_, T> {
+        /// Withdraws the message: returns it if it has not been published
+        /// yet (it never will be), or `None` if it already was (or this
+        /// future completed). The future is finished afterwards.
+        ///
+        /// Use it to stop waiting for a full [`Overflow::Block`]
+        /// subscriber without losing the message, e.g. in `select!`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use anysync::channel::broadcast::{Overflow, Sender};
+        /// use futures_util::FutureExt;
+        ///
+        /// let tx = Sender::new(1);
+        /// let _rx = tx.subscribe_with(1, Overflow::Block);
+        /// tx.try_send(1).unwrap(); // the subscriber is now full
+        /// let mut send = std::pin::pin!(tx.send(2));
+        /// assert!(send.as_mut().now_or_never().is_none()); // waits
+        /// assert_eq!(send.cancel(), Some(2)); // not published; here it is
+        /// ```
+        pub fn cancel(self: Pin<&mut Self>) -> Option<T> {
+            let this = self.project();
+            let phase = core::mem::replace(this.phase, SendPhase::Done);
+            match phase {
+                SendPhase::Init => this.msg.take(),
+                SendPhase::Queued => this.tx.withdraw(this.waiter),
+                SendPhase::Done => None,
+            }
+        }
+    }
+
+    impl<T> Future for Send<'_, T> {
+        type Output = Result<(), SendError<T>>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            this.tx.poll_send(this.msg, this.phase, this.waiter, cx)
+        }
+    }
+
+    impl<T> FusedFuture for Send<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.phase == SendPhase::Done
+        }
+    }
+
+    impl<T> fmt::Debug for Send<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Send").field("phase", &self.phase).finish()
+        }
+    }
+
+    /// Future returned by [`Receiver::recv`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Recv<'a, T> {
+        pub(super) rx: &'a mut Receiver<T>,
+        pub(super) done: bool,
+    }
+
+    impl<T: Clone> Future for Recv<'_, T> {
+        type Output = Result<T, RecvError>;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            assert!(!self.done, "`Recv` polled after completion");
+            let poll = self.rx.poll_recv(cx);
+            self.done = poll.is_ready();
+            poll
+        }
+    }
+
+    impl<T: Clone> FusedFuture for Recv<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.done
+        }
+    }
+
+    impl<T> fmt::Debug for Recv<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Recv").field("done", &self.done).finish()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
