@@ -3,8 +3,10 @@
 //! subscriber's overflow policy, and close.
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::sync::Arc;
 use core::time::Duration;
-use std::sync::Arc;
 
 use anysync::{
     channel::broadcast::{
