@@ -14,6 +14,7 @@ mod util;
 mod waitq;
 
 pub mod channel;
+pub mod queue;
 pub mod rt;
 pub mod sync;
 pub mod time;

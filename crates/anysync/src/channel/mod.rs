@@ -2,6 +2,8 @@
 //!
 //! | you want to…                                                  | use                |
 //! |---------------------------------------------------------------|--------------------|
+//! | pass work between tasks, many senders and receivers, with backpressure | [`bounded`] (or [`unbounded`]) |
+//! | the same with no allocator (`no_std` firmware, a `static`)    | [`StaticChannel`]  |
 //! | send one value, once, and learn if nobody is listening        | [`oneshot`]        |
 //! | share the latest value of something; wake readers on change   | [`watch`]          |
 //! | publish every message to every subscriber (an event bus)      | [`broadcast`]      |
@@ -15,4 +17,19 @@ crate::util::macros::cfg_feature! {
     pub mod oneshot;
     pub mod watch;
     pub mod broadcast;
+}
+
+// MPMC channels (bounded, unbounded, StaticChannel) on the queue engine.
+mod error;
+mod fixed;
+pub mod futures;
+pub mod storage;
+
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use fixed::StaticChannel;
+
+crate::util::macros::cfg_feature! {
+    #![feature = "alloc"]
+    mod mpmc;
+    pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender};
 }

@@ -1,0 +1,288 @@
+//! `StaticChannel`: the MPMC channel with its buffer inline, for `no_std`
+//! without an allocator.
+
+use core::fmt;
+
+use super::{
+    futures::{Recv, Send},
+    storage::Inline,
+    TryRecvError, TrySendError,
+};
+use crate::queue::{
+    engine::{Chan, TryRecv, TrySend},
+    Ring,
+};
+
+// Statics need `const fn new`, which loom types do not allow.
+#[cfg(all(test, feature = "std", not(anysync_loom)))]
+mod tests;
+
+/// A bounded multi-producer, multi-consumer channel whose `N` slots live
+/// inside the value, so it needs no allocator and can be a `static`.
+///
+/// It behaves like [`bounded`](super::bounded) (the same engine runs both):
+/// fair waiting senders and receivers, cancel-safe [`send`](Self::send) and
+/// [`recv`](Self::recv), errors that hand the value back, and
+/// [`close`](Self::close) after which receivers drain what is left. The one
+/// difference: there are no counted handles. Everyone uses
+/// `&StaticChannel` (a `&'static` is `Copy`), so the channel closes only
+/// when [`close`](Self::close) is called, never because handles were
+/// dropped.
+///
+/// # Examples
+///
+/// A channel shared through a `static`, as firmware would use it:
+///
+/// ```
+/// use anysync::channel::StaticChannel;
+///
+/// static EVENTS: StaticChannel<u32, 4> = StaticChannel::new();
+///
+/// # futures_executor::block_on(async {
+/// EVENTS.send(7).await.unwrap();
+/// EVENTS.try_send(8).unwrap();
+/// assert_eq!(EVENTS.recv().await, Ok(7));
+/// assert_eq!(EVENTS.try_recv(), Ok(8));
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// The buffer is a ring of `N` `Option<T>` slots (no `unsafe`; for most `T`
+/// the `None` niche makes that free), behind the wait queue's short lock,
+/// which on bare `no_std` is a spin lock: see the crate docs and the
+/// `critical-section` feature if the channel is used from interrupt
+/// handlers.
+pub struct StaticChannel<T, const N: usize> {
+    chan: Chan<Ring<T, N>>,
+}
+
+impl<T, const N: usize> StaticChannel<T, N> {
+    crate::util::macros::loom_const_fn! {
+        /// An empty, open channel with room for `N` values.
+        ///
+        /// # Panics
+        /// If `N` is zero (at compile time when used in a `static` or
+        /// `const`): a channel with no room could never carry a value.
+        ///
+        /// # Examples
+        /// ```
+        /// use anysync::channel::StaticChannel;
+        ///
+        /// let ch = StaticChannel::<&str, 2>::new();
+        /// assert_eq!(ch.capacity(), 2);
+        /// ```
+        #[track_caller]
+        pub fn new() -> Self {
+            assert!(N > 0, "StaticChannel::new: the capacity `N` must be greater than zero");
+            Self { chan: Chan::new(Ring::new(), N, false) }
+        }
+    }
+
+    /// Sends `value`, waiting for room while the channel is full.
+    ///
+    /// Waiting senders are served in arrival order. The value stays in the
+    /// future until it is moved into the channel, so dropping the future
+    /// drops the value without sending it.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`SendError`](super::SendError) holding the value if the channel is closed before the
+    /// value could be sent.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// ch.send(1).await.unwrap();
+    /// ch.close();
+    /// assert_eq!(ch.send(2).await.unwrap_err().into_inner(), 2);
+    /// # });
+    /// ```
+    pub fn send(&self, value: T) -> Send<'_, T, Inline<N>> {
+        Send::new(&self.chan, value)
+    }
+
+    /// Sends `value` if there is room, without waiting.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], holding the value.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::{StaticChannel, TrySendError};
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// ch.try_send(1).unwrap();
+    /// assert_eq!(ch.try_send(2), Err(TrySendError::Full(2)));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value).map_err(|e| match e {
+            TrySend::Full(value) => TrySendError::Full(value),
+            TrySend::Closed(value) => TrySendError::Closed(value),
+        })
+    }
+
+    /// Receives the next value, waiting while the channel is empty.
+    ///
+    /// Waiting receivers are served in arrival order. After
+    /// [`close`](Self::close), receives return what is left, then fail.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`RecvError`](super::RecvError) once the channel is closed and empty.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::{RecvError, StaticChannel};
+    ///
+    /// let ch = StaticChannel::<u8, 2>::new();
+    /// ch.send(1).await.unwrap();
+    /// ch.close();
+    /// assert_eq!(ch.recv().await, Ok(1));
+    /// assert_eq!(ch.recv().await, Err(RecvError));
+    /// # });
+    /// ```
+    pub fn recv(&self) -> Recv<'_, T, Inline<N>> {
+        Recv::new(&self.chan)
+    }
+
+    /// Receives a value if one is there, without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] or [`TryRecvError::Closed`] (closed and
+    /// empty).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::{StaticChannel, TryRecvError};
+    ///
+    /// let ch = StaticChannel::<u8, 2>::new();
+    /// assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.try_recv().map_err(|e| match e {
+            TryRecv::Empty => TryRecvError::Empty,
+            TryRecv::Closed => TryRecvError::Closed,
+        })
+    }
+
+    /// Closes the channel: sends fail from now on (waiting senders get
+    /// their values back) and receivers drain what is left, then fail.
+    /// Idempotent and permanent. Returns `true` if this call closed it.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 2>::new();
+    /// assert!(ch.close());
+    /// assert!(!ch.close());
+    /// assert!(ch.is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// `true` once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.mode() != crate::queue::engine::Mode::Open
+    }
+
+    /// The number of values in the channel now.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// `true` if the channel holds no values now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if a `send` would wait now: every slot holds a value or is
+    /// promised to a waiting sender.
+    pub fn is_full(&self) -> bool {
+        self.chan.is_full()
+    }
+
+    /// The engine's counters, for tests.
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> crate::queue::engine::Stats {
+        self.chan.stats()
+    }
+
+    /// The number of slots, `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl<T, const N: usize> StaticChannel<T, N> {
+        /// Blocks the current thread until `value` is sent.
+        ///
+        /// # Errors
+        /// As [`send`](Self::send).
+        ///
+        /// # Examples
+        /// ```
+        /// use anysync::channel::StaticChannel;
+        ///
+        /// static CH: StaticChannel<u8, 1> = StaticChannel::new();
+        /// CH.send_blocking(3).unwrap();
+        /// assert_eq!(CH.recv_blocking(), Ok(3));
+        /// ```
+        pub fn send_blocking(&self, value: T) -> Result<(), super::SendError<T>> {
+            crate::util::block_on::block_on(self.send(value))
+        }
+
+        /// Blocks the current thread until a value is received.
+        ///
+        /// # Errors
+        /// As [`recv`](Self::recv).
+        ///
+        /// # Examples
+        /// ```
+        /// use anysync::channel::StaticChannel;
+        ///
+        /// let ch = StaticChannel::<u8, 1>::new();
+        /// ch.close();
+        /// assert!(ch.recv_blocking().is_err());
+        /// ```
+        pub fn recv_blocking(&self) -> Result<T, super::RecvError> {
+            crate::util::block_on::block_on(self.recv())
+        }
+    }
+}
+
+impl<T, const N: usize> Default for StaticChannel<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> fmt::Debug for StaticChannel<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.chan.stats();
+        f.debug_struct("StaticChannel")
+            .field("len", &s.len)
+            .field("capacity", &N)
+            .field("closed", &(s.mode != crate::queue::engine::Mode::Open))
+            .field("send_waiters", &s.send_waiters)
+            .field("recv_waiters", &s.recv_waiters)
+            .finish()
+    }
+}

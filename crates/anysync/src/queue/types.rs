@@ -1,0 +1,731 @@
+//! `Queue`, `LifoQueue` and `PriorityQueue`: one engine, three orders.
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::{
+    engine::{Chan, RecvFut, SendFut, TryRecv, TrySend},
+    Fifo, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
+};
+use crate::sync::{futures::Notified, Notify};
+
+/// How much storage a bounded queue reserves up front (it grows as needed
+/// up to its capacity).
+const PREALLOCATE: usize = 1024;
+
+/// What the three queue types share: the engine plus the `join` signal.
+pub(crate) struct Core<T, O: Order<T>> {
+    chan: Chan<O::Buf>,
+    /// Notified (all) when nothing is buffered or in flight.
+    done: Notify,
+}
+
+impl<T, O: Order<T>> Core<T, O> {
+    #[track_caller]
+    fn bounded(capacity: usize, name: &'static str) -> Self {
+        if capacity == 0 {
+            panic!("{name}::bounded: `capacity` must be greater than zero (use {name}::unbounded() for a queue without a limit)");
+        }
+        Self {
+            chan: Chan::new(O::with_capacity(capacity.min(PREALLOCATE)), capacity, true),
+            done: Notify::new(),
+        }
+    }
+
+    fn unbounded() -> Self {
+        Self {
+            chan: Chan::new(O::with_capacity(0), usize::MAX, true),
+            done: Notify::new(),
+        }
+    }
+
+    fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+        self.chan.try_send(item).map_err(|e| match e {
+            TrySend::Full(item) => TryPutError::Full(item),
+            TrySend::Closed(item) => TryPutError::ShutDown(item),
+        })
+    }
+
+    fn try_get(&self) -> Result<T, TryGetError> {
+        self.chan.try_recv().map_err(|e| match e {
+            TryRecv::Empty => TryGetError::Empty,
+            TryRecv::Closed => TryGetError::ShutDown,
+        })
+    }
+
+    fn task_done(&self) -> Result<(), TaskDoneError> {
+        match self.chan.task_done() {
+            Ok(true) => {
+                self.done.notify_all();
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(()) => Err(TaskDoneError),
+        }
+    }
+
+    fn shutdown_immediate(&self) {
+        self.chan.shutdown_immediate();
+        if self.chan.unfinished() == 0 {
+            self.done.notify_all();
+        }
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        match self.chan.capacity() {
+            usize::MAX => None,
+            cap => Some(cap),
+        }
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Core<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.chan.stats();
+        let mut d = f.debug_struct("Queue");
+        d.field("len", &s.len);
+        match s.cap {
+            usize::MAX => d.field("capacity", &format_args!("unbounded")),
+            cap => d.field("capacity", &cap),
+        };
+        d.field("unfinished", &(s.len + s.in_flight))
+            .field("shut_down", &(s.mode != super::engine::Mode::Open))
+            .field("putters", &s.send_waiters)
+            .field("getters", &s.recv_waiters)
+            .finish()
+    }
+}
+
+macro_rules! queue_type {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $order:ident, [$($bound:tt)*],
+        order: $order_text:literal,
+        example_items: [$a:literal, $b:literal, $c:literal] => [$x:literal, $y:literal, $z:literal]
+    ) => {
+        $(#[$doc])*
+        pub struct $name<T $($bound)*> {
+            core: Core<T, $order>,
+        }
+
+        impl<T $($bound)*> $name<T> {
+            #[doc = concat!("A queue that holds at most `capacity` items, served ", $order_text, ".")]
+            ///
+            /// [`put`](Self::put) waits while it is full.
+            ///
+            /// # Panics
+            /// If `capacity` is zero: a queue with no room could never take
+            /// an item. (asyncio's `maxsize=0` means "no limit": use
+            /// [`unbounded`](Self::unbounded) for that.)
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(2);")]
+            /// assert!(q.try_put(1).is_ok());
+            /// assert!(q.try_put(2).is_ok());
+            /// assert!(q.try_put(3).unwrap_err().is_full());
+            /// ```
+            #[track_caller]
+            pub fn bounded(capacity: usize) -> Self {
+                Self { core: Core::bounded(capacity, stringify!($name)) }
+            }
+
+            #[doc = concat!("A queue with no limit, served ", $order_text, ": [`put`](Self::put) never waits.")]
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::unbounded();")]
+            /// for i in 0..1000 {
+            ///     q.try_put(i).unwrap();
+            /// }
+            /// assert_eq!(q.capacity(), None);
+            /// ```
+            pub fn unbounded() -> Self {
+                Self { core: Core::unbounded() }
+            }
+
+            /// Puts `item` in the queue, waiting for room while it is full.
+            ///
+            /// Putters that wait are served in arrival order: a slot freed
+            /// by a `get` is promised to the longest-waiting putter, and no
+            /// later `put` or `try_put` can take it. The item stays in the
+            /// future until it is moved into the queue, so dropping the
+            /// future drops the item without putting it.
+            ///
+            /// # Cancel safety
+            /// This method is cancel safe. Dropping the future gives up its
+            /// place in the queue; a wake-up it had already received is
+            /// passed to the next waiter.
+            ///
+            /// # Errors
+            /// [`PutError`] holding the item if the queue is shut down
+            /// before the item could be put.
+            ///
+            /// # Examples
+            /// ```
+            /// # futures_executor::block_on(async {
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(1);")]
+            /// q.put(1).await.unwrap();
+            /// q.shutdown();
+            /// assert_eq!(q.put(2).await.unwrap_err().into_inner(), 2);
+            /// # });
+            /// ```
+            pub fn put(&self, item: T) -> Put<'_, T, $order> {
+                Put { inner: SendFut::new(&self.core.chan, item) }
+            }
+
+            /// Puts `item` if there is room, without waiting.
+            ///
+            /// # Errors
+            /// [`TryPutError::Full`] if the queue is full (or its free slots
+            /// are promised to waiting putters), [`TryPutError::ShutDown`] if
+            /// it was shut down; both hold the item.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::{", stringify!($name), ", TryPutError};")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(1);")]
+            /// q.try_put("a").unwrap();
+            /// assert!(matches!(q.try_put("b"), Err(TryPutError::Full("b"))));
+            /// ```
+            ///
+            /// [`TryPutError::Full`]: crate::queue::TryPutError::Full
+            /// [`TryPutError::ShutDown`]: crate::queue::TryPutError::ShutDown
+            pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+                self.core.try_put(item)
+            }
+
+            #[doc = concat!("Removes and returns the next item (", $order_text, "), waiting while the queue is empty.")]
+            ///
+            /// Getters that wait are served in arrival order: an item put
+            /// while getters wait is promised to the longest-waiting one.
+            /// An item leaves the queue only in the poll that returns it.
+            ///
+            /// After [`shutdown`](Self::shutdown), gets still return what is
+            /// left, then fail; after
+            /// [`shutdown_immediate`](Self::shutdown_immediate) they fail
+            /// at once.
+            ///
+            /// # Cancel safety
+            /// This method is cancel safe. Dropping the future gives up its
+            /// place in the queue; a wake-up it had already received is
+            /// passed to the next waiter.
+            ///
+            /// # Errors
+            /// [`ShutDown`] once the queue is shut down and empty.
+            ///
+            /// # Examples
+            /// ```
+            /// # futures_executor::block_on(async {
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::unbounded();")]
+            #[doc = concat!("for i in [", $a, ", ", $b, ", ", $c, "] {")]
+            ///     q.put(i).await.unwrap();
+            /// }
+            #[doc = concat!("assert_eq!(q.get().await, Ok(", $x, "));")]
+            #[doc = concat!("assert_eq!(q.get().await, Ok(", $y, "));")]
+            #[doc = concat!("assert_eq!(q.get().await, Ok(", $z, "));")]
+            /// # });
+            /// ```
+            ///
+            /// [`ShutDown`]: crate::queue::ShutDown
+            pub fn get(&self) -> Get<'_, T, $order> {
+                Get { inner: RecvFut::new(&self.core.chan) }
+            }
+
+            /// Removes and returns the next item if there is one, without
+            /// waiting.
+            ///
+            /// # Errors
+            /// [`TryGetError::Empty`] if nothing is there (or what is there
+            /// is promised to waiting getters), [`TryGetError::ShutDown`]
+            /// once the queue is shut down and empty.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::{", stringify!($name), ", TryGetError};")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(4);")]
+            /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
+            /// q.try_put(7).unwrap();
+            /// assert_eq!(q.try_get(), Ok(7));
+            /// ```
+            ///
+            /// [`TryGetError::Empty`]: crate::queue::TryGetError::Empty
+            /// [`TryGetError::ShutDown`]: crate::queue::TryGetError::ShutDown
+            pub fn try_get(&self) -> Result<T, TryGetError> {
+                self.core.try_get()
+            }
+
+            /// Marks one item that was got from the queue as processed.
+            ///
+            /// Every `put` adds one unfinished item; the matching
+            /// `task_done` (after a `get`) removes it. [`join`](Self::join)
+            /// completes when none is left. Items dropped by
+            /// [`shutdown_immediate`](Self::shutdown_immediate) count as
+            /// done.
+            ///
+            /// # Errors
+            /// [`TaskDoneError`] if it is called more times than items were
+            /// got; the count is left unchanged (it never underflows).
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::unbounded();")]
+            /// q.try_put(1).unwrap();
+            /// assert!(q.task_done().is_err()); // nothing got yet
+            /// q.try_get().unwrap();
+            /// assert!(q.task_done().is_ok());
+            /// assert_eq!(q.unfinished_tasks(), 0);
+            /// ```
+            ///
+            /// [`TaskDoneError`]: crate::queue::TaskDoneError
+            pub fn task_done(&self) -> Result<(), TaskDoneError> {
+                self.core.task_done()
+            }
+
+            /// Waits until every item put has been got and marked
+            /// [done](Self::task_done) (at once if there are none).
+            ///
+            /// Every task waiting in `join` is released when the count
+            /// reaches zero, even if new items are put right after.
+            /// Shutting down does not release `join`: it still waits for
+            /// the items in flight.
+            ///
+            /// # Cancel safety
+            /// This method is cancel safe: dropping the future before it
+            /// completes has no effect.
+            ///
+            /// # Examples
+            /// ```
+            /// # futures_executor::block_on(async {
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(8);")]
+            /// q.join().await; // nothing put: ready at once
+            /// q.put(1).await.unwrap();
+            /// let _item = q.get().await.unwrap();
+            /// // ... process the item ...
+            /// q.task_done().unwrap();
+            /// q.join().await;
+            /// # });
+            /// ```
+            pub fn join(&self) -> Join<'_, T, $order> {
+                Join {
+                    core: &self.core,
+                    notified: self.core.done.notified(),
+                    done: false,
+                }
+            }
+
+            /// The number of items in the queue now.
+            pub fn len(&self) -> usize {
+                self.core.chan.len()
+            }
+
+            /// `true` if the queue holds no items now.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// `true` if a `put` would wait now: every slot holds an item
+            /// or is promised to a waiting putter. Never `true` for an
+            /// unbounded queue.
+            pub fn is_full(&self) -> bool {
+                self.core.chan.is_full()
+            }
+
+            /// The most items the queue holds, or `None` if it is
+            /// unbounded.
+            pub fn capacity(&self) -> Option<usize> {
+                self.core.capacity()
+            }
+
+            /// Items put and not yet marked [done](Self::task_done): those
+            /// in the queue plus those got and still being processed.
+            pub fn unfinished_tasks(&self) -> usize {
+                self.core.chan.unfinished()
+            }
+
+            /// The number of tasks waiting in `put`.
+            pub fn put_waiters(&self) -> usize {
+                self.core.chan.stats().send_waiters
+            }
+
+            /// The number of tasks waiting in `get`.
+            pub fn get_waiters(&self) -> usize {
+                self.core.chan.stats().recv_waiters
+            }
+
+            /// Shuts the queue down gracefully (Python 3.13's
+            /// `shutdown()`).
+            ///
+            /// * Every `put`, waiting or new, fails with [`PutError`], which
+            ///   hands its item back.
+            /// * `get`s return what is left, then fail with [`ShutDown`].
+            /// * [`join`](Self::join) still waits for the items in the
+            ///   queue and in flight.
+            ///
+            /// Idempotent and permanent. Returns `true` if this call shut
+            /// the queue down.
+            ///
+            /// # Examples
+            /// ```
+            /// # futures_executor::block_on(async {
+            #[doc = concat!("use anysync::queue::{", stringify!($name), ", ShutDown};")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(4);")]
+            /// q.put(1).await.unwrap();
+            /// assert!(q.shutdown());
+            /// assert!(q.put(2).await.is_err());
+            /// assert_eq!(q.get().await, Ok(1)); // drained
+            /// assert_eq!(q.get().await, Err(ShutDown));
+            /// # });
+            /// ```
+            ///
+            /// [`PutError`]: crate::queue::PutError
+            /// [`ShutDown`]: crate::queue::ShutDown
+            pub fn shutdown(&self) -> bool {
+                self.core.chan.close()
+            }
+
+            /// Shuts the queue down and drops what is in it (Python 3.13's
+            /// `shutdown(immediate=True)`).
+            ///
+            /// As [`shutdown`](Self::shutdown), except that `get`s fail at
+            /// once and the buffered items are dropped, each exactly once,
+            /// outside any lock. Dropped items count as done, so
+            /// [`join`](Self::join) completes once the items already got
+            /// are marked done.
+            ///
+            /// # Examples
+            /// ```
+            /// # futures_executor::block_on(async {
+            #[doc = concat!("use anysync::queue::{", stringify!($name), ", TryGetError};")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::unbounded();")]
+            /// q.put(1).await.unwrap();
+            /// q.put(2).await.unwrap();
+            /// q.shutdown_immediate();
+            /// assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
+            /// q.join().await; // the dropped items count as done
+            /// # });
+            /// ```
+            pub fn shutdown_immediate(&self) {
+                self.core.shutdown_immediate();
+            }
+
+            /// The engine's counters, for tests.
+            #[cfg(test)]
+            pub(crate) fn stats(&self) -> super::engine::Stats {
+                self.core.chan.stats()
+            }
+
+            /// `true` once [`shutdown`](Self::shutdown) or
+            /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
+            pub fn is_shutdown(&self) -> bool {
+                self.core.chan.mode() != super::engine::Mode::Open
+            }
+        }
+
+        crate::util::macros::cfg_feature! {
+            #![feature = "std"]
+
+            impl<T $($bound)*> $name<T> {
+                /// Blocks the current thread until `item` is put.
+                ///
+                /// Meant for plain threads feeding async tasks; calling it
+                /// from a task blocks that executor thread.
+                ///
+                /// # Errors
+                /// As [`put`](Self::put).
+                ///
+                /// # Examples
+                /// ```
+                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+                ///
+                #[doc = concat!("let q = ", stringify!($name), "::bounded(1);")]
+                /// q.put_blocking(5).unwrap();
+                /// assert_eq!(q.get_blocking(), Ok(5));
+                /// ```
+                pub fn put_blocking(&self, item: T) -> Result<(), PutError<T>> {
+                    crate::util::block_on::block_on(self.put(item))
+                }
+
+                /// Blocks the current thread until an item is got.
+                ///
+                /// # Errors
+                /// As [`get`](Self::get).
+                ///
+                /// # Examples
+                /// ```
+                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+                ///
+                #[doc = concat!("let q = ", stringify!($name), "::<u8>::bounded(1);")]
+                /// q.shutdown();
+                /// assert!(q.get_blocking().is_err());
+                /// ```
+                pub fn get_blocking(&self) -> Result<T, ShutDown> {
+                    crate::util::block_on::block_on(self.get())
+                }
+
+                /// Blocks the current thread until [`join`](Self::join)
+                /// would complete.
+                ///
+                /// # Examples
+                /// ```
+                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+                ///
+                #[doc = concat!("let q = ", stringify!($name), "::<u8>::unbounded();")]
+                /// q.join_blocking();
+                /// ```
+                pub fn join_blocking(&self) {
+                    crate::util::block_on::block_on(self.join())
+                }
+            }
+        }
+
+        impl<T $($bound)*> Default for $name<T> {
+            /// An unbounded queue.
+            fn default() -> Self {
+                Self::unbounded()
+            }
+        }
+
+        impl<T $($bound)*> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.core.fmt(f)
+            }
+        }
+    };
+}
+
+queue_type! {
+    /// A first-in, first-out async queue: asyncio's `Queue`.
+    ///
+    /// Shared by reference like asyncio's (wrap it in an `Arc` to share it
+    /// between tasks). See the [module docs](crate::queue) for the
+    /// guarantees all three queue types give.
+    ///
+    /// * [`put`](Self::put) / [`get`](Self::get) wait for room / for an
+    ///   item, fairly (arrival order), and are cancel safe;
+    ///   [`try_put`](Self::try_put) / [`try_get`](Self::try_get) do not
+    ///   wait.
+    /// * [`task_done`](Self::task_done) / [`join`](Self::join) track when
+    ///   every item has been processed.
+    /// * [`shutdown`](Self::shutdown) stops puts and lets gets drain;
+    ///   [`shutdown_immediate`](Self::shutdown_immediate) also drops what is
+    ///   left.
+    ///
+    /// # Examples
+    ///
+    /// Producer and consumers with completion tracking:
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::queue::Queue;
+    /// use futures_util::future::join;
+    ///
+    /// let q = Queue::bounded(2);
+    /// let producer = async {
+    ///     for i in 0..5 {
+    ///         q.put(i).await.unwrap(); // waits while 2 are queued
+    ///     }
+    ///     q.join().await; // every item processed
+    ///     q.shutdown();
+    /// };
+    /// let consumer = async {
+    ///     let mut sum = 0;
+    ///     while let Ok(i) = q.get().await {
+    ///         sum += i;
+    ///         q.task_done().unwrap();
+    ///     }
+    ///     sum
+    /// };
+    /// let ((), sum) = join(producer, consumer).await;
+    /// assert_eq!(sum, 10);
+    /// # });
+    /// ```
+    ///
+    /// # Implementation notes
+    ///
+    /// A buffer (`VecDeque`) behind the wait queue's short lock, with
+    /// putters and getters on two intrusive wait lists. Waking grants: a
+    /// freed slot is reserved for the woken putter, a new item for the
+    /// woken getter; a woken waiter that is dropped passes its grant on.
+    /// The same engine runs [`channel`](crate::channel).
+    Queue, Fifo, [],
+    order: "first in, first out",
+    example_items: ["1", "2", "3"] => ["1", "2", "3"]
+}
+
+queue_type! {
+    /// A last-in, first-out async queue (a stack): asyncio's `LifoQueue`.
+    ///
+    /// The same API and guarantees as [`Queue`]; only the order differs:
+    /// [`get`](Self::get) returns the most recently put item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::queue::LifoQueue;
+    ///
+    /// let q = LifoQueue::bounded(3);
+    /// for i in 1..=3 {
+    ///     q.try_put(i).unwrap();
+    /// }
+    /// assert_eq!(q.try_get(), Ok(3));
+    /// ```
+    LifoQueue, Lifo, [],
+    order: "last in, first out",
+    example_items: ["1", "2", "3"] => ["3", "2", "1"]
+}
+
+queue_type! {
+    /// An async priority queue, smallest item first: asyncio's
+    /// `PriorityQueue` (a `heapq` min-heap).
+    ///
+    /// The same API and guarantees as [`Queue`]; only the order differs:
+    /// [`get`](Self::get) returns the smallest item by `Ord`. Items that
+    /// compare equal come out in no particular order; put
+    /// `(priority, sequence, item)` tuples for a stable order, as in
+    /// Python. Wrap items in [`core::cmp::Reverse`] for largest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::queue::PriorityQueue;
+    ///
+    /// let q = PriorityQueue::unbounded();
+    /// q.try_put((2, "write report")).unwrap();
+    /// q.try_put((0, "fix outage")).unwrap();
+    /// q.try_put((1, "review")).unwrap();
+    /// assert_eq!(q.try_get(), Ok((0, "fix outage")));
+    /// ```
+    PriorityQueue, Priority, [: Ord],
+    order: "smallest first",
+    example_items: ["3", "1", "2"] => ["1", "2", "3"]
+}
+
+pin_project! {
+    /// Future returned by [`Queue::put`] (and the `put` of
+    /// [`LifoQueue`](super::LifoQueue) and
+    /// [`PriorityQueue`](super::PriorityQueue)).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Put<'a, T, O: Order<T> = Fifo> {
+        #[pin]
+        inner: SendFut<'a, O::Buf>,
+    }
+}
+
+impl<T, O: Order<T>> Future for Put<'_, T, O> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll_send(cx).map(|r| r.map_err(PutError))
+    }
+}
+
+impl<T, O: Order<T>> FusedFuture for Put<'_, T, O> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Put<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Put").field("phase", &self.inner.phase()).finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Queue::get`] (and the `get` of
+    /// [`LifoQueue`](super::LifoQueue) and
+    /// [`PriorityQueue`](super::PriorityQueue)).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Get<'a, T, O: Order<T> = Fifo> {
+        #[pin]
+        inner: RecvFut<'a, O::Buf>,
+    }
+}
+
+impl<T, O: Order<T>> Future for Get<'_, T, O> {
+    type Output = Result<T, ShutDown>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll_recv(cx).map(|r| r.ok_or(ShutDown))
+    }
+}
+
+impl<T, O: Order<T>> FusedFuture for Get<'_, T, O> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Get<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get").field("phase", &self.inner.phase()).finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Queue::join`] (and the `join` of
+    /// [`LifoQueue`](super::LifoQueue) and
+    /// [`PriorityQueue`](super::PriorityQueue)).
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Join<'a, T, O: Order<T> = Fifo> {
+        core: &'a Core<T, O>,
+        // Created in `join()`, before the count is first checked, so a
+        // `notify_all` between the check and the wait is not missed.
+        #[pin]
+        notified: Notified<'a>,
+        done: bool,
+    }
+}
+
+impl<T, O: Order<T>> Future for Join<'_, T, O> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        assert!(!*this.done, "`Join` polled after completion");
+        // `done` is notified only when the count reaches zero, so a
+        // notification means it was zero at some point since `join()` was
+        // called: done, as in asyncio, even if items were put since.
+        if this.core.chan.unfinished() == 0 || this.notified.poll(cx).is_ready() {
+            *this.done = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T, O: Order<T>> FusedFuture for Join<'_, T, O> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Join<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join").field("done", &self.done).finish()
+    }
+}
