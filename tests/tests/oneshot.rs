@@ -3,9 +3,8 @@
 #![forbid(unsafe_code)]
 
 use anysync::{
-    channel::oneshot::{self, SendError, TryRecvError},
+    channel::oneshot::{self, RecvError, SendError, TryRecvError},
     rt::Runtime,
-    Closed,
 };
 use anysync_tests::{scenario, scenario_no_rt, yield_now, DropCounter};
 
@@ -28,7 +27,7 @@ scenario! {
             yield_now().await;
             drop(tx);
         });
-        assert_eq!(rx.recv().await, Err(Closed));
+        assert_eq!(rx.recv().await, Err(RecvError));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
         dropper.await.unwrap();
     }
@@ -87,10 +86,10 @@ scenario! {
 scenario_no_rt! {
     /// The close matrix: dropping either side, and `close()`.
     async fn oneshot_close_matrix() {
-        // Drop the sender: recv is Err(Closed).
+        // Drop the sender: recv is Err(RecvError).
         let (tx, rx) = oneshot::channel::<u8>();
         drop(tx);
-        assert_eq!(rx.await, Err(Closed));
+        assert_eq!(rx.await, Err(RecvError));
         // Drop the receiver: send is Err(value).
         let (tx, rx) = oneshot::channel();
         drop(rx);
@@ -99,7 +98,7 @@ scenario_no_rt! {
         let (tx, mut rx) = oneshot::channel();
         rx.close();
         assert_eq!(tx.send(2), Err(SendError(2)));
-        assert_eq!(rx.await, Err(Closed));
+        assert_eq!(rx.await, Err(RecvError));
         // A value sent before close() is still received.
         let (tx, mut rx) = oneshot::channel();
         tx.send(3).unwrap();

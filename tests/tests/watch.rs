@@ -2,7 +2,10 @@
 //! close.
 #![forbid(unsafe_code)]
 
-use anysync::{channel::watch, rt::Runtime, Closed};
+use anysync::{
+    channel::{watch, RecvError},
+    rt::Runtime,
+};
 use anysync_tests::{scenario, scenario_no_rt, yield_now};
 
 scenario! {
@@ -48,7 +51,7 @@ scenario! {
         });
         assert_eq!(*rx.wait_for(|s| *s == "ready").await.unwrap(), "ready");
         drop(publisher.await.unwrap());
-        assert_eq!(rx.changed().await, Err(Closed));
+        assert_eq!(rx.changed().await, Err(RecvError));
     }
 
     /// `Sender::closed` completes once every receiver, in other tasks, is gone.
@@ -73,7 +76,7 @@ scenario! {
 }
 
 scenario_no_rt! {
-    /// A change not yet seen is reported before `Closed`; the last value
+    /// A change not yet seen is reported before `RecvError`; the last value
     /// stays readable.
     async fn watch_close_reports_unseen_change_first() {
         let (tx, mut rx) = watch::channel(1);
@@ -81,7 +84,7 @@ scenario_no_rt! {
         drop(tx);
         assert_eq!(rx.changed().await, Ok(()));
         assert_eq!(*rx.borrow(), 2);
-        assert_eq!(rx.changed().await, Err(Closed));
+        assert_eq!(rx.changed().await, Err(RecvError));
         assert_eq!(*rx.wait_for(|&v| v == 2).await.unwrap(), 2);
         assert!(rx.wait_for(|&v| v == 3).await.is_err());
     }

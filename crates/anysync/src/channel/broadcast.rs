@@ -57,7 +57,7 @@
 //!
 //! # Implementation notes
 //!
-//! One [`WaitQueue`] guards all the state: a slot per subscriber (its
+//! One `WaitQueue` guards all the state: a slot per subscriber (its
 //! `VecDeque` of shared messages, policy, lag counters and one waker,
 //! since only one task at a time can receive on a `Receiver`), plus the
 //! count of `Block` subscribers whose queue is full. Publishers that must
@@ -177,63 +177,14 @@ impl fmt::Display for TryRecvError {
 
 impl core::error::Error for TryRecvError {}
 
-/// [`Sender::send`] failed because no subscriber is connected; the message
-/// is returned.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("broadcast channel has no subscribers")
-    }
-}
-
-impl<T> core::error::Error for SendError<T> {}
-
-/// Why [`Sender::try_send`] failed; the message is returned.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrySendError<T> {
-    /// A [`Overflow::Block`] subscriber's queue is full, or other
-    /// publishers are already waiting.
-    Full(T),
-    /// No subscriber is connected.
-    Closed(T),
-}
-
-impl<T> TrySendError<T> {
-    /// The message that was not sent.
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(msg) | TrySendError::Closed(msg) => msg,
-        }
-    }
-}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("a blocking subscriber's queue is full"),
-            TrySendError::Closed(_) => f.write_str("broadcast channel has no subscribers"),
-        }
-    }
-}
-
-impl<T> core::error::Error for TrySendError<T> {}
+/// The sending errors, shared with the other channels:
+/// * [`SendError`]: [`Sender::send`] found no connected subscriber; it
+///   holds the message.
+/// * [`TrySendError`]: `Full` (a [`Overflow::Block`] subscriber's queue is
+///   full, or other publishers are waiting and go first) or `Closed` (no
+///   connected subscriber); both hold the message.
+#[doc(no_inline)]
+pub use super::{SendError, TrySendError};
 
 /// Creates a broadcast channel with one subscriber whose queue holds
 /// `capacity` messages and uses [`Overflow::DropOldest`]. `capacity` is
@@ -656,8 +607,9 @@ impl<T> Sender<T> {
     /// # Cancel safety
     /// This method is **not** cancel safe: a message not yet published
     /// when the future is dropped is dropped with it (it is never published
-    /// to only some subscribers). Use [`Send::cancel`] on the pinned future
-    /// to get it back, or [`try_send`](Self::try_send), in `select!`.
+    /// to only some subscribers). Use
+    /// [`Send::cancel`](futures::Send::cancel) on the pinned future to get
+    /// it back, or [`try_send`](Self::try_send), in `select!`.
     ///
     /// # Errors
     /// [`SendError`] with the message if no subscriber is connected when

@@ -8,7 +8,7 @@
 //! | what happens                                  | the other side sees                               |
 //! |-----------------------------------------------|---------------------------------------------------|
 //! | `tx.send(v)`                                  | the receiver gets `Ok(v)`                         |
-//! | `tx` dropped without sending                  | the receiver gets `Err(Closed)`                   |
+//! | `tx` dropped without sending                  | the receiver gets `Err(RecvError)`                |
 //! | `rx` dropped, or [`rx.close()`](Receiver::close) | `send` returns the value in [`SendError`]; [`Sender::closed`] completes |
 //!
 //! A value sent before [`Receiver::close`] is still delivered by
@@ -45,7 +45,7 @@
 //! # Implementation notes
 //!
 //! The value slot, two liveness flags and one waker per side sit behind the
-//! wait queue's short blocking lock ([`crate::waitq`]), so the slot needs
+//! wait queue's short blocking lock (`waitq`), so the slot needs
 //! no `unsafe`. One waker slot per side is enough, not a wait queue: only
 //! one task at a time can wait on each side, because [`Receiver::recv`] and
 //! [`Sender::closed`] borrow their handle mutably (and the receiver future
@@ -63,6 +63,16 @@ use core::{
 use futures_core::FusedFuture;
 
 use crate::{loom::sync::Arc, waitq::lock::Lock};
+
+/// The channel errors, shared with the other channels:
+/// * [`SendError`]: [`Sender::send`] failed because the receiver was
+///   dropped or [closed](Receiver::close); it holds the value.
+/// * [`RecvError`]: no value came, and none can: the sender was dropped
+///   without sending, the value was already received, or the receiver was
+///   closed before a value arrived.
+/// * [`TryRecvError`]: `Empty` (the sender may still send) or `Closed`.
+#[doc(no_inline)]
+pub use super::{RecvError, SendError, TryRecvError};
 
 /// Creates a one-shot channel.
 ///
@@ -122,14 +132,14 @@ fn register(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
 /// The sending half of a [`oneshot`](self) channel.
 ///
 /// Dropping it without sending makes the receiver complete with
-/// `Err(Closed)`.
+/// `Err(RecvError)`.
 pub struct Sender<T> {
     /// `None` once `send` consumed it (so `Drop` does nothing).
     inner: Option<Arc<Inner<T>>>,
 }
 
 /// The receiving half of a [`oneshot`](self) channel. It is a future of the
-/// value: `rx.await` gives `Ok(value)`, or `Err(Closed)` if the sender was
+/// value: `rx.await` gives `Ok(value)`, or `Err(RecvError)` if the sender was
 /// dropped without sending.
 ///
 /// Dropping the receiver closes the channel: a later `send` fails and
@@ -145,47 +155,6 @@ pub struct Receiver<T> {
     /// Completed as a future (for `FusedFuture`).
     done: bool,
 }
-
-/// [`Sender::send`] failed because the receiver was dropped or
-/// [closed](Receiver::close); the value is returned.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("oneshot receiver dropped or closed")
-    }
-}
-
-impl<T> core::error::Error for SendError<T> {}
-
-/// Why [`Receiver::try_recv`] returned no value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TryRecvError {
-    /// No value yet; the sender may still send one.
-    Empty,
-    /// No value, and none can come: the sender was dropped without sending,
-    /// the value was already received, or the receiver was
-    /// [closed](Receiver::close) before a value arrived.
-    Closed,
-}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("oneshot channel empty"),
-            TryRecvError::Closed => f.write_str("oneshot channel closed"),
-        }
-    }
-}
-
-impl core::error::Error for TryRecvError {}
 
 impl<T> Sender<T> {
     fn inner(&self) -> &Inner<T> {
@@ -308,14 +277,14 @@ impl<T> Receiver<T> {
     /// consuming it.
     ///
     /// After the value has been received, or the sender dropped without
-    /// sending, every later call completes at once with `Err(Closed)`.
+    /// sending, every later call completes at once with `Err(RecvError)`.
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
     ///
     /// # Errors
-    /// [`Closed`](crate::Closed) if the sender was dropped without sending,
+    /// [`RecvError`] if the sender was dropped without sending,
     /// the value was already received, or the receiver was
     /// [closed](Self::close) before a value arrived.
     ///
@@ -326,7 +295,7 @@ impl<T> Receiver<T> {
     /// let (tx, mut rx) = anysync::channel::oneshot::channel();
     /// tx.send(1).unwrap();
     /// assert_eq!(rx.recv().await, Ok(1));
-    /// assert_eq!(rx.recv().await, Err(anysync::Closed));
+    /// assert_eq!(rx.recv().await, Err(anysync::channel::RecvError));
     /// # });
     /// ```
     pub fn recv(&mut self) -> futures::Recv<'_, T> {
@@ -386,7 +355,7 @@ impl<T> Receiver<T> {
     }
 
     /// The poll behind awaiting the receiver and [`recv`](Self::recv).
-    fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, crate::Closed>> {
+    fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let old = {
             let mut state = self.inner.state.lock();
             if let Some(value) = state.value.take() {
@@ -399,7 +368,7 @@ impl<T> Receiver<T> {
                 let old = state.rx_waker.take();
                 drop(state);
                 drop(old);
-                return Poll::Ready(Err(crate::Closed));
+                return Poll::Ready(Err(RecvError));
             }
             register(&mut state.rx_waker, cx.waker())
         };
@@ -409,7 +378,7 @@ impl<T> Receiver<T> {
 }
 
 impl<T> Future for Receiver<T> {
-    type Output = Result<T, crate::Closed>;
+    type Output = Result<T, RecvError>;
 
     /// # Panics
     /// If polled again after it completed.
@@ -481,7 +450,7 @@ crate::util::macros::cfg_feature! {
         /// std::thread::spawn(move || tx.send(7).unwrap());
         /// assert_eq!(rx.recv_blocking(), Ok(7));
         /// ```
-        pub fn recv_blocking(mut self) -> Result<T, crate::Closed> {
+        pub fn recv_blocking(mut self) -> Result<T, RecvError> {
             crate::util::block_on::block_on(self.recv())
         }
     }
@@ -499,7 +468,7 @@ pub mod futures {
     }
 
     impl<T> Future for Recv<'_, T> {
-        type Output = Result<T, crate::Closed>;
+        type Output = Result<T, RecvError>;
 
         fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             assert!(!self.done, "`Recv` polled after completion");

@@ -18,7 +18,7 @@
 //!   send.
 //! * When the last [`Sender`] is dropped the channel is closed: `changed`
 //!   still reports a change not yet seen, then fails with
-//!   [`Closed`](crate::Closed); `borrow` keeps returning the last value.
+//!   [`RecvError`]; `borrow` keeps returning the last value.
 //!
 //! # Examples
 //!
@@ -39,7 +39,7 @@
 //! # Implementation notes
 //!
 //! The value (an `Arc<T>`), a version counter and the sender count sit in
-//! the state of one [`WaitQueue`] on which receivers wait; a send swaps
+//! the state of one `WaitQueue` on which receivers wait; a send swaps
 //! the `Arc`, bumps the version and wakes every receiver queued before it
 //! (by sequence number, so batches are exact). A receiver is "changed"
 //! iff the version differs from the one it saw, so a send between creating
@@ -117,24 +117,12 @@ pub struct Receiver<T> {
     seen: u64,
 }
 
-/// [`Sender::send`] failed because there are no receivers; the value is
-/// returned and was not stored.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("watch channel has no receivers")
-    }
-}
-
-impl<T> core::error::Error for SendError<T> {}
+/// The channel errors, shared with the other channels:
+/// * [`SendError`]: [`Sender::send`] found no receivers; it holds the
+///   value, which was not stored.
+/// * [`RecvError`]: every sender is gone and there is nothing new to see.
+#[doc(no_inline)]
+pub use super::{RecvError, SendError};
 
 /// Wakes every receiver queued before this call (and none queued while it
 /// runs in batches), after `update` changed the state under the lock.
@@ -450,7 +438,7 @@ impl<T> Receiver<T> {
     /// Whether a value this receiver has not seen was stored.
     ///
     /// # Errors
-    /// [`Closed`](crate::Closed) if nothing new was stored and every sender
+    /// [`RecvError`] if nothing new was stored and every sender
     /// is gone.
     ///
     /// # Examples
@@ -459,15 +447,15 @@ impl<T> Receiver<T> {
     /// let (tx, rx) = anysync::channel::watch::channel(1);
     /// assert_eq!(rx.has_changed(), Ok(false));
     /// drop(tx);
-    /// assert_eq!(rx.has_changed(), Err(anysync::Closed));
+    /// assert_eq!(rx.has_changed(), Err(anysync::channel::RecvError));
     /// ```
-    pub fn has_changed(&self) -> Result<bool, crate::Closed> {
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
         let queue = self.shared.value.lock();
         let state = queue.state_ref();
         if state.version != self.seen {
             Ok(true)
         } else if state.senders == 0 {
-            Err(crate::Closed)
+            Err(RecvError)
         } else {
             Ok(false)
         }
@@ -490,7 +478,7 @@ impl<T> Receiver<T> {
     /// has no effect.
     ///
     /// # Errors
-    /// [`Closed`](crate::Closed) if every sender is gone and nothing new
+    /// [`RecvError`] if every sender is gone and nothing new
     /// was stored.
     ///
     /// # Examples
@@ -524,7 +512,7 @@ impl<T> Receiver<T> {
     /// has no effect.
     ///
     /// # Errors
-    /// [`Closed`](crate::Closed) if every sender is gone and the last
+    /// [`RecvError`] if every sender is gone and the last
     /// value does not satisfy `predicate`.
     ///
     /// # Examples
@@ -632,7 +620,7 @@ crate::util::macros::cfg_feature! {
         ///
         /// # Errors
         /// As [`changed`](Self::changed).
-        pub fn changed_blocking(&mut self) -> Result<(), crate::Closed> {
+        pub fn changed_blocking(&mut self) -> Result<(), RecvError> {
             crate::util::block_on::block_on(self.changed())
         }
     }
@@ -665,7 +653,7 @@ pub mod futures {
     }
 
     impl<T> Future for Changed<'_, T> {
-        type Output = Result<(), crate::Closed>;
+        type Output = Result<(), RecvError>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
@@ -678,7 +666,7 @@ pub mod futures {
                 rx.seen = version;
                 Ok(())
             } else if senders == 0 {
-                Err(crate::Closed)
+                Err(RecvError)
             } else {
                 let old = park(waiter, &mut queue, cx.waker());
                 *this.queued = true;
@@ -740,7 +728,7 @@ pub mod futures {
     }
 
     impl<T, F: FnMut(&T) -> bool> Future for WaitFor<'_, T, F> {
-        type Output = Result<ValueArc<T>, crate::Closed>;
+        type Output = Result<ValueArc<T>, RecvError>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
@@ -779,7 +767,7 @@ pub mod futures {
                 }
                 if closed {
                     *this.done = true;
-                    return Poll::Ready(Err(crate::Closed));
+                    return Poll::Ready(Err(RecvError));
                 }
             }
         }

@@ -8,8 +8,8 @@ use core::{future::Future, task::Poll};
 use futures_core::FusedFuture;
 use futures_test::task::new_count_waker;
 
-use super::{channel, SendError, TryRecvError};
-use crate::{util::test::TestTask, Closed};
+use super::{channel, RecvError, SendError, TryRecvError};
+use crate::util::test::TestTask;
 
 /// A value whose drop is visible: it holds a clone of a token `Arc`, so the
 /// token's strong count says how many of them are still alive.
@@ -47,13 +47,13 @@ fn value_sent_before_the_first_poll_is_ready_at_once() {
 
 #[test]
 fn dropping_the_sender_closes_the_receiver() {
-    // SCENARIOS 63: drop the sender -> recv is Err(Closed).
+    // SCENARIOS 63: drop the sender -> recv is Err(RecvError).
     let (tx, rx) = channel::<u8>();
     let mut rx = TestTask::new(rx);
     rx.pending();
     drop(tx);
     assert_eq!(rx.wakes(), 1);
-    assert_eq!(rx.ready(), Err(Closed));
+    assert_eq!(rx.ready(), Err(RecvError));
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn value_sent_before_close_is_still_received() {
 fn close_with_no_value_completes_a_pending_recv_with_closed() {
     let (_tx, mut rx) = channel::<u8>();
     rx.close();
-    assert_eq!(TestTask::new(rx.recv()).ready(), Err(Closed));
+    assert_eq!(TestTask::new(rx.recv()).ready(), Err(RecvError));
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn recv_after_the_value_was_taken_is_closed() {
     let (tx, mut rx) = channel();
     tx.send(1).unwrap();
     assert_eq!(TestTask::new(rx.recv()).ready(), Ok(1));
-    assert_eq!(TestTask::new(rx.recv()).ready(), Err(Closed));
+    assert_eq!(TestTask::new(rx.recv()).ready(), Err(RecvError));
 }
 
 #[test]

@@ -7,8 +7,8 @@ use core::cell::Cell;
 
 use futures_test::task::new_count_waker;
 
-use super::{channel, SendError, Sender};
-use crate::{util::test::TestTask, Closed};
+use super::{channel, RecvError, SendError, Sender};
+use crate::util::test::TestTask;
 
 fn waiters<T>(rx: &super::Receiver<T>) -> usize {
     rx.shared.value.lock().len()
@@ -102,17 +102,17 @@ fn last_sender_drop_closes_after_unseen_changes() {
     assert_eq!(changed.wakes(), 0, "one sender is still alive");
     drop(tx2);
     assert_eq!(changed.wakes(), 1);
-    assert_eq!(changed.ready(), Err(Closed));
+    assert_eq!(changed.ready(), Err(RecvError));
     drop(changed);
 
-    // A change not yet seen is still reported before `Closed`.
+    // A change not yet seen is still reported before `RecvError`.
     let (tx, mut rx) = channel(0);
     tx.send(5).unwrap();
     drop(tx);
     assert_eq!(rx.has_changed(), Ok(true));
     assert_eq!(TestTask::new(rx.changed()).ready(), Ok(()));
-    assert_eq!(TestTask::new(rx.changed()).ready(), Err(Closed));
-    assert_eq!(rx.has_changed(), Err(Closed));
+    assert_eq!(TestTask::new(rx.changed()).ready(), Err(RecvError));
+    assert_eq!(rx.has_changed(), Err(RecvError));
     assert_eq!(*rx.borrow(), 5, "the last value stays readable");
 }
 
@@ -238,7 +238,7 @@ fn wait_for_fails_when_closed_without_a_match() {
     w.pending();
     tx.send(3).unwrap();
     drop(tx);
-    assert_eq!(w.ready(), Err(Closed));
+    assert_eq!(w.ready(), Err(RecvError));
 
     // ...but a last value that matches is returned.
     let (tx, mut rx) = channel(0);

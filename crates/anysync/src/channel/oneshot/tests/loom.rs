@@ -55,7 +55,7 @@ fn loom_oneshot_sender_drop_vs_await_closes() {
     loom::model(|| {
         let (tx, rx) = channel::<u32>();
         let dropper = thread::spawn(move || drop(tx));
-        assert_eq!(block_on(rx), Err(crate::Closed));
+        assert_eq!(block_on(rx), Err(crate::channel::RecvError));
         dropper.join().unwrap();
     });
 }

@@ -24,7 +24,7 @@ fn loom_watch_last_sender_drop_vs_changed_closes() {
     loom::model(|| {
         let (tx, mut rx) = channel(0_u32);
         let dropper = thread::spawn(move || drop(tx));
-        assert_eq!(block_on(rx.changed()), Err(crate::Closed));
+        assert_eq!(block_on(rx.changed()), Err(crate::channel::RecvError));
         dropper.join().unwrap();
     });
 }
