@@ -1,0 +1,25 @@
+//! A short run of every pattern anysync covers so far, one line each.
+//!
+//! `cargo run -p anysync-examples --bin tour [-- --runtime tokio|smol|async-std]`
+#![forbid(unsafe_code)]
+
+use anysync_examples::patterns;
+
+anysync_examples::main! {
+    async fn tour<R: Runtime>(rt: R) {
+        println!("anysync tour on {}", anysync_examples::Choice::from_args().name());
+        let lines = [
+            patterns::bounded_concurrency::tour_line(rt.clone()).await,
+            patterns::mutex_counter::tour_line(rt.clone()).await,
+            patterns::start_signal::tour_line(rt.clone()).await,
+            patterns::notify_handoff::tour_line(rt.clone()).await,
+            patterns::event_bus::tour_line(rt.clone()).await,
+            patterns::producer_consumer::tour_line(rt.clone()).await,
+            patterns::work_queue::tour_line(rt.clone()).await,
+            patterns::batch::tour_line(rt.clone()).await,
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            println!("{:>2}. {line}", i + 1);
+        }
+    }
+}

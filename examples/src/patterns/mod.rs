@@ -1,0 +1,12 @@
+//! One module per asyncio pattern. Each has the logic its example program
+//! runs, and a `tour_line` that runs a short version and returns one line
+//! saying what it showed (collected by the `tour` program).
+
+pub mod batch;
+pub mod bounded_concurrency;
+pub mod event_bus;
+pub mod mutex_counter;
+pub mod notify_handoff;
+pub mod producer_consumer;
+pub mod start_signal;
+pub mod work_queue;
