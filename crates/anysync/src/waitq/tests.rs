@@ -1,0 +1,168 @@
+//! Direct tests of the wait queue: order, states, batching, ownership.
+
+use alloc::{boxed::Box, vec::Vec};
+use core::pin::Pin;
+
+use futures_test::task::new_count_waker;
+
+use super::{Visit, WaitQueue, WaitState, Waiter};
+use crate::util::wake_batch::WakeBatch;
+
+type Q = WaitQueue<u32, u32>;
+
+fn waiters(n: u32) -> Vec<Pin<Box<Waiter<u32>>>> {
+    (0..n).map(|i| Box::pin(Waiter::new(i))).collect()
+}
+
+#[test]
+fn wakes_in_fifo_order_and_marks_woken() {
+    let q = Q::new(0);
+    let (waker, count) = new_count_waker();
+    let mut ws = waiters(3);
+    {
+        let mut g = q.lock();
+        for w in &mut ws {
+            w.as_mut().enqueue(&mut g, &waker);
+        }
+        assert_eq!(g.len(), 3);
+    }
+    let mut order = Vec::new();
+    q.wake_loop(|g, batch| {
+        g.wake_front(batch, |state, data, _| {
+            *state += 1;
+            order.push(*data);
+            Visit::Wake
+        })
+    });
+    assert_eq!(order, [0, 1, 2]);
+    assert_eq!(count.get(), 3);
+    let mut g = q.lock();
+    assert_eq!(*g.state(), 3);
+    assert!(g.is_empty());
+    for w in &mut ws {
+        assert_eq!(w.as_mut().state(&g), WaitState::Woken);
+        assert_eq!(w.as_mut().remove(&mut g).0, WaitState::Woken);
+        assert_eq!(w.as_mut().state(&g), WaitState::Idle);
+    }
+}
+
+#[test]
+fn wake_back_takes_the_newest_and_stop_leaves_the_rest() {
+    let q = Q::new(0);
+    let (waker, _) = new_count_waker();
+    let mut ws = waiters(3);
+    let mut g = q.lock();
+    for w in &mut ws {
+        w.as_mut().enqueue(&mut g, &waker);
+    }
+    let mut batch = WakeBatch::new();
+    let mut seen = Vec::new();
+    let more = g.wake_back(&mut batch, |_, data, _| {
+        seen.push(*data);
+        if seen.len() == 1 {
+            Visit::Wake
+        } else {
+            Visit::Stop
+        }
+    });
+    assert!(!more);
+    assert_eq!(seen, [2, 1]);
+    assert_eq!(g.len(), 2);
+    for w in &mut ws {
+        w.as_mut().remove(&mut g);
+    }
+    assert!(g.is_empty());
+    drop(g);
+    batch.wake_all();
+}
+
+#[test]
+fn removing_from_the_middle_keeps_the_links() {
+    let q = Q::new(0);
+    let (waker, _) = new_count_waker();
+    let mut ws = waiters(5);
+    let mut g = q.lock();
+    for w in &mut ws {
+        w.as_mut().enqueue(&mut g, &waker);
+    }
+    assert_eq!(ws[2].as_mut().remove(&mut g).0, WaitState::Waiting);
+    assert_eq!(ws[0].as_mut().remove(&mut g).0, WaitState::Waiting);
+    assert_eq!(ws[4].as_mut().remove(&mut g).0, WaitState::Waiting);
+    let mut batch = WakeBatch::new();
+    let mut order = Vec::new();
+    g.wake_front(&mut batch, |_, d, _| {
+        order.push(*d);
+        Visit::Wake
+    });
+    assert_eq!(order, [1, 3]);
+    assert!(g.is_empty());
+    drop(g);
+    batch.wake_all();
+}
+
+#[test]
+fn sequence_numbers_bound_a_broadcast_across_batches() {
+    // More waiters than a batch holds, plus late arrivals while the lock is
+    // released between batches: only the ones present at the start wake.
+    let q = Q::new(0);
+    let (waker, count) = new_count_waker();
+    let mut early = waiters(40);
+    let mut late = waiters(3);
+    {
+        let mut g = q.lock();
+        for w in &mut early {
+            w.as_mut().enqueue(&mut g, &waker);
+        }
+    }
+    let mut end = None;
+    let mut rounds = 0;
+    let mut late_iter = late.iter_mut();
+    q.wake_loop(|g, batch| {
+        rounds += 1;
+        let end = *end.get_or_insert(g.next_seq());
+        if let Some(w) = late_iter.next() {
+            w.as_mut().enqueue(g, &waker);
+        }
+        g.wake_front(batch, |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop })
+    });
+    assert!(rounds >= 3, "40 waiters need several batches");
+    assert_eq!(count.get(), 40);
+    let mut g = q.lock();
+    assert_eq!(g.len(), rounds.min(3));
+    for w in late.iter_mut().chain(early.iter_mut()) {
+        w.as_mut().remove(&mut g);
+    }
+}
+
+#[test]
+fn update_waker_returns_the_replaced_one() {
+    let q = Q::new(0);
+    let (a, a_count) = new_count_waker();
+    let (b, b_count) = new_count_waker();
+    let mut w = Box::pin(Waiter::new(0));
+    let mut g = q.lock();
+    w.as_mut().enqueue(&mut g, &a);
+    assert!(w.as_mut().update_waker(&mut g, &a).is_none(), "same waker: no swap");
+    let old = w.as_mut().update_waker(&mut g, &b).expect("swapped");
+    drop(g);
+    drop(old);
+    q.wake_loop(|g, batch| g.wake_front(batch, |_, _, _| Visit::Wake));
+    assert_eq!((a_count.get(), b_count.get()), (0, 1));
+    let mut g = q.lock();
+    w.as_mut().remove(&mut g);
+}
+
+#[test]
+#[should_panic(expected = "waiter used with two queues")]
+fn a_waiter_cannot_move_between_queues() {
+    let (q1, q2) = (Q::new(0), Q::new(0));
+    let (waker, _) = new_count_waker();
+    let mut w = Box::pin(Waiter::new(0));
+    {
+        let mut g = q1.lock();
+        w.as_mut().enqueue(&mut g, &waker);
+        w.as_mut().remove(&mut g);
+    }
+    let g2 = q2.lock();
+    let _ = w.as_mut().state(&g2);
+}

@@ -4,3 +4,5 @@ mod event;
 mod mutex;
 mod notify;
 mod semaphore;
+
+mod loom;

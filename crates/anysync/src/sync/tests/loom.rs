@@ -1,0 +1,143 @@
+//! Loom models of the hand-off paths through `waitq`.
+//!
+//! Under `--cfg anysync_loom` these explore every interleaving; otherwise
+//! each body runs once as an ordinary test, so they never rot.
+
+use core::{future::Future, pin::pin, task::Context};
+
+use crate::{
+    loom::{self, future::block_on, sync::Arc, thread},
+    sync::{Event, Mutex, Notify, Semaphore},
+};
+
+/// Polls `future` once with a no-op waker, then drops it.
+fn poll_once_then_drop<F: Future>(future: F) -> bool {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    future.as_mut().poll(&mut cx).is_ready()
+}
+
+#[test]
+fn loom_enqueue_vs_wake() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s2 = Arc::clone(&sem);
+        let waiter = thread::spawn(move || {
+            block_on(s2.acquire()).unwrap().forget();
+        });
+        sem.add_permits(1);
+        waiter.join().unwrap();
+        assert_eq!(sem.available_permits(), 0);
+        assert_eq!(sem.waiters(), 0);
+    });
+}
+
+#[test]
+fn loom_cancel_vs_wake() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s2 = Arc::clone(&sem);
+        let canceller = thread::spawn(move || {
+            if poll_once_then_drop(s2.acquire()) {
+                // Ready on the first poll: the permit was dropped with the
+                // future's output, so it came straight back.
+            }
+        });
+        sem.add_permits(1);
+        canceller.join().unwrap();
+        // Whether the permit reached the waiter or not, it is back now.
+        assert_eq!(sem.available_permits(), 1);
+        assert_eq!(sem.waiters(), 0);
+    });
+}
+
+#[test]
+fn loom_woken_waiter_dropped_forwards_to_the_next() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let (s1, s2) = (Arc::clone(&sem), Arc::clone(&sem));
+        let dropper = thread::spawn(move || {
+            poll_once_then_drop(s1.acquire());
+        });
+        let waiter = thread::spawn(move || {
+            block_on(s2.acquire()).unwrap().forget();
+        });
+        sem.add_permits(1);
+        dropper.join().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(sem.available_permits(), 0);
+        assert_eq!(sem.waiters(), 0);
+    });
+}
+
+#[test]
+fn loom_weighted_release_during_acquire() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let s2 = Arc::clone(&sem);
+        let big = thread::spawn(move || {
+            let p = block_on(s2.acquire_many(2)).unwrap();
+            assert_eq!(p.num_permits(), 2);
+        });
+        sem.add_permits(1);
+        big.join().unwrap();
+        assert_eq!(sem.available_permits(), 2);
+    });
+}
+
+#[test]
+fn loom_mutex_two_lockers_and_a_canceller() {
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(0));
+        let lockers: alloc::vec::Vec<_> = (0..2)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || *block_on(m.lock()) += 1)
+            })
+            .collect();
+        poll_once_then_drop(m.lock());
+        for t in lockers {
+            t.join().unwrap();
+        }
+        assert_eq!(*m.try_lock().unwrap(), 2);
+        assert_eq!(m.waiters(), 0);
+    });
+}
+
+#[test]
+fn loom_notify_one_vs_notified() {
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let n2 = Arc::clone(&n);
+        let waiter = thread::spawn(move || block_on(n2.notified()));
+        n.notify_one();
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_notified_drop_forwards_notify_one() {
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let (n1, n2) = (Arc::clone(&n), Arc::clone(&n));
+        let dropper = thread::spawn(move || {
+            poll_once_then_drop(n1.notified());
+        });
+        let waiter = thread::spawn(move || block_on(n2.notified()));
+        n.notify_one();
+        dropper.join().unwrap();
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_event_set_vs_wait() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let e2 = Arc::clone(&e);
+        let waiter = thread::spawn(move || block_on(e2.wait()));
+        e.set();
+        waiter.join().unwrap();
+        assert_eq!(e.waiters(), 0);
+    });
+}
