@@ -17,17 +17,24 @@
 mod event;
 mod mutex;
 mod notify;
+mod rwlock;
 mod semaphore;
 
 pub use event::Event;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
 pub use notify::Notify;
-pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+pub use rwlock::{
+    RwLock, RwLockReadGuard, RwLockStatistics, RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, Semaphore, SemaphorePermit, SemaphoreStatistics, TryAcquireError,
+};
 
 crate::util::macros::cfg_feature! {
     #![feature = "alloc"]
     pub use mutex::OwnedMutexGuard;
     pub use semaphore::OwnedSemaphorePermit;
+    pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard};
 }
 
 /// The named futures returned by this module's methods.
@@ -36,12 +43,14 @@ pub mod futures {
         event::Wait,
         mutex::Lock,
         notify::Notified,
+        rwlock::{Read, UpgradableRead, Upgrade, Write},
         semaphore::Acquire,
     };
 
     crate::util::macros::cfg_feature! {
         #![feature = "alloc"]
         pub use super::{mutex::LockOwned, semaphore::AcquireOwned};
+        pub use super::rwlock::{ReadOwned, UpgradableReadOwned, UpgradeOwned, WriteOwned};
     }
 }
 

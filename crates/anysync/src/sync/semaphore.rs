@@ -237,7 +237,10 @@ impl Semaphore {
     /// [`TryAcquireError::TooLarge`] if `n` exceeds
     /// [`Semaphore::MAX_PERMITS`].
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        self.try_take(n).map(|()| SemaphorePermit { sem: self, permits: n })
+        self.try_take(n).map(|()| SemaphorePermit {
+            sem: self,
+            permits: n,
+        })
     }
 
     /// Adds `n` permits, waking queued acquirers that can now proceed.
@@ -271,7 +274,11 @@ impl Semaphore {
         let mut cur = self.state.load(Ordering::Acquire);
         if n == 0 {
             // Zero permits need no place in the queue.
-            return if cur & CLOSED != 0 { Err(TryAcquireError::Closed) } else { Ok(()) };
+            return if cur & CLOSED != 0 {
+                Err(TryAcquireError::Closed)
+            } else {
+                Ok(())
+            };
         }
         loop {
             if cur & CLOSED != 0 {
@@ -377,6 +384,7 @@ impl Semaphore {
     fn poll_acquire(
         &self,
         mut waiter: Pin<&mut Waiter<Need>>,
+        front: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
         let mut queue = self.queue.lock();
@@ -402,6 +410,20 @@ impl Semaphore {
                     Poll::Ready(Err(AcquireError::Closed))
                 }
             }
+            WaitState::Idle if front && !queue.is_empty() => {
+                // Ahead of the queue: take permits assigned to waiters.
+                if self.is_closed() {
+                    return Poll::Ready(Err(AcquireError::Closed));
+                }
+                let n = waiter.as_mut().data(&mut queue).needed;
+                let got = Self::steal_locked(&mut queue, n);
+                if got == n {
+                    return Poll::Ready(Ok(()));
+                }
+                waiter.as_mut().data(&mut queue).assigned = got;
+                waiter.as_mut().enqueue_front(&mut queue, cx.waker());
+                Poll::Pending
+            }
             WaitState::Idle => {
                 let n = waiter.as_mut().data(&mut queue).needed;
                 let mut cur = self.state.load(Ordering::Acquire);
@@ -417,10 +439,12 @@ impl Semaphore {
                         // `QUEUED` set, `available` must be zero.
                         ((cur & CLOSED) | QUEUED, available)
                     };
-                    match self
-                        .state
-                        .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-                    {
+                    match self.state.compare_exchange_weak(
+                        cur,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
                         Ok(_) if took == n => return Poll::Ready(Ok(())),
                         Ok(_) => {
                             waiter.as_mut().data(&mut queue).assigned = took;
@@ -453,6 +477,78 @@ impl Semaphore {
         drop(waker);
         self.release(assigned);
     }
+
+    /// With the queue lock held and the queue non-empty (so no permit is
+    /// available): takes up to `want` permits from those assigned to queued
+    /// waiters, head first. Returns how many it took.
+    fn steal_locked(queue: &mut QueueGuard<'_, (), Need>, want: usize) -> usize {
+        let mut got = 0;
+        queue.for_each(|_, need, _| {
+            let take = need.assigned.min(want - got);
+            need.assigned -= take;
+            got += take;
+        });
+        got
+    }
+
+    /// Takes `n` permits **ahead of every queued waiter** if that can be
+    /// done at once: from the available ones when nobody is queued, else
+    /// from the permits already assigned to queued waiters (which are then
+    /// missing them again). For a holder whose extra permits the waiters in
+    /// front of it can never complete without (an upgradable read
+    /// upgrading). Fails with [`TryAcquireError::NoPermits`], changing
+    /// nothing, if there are not enough.
+    pub(crate) fn try_take_front(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut queue = self.queue.lock();
+        if queue.is_empty() {
+            drop(queue);
+            return self.try_take(n);
+        }
+        if self.is_closed() {
+            return Err(TryAcquireError::Closed);
+        }
+        let mut assigned = 0usize;
+        queue.for_each(|_, need, _| assigned += need.assigned);
+        if assigned < n {
+            return Err(TryAcquireError::NoPermits);
+        }
+        let got = Self::steal_locked(&mut queue, n);
+        debug_assert_eq!(got, n);
+        Ok(())
+    }
+
+    /// A snapshot of the semaphore's counts, taken under its lock.
+    pub fn statistics(&self) -> SemaphoreStatistics {
+        let mut queue = self.queue.lock();
+        let mut assigned = 0usize;
+        queue.for_each(|_, need, _| assigned += need.assigned);
+        let state = self.state.load(Ordering::Acquire);
+        SemaphoreStatistics {
+            available: state >> SHIFT,
+            assigned_to_waiters: assigned,
+            waiters: queue.len(),
+            closed: state & CLOSED != 0,
+        }
+    }
+}
+
+/// A snapshot of a [`Semaphore`], from [`Semaphore::statistics`].
+///
+/// Permits are conserved: `available + assigned_to_waiters + held` is the
+/// semaphore's total, where `held` counts the permits in live permit
+/// guards (which the semaphore does not track).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct SemaphoreStatistics {
+    /// Permits that an acquire could take right now.
+    pub available: usize,
+    /// Permits handed to queued waiters that still need more (FIFO partial
+    /// assignment); released again if such a waiter is dropped.
+    pub assigned_to_waiters: usize,
+    /// Tasks queued in `acquire`.
+    pub waiters: usize,
+    /// `true` once [`Semaphore::close`] has been called.
+    pub closed: bool,
 }
 
 impl Default for Semaphore {
@@ -489,6 +585,7 @@ pin_project! {
         #[pin]
         waiter: Waiter<Need>,
         needed: usize,
+        front: bool,
         phase: Phase,
     }
 }
@@ -501,7 +598,18 @@ impl AcquireInner {
                 assigned: 0,
             }),
             needed: n,
+            front: false,
             phase: Phase::Init,
+        }
+    }
+
+    /// An acquire that, if it has to wait, queues **ahead** of every waiter
+    /// and takes over permits already assigned to them (see
+    /// [`Semaphore::try_take_front`]).
+    pub(crate) fn new_front(n: usize) -> Self {
+        Self {
+            front: true,
+            ..Self::new(n)
         }
     }
 
@@ -524,14 +632,14 @@ impl AcquireInner {
                     Err(TryAcquireError::Closed) => Err(AcquireError::Closed),
                     Err(TryAcquireError::NoPermits) => {
                         *this.phase = Phase::Waiting;
-                        match sem.poll_acquire(this.waiter, cx) {
+                        match sem.poll_acquire(this.waiter, *this.front, cx) {
                             Poll::Ready(r) => r,
                             Poll::Pending => return Poll::Pending,
                         }
                     }
                 }
             }
-            Phase::Waiting => match sem.poll_acquire(this.waiter, cx) {
+            Phase::Waiting => match sem.poll_acquire(this.waiter, *this.front, cx) {
                 Poll::Ready(r) => r,
                 Poll::Pending => return Poll::Pending,
             },

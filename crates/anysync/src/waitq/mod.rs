@@ -33,7 +33,10 @@
 //!
 //! Waiters are appended at the tail and served from the head; the queue side
 //! decides per waiter, in order, whether to wake it or stop. A primitive that
-//! never skips a waiter (all of ours) is therefore strictly FIFO. Every
+//! never skips a waiter (all of ours) is therefore strictly FIFO. The one
+//! exception is [`Waiter::enqueue_front`], for a waiter that holds part of
+//! what everyone queued needs (an upgradable read upgrading) and so must be
+//! served first to avoid a deadlock. Every
 //! enqueue gets a sequence number, so a broadcast can wake exactly the
 //! waiters that were present when it started even if it has to drop the lock
 //! between batches.
@@ -49,6 +52,13 @@
 //! * No waker is woken or dropped while the lock is held: the queue side
 //!   moves wakers into a [`WakeBatch`]; the future side gets replaced wakers
 //!   back to drop after it unlocks.
+
+// A list step (link, unlink, hand over a node) is several raw-pointer
+// writes that are sound only together, under one invariant ("the lock is
+// held and the node is linked here"). One `// SAFETY:` per step states that
+// invariant once; splitting each write into its own block would repeat it
+// and hide which writes belong to the same step.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
 
 pub(crate) mod lock;
 
@@ -165,7 +175,10 @@ impl<S, D> WaitQueue<S, D> {
     /// Runs `f` with the lock held and a fresh [`WakeBatch`], then wakes the
     /// batch with the lock released. Repeats while `f` returns `true`
     /// ("the batch filled up; there is more to wake").
-    pub(crate) fn wake_loop(&self, mut f: impl FnMut(&mut QueueGuard<'_, S, D>, &mut WakeBatch) -> bool) {
+    pub(crate) fn wake_loop(
+        &self,
+        mut f: impl FnMut(&mut QueueGuard<'_, S, D>, &mut WakeBatch) -> bool,
+    ) {
         loop {
             let mut batch = WakeBatch::new();
             let more = {
@@ -184,7 +197,10 @@ impl<S, D> Drop for WaitQueue<S, D> {
     fn drop(&mut self) {
         // Waiters borrow (or own an Arc of) the primitive, so none can be
         // linked when the queue itself goes away.
-        debug_assert!(self.lock().is_empty(), "wait queue dropped with linked waiters");
+        debug_assert!(
+            self.lock().is_empty(),
+            "wait queue dropped with linked waiters"
+        );
     }
 }
 
@@ -275,6 +291,32 @@ impl<S, D> QueueGuard<'_, S, D> {
         false
     }
 
+    /// Visits every linked waiter from the head, giving `f` the state, the
+    /// waiter's data and its sequence number, without unlinking or waking
+    /// any. For bookkeeping that must touch every waiter under one hold of
+    /// the lock (marking the outcome of a barrier generation, summing the
+    /// permits assigned to semaphore waiters).
+    pub(crate) fn for_each(&mut self, mut f: impl FnMut(&mut S, &mut D, u64)) {
+        let inner = &mut *self.inner;
+        let mut cur = inner.head;
+        while let Some(node) = cur {
+            // SAFETY: `node` is linked in this queue (reached from `head`
+            // through `next` links), so it is alive, and we hold the lock,
+            // so no one else touches its fields; `f` gets no access to the
+            // links, so `next` is still valid after it returns.
+            let (data, seq, next) = unsafe {
+                let p = node_ptr(node);
+                (
+                    &mut *core::ptr::addr_of_mut!((*p).data),
+                    (*p).seq,
+                    (*p).next,
+                )
+            };
+            f(&mut inner.state, data, seq);
+            cur = next;
+        }
+    }
+
     /// Offers `node` to `f`; on `Wake`, unlinks it, marks it `Woken` and
     /// moves its waker into `batch`. Returns `false` on `Stop`.
     fn visit(
@@ -310,7 +352,9 @@ impl<S, D> QueueGuard<'_, S, D> {
 
 impl<S, D> fmt::Debug for QueueGuard<'_, S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueGuard").field("waiters", &self.inner.len).finish()
+        f.debug_struct("QueueGuard")
+            .field("waiters", &self.inner.len)
+            .finish()
     }
 }
 
@@ -400,7 +444,10 @@ impl<D> Waiter<D> {
 
     /// The node's data.
     #[inline]
-    pub(crate) fn data<'b, S>(mut self: Pin<&'b mut Self>, guard: &'b mut QueueGuard<'_, S, D>) -> &'b mut D {
+    pub(crate) fn data<'b, S>(
+        mut self: Pin<&'b mut Self>,
+        guard: &'b mut QueueGuard<'_, S, D>,
+    ) -> &'b mut D {
         self.as_mut().check_owner(guard);
         // SAFETY: we hold this node's queue lock (checked above), for as long
         // as the returned borrow of `guard` lives.
@@ -411,7 +458,11 @@ impl<D> Waiter<D> {
     ///
     /// # Panics
     /// If the node is not `Idle` (a bug in the calling primitive).
-    pub(crate) fn enqueue<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) {
+    pub(crate) fn enqueue<S>(
+        mut self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: &Waker,
+    ) {
         self.as_mut().check_owner(guard);
         let this = self.ptr();
         let inner = &mut *guard.inner;
@@ -419,7 +470,10 @@ impl<D> Waiter<D> {
         // node is not linked (asserted), and `tail`, if any, is linked here.
         unsafe {
             let p = node_ptr(this);
-            assert!((*p).state == WaitState::Idle, "anysync bug: enqueue of a queued waiter");
+            assert!(
+                (*p).state == WaitState::Idle,
+                "anysync bug: enqueue of a queued waiter"
+            );
             (*p).state = WaitState::Waiting;
             (*p).waker = Some(waker.clone());
             (*p).seq = inner.next_seq;
@@ -435,10 +489,54 @@ impl<D> Waiter<D> {
         inner.next_seq += 1;
     }
 
+    /// Links this `Idle` node at the **head**, ahead of every waiter, with a
+    /// clone of `waker`. For a waiter that already holds part of what the
+    /// waiters in front of it need (an upgradable read upgrading), so it
+    /// must be served first. It still gets the next sequence number, so
+    /// sequence order is no longer queue order: a primitive that uses this
+    /// must not stop `wake_front` by sequence number.
+    ///
+    /// # Panics
+    /// If the node is not `Idle` (a bug in the calling primitive).
+    pub(crate) fn enqueue_front<S>(
+        mut self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: &Waker,
+    ) {
+        self.as_mut().check_owner(guard);
+        let this = self.ptr();
+        let inner = &mut *guard.inner;
+        // SAFETY: we hold the lock of this node's queue (checked above); the
+        // node is not linked (asserted), and `head`, if any, is linked here.
+        unsafe {
+            let p = node_ptr(this);
+            assert!(
+                (*p).state == WaitState::Idle,
+                "anysync bug: enqueue of a queued waiter"
+            );
+            (*p).state = WaitState::Waiting;
+            (*p).waker = Some(waker.clone());
+            (*p).seq = inner.next_seq;
+            (*p).prev = None;
+            (*p).next = inner.head;
+            match inner.head {
+                Some(head) => (*node_ptr(head)).prev = Some(this),
+                None => inner.tail = Some(this),
+            }
+        }
+        inner.head = Some(this);
+        inner.len += 1;
+        inner.next_seq += 1;
+    }
+
     /// While `Waiting`, makes `waker` the one to wake. Returns the replaced
     /// waker, which the caller drops after unlocking.
     #[must_use = "drop the replaced waker after releasing the lock"]
-    pub(crate) fn update_waker<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) -> Option<Waker> {
+    pub(crate) fn update_waker<S>(
+        mut self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: &Waker,
+    ) -> Option<Waker> {
         self.as_mut().check_owner(guard);
         // SAFETY: we hold this node's queue lock (checked above).
         let slot = unsafe { &mut *core::ptr::addr_of_mut!((*node_ptr(self.ptr())).waker) };
@@ -451,7 +549,10 @@ impl<D> Waiter<D> {
     /// Makes the node `Idle`: unlinks it if `Waiting`, consumes the wake-up
     /// if `Woken`. Returns the state it was in (so a primitive can pass on a
     /// `Woken` grant) and the waker to drop after unlocking.
-    pub(crate) fn remove<S>(mut self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>) -> (WaitState, Option<Waker>) {
+    pub(crate) fn remove<S>(
+        mut self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+    ) -> (WaitState, Option<Waker>) {
         self.as_mut().check_owner(guard);
         let this = self.ptr();
         let inner = &mut *guard.inner;

@@ -3,6 +3,7 @@
 mod event;
 mod mutex;
 mod notify;
+mod rwlock;
 mod semaphore;
 
 mod loom;

@@ -1,0 +1,1174 @@
+//! A fair async reader-writer lock, with upgradable reads.
+
+use core::{
+    fmt,
+    future::Future,
+    ops::{Deref, DerefMut},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::{
+    mutex::TryLockError,
+    semaphore::{AcquireInner, Semaphore, TryAcquireError},
+};
+use crate::loom::{
+    cell::UnsafeCell,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+/// An async reader-writer lock: many readers or one writer, and guards that
+/// may be held across `.await`.
+///
+/// * **Fair (FIFO).** Readers and writers are served in arrival order. A
+///   queued writer is not starved by a stream of new readers: once a writer
+///   waits, later readers queue behind it. When a writer unlocks, the run of
+///   readers at the head of the queue gets in together, up to the next
+///   queued writer.
+/// * **Cancel safe.** Dropping a queued writer releases the readers queued
+///   behind it if the lock is read-held, so they get in at once.
+/// * **Upgradable reads.** [`upgradable_read`](Self::upgradable_read)
+///   shares the lock with plain readers but excludes writers and other
+///   upgradable readers; [`RwLockUpgradableReadGuard::upgrade`] then waits
+///   for the plain readers to leave and turns it into a write guard. A
+///   second upgradable read waits without holding back plain readers, and
+///   an upgrade is served before anyone queued, so new readers cannot
+///   starve it.
+/// * **Atomic downgrade.** [`RwLockWriteGuard::downgrade`] turns a write
+///   guard into a read guard with no moment in which another writer could
+///   get in; readers queued at the head get in with it.
+/// * **Bounded readers.** [`with_max_readers`](Self::with_max_readers) caps
+///   the number of concurrent readers; the next reader waits.
+/// * **No poisoning**, and waits never allocate.
+///
+/// Taking a read lock while the same task already holds one can deadlock if
+/// a writer is queued in between (the new read waits behind the writer,
+/// which waits for the first read); this is the price of writer fairness.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::RwLock;
+///
+/// let lock = RwLock::new(5);
+/// {
+///     let r1 = lock.read().await;
+///     let r2 = lock.read().await; // readers share
+///     assert_eq!(*r1 + *r2, 10);
+///     assert!(lock.try_write().is_err());
+/// }
+/// *lock.write().await += 1;
+/// assert_eq!(*lock.read().await, 6);
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// The lock is a [`Semaphore`] with `max_readers` permits: a read takes one
+/// permit, a write takes all of them. The semaphore's strict FIFO with
+/// partial assignment to the head is exactly the fairness wanted: a queued
+/// writer collects the permits the readers return and nobody behind it can
+/// overtake it; if it is dropped, what it had collected goes on to the
+/// readers queued behind it. Upgradable reads take one permit plus the only
+/// permit of a second semaphore, so that there is at most one. An upgrade
+/// asks for the remaining `max_readers - 1` permits *at the head* of the
+/// queue, taking over those already assigned to a queued writer (who could
+/// never complete before the upgrade anyway).
+pub struct RwLock<T: ?Sized> {
+    max_readers: usize,
+    sem: Semaphore,
+    /// One permit, held by the upgradable reader if there is one.
+    upgradable: Semaphore,
+    /// `true` while a write guard exists; only read by `statistics`.
+    writer: AtomicBool,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: moving the lock moves the `T`.
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: read guards on several threads share `&T` (needs `T: Sync`); a
+// write guard hands `&mut T` to whichever thread holds it (needs `T: Send`).
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+/// A snapshot of a [`RwLock`], from [`RwLock::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RwLockStatistics {
+    /// Read locks held, counting an upgradable read.
+    pub readers: usize,
+    /// `true` if a write guard exists.
+    pub writer: bool,
+    /// `true` if the upgradable slot is taken: by an upgradable read (held,
+    /// or acquiring its read after taking the slot) or by a write guard
+    /// obtained by upgrading one.
+    pub upgradable: bool,
+    /// Tasks waiting: to read, to write, for the upgradable slot, or to
+    /// upgrade.
+    pub waiters: usize,
+    /// The most readers allowed at once.
+    pub max_readers: usize,
+}
+
+impl<T> RwLock<T> {
+    /// The largest number of concurrent readers [`with_max_readers`](Self::with_max_readers)
+    /// accepts, and the default ([`Semaphore::MAX_PERMITS`]).
+    pub const MAX_READERS: usize = Semaphore::MAX_PERMITS;
+
+    crate::util::macros::loom_const_fn! {
+        /// An unlocked lock holding `data`, allowing up to
+        /// [`RwLock::MAX_READERS`] readers at once.
+        pub fn new(data: T) -> RwLock<T> {
+            Self::with_max_readers(data, Self::MAX_READERS)
+        }
+    }
+
+    crate::util::macros::loom_const_fn! {
+        /// An unlocked lock holding `data` that lets at most `max_readers`
+        /// readers in at once; the next one waits.
+        ///
+        /// # Panics
+        /// If `max_readers` is 0 or greater than [`RwLock::MAX_READERS`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use anysync::sync::RwLock;
+        ///
+        /// let lock = RwLock::with_max_readers((), 2);
+        /// let _a = lock.try_read().unwrap();
+        /// let _b = lock.try_read().unwrap();
+        /// assert!(lock.try_read().is_err());
+        /// ```
+        #[track_caller]
+        pub fn with_max_readers(data: T, max_readers: usize) -> RwLock<T> {
+            assert!(max_readers > 0, "RwLock::with_max_readers: `max_readers` must be at least 1");
+            assert!(
+                max_readers <= Self::MAX_READERS,
+                "RwLock::with_max_readers: `max_readers` exceeds RwLock::MAX_READERS"
+            );
+            RwLock {
+                max_readers,
+                sem: Semaphore::new(max_readers),
+                upgradable: Semaphore::new(1),
+                writer: AtomicBool::new(false),
+                data: UnsafeCell::new(data),
+            }
+        }
+    }
+
+    /// Consumes the lock, returning the data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for a read lock, shared with other readers.
+    ///
+    /// Queues behind any waiting writer, so writers are not starved.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    pub fn read(&self) -> Read<'_, T> {
+        Read {
+            lock: self,
+            inner: AcquireInner::new(1),
+        }
+    }
+
+    /// Waits for the write lock, exclusive of every reader and writer.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// Readers queued behind a dropped writer get in at once if the lock is
+    /// only read-held.
+    pub fn write(&self) -> Write<'_, T> {
+        Write {
+            lock: self,
+            inner: AcquireInner::new(self.max_readers),
+        }
+    }
+
+    /// Waits for an upgradable read lock: shared with plain readers,
+    /// exclusive of writers and of other upgradable reads, and able to
+    /// [`upgrade`](RwLockUpgradableReadGuard::upgrade) to the write lock.
+    ///
+    /// While another upgradable read is held this waits, without holding
+    /// back plain readers that arrive after it.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::{RwLock, RwLockUpgradableReadGuard};
+    ///
+    /// let lock = RwLock::new(1);
+    /// let up = lock.upgradable_read().await;
+    /// let r = lock.read().await; // plain readers still get in
+    /// assert!(lock.try_upgradable_read().is_err()); // only one upgradable
+    /// drop(r);
+    /// let mut w = RwLockUpgradableReadGuard::upgrade(up).await;
+    /// *w += 1;
+    /// assert_eq!(*w, 2);
+    /// # });
+    /// ```
+    pub fn upgradable_read(&self) -> UpgradableRead<'_, T> {
+        UpgradableRead {
+            lock: self,
+            inner: UpgradableInner::new(),
+        }
+    }
+
+    /// Takes a read lock if that needs no waiting.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if a writer holds the lock, `max_readers` readers
+    /// do, or tasks are queued.
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
+        self.try_take(&self.sem, 1)?;
+        Ok(RwLockReadGuard {
+            hold: Hold::new(self, Held::Read),
+        })
+    }
+
+    /// Takes the write lock if that needs no waiting.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if the lock is held at all, or tasks are queued.
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
+        self.try_take(&self.sem, self.max_readers)?;
+        Ok(RwLockWriteGuard {
+            hold: Hold::new(self, Held::Write { upgraded: false }),
+        })
+    }
+
+    /// Takes an upgradable read lock if that needs no waiting.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if another upgradable read or a writer holds the
+    /// lock, the readers are at their maximum, or tasks are queued.
+    pub fn try_upgradable_read(&self) -> Result<RwLockUpgradableReadGuard<'_, T>, TryLockError> {
+        self.try_take(&self.upgradable, 1)?;
+        if let Err(e) = self.try_take(&self.sem, 1) {
+            self.upgradable.release(1);
+            return Err(e);
+        }
+        Ok(RwLockUpgradableReadGuard {
+            hold: Hold::new(self, Held::Upgradable),
+        })
+    }
+
+    fn try_take(&self, sem: &Semaphore, n: usize) -> Result<(), TryLockError> {
+        match sem.try_acquire_many(n) {
+            Ok(permit) => {
+                permit.forget();
+                Ok(())
+            }
+            Err(TryAcquireError::NoPermits) => Err(TryLockError::default()),
+            Err(e) => unreachable!("rwlock semaphores are never closed: {e}"),
+        }
+    }
+
+    /// Mutable access without locking: the `&mut` proves no guard exists.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.with_mut(|p| {
+            // SAFETY: `&mut self` means no guard borrows the lock.
+            unsafe { &mut *p }
+        })
+    }
+
+    /// The most readers allowed at once.
+    pub fn max_readers(&self) -> usize {
+        self.max_readers
+    }
+
+    /// A snapshot of who holds the lock and how many wait (each field is
+    /// exact; they are read one after the other, so under contention they
+    /// may come from slightly different moments).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::sync::RwLock;
+    ///
+    /// let lock = RwLock::new(());
+    /// let _r = lock.try_read().unwrap();
+    /// let stats = lock.statistics();
+    /// assert_eq!((stats.readers, stats.writer, stats.waiters), (1, false, 0));
+    /// ```
+    pub fn statistics(&self) -> RwLockStatistics {
+        let sem = self.sem.statistics();
+        let slot = self.upgradable.statistics();
+        let writer = self.writer.load(Ordering::Acquire);
+        let held = self
+            .max_readers
+            .saturating_sub(sem.available + sem.assigned_to_waiters);
+        RwLockStatistics {
+            readers: if writer { 0 } else { held },
+            writer,
+            upgradable: slot.available == 0,
+            waiters: sem.waiters + slot.waiters,
+            max_readers: self.max_readers,
+        }
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    fn from(data: T) -> Self {
+        RwLock::new(data)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+/// A way to reach the lock: `&RwLock<T>` or `Arc<RwLock<T>>`.
+trait LockRef {
+    type Data: ?Sized;
+    fn rwlock(&self) -> &RwLock<Self::Data>;
+}
+
+impl<T: ?Sized> LockRef for &RwLock<T> {
+    type Data = T;
+    fn rwlock(&self) -> &RwLock<T> {
+        self
+    }
+}
+
+/// What a guard holds, so one `Drop` releases the right thing and
+/// conversions (upgrade, downgrade) just change it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// One read permit.
+    Read,
+    /// One read permit and the upgradable slot.
+    Upgradable,
+    /// Every read permit; also the upgradable slot if `upgraded`.
+    Write { upgraded: bool },
+}
+
+/// The lock plus what is held of it; releases it on drop. Every guard is
+/// a `Hold` with a typed face.
+struct Hold<P: LockRef> {
+    lock: P,
+    held: Held,
+}
+
+impl<P: LockRef> Hold<P> {
+    fn new(lock: P, held: Held) -> Self {
+        if let Held::Write { .. } = held {
+            lock.rwlock().writer.store(true, Ordering::Release);
+        }
+        Hold { lock, held }
+    }
+
+    fn rwlock(&self) -> &RwLock<P::Data> {
+        self.lock.rwlock()
+    }
+
+    fn data(&self) -> &P::Data {
+        self.rwlock().data.with(|p| {
+            // SAFETY: a `Hold` holds at least one read permit, so no write
+            // guard exists (it would need every permit), and nothing else
+            // hands out `&mut` to the data.
+            unsafe { &*p }
+        })
+    }
+
+    /// Write guard to read guard: gives back every permit but one, and the
+    /// upgradable slot if the write came from an upgrade.
+    fn downgrade_write(mut self) -> Self {
+        let Held::Write { upgraded } = self.held else {
+            unreachable!("downgrade of a non-write hold")
+        };
+        self.held = Held::Read;
+        let lock = self.rwlock();
+        lock.writer.store(false, Ordering::Release);
+        lock.sem.release(lock.max_readers - 1);
+        if upgraded {
+            lock.upgradable.release(1);
+        }
+        self
+    }
+
+    /// Upgradable read to plain read: gives back the upgradable slot.
+    fn downgrade_upgradable(mut self) -> Self {
+        debug_assert_eq!(self.held, Held::Upgradable);
+        self.held = Held::Read;
+        self.rwlock().upgradable.release(1);
+        self
+    }
+
+    /// Upgradable read to write, once the other permits are ours.
+    fn upgraded(mut self) -> Self {
+        debug_assert_eq!(self.held, Held::Upgradable);
+        self.held = Held::Write { upgraded: true };
+        self.rwlock().writer.store(true, Ordering::Release);
+        self
+    }
+}
+
+impl<P: LockRef> Drop for Hold<P> {
+    fn drop(&mut self) {
+        let lock = self.rwlock();
+        match self.held {
+            Held::Read => lock.sem.release(1),
+            Held::Upgradable => {
+                lock.sem.release(1);
+                lock.upgradable.release(1);
+            }
+            Held::Write { upgraded } => {
+                lock.writer.store(false, Ordering::Release);
+                lock.sem.release(lock.max_readers);
+                if upgraded {
+                    lock.upgradable.release(1);
+                }
+            }
+        }
+    }
+}
+
+/// The two-step acquire of an upgradable read: the slot, then one read
+/// permit.
+#[derive(Debug)]
+enum UpgradablePhase {
+    Slot,
+    Read,
+    Done,
+}
+
+pin_project! {
+    #[derive(Debug)]
+    struct UpgradableInner {
+        #[pin]
+        slot: AcquireInner,
+        #[pin]
+        read: AcquireInner,
+        phase: UpgradablePhase,
+    }
+}
+
+impl UpgradableInner {
+    fn new() -> Self {
+        UpgradableInner {
+            slot: AcquireInner::new(1),
+            read: AcquireInner::new(1),
+            phase: UpgradablePhase::Slot,
+        }
+    }
+
+    fn poll<T: ?Sized>(self: Pin<&mut Self>, lock: &RwLock<T>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if let UpgradablePhase::Slot = this.phase {
+            match this.slot.poll(&lock.upgradable, cx) {
+                Poll::Ready(r) => {
+                    r.expect("rwlock semaphores are never closed");
+                    *this.phase = UpgradablePhase::Read;
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        match this.phase {
+            UpgradablePhase::Read => match this.read.poll(&lock.sem, cx) {
+                Poll::Ready(r) => {
+                    r.expect("rwlock semaphores are never closed");
+                    *this.phase = UpgradablePhase::Done;
+                    Poll::Ready(())
+                }
+                Poll::Pending => Poll::Pending,
+            },
+            _ => panic!("`UpgradableRead` polled after completion"),
+        }
+    }
+
+    fn is_terminated(&self) -> bool {
+        matches!(self.phase, UpgradablePhase::Done)
+    }
+
+    /// Must be called from the owning future's drop.
+    fn drop_in<T: ?Sized>(self: Pin<&mut Self>, lock: &RwLock<T>) {
+        let this = self.project();
+        this.slot.drop_in(&lock.upgradable);
+        this.read.drop_in(&lock.sem);
+        if let UpgradablePhase::Read = this.phase {
+            // We hold the slot but never got the read permit.
+            lock.upgradable.release(1);
+        }
+    }
+}
+
+pin_project! {
+    /// Future returned by [`RwLock::read`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Read<'a, T: ?Sized> {
+        lock: &'a RwLock<T>,
+        #[pin]
+        inner: AcquireInner,
+    }
+
+    impl<T: ?Sized> PinnedDrop for Read<'_, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(&this.lock.sem);
+        }
+    }
+}
+
+impl<'a, T: ?Sized> Future for Read<'a, T> {
+    type Output = RwLockReadGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let lock: &'a RwLock<T> = this.lock;
+        this.inner.poll(&lock.sem, cx).map(|r| {
+            r.expect("rwlock semaphores are never closed");
+            RwLockReadGuard {
+                hold: Hold::new(lock, Held::Read),
+            }
+        })
+    }
+}
+
+pin_project! {
+    /// Future returned by [`RwLock::write`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Write<'a, T: ?Sized> {
+        lock: &'a RwLock<T>,
+        #[pin]
+        inner: AcquireInner,
+    }
+
+    impl<T: ?Sized> PinnedDrop for Write<'_, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(&this.lock.sem);
+        }
+    }
+}
+
+impl<'a, T: ?Sized> Future for Write<'a, T> {
+    type Output = RwLockWriteGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let lock: &'a RwLock<T> = this.lock;
+        this.inner.poll(&lock.sem, cx).map(|r| {
+            r.expect("rwlock semaphores are never closed");
+            RwLockWriteGuard {
+                hold: Hold::new(lock, Held::Write { upgraded: false }),
+            }
+        })
+    }
+}
+
+pin_project! {
+    /// Future returned by [`RwLock::upgradable_read`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct UpgradableRead<'a, T: ?Sized> {
+        lock: &'a RwLock<T>,
+        #[pin]
+        inner: UpgradableInner,
+    }
+
+    impl<T: ?Sized> PinnedDrop for UpgradableRead<'_, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(this.lock);
+        }
+    }
+}
+
+impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
+    type Output = RwLockUpgradableReadGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let lock: &'a RwLock<T> = this.lock;
+        this.inner
+            .poll(lock, cx)
+            .map(|()| RwLockUpgradableReadGuard {
+                hold: Hold::new(lock, Held::Upgradable),
+            })
+    }
+}
+
+pin_project! {
+    /// Future returned by [`RwLockUpgradableReadGuard::upgrade`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Upgrade<'a, T: ?Sized> {
+        guard: Option<RwLockUpgradableReadGuard<'a, T>>,
+        #[pin]
+        inner: AcquireInner,
+    }
+
+    impl<T: ?Sized> PinnedDrop for Upgrade<'_, T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(guard) = this.guard {
+                // Gives back what the upgrade had collected; the guard
+                // itself is dropped right after, releasing the read.
+                this.inner.drop_in(&guard.hold.rwlock().sem);
+            }
+        }
+    }
+}
+
+impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
+    type Output = RwLockWriteGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let guard = this
+            .guard
+            .as_ref()
+            .expect("`Upgrade` polled after completion");
+        let lock: &'a RwLock<T> = guard.hold.lock;
+        match this.inner.poll(&lock.sem, cx) {
+            Poll::Ready(r) => {
+                r.expect("rwlock semaphores are never closed");
+                let guard = this.guard.take().expect("checked above");
+                Poll::Ready(RwLockWriteGuard {
+                    hold: guard.hold.upgraded(),
+                })
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Shared impls of the futures: `FusedFuture` and `Debug`.
+macro_rules! future_common {
+    ($name:ident<$($lt:lifetime,)? T>, |$this:ident| $terminated:expr) => {
+        impl<$($lt,)? T: ?Sized> FusedFuture for $name<$($lt,)? T> {
+            fn is_terminated(&self) -> bool {
+                let $this = self;
+                $terminated
+            }
+        }
+
+        impl<$($lt,)? T: ?Sized> fmt::Debug for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("done", &FusedFuture::is_terminated(self))
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+future_common!(Read<'a, T>, |this| this.inner.is_terminated());
+future_common!(Write<'a, T>, |this| this.inner.is_terminated());
+future_common!(UpgradableRead<'a, T>, |this| this.inner.is_terminated());
+future_common!(Upgrade<'a, T>, |this| this.guard.is_none());
+
+/// Shared impls of the guards: `Deref`, `Debug` and `Display`.
+macro_rules! guard_common {
+    ($name:ident<$($lt:lifetime,)? T>) => {
+        impl<$($lt,)? T: ?Sized> Deref for $name<$($lt,)? T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                self.hold.data()
+            }
+        }
+
+        impl<$($lt,)? T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($lt,)? T: ?Sized + fmt::Display> fmt::Display for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+
+/// `DerefMut` for the write guards.
+macro_rules! guard_deref_mut {
+    ($name:ident<$($lt:lifetime,)? T>) => {
+        impl<$($lt,)? T: ?Sized> DerefMut for $name<$($lt,)? T> {
+            fn deref_mut(&mut self) -> &mut T {
+                self.hold.rwlock().data.with_mut(|p| {
+                    // SAFETY: a write guard holds every read permit, so no
+                    // other guard exists, and `&mut self` makes this
+                    // reference unique.
+                    unsafe { &mut *p }
+                })
+            }
+        }
+    };
+}
+
+/// Shared access to the data of a read-locked [`RwLock`]; unlocks when
+/// dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    hold: Hold<&'a RwLock<T>>,
+}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// The lock this guard reads.
+    pub fn rwlock(this: &Self) -> &'a RwLock<T> {
+        this.hold.lock
+    }
+}
+
+/// Exclusive access to the data of a write-locked [`RwLock`]; unlocks when
+/// dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    hold: Hold<&'a RwLock<T>>,
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock, atomically: no writer can get
+    /// in between, and readers queued at the head of the queue get in at
+    /// once. If this guard came from an upgrade, the upgradable slot is
+    /// released too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::{RwLock, RwLockWriteGuard};
+    ///
+    /// let lock = RwLock::new(1);
+    /// let mut w = lock.write().await;
+    /// *w = 2;
+    /// let r = RwLockWriteGuard::downgrade(w);
+    /// assert_eq!(*r, 2);
+    /// assert!(lock.try_read().is_ok());
+    /// assert!(lock.try_write().is_err());
+    /// # });
+    /// ```
+    pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
+        RwLockReadGuard {
+            hold: this.hold.downgrade_write(),
+        }
+    }
+
+    /// The lock this guard writes.
+    pub fn rwlock(this: &Self) -> &'a RwLock<T> {
+        this.hold.lock
+    }
+}
+
+/// Shared access to the data of a [`RwLock`] that can be
+/// [upgraded](Self::upgrade) to exclusive access; unlocks when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockUpgradableReadGuard<'a, T: ?Sized> {
+    hold: Hold<&'a RwLock<T>>,
+}
+
+impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
+    /// Waits until this is the only read lock, then turns it into the write
+    /// lock. The upgrade is served before every queued task, so new readers
+    /// cannot starve it.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// The upgradable read lock moved into the future is released with it.
+    pub fn upgrade(this: Self) -> Upgrade<'a, T> {
+        let extra = this.hold.rwlock().max_readers - 1;
+        Upgrade {
+            guard: Some(this),
+            inner: AcquireInner::new_front(extra),
+        }
+    }
+
+    /// Turns this into the write lock if no other reader holds the lock.
+    ///
+    /// # Errors
+    /// Gives the guard back if other readers hold the lock.
+    pub fn try_upgrade(this: Self) -> Result<RwLockWriteGuard<'a, T>, Self> {
+        let lock = this.hold.rwlock();
+        match lock.sem.try_take_front(lock.max_readers - 1) {
+            Ok(()) => Ok(RwLockWriteGuard {
+                hold: this.hold.upgraded(),
+            }),
+            Err(_) => Err(this),
+        }
+    }
+
+    /// Turns this into a plain read lock, freeing the upgradable slot for
+    /// the next upgradable read.
+    pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
+        RwLockReadGuard {
+            hold: this.hold.downgrade_upgradable(),
+        }
+    }
+
+    /// The lock this guard reads.
+    pub fn rwlock(this: &Self) -> &'a RwLock<T> {
+        this.hold.lock
+    }
+}
+
+guard_common!(RwLockReadGuard<'a, T>);
+guard_common!(RwLockWriteGuard<'a, T>);
+guard_deref_mut!(RwLockWriteGuard<'a, T>);
+guard_common!(RwLockUpgradableReadGuard<'a, T>);
+
+crate::util::macros::cfg_feature! {
+    #![feature = "alloc"]
+
+    use alloc::sync::Arc;
+
+    impl<T: ?Sized> LockRef for Arc<RwLock<T>> {
+        type Data = T;
+        fn rwlock(&self) -> &RwLock<T> {
+            self
+        }
+    }
+
+    impl<T: ?Sized> RwLock<T> {
+        /// Like [`read`](Self::read), for an `Arc<RwLock<T>>`: the guard owns
+        /// a clone of the `Arc`, so it is `'static`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        pub fn read_owned(self: Arc<Self>) -> ReadOwned<T> {
+            ReadOwned { lock: self, inner: AcquireInner::new(1) }
+        }
+
+        /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
+            let n = self.max_readers;
+            WriteOwned { lock: self, inner: AcquireInner::new(n) }
+        }
+
+        /// Like [`upgradable_read`](Self::upgradable_read), for an
+        /// `Arc<RwLock<T>>`.
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        pub fn upgradable_read_owned(self: Arc<Self>) -> UpgradableReadOwned<T> {
+            UpgradableReadOwned { lock: self, inner: UpgradableInner::new() }
+        }
+
+        /// Like [`try_read`](Self::try_read), for an `Arc<RwLock<T>>`.
+        ///
+        /// # Errors
+        /// As [`try_read`](Self::try_read).
+        pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+            self.try_take(&self.sem, 1)?;
+            Ok(OwnedRwLockReadGuard { hold: Hold::new(self, Held::Read) })
+        }
+
+        /// Like [`try_write`](Self::try_write), for an `Arc<RwLock<T>>`.
+        ///
+        /// # Errors
+        /// As [`try_write`](Self::try_write).
+        pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+            self.try_take(&self.sem, self.max_readers)?;
+            Ok(OwnedRwLockWriteGuard { hold: Hold::new(self, Held::Write { upgraded: false }) })
+        }
+
+        /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an
+        /// `Arc<RwLock<T>>`.
+        ///
+        /// # Errors
+        /// As [`try_upgradable_read`](Self::try_upgradable_read).
+        pub fn try_upgradable_read_owned(
+            self: Arc<Self>,
+        ) -> Result<OwnedRwLockUpgradableReadGuard<T>, TryLockError> {
+            let guard = self.try_upgradable_read()?;
+            core::mem::forget(guard);
+            Ok(OwnedRwLockUpgradableReadGuard { hold: Hold::new(self, Held::Upgradable) })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`RwLock::read_owned`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct ReadOwned<T: ?Sized> {
+            lock: Arc<RwLock<T>>,
+            #[pin]
+            inner: AcquireInner,
+        }
+
+        impl<T: ?Sized> PinnedDrop for ReadOwned<T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.inner.drop_in(&this.lock.sem);
+            }
+        }
+    }
+
+    impl<T: ?Sized> Future for ReadOwned<T> {
+        type Output = OwnedRwLockReadGuard<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            this.inner.poll(&this.lock.sem, cx).map(|r| {
+                r.expect("rwlock semaphores are never closed");
+                OwnedRwLockReadGuard { hold: Hold::new(Arc::clone(this.lock), Held::Read) }
+            })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`RwLock::write_owned`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct WriteOwned<T: ?Sized> {
+            lock: Arc<RwLock<T>>,
+            #[pin]
+            inner: AcquireInner,
+        }
+
+        impl<T: ?Sized> PinnedDrop for WriteOwned<T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.inner.drop_in(&this.lock.sem);
+            }
+        }
+    }
+
+    impl<T: ?Sized> Future for WriteOwned<T> {
+        type Output = OwnedRwLockWriteGuard<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            this.inner.poll(&this.lock.sem, cx).map(|r| {
+                r.expect("rwlock semaphores are never closed");
+                OwnedRwLockWriteGuard {
+                    hold: Hold::new(Arc::clone(this.lock), Held::Write { upgraded: false }),
+                }
+            })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`RwLock::upgradable_read_owned`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct UpgradableReadOwned<T: ?Sized> {
+            lock: Arc<RwLock<T>>,
+            #[pin]
+            inner: UpgradableInner,
+        }
+
+        impl<T: ?Sized> PinnedDrop for UpgradableReadOwned<T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                this.inner.drop_in(this.lock);
+            }
+        }
+    }
+
+    impl<T: ?Sized> Future for UpgradableReadOwned<T> {
+        type Output = OwnedRwLockUpgradableReadGuard<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            this.inner.poll(this.lock, cx).map(|()| OwnedRwLockUpgradableReadGuard {
+                hold: Hold::new(Arc::clone(this.lock), Held::Upgradable),
+            })
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`OwnedRwLockUpgradableReadGuard::upgrade`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct UpgradeOwned<T: ?Sized> {
+            guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
+            #[pin]
+            inner: AcquireInner,
+        }
+
+        impl<T: ?Sized> PinnedDrop for UpgradeOwned<T> {
+            fn drop(this: Pin<&mut Self>) {
+                let this = this.project();
+                if let Some(guard) = this.guard {
+                    this.inner.drop_in(&guard.hold.rwlock().sem);
+                }
+            }
+        }
+    }
+
+    impl<T: ?Sized> Future for UpgradeOwned<T> {
+        type Output = OwnedRwLockWriteGuard<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.project();
+            let guard = this.guard.as_ref().expect("`UpgradeOwned` polled after completion");
+            match this.inner.poll(&guard.hold.rwlock().sem, cx) {
+                Poll::Ready(r) => {
+                    r.expect("rwlock semaphores are never closed");
+                    let guard = this.guard.take().expect("checked above");
+                    Poll::Ready(OwnedRwLockWriteGuard { hold: guard.hold.upgraded() })
+                }
+                Poll::Pending => Poll::Pending,
+            }
+        }
+    }
+
+    future_common!(ReadOwned<T>, |this| this.inner.is_terminated());
+    future_common!(WriteOwned<T>, |this| this.inner.is_terminated());
+    future_common!(UpgradableReadOwned<T>, |this| this.inner.is_terminated());
+    future_common!(UpgradeOwned<T>, |this| this.guard.is_none());
+
+    /// An owned read guard from [`RwLock::read_owned`]; unlocks when dropped.
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct OwnedRwLockReadGuard<T: ?Sized> {
+        hold: Hold<Arc<RwLock<T>>>,
+    }
+
+    impl<T: ?Sized> OwnedRwLockReadGuard<T> {
+        /// The lock this guard reads.
+        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+            &this.hold.lock
+        }
+    }
+
+    /// An owned write guard from [`RwLock::write_owned`]; unlocks when
+    /// dropped.
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+        hold: Hold<Arc<RwLock<T>>>,
+    }
+
+    impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+        /// Like [`RwLockWriteGuard::downgrade`].
+        pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+            OwnedRwLockReadGuard { hold: this.hold.downgrade_write() }
+        }
+
+        /// The lock this guard writes.
+        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+            &this.hold.lock
+        }
+    }
+
+    /// An owned upgradable read guard from
+    /// [`RwLock::upgradable_read_owned`]; unlocks when dropped.
+    #[must_use = "the lock is released as soon as the guard is dropped"]
+    pub struct OwnedRwLockUpgradableReadGuard<T: ?Sized> {
+        hold: Hold<Arc<RwLock<T>>>,
+    }
+
+    impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
+        /// Like [`RwLockUpgradableReadGuard::upgrade`].
+        ///
+        /// # Cancel safety
+        /// This method is cancel safe. Dropping the future gives up its place
+        /// in the queue; a wake-up it had already received is passed to the
+        /// next waiter.
+        ///
+        /// The upgradable read lock moved into the future is released with
+        /// it.
+        pub fn upgrade(this: Self) -> UpgradeOwned<T> {
+            let extra = this.hold.rwlock().max_readers - 1;
+            UpgradeOwned { guard: Some(this), inner: AcquireInner::new_front(extra) }
+        }
+
+        /// Like [`RwLockUpgradableReadGuard::try_upgrade`].
+        ///
+        /// # Errors
+        /// Gives the guard back if other readers hold the lock.
+        pub fn try_upgrade(this: Self) -> Result<OwnedRwLockWriteGuard<T>, Self> {
+            let lock = this.hold.rwlock();
+            match lock.sem.try_take_front(lock.max_readers - 1) {
+                Ok(()) => Ok(OwnedRwLockWriteGuard { hold: this.hold.upgraded() }),
+                Err(_) => Err(this),
+            }
+        }
+
+        /// Like [`RwLockUpgradableReadGuard::downgrade`].
+        pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+            OwnedRwLockReadGuard { hold: this.hold.downgrade_upgradable() }
+        }
+
+        /// The lock this guard reads.
+        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+            &this.hold.lock
+        }
+    }
+
+    guard_common!(OwnedRwLockReadGuard<T>);
+    guard_common!(OwnedRwLockWriteGuard<T>);
+    guard_deref_mut!(OwnedRwLockWriteGuard<T>);
+    guard_common!(OwnedRwLockUpgradableReadGuard<T>);
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl<T: ?Sized> RwLock<T> {
+        /// Blocks the current thread until a read lock is acquired.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
+            crate::util::block_on::block_on(self.read())
+        }
+
+        /// Blocks the current thread until the write lock is acquired.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
+            crate::util::block_on::block_on(self.write())
+        }
+
+        /// Blocks the current thread until an upgradable read lock is
+        /// acquired.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        pub fn upgradable_read_blocking(&self) -> RwLockUpgradableReadGuard<'_, T> {
+            crate::util::block_on::block_on(self.upgradable_read())
+        }
+    }
+
+    impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
+        /// Blocks the current thread until the upgrade completes.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        pub fn upgrade_blocking(this: Self) -> RwLockWriteGuard<'a, T> {
+            crate::util::block_on::block_on(Self::upgrade(this))
+        }
+    }
+}
