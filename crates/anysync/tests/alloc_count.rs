@@ -4,6 +4,7 @@
 //! This file is its own test binary, so its global allocator affects no
 //! other test. The one `unsafe impl` below is the allocator contract, which
 //! only forwards to the system allocator.
+#![allow(clippy::std_instead_of_core)] // a std test binary
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},

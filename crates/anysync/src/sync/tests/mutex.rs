@@ -92,7 +92,7 @@ fn panic_in_critical_section_unlocks_without_poisoning() {
     let m = Arc::new(Mutex::new(0));
     let m2 = Arc::clone(&m);
     let mut waiter = TestTask::new(Arc::clone(&m).lock_owned());
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
         let mut g = m2.try_lock().unwrap();
         *g = 7;
         waiter.pending();
