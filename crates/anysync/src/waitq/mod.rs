@@ -60,13 +60,6 @@
 // and hide which writes belong to the same step.
 #![allow(clippy::multiple_unsafe_ops_per_block)]
 
-// A list step (link, unlink, hand over a node) is several raw-pointer
-// writes that are sound only together, under one invariant ("the lock is
-// held and the node is linked here"). One `// SAFETY:` per step states that
-// invariant once; splitting each write into its own block would repeat it
-// and hide which writes belong to the same step.
-#![allow(clippy::multiple_unsafe_ops_per_block)]
-
 pub(crate) mod lock;
 
 #[cfg(test)]
