@@ -1,5 +1,6 @@
 //! Hand-polled unit tests of the `sync` primitives.
 
+mod auto_traits;
 mod event;
 mod mutex;
 mod notify;
