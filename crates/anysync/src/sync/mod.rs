@@ -14,12 +14,14 @@
 //! permit, lock hand-off or notification. Each future is named (see
 //! [`futures`]) so it can be stored in a struct.
 
+mod condvar;
 mod event;
 mod mutex;
 mod notify;
 mod rwlock;
 mod semaphore;
 
+pub use condvar::{Condvar, CondvarStatistics};
 pub use event::Event;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
 pub use notify::Notify;
@@ -40,6 +42,7 @@ crate::util::macros::cfg_feature! {
 /// The named futures returned by this module's methods.
 pub mod futures {
     pub use super::{
+        condvar::{CondvarWait, WaitWhile},
         event::Wait,
         mutex::Lock,
         notify::Notified,

@@ -1,0 +1,324 @@
+//! Hand-polled Condvar tests (SCENARIOS.md section F) and its loom model.
+
+use alloc::sync::Arc;
+
+use crate::{
+    sync::{Condvar, Mutex},
+    util::test::TestTask,
+};
+
+/// No waiter left, the mutex free.
+#[track_caller]
+fn assert_quiescent<T>(cv: &Condvar, m: &Mutex<T>) {
+    assert_eq!(cv.statistics().waiters, 0);
+    assert_eq!(m.waiters(), 0);
+    assert!(m.try_lock().is_ok(), "mutex left locked");
+}
+
+#[test]
+fn wait_unlocks_at_once_and_returns_with_the_lock_after_the_notifier_unlocks() {
+    let m = Mutex::new(0);
+    let cv = Condvar::new();
+    let mut t = TestTask::new(async {
+        let g = m.lock().await;
+        let g = cv.wait(g).await;
+        *g
+    });
+    t.pending();
+    assert_eq!(cv.waiters(), 1);
+    // The mutex is free to others as soon as T waits.
+    let mut g = m.try_lock().expect("mutex unlocked by wait");
+    *g = 5;
+    cv.notify_one();
+    assert_eq!(t.wakes(), 1);
+    t.pending(); // notified, but the notifier still holds the mutex
+    drop(g);
+    assert_eq!(t.wakes(), 2);
+    assert_eq!(t.ready(), 5);
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn notifications_are_not_stored() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    cv.notify_one();
+    cv.notify_all();
+    let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    t.pending();
+    assert_eq!(t.wakes(), 0);
+    t.cancel();
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn cancel_before_notify_leaves_nothing_behind() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    t.pending();
+    t.cancel();
+    assert_quiescent(&cv, &m);
+    // And a later notification reaches a later waiter only.
+    let mut t2 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    t2.pending();
+    cv.notify_one();
+    drop(t2.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn dropping_an_unpolled_wait_unlocks_the_mutex() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let w = cv.wait(m.try_lock().unwrap());
+    assert!(m.try_lock().is_err(), "held until the first poll");
+    drop(w);
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn notified_waiter_dropped_before_relocking_hands_over() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut w1 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w1.pending();
+    let mut w2 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w2.pending();
+    cv.notify_one();
+    assert_eq!((w1.wakes(), w2.wakes()), (1, 0));
+    w1.cancel();
+    assert_eq!(w2.wakes(), 1, "the notification moved on to W2");
+    drop(w2.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn notified_waiter_dropped_while_relocking_hands_over() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut w1 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w1.pending();
+    let mut w2 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w2.pending();
+    let held = m.try_lock().unwrap();
+    cv.notify_one();
+    w1.pending(); // now queued on the mutex
+    assert_eq!(cv.waiters(), 1);
+    w1.cancel();
+    assert_eq!(w2.wakes(), 1);
+    w2.pending(); // notified, queued on the mutex
+    drop(held);
+    drop(w2.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn dropping_a_waiter_woken_by_notify_all_forwards_nothing() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut w1 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w1.pending();
+    cv.notify_all();
+    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    late.pending();
+    w1.cancel();
+    assert_eq!(late.wakes(), 0);
+    late.cancel();
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn dropping_a_waiter_that_was_not_notified_forwards_nothing() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut w1 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w1.pending();
+    let mut w2 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w2.pending();
+    let mut w3 = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    w3.pending();
+    cv.notify_one();
+    w2.cancel();
+    assert_eq!((w1.wakes(), w3.wakes()), (1, 0));
+    drop(w1.ready());
+    w3.cancel();
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn notify_one_is_fifo_and_notify_all_wakes_only_present_waiters() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut ws: std::vec::Vec<_> = (0..3)
+        .map(|_| {
+            let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+            t.pending();
+            t
+        })
+        .collect();
+    cv.notify_one();
+    assert_eq!(
+        ws.iter().map(TestTask::wakes).collect::<std::vec::Vec<_>>(),
+        [1, 0, 0]
+    );
+    drop(ws[0].ready());
+    cv.notify_all();
+    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    late.pending();
+    assert_eq!((ws[1].wakes(), ws[2].wakes(), late.wakes()), (1, 1, 0));
+    drop(ws[1].ready());
+    drop(ws[2].ready());
+    late.cancel();
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn wait_while_keeps_waiting_while_the_condition_holds() {
+    let m = Mutex::new(0);
+    let cv = Condvar::new();
+    let mut t = TestTask::new(cv.wait_while(m.try_lock().unwrap(), |v| *v < 2));
+    t.pending();
+    *m.try_lock().unwrap() = 1;
+    cv.notify_one();
+    assert_eq!(t.wakes(), 1);
+    t.pending(); // re-checked with the lock: still < 2, waits again
+    assert_eq!(cv.waiters(), 1);
+    assert!(m.try_lock().is_ok(), "waiting again unlocked the mutex");
+    *m.try_lock().unwrap() = 2;
+    cv.notify_all();
+    let g = t.ready();
+    assert_eq!(*g, 2);
+    assert!(m.try_lock().is_err(), "returns holding the lock");
+    drop(g);
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn wait_while_with_a_false_condition_returns_at_once() {
+    let m = Mutex::new(3);
+    let cv = Condvar::new();
+    let mut t = TestTask::new(cv.wait_while(m.try_lock().unwrap(), |v| *v == 0));
+    assert_eq!(*t.ready(), 3);
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn panicking_condition_unlocks_the_mutex() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let mut t = TestTask::new(cv.wait_while(m.try_lock().unwrap(), |_| panic!("boom")));
+        let _ = t.poll();
+    }));
+    assert!(r.is_err());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn waker_update_wakes_only_the_latest_waker() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    let (other, other_count) = futures_test::task::new_count_waker();
+    assert!(t.poll_with(&other).is_pending());
+    t.pending();
+    cv.notify_one();
+    assert_eq!((other_count.get(), t.wakes()), (0, 1));
+    drop(t.ready());
+}
+
+#[test]
+fn wait_is_fused_and_panics_when_polled_after_completion() {
+    use core::future::Future;
+
+    use futures_core::FusedFuture;
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let mut w = core::pin::pin!(cv.wait(m.try_lock().unwrap()));
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(w.as_mut().poll(&mut cx).is_pending());
+    cv.notify_one();
+    assert!(!w.is_terminated());
+    assert!(w.as_mut().poll(&mut cx).is_ready());
+    assert!(w.is_terminated());
+    let again = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let _ = w.as_mut().poll(&mut cx);
+    }));
+    assert!(again.is_err());
+}
+
+#[test]
+fn blocking_producer_consumer_from_threads() {
+    let state = Arc::new((Mutex::new(std::vec::Vec::new()), Condvar::new()));
+    let consumers: std::vec::Vec<_> = (0..3)
+        .map(|_| {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || {
+                let (m, cv) = &*state;
+                let mut got = 0;
+                loop {
+                    let mut g = cv.wait_while_blocking(m.lock_blocking(), |q| q.is_empty());
+                    match g.pop() {
+                        Some(None) => return got,
+                        Some(Some(_)) => got += 1,
+                        None => unreachable!(),
+                    }
+                }
+            })
+        })
+        .collect();
+    let (m, cv) = &*state;
+    for i in 0..300 {
+        m.lock_blocking().insert(0, Some(i));
+        cv.notify_one();
+    }
+    for _ in 0..3 {
+        m.lock_blocking().insert(0, None);
+        cv.notify_one();
+    }
+    let total: i32 = consumers.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(total, 300);
+    assert_quiescent(cv, m);
+}
+
+mod loom {
+    use core::{future::Future, pin::pin, task::Context};
+
+    use crate::{
+        loom::{self, future::block_on, sync::Arc, thread},
+        sync::{Condvar, Mutex},
+    };
+
+    /// SCENARIOS.md 48: `notify_one` may pick a waiter that is then dropped
+    /// (here: after one poll, at any point); the other waiter must still
+    /// get the notification.
+    #[test]
+    fn loom_condvar_notify_then_cancel_hands_over() {
+        loom::model(|| {
+            let state = Arc::new((Mutex::new(false), Condvar::new()));
+            let (s1, s2) = (Arc::clone(&state), Arc::clone(&state));
+            let dropper = thread::spawn(move || {
+                let (m, cv) = &*s1;
+                let guard = block_on(m.lock());
+                let mut wait = pin!(cv.wait(guard));
+                let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+                let _ = wait.as_mut().poll(&mut cx);
+                // dropped here, notified or not
+            });
+            let waiter = thread::spawn(move || {
+                let (m, cv) = &*s2;
+                let guard = block_on(m.lock());
+                let guard = block_on(cv.wait_while(guard, |ready| !*ready));
+                assert!(*guard);
+            });
+            let (m, cv) = &*state;
+            *block_on(m.lock()) = true;
+            cv.notify_one();
+            dropper.join().unwrap();
+            waiter.join().unwrap();
+            assert_eq!(cv.waiters(), 0);
+            assert!(m.try_lock().is_ok());
+        });
+    }
+}
