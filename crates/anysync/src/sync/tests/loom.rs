@@ -37,11 +37,11 @@ fn loom_cancel_vs_wake() {
     loom::model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let s2 = Arc::clone(&sem);
+        // If the single poll completes, the permit is dropped with the
+        // future's output and comes straight back; otherwise the dropped
+        // waiter must give back whatever it was handed.
         let canceller = thread::spawn(move || {
-            if poll_once_then_drop(s2.acquire()) {
-                // Ready on the first poll: the permit was dropped with the
-                // future's output, so it came straight back.
-            }
+            poll_once_then_drop(s2.acquire());
         });
         sem.add_permits(1);
         canceller.join().unwrap();
@@ -120,12 +120,16 @@ fn loom_notified_drop_forwards_notify_one() {
     loom::model(|| {
         let n = Arc::new(Notify::new());
         let (n1, n2) = (Arc::clone(&n), Arc::clone(&n));
-        let dropper = thread::spawn(move || {
-            poll_once_then_drop(n1.notified());
-        });
+        // `true` if the single poll completed: then that future consumed
+        // the notification (correctly), and the waiter needs another one.
+        let dropper = thread::spawn(move || poll_once_then_drop(n1.notified()));
         let waiter = thread::spawn(move || block_on(n2.notified()));
         n.notify_one();
-        dropper.join().unwrap();
+        if dropper.join().unwrap() {
+            n.notify_one();
+        }
+        // A notification given to the dropped (pending) future was passed
+        // on; were it lost, loom would report this join as a deadlock.
         waiter.join().unwrap();
     });
 }
