@@ -148,6 +148,16 @@ pub(crate) struct Chan<B> {
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
 
+/// Wakes what `wake` holds, dropping the batch where it is: a batch is a
+/// few hundred bytes, and moving it (into `drop`, or out of the `Option`)
+/// on every send and receive showed up as a `memcpy` in profiles.
+#[inline(always)]
+fn wake_in_place(wake: &mut Option<WakeBatch>) {
+    if wake.is_some() {
+        *wake = None;
+    }
+}
+
 /// Wakes the head waiter of `q`, giving it `Granted`.
 fn grant_head<S, F: FnOnce(&mut S)>(
     q: &mut QueueGuard<'_, S, Grant>,
@@ -189,6 +199,7 @@ impl<B: Buffer> Chan<B> {
 
     /// Sends without waiting.
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        let mut wake = None;
         let mut q = self.recv.lock();
         let st = q.state();
         if st.mode != Mode::Open {
@@ -197,29 +208,33 @@ impl<B: Buffer> Chan<B> {
         if st.buf.len() + st.slots_reserved >= st.cap {
             return Err(TrySend::Full(item));
         }
-        let batch = Self::push_locked(&mut q, item);
+        Self::push_locked(&mut q, item, &mut wake);
         drop(q);
-        if let Some(batch) = batch {
-            batch.wake_all();
-        }
+        wake_in_place(&mut wake); // the receiver granted the item, if any
         Ok(())
     }
 
     /// Pushes into a slot that is known to be free (or granted), granting
-    /// the new item to the head receiver if one is linked. Returns the
-    /// batch to wake after unlocking.
+    /// the new item to the head receiver if one is linked.
+    ///
+    /// The waker goes into `wake`, which the caller drops (waking it) after
+    /// unlocking. It is filled in place, so that the fast path neither
+    /// builds nor moves a batch.
     #[inline]
-    fn push_locked(q: &mut RecvGuard<'_, B>, item: B::Item) -> Option<WakeBatch> {
+    fn push_locked(q: &mut RecvGuard<'_, B>, item: B::Item, wake: &mut Option<WakeBatch>) {
         let st = q.state();
         debug_assert!(st.buf.len() + st.slots_reserved < st.cap);
         st.buf.push(item);
-        if q.is_empty() {
-            return None;
+        if !q.is_empty() {
+            Self::grant_item_locked(q, wake);
         }
+    }
+
+    #[cold]
+    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wake: &mut Option<WakeBatch>) {
         debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
-        let mut batch = WakeBatch::new();
-        grant_head(q, &mut batch, |st: &mut State<B>| st.items_reserved += 1);
-        Some(batch)
+        let batch = wake.get_or_insert_with(WakeBatch::new);
+        grant_head(q, batch, |st: &mut State<B>| st.items_reserved += 1);
     }
 
     /// Poll logic of a waiting send. `queued` is `true` once an earlier poll
@@ -233,80 +248,68 @@ impl<B: Buffer> Chan<B> {
         item: &mut Option<B::Item>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
+        let mut wake = None;
+        let mut stale = None;
         let mut q = self.recv.lock();
-        if queued {
-            let mut s = self.send.lock();
-            match waiter.as_mut().state(&s) {
-                WaitState::Waiting => {
-                    let old = waiter.update_waker(&mut s, cx.waker());
-                    drop(s);
-                    drop(q);
-                    drop(old);
-                    return Poll::Pending;
-                }
-                WaitState::Woken => {
-                    let (_, old) = waiter.as_mut().remove(&mut s);
-                    let grant = mem::take(waiter.data(&mut s));
-                    drop(s);
-                    let item = item
-                        .take()
-                        .expect("anysync bug: send polled without an item");
-                    let out = match grant {
-                        Grant::Granted => {
-                            let st = q.state();
-                            st.slots_reserved -= 1;
-                            if st.mode != Mode::Open {
-                                Err(item)
-                            } else {
-                                let batch = Self::push_locked(&mut q, item);
-                                drop(q);
-                                drop(old);
-                                if let Some(batch) = batch {
-                                    batch.wake_all();
-                                }
-                                return Poll::Ready(Ok(()));
-                            }
+        let out = 'out: {
+            if queued {
+                let mut s = self.send.lock();
+                match waiter.as_mut().state(&s) {
+                    WaitState::Waiting => {
+                        stale = waiter.update_waker(&mut s, cx.waker());
+                        break 'out Poll::Pending;
+                    }
+                    WaitState::Woken => {
+                        let (_, old) = waiter.as_mut().remove(&mut s);
+                        stale = old;
+                        let grant = mem::take(waiter.data(&mut s));
+                        drop(s);
+                        let value = item
+                            .take()
+                            .expect("anysync bug: send polled without an item");
+                        if grant != Grant::Granted {
+                            // Woken by a close, which is permanent.
+                            break 'out Poll::Ready(Err(value));
                         }
-                        // Woken by a close, which is permanent.
-                        Grant::Closed | Grant::None => Err(item),
-                    };
-                    drop(q);
-                    drop(old);
-                    return Poll::Ready(out);
-                }
-                WaitState::Idle => {
+                        let st = q.state();
+                        st.slots_reserved -= 1;
+                        if st.mode != Mode::Open {
+                            break 'out Poll::Ready(Err(value));
+                        }
+                        Self::push_locked(&mut q, value, &mut wake);
+                        break 'out Poll::Ready(Ok(()));
+                    }
                     // Not reachable: a queued waiter is linked or woken.
                     // Treat it as a fresh send.
-                    drop(s);
+                    WaitState::Idle => {}
                 }
             }
-        }
-        let st = q.state();
-        let value = item
-            .take()
-            .expect("anysync bug: send polled without an item");
-        if st.mode != Mode::Open {
-            return Poll::Ready(Err(value));
-        }
-        if st.buf.len() + st.slots_reserved < st.cap {
-            let batch = Self::push_locked(&mut q, value);
-            drop(q);
-            if let Some(batch) = batch {
-                batch.wake_all();
+            let st = q.state();
+            let value = item
+                .take()
+                .expect("anysync bug: send polled without an item");
+            if st.mode != Mode::Open {
+                break 'out Poll::Ready(Err(value));
             }
-            return Poll::Ready(Ok(()));
-        }
-        *item = Some(value);
-        q.state().send_linked += 1;
-        let mut s = self.send.lock();
-        waiter.enqueue(&mut s, cx.waker());
-        Poll::Pending
+            if st.buf.len() + st.slots_reserved < st.cap {
+                Self::push_locked(&mut q, value, &mut wake);
+                break 'out Poll::Ready(Ok(()));
+            }
+            *item = Some(value);
+            q.state().send_linked += 1;
+            waiter.enqueue(&mut self.send.lock(), cx.waker());
+            Poll::Pending
+        };
+        drop(q);
+        drop(stale);
+        wake_in_place(&mut wake);
+        out
     }
 
     /// Drop logic of a send future that returned `Pending`: leave the
     /// queue, passing a granted slot to the next sender.
     pub(crate) fn drop_send_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
-        let mut batch = WakeBatch::new();
+        let mut wake = None;
         let old = {
             let mut q = self.recv.lock();
             let mut s = self.send.lock();
@@ -318,7 +321,7 @@ impl<B: Buffer> Chan<B> {
                 WaitState::Woken if grant == Grant::Granted => {
                     if st.send_linked > 0 {
                         st.send_linked -= 1;
-                        grant_head(&mut s, &mut batch, |_| {});
+                        grant_head(&mut s, wake.insert(WakeBatch::new()), |_| {});
                     } else {
                         st.slots_reserved -= 1;
                     }
@@ -328,70 +331,82 @@ impl<B: Buffer> Chan<B> {
             old
         };
         drop(old);
-        batch.wake_all();
+        wake_in_place(&mut wake);
     }
 
     // ----- receiving -----
 
     /// Receives without waiting.
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
+        let mut wake = None;
         let mut q = self.recv.lock();
-        let out = self.take_locked(&mut q);
+        let out = self.take_locked(&mut q, &mut wake);
         drop(q);
-        out.map(|(item, after)| {
-            self.finish(after);
-            item
-        })
+        self.finish(&mut wake, out.as_ref().is_ok_and(|&(_, drained)| drained));
+        out.map(|(item, _)| item)
     }
 
-    /// Takes a free (unreserved) item, if there is one.
+    /// Takes a free (unreserved) item, if there is one. See
+    /// [`pop_locked`](Self::pop_locked).
     #[inline]
-    fn take_locked(&self, q: &mut RecvGuard<'_, B>) -> Result<(B::Item, AfterPop), TryRecv> {
+    fn take_locked(
+        &self,
+        q: &mut RecvGuard<'_, B>,
+        wake: &mut Option<WakeBatch>,
+    ) -> Result<(B::Item, bool), TryRecv> {
         let st = q.state();
         match st.mode {
             Mode::Immediate => Err(TryRecv::Closed),
-            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q)),
+            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q, wake)),
             Mode::Closed if st.buf.len() == 0 => Err(TryRecv::Closed),
             _ => Err(TryRecv::Empty),
         }
     }
 
     /// Pops the next item (there is one), granting the freed slot to the
-    /// head sender. Call [`finish`](Self::finish) on the result after
-    /// unlocking.
+    /// head sender (its waker goes into `wake`). Also returns `drained`:
+    /// closed and now empty with receivers linked, who must be woken.
+    /// Call [`finish`](Self::finish) after unlocking.
     #[inline]
-    fn pop_locked(&self, q: &mut RecvGuard<'_, B>) -> (B::Item, AfterPop) {
+    fn pop_locked(
+        &self,
+        q: &mut RecvGuard<'_, B>,
+        wake: &mut Option<WakeBatch>,
+    ) -> (B::Item, bool) {
         let st = q.state();
         let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
         if st.track_done {
             st.in_flight += 1;
         }
-        let mut after = AfterPop {
-            batch: None,
-            drained: false,
-        };
+        let mut drained = false;
         if st.send_linked > 0 {
-            debug_assert_eq!(st.mode, Mode::Open);
-            st.send_linked -= 1;
-            st.slots_reserved += 1;
-            let batch = after.batch.insert(WakeBatch::new());
-            grant_head(&mut self.send.lock(), batch, |_| {});
+            self.grant_slot_locked(st, wake);
         } else if st.mode != Mode::Open && st.buf.len() == 0 && !q.is_empty() {
             // Closed and drained: receivers that linked while the last items
             // were reserved by others will get nothing. Wake them (after
             // unlocking, in `finish`).
-            after.drained = true;
+            drained = true;
         }
-        (item, after)
+        (item, drained)
+    }
+
+    #[cold]
+    fn grant_slot_locked(&self, st: &mut State<B>, wake: &mut Option<WakeBatch>) {
+        debug_assert_eq!(st.mode, Mode::Open);
+        st.send_linked -= 1;
+        st.slots_reserved += 1;
+        grant_head(
+            &mut self.send.lock(),
+            wake.get_or_insert_with(WakeBatch::new),
+            |_| {},
+        );
     }
 
     /// Wakes what a pop asked to wake. Call with no lock held.
     #[inline]
-    fn finish(&self, after: AfterPop) {
-        if let Some(batch) = after.batch {
-            batch.wake_all();
-        }
-        if after.drained {
+    fn finish(&self, wake: &mut Option<WakeBatch>, drained: bool) {
+        wake_in_place(wake);
+        if drained {
             // Wakes every linked receiver to re-check; they find the engine
             // closed and empty.
             self.close_with(Mode::Closed);
@@ -407,61 +422,58 @@ impl<B: Buffer> Chan<B> {
         queued: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Option<B::Item>> {
+        let mut wake = None;
         let mut stale = None;
+        let mut drained = false;
         let mut q = self.recv.lock();
-        if queued {
-            match waiter.as_mut().state(&q) {
-                WaitState::Waiting => {
-                    let old = waiter.update_waker(&mut q, cx.waker());
-                    drop(q);
-                    drop(old);
-                    return Poll::Pending;
-                }
-                WaitState::Woken => {
-                    let (_, old) = waiter.as_mut().remove(&mut q);
-                    let grant = mem::take(waiter.as_mut().data(&mut q));
-                    if grant == Grant::Granted {
-                        let st = q.state();
-                        st.items_reserved -= 1;
-                        let out = if st.mode == Mode::Immediate {
-                            drop(q);
-                            None
-                        } else {
-                            let (item, after) = self.pop_locked(&mut q);
-                            drop(q);
-                            self.finish(after);
-                            Some(item)
-                        };
-                        drop(old);
-                        return Poll::Ready(out);
+        let out = 'out: {
+            if queued {
+                match waiter.as_mut().state(&q) {
+                    WaitState::Waiting => {
+                        stale = waiter.update_waker(&mut q, cx.waker());
+                        break 'out Poll::Pending;
                     }
-                    // Woken by a close: re-check below. Its old waker is
-                    // dropped once the lock is released.
-                    stale = old;
+                    WaitState::Woken => {
+                        let (_, old) = waiter.as_mut().remove(&mut q);
+                        stale = old;
+                        let grant = mem::take(waiter.as_mut().data(&mut q));
+                        if grant == Grant::Granted {
+                            let st = q.state();
+                            st.items_reserved -= 1;
+                            if st.mode == Mode::Immediate {
+                                break 'out Poll::Ready(None);
+                            }
+                            let (item, d) = self.pop_locked(&mut q, &mut wake);
+                            drained = d;
+                            break 'out Poll::Ready(Some(item));
+                        }
+                        // Woken by a close: re-check below.
+                    }
+                    WaitState::Idle => {}
                 }
-                WaitState::Idle => {}
             }
-        }
-        let (out, after) = match self.take_locked(&mut q) {
-            Ok((item, after)) => (Poll::Ready(Some(item)), Some(after)),
-            Err(TryRecv::Closed) => (Poll::Ready(None), None),
-            Err(TryRecv::Empty) => {
-                waiter.enqueue(&mut q, cx.waker());
-                (Poll::Pending, None)
+            match self.take_locked(&mut q, &mut wake) {
+                Ok((item, d)) => {
+                    drained = d;
+                    Poll::Ready(Some(item))
+                }
+                Err(TryRecv::Closed) => Poll::Ready(None),
+                Err(TryRecv::Empty) => {
+                    waiter.enqueue(&mut q, cx.waker());
+                    Poll::Pending
+                }
             }
         };
         drop(q);
         drop(stale);
-        if let Some(after) = after {
-            self.finish(after);
-        }
+        self.finish(&mut wake, drained);
         out
     }
 
     /// Drop logic of a receive future that returned `Pending`: leave the
     /// queue, passing a granted item to the next receiver.
     pub(crate) fn drop_recv_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
-        let mut batch = WakeBatch::new();
+        let mut wake = None;
         let old = {
             let mut q = self.recv.lock();
             let (state, old) = waiter.as_mut().remove(&mut q);
@@ -470,13 +482,13 @@ impl<B: Buffer> Chan<B> {
                 if q.is_empty() || q.state_ref().mode == Mode::Immediate {
                     q.state().items_reserved -= 1;
                 } else {
-                    grant_head(&mut q, &mut batch, |_| {});
+                    grant_head(&mut q, wake.insert(WakeBatch::new()), |_| {});
                 }
             }
             old
         };
         drop(old);
-        batch.wake_all();
+        wake_in_place(&mut wake);
     }
 
     // ----- closing -----
@@ -627,15 +639,6 @@ impl<B: Buffer> fmt::Debug for Chan<B> {
             .field("recv_waiters", &s.recv_waiters)
             .finish()
     }
-}
-
-/// What a pop left to do once the lock is released.
-#[must_use]
-struct AfterPop {
-    /// The sender granted the freed slot.
-    batch: Option<WakeBatch>,
-    /// Closed and now empty, with receivers linked: wake them all.
-    drained: bool,
 }
 
 /// Where a send or receive future stands.
