@@ -459,34 +459,11 @@ impl<D> Waiter<D> {
     /// # Panics
     /// If the node is not `Idle` (a bug in the calling primitive).
     pub(crate) fn enqueue<S>(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         guard: &mut QueueGuard<'_, S, D>,
         waker: &Waker,
     ) {
-        self.as_mut().check_owner(guard);
-        let this = self.ptr();
-        let inner = &mut *guard.inner;
-        // SAFETY: we hold the lock of this node's queue (checked above); the
-        // node is not linked (asserted), and `tail`, if any, is linked here.
-        unsafe {
-            let p = node_ptr(this);
-            assert!(
-                (*p).state == WaitState::Idle,
-                "anysync bug: enqueue of a queued waiter"
-            );
-            (*p).state = WaitState::Waiting;
-            (*p).waker = Some(waker.clone());
-            (*p).seq = inner.next_seq;
-            (*p).prev = inner.tail;
-            (*p).next = None;
-            match inner.tail {
-                Some(tail) => (*node_ptr(tail)).next = Some(this),
-                None => inner.head = Some(this),
-            }
-        }
-        inner.tail = Some(this);
-        inner.len += 1;
-        inner.next_seq += 1;
+        self.link(guard, waker, false);
     }
 
     /// Links this `Idle` node at the **head**, ahead of every waiter, with a
@@ -499,15 +476,26 @@ impl<D> Waiter<D> {
     /// # Panics
     /// If the node is not `Idle` (a bug in the calling primitive).
     pub(crate) fn enqueue_front<S>(
+        self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: &Waker,
+    ) {
+        self.link(guard, waker, true);
+    }
+
+    /// Links this `Idle` node at the head (`front`) or the tail.
+    fn link<S>(
         mut self: Pin<&mut Self>,
         guard: &mut QueueGuard<'_, S, D>,
         waker: &Waker,
+        front: bool,
     ) {
         self.as_mut().check_owner(guard);
         let this = self.ptr();
         let inner = &mut *guard.inner;
         // SAFETY: we hold the lock of this node's queue (checked above); the
-        // node is not linked (asserted), and `head`, if any, is linked here.
+        // node is not linked (asserted), and `head`/`tail`, if any, are
+        // linked here, hence alive.
         unsafe {
             let p = node_ptr(this);
             assert!(
@@ -517,14 +505,24 @@ impl<D> Waiter<D> {
             (*p).state = WaitState::Waiting;
             (*p).waker = Some(waker.clone());
             (*p).seq = inner.next_seq;
-            (*p).prev = None;
-            (*p).next = inner.head;
-            match inner.head {
-                Some(head) => (*node_ptr(head)).prev = Some(this),
-                None => inner.tail = Some(this),
+            if front {
+                (*p).prev = None;
+                (*p).next = inner.head;
+                match inner.head {
+                    Some(head) => (*node_ptr(head)).prev = Some(this),
+                    None => inner.tail = Some(this),
+                }
+                inner.head = Some(this);
+            } else {
+                (*p).prev = inner.tail;
+                (*p).next = None;
+                match inner.tail {
+                    Some(tail) => (*node_ptr(tail)).next = Some(this),
+                    None => inner.head = Some(this),
+                }
+                inner.tail = Some(this);
             }
         }
-        inner.head = Some(this);
         inner.len += 1;
         inner.next_seq += 1;
     }
