@@ -14,6 +14,7 @@
 //! permit, lock hand-off or notification. Each future is named (see
 //! [`futures`]) so it can be stored in a struct.
 
+mod barrier;
 mod condvar;
 mod event;
 mod mutex;
@@ -21,6 +22,7 @@ mod notify;
 mod rwlock;
 mod semaphore;
 
+pub use barrier::{Barrier, BarrierStatistics, BarrierWaitResult, BrokenBarrier};
 pub use condvar::{Condvar, CondvarStatistics};
 pub use event::Event;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
@@ -42,6 +44,7 @@ crate::util::macros::cfg_feature! {
 /// The named futures returned by this module's methods.
 pub mod futures {
     pub use super::{
+        barrier::BarrierWait,
         condvar::{CondvarWait, WaitWhile},
         event::Wait,
         mutex::Lock,

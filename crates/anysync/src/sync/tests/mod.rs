@@ -1,6 +1,7 @@
 //! Hand-polled unit tests of the `sync` primitives.
 
 mod auto_traits;
+mod barrier;
 mod condvar;
 mod event;
 mod mutex;

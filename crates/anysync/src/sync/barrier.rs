@@ -1,0 +1,393 @@
+//! `Barrier`: a rendezvous for a fixed number of tasks (asyncio.Barrier),
+//! cancel safe.
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use crate::waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter};
+
+/// A barrier's state, under its queue lock.
+#[derive(Debug)]
+struct State {
+    /// Tasks of the current generation waiting (they are exactly the queued
+    /// waiters whose outcome is still `Pending`).
+    arrived: usize,
+    broken: bool,
+}
+
+/// A queued waiter's outcome, written when its generation ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Its generation has not ended.
+    Pending,
+    /// Its generation tripped.
+    Released,
+    /// The barrier was aborted or reset while it waited.
+    Broken,
+}
+
+/// A rendezvous point: each of `parties` tasks calls [`wait`](Self::wait),
+/// and all of them continue together once the last one arrives ("the
+/// barrier trips"). Then it is ready for the next round (the next
+/// *generation*).
+///
+/// * **Exactly one leader** per generation: the task whose arrival trips
+///   the barrier gets [`BarrierWaitResult::is_leader`] `== true`.
+/// * **Cancel safe**, which a barrier needs to be in `select!` or under a
+///   timeout: a task dropped before the barrier trips withdraws its arrival
+///   ([`n_waiting`](Self::n_waiting) goes back down and the barrier still
+///   needs `parties` tasks). Once the barrier has tripped, dropping any of
+///   its waiters changes nothing for the others.
+/// * **Generations never mix.** A task that passes the barrier and calls
+///   `wait` again at once waits for the next generation, even if some
+///   tasks of the previous one have not been polled yet.
+/// * **Abort and reset** (asyncio's `abort()`/`reset()`):
+///   [`abort`](Self::abort) breaks the barrier: every waiting task and
+///   every later `wait` gets [`BrokenBarrier`] until [`reset`](Self::reset),
+///   which empties the barrier (waiting tasks get `BrokenBarrier`) and makes
+///   it usable again.
+/// * `Barrier::new(0)` behaves as `Barrier::new(1)` (as in std and tokio):
+///   every `wait` returns at once as the leader. A barrier that can never
+///   trip cannot be built.
+/// * Waits never allocate.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::Barrier;
+/// use futures_util::future::join_all;
+///
+/// let barrier = Barrier::new(3);
+/// let results = join_all((0..3).map(|_| barrier.wait())).await;
+/// let leaders = results.iter().filter(|r| r.as_ref().unwrap().is_leader()).count();
+/// assert_eq!(leaders, 1);
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// One wait queue; its state holds the arrival count and the broken flag.
+/// The last arrival (or `abort`/`reset`) ends the generation by writing an
+/// outcome into every queued waiter that has none yet, in one pass under
+/// the lock, then wakes the waiters that have an outcome, in batches. The
+/// outcome, not the wake-up, is what decides: a waiter dropped while its
+/// outcome is `Pending` is still part of the current generation and takes
+/// its arrival back; one with an outcome is not. Waiters of a newer
+/// generation queue behind and keep `Pending`, so they are never woken by
+/// an older trip.
+pub struct Barrier {
+    parties: usize,
+    queue: WaitQueue<State, Outcome>,
+}
+
+/// The barrier was broken by [`Barrier::abort`] or [`Barrier::reset`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BrokenBarrier;
+
+impl fmt::Display for BrokenBarrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("barrier broken (aborted or reset)")
+    }
+}
+
+impl core::error::Error for BrokenBarrier {}
+
+/// What [`Barrier::wait`] gives the tasks that pass the barrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BarrierWaitResult {
+    leader: bool,
+}
+
+impl BarrierWaitResult {
+    /// `true` for exactly one task per generation: the one whose arrival
+    /// tripped the barrier.
+    pub fn is_leader(&self) -> bool {
+        self.leader
+    }
+}
+
+/// A snapshot of a [`Barrier`], from [`Barrier::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct BarrierStatistics {
+    /// Tasks needed to trip the barrier.
+    pub parties: usize,
+    /// Tasks of the current generation waiting.
+    pub n_waiting: usize,
+    /// `true` between [`Barrier::abort`] and [`Barrier::reset`].
+    pub broken: bool,
+}
+
+impl Barrier {
+    crate::util::macros::loom_const_fn! {
+        /// A barrier that trips when `parties` tasks are waiting.
+        /// `Barrier::new(0)` is the same as `Barrier::new(1)`.
+        pub fn new(parties: usize) -> Barrier {
+            Barrier {
+                parties: if parties == 0 { 1 } else { parties },
+                queue: WaitQueue::new(State { arrived: 0, broken: false }),
+            }
+        }
+    }
+
+    /// Waits until `parties` tasks are waiting, then all of them continue.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// Dropped before the barrier trips, the task's arrival is withdrawn;
+    /// dropped after, the trip stands for everyone else.
+    ///
+    /// # Errors
+    /// [`BrokenBarrier`] if the barrier is broken when this is first polled,
+    /// or is aborted or reset while this waits.
+    pub fn wait(&self) -> BarrierWait<'_> {
+        BarrierWait {
+            barrier: self,
+            phase: Phase::Init,
+            waiter: Waiter::new(Outcome::Pending),
+        }
+    }
+
+    /// Breaks the barrier: every waiting task gets [`BrokenBarrier`], and so
+    /// does every later [`wait`](Self::wait) until [`reset`](Self::reset).
+    /// Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::{Barrier, BrokenBarrier};
+    ///
+    /// let barrier = Barrier::new(2);
+    /// barrier.abort();
+    /// assert_eq!(barrier.wait().await, Err(BrokenBarrier));
+    /// barrier.reset();
+    /// assert!(!barrier.is_broken());
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        self.end_generation(Some(true), Outcome::Broken);
+    }
+
+    /// Empties the barrier and makes it usable again: tasks waiting right
+    /// now get [`BrokenBarrier`] (as in asyncio); a broken barrier is
+    /// mended.
+    pub fn reset(&self) {
+        self.end_generation(Some(false), Outcome::Broken);
+    }
+
+    /// The number of tasks needed to trip the barrier.
+    pub fn parties(&self) -> usize {
+        self.parties
+    }
+
+    /// The number of tasks of the current generation waiting.
+    pub fn n_waiting(&self) -> usize {
+        self.queue.lock().state_ref().arrived
+    }
+
+    /// `true` between [`abort`](Self::abort) and [`reset`](Self::reset).
+    pub fn is_broken(&self) -> bool {
+        self.queue.lock().state_ref().broken
+    }
+
+    /// A snapshot of the barrier's state.
+    pub fn statistics(&self) -> BarrierStatistics {
+        let queue = self.queue.lock();
+        BarrierStatistics {
+            parties: self.parties,
+            n_waiting: queue.state_ref().arrived,
+            broken: queue.state_ref().broken,
+        }
+    }
+
+    /// Ends the current generation with `outcome` (setting the broken flag
+    /// to `broken` if given), then wakes every waiter that has an outcome.
+    fn end_generation(&self, broken: Option<bool>, outcome: Outcome) {
+        {
+            let mut queue = self.queue.lock();
+            if let Some(broken) = broken {
+                queue.state().broken = broken;
+            }
+            Self::mark_locked(&mut queue, outcome);
+        }
+        self.wake_ended();
+    }
+
+    /// Writes `outcome` into every queued waiter of the current generation
+    /// and starts a new one.
+    fn mark_locked(queue: &mut QueueGuard<'_, State, Outcome>, outcome: Outcome) {
+        queue.state().arrived = 0;
+        queue.for_each(|_, o, _| {
+            if *o == Outcome::Pending {
+                *o = outcome;
+            }
+        });
+    }
+
+    /// Wakes, from the head, the waiters whose generation has ended. They
+    /// are all ahead of the current generation's waiters.
+    fn wake_ended(&self) {
+        self.queue.wake_loop(|queue, batch| {
+            queue.wake_front(batch, |_, o, _| {
+                if *o == Outcome::Pending {
+                    Visit::Stop
+                } else {
+                    Visit::Wake
+                }
+            })
+        });
+    }
+
+    fn poll_wait(
+        &self,
+        mut waiter: Pin<&mut Waiter<Outcome>>,
+        phase: &mut Phase,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<BarrierWaitResult, BrokenBarrier>> {
+        let mut queue = self.queue.lock();
+        let outcome = match *phase {
+            Phase::Done => panic!("`BarrierWait` polled after completion"),
+            Phase::Init => {
+                let state = queue.state();
+                if state.broken {
+                    *phase = Phase::Done;
+                    return Poll::Ready(Err(BrokenBarrier));
+                }
+                if state.arrived + 1 < self.parties {
+                    state.arrived += 1;
+                    waiter.enqueue(&mut queue, cx.waker());
+                    *phase = Phase::Waiting;
+                    return Poll::Pending;
+                }
+                // The last arrival: trip, and lead.
+                Self::mark_locked(&mut queue, Outcome::Released);
+                drop(queue);
+                self.wake_ended();
+                *phase = Phase::Done;
+                return Poll::Ready(Ok(BarrierWaitResult { leader: true }));
+            }
+            Phase::Waiting => {
+                let outcome = *waiter.as_mut().data(&mut queue);
+                if outcome == Outcome::Pending {
+                    let old = waiter.update_waker(&mut queue, cx.waker());
+                    drop(queue);
+                    drop(old);
+                    return Poll::Pending;
+                }
+                // Ended, woken or not yet: leave the queue ourselves.
+                let (_, waker) = waiter.remove(&mut queue);
+                drop(queue);
+                drop(waker);
+                outcome
+            }
+        };
+        *phase = Phase::Done;
+        match outcome {
+            Outcome::Released => Poll::Ready(Ok(BarrierWaitResult { leader: false })),
+            _ => Poll::Ready(Err(BrokenBarrier)),
+        }
+    }
+
+    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Outcome>>) {
+        let waker = {
+            let mut queue = self.queue.lock();
+            let (state, waker) = waiter.as_mut().remove(&mut queue);
+            let outcome = *waiter.data(&mut queue);
+            if state == WaitState::Waiting && outcome == Outcome::Pending {
+                // Still in the current generation: withdraw.
+                queue.state().arrived -= 1;
+            }
+            waker
+        };
+        drop(waker);
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stats = self.statistics();
+        f.debug_struct("Barrier")
+            .field("parties", &stats.parties)
+            .field("n_waiting", &stats.n_waiting)
+            .field("broken", &stats.broken)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Init,
+    Waiting,
+    Done,
+}
+
+pin_project! {
+    /// Future returned by [`Barrier::wait`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct BarrierWait<'a> {
+        barrier: &'a Barrier,
+        phase: Phase,
+        #[pin]
+        waiter: Waiter<Outcome>,
+    }
+
+    impl PinnedDrop for BarrierWait<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if *this.phase == Phase::Waiting {
+                this.barrier.drop_waiter(this.waiter);
+            }
+        }
+    }
+}
+
+impl Future for BarrierWait<'_> {
+    type Output = Result<BarrierWaitResult, BrokenBarrier>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        this.barrier.poll_wait(this.waiter, this.phase, cx)
+    }
+}
+
+impl FusedFuture for BarrierWait<'_> {
+    fn is_terminated(&self) -> bool {
+        self.phase == Phase::Done
+    }
+}
+
+impl fmt::Debug for BarrierWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BarrierWait")
+            .field("phase", &self.phase)
+            .finish()
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl Barrier {
+        /// Blocks the current thread in [`wait`](Self::wait).
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`wait`](Self::wait).
+        pub fn wait_blocking(&self) -> Result<BarrierWaitResult, BrokenBarrier> {
+            crate::util::block_on::block_on(self.wait())
+        }
+    }
+}
