@@ -118,30 +118,7 @@ macro_rules! main {
     };
 }
 
-/// Yields to the executor once: the task is woken at once and goes to the
-/// back of the run queue, so other tasks run in between. (An await point
-/// that really suspends, unlike a zero-length sleep, which some timers
-/// complete without suspending.)
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
-
-/// Future returned by [`yield_now`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        if self.yielded {
-            return std::task::Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        std::task::Poll::Pending
-    }
-}
+/// Yields to the executor once (from the core; an await point that really
+/// suspends, unlike a zero-length sleep, which some timers complete
+/// without suspending).
+pub use anysync::task::yield_now;

@@ -42,12 +42,7 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::{
-    future::Future,
-    pin::Pin,
-    sync::atomic::{AtomicUsize, Ordering},
-    task::{Context, Poll},
-};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod harness;
 
@@ -168,40 +163,9 @@ macro_rules! __scenario_tests {
     };
 }
 
-/// Gives other tasks a turn: returns `Pending` once, having woken itself.
-///
-/// # Cancel safety
-/// This method is cancel safe: dropping the future before it completes has no effect.
-///
-/// # Examples
-/// ```
-/// # futures_executor::block_on(async {
-/// anysync_tests::yield_now().await;
-/// # });
-/// ```
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
-
-/// Future returned by [`yield_now`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
+/// Gives other tasks a turn (re-exported from the core, where executor-
+/// neutral code can use it too).
+pub use anysync::task::{futures::YieldNow, yield_now};
 
 /// Counts drops: [`DropCounter::guard`] makes values that add one when
 /// dropped, to check that a cancelled future really dropped its state.

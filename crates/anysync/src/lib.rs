@@ -17,6 +17,7 @@ pub mod channel;
 pub mod queue;
 pub mod rt;
 pub mod sync;
+pub mod task;
 pub mod time;
 
 mod error;
