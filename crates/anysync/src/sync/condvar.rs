@@ -55,7 +55,7 @@ enum Kind {
 /// ```
 /// # futures_executor::block_on(async {
 /// use anysync::sync::{Condvar, Mutex};
-/// use futures_util::join;
+/// use futures_util::future::join;
 ///
 /// let items = Mutex::new(Vec::new());
 /// let cv = Condvar::new();
@@ -69,7 +69,7 @@ enum Kind {
 ///     items.lock().await.push(42);
 ///     cv.notify_one();
 /// };
-/// let (got, ()) = join!(consumer, producer);
+/// let (got, ()) = join(consumer, producer).await;
 /// assert_eq!(got, 42);
 /// # });
 /// ```
@@ -129,7 +129,7 @@ impl Condvar {
     /// ```
     /// # futures_executor::block_on(async {
     /// use anysync::sync::{Condvar, Mutex};
-    /// use futures_util::join;
+    /// use futures_util::future::join;
     ///
     /// let ready = Mutex::new(false);
     /// let cv = Condvar::new();
@@ -143,7 +143,7 @@ impl Condvar {
     ///     *ready.lock().await = true;
     ///     cv.notify_all();
     /// };
-    /// join!(waiter, setter);
+    /// join(waiter, setter).await;
     /// # });
     /// ```
     pub fn wait<'a, T: ?Sized>(&'a self, guard: MutexGuard<'a, T>) -> CondvarWait<'a, T> {

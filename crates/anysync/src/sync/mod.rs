@@ -19,6 +19,7 @@ mod condvar;
 mod event;
 mod mutex;
 mod notify;
+mod once_cell;
 mod rwlock;
 mod semaphore;
 
@@ -27,6 +28,7 @@ pub use condvar::{Condvar, CondvarStatistics};
 pub use event::Event;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
 pub use notify::Notify;
+pub use once_cell::{OnceCell, OnceCellStatistics, SetError};
 pub use rwlock::{
     RwLock, RwLockReadGuard, RwLockStatistics, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
@@ -49,6 +51,7 @@ pub mod futures {
         event::Wait,
         mutex::Lock,
         notify::Notified,
+        once_cell::{GetOrInit, GetOrTryInit},
         rwlock::{Read, UpgradableRead, Upgrade, Write},
         semaphore::Acquire,
     };

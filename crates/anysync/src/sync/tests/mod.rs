@@ -6,6 +6,7 @@ mod condvar;
 mod event;
 mod mutex;
 mod notify;
+mod once_cell;
 mod rwlock;
 mod semaphore;
 

@@ -1,0 +1,256 @@
+//! Hand-polled OnceCell tests and its loom model.
+
+use alloc::{sync::Arc, vec::Vec};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::{
+    sync::{Event, OnceCell, SetError},
+    util::test::TestTask,
+};
+
+#[track_caller]
+fn assert_settled<T>(cell: &OnceCell<T>, initialized: bool) {
+    let stats = cell.statistics();
+    assert_eq!(
+        (stats.initialized, stats.initializing, stats.waiters),
+        (initialized, false, 0),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn set_get_and_the_two_refusals() {
+    let cell = OnceCell::new();
+    assert_eq!(cell.get(), None);
+    assert_eq!(cell.set(1), Ok(()));
+    assert_eq!(cell.get(), Some(&1));
+    assert_eq!(cell.set(2), Err(SetError::AlreadyInitialized(2)));
+    assert_settled(&cell, true);
+
+    let cell = OnceCell::new();
+    let gate = Event::new();
+    let mut init = TestTask::new(cell.get_or_init(|| async {
+        gate.wait().await;
+        10
+    }));
+    init.pending();
+    assert!(cell.statistics().initializing);
+    let refused = cell.set(3).unwrap_err();
+    assert!(matches!(refused, SetError::Initializing(3)));
+    assert_eq!(refused.into_inner(), 3);
+    gate.set();
+    assert_eq!(*init.ready(), 10);
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn concurrent_callers_wait_for_the_running_initialiser() {
+    let cell = OnceCell::new();
+    let gate = Event::new();
+    let runs = AtomicUsize::new(0);
+    let init = || async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        gate.wait().await;
+        7
+    };
+    let mut a = TestTask::new(cell.get_or_init(init));
+    let mut b = TestTask::new(cell.get_or_init(init));
+    let mut c = TestTask::new(cell.get_or_init(init));
+    a.pending();
+    b.pending();
+    c.pending();
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "one initialiser at a time");
+    assert_eq!(cell.statistics().waiters, 2);
+    gate.set();
+    assert_eq!(*a.ready(), 7);
+    assert_eq!((b.wakes(), c.wakes()), (1, 1));
+    assert_eq!((*b.ready(), *c.ready()), (7, 7));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn cancelled_initialiser_lets_the_next_caller_run_its_own() {
+    let cell = OnceCell::new();
+    let never = Event::new();
+    let mut a = TestTask::new(cell.get_or_init(|| async {
+        never.wait().await;
+        1
+    }));
+    let mut b = TestTask::new(cell.get_or_init(|| async { 2 }));
+    let mut c = TestTask::new(cell.get_or_init(|| async { 3 }));
+    a.pending();
+    b.pending();
+    c.pending();
+    a.cancel();
+    assert_eq!((b.wakes(), c.wakes()), (1, 0));
+    assert_eq!(*b.ready(), 2);
+    assert_eq!(c.wakes(), 1);
+    assert_eq!(*c.ready(), 2, "C found B's value and did not run its own");
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn failed_initialiser_lets_the_next_caller_run_its_own() {
+    let cell = OnceCell::new();
+    let gate = Event::new();
+    let mut a = TestTask::new(cell.get_or_try_init(|| async {
+        gate.wait().await;
+        Err::<u8, _>("a failed")
+    }));
+    let mut b = TestTask::new(cell.get_or_try_init(|| async { Ok::<u8, &str>(2) }));
+    a.pending();
+    b.pending();
+    gate.set();
+    assert_eq!(a.ready(), Err("a failed"));
+    assert_eq!(b.wakes(), 1);
+    assert_eq!(b.ready(), Ok(&2));
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn panicking_initialiser_lets_the_next_caller_run_its_own() {
+    let cell = OnceCell::new();
+    let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let mut a =
+            TestTask::new(cell.get_or_init(|| -> core::future::Ready<u8> { panic!("boom") }));
+        let _ = a.poll();
+    }));
+    assert!(r.is_err());
+    assert_settled(&cell, false);
+    let r = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let mut a = TestTask::new(cell.get_or_init(|| async { panic!("boom in the future") }));
+        let _: Option<&u8> = match a.poll() {
+            core::task::Poll::Ready(v) => Some(v),
+            core::task::Poll::Pending => None,
+        };
+    }));
+    assert!(r.is_err());
+    assert_settled(&cell, false);
+    let mut b = TestTask::new(cell.get_or_init(|| async { 5 }));
+    assert_eq!(*b.ready(), 5);
+}
+
+#[test]
+fn initialised_cell_never_runs_an_initialiser() {
+    let cell = OnceCell::from(1);
+    let mut a = TestTask::new(cell.get_or_init(|| async { unreachable!() }));
+    assert_eq!(*a.ready(), 1);
+    let mut b = TestTask::new(
+        cell.get_or_try_init(|| -> core::future::Ready<Result<i32, ()>> { unreachable!() }),
+    );
+    assert_eq!(b.ready(), Ok(&1));
+}
+
+#[test]
+fn cancelled_waiter_loses_nothing() {
+    let cell = OnceCell::new();
+    let gate = Event::new();
+    let mut a = TestTask::new(cell.get_or_init(|| async {
+        gate.wait().await;
+        1
+    }));
+    let mut b = TestTask::new(cell.get_or_init(|| async { 2 }));
+    let mut c = TestTask::new(cell.get_or_init(|| async { 3 }));
+    a.pending();
+    b.pending();
+    c.pending();
+    b.cancel();
+    assert_eq!(cell.statistics().waiters, 1);
+    gate.set();
+    assert_eq!(*a.ready(), 1);
+    assert_eq!(*c.ready(), 1);
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn value_is_dropped_exactly_once() {
+    struct Counted<'a>(&'a AtomicUsize);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = AtomicUsize::new(0);
+    drop(OnceCell::from(Counted(&drops)));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let cell = OnceCell::new_with(Some(Counted(&drops)));
+    let v = cell.into_inner().unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(v);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    let mut cell = OnceCell::from(Counted(&drops));
+    let v = cell.take().unwrap();
+    assert!(cell.get().is_none());
+    assert!(cell.set(Counted(&drops)).is_ok(), "usable again after take");
+    drop((v, cell));
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+    drop(OnceCell::<Counted<'_>>::new());
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn futures_are_fused_and_panic_when_polled_after_completion() {
+    use core::future::Future;
+
+    use futures_core::FusedFuture;
+    let cell = OnceCell::new();
+    let mut f = core::pin::pin!(cell.get_or_init(|| async { 1 }));
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(!f.is_terminated());
+    assert!(f.as_mut().poll(&mut cx).is_ready());
+    assert!(f.is_terminated());
+    let again = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let _ = f.as_mut().poll(&mut cx);
+    }));
+    assert!(again.is_err());
+}
+
+#[test]
+fn threads_race_to_initialise_once() {
+    let cell = Arc::new(OnceCell::new());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (cell, runs) = (Arc::clone(&cell), Arc::clone(&runs));
+            std::thread::spawn(move || {
+                *futures_executor::block_on(cell.get_or_init(|| async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    i
+                }))
+            })
+        })
+        .collect();
+    let seen: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(seen.iter().all(|v| *v == seen[0]));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_settled(&cell, true);
+}
+
+mod loom {
+    use core::{future::Future, pin::pin, task::Context};
+
+    use crate::{
+        loom::{self, future::block_on, sync::Arc, thread},
+        sync::OnceCell,
+    };
+
+    /// A running initialiser cancelled (after one poll) races a second
+    /// caller: the second always ends with a value, its own or the first's.
+    #[test]
+    fn loom_once_cell_cancelled_initialiser_vs_waiter() {
+        loom::model(|| {
+            let cell = Arc::new(OnceCell::new());
+            let c1 = Arc::clone(&cell);
+            let canceller = thread::spawn(move || {
+                let mut f = pin!(c1.get_or_init(|| async { 1 }));
+                let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+                let _ = f.as_mut().poll(&mut cx);
+            });
+            let v = *block_on(cell.get_or_init(|| async { 2 }));
+            canceller.join().unwrap();
+            assert_eq!(cell.get(), Some(&v));
+            assert_eq!(cell.statistics().waiters, 0);
+        });
+    }
+}
