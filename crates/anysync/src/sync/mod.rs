@@ -15,6 +15,7 @@
 //! [`futures`]) so it can be stored in a struct.
 
 mod barrier;
+mod bounded_semaphore;
 mod condvar;
 mod event;
 mod mutex;
@@ -24,6 +25,10 @@ mod rwlock;
 mod semaphore;
 
 pub use barrier::{Barrier, BarrierStatistics, BarrierWaitResult, BrokenBarrier};
+pub use bounded_semaphore::{
+    BoundedSemaphore, BoundedSemaphoreStatistics, ExceedsCapacity, ReleaseError,
+    TryAcquireBoundedError,
+};
 pub use condvar::{Condvar, CondvarStatistics};
 pub use event::Event;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
@@ -47,6 +52,7 @@ crate::util::macros::cfg_feature! {
 pub mod futures {
     pub use super::{
         barrier::BarrierWait,
+        bounded_semaphore::BoundedAcquire,
         condvar::{CondvarWait, WaitWhile},
         event::Wait,
         mutex::Lock,

@@ -40,8 +40,8 @@ const SHIFT: usize = 2;
 /// more permits than exist right now waits (for `add_permits`) rather than
 /// failing, and while it waits at the head it holds back everyone behind it.
 /// If your capacity is fixed and you want such a request refused at once,
-/// use [`BoundedSemaphore`](crate::sync) semantics: check against your
-/// capacity before calling. Only a request above [`Semaphore::MAX_PERMITS`],
+/// use [`BoundedSemaphore`](super::BoundedSemaphore). Only a request above
+/// [`Semaphore::MAX_PERMITS`],
 /// which can never be granted, fails at once with
 /// [`AcquireError::TooLarge`].
 ///

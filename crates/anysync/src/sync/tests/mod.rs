@@ -2,6 +2,7 @@
 
 mod auto_traits;
 mod barrier;
+mod bounded_semaphore;
 mod condvar;
 mod event;
 mod mutex;

@@ -1,0 +1,419 @@
+//! `BoundedSemaphore`: explicit acquire/release with a fixed capacity that
+//! a release can never exceed (asyncio.BoundedSemaphore, AnyIO's
+//! `max_value`).
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::semaphore::{AcquireInner, Semaphore, TryAcquireError};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+
+/// A semaphore with a fixed capacity and explicit, asyncio-style
+/// [`acquire`](Self::acquire) / [`release`](Self::release) calls instead of
+/// permit guards.
+///
+/// * Releasing more than is acquired is a typed error
+///   ([`ReleaseError`]), not a silent increase of the capacity.
+/// * Asking for more than the capacity is an immediate typed error
+///   ([`ExceedsCapacity`]), never a wait that can never end.
+/// * Otherwise it is a [`Semaphore`]: fair (FIFO, a large request at the
+///   head is not overtaken), weighted, and cancel safe.
+///
+/// # `Semaphore` or `BoundedSemaphore`?
+///
+/// Prefer [`Semaphore`]: its permits are guards released on drop, so a
+/// release can be neither forgotten nor doubled, and an early return or a
+/// cancelled task gives the permits back by itself. Use `BoundedSemaphore`
+/// where acquire and release cannot share a scope (the release happens in
+/// a callback, another task, or code ported from asyncio), so counting is
+/// manual, and you want a miscount caught as an error. A task cancelled
+/// between its `acquire` and its `release` keeps its permits acquired: that
+/// is the price of manual counting.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use anysync::sync::BoundedSemaphore;
+///
+/// let sem = BoundedSemaphore::new(2);
+/// sem.acquire().await.unwrap();
+/// sem.release().unwrap();
+/// // One release too many is an error; the capacity stays 2.
+/// assert!(sem.release().is_err());
+/// assert_eq!(sem.available_permits(), 2);
+/// // More than the capacity can never be acquired.
+/// assert!(sem.acquire_many(3).await.is_err());
+/// # });
+/// ```
+///
+/// # Implementation notes
+///
+/// A [`Semaphore`] of `capacity` permits plus a count of the permits
+/// acquired through completed acquires. An acquire adds to the count after
+/// the semaphore has granted it; a release subtracts (failing if the count
+/// is too small) before giving the permits back. So the semaphore can never
+/// hold more than `capacity`.
+pub struct BoundedSemaphore {
+    capacity: usize,
+    acquired: AtomicUsize,
+    sem: Semaphore,
+}
+
+/// More permits were requested than a [`BoundedSemaphore`] has at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExceedsCapacity {
+    /// The number of permits requested.
+    pub requested: usize,
+    /// The semaphore's capacity.
+    pub capacity: usize,
+}
+
+impl fmt::Display for ExceedsCapacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "requested {} permits from a BoundedSemaphore of capacity {}",
+            self.requested, self.capacity
+        )
+    }
+}
+
+impl core::error::Error for ExceedsCapacity {}
+
+/// Why [`BoundedSemaphore::try_acquire_many`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TryAcquireBoundedError {
+    /// Not enough permits are available, or other tasks are queued first.
+    NoPermits,
+    /// More permits were requested than the capacity.
+    ExceedsCapacity(ExceedsCapacity),
+}
+
+impl fmt::Display for TryAcquireBoundedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireBoundedError::NoPermits => f.write_str("no permits available"),
+            TryAcquireBoundedError::ExceedsCapacity(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl core::error::Error for TryAcquireBoundedError {}
+
+impl From<ExceedsCapacity> for TryAcquireBoundedError {
+    fn from(e: ExceedsCapacity) -> Self {
+        TryAcquireBoundedError::ExceedsCapacity(e)
+    }
+}
+
+/// A [`BoundedSemaphore`] was released more times than it was acquired.
+/// Nothing was released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReleaseError {
+    /// The number of permits the release asked to give back.
+    pub requested: usize,
+    /// The number of permits acquired (and not released) at that moment.
+    pub acquired: usize,
+}
+
+impl fmt::Display for ReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "BoundedSemaphore released too many times: releasing {} with {} acquired",
+            self.requested, self.acquired
+        )
+    }
+}
+
+impl core::error::Error for ReleaseError {}
+
+/// A snapshot of a [`BoundedSemaphore`], from
+/// [`BoundedSemaphore::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct BoundedSemaphoreStatistics {
+    /// The fixed number of permits.
+    pub capacity: usize,
+    /// Permits an acquire could take right now.
+    pub available: usize,
+    /// Permits acquired and not yet released.
+    pub acquired: usize,
+    /// Tasks waiting to acquire.
+    pub waiters: usize,
+}
+
+impl BoundedSemaphore {
+    crate::util::macros::loom_const_fn! {
+        /// A semaphore with `capacity` permits, all available. A capacity of
+        /// 0 is allowed: every acquire then fails with [`ExceedsCapacity`].
+        ///
+        /// # Panics
+        /// If `capacity` is greater than [`Semaphore::MAX_PERMITS`].
+        #[track_caller]
+        pub fn new(capacity: usize) -> BoundedSemaphore {
+            assert!(
+                capacity <= Semaphore::MAX_PERMITS,
+                "BoundedSemaphore::new: `capacity` exceeds Semaphore::MAX_PERMITS"
+            );
+            BoundedSemaphore {
+                capacity,
+                acquired: AtomicUsize::new(0),
+                sem: Semaphore::new(capacity),
+            }
+        }
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`ExceedsCapacity`] at once if the capacity is 0.
+    pub fn acquire(&self) -> BoundedAcquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits at once, in FIFO order with other waiters.
+    /// `acquire_many(0)` completes at once.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// Permits assigned to it while it waited are given back.
+    ///
+    /// # Errors
+    /// [`ExceedsCapacity`] at once (on the first poll, without queueing) if
+    /// `n` is greater than the capacity.
+    pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
+        BoundedAcquire {
+            sem: self,
+            inner: AcquireInner::new(n),
+            needed: n,
+            done: false,
+        }
+    }
+
+    /// Takes one permit if one is available and nobody is queued.
+    ///
+    /// # Errors
+    /// As [`try_acquire_many`](Self::try_acquire_many).
+    pub fn try_acquire(&self) -> Result<(), TryAcquireBoundedError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if they are available and nobody is queued.
+    ///
+    /// # Errors
+    /// [`TryAcquireBoundedError::NoPermits`], or
+    /// [`TryAcquireBoundedError::ExceedsCapacity`] if `n` is greater than
+    /// the capacity.
+    pub fn try_acquire_many(&self, n: usize) -> Result<(), TryAcquireBoundedError> {
+        self.check(n)?;
+        match self.sem.try_acquire_many(n) {
+            Ok(permit) => {
+                permit.forget();
+                self.acquired.fetch_add(n, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(TryAcquireError::NoPermits) => Err(TryAcquireBoundedError::NoPermits),
+            Err(e) => unreachable!("bounded semaphore is never closed, n <= capacity: {e}"),
+        }
+    }
+
+    /// Gives one acquired permit back.
+    ///
+    /// # Errors
+    /// [`ReleaseError`] if no permit is acquired; nothing is released.
+    pub fn release(&self) -> Result<(), ReleaseError> {
+        self.release_many(1)
+    }
+
+    /// Gives `n` acquired permits back, waking waiters that can now
+    /// proceed.
+    ///
+    /// # Errors
+    /// [`ReleaseError`] if fewer than `n` permits are acquired; nothing is
+    /// released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::sync::{BoundedSemaphore, ReleaseError};
+    ///
+    /// let sem = BoundedSemaphore::new(3);
+    /// sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(sem.release_many(3), Err(ReleaseError { requested: 3, acquired: 2 }));
+    /// assert_eq!(sem.release_many(2), Ok(()));
+    /// ```
+    pub fn release_many(&self, n: usize) -> Result<(), ReleaseError> {
+        let mut cur = self.acquired.load(Ordering::Acquire);
+        loop {
+            if cur < n {
+                return Err(ReleaseError {
+                    requested: n,
+                    acquired: cur,
+                });
+            }
+            match self.acquired.compare_exchange_weak(
+                cur,
+                cur - n,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        self.sem.release(n);
+        Ok(())
+    }
+
+    /// The fixed number of permits.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The number of permits available right now.
+    pub fn available_permits(&self) -> usize {
+        self.sem.available_permits()
+    }
+
+    /// The number of permits acquired and not yet released.
+    pub fn acquired(&self) -> usize {
+        self.acquired.load(Ordering::Acquire)
+    }
+
+    /// The number of tasks waiting to acquire.
+    pub fn waiters(&self) -> usize {
+        self.sem.waiters()
+    }
+
+    /// A snapshot of the counts.
+    pub fn statistics(&self) -> BoundedSemaphoreStatistics {
+        let sem = self.sem.statistics();
+        BoundedSemaphoreStatistics {
+            capacity: self.capacity,
+            available: sem.available,
+            acquired: self.acquired(),
+            waiters: sem.waiters,
+        }
+    }
+
+    fn check(&self, n: usize) -> Result<(), ExceedsCapacity> {
+        if n > self.capacity {
+            Err(ExceedsCapacity {
+                requested: n,
+                capacity: self.capacity,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphore")
+            .field("capacity", &self.capacity)
+            .field("available", &self.available_permits())
+            .field("acquired", &self.acquired())
+            .finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`BoundedSemaphore::acquire`] and
+    /// [`BoundedSemaphore::acquire_many`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct BoundedAcquire<'a> {
+        sem: &'a BoundedSemaphore,
+        #[pin]
+        inner: AcquireInner,
+        needed: usize,
+        done: bool,
+    }
+
+    impl PinnedDrop for BoundedAcquire<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.inner.drop_in(&this.sem.sem);
+        }
+    }
+}
+
+impl Future for BoundedAcquire<'_> {
+    type Output = Result<(), ExceedsCapacity>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        assert!(!*this.done, "`BoundedAcquire` polled after completion");
+        let sem = *this.sem;
+        if let Err(e) = sem.check(*this.needed) {
+            *this.done = true;
+            return Poll::Ready(Err(e));
+        }
+        match this.inner.poll(&sem.sem, cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(r) => {
+                let n = r.expect("bounded semaphore is never closed, n <= capacity");
+                sem.acquired.fetch_add(n, Ordering::AcqRel);
+                *this.done = true;
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+}
+
+impl FusedFuture for BoundedAcquire<'_> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl fmt::Debug for BoundedAcquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedAcquire")
+            .field("permits", &self.needed)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+crate::util::macros::cfg_feature! {
+    #![feature = "std"]
+
+    impl BoundedSemaphore {
+        /// Blocks the current thread until one permit is acquired.
+        ///
+        /// Meant for plain threads; calling it from a task blocks that
+        /// executor thread.
+        ///
+        /// # Errors
+        /// As [`acquire`](Self::acquire).
+        pub fn acquire_blocking(&self) -> Result<(), ExceedsCapacity> {
+            crate::util::block_on::block_on(self.acquire())
+        }
+
+        /// Blocks the current thread until `n` permits are acquired.
+        ///
+        /// # Errors
+        /// As [`acquire_many`](Self::acquire_many).
+        pub fn acquire_many_blocking(&self, n: usize) -> Result<(), ExceedsCapacity> {
+            crate::util::block_on::block_on(self.acquire_many(n))
+        }
+    }
+}
