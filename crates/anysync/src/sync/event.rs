@@ -87,7 +87,10 @@ impl Event {
                 }
                 queue.next_seq()
             });
-            queue.wake_front(batch, |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop })
+            queue.wake_front(
+                batch,
+                |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop },
+            )
         });
     }
 
@@ -100,6 +103,14 @@ impl Event {
     /// The number of tasks waiting.
     pub fn waiters(&self) -> usize {
         self.queue.lock().len()
+    }
+
+    /// A snapshot of the event's state.
+    pub fn statistics(&self) -> EventStatistics {
+        EventStatistics {
+            set: self.is_set(),
+            waiters: self.waiters(),
+        }
     }
 
     /// Waits until the event is set.
@@ -118,6 +129,16 @@ impl Event {
     }
 }
 
+/// A snapshot of an [`Event`], from [`Event::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct EventStatistics {
+    /// The event is set.
+    pub set: bool,
+    /// Tasks waiting for it.
+    pub waiters: usize,
+}
+
 impl Default for Event {
     fn default() -> Self {
         Event::new()
@@ -126,7 +147,9 @@ impl Default for Event {
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event").field("set", &self.is_set()).finish()
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish()
     }
 }
 

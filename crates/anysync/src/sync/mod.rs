@@ -1,4 +1,5 @@
-//! Locks, semaphores, events and notifications.
+//! Locks, semaphores, events, notifications, condition variables, barriers
+//! and once cells.
 //!
 //! # Which primitive do I want?
 //!
@@ -8,6 +9,15 @@
 //! | let at most *n* tasks in at once, or meter a resource | [`Semaphore`]            | `Semaphore`      |
 //! | release every waiter when something has happened     | [`Event`]                | `Event`          |
 //! | hand a wake-up to one waiter (or all), tokio-style    | [`Notify`]               | —                |
+//! | many readers at once, or one writer (writers not starved) | [`RwLock`]           | —                |
+//! | wait, lock released, until a condition on locked data holds | [`Condvar`]        | `Condition`      |
+//! | let *n* tasks meet before any of them goes on         | [`Barrier`]              | `Barrier`        |
+//! | initialise a value once, by an async initialiser      | [`OnceCell`]             | —                |
+//! | count permits by hand (acquire/release) with a hard bound | [`BoundedSemaphore`] | `BoundedSemaphore` |
+//!
+//! Each primitive has a cheap `statistics()` snapshot (waiters, holders,
+//! available or broken state), in the spirit of AnyIO's, for monitoring and
+//! for tests that check nothing was stranded or lost.
 //!
 //! All of them are fair (first come, first served), need no executor, never
 //! allocate to wait, and are cancel safe: dropping a waiting future loses no
@@ -30,9 +40,9 @@ pub use bounded_semaphore::{
     TryAcquireBoundedError,
 };
 pub use condvar::{Condvar, CondvarStatistics};
-pub use event::Event;
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, TryLockError};
-pub use notify::Notify;
+pub use event::{Event, EventStatistics};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, MutexStatistics, TryLockError};
+pub use notify::{Notify, NotifyStatistics};
 pub use once_cell::{OnceCell, OnceCellStatistics, SetError};
 pub use rwlock::{
     RwLock, RwLockReadGuard, RwLockStatistics, RwLockUpgradableReadGuard, RwLockWriteGuard,

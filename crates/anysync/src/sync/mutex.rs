@@ -134,9 +134,28 @@ impl<T: ?Sized> Mutex<T> {
         self.sem.waiters()
     }
 
+    /// A snapshot of the lock's state, taken under its internal lock.
+    pub fn statistics(&self) -> MutexStatistics {
+        let sem = self.sem.statistics();
+        MutexStatistics {
+            locked: sem.available == 0,
+            waiters: sem.waiters,
+        }
+    }
+
     fn unlock(&self) {
         self.sem.release(1);
     }
+}
+
+/// A snapshot of a [`Mutex`], from [`Mutex::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MutexStatistics {
+    /// The lock is held (or being handed to a woken waiter).
+    pub locked: bool,
+    /// Tasks waiting for the lock.
+    pub waiters: usize,
 }
 
 impl<T: Default> Default for Mutex<T> {

@@ -119,7 +119,12 @@ impl Notify {
     }
 
     /// Wakes one waiter (or stores the permit) with the lock held.
-    fn notify_locked(&self, queue: &mut QueueGuard<'_, (), Kind>, batch: &mut crate::util::wake_batch::WakeBatch, last: bool) {
+    fn notify_locked(
+        &self,
+        queue: &mut QueueGuard<'_, (), Kind>,
+        batch: &mut crate::util::wake_batch::WakeBatch,
+        last: bool,
+    ) {
         if queue.is_empty() {
             let cur = self.state.load(Ordering::Acquire);
             self.state
@@ -191,6 +196,15 @@ impl Notify {
         self.queue.lock().len()
     }
 
+    /// A snapshot of the waiters and the stored permit.
+    pub fn statistics(&self) -> NotifyStatistics {
+        let queue = self.queue.lock();
+        NotifyStatistics {
+            waiters: queue.len(),
+            permit: self.state.load(Ordering::Acquire) & STATE_MASK == NOTIFIED,
+        }
+    }
+
     /// Waits for a notification.
     ///
     /// # Cancel safety
@@ -207,7 +221,12 @@ impl Notify {
     }
 
     /// Poll logic of [`Notified`] (and of `enable`, with a no-op waker).
-    fn poll_notified(&self, mut waiter: Pin<&mut Waiter<Kind>>, generation: usize, waker: &Waker) -> Poll<()> {
+    fn poll_notified(
+        &self,
+        mut waiter: Pin<&mut Waiter<Kind>>,
+        generation: usize,
+        waker: &Waker,
+    ) -> Poll<()> {
         let mut queue = self.queue.lock();
         match waiter.as_mut().state(&queue) {
             WaitState::Woken => {
@@ -235,10 +254,12 @@ impl Notify {
                     } else {
                         ((cur & !STATE_MASK) | WAITING, false)
                     };
-                    match self
-                        .state
-                        .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-                    {
+                    match self.state.compare_exchange_weak(
+                        cur,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
                         Ok(_) if ready => return Poll::Ready(()),
                         Ok(_) => break,
                         Err(actual) => cur = actual,
@@ -269,6 +290,16 @@ impl Notify {
         drop(old);
         batch.wake_all();
     }
+}
+
+/// A snapshot of a [`Notify`], from [`Notify::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct NotifyStatistics {
+    /// Tasks waiting for a notification.
+    pub waiters: usize,
+    /// A `notify_one` is stored for the next waiter.
+    pub permit: bool,
 }
 
 impl Default for Notify {
@@ -334,7 +365,10 @@ impl Notified<'_> {
             Phase::Queued => false,
             Phase::Init => {
                 let waker = futures_util::task::noop_waker_ref();
-                match this.notify.poll_notified(this.waiter, *this.generation, waker) {
+                match this
+                    .notify
+                    .poll_notified(this.waiter, *this.generation, waker)
+                {
                     Poll::Ready(()) => {
                         *this.phase = Phase::Notified;
                         true
@@ -361,8 +395,14 @@ impl Future for Notified<'_> {
                 Poll::Ready(())
             }
             Phase::Init | Phase::Queued => {
-                let poll = this.notify.poll_notified(this.waiter, *this.generation, cx.waker());
-                *this.phase = if poll.is_ready() { Phase::Done } else { Phase::Queued };
+                let poll = this
+                    .notify
+                    .poll_notified(this.waiter, *this.generation, cx.waker());
+                *this.phase = if poll.is_ready() {
+                    Phase::Done
+                } else {
+                    Phase::Queued
+                };
                 poll
             }
         }
@@ -377,6 +417,8 @@ impl FusedFuture for Notified<'_> {
 
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified").field("phase", &self.phase).finish()
+        f.debug_struct("Notified")
+            .field("phase", &self.phase)
+            .finish()
     }
 }

@@ -41,9 +41,8 @@ const SHIFT: usize = 2;
 /// failing, and while it waits at the head it holds back everyone behind it.
 /// If your capacity is fixed and you want such a request refused at once,
 /// use [`BoundedSemaphore`](super::BoundedSemaphore). Only a request above
-/// [`Semaphore::MAX_PERMITS`],
-/// which can never be granted, fails at once with
-/// [`AcquireError::TooLarge`].
+/// [`Semaphore::MAX_PERMITS`], which can never be granted, fails at once
+/// with [`AcquireError::TooLarge`].
 ///
 /// # Examples
 ///

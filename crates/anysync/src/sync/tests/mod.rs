@@ -10,5 +10,6 @@ mod notify;
 mod once_cell;
 mod rwlock;
 mod semaphore;
+mod statistics;
 
 mod loom;
