@@ -163,7 +163,8 @@ impl<T> OnceCell<T> {
         Some(self.value.with_mut(|p| {
             // SAFETY: initialised (checked above), and `&mut self` makes
             // this the only reference.
-            unsafe { (*p).assume_init_mut() }
+            // (`MaybeUninit<T>` has the layout of `T`.)
+            unsafe { &mut *p.cast::<T>() }
         }))
     }
 
@@ -269,7 +270,8 @@ impl<T> OnceCell<T> {
             // SAFETY: the value is initialised (checked above) and `old` is
             // owned here; clearing its flag first means its drop will not
             // drop the value we move out.
-            unsafe { (*p).assume_init_read() }
+            // (`MaybeUninit<T>` has the layout of `T`.)
+            unsafe { p.cast::<T>().read() }
         }))
     }
 
@@ -289,7 +291,8 @@ impl<T> OnceCell<T> {
             // SAFETY: only called once `initialized` was seen `true` with
             // acquire ordering; the value was written before the release
             // store of the flag and is never written again while shared.
-            unsafe { (*p).assume_init_ref() }
+            // (`MaybeUninit<T>` has the layout of `T`.)
+            unsafe { &*p.cast::<T>() }
         })
     }
 
@@ -301,7 +304,8 @@ impl<T> OnceCell<T> {
             // SAFETY: the caller holds the only permit and the cell is not
             // initialised (the permit is never given out after that), so
             // no one else reads or writes the slot.
-            unsafe { (*p).write(value) };
+            // (`MaybeUninit<T>` has the layout of `T`.)
+            unsafe { p.cast::<T>().write(value) };
         });
         self.initialized.store(true, Ordering::Release);
         // Wakes every queued caller with `Closed` = "initialised".
@@ -315,7 +319,8 @@ impl<T> Drop for OnceCell<T> {
         if self.is_initialized() {
             self.value.with_mut(|p| {
                 // SAFETY: initialised, and `&mut self` in drop: last use.
-                unsafe { (*p).assume_init_drop() }
+                // (`MaybeUninit<T>` has the layout of `T`.)
+                unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
             });
         }
     }

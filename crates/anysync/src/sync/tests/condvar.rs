@@ -150,7 +150,7 @@ fn dropping_a_waiter_that_was_not_notified_forwards_nothing() {
 fn notify_one_is_fifo_and_notify_all_wakes_only_present_waiters() {
     let m = Mutex::new(());
     let cv = Condvar::new();
-    let mut ws: std::vec::Vec<_> = (0..3)
+    let mut ws: alloc::vec::Vec<_> = (0..3)
         .map(|_| {
             let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
             t.pending();
@@ -159,7 +159,9 @@ fn notify_one_is_fifo_and_notify_all_wakes_only_present_waiters() {
         .collect();
     cv.notify_one();
     assert_eq!(
-        ws.iter().map(TestTask::wakes).collect::<std::vec::Vec<_>>(),
+        ws.iter()
+            .map(TestTask::wakes)
+            .collect::<alloc::vec::Vec<_>>(),
         [1, 0, 0]
     );
     drop(ws[0].ready());
@@ -250,8 +252,8 @@ fn wait_is_fused_and_panics_when_polled_after_completion() {
 
 #[test]
 fn blocking_producer_consumer_from_threads() {
-    let state = Arc::new((Mutex::new(std::vec::Vec::new()), Condvar::new()));
-    let consumers: std::vec::Vec<_> = (0..3)
+    let state = Arc::new((Mutex::new(alloc::vec::Vec::new()), Condvar::new()));
+    let consumers: alloc::vec::Vec<_> = (0..3)
         .map(|_| {
             let state = Arc::clone(&state);
             std::thread::spawn(move || {

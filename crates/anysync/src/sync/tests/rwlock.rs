@@ -454,7 +454,7 @@ fn owned_guards_and_conversions() {
 #[test]
 fn blocking_variants_work_from_threads() {
     let lock = Arc::new(RwLock::new(0));
-    let handles: std::vec::Vec<_> = (0..4)
+    let handles: alloc::vec::Vec<_> = (0..4)
         .map(|i| {
             let lock = Arc::clone(&lock);
             std::thread::spawn(move || {
