@@ -1,211 +1,126 @@
-//! `channel::bounded` and `queue::Queue` against async-channel, flume,
-//! kanal and tokio's mpsc: SPSC and 4 producers x 4 consumers, capacities
-//! 64 and 1024, on tokio's multi-thread runtime. Each iteration moves
-//! `N` `u64`s from the producers to the consumers; throughput is per
-//! message.
+//! Bounded channels: anysync's `channel::bounded` and `queue::Queue`
+//! against async-channel, flume, kanal and tokio's mpsc (first written by
+//! h4a; folded into the suite's conventions).
+//!
+//! * `channel/spsc/cap<c>/<rt>`: one producer, one consumer.
+//! * `channel/mpmc_4x4/cap<c>/<rt>`: 4 producers, 4 consumers (tokio's mpsc
+//!   has one receiver, so it is absent).
+//!
+//! Capacities 64 and 1024, on tokio multi-thread (2 workers) and smol (2
+//! threads). One iteration moves 10^6 `u64`s (10^5 with
+//! `ANYSYNC_BENCH_QUICK=1`); times are per message. Consumers stop on one
+//! sentinel each, sent after every producer has finished, so no channel
+//! needs a close operation; every message is counted.
 //!
 //! `cargo bench -p anysync-benches --bench channel`
 #![forbid(unsafe_code)]
+// A std-only package: the core-first import lints of the workspace do not
+// apply, and trait methods spell out `impl Future + Send` so tasks can spawn.
+#![allow(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::manual_async_fn
+)]
 // `criterion_group!` defines an undocumented public fn.
 #![allow(missing_docs)]
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU64, AtomicUsize, Ordering},
+    Arc, Mutex,
+};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tokio::runtime::Runtime;
+use anysync_benches::{
+    criterion, for_each_channel, group, peers::BenchChannel, quick, share, Rt, RtKind,
+};
+use criterion::{
+    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, Criterion,
+};
 
-/// Messages per iteration.
-const N: u64 = 20_000;
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
+const SENTINEL: u64 = u64::MAX;
 
-/// Spawns `consumers` receivers and `producers` senders, moves `N`
-/// messages, and waits for all of them; panics if a message is lost.
-macro_rules! transfer {
-    (
-        $rt:expr, $producers:expr, $consumers:expr,
-        make: $make:expr,
-        send: |$tx:ident, $v:ident| $send:expr,
-        recv: |$rx:ident| $recv:expr $(,)?
-    ) => {{
-        let (tx, rx) = $make;
-        let received: u64 = $rt.block_on(async move {
-            let per = N / $producers as u64;
-            let consumers: Vec<_> = (0..$consumers)
-                .map(|_| {
-                    let $rx = rx.clone();
-                    tokio::spawn(async move {
-                        let mut n = 0u64;
-                        while $recv.is_some() {
-                            n += 1;
-                        }
-                        n
-                    })
-                })
-                .collect();
-            drop(rx);
-            let producers: Vec<_> = (0..$producers)
-                .map(|_| {
-                    let $tx = tx.clone();
-                    tokio::spawn(async move {
-                        for $v in 0..per {
-                            $send;
-                        }
-                    })
-                })
-                .collect();
-            drop(tx);
-            for p in producers {
-                p.await.unwrap();
+/// Moves `n` messages from `producers` to `consumers` tasks; panics if the
+/// count received differs.
+fn transfer<C: BenchChannel>(rt: &Rt, producers: usize, consumers: usize, cap: usize, n: u64) {
+    let (tx, rx) = C::bounded(cap);
+    let rx = Mutex::new(Some(rx));
+    let tx = Arc::new(tx);
+    let received = Arc::new(AtomicU64::new(0));
+    let running = Arc::new(AtomicUsize::new(producers));
+    rt.run_tasks(consumers + producers, |i| {
+        let received = received.clone();
+        let running = running.clone();
+        let tx = C::clone_tx(&tx);
+        let rx = if i < consumers {
+            let mut slot = rx.lock().unwrap();
+            if i + 1 == consumers {
+                slot.take()
+            } else {
+                slot.as_ref().map(C::clone_rx)
             }
-            let mut total = 0;
-            for c in consumers {
-                total += c.await.unwrap();
+        } else {
+            None
+        };
+        async move {
+            if let Some(mut rx) = rx {
+                let mut got = 0;
+                while C::recv(&mut rx).await != SENTINEL {
+                    got += 1;
+                }
+                received.fetch_add(got, Ordering::Relaxed);
+            } else {
+                for v in 0..share(n, producers, i - consumers) {
+                    C::send(&tx, v).await;
+                }
+                if running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    for _ in 0..consumers {
+                        C::send(&tx, SENTINEL).await;
+                    }
+                }
             }
-            total
-        });
-        assert_eq!(received, N);
-    }};
-}
-
-fn anysync_channel(rt: &Runtime, p: usize, c: usize, cap: usize) {
-    transfer!(rt, p, c,
-        make: anysync::channel::bounded::<u64>(cap),
-        send: |tx, v| tx.send(v).await.unwrap(),
-        recv: |rx| rx.recv().await.ok(),
-    );
-}
-
-fn anysync_queue(rt: &Runtime, p: usize, c: usize, cap: usize) {
-    let q = Arc::new(anysync::queue::Queue::<u64>::bounded(cap));
-    let received: u64 = rt.block_on(async move {
-        let per = N / p as u64;
-        let consumers: Vec<_> = (0..c)
-            .map(|_| {
-                let q = q.clone();
-                tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while q.get().await.is_ok() {
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let producers: Vec<_> = (0..p)
-            .map(|_| {
-                let q = q.clone();
-                tokio::spawn(async move {
-                    for v in 0..per {
-                        q.put(v).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in producers {
-            t.await.unwrap();
         }
-        q.shutdown(); // consumers drain, then stop
-        let mut total = 0;
-        for t in consumers {
-            total += t.await.unwrap();
-        }
-        total
     });
-    assert_eq!(received, N);
-}
-
-fn async_channel(rt: &Runtime, p: usize, c: usize, cap: usize) {
-    transfer!(rt, p, c,
-        make: async_channel::bounded::<u64>(cap),
-        send: |tx, v| tx.send(v).await.unwrap(),
-        recv: |rx| rx.recv().await.ok(),
+    assert_eq!(
+        received.load(Ordering::Relaxed),
+        n,
+        "{}: messages lost",
+        C::ID
     );
 }
 
-fn flume(rt: &Runtime, p: usize, c: usize, cap: usize) {
-    transfer!(rt, p, c,
-        make: flume::bounded::<u64>(cap),
-        send: |tx, v| tx.send_async(v).await.unwrap(),
-        recv: |rx| rx.recv_async().await.ok(),
-    );
-}
-
-fn kanal(rt: &Runtime, p: usize, c: usize, cap: usize) {
-    transfer!(rt, p, c,
-        make: kanal::bounded_async::<u64>(cap),
-        send: |tx, v| tx.send(v).await.unwrap(),
-        recv: |rx| rx.recv().await.ok(),
-    );
-}
-
-/// tokio's mpsc has one receiver, so it runs in the SPSC group only.
-fn tokio_mpsc(rt: &Runtime, p: usize, cap: usize) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(cap);
-    let received = rt.block_on(async move {
-        let per = N / p as u64;
-        let consumer = tokio::spawn(async move {
-            let mut n = 0u64;
-            while rx.recv().await.is_some() {
-                n += 1;
-            }
-            n
-        });
-        let producers: Vec<_> = (0..p)
-            .map(|_| {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    for v in 0..per {
-                        tx.send(v).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        drop(tx);
-        for t in producers {
-            t.await.unwrap();
-        }
-        consumer.await.unwrap()
-    });
-    assert_eq!(received, N);
+fn channel_one<C: BenchChannel>(
+    g: &mut Group<'_>,
+    rt: &Rt,
+    p: usize,
+    c: usize,
+    cap: usize,
+    n: u64,
+) {
+    if c > 1 && !C::MPMC {
+        return;
+    }
+    g.bench_function(C::ID, |b| b.iter(|| transfer::<C>(rt, p, c, cap, n)));
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = runtime();
-    for (shape, p, n) in [("spsc", 1, 1), ("mpmc_4x4", 4, 4)] {
-        for cap in [64, 1024] {
-            let mut g = c.benchmark_group(format!("channel/{shape}/cap{cap}"));
-            g.throughput(Throughput::Elements(N));
-            g.sample_size(20);
-            g.bench_function(BenchmarkId::from_parameter("anysync"), |b| {
-                b.iter(|| anysync_channel(&rt, p, n, cap))
-            });
-            g.bench_function(BenchmarkId::from_parameter("anysync_queue"), |b| {
-                b.iter(|| anysync_queue(&rt, p, n, cap))
-            });
-            g.bench_function(BenchmarkId::from_parameter("async_channel"), |b| {
-                b.iter(|| async_channel(&rt, p, n, cap))
-            });
-            g.bench_function(BenchmarkId::from_parameter("flume"), |b| {
-                b.iter(|| flume(&rt, p, n, cap))
-            });
-            g.bench_function(BenchmarkId::from_parameter("kanal"), |b| {
-                b.iter(|| kanal(&rt, p, n, cap))
-            });
-            if n == 1 {
-                g.bench_function(BenchmarkId::from_parameter("tokio_mpsc"), |b| {
-                    b.iter(|| tokio_mpsc(&rt, p, cap))
-                });
+    let n: u64 = if quick() { 100_000 } else { 1_000_000 };
+    for kind in [RtKind::TokioMt2, RtKind::Smol] {
+        let rt = Rt::new(kind);
+        for (shape, p, cons) in [("spsc", 1, 1), ("mpmc_4x4", 4, 4)] {
+            for cap in [64, 1024] {
+                let mut g = group(c, &format!("channel/{shape}/cap{cap}/{}", kind.name()), n);
+                g.sample_size(10);
+                for_each_channel!(channel_one(&mut g, &rt, p, cons, cap, n));
+                g.finish();
             }
-            g.finish();
         }
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = criterion();
+    targets = bench
+}
 criterion_main!(benches);

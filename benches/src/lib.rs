@@ -1,1 +1,250 @@
-//! placeholder
+//! The shared harness of anysync's benches: runtimes, the criterion
+//! configuration, and one small trait per primitive family implemented for
+//! anysync and for every peer, so that each workload is written once and
+//! run on every crate in the same process.
+//!
+//! # Conventions
+//!
+//! * A benchmark is `<family>/<workload>[/<runtime>][/<size>]`, one criterion
+//!   group, with one function per crate named by its [`crates`] id.
+//! * Every group sets `Throughput::Elements(ops)`: the number of operations
+//!   (acquisitions, round trips, messages) one iteration performs. The
+//!   report divides criterion's median by it, so every number in
+//!   `RESULTS.md` is **time per operation**.
+//! * `ANYSYNC_BENCH_QUICK=1` shortens warm-up, measurement and sample count
+//!   (and the message count of the channel benches) so the whole suite runs
+//!   in a few minutes; the default is the full run.
+//! * Contended workloads run on tokio's multi-thread runtime with 2 workers
+//!   (`tokio_mt2`) and on a smol `Executor` driven by 2 threads (`smol`), so
+//!   no result depends on one runtime; ping-pong and hold-across-yield also
+//!   run on tokio's current-thread runtime (`tokio_ct`).
+#![forbid(unsafe_code)]
+// A std-only package: the core-first import lints of the workspace do not
+// apply, and trait methods spell out `impl Future + Send` so tasks can spawn.
+#![allow(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::manual_async_fn
+)]
+
+pub mod peers;
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    thread,
+    time::Duration,
+};
+
+use criterion::{measurement::WallTime, BenchmarkGroup, Criterion, Throughput};
+
+/// `true` when `ANYSYNC_BENCH_QUICK` is set (to anything but `0`).
+pub fn quick() -> bool {
+    std::env::var("ANYSYNC_BENCH_QUICK").is_ok_and(|v| v != "0")
+}
+
+/// Criterion configured for this suite (quick or full).
+pub fn criterion() -> Criterion {
+    // `criterion_group!` applies the command line on top of this.
+    let c = Criterion::default();
+    if quick() {
+        c.sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_millis(1200))
+    } else {
+        c.sample_size(30)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4))
+    }
+}
+
+/// Opens a group whose iterations each perform `ops` operations.
+pub fn group<'a>(c: &'a mut Criterion, name: &str, ops: u64) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(ops));
+    g
+}
+
+/// Yields once to the executor: wakes itself and returns `Pending` the first
+/// time it is polled. Runtime-neutral, so the same workload yields the same
+/// way on every executor.
+pub fn yield_now() -> YieldNow {
+    YieldNow(false)
+}
+
+/// Future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The executors a workload runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtKind {
+    /// tokio's current-thread runtime.
+    TokioCt,
+    /// tokio's multi-thread runtime with 2 worker threads.
+    TokioMt2,
+    /// A `smol::Executor` run by 2 threads.
+    Smol,
+}
+
+impl RtKind {
+    /// The name used in benchmark ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            RtKind::TokioCt => "tokio_ct",
+            RtKind::TokioMt2 => "tokio_mt2",
+            RtKind::Smol => "smol",
+        }
+    }
+}
+
+/// A running executor that can run a batch of tasks to completion.
+#[derive(Debug)]
+pub enum Rt {
+    /// A tokio runtime (current-thread or multi-thread).
+    Tokio(RtKind, tokio::runtime::Runtime),
+    /// A smol executor and the threads that run it.
+    Smol(SmolRt),
+}
+
+/// A `smol::Executor` run by 2 threads until dropped.
+#[derive(Debug)]
+pub struct SmolRt {
+    ex: Arc<smol::Executor<'static>>,
+    stop: Option<smol::channel::Sender<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Drop for SmolRt {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        for t in self.threads.drain(..) {
+            t.join().expect("smol executor thread panicked");
+        }
+    }
+}
+
+impl Rt {
+    /// Starts an executor of the given kind.
+    pub fn new(kind: RtKind) -> Rt {
+        match kind {
+            RtKind::TokioCt => Rt::Tokio(
+                kind,
+                tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("tokio runtime"),
+            ),
+            RtKind::TokioMt2 => Rt::Tokio(
+                kind,
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .build()
+                    .expect("tokio runtime"),
+            ),
+            RtKind::Smol => {
+                let ex = Arc::new(smol::Executor::new());
+                let (stop, stopped) = smol::channel::bounded::<()>(1);
+                let threads = (0..2)
+                    .map(|i| {
+                        let ex = ex.clone();
+                        let stopped = stopped.clone();
+                        thread::Builder::new()
+                            .name(format!("smol-{i}"))
+                            .spawn(move || {
+                                let _ = smol::block_on(ex.run(stopped.recv()));
+                            })
+                            .expect("spawn smol thread")
+                    })
+                    .collect();
+                Rt::Smol(SmolRt {
+                    ex,
+                    stop: Some(stop),
+                    threads,
+                })
+            }
+        }
+    }
+
+    /// Which executor this is.
+    pub fn kind(&self) -> RtKind {
+        match self {
+            Rt::Tokio(kind, _) => *kind,
+            Rt::Smol(_) => RtKind::Smol,
+        }
+    }
+
+    /// Spawns `n` tasks made by `task(i)` and waits until all have finished.
+    pub fn run_tasks<F>(&self, n: usize, task: impl Fn(usize) -> F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            Rt::Tokio(_, rt) => rt.block_on(async {
+                let handles: Vec<_> = (0..n).map(|i| tokio::spawn(task(i))).collect();
+                for h in handles {
+                    h.await.expect("bench task panicked");
+                }
+            }),
+            Rt::Smol(s) => smol::block_on(async {
+                let handles: Vec<_> = (0..n).map(|i| s.ex.spawn(task(i))).collect();
+                for h in handles {
+                    h.await;
+                }
+            }),
+        }
+    }
+
+    /// Runs `f` to completion on this executor (on the calling thread for
+    /// tokio, as a spawned task for smol).
+    pub fn block_on<F>(&self, f: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Rt::Tokio(_, rt) => {
+                rt.block_on(async move { tokio::spawn(f).await.expect("bench task panicked") })
+            }
+            Rt::Smol(s) => smol::block_on(s.ex.spawn(f)),
+        }
+    }
+}
+
+/// Splits `total` operations over `tasks` tasks: task `i`'s share.
+pub fn share(total: u64, tasks: usize, i: usize) -> u64 {
+    let tasks = tasks as u64;
+    total / tasks + u64::from((i as u64) < total % tasks)
+}
+
+/// Runs `f` `iters` times inside one `futures_executor::block_on` and
+/// returns the elapsed time: the "uncontended, one task under a simple
+/// `block_on`" workload.
+pub fn uncontended<F, Fut>(iters: u64, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    futures_executor::block_on(async {
+        let start = std::time::Instant::now();
+        for _ in 0..iters {
+            f().await;
+        }
+        start.elapsed()
+    })
+}

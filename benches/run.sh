@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every bench of anysync-benches in one run, then regenerates
+# benches/RESULTS.md from the criterion output.
+#
+#   benches/run.sh            # full run (longer)
+#   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: the whole suite in a few minutes
+#
+# Honours CARGO_TARGET_DIR. Clears that target's criterion/ first, so the
+# report sees this run only. Check `uptime` first: other builds on the
+# machine make the numbers noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+mode=full
+if [[ "${1:-}" == --quick ]]; then
+    export ANYSYNC_BENCH_QUICK=1
+    mode=quick
+fi
+cargo bench -p anysync-benches --no-run
+cargo build -p anysync-benches --release --bin report
+rm -rf "$target/criterion"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+start=$(date +%s)
+cargo bench -p anysync-benches
+secs=$(($(date +%s) - start))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cargo run -p anysync-benches --release --bin report -- "$target/criterion" \
+    --note "$mode mode, ${secs} s of benches; load average before: $load, after: $load_after"
