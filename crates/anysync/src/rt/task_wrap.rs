@@ -29,8 +29,11 @@
 //! # Implementation notes
 //!
 //! The task side and the handle side share one `Arc` holding the output
-//! slot and the handle's waker under a `std` mutex; abort uses
-//! `futures_util`'s [`Abortable`], whose flag is lock-free. The result is
+//! slot and the handle's waker under a `std` mutex; abort is a lock-free
+//! flag plus an `AtomicWaker`, kept beside the future (never read through
+//! a reference to it: a shared borrow of a self-referential `async` block
+//! is undefined behaviour under Stacked Borrows, which is what
+//! `futures_util`'s `Abortable` does and what miri caught). The result is
 //! published only after the task's future has been dropped, so whoever
 //! awaits the handle sees every effect of the future's destructors (a lock
 //! guard it held is released, a permit is returned). If the executor drops
@@ -54,10 +57,29 @@ use std::{
 };
 
 use futures_core::FusedFuture;
-use futures_util::future::{AbortHandle, Abortable};
+use futures_util::task::AtomicWaker;
 use pin_project_lite::pin_project;
 
 use super::{JoinError, JoinHandle};
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+
+/// The abort request shared by a task (or job) and its handle.
+#[derive(Default)]
+struct AbortFlag {
+    aborted: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl AbortFlag {
+    fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
 
 /// Wraps `future` for spawning on an executor that does not catch panics or
 /// abort tasks itself.
@@ -96,12 +118,11 @@ use super::{JoinError, JoinHandle};
 /// # drop(spawn(async {}));
 /// ```
 pub fn catch_task<F: Future>(future: F) -> (CatchTask<F>, TaskHandle<F::Output>) {
-    let (abort, registration) = AbortHandle::new_pair();
+    let abort = Arc::new(AbortFlag::default());
     let shared = Arc::new(Mutex::new(Slot::new()));
     let task = CatchTask {
-        stage: Stage::Running {
-            future: Abortable::new(future, registration),
-        },
+        stage: Stage::Running { future },
+        abort: Arc::clone(&abort),
         output: Publisher::new(Arc::clone(&shared)),
     };
     (task, TaskHandle { shared, abort })
@@ -130,11 +151,11 @@ pub fn catch_blocking<F, T>(f: F) -> (BlockingJob<F, T>, TaskHandle<T>)
 where
     F: FnOnce() -> T,
 {
-    let (abort, _registration) = AbortHandle::new_pair();
+    let abort = Arc::new(AbortFlag::default());
     let shared = Arc::new(Mutex::new(Slot::new()));
     let job = BlockingJob {
         f,
-        abort: abort.clone(),
+        abort: Arc::clone(&abort),
         output: Publisher::new(Arc::clone(&shared)),
     };
     (job, TaskHandle { shared, abort })
@@ -143,7 +164,7 @@ where
 pin_project! {
     #[project = StageProj]
     enum Stage<F> {
-        Running { #[pin] future: Abortable<F> },
+        Running { #[pin] future: F },
         Done,
     }
 }
@@ -160,6 +181,7 @@ pin_project! {
         // unfinished task the future is dropped before `cancelled` is published.
         #[pin]
         stage: Stage<F>,
+        abort: Arc<AbortFlag>,
         output: Publisher<F::Output>,
     }
 }
@@ -171,11 +193,16 @@ impl<F: Future> Future for CatchTask<F> {
         let mut this = self.project();
         let mut result = match this.stage.as_mut().project() {
             StageProj::Running { future } => {
-                match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(Ok(output))) => Ok(output),
-                    Ok(Poll::Ready(Err(_aborted))) => Err(JoinError::cancelled()),
-                    Err(payload) => Err(JoinError::panic(payload)),
+                // Register first, so an abort after the check still wakes us.
+                this.abort.task.register(cx.waker());
+                if this.abort.is_aborted() {
+                    Err(JoinError::cancelled())
+                } else {
+                    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                        Ok(Poll::Pending) => return Poll::Pending,
+                        Ok(Poll::Ready(output)) => Ok(output),
+                        Err(payload) => Err(JoinError::panic(payload)),
+                    }
                 }
             }
             StageProj::Done => return Poll::Ready(()),
@@ -211,7 +238,7 @@ impl<F: Future> fmt::Debug for CatchTask<F> {
 /// The closure to run on a blocking-work thread, made by [`catch_blocking`].
 pub struct BlockingJob<F, T> {
     f: F,
-    abort: AbortHandle,
+    abort: Arc<AbortFlag>,
     output: Publisher<T>,
 }
 
@@ -255,7 +282,7 @@ impl<F, T> fmt::Debug for BlockingJob<F, T> {
 /// (Awaiting the handle can be given up at any time; the task runs on, detached.)
 pub struct TaskHandle<T> {
     shared: Arc<Mutex<Slot<T>>>,
-    abort: AbortHandle,
+    abort: Arc<AbortFlag>,
 }
 
 impl<T> TaskHandle<T> {
