@@ -10,11 +10,9 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use core::{future::Future, pin::Pin, task::Poll, time::Duration};
-use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Mutex as StdMutex,
-};
+use std::sync::Mutex as StdMutex;
 
 use anysync::{
     rt::Runtime,

@@ -2,11 +2,14 @@
 //! runs, and a `tour_line` that runs a short version and returns one line
 //! saying what it showed (collected by the `tour` program).
 
+pub mod barrier;
 pub mod batch;
 pub mod bounded_concurrency;
+pub mod condition;
 pub mod event_bus;
 pub mod mutex_counter;
 pub mod notify_handoff;
 pub mod producer_consumer;
+pub mod rwlock_mix;
 pub mod start_signal;
 pub mod work_queue;
