@@ -56,3 +56,89 @@ assert_not_impl_any!(LockOwned<u8>: Unpin);
 assert_not_impl_any!(Notified<'static>: Unpin);
 assert_not_impl_any!(Wait<'static>: Unpin);
 assert_not_impl_any!(Lock<'static, Rc<u8>>: Send, Sync);
+
+// --- RwLock, Condvar, Barrier, OnceCell, BoundedSemaphore ---------------------
+
+mod lock_family {
+    use alloc::rc::Rc;
+    use core::{cell::Cell, future::Ready};
+
+    use static_assertions::{assert_impl_all, assert_not_impl_any};
+
+    use crate::sync::{
+        futures::{
+            BarrierWait, BoundedAcquire, CondvarWait, GetOrInit, GetOrTryInit, Read, ReadOwned,
+            UpgradableRead, UpgradableReadOwned, Upgrade, UpgradeOwned, WaitWhile, Write,
+            WriteOwned,
+        },
+        Barrier, BarrierWaitResult, BoundedSemaphore, BrokenBarrier, Condvar, ExceedsCapacity,
+        OnceCell, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard,
+        ReleaseError, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+        SetError, TryAcquireBoundedError,
+    };
+
+    assert_impl_all!(Condvar: Send, Sync, Unpin);
+    assert_impl_all!(Barrier: Send, Sync, Unpin);
+    assert_impl_all!(BoundedSemaphore: Send, Sync, Unpin);
+    assert_impl_all!(BrokenBarrier: Send, Sync, Unpin);
+    assert_impl_all!(BarrierWaitResult: Send, Sync, Unpin);
+    assert_impl_all!(ExceedsCapacity: Send, Sync, Unpin);
+    assert_impl_all!(ReleaseError: Send, Sync, Unpin);
+    assert_impl_all!(TryAcquireBoundedError: Send, Sync, Unpin);
+    assert_impl_all!(SetError<u8>: Send, Sync, Unpin);
+
+    // RwLock<T>: Send when T: Send; Sync only when T: Send + Sync (readers
+    // on several threads share `&T`).
+    assert_impl_all!(RwLock<u8>: Send, Sync);
+    assert_impl_all!(RwLock<Cell<u8>>: Send);
+    assert_not_impl_any!(RwLock<Cell<u8>>: Sync);
+    assert_not_impl_any!(RwLock<Rc<u8>>: Send, Sync);
+
+    // Guards reach the lock through `&RwLock<T>` (or an Arc): thread-safe
+    // exactly when the lock is Sync.
+    assert_impl_all!(RwLockReadGuard<'static, u8>: Send, Sync);
+    assert_impl_all!(RwLockWriteGuard<'static, u8>: Send, Sync);
+    assert_impl_all!(RwLockUpgradableReadGuard<'static, u8>: Send, Sync);
+    assert_impl_all!(OwnedRwLockReadGuard<u8>: Send, Sync);
+    assert_impl_all!(OwnedRwLockWriteGuard<u8>: Send, Sync);
+    assert_impl_all!(OwnedRwLockUpgradableReadGuard<u8>: Send, Sync);
+    assert_not_impl_any!(RwLockReadGuard<'static, Cell<u8>>: Send, Sync);
+    assert_not_impl_any!(RwLockWriteGuard<'static, Cell<u8>>: Send, Sync);
+    assert_not_impl_any!(OwnedRwLockWriteGuard<Cell<u8>>: Send, Sync);
+
+    // OnceCell<T>: Send when T: Send; Sync when T: Send + Sync.
+    assert_impl_all!(OnceCell<u8>: Send, Sync);
+    assert_impl_all!(OnceCell<Cell<u8>>: Send);
+    assert_not_impl_any!(OnceCell<Cell<u8>>: Sync);
+    assert_not_impl_any!(OnceCell<Rc<u8>>: Send, Sync);
+
+    // Futures move between threads but hold an intrusive node: !Unpin.
+    type Init = fn() -> Ready<u8>;
+    type TryInit = fn() -> Ready<Result<u8, ()>>;
+    type Cond = fn(&mut u8) -> bool;
+    assert_impl_all!(Read<'static, u8>: Send, Sync);
+    assert_impl_all!(Write<'static, u8>: Send, Sync);
+    assert_impl_all!(UpgradableRead<'static, u8>: Send, Sync);
+    assert_impl_all!(Upgrade<'static, u8>: Send, Sync);
+    assert_impl_all!(ReadOwned<u8>: Send, Sync);
+    assert_impl_all!(WriteOwned<u8>: Send, Sync);
+    assert_impl_all!(UpgradableReadOwned<u8>: Send, Sync);
+    assert_impl_all!(UpgradeOwned<u8>: Send, Sync);
+    assert_impl_all!(CondvarWait<'static, u8>: Send, Sync);
+    assert_impl_all!(WaitWhile<'static, u8, Cond>: Send, Sync);
+    assert_impl_all!(BarrierWait<'static>: Send, Sync);
+    assert_impl_all!(BoundedAcquire<'static>: Send, Sync);
+    assert_impl_all!(GetOrInit<'static, u8, Init, Ready<u8>>: Send, Sync);
+    assert_impl_all!(GetOrTryInit<'static, u8, TryInit, Ready<Result<u8, ()>>>: Send, Sync);
+    assert_not_impl_any!(Read<'static, u8>: Unpin);
+    assert_not_impl_any!(Write<'static, u8>: Unpin);
+    assert_not_impl_any!(UpgradableRead<'static, u8>: Unpin);
+    assert_not_impl_any!(Upgrade<'static, u8>: Unpin);
+    assert_not_impl_any!(CondvarWait<'static, u8>: Unpin);
+    assert_not_impl_any!(WaitWhile<'static, u8, Cond>: Unpin);
+    assert_not_impl_any!(BarrierWait<'static>: Unpin);
+    assert_not_impl_any!(BoundedAcquire<'static>: Unpin);
+    assert_not_impl_any!(GetOrInit<'static, u8, Init, Ready<u8>>: Unpin);
+    assert_not_impl_any!(Read<'static, Cell<u8>>: Send, Sync);
+    assert_not_impl_any!(CondvarWait<'static, Rc<u8>>: Send, Sync);
+}
