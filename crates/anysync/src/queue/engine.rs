@@ -655,31 +655,38 @@ pub(crate) enum Phase {
 pin_project_lite::pin_project! {
     /// The body of every send/put future: the item stays here until the
     /// poll that moves it into the buffer.
+    ///
+    /// The waiter node is built only when the send has to wait: the first
+    /// poll tries the non-waiting path, so a send that finds room never
+    /// writes (or moves) a node.
     pub(crate) struct SendFut<'a, B: Buffer> {
         chan: &'a Chan<B>,
         item: Option<B::Item>,
         phase: Phase,
         #[pin]
-        waiter: Waiter<Grant>,
+        waiter: Option<Waiter<Grant>>,
     }
 
     impl<B: Buffer> PinnedDrop for SendFut<'_, B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.phase == Phase::Queued {
-                this.chan.drop_send_waiter(this.waiter);
+                if let Some(waiter) = this.waiter.as_pin_mut() {
+                    this.chan.drop_send_waiter(waiter);
+                }
             }
         }
     }
 }
 
 impl<'a, B: Buffer> SendFut<'a, B> {
+    #[inline]
     pub(crate) fn new(chan: &'a Chan<B>, item: B::Item) -> Self {
         Self {
             chan,
             item: Some(item),
             phase: Phase::Init,
-            waiter: Waiter::new(Grant::None),
+            waiter: None,
         }
     }
 
@@ -691,13 +698,35 @@ impl<'a, B: Buffer> SendFut<'a, B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
-        let this = self.project();
+        let mut this = self.project();
         let queued = match *this.phase {
-            Phase::Init => false,
+            Phase::Init => {
+                let item = this
+                    .item
+                    .take()
+                    .expect("anysync bug: send polled without an item");
+                match this.chan.try_send(item) {
+                    Ok(()) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(TrySend::Closed(item)) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Err(item));
+                    }
+                    Err(TrySend::Full(item)) => *this.item = Some(item),
+                }
+                this.waiter.set(Some(Waiter::new(Grant::None)));
+                false
+            }
             Phase::Queued => true,
             Phase::Done => panic!("send future polled after completion"),
         };
-        let poll = this.chan.poll_send(this.waiter, queued, this.item, cx);
+        let waiter = this
+            .waiter
+            .as_pin_mut()
+            .expect("anysync bug: waiter not built");
+        let poll = this.chan.poll_send(waiter, queued, this.item, cx);
         *this.phase = if poll.is_ready() {
             Phase::Done
         } else {
@@ -716,30 +745,34 @@ impl<'a, B: Buffer> SendFut<'a, B> {
 }
 
 pin_project_lite::pin_project! {
-    /// The body of every receive/get future.
+    /// The body of every receive/get future. As with [`SendFut`], the
+    /// waiter node is built only when the receive has to wait.
     pub(crate) struct RecvFut<'a, B: Buffer> {
         chan: &'a Chan<B>,
         phase: Phase,
         #[pin]
-        waiter: Waiter<Grant>,
+        waiter: Option<Waiter<Grant>>,
     }
 
     impl<B: Buffer> PinnedDrop for RecvFut<'_, B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.phase == Phase::Queued {
-                this.chan.drop_recv_waiter(this.waiter);
+                if let Some(waiter) = this.waiter.as_pin_mut() {
+                    this.chan.drop_recv_waiter(waiter);
+                }
             }
         }
     }
 }
 
 impl<'a, B: Buffer> RecvFut<'a, B> {
+    #[inline]
     pub(crate) fn new(chan: &'a Chan<B>) -> Self {
         Self {
             chan,
             phase: Phase::Init,
-            waiter: Waiter::new(Grant::None),
+            waiter: None,
         }
     }
 
@@ -748,13 +781,31 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
     /// # Panics
     /// If polled after it returned `Ready`.
     pub(crate) fn poll_recv(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
-        let this = self.project();
+        let mut this = self.project();
         let queued = match *this.phase {
-            Phase::Init => false,
+            Phase::Init => {
+                match this.chan.try_recv() {
+                    Ok(item) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Some(item));
+                    }
+                    Err(TryRecv::Closed) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(None);
+                    }
+                    Err(TryRecv::Empty) => {}
+                }
+                this.waiter.set(Some(Waiter::new(Grant::None)));
+                false
+            }
             Phase::Queued => true,
             Phase::Done => panic!("receive future polled after completion"),
         };
-        let poll = this.chan.poll_recv(this.waiter, queued, cx);
+        let waiter = this
+            .waiter
+            .as_pin_mut()
+            .expect("anysync bug: waiter not built");
+        let poll = this.chan.poll_recv(waiter, queued, cx);
         *this.phase = if poll.is_ready() {
             Phase::Done
         } else {
