@@ -544,7 +544,7 @@ mod loom {
 
     use crate::{
         loom::{self, future::block_on, sync::Arc, thread},
-        sync::{RwLock, RwLockWriteGuard},
+        sync::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard},
     };
 
     fn poll_once_then_drop<F: Future>(future: F) -> bool {
@@ -573,6 +573,37 @@ mod loom {
             let stats = lock.statistics();
             assert_eq!((stats.readers, stats.waiters), (0, 0));
             assert!(lock.try_write().is_ok());
+        });
+    }
+
+    /// An upgrade races a writer and a reader. The writer may queue first,
+    /// collecting the free permit; the upgrade must then take it over (the
+    /// writer can never complete before the upgrade), or both wait forever.
+    #[test]
+    fn loom_rwlock_upgrade_vs_queued_writer_and_reader() {
+        loom::model(|| {
+            let lock = Arc::new(RwLock::with_max_readers(0, 2));
+            let up = lock.try_upgradable_read().unwrap();
+            let (l1, l2) = (Arc::clone(&lock), Arc::clone(&lock));
+            let writer = thread::spawn(move || {
+                *block_on(l1.write()) += 10;
+            });
+            let reader = thread::spawn(move || {
+                let v = *block_on(l2.read());
+                assert!(v == 0 || v == 1 || v == 11, "read {v}");
+            });
+            let mut w = block_on(RwLockUpgradableReadGuard::upgrade(up));
+            assert_eq!(*w, 0, "the writer cannot get in before the upgrade");
+            *w = 1;
+            drop(w);
+            writer.join().unwrap();
+            reader.join().unwrap();
+            assert_eq!(*lock.try_read().unwrap(), 11);
+            let stats = lock.statistics();
+            assert_eq!(
+                (stats.readers, stats.upgradable, stats.waiters),
+                (0, false, 0)
+            );
         });
     }
 
