@@ -134,12 +134,12 @@ impl<T: ?Sized> Mutex<T> {
         self.sem.waiters()
     }
 
-    /// A snapshot of the lock's state, taken under its internal lock.
+    /// A snapshot of the lock's state (the same as [`is_locked`](Self::is_locked)
+    /// and [`waiters`](Self::waiters)).
     pub fn statistics(&self) -> MutexStatistics {
-        let sem = self.sem.statistics();
         MutexStatistics {
-            locked: sem.available == 0,
-            waiters: sem.waiters,
+            locked: self.is_locked(),
+            waiters: self.waiters(),
         }
     }
 
@@ -238,15 +238,18 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// the returned guard is dropped.
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
         let mutex = this.mutex;
-        core::mem::forget(this);
-        let data = mutex.data.with_mut(|p| {
-            // SAFETY: we held the guard (forgotten above, so the lock stays
-            // held and its ownership moves to the mapped guard).
+        // Run `f` while `this` still owns the lock: if `f` panics, `this` is
+        // dropped during the unwind and unlocks.
+        let data: *mut U = f(mutex.data.with_mut(|p| {
+            // SAFETY: `this` proves we hold the lock; it is not used again
+            // until it is forgotten below, so this is the only reference.
             unsafe { &mut *p }
-        });
+        }));
+        // The lock's ownership moves to the mapped guard.
+        core::mem::forget(this);
         MappedMutexGuard {
             sem: &mutex.sem,
-            data: f(data),
+            data,
             _marker: PhantomData,
         }
     }
@@ -312,11 +315,12 @@ unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     /// Narrows the guard further.
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
-        let (sem, data) = (this.sem, this.data);
+        // SAFETY: `this` proves the lock is held and `data` points into the
+        // mutex's cell. `f` runs while `this` still owns the lock, so a panic
+        // in `f` drops `this` and unlocks.
+        let data: *mut U = f(unsafe { &mut *this.data });
+        let sem = this.sem;
         core::mem::forget(this);
-        // SAFETY: the lock is held (ownership moved out of `this`), and
-        // `data` points into the mutex's cell.
-        let data = f(unsafe { &mut *data });
         MappedMutexGuard {
             sem,
             data,

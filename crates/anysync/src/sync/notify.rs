@@ -226,15 +226,19 @@ impl Notify {
         mut waiter: Pin<&mut Waiter<Kind>>,
         generation: usize,
         waker: &Waker,
-    ) -> Poll<()> {
+    ) -> Poll<Kind> {
+        // Woken by a notification: complete without the lock.
+        if let Some(kind) = waiter.as_mut().take_woken() {
+            return Poll::Ready(core::mem::replace(kind, Kind::None));
+        }
         let mut queue = self.queue.lock();
         match waiter.as_mut().state(&queue) {
             WaitState::Woken => {
                 let (_, old) = waiter.as_mut().remove(&mut queue);
-                *waiter.data(&mut queue) = Kind::None;
+                let kind = core::mem::replace(waiter.data(&mut queue), Kind::None);
                 drop(queue);
                 drop(old);
-                Poll::Ready(())
+                Poll::Ready(kind)
             }
             WaitState::Waiting => {
                 let old = waiter.update_waker(&mut queue, waker);
@@ -243,11 +247,13 @@ impl Notify {
                 Poll::Pending
             }
             WaitState::Idle => {
+                // Clone before changing the state word (see `enqueue_with`).
+                let waker = waker.clone();
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & !STATE_MASK != generation {
                         // A `notify_all` happened since `notified()`.
-                        return Poll::Ready(());
+                        return Poll::Ready(Kind::All);
                     }
                     let (next, ready) = if cur & STATE_MASK == NOTIFIED {
                         ((cur & !STATE_MASK) | EMPTY, true)
@@ -260,12 +266,12 @@ impl Notify {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) if ready => return Poll::Ready(()),
+                        Ok(_) if ready => return Poll::Ready(Kind::One),
                         Ok(_) => break,
                         Err(actual) => cur = actual,
                     }
                 }
-                waiter.enqueue(&mut queue, waker);
+                waiter.enqueue_with(&mut queue, waker);
                 Poll::Pending
             }
         }
@@ -324,8 +330,10 @@ enum Phase {
     Init,
     /// Registered in the queue (or woken from it, not yet polled).
     Queued,
-    /// `enable` found it already notified; the next poll is ready.
-    Notified,
+    /// `enable` found it already notified (by `notify_one`/`notify_last`
+    /// or by `notify_all`); the next poll is ready. Dropped in this state, a
+    /// `notify_one` permit is passed on.
+    Notified(Kind),
     Done,
 }
 
@@ -343,8 +351,11 @@ pin_project! {
     impl PinnedDrop for Notified<'_> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.phase == Phase::Queued {
-                this.notify.drop_waiter(this.waiter);
+            match *this.phase {
+                Phase::Queued => this.notify.drop_waiter(this.waiter),
+                // `enable` consumed a `notify_one` that nobody will use.
+                Phase::Notified(Kind::One) => this.notify.notify_one(),
+                _ => {}
             }
         }
     }
@@ -361,16 +372,22 @@ impl Notified<'_> {
     pub fn enable(self: Pin<&mut Self>) -> bool {
         let this = self.project();
         match *this.phase {
-            Phase::Done | Phase::Notified => true,
-            Phase::Queued => false,
+            Phase::Done | Phase::Notified(_) => true,
+            Phase::Queued => match this.waiter.take_woken() {
+                Some(kind) => {
+                    *this.phase = Phase::Notified(core::mem::replace(kind, Kind::None));
+                    true
+                }
+                None => false,
+            },
             Phase::Init => {
                 let waker = futures_util::task::noop_waker_ref();
                 match this
                     .notify
                     .poll_notified(this.waiter, *this.generation, waker)
                 {
-                    Poll::Ready(()) => {
-                        *this.phase = Phase::Notified;
+                    Poll::Ready(kind) => {
+                        *this.phase = Phase::Notified(kind);
                         true
                     }
                     Poll::Pending => {
@@ -390,7 +407,7 @@ impl Future for Notified<'_> {
         let this = self.project();
         match *this.phase {
             Phase::Done => panic!("`Notified` polled after completion"),
-            Phase::Notified => {
+            Phase::Notified(_) => {
                 *this.phase = Phase::Done;
                 Poll::Ready(())
             }
@@ -403,7 +420,7 @@ impl Future for Notified<'_> {
                 } else {
                     Phase::Queued
                 };
-                poll
+                poll.map(drop)
             }
         }
     }

@@ -305,6 +305,12 @@ impl Semaphore {
         if n == 0 {
             return;
         }
+        // Refuse an impossible count before anything changes, so a failed
+        // `add_permits` never hands permits to waiters first.
+        assert!(
+            n <= Self::MAX_PERMITS,
+            "Semaphore: adding permits would exceed Semaphore::MAX_PERMITS"
+        );
         // Fast path: nobody queued, just add.
         let mut cur = self.state.load(Ordering::Acquire);
         while cur & QUEUED == 0 {
@@ -386,6 +392,11 @@ impl Semaphore {
         front: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
+        // A hand-off (or `close`) already happened: complete without the lock.
+        if let Some(need) = waiter.as_mut().take_woken() {
+            let (needed, assigned) = (need.needed, core::mem::take(&mut need.assigned));
+            return self.complete_woken(needed, assigned);
+        }
         let mut queue = self.queue.lock();
         match waiter.as_mut().state(&queue) {
             WaitState::Waiting => {
@@ -401,13 +412,7 @@ impl Semaphore {
                 need.assigned = 0;
                 drop(queue);
                 drop(waker);
-                if assigned == needed {
-                    Poll::Ready(Ok(()))
-                } else {
-                    // Woken by `close`: hand back what we had been given.
-                    self.release(assigned);
-                    Poll::Ready(Err(AcquireError::Closed))
-                }
+                self.complete_woken(needed, assigned)
             }
             WaitState::Idle if front && !queue.is_empty() => {
                 // Ahead of the queue: take permits assigned to waiters.
@@ -415,16 +420,20 @@ impl Semaphore {
                     return Poll::Ready(Err(AcquireError::Closed));
                 }
                 let n = waiter.as_mut().data(&mut queue).needed;
+                let waker = cx.waker().clone(); // before any state changes
                 let got = Self::steal_locked(&mut queue, n);
                 if got == n {
                     return Poll::Ready(Ok(()));
                 }
                 waiter.as_mut().data(&mut queue).assigned = got;
-                waiter.as_mut().enqueue_front(&mut queue, cx.waker());
+                waiter.as_mut().enqueue_front(&mut queue, waker);
                 Poll::Pending
             }
             WaitState::Idle => {
                 let n = waiter.as_mut().data(&mut queue).needed;
+                // Clone first: a panicking `Waker::clone` must not leave
+                // `QUEUED` set or permits assigned to an unlinked node.
+                let waker = cx.waker().clone();
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & CLOSED != 0 {
@@ -447,13 +456,28 @@ impl Semaphore {
                         Ok(_) if took == n => return Poll::Ready(Ok(())),
                         Ok(_) => {
                             waiter.as_mut().data(&mut queue).assigned = took;
-                            waiter.as_mut().enqueue(&mut queue, cx.waker());
+                            waiter.as_mut().enqueue_with(&mut queue, waker);
                             return Poll::Pending;
                         }
                         Err(actual) => cur = actual,
                     }
                 }
             }
+        }
+    }
+
+    /// The outcome for a waiter that was woken holding `assigned` of the
+    /// `needed` permits: all of them (a hand-off), or fewer (woken by
+    /// `close`, so it hands back what it had been given).
+    #[inline]
+    fn complete_woken(&self, needed: usize, assigned: usize) -> Poll<Result<(), AcquireError>> {
+        if assigned == needed && !self.is_closed() {
+            Poll::Ready(Ok(()))
+        } else {
+            // Woken by `close`, or granted but closed before it could
+            // complete: every acquire pending at `close` fails.
+            self.release(assigned);
+            Poll::Ready(Err(AcquireError::Closed))
         }
     }
 
@@ -516,7 +540,8 @@ impl Semaphore {
         Ok(())
     }
 
-    /// A snapshot of the semaphore's counts, taken under its lock.
+    /// A snapshot of the semaphore's counts, taken under its lock (in time
+    /// proportional to the number of waiters).
     pub fn statistics(&self) -> SemaphoreStatistics {
         let mut queue = self.queue.lock();
         let mut assigned = 0usize;

@@ -1,6 +1,6 @@
 //! A fixed-size batch of wakers, woken after the wait-queue lock is released.
 
-use core::{fmt, task::Waker};
+use core::{fmt, mem::ManuallyDrop, task::Waker};
 
 /// How many wakers a batch holds before the caller must unlock and wake.
 /// Small under loom, so that the "batch is full, unlock and go again" path
@@ -8,8 +8,13 @@ use core::{fmt, task::Waker};
 const CAPACITY: usize = if cfg!(anysync_loom) { 2 } else { 16 };
 
 /// Wakers collected under the lock, to be woken (or dropped) without it.
+///
+/// Slots from `len` on are always `None`. The array is in a `ManuallyDrop`
+/// so that dropping a batch visits only the `len` filled slots, not all
+/// `CAPACITY` (profiled: the array's own drop glue and the by-value move
+/// into `wake_all` were a third of the cost of a one-waiter hand-off).
 pub(crate) struct WakeBatch {
-    wakers: [Option<Waker>; CAPACITY],
+    wakers: ManuallyDrop<[Option<Waker>; CAPACITY]>,
     len: usize,
 }
 
@@ -17,7 +22,7 @@ impl WakeBatch {
     pub(crate) const fn new() -> Self {
         const NONE: Option<Waker> = None;
         Self {
-            wakers: [NONE; CAPACITY],
+            wakers: ManuallyDrop::new([NONE; CAPACITY]),
             len: 0,
         }
     }
@@ -39,6 +44,7 @@ impl WakeBatch {
     }
 
     /// Wakes everything collected. Call only with no lock held.
+    #[inline]
     pub(crate) fn wake_all(mut self) {
         for slot in &mut self.wakers[..self.len] {
             if let Some(waker) = slot.take() {
@@ -50,6 +56,7 @@ impl WakeBatch {
 }
 
 impl Drop for WakeBatch {
+    #[inline]
     fn drop(&mut self) {
         // A batch dropped without `wake_all` (e.g. during a panic) still wakes
         // its tasks rather than stranding them.

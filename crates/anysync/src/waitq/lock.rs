@@ -45,9 +45,14 @@ mod imp {
 
         #[inline]
         pub(crate) fn lock(&self) -> Guard<'_, T> {
-            // Poisoning cannot tell us anything here: no user code runs while
-            // this lock is held, so the protected data is never half-updated.
-            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            // Poisoning cannot tell us anything here: the only foreign code
+            // run while this lock is held is `Waker::clone`, and every caller
+            // clones before changing anything, so the data is never
+            // half-updated. (A clone that re-enters the same primitive would
+            // deadlock; no executor's waker does that.)
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
     }
 }

@@ -68,7 +68,13 @@ mod tests;
 use core::{fmt, marker::PhantomPinned, pin::Pin, ptr::NonNull, task::Waker};
 
 use self::lock::{Guard, Lock};
-use crate::{loom::cell::UnsafeCell, util::wake_batch::WakeBatch};
+use crate::{
+    loom::{
+        cell::UnsafeCell,
+        sync::atomic::{AtomicBool, Ordering},
+    },
+    util::wake_batch::WakeBatch,
+};
 
 /// Where a [`Waiter`] stands with respect to its queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +134,11 @@ pub(crate) struct Waiter<D> {
     /// Address of the queue's `Inner` this waiter belongs to; null before the
     /// first [`Waiter::enqueue`]. Touched only through `Pin<&mut Waiter>`.
     owner: UnsafeCell<*const ()>,
+    /// `true` while the node is `Woken`: set (`Release`) by the queue side
+    /// as its last touch of the node, after unlinking it under the lock;
+    /// cleared by the owner when it consumes the wake-up. Lets the owner
+    /// consume a wake-up without taking the lock ([`Waiter::take_woken`]).
+    woken: AtomicBool,
     _pin: PhantomPinned,
 }
 
@@ -193,16 +204,10 @@ impl<S, D> WaitQueue<S, D> {
     }
 }
 
-impl<S, D> Drop for WaitQueue<S, D> {
-    fn drop(&mut self) {
-        // Waiters borrow (or own an Arc of) the primitive, so none can be
-        // linked when the queue itself goes away.
-        debug_assert!(
-            self.lock().is_empty(),
-            "wait queue dropped with linked waiters"
-        );
-    }
-}
+// No `Drop` check for linked waiters: a waiting future borrows (or owns an
+// `Arc` of) its primitive, so one can be linked here at drop time only if it
+// was leaked with `mem::forget` (its memory then lives forever, so the stale
+// pointer is never followed). That is allowed safe code, not a bug.
 
 impl<S: fmt::Debug, D> fmt::Debug for WaitQueue<S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -343,6 +348,11 @@ impl<S, D> QueueGuard<'_, S, D> {
             (*p).state = WaitState::Woken;
             (*p).waker.take()
         };
+        // Last touch of the node: once the owner sees this it may use the
+        // node without the lock, and nothing here reaches it any more (it is
+        // unlinked).
+        // SAFETY: `node` is alive (as above).
+        unsafe { node.as_ref() }.woken.store(true, Ordering::Release);
         if let Some(waker) = waker {
             batch.push(waker);
         }
@@ -406,6 +416,7 @@ impl<D> Waiter<D> {
                     data,
                 }),
                 owner: UnsafeCell::new(core::ptr::null()),
+                woken: AtomicBool::new(false),
                 _pin: PhantomPinned,
             }
         }
@@ -456,18 +467,24 @@ impl<D> Waiter<D> {
 
     /// Links this `Idle` node at the tail with a clone of `waker`.
     ///
+    /// The clone (executor code) runs before the node or the list is
+    /// touched, so a panicking `Waker::clone` leaves both unchanged.
+    ///
     /// # Panics
     /// If the node is not `Idle` (a bug in the calling primitive).
-    pub(crate) fn enqueue<S>(
-        self: Pin<&mut Self>,
-        guard: &mut QueueGuard<'_, S, D>,
-        waker: &Waker,
-    ) {
+    pub(crate) fn enqueue<S>(self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) {
+        self.link(guard, waker.clone(), false);
+    }
+
+    /// Like [`enqueue`](Self::enqueue) with a waker the caller already
+    /// cloned: for a primitive that must clone before it changes its own
+    /// state, so that a panicking clone cannot leave that state half-done.
+    pub(crate) fn enqueue_with<S>(self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
         self.link(guard, waker, false);
     }
 
-    /// Links this `Idle` node at the **head**, ahead of every waiter, with a
-    /// clone of `waker`. For a waiter that already holds part of what the
+    /// Links this `Idle` node at the **head**, ahead of every waiter, with
+    /// `waker` (cloned by the caller before it changed any state). For a waiter that already holds part of what the
     /// waiters in front of it need (an upgradable read upgrading), so it
     /// must be served first. It still gets the next sequence number, so
     /// sequence order is no longer queue order: a primitive that uses this
@@ -478,7 +495,7 @@ impl<D> Waiter<D> {
     pub(crate) fn enqueue_front<S>(
         self: Pin<&mut Self>,
         guard: &mut QueueGuard<'_, S, D>,
-        waker: &Waker,
+        waker: Waker,
     ) {
         self.link(guard, waker, true);
     }
@@ -487,7 +504,7 @@ impl<D> Waiter<D> {
     fn link<S>(
         mut self: Pin<&mut Self>,
         guard: &mut QueueGuard<'_, S, D>,
-        waker: &Waker,
+        waker: Waker,
         front: bool,
     ) {
         self.as_mut().check_owner(guard);
@@ -503,7 +520,7 @@ impl<D> Waiter<D> {
                 "anysync bug: enqueue of a queued waiter"
             );
             (*p).state = WaitState::Waiting;
-            (*p).waker = Some(waker.clone());
+            (*p).waker = Some(waker);
             (*p).seq = inner.next_seq;
             if front {
                 (*p).prev = None;
@@ -552,6 +569,8 @@ impl<D> Waiter<D> {
         guard: &mut QueueGuard<'_, S, D>,
     ) -> (WaitState, Option<Waker>) {
         self.as_mut().check_owner(guard);
+        // We hold the lock, and only the queue side sets the flag, under it.
+        self.woken.store(false, Ordering::Relaxed);
         let this = self.ptr();
         let inner = &mut *guard.inner;
         // SAFETY: we hold this node's queue lock (checked above); if the state
@@ -565,6 +584,36 @@ impl<D> Waiter<D> {
             (*p).state = WaitState::Idle;
             (state, (*p).waker.take())
         }
+    }
+
+    /// Consumes a wake-up **without the lock**, if there is one: when the
+    /// queue side has woken this node (`Woken`), makes it `Idle` and returns
+    /// its data, as [`remove`](Self::remove) would; otherwise (`Idle` or
+    /// still `Waiting`) returns `None` and changes nothing, and the caller
+    /// takes the lock as usual.
+    ///
+    /// This is the hot path of a hand-off: the woken task's poll completes
+    /// without touching the queue's lock.
+    #[inline]
+    pub(crate) fn take_woken(self: Pin<&mut Self>) -> Option<&mut D> {
+        if !self.woken.load(Ordering::Acquire) {
+            return None;
+        }
+        self.woken.store(false, Ordering::Relaxed);
+        let this = self.ptr();
+        // SAFETY: `woken` was set by the queue side after it unlinked the
+        // node and made its last write to it (`Release`, paired with our
+        // `Acquire`), so those writes are visible here and no one else can
+        // reach the node any more: it is not linked, and only its owner,
+        // which we are (`Pin<&mut Self>`), links it again. So this access is
+        // exclusive until the node is next enqueued, which needs `&mut self`.
+        let node = unsafe { &mut *node_ptr(this) };
+        debug_assert_eq!(node.state, WaitState::Woken);
+        node.state = WaitState::Idle;
+        // `visit` moved the waker into its batch; a replaced one would have
+        // been handed back by `update_waker`, so the slot is empty.
+        debug_assert!(node.waker.is_none());
+        Some(&mut node.data)
     }
 }
 

@@ -147,3 +147,21 @@ fn lock_blocking_from_threads_counts_exactly() {
     }
     assert_eq!(*m.try_lock().unwrap(), 4000);
 }
+
+#[test]
+fn a_panic_in_map_unlocks() {
+    let m = Mutex::new((1, 2));
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let g = m.try_lock().unwrap();
+        let _ = crate::sync::MutexGuard::map(g, |_| -> &mut i32 { panic!("in map") });
+    }));
+    assert!(result.is_err());
+    assert!(!m.is_locked(), "the lock is released by the unwind");
+    let g = m.try_lock().unwrap();
+    let mapped = crate::sync::MutexGuard::map(g, |p| &mut p.0);
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let _ = crate::sync::MappedMutexGuard::map(mapped, |_| -> &mut u8 { panic!("in map") });
+    }));
+    assert!(result.is_err());
+    assert!(!m.is_locked());
+}

@@ -133,3 +133,24 @@ fn waker_update_wakes_only_the_latest_waker() {
     n.notify_one();
     assert_eq!((a_count.get(), b_count.get()), (0, 1));
 }
+
+#[test]
+fn a_permit_taken_by_enable_is_passed_on_if_the_future_is_dropped() {
+    let n = Notify::new();
+    n.notify_one();
+    {
+        let mut f = core::pin::pin!(n.notified());
+        assert!(f.as_mut().enable());
+    } // dropped without being polled: the permit goes back
+    TestTask::new(n.notified()).ready();
+}
+
+#[test]
+fn enable_on_a_queued_future_reports_a_delivered_notification() {
+    let n = Notify::new();
+    let mut f = core::pin::pin!(n.notified());
+    assert!(!f.as_mut().enable());
+    n.notify_one();
+    assert!(f.as_mut().enable(), "the notify_one was delivered to it");
+    futures_executor::block_on(f);
+}

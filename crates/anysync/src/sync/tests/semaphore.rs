@@ -199,7 +199,11 @@ fn close_fails_waiters_and_later_acquires_and_keeps_counting() {
     let mut later = TestTask::new(sem.acquire());
     assert_eq!(later.ready().unwrap_err(), AcquireError::Closed);
     drop(held);
-    assert_eq!(sem.available_permits(), 3, "released after close still counted");
+    assert_eq!(
+        sem.available_permits(),
+        3,
+        "released after close still counted"
+    );
     assert_eq!(sem.waiters(), 0);
 }
 
@@ -244,8 +248,16 @@ fn new_past_max_panics() {
 fn requests_that_can_never_be_granted_fail_at_once() {
     let sem = Semaphore::new(1);
     let mut f = TestTask::new(sem.acquire_many(usize::MAX));
-    assert_eq!(f.ready().unwrap_err(), AcquireError::TooLarge { requested: usize::MAX });
-    assert!(matches!(sem.try_acquire_many(usize::MAX), Err(TryAcquireError::TooLarge { .. })));
+    assert_eq!(
+        f.ready().unwrap_err(),
+        AcquireError::TooLarge {
+            requested: usize::MAX
+        }
+    );
+    assert!(matches!(
+        sem.try_acquire_many(usize::MAX),
+        Err(TryAcquireError::TooLarge { .. })
+    ));
     assert_whole(&sem, 1);
 }
 
@@ -358,4 +370,65 @@ fn blocking_acquire_from_a_plain_thread() {
     sem.add_permits(1);
     t.join().unwrap();
     assert_eq!(sem.available_permits(), 0);
+}
+
+#[test]
+fn a_panicking_waker_clone_leaves_the_semaphore_consistent() {
+    use core::task::{RawWaker, RawWakerVTable, Waker};
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("waker clone panics")
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every vtable function ignores the data pointer.
+    let bad = unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) };
+
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut a = TestTask::new(sem.acquire());
+    a.pending();
+    let mut b = TestTask::new(sem.acquire_many(1));
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| b.poll_with(&bad)));
+    assert!(result.is_err());
+    b.cancel();
+    assert_eq!(sem.waiters(), 1, "A is still queued");
+    drop(held);
+    assert_eq!(a.wakes(), 1, "A gets the permit, nobody barges");
+    assert!(sem.try_acquire().is_err());
+    drop(a.ready().unwrap());
+    assert_whole(&sem, 1);
+}
+
+#[test]
+fn an_impossible_add_permits_changes_nothing() {
+    let sem = Semaphore::new(0);
+    let mut a = TestTask::new(sem.acquire_many(3));
+    a.pending();
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| sem.add_permits(usize::MAX)));
+    assert!(result.is_err());
+    assert_eq!(a.wakes(), 0, "no permits were handed out by the failed call");
+    sem.add_permits(3);
+    drop(a.ready().unwrap());
+    assert_whole(&sem, 3);
+}
+
+#[test]
+fn a_waiter_granted_before_close_but_polled_after_fails() {
+    let sem = Semaphore::new(0);
+    let mut a = TestTask::new(sem.acquire());
+    a.pending();
+    sem.add_permits(1); // granted to A
+    sem.close();
+    assert_eq!(a.ready().unwrap_err(), AcquireError::Closed);
+    assert_eq!(sem.available_permits(), 1, "the permit came back");
+}
+
+#[test]
+fn a_forgotten_waiter_is_a_leak_not_a_panic() {
+    let sem = Semaphore::new(0);
+    use core::future::Future;
+    let mut f = alloc::boxed::Box::pin(sem.acquire());
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
+    core::mem::forget(f); // leaks the node (allowed); must not panic on drop
 }
