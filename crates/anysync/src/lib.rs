@@ -2,6 +2,11 @@
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
 #![doc(test(no_crate_inject, attr(deny(warnings))))]
 
 #[cfg(feature = "alloc")]

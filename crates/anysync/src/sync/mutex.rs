@@ -61,13 +61,14 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 // SAFETY: moving the mutex moves `T`.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 
-/// `try_lock` failed because the mutex is locked (or others are queued).
+/// A `try_*` lock failed because the lock is held in a conflicting way, or
+/// other tasks are queued for it (used by [`Mutex`] and [`RwLock`](super::RwLock)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct TryLockError(());
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("mutex is locked")
+        f.write_str("lock is held or has tasks queued for it")
     }
 }
 
