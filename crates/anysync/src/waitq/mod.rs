@@ -21,7 +21,7 @@
 //! |-----------|---------|------------------------------------------|
 //! | `Idle`    | no      | new node, or the future after consuming a wake-up or removing itself |
 //! | `Waiting` | yes     | the future, in [`Waiter::enqueue`]       |
-//! | `Woken`   | no      | the queue side, in [`QueueGuard::wake_front`] / [`QueueGuard::wake_back`] |
+//! | `Woken`   | no      | the queue side, in [`QueueGuard::wake_front`] / [`QueueGuard::wake_back`] (or `wake_head` / `wake_tail` for one waiter) |
 //!
 //! `Woken` means "this waiter was chosen and unlinked; the grant (a lock
 //! hand-off, permits, a notification) is now its own". If the future is
@@ -280,6 +280,9 @@ impl<S, D> QueueGuard<'_, S, D> {
     }
 
     /// Like [`wake_front`](Self::wake_front), from the tail (newest first).
+    // Notify's `notify_last` wakes one waiter with `wake_tail`; this batch
+    // form is kept, and tested, for primitives that serve newest-first.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn wake_back(
         &mut self,
         batch: &mut WakeBatch,
@@ -324,12 +327,57 @@ impl<S, D> QueueGuard<'_, S, D> {
 
     /// Offers `node` to `f`; on `Wake`, unlinks it, marks it `Woken` and
     /// moves its waker into `batch`. Returns `false` on `Stop`.
+    #[inline]
     fn visit(
         &mut self,
         node: NonNull<Waiter<D>>,
         batch: &mut WakeBatch,
         f: &mut impl FnMut(&mut S, &mut D, u64) -> Visit,
     ) -> bool {
+        match self.offer(node, f) {
+            None => false,
+            Some(waker) => {
+                if let Some(waker) = waker {
+                    batch.push(waker);
+                }
+                true
+            }
+        }
+    }
+
+    /// Offers the head waiter, if any, to `f`; on `Wake`, unlinks it and
+    /// marks it `Woken`, as [`wake_front`](Self::wake_front) does, and
+    /// returns its waker for the caller to wake **after unlocking**. For a
+    /// hand-off that wakes at most one waiter (releasing one permit), which
+    /// then needs no [`WakeBatch`]. Returns `None` if the queue is empty or
+    /// `f` said `Stop`.
+    #[must_use = "wake the returned waker after releasing the lock"]
+    pub(crate) fn wake_head(
+        &mut self,
+        mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> Option<Waker> {
+        let node = self.inner.head?;
+        self.offer(node, &mut f).flatten()
+    }
+
+    /// Like [`wake_head`](Self::wake_head), for the tail (newest) waiter.
+    #[must_use = "wake the returned waker after releasing the lock"]
+    pub(crate) fn wake_tail(
+        &mut self,
+        mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> Option<Waker> {
+        let node = self.inner.tail?;
+        self.offer(node, &mut f).flatten()
+    }
+
+    /// Offers `node` to `f`; on `Wake`, unlinks it, marks it `Woken` and
+    /// returns `Some(its waker)`. Returns `None` on `Stop`.
+    #[inline]
+    fn offer(
+        &mut self,
+        node: NonNull<Waiter<D>>,
+        f: &mut impl FnMut(&mut S, &mut D, u64) -> Visit,
+    ) -> Option<Option<Waker>> {
         let inner = &mut *self.inner;
         // SAFETY: `node` is linked in this queue (it came from `head`/`tail`),
         // so it is alive (its owner unlinks it under this lock before it is
@@ -339,7 +387,7 @@ impl<S, D> QueueGuard<'_, S, D> {
             (&mut *core::ptr::addr_of_mut!((*p).data), (*p).seq)
         };
         if f(&mut inner.state, data, seq) == Visit::Stop {
-            return false;
+            return None;
         }
         // SAFETY: as above: linked in this queue, lock held.
         let waker = unsafe {
@@ -352,11 +400,10 @@ impl<S, D> QueueGuard<'_, S, D> {
         // node without the lock, and nothing here reaches it any more (it is
         // unlinked).
         // SAFETY: `node` is alive (as above).
-        unsafe { node.as_ref() }.woken.store(true, Ordering::Release);
-        if let Some(waker) = waker {
-            batch.push(waker);
-        }
-        true
+        unsafe { node.as_ref() }
+            .woken
+            .store(true, Ordering::Release);
+        Some(waker)
     }
 }
 
@@ -472,14 +519,22 @@ impl<D> Waiter<D> {
     ///
     /// # Panics
     /// If the node is not `Idle` (a bug in the calling primitive).
-    pub(crate) fn enqueue<S>(self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: &Waker) {
+    pub(crate) fn enqueue<S>(
+        self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: &Waker,
+    ) {
         self.link(guard, waker.clone(), false);
     }
 
     /// Like [`enqueue`](Self::enqueue) with a waker the caller already
     /// cloned: for a primitive that must clone before it changes its own
     /// state, so that a panicking clone cannot leave that state half-done.
-    pub(crate) fn enqueue_with<S>(self: Pin<&mut Self>, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
+    pub(crate) fn enqueue_with<S>(
+        self: Pin<&mut Self>,
+        guard: &mut QueueGuard<'_, S, D>,
+        waker: Waker,
+    ) {
         self.link(guard, waker, false);
     }
 
