@@ -308,6 +308,10 @@ impl<B: Buffer> Chan<B> {
 
     /// Drop logic of a send future that returned `Pending`: leave the
     /// queue, passing a granted slot to the next sender.
+    // Cold and out of line, so that dropping a future that never waited
+    // (the common case) stays a flag check inlined at the drop site.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn drop_send_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
         let mut wake = None;
         let old = {
@@ -472,6 +476,10 @@ impl<B: Buffer> Chan<B> {
 
     /// Drop logic of a receive future that returned `Pending`: leave the
     /// queue, passing a granted item to the next receiver.
+    // Cold and out of line, so that dropping a future that never waited
+    // (the common case) stays a flag check inlined at the drop site.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn drop_recv_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
         let mut wake = None;
         let old = {
