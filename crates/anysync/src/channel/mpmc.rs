@@ -286,7 +286,7 @@ impl<T> Sender<T> {
     ///     sink.send_all(&mut futures_util::stream::iter([1, 2, 3]).map(Ok)).await.unwrap();
     ///     sink.close().await.unwrap(); // drops the last sender
     /// };
-    /// let (_, got) = futures_util::join!(send_all, rx.collect::<Vec<_>>());
+    /// let (_, got) = futures_util::future::join(send_all, rx.collect::<Vec<_>>()).await;
     /// assert_eq!(got, [1, 2, 3]);
     /// # });
     /// ```
