@@ -55,7 +55,10 @@ fn allocations_during<F: Future>(wait: F, release: impl FnOnce()) -> usize {
     let before = ALLOCS.load(Ordering::SeqCst);
     {
         let mut wait = pin!(wait);
-        assert!(wait.as_mut().poll(&mut cx).is_pending(), "the wait must be contended");
+        assert!(
+            wait.as_mut().poll(&mut cx).is_pending(),
+            "the wait must be contended"
+        );
         release();
         assert!(matches!(wait.as_mut().poll(&mut cx), Poll::Ready(_)));
     }
@@ -67,19 +70,39 @@ fn allocations_during<F: Future>(wait: F, release: impl FnOnce()) -> usize {
 #[test]
 fn contended_waits_allocate_nothing() {
     let sem = Semaphore::new(0);
-    assert_eq!(allocations_during(sem.acquire(), || sem.add_permits(1)), 0, "Semaphore::acquire");
+    assert_eq!(
+        allocations_during(sem.acquire(), || sem.add_permits(1)),
+        0,
+        "Semaphore::acquire"
+    );
 
     let mutex = Mutex::new(0u64);
     let guard = mutex.try_lock().unwrap();
     let mut guard = Some(guard);
-    assert_eq!(allocations_during(mutex.lock(), || drop(guard.take())), 0, "Mutex::lock");
+    assert_eq!(
+        allocations_during(mutex.lock(), || drop(guard.take())),
+        0,
+        "Mutex::lock"
+    );
 
     let notify = Notify::new();
-    assert_eq!(allocations_during(notify.notified(), || notify.notify_one()), 0, "Notify::notified");
+    assert_eq!(
+        allocations_during(notify.notified(), || notify.notify_one()),
+        0,
+        "Notify::notified"
+    );
 
     let event = Event::new();
-    assert_eq!(allocations_during(event.wait(), || event.set()), 0, "Event::wait");
+    assert_eq!(
+        allocations_during(event.wait(), || event.set()),
+        0,
+        "Event::wait"
+    );
 
     let chan: StaticChannel<u32, 2> = StaticChannel::new();
-    assert_eq!(allocations_during(chan.recv(), || chan.try_send(7).unwrap()), 0, "StaticChannel::recv");
+    assert_eq!(
+        allocations_during(chan.recv(), || chan.try_send(7).unwrap()),
+        0,
+        "StaticChannel::recv"
+    );
 }

@@ -21,7 +21,13 @@ pub struct Report {
 
 /// Spawns `tasks` tasks that each hold one of `limit` permits for `work`,
 /// printing start and finish times if `verbose`.
-pub async fn run<R: Runtime>(rt: R, tasks: usize, limit: usize, work: Duration, verbose: bool) -> Report {
+pub async fn run<R: Runtime>(
+    rt: R,
+    tasks: usize,
+    limit: usize,
+    work: Duration,
+    verbose: bool,
+) -> Report {
     let sem = Arc::new(Semaphore::new(limit));
     let active = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
@@ -34,12 +40,18 @@ pub async fn run<R: Runtime>(rt: R, tasks: usize, limit: usize, work: Duration, 
             let now = active.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             if verbose {
-                println!("task {id:>2} starts  at {:>5} ms ({now} running)", (timer.now() - start).as_millis());
+                println!(
+                    "task {id:>2} starts  at {:>5} ms ({now} running)",
+                    (timer.now() - start).as_millis()
+                );
             }
             timer.sleep(work).await;
             active.fetch_sub(1, Ordering::SeqCst);
             if verbose {
-                println!("task {id:>2} finishes at {:>5} ms", (timer.now() - start).as_millis());
+                println!(
+                    "task {id:>2} finishes at {:>5} ms",
+                    (timer.now() - start).as_millis()
+                );
             }
         }));
     }
@@ -48,7 +60,10 @@ pub async fn run<R: Runtime>(rt: R, tasks: usize, limit: usize, work: Duration, 
         handle.await.expect("task failed");
         finished += 1;
     }
-    Report { peak: peak.load(Ordering::SeqCst), finished }
+    Report {
+        peak: peak.load(Ordering::SeqCst),
+        finished,
+    }
 }
 
 /// The tour's line for this pattern.

@@ -44,7 +44,11 @@ pub async fn run<R: Runtime>(rt: R, workers: usize, verbose: bool) -> Report {
     }
     // Setup: wait until every worker is waiting (synchronised on a
     // semaphore, never on a sleep).
-    ready.acquire_many(workers).await.expect("never closed").forget();
+    ready
+        .acquire_many(workers)
+        .await
+        .expect("never closed")
+        .forget();
     let released_early = released.load(Ordering::SeqCst);
     if verbose {
         println!("setup done; {workers} workers waiting; set()");

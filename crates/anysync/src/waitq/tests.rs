@@ -123,7 +123,10 @@ fn sequence_numbers_bound_a_broadcast_across_batches() {
         if let Some(w) = late_iter.next() {
             w.as_mut().enqueue(g, &waker);
         }
-        g.wake_front(batch, |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop })
+        g.wake_front(
+            batch,
+            |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop },
+        )
     });
     assert!(rounds >= 3, "40 waiters need several batches");
     assert_eq!(count.get(), 40);
@@ -142,7 +145,10 @@ fn update_waker_returns_the_replaced_one() {
     let mut w = Box::pin(Waiter::new(0));
     let mut g = q.lock();
     w.as_mut().enqueue(&mut g, &a);
-    assert!(w.as_mut().update_waker(&mut g, &a).is_none(), "same waker: no swap");
+    assert!(
+        w.as_mut().update_waker(&mut g, &a).is_none(),
+        "same waker: no swap"
+    );
     let old = w.as_mut().update_waker(&mut g, &b).expect("swapped");
     drop(g);
     drop(old);

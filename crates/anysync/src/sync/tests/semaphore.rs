@@ -404,9 +404,15 @@ fn an_impossible_add_permits_changes_nothing() {
     let sem = Semaphore::new(0);
     let mut a = TestTask::new(sem.acquire_many(3));
     a.pending();
-    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| sem.add_permits(usize::MAX)));
+    let result = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        sem.add_permits(usize::MAX)
+    }));
     assert!(result.is_err());
-    assert_eq!(a.wakes(), 0, "no permits were handed out by the failed call");
+    assert_eq!(
+        a.wakes(),
+        0,
+        "no permits were handed out by the failed call"
+    );
     sem.add_permits(3);
     drop(a.ready().unwrap());
     assert_whole(&sem, 3);
