@@ -18,7 +18,9 @@
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
 //! A once. Nothing is woken, and no user value is dropped, while a lock is
-//! held: wakers go into a [`WakeBatch`] that is woken after unlocking, and
+//! held: a push, pop or dropped waiter grants at most one waiter and wakes
+//! its waker after unlocking (taken with `QueueGuard::wake_head`, no
+//! batch); a close wakes everyone through a [`WakeBatch`]; and
 //! items dropped by [`Chan::shutdown_immediate`] are dropped one by one
 //! outside the lock.
 //!
@@ -61,7 +63,7 @@
 use core::{
     fmt, mem,
     pin::Pin,
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
 
 use super::buffer::Buffer;
@@ -148,31 +150,29 @@ pub(crate) struct Chan<B> {
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
 
-/// Wakes what `wake` holds, dropping the batch where it is: a batch is a
-/// few hundred bytes, and moving it (into `drop`, or out of the `Option`)
-/// on every send and receive showed up as a `memcpy` in profiles.
+/// Wakes the waker a push, pop or drop took out under the lock (at most
+/// one: each of them grants one slot or one item). Call with no lock held.
 #[inline(always)]
-fn wake_in_place(wake: &mut Option<WakeBatch>) {
-    if wake.is_some() {
-        *wake = None;
+fn wake_taken(wake: &mut Option<Waker>) {
+    if let Some(waker) = wake.take() {
+        waker.wake();
     }
 }
 
-/// Wakes the head waiter of `q`, giving it `Granted`.
-fn grant_head<S, F: FnOnce(&mut S)>(
-    q: &mut QueueGuard<'_, S, Grant>,
-    batch: &mut WakeBatch,
-    on_grant: F,
-) {
+/// Grants the head waiter of `q`: marks it `Granted`, runs `on_grant` on
+/// the state and returns the waker to wake once the lock is released.
+/// `None` if nobody waits.
+#[inline]
+fn grant_head<S>(q: &mut QueueGuard<'_, S, Grant>, on_grant: impl FnOnce(&mut S)) -> Option<Waker> {
     let mut on_grant = Some(on_grant);
-    q.wake_front(batch, |state, grant, _| match on_grant.take() {
+    q.wake_head(|state, grant, _| match on_grant.take() {
         Some(f) => {
             *grant = Grant::Granted;
             f(state);
             Visit::Wake
         }
         None => Visit::Stop,
-    });
+    })
 }
 
 impl<B: Buffer> Chan<B> {
@@ -210,18 +210,17 @@ impl<B: Buffer> Chan<B> {
         }
         Self::push_locked(&mut q, item, &mut wake);
         drop(q);
-        wake_in_place(&mut wake); // the receiver granted the item, if any
+        wake_taken(&mut wake); // the receiver granted the item, if any
         Ok(())
     }
 
     /// Pushes into a slot that is known to be free (or granted), granting
     /// the new item to the head receiver if one is linked.
     ///
-    /// The waker goes into `wake`, which the caller drops (waking it) after
-    /// unlocking. It is filled in place, so that the fast path neither
-    /// builds nor moves a batch.
+    /// The granted receiver's waker goes into `wake`, for the caller to wake
+    /// after unlocking.
     #[inline]
-    fn push_locked(q: &mut RecvGuard<'_, B>, item: B::Item, wake: &mut Option<WakeBatch>) {
+    fn push_locked(q: &mut RecvGuard<'_, B>, item: B::Item, wake: &mut Option<Waker>) {
         let st = q.state();
         debug_assert!(st.buf.len() + st.slots_reserved < st.cap);
         st.buf.push(item);
@@ -231,10 +230,9 @@ impl<B: Buffer> Chan<B> {
     }
 
     #[cold]
-    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wake: &mut Option<WakeBatch>) {
+    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wake: &mut Option<Waker>) {
         debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
-        let batch = wake.get_or_insert_with(WakeBatch::new);
-        grant_head(q, batch, |st: &mut State<B>| st.items_reserved += 1);
+        *wake = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
     }
 
     /// Poll logic of a waiting send. `queued` is `true` once an earlier poll
@@ -302,7 +300,7 @@ impl<B: Buffer> Chan<B> {
         };
         drop(q);
         drop(stale);
-        wake_in_place(&mut wake);
+        wake_taken(&mut wake);
         out
     }
 
@@ -325,7 +323,7 @@ impl<B: Buffer> Chan<B> {
                 WaitState::Woken if grant == Grant::Granted => {
                     if st.send_linked > 0 {
                         st.send_linked -= 1;
-                        grant_head(&mut s, wake.insert(WakeBatch::new()), |_| {});
+                        wake = grant_head(&mut s, |_| {});
                     } else {
                         st.slots_reserved -= 1;
                     }
@@ -335,7 +333,7 @@ impl<B: Buffer> Chan<B> {
             old
         };
         drop(old);
-        wake_in_place(&mut wake);
+        wake_taken(&mut wake);
     }
 
     // ----- receiving -----
@@ -356,7 +354,7 @@ impl<B: Buffer> Chan<B> {
     fn take_locked(
         &self,
         q: &mut RecvGuard<'_, B>,
-        wake: &mut Option<WakeBatch>,
+        wake: &mut Option<Waker>,
     ) -> Result<(B::Item, bool), TryRecv> {
         let st = q.state();
         match st.mode {
@@ -372,11 +370,7 @@ impl<B: Buffer> Chan<B> {
     /// closed and now empty with receivers linked, who must be woken.
     /// Call [`finish`](Self::finish) after unlocking.
     #[inline]
-    fn pop_locked(
-        &self,
-        q: &mut RecvGuard<'_, B>,
-        wake: &mut Option<WakeBatch>,
-    ) -> (B::Item, bool) {
+    fn pop_locked(&self, q: &mut RecvGuard<'_, B>, wake: &mut Option<Waker>) -> (B::Item, bool) {
         let st = q.state();
         let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
         if st.track_done {
@@ -395,21 +389,17 @@ impl<B: Buffer> Chan<B> {
     }
 
     #[cold]
-    fn grant_slot_locked(&self, st: &mut State<B>, wake: &mut Option<WakeBatch>) {
+    fn grant_slot_locked(&self, st: &mut State<B>, wake: &mut Option<Waker>) {
         debug_assert_eq!(st.mode, Mode::Open);
         st.send_linked -= 1;
         st.slots_reserved += 1;
-        grant_head(
-            &mut self.send.lock(),
-            wake.get_or_insert_with(WakeBatch::new),
-            |_| {},
-        );
+        *wake = grant_head(&mut self.send.lock(), |_| {});
     }
 
     /// Wakes what a pop asked to wake. Call with no lock held.
     #[inline]
-    fn finish(&self, wake: &mut Option<WakeBatch>, drained: bool) {
-        wake_in_place(wake);
+    fn finish(&self, wake: &mut Option<Waker>, drained: bool) {
+        wake_taken(wake);
         if drained {
             // Wakes every linked receiver to re-check; they find the engine
             // closed and empty.
@@ -490,13 +480,13 @@ impl<B: Buffer> Chan<B> {
                 if q.is_empty() || q.state_ref().mode == Mode::Immediate {
                     q.state().items_reserved -= 1;
                 } else {
-                    grant_head(&mut q, wake.insert(WakeBatch::new()), |_| {});
+                    wake = grant_head(&mut q, |_| {});
                 }
             }
             old
         };
         drop(old);
-        wake_in_place(&mut wake);
+        wake_taken(&mut wake);
     }
 
     // ----- closing -----
