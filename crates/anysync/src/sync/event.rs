@@ -11,7 +11,7 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use crate::{
-    loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    loom::sync::atomic::{AtomicUsize, Ordering},
     waitq::{Visit, WaitQueue, WaitState, Waiter},
 };
 
@@ -46,23 +46,29 @@ use crate::{
 ///
 /// # Implementation notes
 ///
-/// The flag is an atomic, so `is_set` and a `wait` on a set event take no
-/// lock. `set` bumps a generation counter under the queue lock and wakes the
-/// waiters that were queued before it (by sequence number, so a `clear` and
-/// new waiters arriving while it wakes in batches are not affected).
+/// One atomic word holds `generation << 1 | SET`, so `is_set` and a `wait`
+/// on a set event take no lock, and a reader never sees the flag and the
+/// generation out of step. `set` raises the flag and bumps the generation
+/// in one store under the queue lock and wakes the waiters that were queued
+/// before it (by sequence number, so a `clear` and new waiters arriving
+/// while it wakes in batches are not affected); `clear` drops the flag
+/// only. (With two atomics, a task that saw one half of a `set`, cleared
+/// the event and waited again could be released by the other half: a
+/// manual-reset ping-pong lost a hand-off that way.)
 pub struct Event {
-    flag: AtomicBool,
-    generation: AtomicUsize,
+    state: AtomicUsize,
     queue: WaitQueue<(), ()>,
 }
+
+/// The flag bit of `Event::state`; the generation counts above it.
+const SET: usize = 1;
 
 impl Event {
     crate::util::macros::loom_const_fn! {
         /// A new event, not set.
         pub fn new() -> Event {
             Event {
-                flag: AtomicBool::new(false),
-                generation: AtomicUsize::new(0),
+                state: AtomicUsize::new(0),
                 queue: WaitQueue::new(()),
             }
         }
@@ -70,7 +76,7 @@ impl Event {
 
     /// `true` if the event is set.
     pub fn is_set(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & SET != 0
     }
 
     /// Sets the event, releasing every current waiter. Setting a set event
@@ -82,8 +88,20 @@ impl Event {
         let mut end = None;
         self.queue.wake_loop(|queue, batch| {
             let end = *end.get_or_insert_with(|| {
-                if !self.flag.swap(true, Ordering::AcqRel) {
-                    self.generation.fetch_add(1, Ordering::AcqRel);
+                // Flag and generation in one step (a concurrent `clear`
+                // only drops the flag, so retry until this CAS wins).
+                let mut cur = self.state.load(Ordering::Acquire);
+                while cur & SET == 0 {
+                    let next = (cur | SET).wrapping_add(SET << 1);
+                    match self.state.compare_exchange_weak(
+                        cur,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => break,
+                        Err(actual) => cur = actual,
+                    }
                 }
                 queue.next_seq()
             });
@@ -97,7 +115,7 @@ impl Event {
     /// Clears the event: later waits block until the next [`set`](Self::set).
     /// Waiters already released by a `set` are not affected.
     pub fn clear(&self) {
-        self.flag.store(false, Ordering::Release);
+        self.state.fetch_and(!SET, Ordering::AcqRel);
     }
 
     /// The number of tasks waiting.
@@ -121,7 +139,7 @@ impl Event {
     pub fn wait(&self) -> Wait<'_> {
         Wait {
             event: self,
-            generation: self.generation.load(Ordering::Acquire),
+            generation: self.state.load(Ordering::Acquire) >> 1,
             done: false,
             queued: false,
             waiter: Waiter::new(()),
@@ -189,7 +207,8 @@ impl Future for Wait<'_> {
         assert!(!*this.done, "`Wait` polled after completion");
         let event = *this.event;
         let released = |event: &Event| {
-            event.is_set() || event.generation.load(Ordering::Acquire) != *this.generation
+            let state = event.state.load(Ordering::Acquire);
+            state & SET != 0 || state >> 1 != *this.generation
         };
         if released(event) {
             *this.done = true;

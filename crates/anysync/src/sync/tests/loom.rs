@@ -145,3 +145,20 @@ fn loom_event_set_vs_wait() {
         assert_eq!(e.waiters(), 0);
     });
 }
+
+/// A `wait()` made after seeing a `set` and clearing it is not released by
+/// that same `set` (its generation bump must not land after the flag).
+#[test]
+fn loom_event_wait_after_clear_is_not_released_by_the_old_set() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let e2 = Arc::clone(&e);
+        let setter = thread::spawn(move || e2.set());
+        if e.is_set() {
+            e.clear();
+            // Nobody sets the event again, so this wait must stay pending.
+            assert!(!poll_once_then_drop(e.wait()));
+        }
+        setter.join().unwrap();
+    });
+}
