@@ -4,7 +4,8 @@
 //!
 //! * `channel/spsc/cap<c>/<rt>`: one producer, one consumer.
 //! * `channel/mpmc_4x4/cap<c>/<rt>`: 4 producers, 4 consumers (tokio's mpsc
-//!   has one receiver, so it is absent).
+//!   has one receiver, so it is absent; flume is absent too, see
+//!   `benches/README.md`).
 //!
 //! Capacities 64 and 1024, on tokio multi-thread (2 workers) and smol (2
 //! threads). One iteration moves 10^6 `u64`s (10^5 with
