@@ -46,7 +46,7 @@
 //! * All node fields are read and written only while the queue's lock is
 //!   held, except `owner`, which only the future side touches, through
 //!   `Pin<&mut Waiter>`.
-//! * A node is linked iff its state is `Waiting`; `len` counts linked nodes.
+//! * A node is linked iff its state is `Waiting`.
 //! * Link pointers are written through raw pointers (`(*p).next = ..`);
 //!   no `&mut Node` is created while other nodes may point at it.
 //! * No waker is woken or dropped while the lock is held: the queue side
@@ -105,7 +105,6 @@ struct Inner<S, D> {
     state: S,
     head: Option<NonNull<Waiter<D>>>,
     tail: Option<NonNull<Waiter<D>>>,
-    len: usize,
     next_seq: u64,
 }
 
@@ -168,7 +167,6 @@ impl<S, D> WaitQueue<S, D> {
                     state,
                     head: None,
                     tail: None,
-                    len: 0,
                     next_seq: 0,
                 }),
             }
@@ -216,7 +214,7 @@ impl<S: fmt::Debug, D> fmt::Debug for WaitQueue<S, D> {
         let guard = self.lock();
         f.debug_struct("WaitQueue")
             .field("state", &guard.inner.state)
-            .field("waiters", &guard.inner.len)
+            .field("waiters", &guard.len())
             .finish()
     }
 }
@@ -242,10 +240,20 @@ impl<S, D> QueueGuard<'_, S, D> {
         self.inner.head.is_none()
     }
 
-    /// Number of linked waiters.
-    #[inline]
+    /// Number of linked waiters. O(n): for diagnostics.
     pub(crate) fn len(&self) -> usize {
-        self.inner.len
+        // Counted by walking the list rather than kept in a field: only
+        // diagnostics (`waiters()`, statistics, `Debug`) ask, and the field
+        // was 8 bytes in every primitive.
+        let mut n = 0;
+        let mut cur = self.inner.head;
+        while let Some(node) = cur {
+            n += 1;
+            // SAFETY: `node` is linked in this queue (reached from `head`
+            // through `next` links), so it is alive, and we hold the lock.
+            cur = unsafe { (*node_ptr(node)).next };
+        }
+        n
     }
 
     /// The sequence number the next enqueued waiter will get. Waiters with a
@@ -410,7 +418,7 @@ impl<S, D> QueueGuard<'_, S, D> {
 impl<S, D> fmt::Debug for QueueGuard<'_, S, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueGuard")
-            .field("waiters", &self.inner.len)
+            .field("waiters", &self.len())
             .finish()
     }
 }
@@ -446,7 +454,6 @@ unsafe fn unlink<S, D>(inner: &mut Inner<S, D>, node: NonNull<Waiter<D>>) {
             None => inner.tail = prev,
         }
     }
-    inner.len -= 1;
 }
 
 impl<D> Waiter<D> {
@@ -595,7 +602,6 @@ impl<D> Waiter<D> {
                 inner.tail = Some(this);
             }
         }
-        inner.len += 1;
         inner.next_seq += 1;
     }
 
