@@ -6,7 +6,8 @@
 //! # Conventions
 //!
 //! * A benchmark is `<family>/<workload>[/<runtime>][/<size>]`, one criterion
-//!   group, with one function per crate named by its [`crates`] id.
+//!   group, with one function per crate named by its id (`ID` in
+//!   [`peers`]).
 //! * Every group sets `Throughput::Elements(ops)`: the number of operations
 //!   (acquisitions, round trips, messages) one iteration performs. The
 //!   report divides criterion's median by it, so every number in
@@ -29,14 +30,7 @@
 
 pub mod peers;
 
-use std::{
-    future::Future,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-    thread,
-    time::Duration,
-};
+use std::{future::Future, sync::Arc, thread, time::Duration};
 
 use criterion::{measurement::WallTime, BenchmarkGroup, Criterion, Throughput};
 
@@ -54,9 +48,9 @@ pub fn criterion() -> Criterion {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_millis(1200))
     } else {
-        c.sample_size(30)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(4))
+        c.sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_millis(2500))
     }
 }
 
@@ -67,30 +61,10 @@ pub fn group<'a>(c: &'a mut Criterion, name: &str, ops: u64) -> BenchmarkGroup<'
     g
 }
 
-/// Yields once to the executor: wakes itself and returns `Pending` the first
-/// time it is polled. Runtime-neutral, so the same workload yields the same
-/// way on every executor.
-pub fn yield_now() -> YieldNow {
-    YieldNow(false)
-}
-
-/// Future returned by [`yield_now`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
+/// Yields once to the executor (wakes itself, returns `Pending` once):
+/// anysync's own runtime-neutral `yield_now`, so every crate's workload
+/// yields the same way on every executor.
+pub use anysync::task::yield_now;
 
 /// The executors a workload runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
