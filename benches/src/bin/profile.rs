@@ -11,7 +11,8 @@
 //!
 //! Workloads: `mutex_uncontended`, `mutex_hold` (8 tasks, tokio
 //! current-thread), `semaphore_hold` (4 permits, 64 tasks taking 1 or 2,
-//! tokio current-thread), `notify_ping_pong` (tokio current-thread),
+//! tokio current-thread), `notify_uncontended`, `notify_ping_pong` (tokio
+//! current-thread),
 //! `channel_spsc` (capacity 64, tokio current-thread). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
 #![forbid(unsafe_code)]
@@ -68,6 +69,17 @@ fn semaphore_hold<S: BenchSemaphore>(a: &mut Args) {
                     s.critical(1 + i % 2, true).await;
                 }
             }
+        });
+        a.ran = true;
+    }
+}
+
+fn notify_uncontended<N: BenchNotify>(a: &mut Args) {
+    if N::ID == a.id {
+        let n = N::create();
+        uncontended(a.ops, || {
+            n.notify();
+            n.wait()
         });
         a.ran = true;
     }
@@ -140,6 +152,7 @@ fn main() {
         "mutex_uncontended" => for_each_mutex!(mutex_uncontended(&mut a)),
         "mutex_hold" => for_each_mutex!(mutex_hold(&mut a)),
         "semaphore_hold" => for_each_semaphore!(semaphore_hold(&mut a)),
+        "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
         w => {
