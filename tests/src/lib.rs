@@ -167,6 +167,37 @@ macro_rules! __scenario_tests {
 /// neutral code can use it too).
 pub use anysync::task::{futures::YieldNow, yield_now};
 
+/// Yields until `cond` holds: progress comes from other tasks, never from
+/// the passage of time.
+pub async fn until(mut cond: impl FnMut() -> bool) {
+    while !cond() {
+        yield_now().await;
+    }
+}
+
+/// Polls `future` once with the current task's waker (like
+/// `futures::poll!`), leaving it registered if it is pending.
+pub async fn poll_once<F: core::future::Future + Unpin>(
+    future: &mut F,
+) -> core::task::Poll<F::Output> {
+    core::future::poll_fn(|cx| core::task::Poll::Ready(core::pin::Pin::new(&mut *future).poll(cx)))
+        .await
+}
+
+/// Runs `future` against `turns` yields: `Some(output)` if it finished
+/// first, `None` if it lost and was dropped (cancelled) instead.
+pub async fn race_yields<F: core::future::Future>(future: F, turns: usize) -> Option<F::Output> {
+    let yields = async {
+        for _ in 0..turns {
+            yield_now().await;
+        }
+    };
+    match futures_util::future::select(core::pin::pin!(future), core::pin::pin!(yields)).await {
+        futures_util::future::Either::Left((out, _)) => Some(out),
+        futures_util::future::Either::Right(((), _)) => None,
+    }
+}
+
 /// Counts drops: [`DropCounter::guard`] makes values that add one when
 /// dropped, to check that a cancelled future really dropped its state.
 ///

@@ -7,40 +7,14 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::{
-    future::Future,
-    pin::{pin, Pin},
-    task::Poll,
-};
+use core::pin::pin;
 
 use anysync::{
     channel::{self, RecvError, SendError, StaticChannel, TryRecvError, TrySendError},
     rt::Runtime,
 };
-use anysync_tests::{scenario, scenario_no_rt, yield_now, DropCounter};
-use futures_util::{
-    future::{select, Either},
-    SinkExt, StreamExt,
-};
-
-/// Polls `fut` once with the task's own waker (like `futures::poll!`).
-async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
-    core::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
-}
-
-/// Runs `fut` against `turns` yields: `Some(output)` if it finished first,
-/// `None` if it was cancelled (dropped) instead.
-async fn race_yields<F: Future>(fut: F, turns: usize) -> Option<F::Output> {
-    let yields = async {
-        for _ in 0..turns {
-            yield_now().await;
-        }
-    };
-    match select(pin!(fut), pin!(yields)).await {
-        Either::Left((out, _)) => Some(out),
-        Either::Right(((), _)) => None,
-    }
-}
+use anysync_tests::{poll_once, race_yields, scenario, scenario_no_rt, yield_now, DropCounter};
+use futures_util::{SinkExt, StreamExt};
 
 fn expected(producers: u32, per: u32) -> Vec<u32> {
     (0..producers)

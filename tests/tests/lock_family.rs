@@ -11,7 +11,7 @@ extern crate alloc;
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use core::{future::Future, pin::Pin, task::Poll, time::Duration};
+use core::time::Duration;
 use std::sync::Mutex as StdMutex;
 
 use anysync::{
@@ -22,20 +22,8 @@ use anysync::{
     },
     time::timeout,
 };
-use anysync_tests::{scenario, scenario_no_rt, yield_now};
-use futures_util::future::{join_all, poll_fn, select, Either};
-
-/// Yields until `cond` holds: progress comes from other tasks, not time.
-async fn until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        yield_now().await;
-    }
-}
-
-/// Polls `future` once in the current task; `true` if it is still pending.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> bool {
-    poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_pending())).await
-}
+use anysync_tests::{poll_once, scenario, scenario_no_rt, until, yield_now};
+use futures_util::future::{join_all, select, Either};
 
 /// An order log shared between tasks.
 #[derive(Clone, Default)]
@@ -191,7 +179,7 @@ scenario! {
         });
         until(|| lock.statistics().waiters == 1).await;
         let mut again = Box::pin(lock.read());
-        assert!(poll_once(&mut again).await);
+        assert!(poll_once(&mut again).await.is_pending());
         drop(again);
         cancel.set();
         w.await.unwrap();
@@ -418,7 +406,7 @@ scenario! {
         let state = Arc::new((Mutex::new(false), Condvar::new()));
         let (m, cv) = &*state;
         let mut w1 = Box::pin(cv.wait(m.lock().await));
-        assert!(poll_once(&mut w1).await);
+        assert!(poll_once(&mut w1).await.is_pending());
         let s = state.clone();
         let w2 = rt.spawn(async move {
             let (m, cv) = &*s;
@@ -531,7 +519,7 @@ scenario! {
     async fn barrier_cancel_after_the_trip_changes_nothing<R: Runtime>(rt: R) {
         let barrier = Arc::new(Barrier::new(3));
         let mut mine = Box::pin(barrier.wait());
-        assert!(poll_once(&mut mine).await);
+        assert!(poll_once(&mut mine).await.is_pending());
         let others: Vec<_> = (0..2)
             .map(|_| {
                 let b = barrier.clone();

@@ -6,11 +6,7 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::{
-    future::Future,
-    pin::{pin, Pin},
-    task::Poll,
-};
+use core::pin::pin;
 
 use anysync::{
     queue::{
@@ -20,34 +16,10 @@ use anysync::{
     rt::Runtime,
     sync::Event,
 };
-use anysync_tests::{scenario, scenario_no_rt, yield_now, DropCounter};
+use anysync_tests::{
+    poll_once, race_yields, scenario, scenario_no_rt, until, yield_now, DropCounter,
+};
 use futures_util::future::{select, Either};
-
-/// Polls `fut` once with the task's own waker (like `futures::poll!`).
-async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
-    core::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
-}
-
-/// Runs `fut` against `turns` yields: `Some(output)` if it finished first,
-/// `None` if it was cancelled (dropped) instead.
-async fn race_yields<F: Future>(fut: F, turns: usize) -> Option<F::Output> {
-    let yields = async {
-        for _ in 0..turns {
-            yield_now().await;
-        }
-    };
-    match select(pin!(fut), pin!(yields)).await {
-        Either::Left((out, _)) => Some(out),
-        Either::Right(((), _)) => None,
-    }
-}
-
-/// Yields until `cond` holds (another task's progress), never sleeping.
-async fn until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        yield_now().await;
-    }
-}
 
 scenario! {
     /// Producers and consumers in their own tasks, a small queue: every item

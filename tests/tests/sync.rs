@@ -9,7 +9,7 @@
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::{future::Future, pin::pin, task::Poll, time::Duration};
+use core::{pin::pin, time::Duration};
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Mutex as StdMutex,
@@ -20,20 +20,8 @@ use anysync::{
     sync::{AcquireError, Event, Mutex, Notify, Semaphore, TryAcquireError},
     time::timeout,
 };
-use anysync_tests::{scenario, scenario_no_rt, yield_now};
-use futures_util::future::{poll_fn, select, Either};
-
-/// Yields until `cond` holds: progress comes from other tasks, not time.
-async fn until(mut cond: impl FnMut() -> bool) {
-    while !cond() {
-        yield_now().await;
-    }
-}
-
-/// Polls `future` once in the current task; `true` if it is still pending.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> bool {
-    poll_fn(|cx| Poll::Ready(core::pin::Pin::new(&mut *future).poll(cx).is_pending())).await
-}
+use anysync_tests::{poll_once, scenario, scenario_no_rt, until, yield_now};
+use futures_util::future::{select, Either};
 
 scenario! {
     /// Tasks queued on a held mutex get it in the order they queued.
@@ -105,7 +93,7 @@ scenario! {
         let m = Arc::new(Mutex::new(0));
         let guard = m.try_lock().unwrap();
         let mut first = Box::pin(m.lock());
-        assert!(poll_once(&mut first).await, "queued behind the holder");
+        assert!(poll_once(&mut first).await.is_pending(), "queued behind the holder");
         let m2 = m.clone();
         let second = rt.spawn(async move { *m2.lock().await += 1 });
         until(|| m.waiters() == 2).await;
@@ -207,7 +195,7 @@ scenario! {
     async fn semaphore_cancelled_waiter_passes_wakeup_on<R: Runtime>(rt: R) {
         let sem = Arc::new(Semaphore::new(0));
         let mut first = Box::pin(sem.acquire());
-        assert!(poll_once(&mut first).await);
+        assert!(poll_once(&mut first).await.is_pending());
         let s = sem.clone();
         let second = rt.spawn(async move { s.acquire().await.unwrap().forget() });
         until(|| sem.waiters() == 2).await;
@@ -349,7 +337,7 @@ scenario! {
             t.await.unwrap();
         }
         let mut later = Box::pin(n.notified());
-        assert!(poll_once(&mut later).await, "notify_all stores no permit");
+        assert!(poll_once(&mut later).await.is_pending(), "notify_all stores no permit");
     }
 
     /// Plain threads using the blocking variants coordinate with tasks.
@@ -391,6 +379,6 @@ scenario_no_rt! {
         n.notify_one();
         n.notified().await;
         let mut second = Box::pin(n.notified());
-        assert!(poll_once(&mut second).await);
+        assert!(poll_once(&mut second).await.is_pending());
     }
 }
