@@ -126,6 +126,68 @@ macro_rules! scenario_no_rt {
     )+};
 }
 
+/// Turns ordinary `async fn` scenarios that need a runtime into one
+/// `#[test]` per executor. The macro only lists names; each body is a plain
+/// `async fn name<R: Runtime>(rt: R)` at file scope, so rustfmt and every
+/// other tool see it.
+///
+/// Each name becomes a module of the same name (modules and functions live
+/// in different namespaces), whose tests are `tokio_current_thread`,
+/// `tokio_multi_thread`, `smol`, `async_std` (each behind its cargo
+/// feature) and `virtual_time`.
+///
+/// # Examples
+/// ```
+/// use anysync::rt::{Runtime, Spawn};
+/// use anysync_tests::scenarios;
+///
+/// /// A spawned task's output reaches its handle.
+/// async fn spawn_returns_output<R: Runtime>(rt: R) {
+///     assert_eq!(rt.spawn(async { 7 }).await.unwrap(), 7);
+/// }
+///
+/// scenarios!(spawn_returns_output);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! scenarios {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            $crate::__scenario_tests!($name, super::$name);
+        }
+    )+};
+}
+
+/// Like [`scenarios!`] for `async fn name()` scenarios that need no
+/// runtime: they also run on `futures_executor` (a plain
+/// `futures_executor::block_on`, the one miri runs).
+///
+/// # Examples
+/// ```
+/// use anysync_tests::scenarios_no_rt;
+///
+/// /// An async block's output is its value.
+/// async fn ready_is_ready() {
+///     assert_eq!(async { 1 }.await, 1);
+/// }
+///
+/// scenarios_no_rt!(ready_is_ready);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! scenarios_no_rt {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn futures_executor() {
+                $crate::harness::no_rt(stringify!($name), super::$name)
+            }
+
+            $crate::__scenario_tests!($name, |_rt| super::$name());
+        }
+    )+};
+}
+
 /// The per-executor `#[test]` functions of [`scenario!`] and
 /// [`scenario_no_rt!`]. Adding an executor is one line here.
 #[doc(hidden)]
