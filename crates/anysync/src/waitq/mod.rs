@@ -61,6 +61,9 @@
 #![allow(clippy::multiple_unsafe_ops_per_block)]
 
 pub(crate) mod lock;
+mod wait;
+
+pub(crate) use self::wait::{Wait, WaitNode, WaitOwner};
 
 #[cfg(test)]
 mod tests;
@@ -251,7 +254,7 @@ impl<S, D> QueueGuard<'_, S, D> {
             n += 1;
             // SAFETY: `node` is linked in this queue (reached from `head`
             // through `next` links), so it is alive, and we hold the lock.
-            cur = unsafe { (*node_ptr(node)).next };
+            cur = unsafe { with_node(node, |p| (*p).next) };
         }
         n
     }
@@ -320,16 +323,16 @@ impl<S, D> QueueGuard<'_, S, D> {
             // through `next` links), so it is alive, and we hold the lock,
             // so no one else touches its fields; `f` gets no access to the
             // links, so `next` is still valid after it returns.
-            let (data, seq, next) = unsafe {
-                let p = node_ptr(node);
-                (
-                    &mut *core::ptr::addr_of_mut!((*p).data),
-                    (*p).seq,
-                    (*p).next,
-                )
+            cur = unsafe {
+                with_node(node, |p| {
+                    f(
+                        &mut inner.state,
+                        &mut *core::ptr::addr_of_mut!((*p).data),
+                        (*p).seq,
+                    );
+                    (*p).next
+                })
             };
-            f(&mut inner.state, data, seq);
-            cur = next;
         }
     }
 
@@ -388,21 +391,27 @@ impl<S, D> QueueGuard<'_, S, D> {
     ) -> Option<Option<Waker>> {
         let inner = &mut *self.inner;
         // SAFETY: `node` is linked in this queue (it came from `head`/`tail`),
-        // so it is alive (its owner unlinks it under this lock before it is
+        // so it is alive (its `Wait` unlinks it under this lock before it is
         // dropped) and we hold the lock, so no one else touches its fields.
-        let (data, seq) = unsafe {
-            let p = node_ptr(node);
-            (&mut *core::ptr::addr_of_mut!((*p).data), (*p).seq)
+        let visit = unsafe {
+            with_node(node, |p| {
+                f(
+                    &mut inner.state,
+                    &mut *core::ptr::addr_of_mut!((*p).data),
+                    (*p).seq,
+                )
+            })
         };
-        if f(&mut inner.state, data, seq) == Visit::Stop {
+        if visit == Visit::Stop {
             return None;
         }
         // SAFETY: as above: linked in this queue, lock held.
         let waker = unsafe {
             unlink(inner, node);
-            let p = node_ptr(node);
-            (*p).state = WaitState::Woken;
-            (*p).waker.take()
+            with_node(node, |p| {
+                (*p).state = WaitState::Woken;
+                (*p).waker.take()
+            })
         };
         // Last touch of the node: once the owner sees this it may use the
         // node without the lock, and nothing here reaches it any more (it is
@@ -423,15 +432,20 @@ impl<S, D> fmt::Debug for QueueGuard<'_, S, D> {
     }
 }
 
-/// Raw pointer to the node's fields.
+/// Runs `f` on the node's fields, inside the cell's `with_mut`, so loom
+/// sees the access (and checks it against every other access to the node).
 ///
 /// # Safety
-/// `waiter` must point to a live `Waiter<D>`.
+/// `waiter` must point to a live `Waiter<D>`, and the caller must have the
+/// right to touch its fields now: it holds the lock of the queue the node
+/// belongs to, or the node is not linked and the caller is its owner.
+/// `f` may follow the raw `prev`/`next` pointers only under the lock.
 #[inline(always)]
-unsafe fn node_ptr<D>(waiter: NonNull<Waiter<D>>) -> *mut Node<D> {
+unsafe fn with_node<D, R>(waiter: NonNull<Waiter<D>>, f: impl FnOnce(*mut Node<D>) -> R) -> R {
     // SAFETY: the caller promises `waiter` is alive; `&Waiter` is fine to
-    // create because all of its fields are `UnsafeCell`s (or zero-sized).
-    unsafe { waiter.as_ref() }.node.with_mut(|p| p)
+    // create because all of its fields are `UnsafeCell`s, atomics or
+    // zero-sized, so it asserts nothing about the data behind them.
+    unsafe { waiter.as_ref() }.node.with_mut(f)
 }
 
 /// Unlinks `node` from `inner`'s list.
@@ -440,45 +454,61 @@ unsafe fn node_ptr<D>(waiter: NonNull<Waiter<D>>) -> *mut Node<D> {
 /// `node` must be linked in the list of `inner`, and `inner`'s lock held.
 unsafe fn unlink<S, D>(inner: &mut Inner<S, D>, node: NonNull<Waiter<D>>) {
     // SAFETY: caller: `node` is linked here and the lock is held; its
-    // neighbours are linked too, hence alive.
+    // neighbours are linked too, hence alive. Each field access happens
+    // inside its own node's `with_mut`.
     unsafe {
-        let p = node_ptr(node);
-        let prev = (*p).prev.take();
-        let next = (*p).next.take();
+        let (prev, next) = with_node(node, |p| ((*p).prev.take(), (*p).next.take()));
         match prev {
-            Some(prev) => (*node_ptr(prev)).next = next,
+            Some(prev) => with_node(prev, |p| (*p).next = next),
             None => inner.head = next,
         }
         match next {
-            Some(next) => (*node_ptr(next)).prev = prev,
+            Some(next) => with_node(next, |p| (*p).prev = prev),
             None => inner.tail = prev,
         }
     }
 }
 
+/// Ends the process: for a broken invariant that would otherwise free a
+/// node that is still linked. A panic here could unwind past the node's
+/// owner and free it, so this panics *while panicking*, which aborts in
+/// every build (with or without `std`, with either panic strategy).
+#[cold]
+#[inline(never)]
+fn abort(msg: &str) -> ! {
+    struct Abort;
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            panic!("anysync: aborting");
+        }
+    }
+    let _abort = Abort;
+    panic!("{}", msg);
+}
+
 impl<D> Waiter<D> {
-    crate::util::macros::loom_const_fn! {
-        /// A new, unlinked node carrying `data`.
-        pub(crate) fn new(data: D) -> Self {
-            Self {
-                node: UnsafeCell::new(Node {
-                    prev: None,
-                    next: None,
-                    waker: None,
-                    state: WaitState::Idle,
-                    seq: 0,
-                    data,
-                }),
-                owner: UnsafeCell::new(core::ptr::null()),
-                woken: AtomicBool::new(false),
-                _pin: PhantomPinned,
-            }
+    /// A new, unlinked node carrying `data`. Private: a node exists only
+    /// inside a [`Wait`], whose drop unlinks it.
+    fn new(data: D) -> Self {
+        Self {
+            node: UnsafeCell::new(Node {
+                prev: None,
+                next: None,
+                waker: None,
+                state: WaitState::Idle,
+                seq: 0,
+                data,
+            }),
+            owner: UnsafeCell::new(core::ptr::null()),
+            woken: AtomicBool::new(false),
+            _pin: PhantomPinned,
         }
     }
 
-    /// Binds this node to the queue behind `guard` on first use, and panics
-    /// if it was bound to a different queue (a bug in this crate): this is
-    /// what makes the lock-based accessors below safe.
+    /// Binds this node to the queue behind `guard` on first use. Using it
+    /// with another queue (a bug in this crate) ends the process: this is
+    /// what makes the lock-based accessors below safe, and a panic could
+    /// unwind past a node that is still linked.
     #[inline]
     fn check_owner<S>(self: Pin<&mut Self>, guard: &QueueGuard<'_, S, D>) {
         let id = guard.owner_id();
@@ -488,8 +518,8 @@ impl<D> Waiter<D> {
             let owner = unsafe { &mut *owner };
             if owner.is_null() {
                 *owner = id;
-            } else {
-                assert!(*owner == id, "anysync bug: waiter used with two queues");
+            } else if *owner != id {
+                abort("anysync bug: waiter used with two queues");
             }
         });
     }
@@ -499,67 +529,17 @@ impl<D> Waiter<D> {
         NonNull::from(self.as_ref().get_ref())
     }
 
-    /// The node's state.
+    /// Runs `f` on the node's fields with this node's queue lock held.
     #[inline]
-    pub(crate) fn state<S>(mut self: Pin<&mut Self>, guard: &QueueGuard<'_, S, D>) -> WaitState {
+    fn with_locked<S, R>(
+        mut self: Pin<&mut Self>,
+        guard: &QueueGuard<'_, S, D>,
+        f: impl FnOnce(*mut Node<D>) -> R,
+    ) -> R {
         self.as_mut().check_owner(guard);
-        // SAFETY: `check_owner` established that we hold this node's queue lock.
-        unsafe { (*node_ptr(self.ptr())).state }
-    }
-
-    /// The node's data.
-    #[inline]
-    pub(crate) fn data<'b, S>(
-        mut self: Pin<&'b mut Self>,
-        guard: &'b mut QueueGuard<'_, S, D>,
-    ) -> &'b mut D {
-        self.as_mut().check_owner(guard);
-        // SAFETY: we hold this node's queue lock (checked above), for as long
-        // as the returned borrow of `guard` lives.
-        unsafe { &mut *core::ptr::addr_of_mut!((*node_ptr(self.ptr())).data) }
-    }
-
-    /// Links this `Idle` node at the tail with a clone of `waker`.
-    ///
-    /// The clone (executor code) runs before the node or the list is
-    /// touched, so a panicking `Waker::clone` leaves both unchanged.
-    ///
-    /// # Panics
-    /// If the node is not `Idle` (a bug in the calling primitive).
-    pub(crate) fn enqueue<S>(
-        self: Pin<&mut Self>,
-        guard: &mut QueueGuard<'_, S, D>,
-        waker: &Waker,
-    ) {
-        self.link(guard, waker.clone(), false);
-    }
-
-    /// Like [`enqueue`](Self::enqueue) with a waker the caller already
-    /// cloned: for a primitive that must clone before it changes its own
-    /// state, so that a panicking clone cannot leave that state half-done.
-    pub(crate) fn enqueue_with<S>(
-        self: Pin<&mut Self>,
-        guard: &mut QueueGuard<'_, S, D>,
-        waker: Waker,
-    ) {
-        self.link(guard, waker, false);
-    }
-
-    /// Links this `Idle` node at the **head**, ahead of every waiter, with
-    /// `waker` (cloned by the caller before it changed any state). For a waiter that already holds part of what the
-    /// waiters in front of it need (an upgradable read upgrading), so it
-    /// must be served first. It still gets the next sequence number, so
-    /// sequence order is no longer queue order: a primitive that uses this
-    /// must not stop `wake_front` by sequence number.
-    ///
-    /// # Panics
-    /// If the node is not `Idle` (a bug in the calling primitive).
-    pub(crate) fn enqueue_front<S>(
-        self: Pin<&mut Self>,
-        guard: &mut QueueGuard<'_, S, D>,
-        waker: Waker,
-    ) {
-        self.link(guard, waker, true);
+        // SAFETY: `check_owner` established that we hold this node's queue
+        // lock, so no one else touches its fields.
+        unsafe { with_node(self.ptr(), f) }
     }
 
     /// Links this `Idle` node at the head (`front`) or the tail.
@@ -572,31 +552,36 @@ impl<D> Waiter<D> {
         self.as_mut().check_owner(guard);
         let this = self.ptr();
         let inner = &mut *guard.inner;
+        let seq = inner.next_seq;
         // SAFETY: we hold the lock of this node's queue (checked above); the
-        // node is not linked (asserted), and `head`/`tail`, if any, are
-        // linked here, hence alive.
+        // node is not linked (asserted first), and `head`/`tail`, if any,
+        // are linked here, hence alive.
         unsafe {
-            let p = node_ptr(this);
-            assert!(
-                (*p).state == WaitState::Idle,
-                "anysync bug: enqueue of a queued waiter"
-            );
-            (*p).state = WaitState::Waiting;
-            (*p).waker = Some(waker);
-            (*p).seq = inner.next_seq;
+            let (prev, next) = if front {
+                (None, inner.head)
+            } else {
+                (inner.tail, None)
+            };
+            with_node(this, |p| {
+                assert!(
+                    (*p).state == WaitState::Idle,
+                    "anysync bug: enqueue of a queued waiter"
+                );
+                (*p).state = WaitState::Waiting;
+                (*p).waker = Some(waker);
+                (*p).seq = seq;
+                (*p).prev = prev;
+                (*p).next = next;
+            });
             if front {
-                (*p).prev = None;
-                (*p).next = inner.head;
                 match inner.head {
-                    Some(head) => (*node_ptr(head)).prev = Some(this),
+                    Some(head) => with_node(head, |p| (*p).prev = Some(this)),
                     None => inner.tail = Some(this),
                 }
                 inner.head = Some(this);
             } else {
-                (*p).prev = inner.tail;
-                (*p).next = None;
                 match inner.tail {
-                    Some(tail) => (*node_ptr(tail)).next = Some(this),
+                    Some(tail) => with_node(tail, |p| (*p).next = Some(this)),
                     None => inner.head = Some(this),
                 }
                 inner.tail = Some(this);
@@ -605,27 +590,10 @@ impl<D> Waiter<D> {
         inner.next_seq += 1;
     }
 
-    /// While `Waiting`, makes `waker` the one to wake. Returns the replaced
-    /// waker, which the caller drops after unlocking.
-    #[must_use = "drop the replaced waker after releasing the lock"]
-    pub(crate) fn update_waker<S>(
-        mut self: Pin<&mut Self>,
-        guard: &mut QueueGuard<'_, S, D>,
-        waker: &Waker,
-    ) -> Option<Waker> {
-        self.as_mut().check_owner(guard);
-        // SAFETY: we hold this node's queue lock (checked above).
-        let slot = unsafe { &mut *core::ptr::addr_of_mut!((*node_ptr(self.ptr())).waker) };
-        match slot {
-            Some(old) if old.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
-        }
-    }
-
     /// Makes the node `Idle`: unlinks it if `Waiting`, consumes the wake-up
-    /// if `Woken`. Returns the state it was in (so a primitive can pass on a
-    /// `Woken` grant) and the waker to drop after unlocking.
-    pub(crate) fn remove<S>(
+    /// if `Woken`. Returns the state it was in and the waker to drop after
+    /// unlocking.
+    fn remove<S>(
         mut self: Pin<&mut Self>,
         guard: &mut QueueGuard<'_, S, D>,
     ) -> (WaitState, Option<Waker>) {
@@ -637,44 +605,68 @@ impl<D> Waiter<D> {
         // SAFETY: we hold this node's queue lock (checked above); if the state
         // is `Waiting` the node is linked in this queue.
         unsafe {
-            let p = node_ptr(this);
-            let state = (*p).state;
+            let state = with_node(this, |p| (*p).state);
             if state == WaitState::Waiting {
                 unlink(inner, this);
             }
-            (*p).state = WaitState::Idle;
-            (state, (*p).waker.take())
+            with_node(this, |p| {
+                (*p).state = WaitState::Idle;
+                (state, (*p).waker.take())
+            })
         }
     }
 
-    /// Consumes a wake-up **without the lock**, if there is one: when the
-    /// queue side has woken this node (`Woken`), makes it `Idle` and returns
-    /// its data, as [`remove`](Self::remove) would; otherwise (`Idle` or
-    /// still `Waiting`) returns `None` and changes nothing, and the caller
-    /// takes the lock as usual.
-    ///
-    /// This is the hot path of a hand-off: the woken task's poll completes
-    /// without touching the queue's lock.
+    /// Runs `f` on the data of a node that is not linked (`Idle`), which no
+    /// one but its owner can reach, without the lock.
+    fn with_data_unlinked<R>(self: Pin<&mut Self>, f: impl FnOnce(&mut D) -> R) -> R {
+        let this = self.ptr();
+        // SAFETY: callers call this only when the node is `Idle` (just
+        // removed under the lock, or just taken by `take_woken`), so it is
+        // not linked and only its owner, which we are (`Pin<&mut Self>`),
+        // can reach it until it is linked again, which needs `&mut self`.
+        unsafe { with_node(this, |p| f(&mut *core::ptr::addr_of_mut!((*p).data))) }
+    }
+
+    /// Consumes a wake-up **without the lock**, if there is one; see
+    /// [`WaitNode::take_woken`].
     #[inline]
-    pub(crate) fn take_woken(self: Pin<&mut Self>) -> Option<&mut D> {
+    fn take_woken<R>(mut self: Pin<&mut Self>, f: impl FnOnce(&mut D) -> R) -> Option<R> {
         if !self.woken.load(Ordering::Acquire) {
             return None;
         }
         self.woken.store(false, Ordering::Relaxed);
-        let this = self.ptr();
+        let this = self.as_mut().ptr();
         // SAFETY: `woken` was set by the queue side after it unlinked the
         // node and made its last write to it (`Release`, paired with our
         // `Acquire`), so those writes are visible here and no one else can
         // reach the node any more: it is not linked, and only its owner,
-        // which we are (`Pin<&mut Self>`), links it again. So this access is
-        // exclusive until the node is next enqueued, which needs `&mut self`.
-        let node = unsafe { &mut *node_ptr(this) };
-        debug_assert_eq!(node.state, WaitState::Woken);
-        node.state = WaitState::Idle;
-        // `visit` moved the waker into its batch; a replaced one would have
-        // been handed back by `update_waker`, so the slot is empty.
-        debug_assert!(node.waker.is_none());
-        Some(&mut node.data)
+        // which we are (`Pin<&mut Self>`), links it again.
+        unsafe {
+            with_node(this, |p| {
+                debug_assert_eq!((*p).state, WaitState::Woken);
+                (*p).state = WaitState::Idle;
+                // `offer` moved the waker out; a replaced one would have been
+                // handed back by `update_waker`, so the slot is empty.
+                debug_assert!((*p).waker.is_none());
+            });
+        }
+        Some(self.with_data_unlinked(f))
+    }
+}
+
+impl<D> Drop for Waiter<D> {
+    fn drop(&mut self) {
+        // Every `Wait` unlinks its node before the node's memory goes away;
+        // this is the backstop for a bug in this module. The read is ours
+        // alone unless the node is (wrongly) still linked, and then the
+        // process ends before anything else happens.
+        let linked = self.node.with(|p| {
+            // SAFETY: `&mut self`: the owner's exclusive access; see above.
+            unsafe { (*p).state == WaitState::Waiting }
+        });
+        if linked {
+            abort("anysync bug: a wait-queue node was freed while still linked");
+        }
     }
 }
 
