@@ -27,3 +27,11 @@ pub mod time;
 
 mod error;
 pub use error::Closed;
+
+/// Misbehaving wakers and a lock detector, for anysync's own tests. Not
+/// covered by semver; needs the `test-util` feature.
+#[cfg(all(feature = "std", feature = "test-util"))]
+#[doc(hidden)]
+pub mod test_util {
+    pub use crate::util::hostile::{locks_held, panics, Hostile};
+}

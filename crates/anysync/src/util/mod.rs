@@ -8,3 +8,6 @@ pub(crate) mod block_on;
 
 #[cfg(test)]
 pub(crate) mod test;
+
+#[cfg(all(feature = "std", any(test, feature = "test-util")))]
+pub(crate) mod hostile;

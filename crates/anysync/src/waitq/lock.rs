@@ -33,10 +33,14 @@ mod imp {
 
 #[cfg(all(not(anysync_loom), feature = "std"))]
 mod imp {
-    extern crate std;
+
+    use core::ops::{Deref, DerefMut};
 
     pub(crate) struct Lock<T>(std::sync::Mutex<T>);
-    pub(crate) type Guard<'a, T> = std::sync::MutexGuard<'a, T>;
+
+    /// The held lock. A thin wrapper, so that the test-only lock detector
+    /// ([`held`](super::held)) can count holds without a cost elsewhere.
+    pub(crate) struct Guard<'a, T>(std::sync::MutexGuard<'a, T>);
 
     impl<T> Lock<T> {
         pub(crate) const fn new(data: T) -> Self {
@@ -50,11 +54,53 @@ mod imp {
             // clones before changing anything, so the data is never
             // half-updated. (A clone that re-enters the same primitive would
             // deadlock; no executor's waker does that.)
-            self.0
+            let guard = self
+                .0
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            #[cfg(any(test, feature = "test-util"))]
+            super::HELD.with(|held| held.set(held.get() + 1));
+            Guard(guard)
         }
     }
+
+    #[cfg(any(test, feature = "test-util"))]
+    impl<T> Drop for Guard<'_, T> {
+        fn drop(&mut self) {
+            super::HELD.with(|held| held.set(held.get() - 1));
+        }
+    }
+
+    impl<T> Deref for Guard<'_, T> {
+        type Target = T;
+        #[inline(always)]
+        fn deref(&self) -> &T {
+            &self.0
+        }
+    }
+
+    impl<T> DerefMut for Guard<'_, T> {
+        #[inline(always)]
+        fn deref_mut(&mut self) -> &mut T {
+            &mut self.0
+        }
+    }
+}
+
+#[cfg(all(not(anysync_loom), feature = "std", any(test, feature = "test-util")))]
+std::thread_local! {
+    static HELD: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// How many wait-queue locks this thread holds now (test builds with `std`
+/// only; elsewhere always 0). Lets tests catch a waker that is woken or
+/// dropped under a primitive's internal lock.
+#[cfg(any(test, feature = "test-util"))]
+pub(crate) fn held() -> usize {
+    #[cfg(all(not(anysync_loom), feature = "std"))]
+    return HELD.with(core::cell::Cell::get);
+    #[cfg(not(all(not(anysync_loom), feature = "std")))]
+    0
 }
 
 #[cfg(all(not(anysync_loom), not(feature = "std")))]
