@@ -11,11 +11,11 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use crate::waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter};
+use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState};
 
 /// A barrier's state, under its queue lock.
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
     /// Tasks of the current generation waiting (they are exactly the queued
     /// waiters whose outcome is still `Pending`).
     arrived: usize,
@@ -24,7 +24,7 @@ struct State {
 
 /// A queued waiter's outcome, written when its generation ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     /// Its generation has not ended.
     Pending,
     /// Its generation tripped.
@@ -152,9 +152,8 @@ impl Barrier {
     /// or is aborted or reset while this waits.
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
-            barrier: self,
             phase: Phase::Init,
-            waiter: Waiter::new(Outcome::Pending),
+            wait: Wait::new(self, Outcome::Pending),
         }
     }
 
@@ -251,45 +250,58 @@ impl Barrier {
 
     fn poll_wait(
         &self,
-        mut waiter: Pin<&mut Waiter<Outcome>>,
+        mut node: WaitNode<'_, Outcome>,
         phase: &mut Phase,
         cx: &mut Context<'_>,
     ) -> Poll<Result<BarrierWaitResult, BrokenBarrier>> {
-        let mut queue = self.queue.lock();
         let outcome = match *phase {
             Phase::Done => panic!("`BarrierWait` polled after completion"),
             Phase::Init => {
+                let mut queue = self.queue.lock();
                 let state = queue.state();
                 if state.broken {
+                    drop(queue);
                     *phase = Phase::Done;
                     return Poll::Ready(Err(BrokenBarrier));
                 }
                 if state.arrived + 1 < self.parties {
-                    state.arrived += 1;
-                    waiter.enqueue(&mut queue, cx.waker());
+                    // Clone before counting the arrival: a panicking
+                    // `Waker::clone` then leaves the count as it was.
+                    let waker = cx.waker().clone();
+                    queue.state().arrived += 1;
+                    node.enqueue_with(&mut queue, waker);
                     *phase = Phase::Waiting;
                     return Poll::Pending;
                 }
-                // The last arrival: trip, and lead.
+                // The last arrival: trip, and lead. Done before waking, so
+                // that a panicking waker cannot make this future arrive
+                // again if it is polled once more.
                 Self::mark_locked(&mut queue, Outcome::Released);
                 drop(queue);
-                self.wake_ended();
                 *phase = Phase::Done;
+                self.wake_ended();
                 return Poll::Ready(Ok(BarrierWaitResult { leader: true }));
             }
             Phase::Waiting => {
-                let outcome = *waiter.as_mut().data(&mut queue);
-                if outcome == Outcome::Pending {
-                    let old = waiter.update_waker(&mut queue, cx.waker());
-                    drop(queue);
-                    drop(old);
-                    return Poll::Pending;
+                // Woken: its outcome is set; complete without the lock.
+                match node.take_woken(|o| *o) {
+                    Some(outcome) => outcome,
+                    None => {
+                        let mut queue = self.queue.lock();
+                        let outcome = node.data(&mut queue, |o| *o);
+                        if outcome == Outcome::Pending {
+                            let old = node.update_waker(&mut queue, cx.waker());
+                            drop(queue);
+                            drop(old);
+                            return Poll::Pending;
+                        }
+                        // Ended, woken or not yet: leave the queue ourselves.
+                        let (_, waker) = node.remove(&mut queue);
+                        drop(queue);
+                        drop(waker);
+                        outcome
+                    }
                 }
-                // Ended, woken or not yet: leave the queue ourselves.
-                let (_, waker) = waiter.remove(&mut queue);
-                drop(queue);
-                drop(waker);
-                outcome
             }
         };
         *phase = Phase::Done;
@@ -298,19 +310,29 @@ impl Barrier {
             _ => Poll::Ready(Err(BrokenBarrier)),
         }
     }
+}
 
-    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Outcome>>) {
-        let waker = {
-            let mut queue = self.queue.lock();
-            let (state, waker) = waiter.as_mut().remove(&mut queue);
-            let outcome = *waiter.data(&mut queue);
-            if state == WaitState::Waiting && outcome == Outcome::Pending {
-                // Still in the current generation: withdraw.
-                queue.state().arrived -= 1;
-            }
-            waker
-        };
-        drop(waker);
+impl WaitOwner for Barrier {
+    type State = State;
+    type Data = Outcome;
+
+    fn wait_queue(&self) -> &WaitQueue<State, Outcome> {
+        &self.queue
+    }
+
+    /// A waiter dropped while its generation is still open (outcome
+    /// `Pending`, so still `Waiting`) withdraws its arrival; one whose
+    /// generation ended changes nothing for the others.
+    fn abandon(
+        &self,
+        mut queue: QueueGuard<'_, State, Outcome>,
+        was: WaitState,
+        outcome: &mut Outcome,
+    ) {
+        if was == WaitState::Waiting && *outcome == Outcome::Pending {
+            queue.state().arrived -= 1;
+        }
+        drop(queue);
     }
 }
 
@@ -336,19 +358,11 @@ pin_project! {
     /// Future returned by [`Barrier::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct BarrierWait<'a> {
-        barrier: &'a Barrier,
         phase: Phase,
+        // Its drop leaves the queue and withdraws a pending arrival
+        // (`WaitOwner::abandon`).
         #[pin]
-        waiter: Waiter<Outcome>,
-    }
-
-    impl PinnedDrop for BarrierWait<'_> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if *this.phase == Phase::Waiting {
-                this.barrier.drop_waiter(this.waiter);
-            }
-        }
+        wait: Wait<&'a Barrier>,
     }
 }
 
@@ -357,7 +371,8 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        this.barrier.poll_wait(this.waiter, this.phase, cx)
+        let (barrier, node) = this.wait.split();
+        barrier.poll_wait(node, this.phase, cx)
     }
 }
 

@@ -5,21 +5,18 @@ use core::{
     fmt,
     future::Future,
     pin::Pin,
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
 
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use super::mutex::{Lock, Mutex, MutexGuard};
-use crate::{
-    util::wake_batch::WakeBatch,
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
-};
+use crate::waitq::{QueueGuard, Visit, Wait, WaitOwner, WaitQueue, WaitState};
 
 /// How a waiter was woken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     None,
     /// By `notify_one`: passed on if the waiter goes away before it returns.
     One,
@@ -188,24 +185,20 @@ impl Condvar {
     /// Wakes the longest-waiting task, if any. Does nothing (and stores
     /// nothing) if no task waits.
     pub fn notify_one(&self) {
-        let mut batch = WakeBatch::new();
-        {
-            let mut queue = self.queue.lock();
-            Self::notify_one_locked(&mut queue, &mut batch);
+        let waker = Self::notify_one_locked(&mut self.queue.lock());
+        if let Some(waker) = waker {
+            waker.wake();
         }
-        batch.wake_all();
     }
 
-    fn notify_one_locked(queue: &mut QueueGuard<'_, (), Kind>, batch: &mut WakeBatch) {
-        let mut woke = false;
-        queue.wake_front(batch, |_, kind, _| {
-            if woke {
-                return Visit::Stop;
-            }
-            woke = true;
+    /// Picks the head waiter, if any, and returns its waker to wake once
+    /// the lock is released.
+    #[must_use = "wake the returned waker after releasing the lock"]
+    fn notify_one_locked(queue: &mut QueueGuard<'_, (), Kind>) -> Option<Waker> {
+        queue.wake_head(|_, kind, _| {
             *kind = Kind::One;
             Visit::Wake
-        });
+        })
     }
 
     /// Wakes every task waiting right now. Tasks that start waiting while
@@ -238,6 +231,30 @@ impl Condvar {
     }
 }
 
+impl WaitOwner for Condvar {
+    type State = ();
+    type Data = Kind;
+
+    fn wait_queue(&self) -> &WaitQueue<(), Kind> {
+        &self.queue
+    }
+
+    /// A waiter chosen by `notify_one` and dropped before it took the
+    /// notification passes it to the next waiter.
+    fn abandon(&self, mut queue: QueueGuard<'_, (), Kind>, was: WaitState, kind: &mut Kind) {
+        let kind = core::mem::replace(kind, Kind::None);
+        let next = if was == WaitState::Woken && kind == Kind::One {
+            Self::notify_one_locked(&mut queue)
+        } else {
+            None
+        };
+        drop(queue);
+        if let Some(waker) = next {
+            waker.wake();
+        }
+    }
+}
+
 impl Default for Condvar {
     fn default() -> Self {
         Condvar::new()
@@ -266,39 +283,27 @@ enum Phase {
 pin_project! {
     /// The state machine shared by [`CondvarWait`] and [`WaitWhile`].
     struct WaitInner<'a, T: ?Sized> {
-        condvar: &'a Condvar,
         mutex: &'a Mutex<T>,
         guard: Option<MutexGuard<'a, T>>,
         phase: Phase,
         // Woken by `notify_one` and not yet returned: pass it on if dropped.
         by_one: bool,
+        // Its drop leaves the queue and passes on a `notify_one` delivered
+        // to the node (`WaitOwner::abandon`).
         #[pin]
-        waiter: Waiter<Kind>,
+        wait: Wait<&'a Condvar>,
         #[pin]
         lock: Option<Lock<'a, T>>,
     }
 
     impl<T: ?Sized> PinnedDrop for WaitInner<'_, T> {
         fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            match *this.phase {
-                Phase::Waiting => {
-                    let mut batch = WakeBatch::new();
-                    let waker = {
-                        let mut queue = this.condvar.queue.lock();
-                        let (state, waker) = this.waiter.as_mut().remove(&mut queue);
-                        let kind = core::mem::replace(this.waiter.data(&mut queue), Kind::None);
-                        if state == WaitState::Woken && kind == Kind::One {
-                            Condvar::notify_one_locked(&mut queue, &mut batch);
-                        }
-                        waker
-                    };
-                    drop(waker);
-                    batch.wake_all();
-                }
-                Phase::Locking if *this.by_one => this.condvar.notify_one(),
-                // `Init`: the guard field unlocks the mutex when dropped.
-                _ => {}
+            let this = this.project();
+            // Taken from the node already, and now locking the mutex: the
+            // node has nothing to pass on, so this future does.
+            // (`Init`: the guard field unlocks the mutex when dropped.)
+            if *this.phase == Phase::Locking && *this.by_one {
+                this.wait.owner().notify_one();
             }
         }
     }
@@ -307,12 +312,11 @@ pin_project! {
 impl<'a, T: ?Sized> WaitInner<'a, T> {
     fn new(condvar: &'a Condvar, guard: MutexGuard<'a, T>) -> Self {
         WaitInner {
-            condvar,
             mutex: MutexGuard::mutex(&guard),
             guard: Some(guard),
             phase: Phase::Init,
             by_one: false,
-            waiter: Waiter::new(Kind::None),
+            wait: Wait::new(condvar, Kind::None),
             lock: None,
         }
     }
@@ -322,10 +326,14 @@ impl<'a, T: ?Sized> WaitInner<'a, T> {
         loop {
             match this.phase {
                 Phase::Init => {
+                    // Clone first: a panicking `Waker::clone` leaves the
+                    // future as it was, still holding its guard.
+                    let waker = cx.waker().clone();
                     let guard = this.guard.take().expect("guard held until registered");
                     {
-                        let mut queue = this.condvar.queue.lock();
-                        this.waiter.as_mut().enqueue(&mut queue, cx.waker());
+                        let (condvar, mut node) = this.wait.as_mut().split();
+                        let mut queue = condvar.queue.lock();
+                        node.enqueue_with(&mut queue, waker);
                     }
                     *this.phase = Phase::Waiting;
                     // Unlock only now that a notify would reach us, and
@@ -334,30 +342,36 @@ impl<'a, T: ?Sized> WaitInner<'a, T> {
                     return Poll::Pending;
                 }
                 Phase::Waiting => {
-                    let mut queue = this.condvar.queue.lock();
-                    match this.waiter.as_mut().state(&queue) {
-                        WaitState::Waiting => {
-                            let old = this.waiter.as_mut().update_waker(&mut queue, cx.waker());
-                            drop(queue);
-                            drop(old);
-                            return Poll::Pending;
+                    let (condvar, mut node) = this.wait.as_mut().split();
+                    let kind = match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+                        Some(kind) => kind,
+                        None => {
+                            let mut queue = condvar.queue.lock();
+                            match node.state(&queue) {
+                                WaitState::Waiting => {
+                                    let old = node.update_waker(&mut queue, cx.waker());
+                                    drop(queue);
+                                    drop(old);
+                                    return Poll::Pending;
+                                }
+                                WaitState::Woken => {
+                                    let (_, waker) = node.remove(&mut queue);
+                                    let kind = node.data(&mut queue, |kind| {
+                                        core::mem::replace(kind, Kind::None)
+                                    });
+                                    drop(queue);
+                                    drop(waker);
+                                    kind
+                                }
+                                WaitState::Idle => {
+                                    unreachable!("anysync bug: condvar waiter idle while waiting")
+                                }
+                            }
                         }
-                        WaitState::Woken => {
-                            let (_, waker) = this.waiter.as_mut().remove(&mut queue);
-                            let kind = core::mem::replace(
-                                this.waiter.as_mut().data(&mut queue),
-                                Kind::None,
-                            );
-                            drop(queue);
-                            drop(waker);
-                            *this.by_one = kind == Kind::One;
-                            *this.phase = Phase::Locking;
-                            this.lock.set(Some(this.mutex.lock()));
-                        }
-                        WaitState::Idle => {
-                            unreachable!("anysync bug: condvar waiter idle while waiting")
-                        }
-                    }
+                    };
+                    *this.by_one = kind == Kind::One;
+                    *this.phase = Phase::Locking;
+                    this.lock.set(Some(this.mutex.lock()));
                 }
                 Phase::Locking => {
                     let lock = this.lock.as_mut().as_pin_mut().expect("set when notified");

@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 
 use crate::{
     loom::sync::atomic::{AtomicUsize, Ordering},
-    waitq::{Visit, WaitQueue, WaitState, Waiter},
+    waitq::{self, QueueGuard, Visit, WaitNode, WaitOwner, WaitQueue, WaitState},
 };
 
 /// A flag that tasks wait for: [`set`](Self::set) releases every waiter at
@@ -138,12 +138,31 @@ impl Event {
     /// has no effect.
     pub fn wait(&self) -> Wait<'_> {
         Wait {
-            event: self,
             generation: self.state.load(Ordering::Acquire) >> 1,
             done: false,
-            queued: false,
-            waiter: Waiter::new(()),
+            wait: waitq::Wait::new(self, ()),
         }
+    }
+
+    /// `true` once the event has been set since `generation` was read (or
+    /// is set now).
+    fn released(&self, generation: usize) -> bool {
+        let state = self.state.load(Ordering::Acquire);
+        state & SET != 0 || state >> 1 != generation
+    }
+}
+
+impl WaitOwner for Event {
+    type State = ();
+    type Data = ();
+
+    fn wait_queue(&self) -> &WaitQueue<(), ()> {
+        &self.queue
+    }
+
+    fn abandon(&self, queue: QueueGuard<'_, (), ()>, _was: WaitState, _data: &mut ()) {
+        // `set` releases everyone: a woken waiter holds nothing to pass on.
+        drop(queue);
     }
 }
 
@@ -175,27 +194,10 @@ pin_project! {
     /// Future returned by [`Event::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Wait<'a> {
-        event: &'a Event,
         generation: usize,
         done: bool,
-        queued: bool,
         #[pin]
-        waiter: Waiter<()>,
-    }
-
-    impl PinnedDrop for Wait<'_> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if *this.done || !*this.queued {
-                return;
-            }
-            let waker = {
-                let mut queue = this.event.queue.lock();
-                // A `Woken` waiter needs no forwarding: `set` wakes everyone.
-                this.waiter.remove(&mut queue).1
-            };
-            drop(waker);
-        }
+        wait: waitq::Wait<&'a Event>,
     }
 }
 
@@ -205,45 +207,36 @@ impl Future for Wait<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         assert!(!*this.done, "`Wait` polled after completion");
-        let event = *this.event;
-        let released = |event: &Event| {
-            let state = event.state.load(Ordering::Acquire);
-            state & SET != 0 || state >> 1 != *this.generation
-        };
-        if released(event) {
+        let generation = *this.generation;
+        let (event, mut node) = this.wait.split();
+        if event.released(generation) {
             *this.done = true;
-            if *this.queued {
-                let waker = {
-                    let mut queue = event.queue.lock();
-                    this.waiter.remove(&mut queue).1
-                };
-                drop(waker);
+            if node.is_queued() {
+                leave(event, &mut node);
             }
             return Poll::Ready(());
         }
-        let mut waiter = this.waiter;
         let mut queue = event.queue.lock();
-        let ready = match waiter.as_mut().state(&queue) {
+        let ready = match node.state(&queue) {
             WaitState::Woken => true,
             WaitState::Waiting => {
-                let old = waiter.as_mut().update_waker(&mut queue, cx.waker());
+                let old = node.update_waker(&mut queue, cx.waker());
                 drop(queue);
                 drop(old);
                 return Poll::Pending;
             }
             WaitState::Idle => {
                 // `set` changes the flag and generation under this lock.
-                if released(event) {
+                if event.released(generation) {
                     true
                 } else {
-                    waiter.as_mut().enqueue(&mut queue, cx.waker());
-                    *this.queued = true;
+                    node.enqueue(&mut queue, cx.waker());
                     false
                 }
             }
         };
         if ready {
-            let (_, waker) = waiter.remove(&mut queue);
+            let (_, waker) = node.remove(&mut queue);
             drop(queue);
             drop(waker);
             *this.done = true;
@@ -252,6 +245,16 @@ impl Future for Wait<'_> {
             Poll::Pending
         }
     }
+}
+
+/// Takes a released waiter's node out of the queue (or consumes its
+/// wake-up), dropping its waker after the lock.
+fn leave(event: &Event, node: &mut WaitNode<'_, ()>) {
+    let waker = {
+        let mut queue = event.queue.lock();
+        node.remove(&mut queue).1
+    };
+    drop(waker);
 }
 
 impl FusedFuture for Wait<'_> {

@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 
 use crate::{
     loom::sync::atomic::{AtomicUsize, Ordering},
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+    waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
 };
 
 /// No waiter, no permit.
@@ -206,10 +206,9 @@ impl Notify {
     /// waiter.
     pub fn notified(&self) -> Notified<'_> {
         Notified {
-            notify: self,
             generation: self.state.load(Ordering::Acquire) & !STATE_MASK,
             phase: Phase::Init,
-            waiter: Waiter::new(Kind::None),
+            wait: Wait::new(self, Kind::None),
         }
     }
 
@@ -244,25 +243,25 @@ impl Notify {
     /// Poll logic of [`Notified`] (and of `enable`, with a no-op waker).
     fn poll_notified(
         &self,
-        mut waiter: Pin<&mut Waiter<Kind>>,
+        mut node: WaitNode<'_, Kind>,
         generation: usize,
         waker: &Waker,
     ) -> Poll<Kind> {
         // Woken by a notification: complete without the lock.
-        if let Some(kind) = waiter.as_mut().take_woken() {
-            return Poll::Ready(core::mem::replace(kind, Kind::None));
+        if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+            return Poll::Ready(kind);
         }
         let mut queue = self.queue.lock();
-        match waiter.as_mut().state(&queue) {
+        match node.state(&queue) {
             WaitState::Woken => {
-                let (_, old) = waiter.as_mut().remove(&mut queue);
-                let kind = core::mem::replace(waiter.data(&mut queue), Kind::None);
+                let (_, old) = node.remove(&mut queue);
+                let kind = node.data(&mut queue, |kind| core::mem::replace(kind, Kind::None));
                 drop(queue);
                 drop(old);
                 Poll::Ready(kind)
             }
             WaitState::Waiting => {
-                let old = waiter.update_waker(&mut queue, waker);
+                let old = node.update_waker(&mut queue, waker);
                 drop(queue);
                 drop(old);
                 Poll::Pending
@@ -274,6 +273,8 @@ impl Notify {
                 loop {
                     if cur & !STATE_MASK != generation {
                         // A `notify_all` happened since `notified()`.
+                        drop(queue);
+                        drop(waker);
                         return Poll::Ready(Kind::All);
                     }
                     let (next, ready) = if cur & STATE_MASK == NOTIFIED {
@@ -287,34 +288,43 @@ impl Notify {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) if ready => return Poll::Ready(Kind::One),
+                        Ok(_) if ready => {
+                            drop(queue);
+                            drop(waker);
+                            return Poll::Ready(Kind::One);
+                        }
                         Ok(_) => break,
                         Err(actual) => cur = actual,
                     }
                 }
-                waiter.enqueue_with(&mut queue, waker);
+                node.enqueue_with(&mut queue, waker);
                 Poll::Pending
             }
         }
     }
+}
 
-    /// Drop logic of [`Notified`]: leave the queue; pass on a `notify_one`.
-    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Kind>>) {
+impl WaitOwner for Notify {
+    type State = ();
+    type Data = Kind;
+
+    fn wait_queue(&self) -> &WaitQueue<(), Kind> {
+        &self.queue
+    }
+
+    /// A dropped waiter leaves the queue; a `notify_one` it was woken by
+    /// goes to the next waiter (or back to the stored permit).
+    fn abandon(&self, mut queue: QueueGuard<'_, (), Kind>, was: WaitState, kind: &mut Kind) {
+        let kind = core::mem::replace(kind, Kind::None);
         let mut next = None;
-        let old = {
-            let mut queue = self.queue.lock();
-            let (state, old) = waiter.as_mut().remove(&mut queue);
-            let kind = core::mem::replace(waiter.data(&mut queue), Kind::None);
-            match state {
-                WaitState::Woken if kind == Kind::One => {
-                    next = self.notify_locked(&mut queue, false);
-                }
-                WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
-                _ => {}
+        match was {
+            WaitState::Woken if kind == Kind::One => {
+                next = self.notify_locked(&mut queue, false);
             }
-            old
-        };
-        drop(old);
+            WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
+            _ => {}
+        }
+        drop(queue);
         if let Some(waker) = next {
             waker.wake();
         }
@@ -364,21 +374,21 @@ pin_project! {
     /// Future returned by [`Notify::notified`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Notified<'a> {
-        notify: &'a Notify,
         generation: usize,
         phase: Phase,
+        // Its drop leaves the queue and passes on a `notify_one` delivered
+        // to the node (`WaitOwner::abandon`).
         #[pin]
-        waiter: Waiter<Kind>,
+        wait: Wait<&'a Notify>,
     }
 
     impl PinnedDrop for Notified<'_> {
         fn drop(this: Pin<&mut Self>) {
+            // `enable` consumed a `notify_one` that nobody will use; the
+            // node is idle, so this is not the node's to pass on.
             let this = this.project();
-            match *this.phase {
-                Phase::Queued => this.notify.drop_waiter(this.waiter),
-                // `enable` consumed a `notify_one` that nobody will use.
-                Phase::Notified(Kind::One) => this.notify.notify_one(),
-                _ => {}
+            if *this.phase == Phase::Notified(Kind::One) {
+                this.wait.owner().notify_one();
             }
         }
     }
@@ -396,19 +406,20 @@ impl Notified<'_> {
         let this = self.project();
         match *this.phase {
             Phase::Done | Phase::Notified(_) => true,
-            Phase::Queued => match this.waiter.take_woken() {
-                Some(kind) => {
-                    *this.phase = Phase::Notified(core::mem::replace(kind, Kind::None));
-                    true
+            Phase::Queued => {
+                let (_, mut node) = this.wait.split();
+                match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+                    Some(kind) => {
+                        *this.phase = Phase::Notified(kind);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             Phase::Init => {
                 let waker = futures_util::task::noop_waker_ref();
-                match this
-                    .notify
-                    .poll_notified(this.waiter, *this.generation, waker)
-                {
+                let (notify, node) = this.wait.split();
+                match notify.poll_notified(node, *this.generation, waker) {
                     Poll::Ready(kind) => {
                         *this.phase = Phase::Notified(kind);
                         true
@@ -435,13 +446,12 @@ impl Future for Notified<'_> {
                 Poll::Ready(())
             }
             Phase::Init | Phase::Queued => {
-                if *this.phase == Phase::Init && this.notify.try_consume(*this.generation) {
+                let (notify, node) = this.wait.split();
+                if *this.phase == Phase::Init && notify.try_consume(*this.generation) {
                     *this.phase = Phase::Done;
                     return Poll::Ready(());
                 }
-                let poll = this
-                    .notify
-                    .poll_notified(this.waiter, *this.generation, cx.waker());
+                let poll = notify.poll_notified(node, *this.generation, cx.waker());
                 *this.phase = if poll.is_ready() {
                     Phase::Done
                 } else {
