@@ -12,7 +12,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{AcquireInner, Semaphore, TryAcquireError};
+use super::semaphore::{AcquireInner, SemOwner, Semaphore, TryAcquireError};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// A semaphore with a fixed capacity and explicit, asyncio-style
@@ -200,8 +200,7 @@ impl BoundedSemaphore {
     /// `n` is greater than the capacity.
     pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
         BoundedAcquire {
-            sem: self,
-            inner: AcquireInner::new(n),
+            inner: AcquireInner::new(self, n),
             needed: n,
             done: false,
         }
@@ -340,18 +339,17 @@ pin_project! {
     /// [`BoundedSemaphore::acquire_many`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct BoundedAcquire<'a> {
-        sem: &'a BoundedSemaphore,
         #[pin]
-        inner: AcquireInner,
+        inner: AcquireInner<&'a BoundedSemaphore>,
         needed: usize,
         done: bool,
     }
+}
 
-    impl PinnedDrop for BoundedAcquire<'_> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(&this.sem.sem);
-        }
+impl SemOwner for BoundedSemaphore {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        &self.sem
     }
 }
 
@@ -361,12 +359,12 @@ impl Future for BoundedAcquire<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         assert!(!*this.done, "`BoundedAcquire` polled after completion");
-        let sem = *this.sem;
+        let sem: &BoundedSemaphore = this.inner.ptr();
         if let Err(e) = sem.check(*this.needed) {
             *this.done = true;
             return Poll::Ready(Err(e));
         }
-        match this.inner.poll(&sem.sem, cx) {
+        match this.inner.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(r) => {
                 let n = r.expect("bounded semaphore is never closed, n <= capacity");

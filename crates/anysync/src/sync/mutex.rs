@@ -12,7 +12,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{AcquireInner, Semaphore, TryAcquireError};
+use super::semaphore::{AcquireInner, SemOwner, Semaphore, TryAcquireError};
 use crate::loom::cell::UnsafeCell;
 
 /// An async mutual-exclusion lock whose guard may be held across `.await`.
@@ -97,8 +97,7 @@ impl<T: ?Sized> Mutex<T> {
     /// waiter.
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
-            mutex: self,
-            inner: AcquireInner::new(1),
+            inner: AcquireInner::new(self, 1),
         }
     }
 
@@ -186,16 +185,15 @@ pin_project! {
     /// Future returned by [`Mutex::lock`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Lock<'a, T: ?Sized> {
-        mutex: &'a Mutex<T>,
         #[pin]
-        inner: AcquireInner,
+        inner: AcquireInner<&'a Mutex<T>>,
     }
+}
 
-    impl<T: ?Sized> PinnedDrop for Lock<'_, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(&this.mutex.sem);
-        }
+impl<T: ?Sized> SemOwner for Mutex<T> {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        &self.sem
     }
 }
 
@@ -204,8 +202,8 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mutex: &'a Mutex<T> = this.mutex;
-        this.inner.poll(&mutex.sem, cx).map(|r| {
+        let mutex: &'a Mutex<T> = this.inner.ptr();
+        this.inner.poll(cx).map(|r| {
             r.expect("mutex semaphore is never closed");
             MutexGuard { mutex }
         })
@@ -372,7 +370,7 @@ crate::util::macros::cfg_feature! {
         /// in the queue; a wake-up it had already received is passed to the
         /// next waiter.
         pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
-            LockOwned { mutex: self, inner: AcquireInner::new(1) }
+            LockOwned { inner: AcquireInner::new(self, 1) }
         }
 
         /// Like [`try_lock`](Self::try_lock), for an `Arc<Mutex<T>>`.
@@ -390,16 +388,8 @@ crate::util::macros::cfg_feature! {
         /// Future returned by [`Mutex::lock_owned`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct LockOwned<T: ?Sized> {
-            mutex: Arc<Mutex<T>>,
             #[pin]
-            inner: AcquireInner,
-        }
-
-        impl<T: ?Sized> PinnedDrop for LockOwned<T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                this.inner.drop_in(&this.mutex.sem);
-            }
+            inner: AcquireInner<Arc<Mutex<T>>>,
         }
     }
 
@@ -407,10 +397,10 @@ crate::util::macros::cfg_feature! {
         type Output = OwnedMutexGuard<T>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            this.inner.poll(&this.mutex.sem, cx).map(|r| {
+            let mut this = self.project();
+            this.inner.as_mut().poll(cx).map(|r| {
                 r.expect("mutex semaphore is never closed");
-                OwnedMutexGuard { mutex: Arc::clone(this.mutex) }
+                OwnedMutexGuard { mutex: Arc::clone(this.inner.ptr()) }
             })
         }
     }

@@ -11,7 +11,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{AcquireError, AcquireInner, Semaphore, TryAcquireError};
+use super::semaphore::{AcquireError, AcquireInner, SemOwner, Semaphore, TryAcquireError};
 use crate::loom::{
     cell::UnsafeCell,
     sync::atomic::{AtomicBool, Ordering},
@@ -387,7 +387,7 @@ pin_project! {
         init: Option<F>,
         phase: Phase,
         #[pin]
-        acquire: AcquireInner,
+        acquire: AcquireInner<&'a OnceCell<T>>,
         #[pin]
         fut: Option<Fut>,
     }
@@ -396,7 +396,8 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             match this.phase {
-                Phase::Acquire => this.acquire.drop_in(&this.cell.sem),
+                // The acquire's own drop leaves the queue.
+                Phase::Acquire => {}
                 Phase::Running | Phase::Finished => {
                     // Drop the initialiser before the next one may start.
                     this.fut.set(None);
@@ -405,6 +406,13 @@ pin_project! {
                 Phase::Done => {}
             }
         }
+    }
+}
+
+impl<T> SemOwner for OnceCell<T> {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        &self.sem
     }
 }
 
@@ -418,7 +426,7 @@ where
             cell,
             init: Some(init),
             phase: Phase::Acquire,
-            acquire: AcquireInner::new(1),
+            acquire: AcquireInner::new(cell, 1),
             fut: None,
         }
     }
@@ -431,11 +439,11 @@ where
                 Phase::Acquire => {
                     if cell.is_initialized() {
                         // Leaves the queue if we were in it.
-                        this.acquire.as_mut().drop_in(&cell.sem);
+                        this.acquire.as_mut().cancel();
                         *this.phase = Phase::Done;
                         return Poll::Ready(Step::Value(cell.value_ref()));
                     }
-                    match this.acquire.as_mut().poll(&cell.sem, cx) {
+                    match this.acquire.as_mut().poll(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Ok(_)) => {
                             // Set the phase first: if `init` panics, drop

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 
 use super::{
     mutex::TryLockError,
-    semaphore::{AcquireInner, Semaphore, TryAcquireError},
+    semaphore::{AcquireInner, SemOwner, Semaphore, TryAcquireError},
 };
 use crate::loom::{
     cell::UnsafeCell,
@@ -177,8 +177,7 @@ impl<T: ?Sized> RwLock<T> {
     /// waiter.
     pub fn read(&self) -> Read<'_, T> {
         Read {
-            lock: self,
-            inner: AcquireInner::new(1),
+            inner: AcquireInner::new(self, 1),
         }
     }
 
@@ -193,8 +192,7 @@ impl<T: ?Sized> RwLock<T> {
     /// only read-held.
     pub fn write(&self) -> Write<'_, T> {
         Write {
-            lock: self,
-            inner: AcquireInner::new(self.max_readers),
+            inner: AcquireInner::new(self, self.max_readers),
         }
     }
 
@@ -228,8 +226,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     pub fn upgradable_read(&self) -> UpgradableRead<'_, T> {
         UpgradableRead {
-            lock: self,
-            inner: UpgradableInner::new(),
+            inner: UpgradableInner::new(self),
         }
     }
 
@@ -465,30 +462,76 @@ enum UpgradablePhase {
     Done,
 }
 
-pin_project! {
-    #[derive(Debug)]
-    struct UpgradableInner {
-        #[pin]
-        slot: AcquireInner,
-        #[pin]
-        read: AcquireInner,
-        phase: UpgradablePhase,
+/// Marks the waits for the upgradable-read slot (the lock's second
+/// semaphore), as opposed to those for read and write permits.
+pub(crate) enum UpgradableSlot {}
+
+impl<T: ?Sized> SemOwner for RwLock<T> {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        &self.sem
     }
 }
 
-impl UpgradableInner {
-    fn new() -> Self {
+impl<T: ?Sized> SemOwner<UpgradableSlot> for RwLock<T> {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        &self.upgradable
+    }
+}
+
+pin_project! {
+    struct UpgradableInner<P>
+    where
+        P: Deref,
+        P::Target: SemOwner,
+        P::Target: SemOwner<UpgradableSlot>,
+    {
+        #[pin]
+        slot: AcquireInner<P, UpgradableSlot>,
+        #[pin]
+        read: AcquireInner<P>,
+        phase: UpgradablePhase,
+    }
+
+    impl<P> PinnedDrop for UpgradableInner<P>
+    where
+        P: Deref,
+        P::Target: SemOwner,
+        P::Target: SemOwner<UpgradableSlot>,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            // The two acquires leave their queues when they are dropped.
+            if let UpgradablePhase::Read = this.phase {
+                // We hold the slot but never got the read permit.
+                SemOwner::<UpgradableSlot>::sem(&**this.slot.ptr()).release(1);
+            }
+        }
+    }
+}
+
+impl<P> UpgradableInner<P>
+where
+    P: Deref + Clone,
+    P::Target: SemOwner,
+    P::Target: SemOwner<UpgradableSlot>,
+{
+    fn new(ptr: P) -> Self {
         UpgradableInner {
-            slot: AcquireInner::new(1),
-            read: AcquireInner::new(1),
+            slot: AcquireInner::new(ptr.clone(), 1),
+            read: AcquireInner::new(ptr, 1),
             phase: UpgradablePhase::Slot,
         }
     }
 
-    fn poll<T: ?Sized>(self: Pin<&mut Self>, lock: &RwLock<T>, cx: &mut Context<'_>) -> Poll<()> {
+    fn ptr(&self) -> &P {
+        self.read.ptr()
+    }
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         if let UpgradablePhase::Slot = this.phase {
-            match this.slot.poll(&lock.upgradable, cx) {
+            match this.slot.poll(cx) {
                 Poll::Ready(r) => {
                     r.expect("rwlock semaphores are never closed");
                     *this.phase = UpgradablePhase::Read;
@@ -497,7 +540,7 @@ impl UpgradableInner {
             }
         }
         match this.phase {
-            UpgradablePhase::Read => match this.read.poll(&lock.sem, cx) {
+            UpgradablePhase::Read => match this.read.poll(cx) {
                 Poll::Ready(r) => {
                     r.expect("rwlock semaphores are never closed");
                     *this.phase = UpgradablePhase::Done;
@@ -512,33 +555,14 @@ impl UpgradableInner {
     fn is_terminated(&self) -> bool {
         matches!(self.phase, UpgradablePhase::Done)
     }
-
-    /// Must be called from the owning future's drop.
-    fn drop_in<T: ?Sized>(self: Pin<&mut Self>, lock: &RwLock<T>) {
-        let this = self.project();
-        this.slot.drop_in(&lock.upgradable);
-        this.read.drop_in(&lock.sem);
-        if let UpgradablePhase::Read = this.phase {
-            // We hold the slot but never got the read permit.
-            lock.upgradable.release(1);
-        }
-    }
 }
 
 pin_project! {
     /// Future returned by [`RwLock::read`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Read<'a, T: ?Sized> {
-        lock: &'a RwLock<T>,
         #[pin]
-        inner: AcquireInner,
-    }
-
-    impl<T: ?Sized> PinnedDrop for Read<'_, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(&this.lock.sem);
-        }
+        inner: AcquireInner<&'a RwLock<T>>,
     }
 }
 
@@ -547,8 +571,8 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let lock: &'a RwLock<T> = this.lock;
-        this.inner.poll(&lock.sem, cx).map(|r| {
+        let lock: &'a RwLock<T> = this.inner.ptr();
+        this.inner.poll(cx).map(|r| {
             r.expect("rwlock semaphores are never closed");
             RwLockReadGuard {
                 hold: Hold::new(lock, Held::Read),
@@ -561,16 +585,8 @@ pin_project! {
     /// Future returned by [`RwLock::write`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Write<'a, T: ?Sized> {
-        lock: &'a RwLock<T>,
         #[pin]
-        inner: AcquireInner,
-    }
-
-    impl<T: ?Sized> PinnedDrop for Write<'_, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(&this.lock.sem);
-        }
+        inner: AcquireInner<&'a RwLock<T>>,
     }
 }
 
@@ -579,8 +595,8 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let lock: &'a RwLock<T> = this.lock;
-        this.inner.poll(&lock.sem, cx).map(|r| {
+        let lock: &'a RwLock<T> = this.inner.ptr();
+        this.inner.poll(cx).map(|r| {
             r.expect("rwlock semaphores are never closed");
             RwLockWriteGuard {
                 hold: Hold::new(lock, Held::Write { upgraded: false }),
@@ -593,16 +609,8 @@ pin_project! {
     /// Future returned by [`RwLock::upgradable_read`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct UpgradableRead<'a, T: ?Sized> {
-        lock: &'a RwLock<T>,
         #[pin]
-        inner: UpgradableInner,
-    }
-
-    impl<T: ?Sized> PinnedDrop for UpgradableRead<'_, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(this.lock);
-        }
+        inner: UpgradableInner<&'a RwLock<T>>,
     }
 }
 
@@ -611,12 +619,10 @@ impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let lock: &'a RwLock<T> = this.lock;
-        this.inner
-            .poll(lock, cx)
-            .map(|()| RwLockUpgradableReadGuard {
-                hold: Hold::new(lock, Held::Upgradable),
-            })
+        let lock: &'a RwLock<T> = *this.inner.ptr();
+        this.inner.poll(cx).map(|()| RwLockUpgradableReadGuard {
+            hold: Hold::new(lock, Held::Upgradable),
+        })
     }
 }
 
@@ -624,20 +630,11 @@ pin_project! {
     /// Future returned by [`RwLockUpgradableReadGuard::upgrade`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Upgrade<'a, T: ?Sized> {
-        guard: Option<RwLockUpgradableReadGuard<'a, T>>,
+        // Declared first, so dropped first: a dropped upgrade gives back what
+        // it had collected before the guard releases its read.
         #[pin]
-        inner: AcquireInner,
-    }
-
-    impl<T: ?Sized> PinnedDrop for Upgrade<'_, T> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Some(guard) = this.guard {
-                // Gives back what the upgrade had collected; the guard
-                // itself is dropped right after, releasing the read.
-                this.inner.drop_in(&guard.hold.rwlock().sem);
-            }
-        }
+        inner: AcquireInner<&'a RwLock<T>>,
+        guard: Option<RwLockUpgradableReadGuard<'a, T>>,
     }
 }
 
@@ -650,8 +647,8 @@ impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
             .guard
             .as_ref()
             .expect("`Upgrade` polled after completion");
-        let lock: &'a RwLock<T> = guard.hold.lock;
-        match this.inner.poll(&lock.sem, cx) {
+        let _: &'a RwLock<T> = guard.hold.lock;
+        match this.inner.poll(cx) {
             Poll::Ready(r) => {
                 r.expect("rwlock semaphores are never closed");
                 let guard = this.guard.take().expect("checked above");
@@ -802,10 +799,11 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     ///
     /// The upgradable read lock moved into the future is released with it.
     pub fn upgrade(this: Self) -> Upgrade<'a, T> {
-        let extra = this.hold.rwlock().max_readers - 1;
+        let lock: &'a RwLock<T> = this.hold.lock;
+        let extra = lock.max_readers - 1;
         Upgrade {
+            inner: AcquireInner::new_front(lock, extra),
             guard: Some(this),
-            inner: AcquireInner::new_front(extra),
         }
     }
 
@@ -863,7 +861,7 @@ crate::util::macros::cfg_feature! {
         /// in the queue; a wake-up it had already received is passed to the
         /// next waiter.
         pub fn read_owned(self: Arc<Self>) -> ReadOwned<T> {
-            ReadOwned { lock: self, inner: AcquireInner::new(1) }
+            ReadOwned { inner: AcquireInner::new(self, 1) }
         }
 
         /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
@@ -874,7 +872,7 @@ crate::util::macros::cfg_feature! {
         /// next waiter.
         pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
             let n = self.max_readers;
-            WriteOwned { lock: self, inner: AcquireInner::new(n) }
+            WriteOwned { inner: AcquireInner::new(self, n) }
         }
 
         /// Like [`upgradable_read`](Self::upgradable_read), for an
@@ -885,7 +883,7 @@ crate::util::macros::cfg_feature! {
         /// in the queue; a wake-up it had already received is passed to the
         /// next waiter.
         pub fn upgradable_read_owned(self: Arc<Self>) -> UpgradableReadOwned<T> {
-            UpgradableReadOwned { lock: self, inner: UpgradableInner::new() }
+            UpgradableReadOwned { inner: UpgradableInner::new(self) }
         }
 
         /// Like [`try_read`](Self::try_read), for an `Arc<RwLock<T>>`.
@@ -924,16 +922,8 @@ crate::util::macros::cfg_feature! {
         /// Future returned by [`RwLock::read_owned`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct ReadOwned<T: ?Sized> {
-            lock: Arc<RwLock<T>>,
             #[pin]
-            inner: AcquireInner,
-        }
-
-        impl<T: ?Sized> PinnedDrop for ReadOwned<T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                this.inner.drop_in(&this.lock.sem);
-            }
+            inner: AcquireInner<Arc<RwLock<T>>>,
         }
     }
 
@@ -941,10 +931,10 @@ crate::util::macros::cfg_feature! {
         type Output = OwnedRwLockReadGuard<T>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            this.inner.poll(&this.lock.sem, cx).map(|r| {
+            let mut this = self.project();
+            this.inner.as_mut().poll(cx).map(|r| {
                 r.expect("rwlock semaphores are never closed");
-                OwnedRwLockReadGuard { hold: Hold::new(Arc::clone(this.lock), Held::Read) }
+                OwnedRwLockReadGuard { hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Read) }
             })
         }
     }
@@ -953,16 +943,8 @@ crate::util::macros::cfg_feature! {
         /// Future returned by [`RwLock::write_owned`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct WriteOwned<T: ?Sized> {
-            lock: Arc<RwLock<T>>,
             #[pin]
-            inner: AcquireInner,
-        }
-
-        impl<T: ?Sized> PinnedDrop for WriteOwned<T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                this.inner.drop_in(&this.lock.sem);
-            }
+            inner: AcquireInner<Arc<RwLock<T>>>,
         }
     }
 
@@ -970,11 +952,11 @@ crate::util::macros::cfg_feature! {
         type Output = OwnedRwLockWriteGuard<T>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            this.inner.poll(&this.lock.sem, cx).map(|r| {
+            let mut this = self.project();
+            this.inner.as_mut().poll(cx).map(|r| {
                 r.expect("rwlock semaphores are never closed");
                 OwnedRwLockWriteGuard {
-                    hold: Hold::new(Arc::clone(this.lock), Held::Write { upgraded: false }),
+                    hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Write { upgraded: false }),
                 }
             })
         }
@@ -984,16 +966,8 @@ crate::util::macros::cfg_feature! {
         /// Future returned by [`RwLock::upgradable_read_owned`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct UpgradableReadOwned<T: ?Sized> {
-            lock: Arc<RwLock<T>>,
             #[pin]
-            inner: UpgradableInner,
-        }
-
-        impl<T: ?Sized> PinnedDrop for UpgradableReadOwned<T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                this.inner.drop_in(this.lock);
-            }
+            inner: UpgradableInner<Arc<RwLock<T>>>,
         }
     }
 
@@ -1001,9 +975,9 @@ crate::util::macros::cfg_feature! {
         type Output = OwnedRwLockUpgradableReadGuard<T>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            this.inner.poll(this.lock, cx).map(|()| OwnedRwLockUpgradableReadGuard {
-                hold: Hold::new(Arc::clone(this.lock), Held::Upgradable),
+            let mut this = self.project();
+            this.inner.as_mut().poll(cx).map(|()| OwnedRwLockUpgradableReadGuard {
+                hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Upgradable),
             })
         }
     }
@@ -1012,18 +986,11 @@ crate::util::macros::cfg_feature! {
         /// Future returned by [`OwnedRwLockUpgradableReadGuard::upgrade`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct UpgradeOwned<T: ?Sized> {
-            guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
+            // Declared first, so dropped first: a dropped upgrade gives back
+            // what it had collected before the guard releases its read.
             #[pin]
-            inner: AcquireInner,
-        }
-
-        impl<T: ?Sized> PinnedDrop for UpgradeOwned<T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                if let Some(guard) = this.guard {
-                    this.inner.drop_in(&guard.hold.rwlock().sem);
-                }
-            }
+            inner: AcquireInner<Arc<RwLock<T>>>,
+            guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
         }
     }
 
@@ -1033,7 +1000,8 @@ crate::util::macros::cfg_feature! {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
             let guard = this.guard.as_ref().expect("`UpgradeOwned` polled after completion");
-            match this.inner.poll(&guard.hold.rwlock().sem, cx) {
+            let _ = guard;
+            match this.inner.poll(cx) {
                 Poll::Ready(r) => {
                     r.expect("rwlock semaphores are never closed");
                     let guard = this.guard.take().expect("checked above");
@@ -1099,8 +1067,9 @@ crate::util::macros::cfg_feature! {
         /// The upgradable read lock moved into the future is released with
         /// it.
         pub fn upgrade(this: Self) -> UpgradeOwned<T> {
-            let extra = this.hold.rwlock().max_readers - 1;
-            UpgradeOwned { guard: Some(this), inner: AcquireInner::new_front(extra) }
+            let lock = Arc::clone(&this.hold.lock);
+            let extra = lock.max_readers - 1;
+            UpgradeOwned { inner: AcquireInner::new_front(lock, extra), guard: Some(this) }
         }
 
         /// Like [`RwLockUpgradableReadGuard::try_upgrade`].

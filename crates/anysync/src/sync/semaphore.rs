@@ -3,6 +3,7 @@
 use core::{
     fmt,
     future::Future,
+    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -12,7 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::{
     loom::sync::atomic::{AtomicUsize, Ordering},
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+    waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
     Closed,
 };
 
@@ -216,8 +217,7 @@ impl Semaphore {
     ///   [`Semaphore::MAX_PERMITS`].
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         Acquire {
-            sem: self,
-            inner: AcquireInner::new(n),
+            inner: AcquireInner::new(self, n),
         }
     }
 
@@ -339,55 +339,65 @@ impl Semaphore {
     #[track_caller]
     fn release_slow(&self, n: usize) {
         let mut rem = n;
-        // The head first, with no `WakeBatch`: most releases (every mutex
-        // unlock) complete at most one waiter, and the batch's setup was a
-        // third of a hand-off's cost in the profile.
+        // Every permit is assigned before anyone is woken, so a waker that
+        // panics cannot lose the rest.
         let (first, more) = {
             let mut queue = self.queue.lock();
-            let first = queue.wake_head(|_, need, _| Self::assign(need, &mut rem));
-            if queue.is_empty() {
-                self.put_back_locked(&queue, rem);
-                rem = 0;
+            let mut ready = 0usize;
+            queue.visit_front(|_, need, _| {
+                let take = (need.needed - need.assigned.min(need.needed)).min(rem);
+                need.assigned += take;
+                rem -= take;
+                if need.assigned >= need.needed {
+                    ready += 1;
+                    true
+                } else {
+                    false // the head keeps what it got; FIFO: the rest wait
+                }
+            });
+            if ready <= 1 {
+                // The common case (every mutex unlock): at most the head
+                // completes, woken with no `WakeBatch` (the batch's setup
+                // was a third of a hand-off's cost in the profile).
+                let first = queue.wake_head(|_, need, _| Self::ready(need));
+                if queue.is_empty() {
+                    self.put_back_locked(&queue, rem);
+                    rem = 0;
+                }
+                debug_assert_eq!(rem, 0, "permits left over with waiters queued");
+                (first, false)
+            } else {
+                // Several complete. Whatever is left over when all are
+                // satisfied rides with the newest, which gives it back when
+                // it completes: no permit is held by this call while it wakes.
+                if rem > 0 {
+                    queue.tail_data(|_, need| need.assigned += rem);
+                }
+                (None, true)
             }
-            // `rem > 0` here means the head was satisfied and others wait.
-            (first, rem > 0)
         };
         if let Some(waker) = first {
             waker.wake();
         }
-        if !more {
-            return;
+        if more {
+            self.queue.wake_loop(|queue, batch| {
+                if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
+                    return true;
+                }
+                if queue.is_empty() {
+                    self.put_back_locked(queue, 0);
+                }
+                false
+            });
         }
-        self.queue.wake_loop(|queue, batch| {
-            let more = queue.wake_front(batch, |_, need, _| Self::assign(need, &mut rem));
-            if more {
-                return true;
-            }
-            if queue.is_empty() {
-                self.put_back_locked(queue, rem);
-                rem = 0;
-            }
-            debug_assert_eq!(rem, 0, "permits left over with waiters queued");
-            false
-        });
     }
 
-    /// Gives a queued waiter what it still needs of the `rem` permits being
-    /// released: `Wake` if that completes it, else `Stop` (the head keeps
-    /// what it got and everyone behind it waits: FIFO).
+    /// Whether a queued waiter has all it needs.
     #[inline]
-    fn assign(need: &mut Need, rem: &mut usize) -> Visit {
-        if *rem == 0 {
-            return Visit::Stop;
-        }
-        let missing = need.needed - need.assigned;
-        if *rem >= missing {
-            need.assigned = need.needed;
-            *rem -= missing;
+    fn ready(need: &Need) -> Visit {
+        if need.assigned >= need.needed {
             Visit::Wake
         } else {
-            need.assigned += *rem;
-            *rem = 0;
             Visit::Stop
         }
     }
@@ -413,28 +423,29 @@ impl Semaphore {
     /// Poll logic shared by the borrowed and owned acquire futures.
     fn poll_acquire(
         &self,
-        mut waiter: Pin<&mut Waiter<Need>>,
+        mut node: WaitNode<'_, Need>,
         front: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
         // A hand-off (or `close`) already happened: complete without the lock.
-        if let Some(need) = waiter.as_mut().take_woken() {
-            let (needed, assigned) = (need.needed, core::mem::take(&mut need.assigned));
+        if let Some((needed, assigned)) =
+            node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
+        {
             return self.complete_woken(needed, assigned);
         }
         let mut queue = self.queue.lock();
-        match waiter.as_mut().state(&queue) {
+        match node.state(&queue) {
             WaitState::Waiting => {
-                let old = waiter.update_waker(&mut queue, cx.waker());
+                let old = node.update_waker(&mut queue, cx.waker());
                 drop(queue);
                 drop(old);
                 Poll::Pending
             }
             WaitState::Woken => {
-                let (_, waker) = waiter.as_mut().remove(&mut queue);
-                let need = waiter.data(&mut queue);
-                let (needed, assigned) = (need.needed, need.assigned);
-                need.assigned = 0;
+                let (_, waker) = node.remove(&mut queue);
+                let (needed, assigned) = node.data(&mut queue, |need| {
+                    (need.needed, core::mem::take(&mut need.assigned))
+                });
                 drop(queue);
                 drop(waker);
                 self.complete_woken(needed, assigned)
@@ -444,24 +455,29 @@ impl Semaphore {
                 if self.is_closed() {
                     return Poll::Ready(Err(AcquireError::Closed));
                 }
-                let n = waiter.as_mut().data(&mut queue).needed;
+                let n = node.data(&mut queue, |need| need.needed);
                 let waker = cx.waker().clone(); // before any state changes
                 let got = Self::steal_locked(&mut queue, n);
                 if got == n {
+                    // The unused clone is dropped with the lock released.
+                    drop(queue);
+                    drop(waker);
                     return Poll::Ready(Ok(()));
                 }
-                waiter.as_mut().data(&mut queue).assigned = got;
-                waiter.as_mut().enqueue_front(&mut queue, waker);
+                node.data(&mut queue, |need| need.assigned = got);
+                node.enqueue_front(&mut queue, waker);
                 Poll::Pending
             }
             WaitState::Idle => {
-                let n = waiter.as_mut().data(&mut queue).needed;
+                let n = node.data(&mut queue, |need| need.needed);
                 // Clone first: a panicking `Waker::clone` must not leave
                 // `QUEUED` set or permits assigned to an unlinked node.
                 let waker = cx.waker().clone();
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & CLOSED != 0 {
+                        drop(queue);
+                        drop(waker);
                         return Poll::Ready(Err(AcquireError::Closed));
                     }
                     let available = cur >> SHIFT;
@@ -478,10 +494,14 @@ impl Semaphore {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) if took == n => return Poll::Ready(Ok(())),
+                        Ok(_) if took == n => {
+                            drop(queue);
+                            drop(waker);
+                            return Poll::Ready(Ok(()));
+                        }
                         Ok(_) => {
-                            waiter.as_mut().data(&mut queue).assigned = took;
-                            waiter.as_mut().enqueue_with(&mut queue, waker);
+                            node.data(&mut queue, |need| need.assigned = took);
+                            node.enqueue_with(&mut queue, waker);
                             return Poll::Pending;
                         }
                         Err(actual) => cur = actual,
@@ -491,12 +511,12 @@ impl Semaphore {
         }
     }
 
-    /// The outcome for a waiter that was woken holding `assigned` of the
-    /// `needed` permits: all of them (a hand-off), or fewer (woken by
-    /// `close`, so it hands back what it had been given).
     #[inline]
     fn complete_woken(&self, needed: usize, assigned: usize) -> Poll<Result<(), AcquireError>> {
-        if assigned == needed && !self.is_closed() {
+        if assigned >= needed && !self.is_closed() {
+            // More than needed: the leftover of a release that completed
+            // several waiters at once (see `release_slow`).
+            self.release(assigned - needed);
             Poll::Ready(Ok(()))
         } else {
             // Woken by `close`, or granted but closed before it could
@@ -508,27 +528,6 @@ impl Semaphore {
 
     /// Drop logic shared by the acquire futures: leave the queue and pass on
     /// whatever had been assigned.
-    fn drop_waiter(&self, mut waiter: Pin<&mut Waiter<Need>>) {
-        let (assigned, waker) = {
-            let mut queue = self.queue.lock();
-            let (state, waker) = waiter.as_mut().remove(&mut queue);
-            if state == WaitState::Idle {
-                return;
-            }
-            if queue.is_empty() {
-                self.put_back_locked(&queue, 0);
-            }
-            let need = waiter.data(&mut queue);
-            let assigned = core::mem::take(&mut need.assigned);
-            (assigned, waker)
-        };
-        drop(waker);
-        self.release(assigned);
-    }
-
-    /// With the queue lock held and the queue non-empty (so no permit is
-    /// available): takes up to `want` permits from those assigned to queued
-    /// waiters, head first. Returns how many it took.
     fn steal_locked(queue: &mut QueueGuard<'_, (), Need>, want: usize) -> usize {
         let mut got = 0;
         queue.for_each(|_, need, _| {
@@ -600,6 +599,43 @@ pub struct SemaphoreStatistics {
     pub closed: bool,
 }
 
+/// The semaphore's own waits (and, through [`SemOwner`], those of the
+/// primitives built on it).
+pub(crate) trait SemOwner<K = ()> {
+    /// The semaphore whose queue the waits park on.
+    fn sem(&self) -> &Semaphore;
+}
+
+impl SemOwner for Semaphore {
+    #[inline(always)]
+    fn sem(&self) -> &Semaphore {
+        self
+    }
+}
+
+impl<K, X: SemOwner<K> + ?Sized> WaitOwner<K> for X {
+    type State = ();
+    type Data = Need;
+
+    #[inline(always)]
+    fn wait_queue(&self) -> &WaitQueue<(), Need> {
+        &self.sem().queue
+    }
+
+    /// A dropped acquire gives back the permits assigned to it (all it
+    /// needed if it was woken, part of them if it was waiting at the head),
+    /// which go to the next waiters.
+    fn abandon(&self, queue: QueueGuard<'_, (), Need>, _was: WaitState, need: &mut Need) {
+        let sem = self.sem();
+        if queue.is_empty() {
+            sem.put_back_locked(&queue, 0);
+        }
+        let assigned = core::mem::take(&mut need.assigned);
+        drop(queue);
+        sem.release(assigned);
+    }
+}
+
 impl Default for Semaphore {
     /// A semaphore with no permits.
     fn default() -> Self {
@@ -628,24 +664,37 @@ enum Phase {
 }
 
 pin_project! {
-    /// Shared state of [`Acquire`] and the owned acquire future.
-    #[derive(Debug)]
-    pub(crate) struct AcquireInner {
+    /// The waiting part of every acquire future built on a semaphore: the
+    /// wait-queue node (through [`Wait`], which leaves the queue and passes
+    /// on any assigned permits when dropped) and the request.
+    pub(crate) struct AcquireInner<P, K = ()>
+    where
+        P: Deref,
+        P::Target: SemOwner<K>,
+    {
         #[pin]
-        waiter: Waiter<Need>,
+        wait: Wait<P, K>,
         needed: usize,
         front: bool,
         phase: Phase,
     }
 }
 
-impl AcquireInner {
-    pub(crate) fn new(n: usize) -> Self {
+impl<P, K> AcquireInner<P, K>
+where
+    P: Deref,
+    P::Target: SemOwner<K>,
+{
+    /// An acquire of `n` permits of the semaphore behind `ptr`.
+    pub(crate) fn new(ptr: P, n: usize) -> Self {
         Self {
-            waiter: Waiter::new(Need {
-                needed: n,
-                assigned: 0,
-            }),
+            wait: Wait::new(
+                ptr,
+                Need {
+                    needed: n,
+                    assigned: 0,
+                },
+            ),
             needed: n,
             front: false,
             phase: Phase::Init,
@@ -655,16 +704,27 @@ impl AcquireInner {
     /// An acquire that, if it has to wait, queues **ahead** of every waiter
     /// and takes over permits already assigned to them (see
     /// [`Semaphore::try_take_front`]).
-    pub(crate) fn new_front(n: usize) -> Self {
+    pub(crate) fn new_front(ptr: P, n: usize) -> Self {
         Self {
             front: true,
-            ..Self::new(n)
+            ..Self::new(ptr, n)
         }
+    }
+
+    /// The pointer the acquire was made through.
+    #[inline]
+    pub(crate) fn ptr(&self) -> &P {
+        self.wait.ptr()
+    }
+
+    /// The number of permits requested.
+    #[inline]
+    pub(crate) fn needed(&self) -> usize {
+        self.needed
     }
 
     pub(crate) fn poll(
         self: Pin<&mut Self>,
-        sem: &Semaphore,
         cx: &mut Context<'_>,
     ) -> Poll<Result<usize, AcquireError>> {
         let this = self.project();
@@ -673,7 +733,7 @@ impl AcquireInner {
             Phase::Done => panic!("acquire future polled after completion"),
             Phase::Init => {
                 // Fast path: no lock, no queue.
-                match sem.try_take(n) {
+                match this.wait.owner().sem().try_take(n) {
                     Ok(()) => Ok(()),
                     Err(TryAcquireError::TooLarge { requested }) => {
                         Err(AcquireError::TooLarge { requested })
@@ -681,17 +741,21 @@ impl AcquireInner {
                     Err(TryAcquireError::Closed) => Err(AcquireError::Closed),
                     Err(TryAcquireError::NoPermits) => {
                         *this.phase = Phase::Waiting;
-                        match sem.poll_acquire(this.waiter, *this.front, cx) {
+                        let (owner, node) = this.wait.split();
+                        match owner.sem().poll_acquire(node, *this.front, cx) {
                             Poll::Ready(r) => r,
                             Poll::Pending => return Poll::Pending,
                         }
                     }
                 }
             }
-            Phase::Waiting => match sem.poll_acquire(this.waiter, *this.front, cx) {
-                Poll::Ready(r) => r,
-                Poll::Pending => return Poll::Pending,
-            },
+            Phase::Waiting => {
+                let (owner, node) = this.wait.split();
+                match owner.sem().poll_acquire(node, *this.front, cx) {
+                    Poll::Ready(r) => r,
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
         };
         *this.phase = Phase::Done;
         Poll::Ready(result.map(|()| n))
@@ -701,12 +765,25 @@ impl AcquireInner {
         matches!(self.phase, Phase::Done)
     }
 
-    /// Must be called from the owning future's drop.
-    pub(crate) fn drop_in(self: Pin<&mut Self>, sem: &Semaphore) {
+    /// Gives up the acquire now, as dropping it would: leaves the queue and
+    /// passes on any permits already assigned. The future is then done.
+    pub(crate) fn cancel(self: Pin<&mut Self>) {
         let this = self.project();
-        if matches!(this.phase, Phase::Waiting) {
-            sem.drop_waiter(this.waiter);
-        }
+        this.wait.leave();
+        *this.phase = Phase::Done;
+    }
+}
+
+impl<P, K> fmt::Debug for AcquireInner<P, K>
+where
+    P: Deref,
+    P::Target: SemOwner<K>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcquireInner")
+            .field("needed", &self.needed)
+            .field("phase", &self.phase)
+            .finish()
     }
 }
 
@@ -715,16 +792,8 @@ pin_project! {
     /// [`Semaphore::acquire_many`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Acquire<'a> {
-        sem: &'a Semaphore,
         #[pin]
-        inner: AcquireInner,
-    }
-
-    impl PinnedDrop for Acquire<'_> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.inner.drop_in(this.sem);
-        }
+        inner: AcquireInner<&'a Semaphore>,
     }
 }
 
@@ -733,9 +802,9 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let sem: &'a Semaphore = this.sem;
+        let sem: &'a Semaphore = this.inner.ptr();
         this.inner
-            .poll(sem, cx)
+            .poll(cx)
             .map(|r| r.map(|permits| SemaphorePermit { sem, permits }))
     }
 }
@@ -749,8 +818,8 @@ impl FusedFuture for Acquire<'_> {
 impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
-            .field("permits", &self.inner.needed)
-            .field("phase", &self.inner.phase)
+            .field("permits", &self.inner.needed())
+            .field("done", &self.inner.is_terminated())
             .finish()
     }
 }
@@ -849,7 +918,7 @@ crate::util::macros::cfg_feature! {
         /// # Errors
         /// As [`acquire_many`](Self::acquire_many).
         pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
-            AcquireOwned { sem: self, inner: AcquireInner::new(n) }
+            AcquireOwned { inner: AcquireInner::new(self, n) }
         }
 
         /// Like [`try_acquire`](Self::try_acquire), for an `Arc<Semaphore>`.
@@ -876,16 +945,8 @@ crate::util::macros::cfg_feature! {
         /// [`Semaphore::acquire_many_owned`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct AcquireOwned {
-            sem: Arc<Semaphore>,
             #[pin]
-            inner: AcquireInner,
-        }
-
-        impl PinnedDrop for AcquireOwned {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                this.inner.drop_in(this.sem);
-            }
+            inner: AcquireInner<Arc<Semaphore>>,
         }
     }
 
@@ -893,10 +954,9 @@ crate::util::macros::cfg_feature! {
         type Output = Result<OwnedSemaphorePermit, AcquireError>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            let sem = &*this.sem;
-            this.inner.poll(sem, cx).map(|r| {
-                r.map(|permits| OwnedSemaphorePermit { sem: Arc::clone(this.sem), permits })
+            let mut this = self.project();
+            this.inner.as_mut().poll(cx).map(|r| {
+                r.map(|permits| OwnedSemaphorePermit { sem: Arc::clone(this.inner.ptr()), permits })
             })
         }
     }
@@ -910,8 +970,8 @@ crate::util::macros::cfg_feature! {
     impl fmt::Debug for AcquireOwned {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("AcquireOwned")
-                .field("permits", &self.inner.needed)
-                .field("phase", &self.inner.phase)
+                .field("permits", &self.inner.needed())
+                .field("done", &self.inner.is_terminated())
                 .finish()
         }
     }

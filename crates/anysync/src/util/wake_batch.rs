@@ -55,6 +55,31 @@ impl WakeBatch {
     }
 }
 
+#[cfg(feature = "std")]
+impl WakeBatch {
+    /// Wakes everything collected, each wake run even if an earlier one
+    /// panics; returns the first panic's payload. Call only with no lock
+    /// held.
+    pub(crate) fn wake_all_catching(
+        mut self,
+    ) -> Result<(), alloc::boxed::Box<dyn core::any::Any + Send>> {
+        let mut first = Ok(());
+        for slot in &mut self.wakers[..self.len] {
+            if let Some(waker) = slot.take() {
+                let woken =
+                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| waker.wake()));
+                if let Err(payload) = woken {
+                    if first.is_ok() {
+                        first = Err(payload);
+                    }
+                }
+            }
+        }
+        self.len = 0;
+        first
+    }
+}
+
 impl Drop for WakeBatch {
     #[inline]
     fn drop(&mut self) {

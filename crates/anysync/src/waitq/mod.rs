@@ -187,20 +187,36 @@ impl<S, D> WaitQueue<S, D> {
     /// Runs `f` with the lock held and a fresh [`WakeBatch`], then wakes the
     /// batch with the lock released. Repeats while `f` returns `true`
     /// ("the batch filled up; there is more to wake").
+    ///
+    /// A `Waker::wake` that panics does not strand the others: with `std`,
+    /// every wake of every batch still runs and the first panic is raised
+    /// again at the end; without `std`, the rest of that batch is still
+    /// woken as the panic unwinds (later batches are not).
     pub(crate) fn wake_loop(
         &self,
         mut f: impl FnMut(&mut QueueGuard<'_, S, D>, &mut WakeBatch) -> bool,
     ) {
+        #[cfg(feature = "std")]
+        let mut panic = None;
         loop {
             let mut batch = WakeBatch::new();
             let more = {
                 let mut guard = self.lock();
                 f(&mut guard, &mut batch)
             };
+            #[cfg(feature = "std")]
+            if let Err(payload) = batch.wake_all_catching() {
+                panic.get_or_insert(payload);
+            }
+            #[cfg(not(feature = "std"))]
             batch.wake_all();
             if !more {
-                return;
+                break;
             }
+        }
+        #[cfg(feature = "std")]
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
         }
     }
 }
@@ -334,6 +350,46 @@ impl<S, D> QueueGuard<'_, S, D> {
                 })
             };
         }
+    }
+
+    /// Visits linked waiters from the head while `f` returns `true`,
+    /// without unlinking or waking any: for assigning grants to every
+    /// waiter that gets one before anyone is woken.
+    pub(crate) fn visit_front(&mut self, mut f: impl FnMut(&mut S, &mut D, u64) -> bool) {
+        let inner = &mut *self.inner;
+        let mut cur = inner.head;
+        while let Some(node) = cur {
+            // SAFETY: `node` is linked in this queue (reached from `head`
+            // through `next` links), so it is alive, and we hold the lock;
+            // `f` gets no access to the links.
+            let (go_on, next) = unsafe {
+                with_node(node, |p| {
+                    let go_on = f(
+                        &mut inner.state,
+                        &mut *core::ptr::addr_of_mut!((*p).data),
+                        (*p).seq,
+                    );
+                    (go_on, (*p).next)
+                })
+            };
+            if !go_on {
+                return;
+            }
+            cur = next;
+        }
+    }
+
+    /// Runs `f` on the state and the newest waiter's data, if any.
+    pub(crate) fn tail_data<R>(&mut self, f: impl FnOnce(&mut S, &mut D) -> R) -> Option<R> {
+        let inner = &mut *self.inner;
+        let node = inner.tail?;
+        // SAFETY: `node` is linked in this queue (it is the tail), so it is
+        // alive, and we hold the lock.
+        Some(unsafe {
+            with_node(node, |p| {
+                f(&mut inner.state, &mut *core::ptr::addr_of_mut!((*p).data))
+            })
+        })
     }
 
     /// Offers `node` to `f`; on `Wake`, unlinks it, marks it `Woken` and
@@ -505,10 +561,12 @@ impl<D> Waiter<D> {
         }
     }
 
-    /// Binds this node to the queue behind `guard` on first use. Using it
-    /// with another queue (a bug in this crate) ends the process: this is
-    /// what makes the lock-based accessors below safe, and a panic could
-    /// unwind past a node that is still linked.
+    /// Binds this node to the queue behind `guard` on first use, and panics
+    /// if it was bound to a different queue (a bug in this crate): this is
+    /// what makes the lock-based accessors below safe. The panic comes before
+    /// any access, so a linked node stays linked in its own queue, where its
+    /// [`Wait`] unlinks it; if even that used the wrong queue, the node's own
+    /// drop aborts.
     #[inline]
     fn check_owner<S>(self: Pin<&mut Self>, guard: &QueueGuard<'_, S, D>) {
         let id = guard.owner_id();
@@ -518,8 +576,8 @@ impl<D> Waiter<D> {
             let owner = unsafe { &mut *owner };
             if owner.is_null() {
                 *owner = id;
-            } else if *owner != id {
-                abort("anysync bug: waiter used with two queues");
+            } else {
+                assert!(*owner == id, "anysync bug: waiter used with two queues");
             }
         });
     }

@@ -167,22 +167,39 @@ where
     P::Target: WaitOwner<K>,
 {
     fn drop(&mut self) {
+        // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
+        // `Pin<&mut Self>`, so if it is set this one was pinned and has not
+        // moved; `drop` is the last use of it (the pinned-drop guarantee).
+        unsafe { Pin::new_unchecked(self) }.leave();
+    }
+}
+
+impl<P, K> Wait<P, K>
+where
+    P: Deref,
+    P::Target: WaitOwner<K>,
+{
+    /// Leaves the queue now, exactly as dropping would: unlinks a `Waiting`
+    /// node, and hands a `Waiting` or `Woken` node's grant to
+    /// [`WaitOwner::abandon`]. For a future that completes for another
+    /// reason while it may still be queued. Afterwards the node is idle.
+    pub(crate) fn leave(self: Pin<&mut Self>) {
         if !self.queued {
             return;
         }
-        let Some(ptr) = &self.ptr else {
+        // SAFETY: the node stays where it is (only re-borrowed pinned below).
+        let this = unsafe { self.get_unchecked_mut() };
+        let Some(ptr) = &this.ptr else {
             abort("anysync bug: a queued wait lost its pointer");
         };
         let owner: &P::Target = ptr;
-        // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
-        // `Pin<&mut Self>`, so this one was pinned and has not moved; `drop`
-        // is the last use of it, and we do not move the node here.
-        let mut waiter = unsafe { Pin::new_unchecked(&mut self.waiter) };
-        // `ptr` is still alive (fields are dropped after this returns), so
-        // the queue is too.
+        // SAFETY: the node is structurally pinned (see `split`).
+        let mut waiter = unsafe { Pin::new_unchecked(&mut this.waiter) };
+        // `ptr` is alive (in a drop, fields are dropped after this returns),
+        // so the queue is too.
         let mut queue = owner.wait_queue().lock();
         let (was, old) = waiter.as_mut().remove(&mut queue);
-        self.queued = false;
+        this.queued = false;
         if was == WaitState::Idle {
             drop(queue);
         } else {
@@ -255,7 +272,10 @@ impl<D> WaitNode<'_, D> {
     #[inline]
     #[allow(dead_code)] // not every primitive needs it
     pub(crate) fn data_unqueued<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> R {
-        assert!(!*self.queued, "anysync bug: unlocked access to a queued node");
+        assert!(
+            !*self.queued,
+            "anysync bug: unlocked access to a queued node"
+        );
         self.waiter.as_mut().with_data_unlinked(f)
     }
 
