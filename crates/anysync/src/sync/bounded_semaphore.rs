@@ -224,7 +224,7 @@ impl BoundedSemaphore {
         self.check(n)?;
         match self.sem.try_acquire_many(n) {
             Ok(permit) => {
-                permit.forget();
+                permit.keep();
                 self.acquired.fetch_add(n, Ordering::AcqRel);
                 Ok(())
             }

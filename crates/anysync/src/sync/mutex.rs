@@ -108,7 +108,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         match self.sem.try_acquire() {
             Ok(permit) => {
-                permit.forget();
+                permit.keep();
                 Ok(MutexGuard { mutex: self })
             }
             Err(TryAcquireError::NoPermits) => Err(TryLockError(())),

@@ -181,7 +181,7 @@ impl<T> OnceCell<T> {
     pub fn set(&self, value: T) -> Result<(), SetError<T>> {
         match self.sem.try_acquire() {
             Ok(permit) => {
-                permit.forget();
+                permit.keep();
                 self.store(value);
                 Ok(())
             }

@@ -272,7 +272,7 @@ impl<T: ?Sized> RwLock<T> {
     fn try_take(&self, sem: &Semaphore, n: usize) -> Result<(), TryLockError> {
         match sem.try_acquire_many(n) {
             Ok(permit) => {
-                permit.forget();
+                permit.keep();
                 Ok(())
             }
             Err(TryAcquireError::NoPermits) => Err(TryLockError::default()),

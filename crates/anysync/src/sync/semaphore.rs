@@ -74,7 +74,10 @@ const SHIFT: usize = 2;
 /// becomes available. That invariant is what makes the fast paths fair.
 pub struct Semaphore {
     state: AtomicUsize,
-    queue: WaitQueue<(), Need>,
+    /// The lock-guarded state is the total number of permits (available,
+    /// held and assigned to waiters), so that `add_permits` can refuse to
+    /// go past [`Semaphore::MAX_PERMITS`] and a permit's drop never has to.
+    queue: WaitQueue<usize, Need>,
 }
 
 /// Per-waiter data: how many permits it asked for and how many it has.
@@ -168,7 +171,7 @@ impl Semaphore {
             );
             Self {
                 state: AtomicUsize::new(permits << SHIFT),
-                queue: WaitQueue::new(()),
+                queue: WaitQueue::new(permits),
             }
         }
     }
@@ -245,10 +248,35 @@ impl Semaphore {
     /// Adds `n` permits, waking queued acquirers that can now proceed.
     ///
     /// # Panics
-    /// If the total would exceed [`Semaphore::MAX_PERMITS`].
+    /// If the total (available, held by anyone and assigned to waiters)
+    /// would exceed [`Semaphore::MAX_PERMITS`]; nothing changes then.
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        {
+            let mut queue = self.queue.lock();
+            let total = queue.state();
+            match total.checked_add(n) {
+                Some(t) if t <= Self::MAX_PERMITS => *total = t,
+                _ => panic!(
+                    "Semaphore::add_permits: `n` ({n}) would make the total exceed \
+                     Semaphore::MAX_PERMITS"
+                ),
+            }
+        }
         self.release(n);
+    }
+
+    /// Removes `n` permits for good (they were held and are not coming
+    /// back): the total shrinks.
+    pub(crate) fn forget_permits(&self, n: usize) {
+        if n > 0 {
+            let mut queue = self.queue.lock();
+            let total = queue.state();
+            *total = total.saturating_sub(n);
+        }
     }
 
     /// Closes the semaphore: every queued and later acquire fails with
@@ -305,12 +333,9 @@ impl Semaphore {
         if n == 0 {
             return;
         }
-        // Refuse an impossible count before anything changes, so a failed
-        // `add_permits` never hands permits to waiters first.
-        assert!(
-            n <= Self::MAX_PERMITS,
-            "Semaphore: adding permits would exceed Semaphore::MAX_PERMITS"
-        );
+        // `add_permits` checked the total, so permits coming back (a permit's
+        // drop) can never exceed `MAX_PERMITS`: nothing here panics.
+        debug_assert!(n <= Self::MAX_PERMITS);
         // Fast path: nobody queued, just add.
         let mut cur = self.state.load(Ordering::Acquire);
         while cur & QUEUED == 0 {
@@ -328,11 +353,12 @@ impl Semaphore {
 
     #[track_caller]
     fn added(cur: usize, n: usize) -> usize {
-        let total = (cur >> SHIFT)
-            .checked_add(n)
-            .filter(|&t| t <= Self::MAX_PERMITS)
-            .expect("Semaphore: adding permits would exceed Semaphore::MAX_PERMITS");
-        (total << SHIFT) | (cur & (CLOSED | QUEUED))
+        let total = (cur >> SHIFT).saturating_add(n);
+        debug_assert!(
+            total <= Self::MAX_PERMITS,
+            "anysync bug: permits over the total"
+        );
+        (total.min(Self::MAX_PERMITS) << SHIFT) | (cur & (CLOSED | QUEUED))
     }
 
     #[cold]
@@ -405,7 +431,7 @@ impl Semaphore {
     /// With the queue empty and its lock held: clears `QUEUED` and makes `n`
     /// permits available.
     #[track_caller]
-    fn put_back_locked(&self, queue: &QueueGuard<'_, (), Need>, n: usize) {
+    fn put_back_locked(&self, queue: &QueueGuard<'_, usize, Need>, n: usize) {
         debug_assert!(queue.is_empty());
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
@@ -528,7 +554,7 @@ impl Semaphore {
 
     /// Drop logic shared by the acquire futures: leave the queue and pass on
     /// whatever had been assigned.
-    fn steal_locked(queue: &mut QueueGuard<'_, (), Need>, want: usize) -> usize {
+    fn steal_locked(queue: &mut QueueGuard<'_, usize, Need>, want: usize) -> usize {
         let mut got = 0;
         queue.for_each(|_, need, _| {
             let take = need.assigned.min(want - got);
@@ -614,18 +640,18 @@ impl SemOwner for Semaphore {
 }
 
 impl<K, X: SemOwner<K> + ?Sized> WaitOwner<K> for X {
-    type State = ();
+    type State = usize;
     type Data = Need;
 
     #[inline(always)]
-    fn wait_queue(&self) -> &WaitQueue<(), Need> {
+    fn wait_queue(&self) -> &WaitQueue<usize, Need> {
         &self.sem().queue
     }
 
     /// A dropped acquire gives back the permits assigned to it (all it
     /// needed if it was woken, part of them if it was waiting at the head),
     /// which go to the next waiters.
-    fn abandon(&self, queue: QueueGuard<'_, (), Need>, _was: WaitState, need: &mut Need) {
+    fn abandon(&self, queue: QueueGuard<'_, usize, Need>, _was: WaitState, need: &mut Need) {
         let sem = self.sem();
         if queue.is_empty() {
             sem.put_back_locked(&queue, 0);
@@ -840,7 +866,14 @@ impl<'a> SemaphorePermit<'a> {
     /// Drops the permit without releasing its permits: the semaphore
     /// shrinks by that many for good.
     pub fn forget(mut self) {
-        self.permits = 0;
+        self.sem.forget_permits(core::mem::take(&mut self.permits));
+    }
+
+    /// Drops the permit and keeps its permits out, still counted in the
+    /// total: for a primitive that turns a permit into its own guard, which
+    /// releases them later.
+    pub(crate) fn keep(self) {
+        core::mem::forget(self);
     }
 
     /// Splits `n` permits off into a new permit.
@@ -989,9 +1022,10 @@ crate::util::macros::cfg_feature! {
             self.permits
         }
 
-        /// Drops the permit without releasing its permits.
+        /// Drops the permit without releasing its permits: the semaphore
+        /// shrinks by that many for good.
         pub fn forget(mut self) {
-            self.permits = 0;
+            self.sem.forget_permits(core::mem::take(&mut self.permits));
         }
 
         /// Splits `n` permits off into a new permit, or `None` if this one

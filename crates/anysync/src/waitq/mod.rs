@@ -104,10 +104,13 @@ pub(crate) struct WaitQueue<S, D> {
     inner: Lock<Inner<S, D>>,
 }
 
+/// The list is doubly linked with one end pointer: `head`. The head's
+/// `prev` points at the tail (the newest node), every other `prev` at the
+/// node in front, and the tail's `next` is `None`. So both ends are O(1) and
+/// the queue costs one pointer less in every primitive.
 struct Inner<S, D> {
     state: S,
     head: Option<NonNull<Waiter<D>>>,
-    tail: Option<NonNull<Waiter<D>>>,
     next_seq: u64,
 }
 
@@ -169,7 +172,6 @@ impl<S, D> WaitQueue<S, D> {
                 inner: Lock::new(Inner {
                     state,
                     head: None,
-                    tail: None,
                     next_seq: 0,
                 }),
             }
@@ -315,7 +317,7 @@ impl<S, D> QueueGuard<'_, S, D> {
         batch: &mut WakeBatch,
         mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
     ) -> bool {
-        while let Some(node) = self.inner.tail {
+        while let Some(node) = self.tail() {
             if batch.is_full() {
                 return true;
             }
@@ -352,6 +354,15 @@ impl<S, D> QueueGuard<'_, S, D> {
         }
     }
 
+    /// The newest linked waiter: the head's `prev`.
+    #[inline]
+    fn tail(&self) -> Option<NonNull<Waiter<D>>> {
+        let head = self.inner.head?;
+        // SAFETY: `head` is linked in this queue, so it is alive, and we
+        // hold the lock.
+        unsafe { with_node(head, |p| (*p).prev) }
+    }
+
     /// Visits linked waiters from the head while `f` returns `true`,
     /// without unlinking or waking any: for assigning grants to every
     /// waiter that gets one before anyone is woken.
@@ -381,8 +392,8 @@ impl<S, D> QueueGuard<'_, S, D> {
 
     /// Runs `f` on the state and the newest waiter's data, if any.
     pub(crate) fn tail_data<R>(&mut self, f: impl FnOnce(&mut S, &mut D) -> R) -> Option<R> {
+        let node = self.tail()?;
         let inner = &mut *self.inner;
-        let node = inner.tail?;
         // SAFETY: `node` is linked in this queue (it is the tail), so it is
         // alive, and we hold the lock.
         Some(unsafe {
@@ -433,7 +444,7 @@ impl<S, D> QueueGuard<'_, S, D> {
         &mut self,
         mut f: impl FnMut(&mut S, &mut D, u64) -> Visit,
     ) -> Option<Waker> {
-        let node = self.inner.tail?;
+        let node = self.tail()?;
         self.offer(node, &mut f).flatten()
     }
 
@@ -510,17 +521,29 @@ unsafe fn with_node<D, R>(waiter: NonNull<Waiter<D>>, f: impl FnOnce(*mut Node<D
 /// `node` must be linked in the list of `inner`, and `inner`'s lock held.
 unsafe fn unlink<S, D>(inner: &mut Inner<S, D>, node: NonNull<Waiter<D>>) {
     // SAFETY: caller: `node` is linked here and the lock is held; its
-    // neighbours are linked too, hence alive. Each field access happens
-    // inside its own node's `with_mut`.
+    // neighbours and the head are linked too, hence alive. Each field
+    // access happens inside its own node's `with_mut`.
     unsafe {
         let (prev, next) = with_node(node, |p| ((*p).prev.take(), (*p).next.take()));
-        match prev {
-            Some(prev) => with_node(prev, |p| (*p).next = next),
-            None => inner.head = next,
-        }
-        match next {
-            Some(next) => with_node(next, |p| (*p).prev = prev),
-            None => inner.tail = prev,
+        // Linked nodes always have a `prev` (the head's is the tail).
+        let prev = prev.expect("anysync bug: linked node without prev");
+        if inner.head == Some(node) {
+            inner.head = next;
+            if let Some(next) = next {
+                // The new head inherits the pointer to the tail (unless the
+                // old head was the tail, and then `next` is `None`).
+                with_node(next, |p| (*p).prev = Some(prev));
+            }
+        } else {
+            with_node(prev, |p| (*p).next = next);
+            match next {
+                Some(next) => with_node(next, |p| (*p).prev = Some(prev)),
+                // `node` was the tail: the head now points at `prev`.
+                None => {
+                    let head = inner.head.expect("anysync bug: linked node, empty list");
+                    with_node(head, |p| (*p).prev = Some(prev));
+                }
+            }
         }
     }
 }
@@ -612,14 +635,9 @@ impl<D> Waiter<D> {
         let inner = &mut *guard.inner;
         let seq = inner.next_seq;
         // SAFETY: we hold the lock of this node's queue (checked above); the
-        // node is not linked (asserted first), and `head`/`tail`, if any,
-        // are linked here, hence alive.
+        // node is not linked (asserted first), and the head and tail, if
+        // any, are linked here, hence alive.
         unsafe {
-            let (prev, next) = if front {
-                (None, inner.head)
-            } else {
-                (inner.tail, None)
-            };
             with_node(this, |p| {
                 assert!(
                     (*p).state == WaitState::Idle,
@@ -628,21 +646,34 @@ impl<D> Waiter<D> {
                 (*p).state = WaitState::Waiting;
                 (*p).waker = Some(waker);
                 (*p).seq = seq;
-                (*p).prev = prev;
-                (*p).next = next;
             });
-            if front {
-                match inner.head {
-                    Some(head) => with_node(head, |p| (*p).prev = Some(this)),
-                    None => inner.tail = Some(this),
+            match inner.head {
+                None => {
+                    with_node(this, |p| {
+                        (*p).prev = Some(this);
+                        (*p).next = None;
+                    });
+                    inner.head = Some(this);
                 }
-                inner.head = Some(this);
-            } else {
-                match inner.tail {
-                    Some(tail) => with_node(tail, |p| (*p).next = Some(this)),
-                    None => inner.head = Some(this),
+                Some(head) => {
+                    let tail = with_node(head, |p| (*p).prev)
+                        .expect("anysync bug: head without a tail pointer");
+                    if front {
+                        with_node(this, |p| {
+                            (*p).prev = Some(tail);
+                            (*p).next = Some(head);
+                        });
+                        with_node(head, |p| (*p).prev = Some(this));
+                        inner.head = Some(this);
+                    } else {
+                        with_node(this, |p| {
+                            (*p).prev = Some(tail);
+                            (*p).next = None;
+                        });
+                        with_node(tail, |p| (*p).next = Some(this));
+                        with_node(head, |p| (*p).prev = Some(this));
+                    }
                 }
-                inner.tail = Some(this);
             }
         }
         inner.next_seq += 1;

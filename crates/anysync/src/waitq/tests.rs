@@ -203,3 +203,164 @@ fn a_waiter_cannot_move_between_queues() {
         unsafe { (*p).state }
     });
 }
+
+mod wait {
+    //! `Wait`: the node's owner-side handle, whose drop leaves the queue.
+
+    use alloc::{sync::Arc, vec, vec::Vec};
+    use core::pin::pin;
+    use std::sync::Mutex;
+
+    use futures_test::task::new_count_waker;
+
+    use crate::waitq::{QueueGuard, Visit, Wait, WaitOwner, WaitQueue, WaitState};
+
+    #[derive(Default)]
+    struct Owner {
+        queue: WaitQueue<u32, u32>,
+        abandoned: Mutex<Vec<(WaitState, u32)>>,
+    }
+
+    impl Default for WaitQueue<u32, u32> {
+        fn default() -> Self {
+            WaitQueue::new(0)
+        }
+    }
+
+    impl WaitOwner for Owner {
+        type State = u32;
+        type Data = u32;
+
+        fn wait_queue(&self) -> &WaitQueue<u32, u32> {
+            &self.queue
+        }
+
+        fn abandon(&self, queue: QueueGuard<'_, u32, u32>, was: WaitState, data: &mut u32) {
+            assert!(queue.is_empty() || was == WaitState::Waiting);
+            drop(queue);
+            self.abandoned.lock().unwrap().push((was, *data));
+        }
+    }
+
+    #[test]
+    fn dropping_a_queued_wait_unlinks_it_and_reports_waiting() {
+        let owner = Owner::default();
+        let (waker, _) = new_count_waker();
+        {
+            let mut a = pin!(Wait::new(&owner, 1));
+            let mut b = pin!(Wait::new(&owner, 2));
+            for w in [a.as_mut(), b.as_mut()] {
+                let (o, mut node) = w.split();
+                node.enqueue(&mut o.queue.lock(), &waker);
+            }
+            assert_eq!(owner.queue.lock().len(), 2);
+        }
+        assert!(owner.queue.lock().is_empty());
+        assert_eq!(
+            *owner.abandoned.lock().unwrap(),
+            vec![(WaitState::Waiting, 2), (WaitState::Waiting, 1)]
+        );
+    }
+
+    #[test]
+    fn dropping_a_woken_wait_hands_its_grant_back() {
+        let owner = Owner::default();
+        let (waker, count) = new_count_waker();
+        let mut a = Box::pin(Wait::new(&owner, 7));
+        {
+            let (o, mut node) = a.as_mut().split();
+            node.enqueue(&mut o.queue.lock(), &waker);
+        }
+        owner.queue.wake_loop(|g, batch| {
+            g.wake_front(batch, |_, d, _| {
+                *d += 1;
+                Visit::Wake
+            })
+        });
+        assert_eq!(count.get(), 1);
+        drop(a);
+        assert_eq!(
+            *owner.abandoned.lock().unwrap(),
+            vec![(WaitState::Woken, 8)]
+        );
+    }
+
+    #[test]
+    fn a_consumed_or_never_queued_wait_reports_nothing() {
+        let owner = Owner::default();
+        let (waker, _) = new_count_waker();
+        drop(Wait::new(&owner, 1));
+        let mut a = Box::pin(Wait::new(&owner, 2));
+        {
+            let (o, mut node) = a.as_mut().split();
+            node.enqueue(&mut o.queue.lock(), &waker);
+        }
+        owner
+            .queue
+            .wake_loop(|g, batch| g.wake_front(batch, |_, _, _| Visit::Wake));
+        {
+            let (_, mut node) = a.as_mut().split();
+            assert_eq!(node.take_woken(|d| *d), Some(2));
+            assert!(!node.is_queued());
+        }
+        drop(a);
+        assert!(owner.abandoned.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn leave_is_the_same_as_drop_and_happens_once() {
+        let owner = Owner::default();
+        let (waker, _) = new_count_waker();
+        let mut a = Box::pin(Wait::new(&owner, 3));
+        {
+            let (o, mut node) = a.as_mut().split();
+            node.enqueue(&mut o.queue.lock(), &waker);
+        }
+        a.as_mut().leave();
+        assert!(!a.is_queued());
+        drop(a);
+        assert_eq!(
+            *owner.abandoned.lock().unwrap(),
+            vec![(WaitState::Waiting, 3)]
+        );
+    }
+
+    #[test]
+    fn an_owned_wait_keeps_its_queue_alive_while_it_unlinks() {
+        // The `Wait` holds the last `Arc`: the queue must still be there when
+        // its drop unlinks the node (miri checks this).
+        let owner = Arc::new(Owner::default());
+        let (waker, _) = new_count_waker();
+        let mut a = Box::pin(Wait::new(Arc::clone(&owner), 4));
+        let mut b = Box::pin(Wait::new(Arc::clone(&owner), 5));
+        for w in [a.as_mut(), b.as_mut()] {
+            let (o, mut node) = w.split();
+            node.enqueue(&mut o.queue.lock(), &waker);
+        }
+        drop(owner);
+        drop(a);
+        drop(b);
+    }
+
+    #[test]
+    fn a_wake_that_panics_does_not_strand_later_batches() {
+        use crate::util::hostile::{panics, Hostile};
+        let owner = Owner::default();
+        let bad = Hostile::new();
+        let (good, count) = new_count_waker();
+        let mut waits: Vec<_> = (0..40).map(|i| Box::pin(Wait::new(&owner, i))).collect();
+        for (i, w) in waits.iter_mut().enumerate() {
+            let (o, mut node) = w.as_mut().split();
+            let waker = if i == 0 { bad.waker() } else { good.clone() };
+            node.enqueue(&mut o.queue.lock(), &waker);
+        }
+        bad.panic_on_wake(true);
+        assert!(panics(|| owner.queue.wake_loop(
+            |g, batch| g.wake_front(batch, |_, _, _| Visit::Wake)
+        )));
+        assert_eq!(count.get(), 39, "every other waiter was woken");
+        assert!(owner.queue.lock().is_empty());
+    }
+
+    use alloc::boxed::Box;
+}

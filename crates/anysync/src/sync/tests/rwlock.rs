@@ -628,3 +628,53 @@ mod loom {
         });
     }
 }
+
+mod hostile {
+    //! Foreign code that misbehaves: wakers that panic or re-enter.
+
+    use crate::{
+        sync::RwLock,
+        util::{
+            hostile::{panics, Hostile},
+            test::TestTask,
+        },
+    };
+
+    #[test]
+    fn a_writer_whose_wake_panics_loses_no_permits_for_the_readers_behind_it() {
+        let lock = RwLock::new(0u32);
+        let read = lock.try_read().unwrap();
+        let bad = Hostile::new();
+        let mut w = TestTask::new(lock.write());
+        assert!(w.poll_with(&bad.waker()).is_pending());
+        let mut r1 = TestTask::new(lock.read());
+        let mut r2 = TestTask::new(lock.read());
+        r1.pending();
+        r2.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(|| drop(read)));
+        bad.panic_on_wake(false);
+        drop(w.ready());
+        drop(r1.ready());
+        drop(r2.ready());
+        assert!(lock.try_write().is_ok(), "every permit came back");
+    }
+
+    #[test]
+    fn an_upgrade_that_takes_a_queued_writers_permits_drops_no_waker_under_the_lock() {
+        let lock = RwLock::new(0u32);
+        let up = lock.try_upgradable_read().unwrap();
+        let mut w = TestTask::new(lock.write());
+        w.pending();
+        let spy = Hostile::new();
+        let mut upgrade = TestTask::new(crate::sync::RwLockUpgradableReadGuard::upgrade(up));
+        let guard = match upgrade.poll_with(&spy.waker()) {
+            core::task::Poll::Ready(g) => g,
+            core::task::Poll::Pending => panic!("the upgrade takes the writer's permits"),
+        };
+        assert_eq!(spy.under_lock(), 0);
+        drop(guard);
+        drop(w.ready());
+        assert!(lock.try_write().is_ok());
+    }
+}

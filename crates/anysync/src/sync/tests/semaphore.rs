@@ -438,3 +438,136 @@ fn a_forgotten_waiter_is_a_leak_not_a_panic() {
     assert!(f.as_mut().poll(&mut cx).is_pending());
     core::mem::forget(f); // leaks the node (allowed); must not panic on drop
 }
+
+mod hostile {
+    //! Foreign code that misbehaves: wakers that panic or re-enter.
+
+    use super::*;
+    use crate::util::hostile::{panics, Hostile};
+
+    #[test]
+    fn a_release_whose_first_wake_panics_still_grants_every_waiter() {
+        let sem = Semaphore::new(0);
+        let bad = Hostile::new();
+        let mut a = TestTask::new(sem.acquire());
+        let mut b = TestTask::new(sem.acquire());
+        let mut c = TestTask::new(sem.acquire());
+        assert!(a.poll_with(&bad.waker()).is_pending());
+        b.pending();
+        c.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(|| sem.add_permits(3)), "the wake's panic propagates");
+        assert!(c.is_woken() && b.is_woken(), "the others are still woken");
+        bad.panic_on_wake(false);
+        let (pa, pb, pc) = (
+            a.ready().unwrap(),
+            b.ready().unwrap(),
+            c.ready().unwrap(),
+        );
+        assert_eq!(sem.available_permits(), 0);
+        drop((pa, pb, pc));
+        assert_whole(&sem, 3);
+    }
+
+    #[test]
+    fn leftover_permits_of_a_release_are_not_lost_when_a_wake_panics() {
+        // Two waiters satisfied, one permit left over: it must end up
+        // available whatever the wakers do.
+        let sem = Semaphore::new(0);
+        let bad = Hostile::new();
+        let mut a = TestTask::new(sem.acquire());
+        let mut b = TestTask::new(sem.acquire());
+        assert!(a.poll_with(&bad.waker()).is_pending());
+        b.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(|| sem.add_permits(3)));
+        bad.panic_on_wake(false);
+        drop(a.ready().unwrap());
+        drop(b.ready().unwrap());
+        assert_whole(&sem, 3);
+    }
+
+    #[test]
+    fn add_permits_past_the_total_panics_and_changes_nothing() {
+        let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+        let all = sem.try_acquire_many(Semaphore::MAX_PERMITS).unwrap();
+        assert!(panics(|| sem.add_permits(Semaphore::MAX_PERMITS)));
+        assert!(panics(|| sem.add_permits(1)));
+        assert_eq!(sem.available_permits(), 0);
+        drop(all); // a permit's drop never panics
+        assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+    }
+
+    #[test]
+    fn forgotten_permits_leave_room_to_add_again() {
+        let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+        sem.try_acquire_many(10).unwrap().forget();
+        sem.add_permits(10);
+        assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+        assert!(panics(|| sem.add_permits(1)));
+    }
+
+    #[test]
+    fn a_panicking_waker_clone_leaves_the_semaphore_unchanged() {
+        let sem = Semaphore::new(1);
+        let held = sem.try_acquire().unwrap();
+        let bad = Hostile::new();
+        let waker = bad.waker();
+        bad.panic_on_clone(true);
+        let mut a = TestTask::new(sem.acquire());
+        assert!(panics(|| {
+            let _ = a.poll_with(&waker);
+        }));
+        assert_eq!(sem.waiters(), 0);
+        drop(a);
+        drop(held);
+        assert_whole(&sem, 1);
+    }
+
+    #[test]
+    fn wakers_are_never_woken_or_dropped_under_the_lock() {
+        let sem = Arc::new(Semaphore::new(1));
+        let spy = Hostile::new();
+        let held = sem.try_acquire().unwrap();
+        let mut tasks: Vec<_> = (0..20).map(|_| TestTask::new(sem.acquire())).collect();
+        for t in &mut tasks {
+            assert!(t.poll_with(&spy.waker()).is_pending());
+        }
+        // Re-poll with another waker (the spy's is replaced and dropped).
+        tasks[3].pending();
+        drop(held);
+        for t in &mut tasks[..2] {
+            drop(t.ready());
+        }
+        tasks.truncate(10); // cancel waiting ones
+        sem.add_permits(30);
+        sem.close();
+        drop(tasks);
+        assert_eq!(spy.under_lock(), 0);
+        assert!(spy.wakes() > 0 && spy.drops() > 0);
+    }
+
+    #[test]
+    fn a_waker_that_re_enters_on_wake_and_drop_does_not_deadlock() {
+        let sem = Arc::new(Semaphore::new(1));
+        let hook = Hostile::new();
+        {
+            let sem = Arc::clone(&sem);
+            hook.on_wake(move || drop(sem.try_acquire()));
+        }
+        {
+            let sem = Arc::clone(&sem);
+            hook.on_drop(move || {
+                let _ = sem.available_permits();
+                let _ = sem.waiters();
+            });
+        }
+        let held = sem.try_acquire().unwrap();
+        let mut a = TestTask::new(sem.acquire());
+        assert!(a.poll_with(&hook.waker()).is_pending());
+        drop(held);
+        drop(a.ready().unwrap());
+        assert_eq!(hook.under_lock(), 0);
+        assert_whole(&sem, 1);
+    }
+}
