@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a public fn that returns a named future (or is async) has no
-# `# Cancel safety` section in its docs. STYLE.md section 4, tokio#8175.
+# `# Cancel safety` section in its docs, or one that does not open with one
+# of the three approved sentences (CONTRIBUTING.md lists them), word for word.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 - <<'PY'
@@ -26,7 +27,31 @@ futures.discard("T")
 # future, broadcast::Receiver is not) only counts in files that make it one.
 ambiguous = {n for n in futures
              if any(n not in local[p] for p in defined.get(n, ()))}
-missing = []
+APPROVED = (
+    "This method is cancel safe: dropping the future before it completes has no effect.",
+    "This method is cancel safe. Dropping the future gives up its place in the queue; "
+    "a wake-up it had already received is passed to the next waiter.",
+)
+NOT_SAFE = "This method is **not** cancel safe: "
+
+def section(doc):
+    """The text of the `# Cancel safety` section, one line."""
+    out, inside = [], False
+    for d in doc:
+        t = d.strip()
+        if not t.startswith("///"):
+            continue
+        t = t[3:].strip()
+        if t.startswith("#"):
+            inside = t == "# Cancel safety"
+            continue
+        if inside:
+            if not t and out:
+                break
+            out.append(t)
+    return " ".join(x for x in out if x)
+
+missing, wrong = [], []
 for path in files:
     lines = path.read_text().splitlines()
     for i, line in enumerate(lines):
@@ -50,9 +75,17 @@ for path in files:
             k -= 1
         if not any("# Cancel safety" in d for d in doc):
             missing.append(f"{path}:{i+1}: pub fn {m.group(1)} -> {ret}")
+            continue
+        text = section(list(reversed(doc)))
+        if not (text.startswith(APPROVED) or text.startswith(NOT_SAFE)):
+            wrong.append(f"{path}:{i+1}: pub fn {m.group(1)}: {text[:90]!r}")
 if missing:
     print("public functions returning futures without a `# Cancel safety` section:")
     print("\n".join(missing))
+if wrong:
+    print("`# Cancel safety` sections that do not open with an approved sentence:")
+    print("\n".join(wrong))
+if missing or wrong:
     sys.exit(1)
 print(f"cancel-safety docs: ok ({len(futures)} future types checked)")
 PY

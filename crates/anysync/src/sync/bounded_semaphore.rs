@@ -37,6 +37,15 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 /// between its `acquire` and its `release` keeps its permits acquired: that
 /// is the price of manual counting.
 ///
+/// # Futurelock
+///
+/// The permit is handed straight to the first waiter, so a waiting future
+/// that has been woken owns it from then on. If that future is neither
+/// polled nor dropped (a `select!` in a loop over a future made outside the
+/// loop, while another branch awaits), it keeps the permit and every task
+/// queued behind it waits. Create the waiting future inside the loop, or
+/// drop it, so that a grant it received passes on.
+///
 /// # Examples
 ///
 /// ```

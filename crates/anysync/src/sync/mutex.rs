@@ -32,6 +32,15 @@ use crate::loom::cell::UnsafeCell;
 /// simpler and faster: its critical sections are short, so blocking is
 /// brief. Use this mutex when the critical section itself awaits.
 ///
+/// # Futurelock
+///
+/// The lock is handed straight to the first waiter, so a waiting future
+/// that has been woken owns it from then on. If that future is neither
+/// polled nor dropped (a `select!` in a loop over a future made outside the
+/// loop, while another branch awaits), it keeps the lock and every task
+/// queued behind it waits. Create the waiting future inside the loop, or
+/// drop it, so that a grant it received passes on.
+///
 /// # Examples
 ///
 /// ```

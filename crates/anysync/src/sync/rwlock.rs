@@ -48,6 +48,15 @@ use crate::loom::{
 /// a writer is queued in between (the new read waits behind the writer,
 /// which waits for the first read); this is the price of writer fairness.
 ///
+/// # Futurelock
+///
+/// The lock is handed straight to the first waiter, so a waiting future
+/// that has been woken owns it from then on. If that future is neither
+/// polled nor dropped (a `select!` in a loop over a future made outside the
+/// loop, while another branch awaits), it keeps the lock and every task
+/// queued behind it waits. Create the waiting future inside the loop, or
+/// drop it, so that a grant it received passes on.
+///
 /// # Examples
 ///
 /// ```

@@ -45,6 +45,15 @@ const SHIFT: usize = 2;
 /// [`Semaphore::MAX_PERMITS`], which can never be granted, fails at once
 /// with [`AcquireError::TooLarge`].
 ///
+/// # Futurelock
+///
+/// The permit is handed straight to the first waiter, so a waiting future
+/// that has been woken owns it from then on. If that future is neither
+/// polled nor dropped (a `select!` in a loop over a future made outside the
+/// loop, while another branch awaits), it keeps the permit and every task
+/// queued behind it waits. Create the waiting future inside the loop, or
+/// drop it, so that a grant it received passes on.
+///
 /// # Examples
 ///
 /// At most two tasks in the section at a time:
@@ -212,7 +221,7 @@ impl Semaphore {
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
-    /// waiter, and permits assigned to it so far are released.
+    /// waiter. Permits assigned to it so far are released.
     ///
     /// # Errors
     /// * [`AcquireError::Closed`] if the semaphore is or becomes closed.
@@ -946,7 +955,7 @@ crate::util::macros::cfg_feature! {
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
         /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter, and permits assigned to it so far are released.
+        /// next waiter. Permits assigned to it so far are released.
         ///
         /// # Errors
         /// As [`acquire_many`](Self::acquire_many).
