@@ -87,7 +87,7 @@ use pin_project_lite::pin_project;
 use crate::{
     loom::sync::Arc,
     util::wake_batch::WakeBatch,
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+    waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
 };
 
 /// A published message, shared by the subscribers that queued it.
@@ -428,6 +428,11 @@ impl<T> Shared<T> {
     /// that got messages or saw the channel close, and drops discarded
     /// messages, in batches, never waking or dropping under the lock.
     fn settle<'a>(&'a self, mut guard: Guard<'a, T>) {
+        // A `Waker::wake` that panics does not strand the later batches:
+        // with `std` every wake still runs and the first panic is raised
+        // again at the end.
+        #[cfg(feature = "std")]
+        let mut panic = None;
         loop {
             let mut batch = WakeBatch::new();
             let mut more = false;
@@ -456,6 +461,11 @@ impl<T> Shared<T> {
                 Some(core::mem::take(&mut guard.state().trash))
             };
             drop(guard);
+            #[cfg(feature = "std")]
+            if let Err(payload) = batch.wake_all_catching() {
+                panic.get_or_insert(payload);
+            }
+            #[cfg(not(feature = "std"))]
             batch.wake_all();
             if let Some(mut trash) = trash {
                 // User `Drop`s run here, with no lock held.
@@ -469,10 +479,126 @@ impl<T> Shared<T> {
                 drop(trash);
             }
             if !more {
-                return;
+                break;
             }
             guard = self.queue.lock();
         }
+        #[cfg(feature = "std")]
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// Poll logic of [`futures::Send`]: publishes `msg`, or waits for room
+    /// with the message in `node`.
+    fn poll_send(
+        &self,
+        msg: &mut Option<T>,
+        phase: &mut SendPhase,
+        node: &mut WaitNode<'_, Option<Msg<T>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        match phase {
+            SendPhase::Done => panic!("`Send` polled after completion"),
+            SendPhase::Init => {
+                let mut m = Msg::new(msg.take().expect("anysync bug: send without a message"));
+                // The waker is cloned (executor code that may panic) with
+                // no lock held, and only once it turns out to be needed.
+                let mut waker: Option<Waker> = None;
+                loop {
+                    let outcome = self.locked(|queue| {
+                        let state = queue.state_ref();
+                        if state.connected == 0 {
+                            Publish::Done(Err(m))
+                        } else if queue.is_empty() && state.full_blockers == 0 {
+                            queue.state().publish(m);
+                            Publish::Done(Ok(()))
+                        } else if let Some(waker) = waker.take() {
+                            node.data(queue, |slot| *slot = Some(m));
+                            node.enqueue_with(queue, waker);
+                            Publish::Queued
+                        } else {
+                            Publish::NeedWaker(m)
+                        }
+                    });
+                    match outcome {
+                        Publish::NeedWaker(back) => {
+                            m = back;
+                            waker = Some(cx.waker().clone());
+                        }
+                        Publish::Queued => {
+                            *phase = SendPhase::Queued;
+                            return Poll::Pending;
+                        }
+                        Publish::Done(result) => {
+                            *phase = SendPhase::Done;
+                            drop(waker);
+                            return Poll::Ready(result.map_err(|m| SendError(unwrap_msg(m))));
+                        }
+                    }
+                }
+            }
+            SendPhase::Queued => {
+                let mut queue = self.queue.lock();
+                match node.state(&queue) {
+                    WaitState::Waiting => {
+                        let old = node.update_waker(&mut queue, cx.waker());
+                        drop(queue);
+                        drop(old);
+                        Poll::Pending
+                    }
+                    WaitState::Woken | WaitState::Idle => {
+                        let (_, old) = node.remove(&mut queue);
+                        let left = node.data(&mut queue, Option::take);
+                        drop(queue);
+                        drop(old);
+                        *phase = SendPhase::Done;
+                        Poll::Ready(match left {
+                            None => Ok(()),
+                            Some(m) => Err(SendError(unwrap_msg(m))),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves the queue; returns the message if it was not published.
+    fn withdraw(&self, node: &mut WaitNode<'_, Option<Msg<T>>>) -> Option<T> {
+        let (left, old) = self.locked(|queue| {
+            let (_, old) = node.remove(queue);
+            (node.data(queue, Option::take), old)
+        });
+        drop(old);
+        left.map(unwrap_msg)
+    }
+}
+
+/// What one locked attempt of [`Shared::poll_send`] did.
+enum Publish<T> {
+    /// Published (`Ok`), or nobody to publish to (`Err`, the message back).
+    Done(Result<(), Msg<T>>),
+    /// Must wait, and no waker was cloned yet: the message back.
+    NeedWaker(Msg<T>),
+    /// Queued, with the message in the node.
+    Queued,
+}
+
+impl<T> WaitOwner for Shared<T> {
+    type State = State<T>;
+    type Data = Option<Msg<T>>;
+
+    fn wait_queue(&self) -> &WaitQueue<State<T>, Option<Msg<T>>> {
+        &self.queue
+    }
+
+    /// A waiting publisher's future was dropped: its message (still in the
+    /// node if it was never published) is dropped with no lock held. It was
+    /// granted nothing others need: publishing order is kept by the queue.
+    fn abandon(&self, queue: Guard<'_, T>, _was: WaitState, data: &mut Option<Msg<T>>) {
+        let msg = data.take();
+        self.settle(queue);
+        drop(msg);
     }
 }
 
@@ -627,10 +753,9 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(&self, msg: T) -> futures::Send<'_, T> {
         futures::Send {
-            tx: self,
             msg: Some(msg),
             phase: SendPhase::Init,
-            waiter: Waiter::new(None),
+            wait: Wait::new(&*self.shared, None),
         }
     }
 
@@ -684,77 +809,6 @@ impl<T> Sender<T> {
     /// `true` if both senders belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
-    }
-
-    fn poll_send(
-        &self,
-        msg: &mut Option<T>,
-        phase: &mut SendPhase,
-        mut waiter: Pin<&mut Waiter<Option<Msg<T>>>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), SendError<T>>> {
-        match phase {
-            SendPhase::Done => panic!("`Send` polled after completion"),
-            SendPhase::Init => {
-                let m = Msg::new(msg.take().expect("anysync bug: send without a message"));
-                let outcome = self.shared.locked(|queue| {
-                    let state = queue.state_ref();
-                    if state.connected == 0 {
-                        Some(Err(m))
-                    } else if queue.is_empty() && state.full_blockers == 0 {
-                        queue.state().publish(m);
-                        Some(Ok(()))
-                    } else {
-                        *waiter.as_mut().data(queue) = Some(m);
-                        waiter.as_mut().enqueue(queue, cx.waker());
-                        None
-                    }
-                });
-                match outcome {
-                    None => {
-                        *phase = SendPhase::Queued;
-                        Poll::Pending
-                    }
-                    Some(result) => {
-                        *phase = SendPhase::Done;
-                        Poll::Ready(result.map_err(|m| SendError(unwrap_msg(m))))
-                    }
-                }
-            }
-            SendPhase::Queued => {
-                let mut queue = self.shared.queue.lock();
-                match waiter.as_mut().state(&queue) {
-                    WaitState::Waiting => {
-                        let old = waiter.update_waker(&mut queue, cx.waker());
-                        drop(queue);
-                        drop(old);
-                        Poll::Pending
-                    }
-                    WaitState::Woken | WaitState::Idle => {
-                        let (_, old) = waiter.as_mut().remove(&mut queue);
-                        let left = waiter.data(&mut queue).take();
-                        drop(queue);
-                        drop(old);
-                        *phase = SendPhase::Done;
-                        Poll::Ready(match left {
-                            None => Ok(()),
-                            Some(m) => Err(SendError(unwrap_msg(m))),
-                        })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Leaves the queue; returns the message if it was not published.
-    fn withdraw(&self, waiter: Pin<&mut Waiter<Option<Msg<T>>>>) -> Option<T> {
-        let mut waiter = waiter;
-        let (left, old) = self.shared.locked(|queue| {
-            let (_, old) = waiter.as_mut().remove(queue);
-            (waiter.as_mut().data(queue).take(), old)
-        });
-        drop(old);
-        left.map(unwrap_msg)
     }
 }
 
@@ -1097,21 +1151,12 @@ pub mod futures {
         /// Future returned by [`Sender::send`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Send<'a, T> {
-            pub(super) tx: &'a Sender<T>,
             pub(super) msg: Option<T>,
             pub(super) phase: SendPhase,
+            // Dropping it leaves the queue; an unpublished message in it is
+            // dropped with no lock held.
             #[pin]
-            pub(super) waiter: Waiter<Option<Msg<T>>>,
-        }
-
-        impl<T> PinnedDrop for Send<'_, T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                if *this.phase == SendPhase::Queued {
-                    // An unpublished message is dropped here, unlocked.
-                    drop(this.tx.withdraw(this.waiter));
-                }
-            }
+            pub(super) wait: Wait<&'a Shared<T>>,
         }
     }
 
@@ -1141,7 +1186,10 @@ pub mod futures {
             let phase = core::mem::replace(this.phase, SendPhase::Done);
             match phase {
                 SendPhase::Init => this.msg.take(),
-                SendPhase::Queued => this.tx.withdraw(this.waiter),
+                SendPhase::Queued => {
+                    let (shared, mut node) = this.wait.split();
+                    shared.withdraw(&mut node)
+                }
                 SendPhase::Done => None,
             }
         }
@@ -1152,7 +1200,8 @@ pub mod futures {
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
-            this.tx.poll_send(this.msg, this.phase, this.waiter, cx)
+            let (shared, mut node) = this.wait.split();
+            shared.poll_send(this.msg, this.phase, &mut node, cx)
         }
     }
 

@@ -75,7 +75,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         #[track_caller]
         pub fn new() -> Self {
             assert!(N > 0, "StaticChannel::new: the capacity `N` must be greater than zero");
-            Self { chan: Chan::new(Ring::new(), N, false) }
+            Self { chan: Chan::new(Ring::new(), Some(N), false) }
         }
     }
 

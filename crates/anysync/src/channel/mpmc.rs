@@ -4,6 +4,7 @@
 use alloc::{boxed::Box, collections::VecDeque};
 use core::{
     fmt,
+    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -38,6 +39,18 @@ struct Shared<T> {
     chan: Chan<FifoBuf<T>>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
+}
+
+/// What the reusable waiters of a [`Receiver`] and a [`SendSink`] hold:
+/// the shared state, seen as the engine.
+struct ChanRef<T>(Arc<Shared<T>>);
+
+impl<T> Deref for ChanRef<T> {
+    type Target = Chan<FifoBuf<T>>;
+
+    fn deref(&self) -> &Chan<FifoBuf<T>> {
+        &self.0.chan
+    }
 }
 
 fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
@@ -89,7 +102,7 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "channel::bounded: `capacity` must be greater than zero (use channel::unbounded() for a channel without a limit)"
     );
     let buf = FifoBuf(VecDeque::with_capacity(capacity.min(PREALLOCATE)));
-    new_channel(Chan::new(buf, capacity, false))
+    new_channel(Chan::new(buf, Some(capacity), false))
 }
 
 /// A channel with no limit: [`Sender::send`] never waits.
@@ -108,7 +121,7 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.len(), 1000);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    new_channel(Chan::new(FifoBuf(VecDeque::new()), usize::MAX, false))
+    new_channel(Chan::new(FifoBuf(VecDeque::new()), None, false))
 }
 
 /// The sending half of a [`bounded`] or [`unbounded`] channel.
@@ -128,7 +141,7 @@ pub struct Sender<T> {
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The waiter `poll_next` uses, boxed once, on first need.
-    slot: Option<Pin<Box<RecvSlot>>>,
+    slot: Option<Pin<Box<RecvSlot<ChanRef<T>>>>>,
     terminated: bool,
 }
 
@@ -143,7 +156,7 @@ pub struct Receiver<T> {
 pub struct SendSink<T> {
     sender: Option<Sender<T>>,
     /// The waiter and the pending value, boxed once, on first need.
-    slot: Option<Pin<Box<SendSlot<T>>>>,
+    slot: Option<Pin<Box<SendSlot<ChanRef<T>, T>>>>,
 }
 
 macro_rules! common_methods {
@@ -187,10 +200,7 @@ macro_rules! common_methods {
 
         /// The most values the channel holds, or `None` if unbounded.
         pub fn capacity(&self) -> Option<usize> {
-            match self.shared.chan.capacity() {
-                usize::MAX => None,
-                cap => Some(cap),
-            }
+            self.shared.chan.capacity()
         }
 
         /// The number of [`Sender`]s alive.
@@ -453,9 +463,7 @@ impl<T> Clone for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // Leave the wait list first, passing on an item we were promised.
-        if let Some(slot) = self.slot.as_mut() {
-            slot.as_mut().release(&self.shared.chan);
-        }
+        self.slot = None;
         if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.chan.close();
         }
@@ -473,17 +481,18 @@ impl<T> Stream for Receiver<T> {
         if this.terminated {
             return Poll::Ready(None);
         }
-        let chan = &this.shared.chan;
         let poll = match &mut this.slot {
-            Some(slot) => slot.as_mut().poll_recv(chan, cx),
-            None => match chan.try_recv() {
+            Some(slot) => slot.as_mut().poll_recv(cx),
+            None => match this.shared.chan.try_recv() {
                 Ok(value) => Poll::Ready(Some(value)),
                 Err(TryRecv::Closed) => Poll::Ready(None),
-                Err(TryRecv::Empty) => this
-                    .slot
-                    .insert(Box::pin(RecvSlot::new()))
-                    .as_mut()
-                    .poll_recv(chan, cx),
+                Err(TryRecv::Empty) => {
+                    let chan = ChanRef(Arc::clone(&this.shared));
+                    this.slot
+                        .insert(Box::pin(RecvSlot::new(chan)))
+                        .as_mut()
+                        .poll_recv(cx)
+                }
             },
         };
         if let Poll::Ready(None) = poll {
@@ -511,10 +520,7 @@ impl<T> SendSink<T> {
     /// Drives the pending value, if any, into the channel.
     fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         match (&self.sender, &mut self.slot) {
-            (Some(sender), Some(slot)) => slot
-                .as_mut()
-                .poll_send(&sender.shared.chan, cx)
-                .map(|r| r.map_err(SendError)),
+            (Some(_), Some(slot)) => slot.as_mut().poll_send(cx).map(|r| r.map_err(SendError)),
             _ => Poll::Ready(Ok(())),
         }
     }
@@ -549,7 +555,9 @@ impl<T> futures_sink::Sink<T> for SendSink<T> {
             Err(TrySend::Closed(value)) => Err(SendError(value)),
             Err(TrySend::Full(value)) => {
                 this.slot
-                    .get_or_insert_with(|| Box::pin(SendSlot::new()))
+                    .get_or_insert_with(|| {
+                        Box::pin(SendSlot::new(ChanRef(Arc::clone(&sender.shared))))
+                    })
                     .as_mut()
                     .set(value);
                 Ok(())
@@ -567,9 +575,9 @@ impl<T> futures_sink::Sink<T> for SendSink<T> {
         if flushed.is_pending() {
             return Poll::Pending;
         }
-        if let (Some(sender), Some(slot)) = (&this.sender, &mut this.slot) {
-            drop(slot.as_mut().release(&sender.shared.chan));
-        }
+        // Leave the wait list (none is joined after a flush), then let go
+        // of the sender.
+        this.slot = None;
         this.sender = None;
         flushed
     }
@@ -577,9 +585,9 @@ impl<T> futures_sink::Sink<T> for SendSink<T> {
 
 impl<T> Drop for SendSink<T> {
     fn drop(&mut self) {
-        if let (Some(sender), Some(slot)) = (&self.sender, &mut self.slot) {
-            drop(slot.as_mut().release(&sender.shared.chan));
-        }
+        // Leave the wait list (passing on a granted slot) and drop a value
+        // still held before the sender goes (which may close the channel).
+        self.slot = None;
     }
 }
 

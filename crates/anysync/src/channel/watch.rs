@@ -64,7 +64,7 @@ use crate::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
+    waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
 };
 
 /// Creates a watch channel holding `init`, with one receiver that has
@@ -101,7 +101,42 @@ struct State<T> {
     senders: usize,
 }
 
-type Guard<'a, T> = QueueGuard<'a, State<T>, ()>;
+/// Marks the queue of receivers waiting for a change (`Shared::value`)
+/// in `Wait<_, ValueSide>`.
+enum ValueSide {}
+
+/// Marks the queue of senders waiting in `closed()` (`Shared::closed`) in
+/// `Wait<_, ClosedSide>`.
+enum ClosedSide {}
+
+impl<T> WaitOwner<ValueSide> for Shared<T> {
+    type State = State<T>;
+    type Data = ();
+
+    fn wait_queue(&self) -> &WaitQueue<State<T>, ()> {
+        &self.value
+    }
+
+    /// Wake-ups are broadcast and carry no grant: nothing to pass on.
+    fn abandon(&self, queue: QueueGuard<'_, State<T>, ()>, _was: WaitState, _data: &mut ()) {
+        drop(queue);
+    }
+}
+
+impl<T> WaitOwner<ClosedSide> for Shared<T> {
+    type State = ();
+    type Data = ();
+
+    fn wait_queue(&self) -> &WaitQueue<(), ()> {
+        &self.closed
+    }
+
+    /// Every waiter is woken when the last receiver goes: nothing to pass
+    /// on.
+    fn abandon(&self, queue: QueueGuard<'_, (), ()>, _was: WaitState, _data: &mut ()) {
+        drop(queue);
+    }
+}
 
 /// The sending half of a [`watch`](self) channel. Cloning it makes another
 /// sender; the channel closes when the last one is dropped.
@@ -362,10 +397,8 @@ impl<T> Sender<T> {
     /// ```
     pub fn closed(&self) -> futures::Closed<'_, T> {
         futures::Closed {
-            tx: self,
-            queued: false,
             done: false,
-            waiter: Waiter::new(()),
+            wait: Wait::new(&*self.shared, ()),
         }
     }
 }
@@ -493,11 +526,11 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn changed(&mut self) -> futures::Changed<'_, T> {
+        let Receiver { shared, seen } = self;
         futures::Changed {
-            rx: self,
-            queued: false,
+            seen,
             done: false,
-            waiter: Waiter::new(()),
+            wait: Wait::new(&**shared, ()),
         }
     }
 
@@ -531,13 +564,13 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn wait_for<F: FnMut(&T) -> bool>(&mut self, predicate: F) -> futures::WaitFor<'_, T, F> {
+        let Receiver { shared, seen } = self;
         futures::WaitFor {
-            rx: self,
+            seen,
             predicate,
             checked: None,
-            queued: false,
             done: false,
-            waiter: Waiter::new(()),
+            wait: Wait::new(&**shared, ()),
         }
     }
 
@@ -583,26 +616,22 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-/// Leaves the queue (whatever the waiter's state) and returns the waker to
-/// drop once the lock is released.
-fn leave<T>(waiter: Pin<&mut Waiter<()>>, queue: &mut Guard<'_, T>) -> Option<Waker> {
-    waiter.remove(queue).1
-}
-
-/// Makes sure the waiter is queued with `waker`; returns a waker to drop
+/// Makes sure the node is queued with `waker`; returns a waker to drop
 /// once the lock is released.
 fn park<S>(
-    mut waiter: Pin<&mut Waiter<()>>,
+    node: &mut WaitNode<'_, ()>,
     queue: &mut QueueGuard<'_, S, ()>,
     waker: &Waker,
 ) -> Option<Waker> {
-    match waiter.as_mut().state(queue) {
-        WaitState::Waiting => waiter.update_waker(queue, waker),
+    match node.state(queue) {
+        WaitState::Waiting => node.update_waker(queue, waker),
         WaitState::Woken | WaitState::Idle => {
             // A wake-up that found nothing new (or a first poll): queue
             // again. There is no grant to pass on: wake-ups are broadcast.
-            let (_, old) = waiter.as_mut().remove(queue);
-            waiter.enqueue(queue, waker);
+            // Clone first: if it panics, nothing is dropped under the lock.
+            let waker = waker.clone();
+            let (_, old) = node.remove(queue);
+            node.enqueue_with(queue, waker);
             old
         }
     }
@@ -634,21 +663,11 @@ pub mod futures {
         /// Future returned by [`Receiver::changed`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Changed<'a, T> {
-            pub(super) rx: &'a mut Receiver<T>,
-            pub(super) queued: bool,
+            // The receiver's `seen`; the receiver's `shared` is in `wait`.
+            pub(super) seen: &'a mut u64,
             pub(super) done: bool,
             #[pin]
-            pub(super) waiter: Waiter<()>,
-        }
-
-        impl<T> PinnedDrop for Changed<'_, T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                if *this.queued {
-                    let waker = leave(this.waiter, &mut this.rx.shared.value.lock());
-                    drop(waker);
-                }
-            }
+            pub(super) wait: Wait<&'a Shared<T>, ValueSide>,
         }
     }
 
@@ -658,30 +677,25 @@ pub mod futures {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
             assert!(!*this.done, "`Changed` polled after completion");
-            let rx = &mut **this.rx;
-            let mut waiter = this.waiter;
-            let mut queue = rx.shared.value.lock();
+            let seen = &mut **this.seen;
+            let (shared, mut node) = this.wait.split();
+            let mut queue = shared.value.lock();
             let (version, senders) = (queue.state_ref().version, queue.state_ref().senders);
-            let result = if version != rx.seen {
-                rx.seen = version;
+            let result = if version != *seen {
+                *seen = version;
                 Ok(())
             } else if senders == 0 {
                 Err(RecvError)
             } else {
-                let old = park(waiter, &mut queue, cx.waker());
-                *this.queued = true;
+                let old = park(&mut node, &mut queue, cx.waker());
                 drop(queue);
                 drop(old);
                 return Poll::Pending;
             };
-            let old = if *this.queued {
-                leave(waiter.as_mut(), &mut queue)
-            } else {
-                None
-            };
+            // Leave the queue if we are in it (nothing to pass on).
+            let (_, old) = node.remove(&mut queue);
             drop(queue);
             drop(old);
-            *this.queued = false;
             *this.done = true;
             Poll::Ready(result)
         }
@@ -696,7 +710,7 @@ pub mod futures {
     impl<T> fmt::Debug for Changed<'_, T> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("Changed")
-                .field("seen", &self.rx.seen)
+                .field("seen", &*self.seen)
                 .field("done", &self.done)
                 .finish()
         }
@@ -706,24 +720,14 @@ pub mod futures {
         /// Future returned by [`Receiver::wait_for`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct WaitFor<'a, T, F> {
-            pub(super) rx: &'a mut Receiver<T>,
+            // The receiver's `seen`; the receiver's `shared` is in `wait`.
+            pub(super) seen: &'a mut u64,
             pub(super) predicate: F,
             // The last version shown to the predicate (which said no).
             pub(super) checked: Option<u64>,
-            pub(super) queued: bool,
             pub(super) done: bool,
             #[pin]
-            pub(super) waiter: Waiter<()>,
-        }
-
-        impl<T, F> PinnedDrop for WaitFor<'_, T, F> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                if *this.queued {
-                    let waker = leave(this.waiter, &mut this.rx.shared.value.lock());
-                    drop(waker);
-                }
-            }
+            pub(super) wait: Wait<&'a Shared<T>, ValueSide>,
         }
     }
 
@@ -733,33 +737,28 @@ pub mod futures {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
             assert!(!*this.done, "`WaitFor` polled after completion");
-            let rx = &mut **this.rx;
-            let mut waiter = this.waiter;
+            let seen = &mut **this.seen;
+            let (shared, mut node) = this.wait.split();
             loop {
-                let mut queue = rx.shared.value.lock();
+                let mut queue = shared.value.lock();
                 let state = queue.state_ref();
                 let (version, closed) = (state.version, state.senders == 0);
                 if *this.checked == Some(version) && !closed {
                     // Nothing new since the predicate said no: wait.
-                    let old = park(waiter.as_mut(), &mut queue, cx.waker());
-                    *this.queued = true;
+                    let old = park(&mut node, &mut queue, cx.waker());
                     drop(queue);
                     drop(old);
                     return Poll::Pending;
                 }
                 let value = ValueArc::clone(&state.value);
-                let old = if *this.queued {
-                    leave(waiter.as_mut(), &mut queue)
-                } else {
-                    None
-                };
-                *this.queued = false;
+                // Leave the queue if we are in it (nothing to pass on).
+                let (_, old) = node.remove(&mut queue);
                 drop(queue);
                 drop(old);
                 if *this.checked != Some(version) {
                     // The predicate is user code: run it with no lock held.
                     if (this.predicate)(&value) {
-                        rx.seen = version;
+                        *seen = version;
                         *this.done = true;
                         return Poll::Ready(Ok(value));
                     }
@@ -792,21 +791,9 @@ pub mod futures {
         /// Future returned by [`Sender::closed`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Closed<'a, T> {
-            pub(super) tx: &'a Sender<T>,
-            pub(super) queued: bool,
             pub(super) done: bool,
             #[pin]
-            pub(super) waiter: Waiter<()>,
-        }
-
-        impl<T> PinnedDrop for Closed<'_, T> {
-            fn drop(this: Pin<&mut Self>) {
-                let this = this.project();
-                if *this.queued {
-                    let waker = this.waiter.remove(&mut this.tx.shared.closed.lock()).1;
-                    drop(waker);
-                }
-            }
+            pub(super) wait: Wait<&'a Shared<T>, ClosedSide>,
         }
     }
 
@@ -816,21 +803,19 @@ pub mod futures {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
             let this = self.project();
             assert!(!*this.done, "`Closed` polled after completion");
-            let mut waiter = this.waiter;
-            let mut queue = this.tx.shared.closed.lock();
-            let ready = match waiter.as_mut().state(&queue) {
+            let (shared, mut node) = this.wait.split();
+            let mut queue = shared.closed.lock();
+            let ready = match node.state(&queue) {
                 WaitState::Woken => true,
                 // The last receiver's drop decrements the count, then takes
                 // this lock to wake: checked under it, nothing is missed.
-                _ => this.tx.receiver_count() == 0,
+                _ => shared.receivers.load(Ordering::Acquire) == 0,
             };
             let old = if ready {
-                *this.queued = false;
                 *this.done = true;
-                waiter.remove(&mut queue).1
+                node.remove(&mut queue).1
             } else {
-                *this.queued = true;
-                park(waiter, &mut queue, cx.waker())
+                park(&mut node, &mut queue, cx.waker())
             };
             drop(queue);
             drop(old);

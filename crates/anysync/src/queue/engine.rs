@@ -11,18 +11,26 @@
 //!   ([`State`]) and whose list holds the waiting receivers. Its lock (call it
 //!   A) guards everything.
 //! * `send`: a second [`WaitQueue`] holding the waiting senders. Its lock (B)
-//!   is only ever taken while A is held (order A then B), so it is never
-//!   contended; it exists because a wait queue has one list. `State::
-//!   send_linked` mirrors its length so that the common paths (nobody
-//!   waiting to send) never take B.
+//!   is taken while A is held (order A then B), with one exception: a send
+//!   future's [`Wait`] unlinks its node on drop under B alone. It exists
+//!   because a wait queue has one list. `State::send_linked` mirrors its
+//!   length so that the common paths (nobody waiting to send) never take B.
+//!
+//! A waiting sender dropped under B alone cannot fix `send_linked` (that
+//! needs A, which must not be taken while B is held): it counts itself in
+//! B's own state ([`SendState::unlinked`]), releases B, then takes A and B
+//! in order and settles the count. Everyone who takes B with A held settles
+//! it first ([`Chan::lock_send`]), so under A and B `send_linked` is exact,
+//! and in between it can only be too high, which every reader tolerates: a
+//! pop that finds no sender after settling grants nothing.
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
 //! A once. Nothing is woken, and no user value is dropped, while a lock is
 //! held: a push, pop or dropped waiter grants at most one waiter and wakes
-//! its waker after unlocking (taken with `QueueGuard::wake_head`, no
-//! batch); a close wakes everyone through a [`WakeBatch`]; and
-//! items dropped by [`Chan::shutdown_immediate`] are dropped one by one
-//! outside the lock.
+//! its waker after unlocking (taken with `QueueGuard::wake_head` into a
+//! [`Wakes`], no batch); a close wakes everyone through
+//! [`WaitQueue::wake_loop`]; and items dropped by
+//! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
 //!
 //! ## Grants, not retries
 //!
@@ -36,12 +44,22 @@
 //! So newcomers (including `try_*`) never overtake queued waiters: strictly
 //! first come, first served on both sides. A woken waiter that is dropped
 //! before it uses its grant passes it to the next waiter of its kind, or,
-//! if there is none, gives it back (`*_reserved -= 1`). That is why `send` and
-//! `recv` are cancel safe: an item leaves the buffer only inside the poll
-//! that returns it, and a sender's item stays in its future until the poll
-//! that moves it into the buffer.
+//! if there is none, gives it back (`*_reserved -= 1`): that is the
+//! [`WaitOwner::abandon`] of each side, run by the future's [`Wait`] on
+//! drop. An item leaves the buffer only inside the poll that returns it,
+//! and a sender's item stays in its future until the poll that moves it
+//! into the buffer.
 //!
-//! ## Invariants (with lock A held)
+//! ## User code under the lock
+//!
+//! The one piece of user code that runs with lock A held is the `Ord` of a
+//! [`PriorityQueue`](crate::queue::PriorityQueue)'s items, inside
+//! [`Buffer::push`] and [`Buffer::pop`]. Both run through
+//! [`Chan::guarded`]: if they panic, the counters and grants are repaired
+//! from what the buffer then holds before the lock is released, and the
+//! waiters granted by the repair are woken as the panic unwinds.
+//!
+//! ## Invariants (with locks A and B held)
 //!
 //! * `buf.len() + slots_reserved <= cap`.
 //! * `items_reserved <= buf.len()`, except after `shutdown_immediate`, when
@@ -50,7 +68,7 @@
 //! * Receivers linked ⇒ every buffered item is reserved
 //!   (`buf.len() == items_reserved`).
 //! * Senders linked ⇒ no free slot (`buf.len() + slots_reserved == cap`).
-//! * `send_linked` equals the length of the `send` list.
+//! * `send_linked` equals the length of the `send` list (once settled).
 //! * Once the mode leaves `Open` it never returns, and no sender is linked.
 //! * Receivers linked while not `Open` are waiting for items reserved by
 //!   other woken receivers; the pop that empties the buffer wakes them.
@@ -67,10 +85,7 @@ use core::{
 };
 
 use super::buffer::Buffer;
-use crate::{
-    util::wake_batch::WakeBatch,
-    waitq::{QueueGuard, Visit, WaitQueue, WaitState, Waiter},
-};
+use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState};
 
 /// What a woken waiter was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -98,19 +113,38 @@ pub(crate) enum Mode {
 /// Everything guarded by lock A.
 pub(crate) struct State<B> {
     buf: B,
+    /// The most items held; `usize::MAX` when `unbounded` (never reached).
     cap: usize,
+    /// No limit: `cap` is only a marker that cannot be reached. Kept apart
+    /// so that a real capacity of `usize::MAX` is still reported as one.
+    unbounded: bool,
     mode: Mode,
     /// Free slots granted to woken senders, not yet filled.
     slots_reserved: usize,
     /// Buffered items granted to woken receivers, not yet taken.
     items_reserved: usize,
-    /// The number of senders linked in `Chan::send`.
+    /// The number of senders linked in `Chan::send`, plus those that
+    /// unlinked themselves and are counted in [`SendState::unlinked`] until
+    /// settled.
     send_linked: usize,
     /// Count items taken by receivers as in flight (for `task_done`).
     track_done: bool,
     /// Items taken and not yet marked done.
     in_flight: usize,
 }
+
+/// Everything guarded by lock B.
+pub(crate) struct SendState {
+    /// Waiting senders whose futures were dropped (unlinked under B alone)
+    /// and not yet subtracted from `State::send_linked`.
+    unlinked: usize,
+}
+
+/// Marks the receivers' queue (lock A) of a [`Chan`] in `Wait<_, RecvSide>`.
+pub(crate) enum RecvSide {}
+
+/// Marks the senders' queue (lock B) of a [`Chan`] in `Wait<_, SendSide>`.
+pub(crate) enum SendSide {}
 
 /// Why a non-waiting send failed.
 #[derive(Debug)]
@@ -131,7 +165,8 @@ pub(crate) enum TryRecv {
 #[allow(dead_code)] // fields are read by tests and Debug output
 pub(crate) struct Stats {
     pub(crate) len: usize,
-    pub(crate) cap: usize,
+    /// `None` when unbounded.
+    pub(crate) cap: Option<usize>,
     pub(crate) mode: Mode,
     pub(crate) slots_reserved: usize,
     pub(crate) items_reserved: usize,
@@ -144,18 +179,43 @@ pub(crate) struct Stats {
 pub(crate) struct Chan<B> {
     /// Lock A: the state, and the receivers' list.
     recv: WaitQueue<State<B>, Grant>,
-    /// Lock B (only taken with A held): the senders' list.
-    send: WaitQueue<(), Grant>,
+    /// Lock B (taken with A held, or alone by a dropped send future): the
+    /// senders' list.
+    send: WaitQueue<SendState, Grant>,
 }
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
+type SendGuard<'a> = QueueGuard<'a, SendState, Grant>;
 
-/// Wakes the waker a push, pop or drop took out under the lock (at most
-/// one: each of them grants one slot or one item). Call with no lock held.
-#[inline(always)]
-fn wake_taken(wake: &mut Option<Waker>) {
-    if let Some(waker) = wake.take() {
-        waker.wake();
+/// The wakers a push, pop or dropped waiter took out under the lock (at
+/// most one per side: each grants one item or one slot), woken when this
+/// is dropped.
+///
+/// Every user declares it **before** taking the lock, so it is dropped
+/// after the lock guard, also when a panic (a `PriorityQueue` item's `Ord`)
+/// unwinds out: the waiters granted by the repair are then still woken.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    recv: Option<Waker>,
+    send: Option<Waker>,
+}
+
+impl Drop for Wakes {
+    #[inline]
+    fn drop(&mut self) {
+        // Woken even if the first wake panics.
+        let _send = self.send.take().map(WakeOnDrop);
+        if let Some(waker) = self.recv.take() {
+            waker.wake();
+        }
+    }
+}
+
+struct WakeOnDrop(Waker);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake_by_ref();
     }
 }
 
@@ -177,12 +237,18 @@ fn grant_head<S>(q: &mut QueueGuard<'_, S, Grant>, on_grant: impl FnOnce(&mut S)
 
 impl<B: Buffer> Chan<B> {
     crate::util::macros::loom_const_fn! {
-        /// An open engine over `buf`, holding at most `cap` items.
-        pub(crate) fn new(buf: B, cap: usize, track_done: bool) -> Self {
+        /// An open engine over `buf`, holding at most `cap` items (`None`:
+        /// no limit).
+        pub(crate) fn new(buf: B, cap: Option<usize>, track_done: bool) -> Self {
+            let (cap, unbounded) = match cap {
+                Some(cap) => (cap, false),
+                None => (usize::MAX, true),
+            };
             Self {
                 recv: WaitQueue::new(State {
                     buf,
                     cap,
+                    unbounded,
                     mode: Mode::Open,
                     slots_reserved: 0,
                     items_reserved: 0,
@@ -190,8 +256,75 @@ impl<B: Buffer> Chan<B> {
                     track_done,
                     in_flight: 0,
                 }),
-                send: WaitQueue::new(()),
+                send: WaitQueue::new(SendState { unlinked: 0 }),
             }
+        }
+    }
+
+    /// Takes lock B (A is held: `st` is A's state) and settles the count
+    /// of senders that unlinked themselves.
+    #[inline]
+    fn lock_send(&self, st: &mut State<B>) -> SendGuard<'_> {
+        let mut s = self.send.lock();
+        let unlinked = mem::take(&mut s.state().unlinked);
+        st.send_linked -= unlinked;
+        s
+    }
+
+    /// Runs `op` on the buffer. For a `PriorityQueue` that runs the items'
+    /// `Ord`, which may panic: then, before the lock is released, the
+    /// grants are repaired from what the buffer holds (see
+    /// [`repair`](Self::repair)) and the waiters granted go into `wakes`,
+    /// which the caller declared before the lock and so wakes after it.
+    #[inline]
+    fn guarded<R>(
+        &self,
+        q: &mut RecvGuard<'_, B>,
+        wakes: &mut Wakes,
+        op: impl FnOnce(&mut B) -> R,
+    ) -> R {
+        struct Repair<'g, 'q, B: Buffer> {
+            chan: &'g Chan<B>,
+            q: &'g mut RecvGuard<'q, B>,
+            wakes: &'g mut Wakes,
+        }
+        impl<B: Buffer> Drop for Repair<'_, '_, B> {
+            fn drop(&mut self) {
+                self.chan.repair(self.q, self.wakes);
+            }
+        }
+        let repair = Repair {
+            chan: self,
+            q,
+            wakes,
+        };
+        let out = op(&mut repair.q.state().buf);
+        // Not unwinding: the caller does its own accounting.
+        mem::forget(repair);
+        out
+    }
+
+    /// Restores the invariants after a buffer operation panicked, whatever
+    /// it left behind: an item that no waiting receiver was granted goes to
+    /// the head receiver, a free slot to the head sender.
+    #[cold]
+    #[inline(never)]
+    fn repair(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
+        let st = q.state_ref();
+        if st.mode != Mode::Immediate
+            && st.buf.len() > st.items_reserved
+            && !q.is_empty()
+            && wakes.recv.is_none()
+        {
+            wakes.recv = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
+        }
+        let st = q.state();
+        if st.mode == Mode::Open
+            && st.send_linked > 0
+            && st.buf.len() + st.slots_reserved < st.cap
+            && wakes.send.is_none()
+        {
+            self.grant_slot_locked(st, wakes);
         }
     }
 
@@ -199,7 +332,7 @@ impl<B: Buffer> Chan<B> {
 
     /// Sends without waiting.
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
-        let mut wake = None;
+        let mut wakes = Wakes::default();
         let mut q = self.recv.lock();
         let st = q.state();
         if st.mode != Mode::Open {
@@ -208,59 +341,57 @@ impl<B: Buffer> Chan<B> {
         if st.buf.len() + st.slots_reserved >= st.cap {
             return Err(TrySend::Full(item));
         }
-        Self::push_locked(&mut q, item, &mut wake);
+        self.push_locked(&mut q, item, &mut wakes);
         drop(q);
-        wake_taken(&mut wake); // the receiver granted the item, if any
+        drop(wakes); // wakes the receiver granted the item, if any
         Ok(())
     }
 
     /// Pushes into a slot that is known to be free (or granted), granting
     /// the new item to the head receiver if one is linked.
     ///
-    /// The granted receiver's waker goes into `wake`, for the caller to wake
-    /// after unlocking.
+    /// The granted receiver's waker goes into `wakes`, for the caller to
+    /// wake after unlocking.
     #[inline]
-    fn push_locked(q: &mut RecvGuard<'_, B>, item: B::Item, wake: &mut Option<Waker>) {
-        let st = q.state();
+    fn push_locked(&self, q: &mut RecvGuard<'_, B>, item: B::Item, wakes: &mut Wakes) {
+        let st = q.state_ref();
         debug_assert!(st.buf.len() + st.slots_reserved < st.cap);
-        st.buf.push(item);
+        self.guarded(q, wakes, |buf| buf.push(item));
         if !q.is_empty() {
-            Self::grant_item_locked(q, wake);
+            Self::grant_item_locked(q, wakes);
         }
     }
 
     #[cold]
-    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wake: &mut Option<Waker>) {
+    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
         debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
-        *wake = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
+        wakes.recv = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
     }
 
-    /// Poll logic of a waiting send. `queued` is `true` once an earlier poll
-    /// returned `Pending` (the waiter is linked, or was woken). On
-    /// `Ready(Ok)`, `item` has been moved into the buffer; on `Ready(Err)`
-    /// it is handed back.
+    /// Poll logic of a waiting send. On `Ready(Ok)`, `item` has been moved
+    /// into the buffer; on `Ready(Err)` it is handed back; on `Pending` it
+    /// is still in `item` and `node` is queued.
     pub(crate) fn poll_send(
         &self,
-        mut waiter: Pin<&mut Waiter<Grant>>,
-        queued: bool,
+        node: &mut WaitNode<'_, Grant>,
         item: &mut Option<B::Item>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
-        let mut wake = None;
+        let mut wakes = Wakes::default();
         let mut stale = None;
         let mut q = self.recv.lock();
         let out = 'out: {
-            if queued {
-                let mut s = self.send.lock();
-                match waiter.as_mut().state(&s) {
+            if node.is_queued() {
+                let mut s = self.lock_send(q.state());
+                match node.state(&s) {
                     WaitState::Waiting => {
-                        stale = waiter.update_waker(&mut s, cx.waker());
+                        stale = node.update_waker(&mut s, cx.waker());
                         break 'out Poll::Pending;
                     }
                     WaitState::Woken => {
-                        let (_, old) = waiter.as_mut().remove(&mut s);
+                        let (_, old) = node.remove(&mut s);
                         stale = old;
-                        let grant = mem::take(waiter.data(&mut s));
+                        let grant = node.data(&mut s, mem::take);
                         drop(s);
                         let value = item
                             .take()
@@ -274,7 +405,7 @@ impl<B: Buffer> Chan<B> {
                         if st.mode != Mode::Open {
                             break 'out Poll::Ready(Err(value));
                         }
-                        Self::push_locked(&mut q, value, &mut wake);
+                        self.push_locked(&mut q, value, &mut wakes);
                         break 'out Poll::Ready(Ok(()));
                     }
                     // Not reachable: a queued waiter is linked or woken.
@@ -283,68 +414,80 @@ impl<B: Buffer> Chan<B> {
                 }
             }
             let st = q.state();
-            let value = item
-                .take()
-                .expect("anysync bug: send polled without an item");
             if st.mode != Mode::Open {
+                let value = item
+                    .take()
+                    .expect("anysync bug: send polled without an item");
                 break 'out Poll::Ready(Err(value));
             }
             if st.buf.len() + st.slots_reserved < st.cap {
-                Self::push_locked(&mut q, value, &mut wake);
+                let value = item
+                    .take()
+                    .expect("anysync bug: send polled without an item");
+                self.push_locked(&mut q, value, &mut wakes);
                 break 'out Poll::Ready(Ok(()));
             }
-            *item = Some(value);
-            q.state().send_linked += 1;
-            waiter.enqueue(&mut self.send.lock(), cx.waker());
+            // Executor code that may panic: before anything changes.
+            let waker = cx.waker().clone();
+            let st = q.state();
+            st.send_linked += 1;
+            node.enqueue_with(&mut self.lock_send(st), waker);
             Poll::Pending
         };
         drop(q);
         drop(stale);
-        wake_taken(&mut wake);
+        drop(wakes);
         out
     }
 
-    /// Drop logic of a send future that returned `Pending`: leave the
-    /// queue, passing a granted slot to the next sender.
-    // Cold and out of line, so that dropping a future that never waited
-    // (the common case) stays a flag check inlined at the drop site.
+    /// [`WaitOwner::abandon`] of the senders' queue: a send future that
+    /// was `Waiting` (now unlinked) or `Woken` was dropped. Called with
+    /// lock B only, which it releases before taking A then B.
     #[cold]
     #[inline(never)]
-    pub(crate) fn drop_send_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
-        let mut wake = None;
-        let old = {
-            let mut q = self.recv.lock();
-            let mut s = self.send.lock();
-            let (state, old) = waiter.as_mut().remove(&mut s);
-            let grant = mem::take(waiter.data(&mut s));
-            let st = q.state();
-            match state {
-                WaitState::Waiting => st.send_linked -= 1,
-                WaitState::Woken if grant == Grant::Granted => {
-                    if st.send_linked > 0 {
-                        st.send_linked -= 1;
-                        wake = grant_head(&mut s, |_| {});
-                    } else {
-                        st.slots_reserved -= 1;
-                    }
-                }
-                _ => {}
+    fn abandon_send(&self, mut s: SendGuard<'_>, was: WaitState, grant: &mut Grant) {
+        let granted = mem::take(grant) == Grant::Granted;
+        match was {
+            WaitState::Waiting => {
+                // `send_linked` still counts this sender and lives under A,
+                // which cannot be taken while B is held.
+                s.state().unlinked += 1;
+                drop(s);
+                let mut q = self.recv.lock();
+                drop(self.lock_send(q.state()));
+                drop(q);
             }
-            old
-        };
-        drop(old);
-        wake_taken(&mut wake);
+            WaitState::Woken if granted => {
+                drop(s);
+                let mut wakes = Wakes::default();
+                let mut q = self.recv.lock();
+                let st = q.state();
+                let mut s = self.lock_send(st);
+                if st.send_linked > 0 {
+                    // Pass the slot to the next sender.
+                    st.send_linked -= 1;
+                    wakes.send = grant_head(&mut s, |_| {});
+                    debug_assert!(wakes.send.is_some());
+                } else {
+                    st.slots_reserved -= 1;
+                }
+                drop(s);
+                drop(q);
+                drop(wakes);
+            }
+            _ => {}
+        }
     }
 
     // ----- receiving -----
 
     /// Receives without waiting.
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
-        let mut wake = None;
+        let mut wakes = Wakes::default();
         let mut q = self.recv.lock();
-        let out = self.take_locked(&mut q, &mut wake);
+        let out = self.take_locked(&mut q, &mut wakes);
         drop(q);
-        self.finish(&mut wake, out.as_ref().is_ok_and(|&(_, drained)| drained));
+        self.finish(wakes, out.as_ref().is_ok_and(|&(_, drained)| drained));
         out.map(|(item, _)| item)
     }
 
@@ -354,31 +497,33 @@ impl<B: Buffer> Chan<B> {
     fn take_locked(
         &self,
         q: &mut RecvGuard<'_, B>,
-        wake: &mut Option<Waker>,
+        wakes: &mut Wakes,
     ) -> Result<(B::Item, bool), TryRecv> {
         let st = q.state();
         match st.mode {
             Mode::Immediate => Err(TryRecv::Closed),
-            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q, wake)),
+            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q, wakes)),
             Mode::Closed if st.buf.len() == 0 => Err(TryRecv::Closed),
             _ => Err(TryRecv::Empty),
         }
     }
 
     /// Pops the next item (there is one), granting the freed slot to the
-    /// head sender (its waker goes into `wake`). Also returns `drained`:
+    /// head sender (its waker goes into `wakes`). Also returns `drained`:
     /// closed and now empty with receivers linked, who must be woken.
     /// Call [`finish`](Self::finish) after unlocking.
     #[inline]
-    fn pop_locked(&self, q: &mut RecvGuard<'_, B>, wake: &mut Option<Waker>) -> (B::Item, bool) {
+    fn pop_locked(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> (B::Item, bool) {
+        let item = self
+            .guarded(q, wakes, |buf| buf.pop())
+            .expect("anysync bug: pop from an empty buffer");
         let st = q.state();
-        let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
         if st.track_done {
             st.in_flight += 1;
         }
         let mut drained = false;
         if st.send_linked > 0 {
-            self.grant_slot_locked(st, wake);
+            self.grant_slot_locked(st, wakes);
         } else if st.mode != Mode::Open && st.buf.len() == 0 && !q.is_empty() {
             // Closed and drained: receivers that linked while the last items
             // were reserved by others will get nothing. Wake them (after
@@ -388,18 +533,25 @@ impl<B: Buffer> Chan<B> {
         (item, drained)
     }
 
+    /// Grants a free slot to the head sender, if one is still linked once
+    /// the senders that left on their own are settled.
     #[cold]
-    fn grant_slot_locked(&self, st: &mut State<B>, wake: &mut Option<Waker>) {
+    fn grant_slot_locked(&self, st: &mut State<B>, wakes: &mut Wakes) {
+        let mut s = self.lock_send(st);
+        if st.send_linked == 0 {
+            return;
+        }
         debug_assert_eq!(st.mode, Mode::Open);
         st.send_linked -= 1;
         st.slots_reserved += 1;
-        *wake = grant_head(&mut self.send.lock(), |_| {});
+        wakes.send = grant_head(&mut s, |_| {});
+        debug_assert!(wakes.send.is_some());
     }
 
     /// Wakes what a pop asked to wake. Call with no lock held.
     #[inline]
-    fn finish(&self, wake: &mut Option<Waker>, drained: bool) {
-        wake_taken(wake);
+    fn finish(&self, wakes: Wakes, drained: bool) {
+        drop(wakes);
         if drained {
             // Wakes every linked receiver to re-check; they find the engine
             // closed and empty.
@@ -407,37 +559,35 @@ impl<B: Buffer> Chan<B> {
         }
     }
 
-    /// Poll logic of a waiting receive; `queued` as in
-    /// [`poll_send`](Self::poll_send). `Ready(None)` means closed (and
+    /// Poll logic of a waiting receive. `Ready(None)` means closed (and
     /// drained).
     pub(crate) fn poll_recv(
         &self,
-        mut waiter: Pin<&mut Waiter<Grant>>,
-        queued: bool,
+        node: &mut WaitNode<'_, Grant>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<B::Item>> {
-        let mut wake = None;
+        let mut wakes = Wakes::default();
         let mut stale = None;
         let mut drained = false;
         let mut q = self.recv.lock();
         let out = 'out: {
-            if queued {
-                match waiter.as_mut().state(&q) {
+            if node.is_queued() {
+                match node.state(&q) {
                     WaitState::Waiting => {
-                        stale = waiter.update_waker(&mut q, cx.waker());
+                        stale = node.update_waker(&mut q, cx.waker());
                         break 'out Poll::Pending;
                     }
                     WaitState::Woken => {
-                        let (_, old) = waiter.as_mut().remove(&mut q);
+                        let (_, old) = node.remove(&mut q);
                         stale = old;
-                        let grant = mem::take(waiter.as_mut().data(&mut q));
+                        let grant = node.data(&mut q, mem::take);
                         if grant == Grant::Granted {
                             let st = q.state();
                             st.items_reserved -= 1;
                             if st.mode == Mode::Immediate {
                                 break 'out Poll::Ready(None);
                             }
-                            let (item, d) = self.pop_locked(&mut q, &mut wake);
+                            let (item, d) = self.pop_locked(&mut q, &mut wakes);
                             drained = d;
                             break 'out Poll::Ready(Some(item));
                         }
@@ -446,47 +596,44 @@ impl<B: Buffer> Chan<B> {
                     WaitState::Idle => {}
                 }
             }
-            match self.take_locked(&mut q, &mut wake) {
+            match self.take_locked(&mut q, &mut wakes) {
                 Ok((item, d)) => {
                     drained = d;
                     Poll::Ready(Some(item))
                 }
                 Err(TryRecv::Closed) => Poll::Ready(None),
                 Err(TryRecv::Empty) => {
-                    waiter.enqueue(&mut q, cx.waker());
+                    node.enqueue(&mut q, cx.waker());
                     Poll::Pending
                 }
             }
         };
         drop(q);
         drop(stale);
-        self.finish(&mut wake, drained);
+        self.finish(wakes, drained);
         out
     }
 
-    /// Drop logic of a receive future that returned `Pending`: leave the
-    /// queue, passing a granted item to the next receiver.
-    // Cold and out of line, so that dropping a future that never waited
-    // (the common case) stays a flag check inlined at the drop site.
+    /// [`WaitOwner::abandon`] of the receivers' queue: a receive future
+    /// that was `Waiting` (now unlinked) or `Woken` was dropped; a granted
+    /// item goes to the next receiver.
     #[cold]
     #[inline(never)]
-    pub(crate) fn drop_recv_waiter(&self, mut waiter: Pin<&mut Waiter<Grant>>) {
+    fn abandon_recv(&self, mut q: RecvGuard<'_, B>, was: WaitState, grant: &mut Grant) {
+        let granted = mem::take(grant) == Grant::Granted;
+        if was != WaitState::Woken || !granted {
+            return;
+        }
         let mut wake = None;
-        let old = {
-            let mut q = self.recv.lock();
-            let (state, old) = waiter.as_mut().remove(&mut q);
-            let grant = mem::take(waiter.as_mut().data(&mut q));
-            if state == WaitState::Woken && grant == Grant::Granted {
-                if q.is_empty() || q.state_ref().mode == Mode::Immediate {
-                    q.state().items_reserved -= 1;
-                } else {
-                    wake = grant_head(&mut q, |_| {});
-                }
-            }
-            old
-        };
-        drop(old);
-        wake_taken(&mut wake);
+        if q.is_empty() || q.state_ref().mode == Mode::Immediate {
+            q.state().items_reserved -= 1;
+        } else {
+            wake = grant_head(&mut q, |_| {});
+        }
+        drop(q);
+        if let Some(waker) = wake {
+            waker.wake();
+        }
     }
 
     // ----- closing -----
@@ -500,44 +647,40 @@ impl<B: Buffer> Chan<B> {
     fn close_with(&self, mode: Mode) -> bool {
         let mut first = false;
         let mut end = None;
-        loop {
-            let mut batch = WakeBatch::new();
-            let more = {
-                let mut q = self.recv.lock();
-                let end = *end.get_or_insert_with(|| {
-                    let st = q.state();
-                    first = st.mode == Mode::Open;
-                    if st.mode != Mode::Immediate {
-                        st.mode = mode;
-                    }
-                    q.next_seq()
-                });
-                // Only the receivers queued when we closed: one that links
-                // again (its items are reserved by others) must not make
-                // this loop spin.
-                let mut more = q.wake_front(&mut batch, |_, grant, seq| {
-                    if seq < end {
-                        *grant = Grant::Closed;
-                        Visit::Wake
-                    } else {
-                        Visit::Stop
-                    }
-                });
-                if !more && q.state_ref().send_linked > 0 {
-                    let mut s = self.send.lock();
-                    more = s.wake_front(&mut batch, |_, grant, _| {
-                        *grant = Grant::Closed;
-                        Visit::Wake
-                    });
-                    q.state().send_linked = s.len();
+        // Batches of at most a few waiters, woken after each unlock; a
+        // panicking wake does not strand the later batches.
+        self.recv.wake_loop(|q, batch| {
+            let end = *end.get_or_insert_with(|| {
+                let st = q.state();
+                first = st.mode == Mode::Open;
+                if st.mode != Mode::Immediate {
+                    st.mode = mode;
                 }
-                more
-            };
-            batch.wake_all();
-            if !more {
-                return first;
+                q.next_seq()
+            });
+            // Only the receivers queued when we closed: one that links
+            // again (its items are reserved by others) must not make this
+            // loop spin.
+            let mut more = q.wake_front(batch, |_, grant, seq| {
+                if seq < end {
+                    *grant = Grant::Closed;
+                    Visit::Wake
+                } else {
+                    Visit::Stop
+                }
+            });
+            if !more && q.state_ref().send_linked > 0 {
+                let st = q.state();
+                let mut s = self.lock_send(st);
+                more = s.wake_front(batch, |_, grant, _| {
+                    *grant = Grant::Closed;
+                    Visit::Wake
+                });
+                st.send_linked = s.len();
             }
-        }
+            more
+        });
+        first
     }
 
     /// Closes for good and drops every buffered item (outside the lock,
@@ -588,9 +731,12 @@ impl<B: Buffer> Chan<B> {
         self.recv.lock().state_ref().buf.len()
     }
 
+    /// The capacity, `None` when unbounded.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
-    pub(crate) fn capacity(&self) -> usize {
-        self.recv.lock().state_ref().cap
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        let q = self.recv.lock();
+        let st = q.state_ref();
+        (!st.unbounded).then_some(st.cap)
     }
 
     /// `true` if no slot is free: each holds an item or is promised to a
@@ -606,12 +752,14 @@ impl<B: Buffer> Chan<B> {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let q = self.recv.lock();
+        let mut q = self.recv.lock();
         let recv_waiters = q.len();
+        // Settle senders that left on their own, so the count is exact.
+        drop(self.lock_send(q.state()));
         let st = q.state_ref();
         Stats {
             len: st.buf.len(),
-            cap: st.cap,
+            cap: (!st.unbounded).then_some(st.cap),
             mode: st.mode,
             slots_reserved: st.slots_reserved,
             items_reserved: st.items_reserved,
@@ -622,15 +770,44 @@ impl<B: Buffer> Chan<B> {
     }
 }
 
+impl<B: Buffer> WaitOwner<RecvSide> for Chan<B> {
+    type State = State<B>;
+    type Data = Grant;
+
+    #[inline]
+    fn wait_queue(&self) -> &WaitQueue<State<B>, Grant> {
+        &self.recv
+    }
+
+    fn abandon(&self, queue: RecvGuard<'_, B>, was: WaitState, data: &mut Grant) {
+        self.abandon_recv(queue, was, data);
+    }
+}
+
+impl<B: Buffer> WaitOwner<SendSide> for Chan<B> {
+    type State = SendState;
+    type Data = Grant;
+
+    #[inline]
+    fn wait_queue(&self) -> &WaitQueue<SendState, Grant> {
+        &self.send
+    }
+
+    fn abandon(&self, queue: SendGuard<'_>, was: WaitState, data: &mut Grant) {
+        self.abandon_send(queue, was, data);
+    }
+}
+
 impl<B: Buffer> fmt::Debug for Chan<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Lock A is only ever held for a few instructions and never while
-        // user code runs, so this does not block for long.
+        // user code other than an item's `Ord` runs, so this does not block
+        // for long.
         let s = self.stats();
         let mut d = f.debug_struct("Chan");
         d.field("len", &s.len);
-        if s.cap != usize::MAX {
-            d.field("capacity", &s.cap);
+        if let Some(cap) = s.cap {
+            d.field("capacity", &cap);
         }
         d.field("mode", &s.mode)
             .field("send_waiters", &s.send_waiters)
@@ -642,11 +819,11 @@ impl<B: Buffer> fmt::Debug for Chan<B> {
 /// Where a send or receive future stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// Not polled yet (its waiter is idle).
+    /// Not polled yet (it has no wait node).
     Init,
-    /// Returned `Pending` at least once: its waiter is linked or woken.
+    /// Returned `Pending` at least once: its node is linked or woken.
     Queued,
-    /// Returned `Ready`.
+    /// Returned `Ready` (or was cancelled).
     Done,
 }
 
@@ -654,26 +831,17 @@ pin_project_lite::pin_project! {
     /// The body of every send/put future: the item stays here until the
     /// poll that moves it into the buffer.
     ///
-    /// The waiter node is built only when the send has to wait: the first
+    /// The wait node is built only when the send has to wait: the first
     /// poll tries the non-waiting path, so a send that finds room never
-    /// writes (or moves) a node.
+    /// writes (or moves) a node. Dropping the node (with the future, or in
+    /// [`cancel`](Self::cancel)) leaves the queue and passes a granted slot
+    /// on.
     pub(crate) struct SendFut<'a, B: Buffer> {
         chan: &'a Chan<B>,
         item: Option<B::Item>,
         phase: Phase,
         #[pin]
-        waiter: Option<Waiter<Grant>>,
-    }
-
-    impl<B: Buffer> PinnedDrop for SendFut<'_, B> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if *this.phase == Phase::Queued {
-                if let Some(waiter) = this.waiter.as_pin_mut() {
-                    this.chan.drop_send_waiter(waiter);
-                }
-            }
-        }
+        wait: Option<Wait<&'a Chan<B>, SendSide>>,
     }
 }
 
@@ -684,20 +852,20 @@ impl<'a, B: Buffer> SendFut<'a, B> {
             chan,
             item: Some(item),
             phase: Phase::Init,
-            waiter: None,
+            wait: None,
         }
     }
 
     /// `Ready(Err(item))` if the engine is closed.
     ///
     /// # Panics
-    /// If polled after it returned `Ready`.
+    /// If polled after it returned `Ready` or was cancelled.
     pub(crate) fn poll_send(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
         let mut this = self.project();
-        let queued = match *this.phase {
+        match *this.phase {
             Phase::Init => {
                 let item = this
                     .item
@@ -714,23 +882,34 @@ impl<'a, B: Buffer> SendFut<'a, B> {
                     }
                     Err(TrySend::Full(item)) => *this.item = Some(item),
                 }
-                this.waiter.set(Some(Waiter::new(Grant::None)));
-                false
+                this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
             }
-            Phase::Queued => true,
+            Phase::Queued => {}
             Phase::Done => panic!("send future polled after completion"),
-        };
-        let waiter = this
-            .waiter
+        }
+        let wait = this
+            .wait
             .as_pin_mut()
-            .expect("anysync bug: waiter not built");
-        let poll = this.chan.poll_send(waiter, queued, this.item, cx);
+            .expect("anysync bug: wait node not built");
+        let (chan, mut node) = wait.split();
+        let poll = chan.poll_send(&mut node, this.item, cx);
         *this.phase = if poll.is_ready() {
             Phase::Done
         } else {
             Phase::Queued
         };
         poll
+    }
+
+    /// Stops the send: leaves the queue (passing a slot it was granted to
+    /// the next sender) and returns the item if it was not sent yet, `None`
+    /// if it was (or was handed back by a completed poll). The future is
+    /// finished afterwards.
+    pub(crate) fn cancel(self: Pin<&mut Self>) -> Option<B::Item> {
+        let mut this = self.project();
+        *this.phase = Phase::Done;
+        this.wait.set(None);
+        this.item.take()
     }
 
     pub(crate) fn is_terminated(&self) -> bool {
@@ -744,23 +923,12 @@ impl<'a, B: Buffer> SendFut<'a, B> {
 
 pin_project_lite::pin_project! {
     /// The body of every receive/get future. As with [`SendFut`], the
-    /// waiter node is built only when the receive has to wait.
+    /// wait node is built only when the receive has to wait.
     pub(crate) struct RecvFut<'a, B: Buffer> {
         chan: &'a Chan<B>,
         phase: Phase,
         #[pin]
-        waiter: Option<Waiter<Grant>>,
-    }
-
-    impl<B: Buffer> PinnedDrop for RecvFut<'_, B> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if *this.phase == Phase::Queued {
-                if let Some(waiter) = this.waiter.as_pin_mut() {
-                    this.chan.drop_recv_waiter(waiter);
-                }
-            }
-        }
+        wait: Option<Wait<&'a Chan<B>, RecvSide>>,
     }
 }
 
@@ -770,7 +938,7 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
         Self {
             chan,
             phase: Phase::Init,
-            waiter: None,
+            wait: None,
         }
     }
 
@@ -780,7 +948,7 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
     /// If polled after it returned `Ready`.
     pub(crate) fn poll_recv(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
         let mut this = self.project();
-        let queued = match *this.phase {
+        match *this.phase {
             Phase::Init => {
                 match this.chan.try_recv() {
                     Ok(item) => {
@@ -793,17 +961,17 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
                     }
                     Err(TryRecv::Empty) => {}
                 }
-                this.waiter.set(Some(Waiter::new(Grant::None)));
-                false
+                this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
             }
-            Phase::Queued => true,
+            Phase::Queued => {}
             Phase::Done => panic!("receive future polled after completion"),
-        };
-        let waiter = this
-            .waiter
+        }
+        let wait = this
+            .wait
             .as_pin_mut()
-            .expect("anysync bug: waiter not built");
-        let poll = this.chan.poll_recv(waiter, queued, cx);
+            .expect("anysync bug: wait node not built");
+        let (chan, mut node) = wait.split();
+        let poll = chan.poll_recv(&mut node, cx);
         *this.phase = if poll.is_ready() {
             Phase::Done
         } else {

@@ -1,70 +1,77 @@
 //! Reusable waiters for handles that poll without a future of their own:
 //! `Stream::poll_next` on a channel receiver and the `Sink` adapter. Their
 //! owners box them once, so waiting still does not allocate.
+//!
+//! Each holds its pointer `P` to the engine (an `Arc` of what the handles
+//! share) inside its [`Wait`], whose drop leaves the queue and passes on a
+//! grant: dropping the box is all the cleanup there is.
 
 use core::{
+    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
 
 use super::{
-    engine::{Chan, Grant},
+    engine::{Chan, Grant, RecvSide, SendSide},
     Buffer,
 };
-use crate::waitq::Waiter;
+use crate::waitq::{Wait, WaitOwner};
 
 pin_project_lite::pin_project! {
     /// A reusable receive waiter for handles that poll without a future
     /// (`Stream::poll_next`). Boxed once by its owner.
-    pub(crate) struct RecvSlot {
+    pub(crate) struct RecvSlot<P>
+    where
+        P: Deref,
+        P::Target: WaitOwner<RecvSide>,
+    {
         #[pin]
-        waiter: Waiter<Grant>,
-        queued: bool,
+        wait: Wait<P, RecvSide>,
     }
 }
 
-impl RecvSlot {
-    pub(crate) fn new() -> Self {
+impl<P, B> RecvSlot<P>
+where
+    P: Deref<Target = Chan<B>>,
+    B: Buffer,
+{
+    pub(crate) fn new(chan: P) -> Self {
         Self {
-            waiter: Waiter::new(Grant::None),
-            queued: false,
+            wait: Wait::new(chan, Grant::None),
         }
     }
 
-    pub(crate) fn poll_recv<B: Buffer>(self: Pin<&mut Self>, chan: &Chan<B>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
-        let this = self.project();
-        let poll = chan.poll_recv(this.waiter, *this.queued, cx);
-        *this.queued = poll.is_pending();
-        poll
-    }
-
-    /// Must be called before the slot is dropped or used with another
-    /// engine.
-    pub(crate) fn release<B: Buffer>(self: Pin<&mut Self>, chan: &Chan<B>) {
-        let this = self.project();
-        if core::mem::take(this.queued) {
-            chan.drop_recv_waiter(this.waiter);
-        }
+    pub(crate) fn poll_recv(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
+        let (chan, mut node) = self.project().wait.split();
+        chan.poll_recv(&mut node, cx)
     }
 }
 
 pin_project_lite::pin_project! {
     /// A reusable send waiter plus the one item it is sending, for handles
     /// that poll without a future (`Sink`). Boxed once by its owner.
-    pub(crate) struct SendSlot<T> {
+    /// Dropping it leaves the queue, then drops a stored item.
+    pub(crate) struct SendSlot<P, T>
+    where
+        P: Deref,
+        P::Target: WaitOwner<SendSide>,
+    {
         #[pin]
-        waiter: Waiter<Grant>,
+        wait: Wait<P, SendSide>,
         item: Option<T>,
-        queued: bool,
     }
 }
 
-impl<T> SendSlot<T> {
-    pub(crate) fn new() -> Self {
+impl<P, B> SendSlot<P, B::Item>
+where
+    P: Deref<Target = Chan<B>>,
+    B: Buffer,
+{
+    pub(crate) fn new(chan: P) -> Self {
         Self {
-            waiter: Waiter::new(Grant::None),
+            wait: Wait::new(chan, Grant::None),
             item: None,
-            queued: false,
         }
     }
 
@@ -73,30 +80,23 @@ impl<T> SendSlot<T> {
     }
 
     /// Stores the item to send; the slot must be empty.
-    pub(crate) fn set(self: Pin<&mut Self>, item: T) {
+    pub(crate) fn set(self: Pin<&mut Self>, item: B::Item) {
         let this = self.project();
-        debug_assert!(this.item.is_none() && !*this.queued);
+        debug_assert!(this.item.is_none() && !this.wait.is_queued());
         *this.item = Some(item);
     }
 
-    /// Drives the stored item into `chan`; `Ready(Ok)` also when there is
-    /// none.
-    pub(crate) fn poll_send<B: Buffer<Item = T>>(self: Pin<&mut Self>, chan: &Chan<B>, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
+    /// Drives the stored item into the engine; `Ready(Ok)` also when there
+    /// is none.
+    pub(crate) fn poll_send(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), B::Item>> {
         let this = self.project();
         if this.item.is_none() {
             return Poll::Ready(Ok(()));
         }
-        let poll = chan.poll_send(this.waiter, *this.queued, this.item, cx);
-        *this.queued = poll.is_pending();
-        poll
-    }
-
-    /// Must be called before the slot is dropped. Drops a stored item.
-    pub(crate) fn release<B: Buffer<Item = T>>(self: Pin<&mut Self>, chan: &Chan<B>) -> Option<T> {
-        let this = self.project();
-        if core::mem::take(this.queued) {
-            chan.drop_send_waiter(this.waiter);
-        }
-        this.item.take()
+        let (chan, mut node) = this.wait.split();
+        chan.poll_send(&mut node, this.item, cx)
     }
 }

@@ -34,14 +34,18 @@ impl<T, O: Order<T>> Core<T, O> {
             panic!("{name}::bounded: `capacity` must be greater than zero (use {name}::unbounded() for a queue without a limit)");
         }
         Self {
-            chan: Chan::new(O::with_capacity(capacity.min(PREALLOCATE)), capacity, true),
+            chan: Chan::new(
+                O::with_capacity(capacity.min(PREALLOCATE)),
+                Some(capacity),
+                true,
+            ),
             done: Notify::new(),
         }
     }
 
     fn unbounded() -> Self {
         Self {
-            chan: Chan::new(O::with_capacity(0), usize::MAX, true),
+            chan: Chan::new(O::with_capacity(0), None, true),
             done: Notify::new(),
         }
     }
@@ -79,10 +83,7 @@ impl<T, O: Order<T>> Core<T, O> {
     }
 
     fn capacity(&self) -> Option<usize> {
-        match self.chan.capacity() {
-            usize::MAX => None,
-            cap => Some(cap),
-        }
+        self.chan.capacity()
     }
 }
 
@@ -92,8 +93,8 @@ impl<T, O: Order<T>> fmt::Debug for Core<T, O> {
         let mut d = f.debug_struct("Queue");
         d.field("len", &s.len);
         match s.cap {
-            usize::MAX => d.field("capacity", &format_args!("unbounded")),
-            cap => d.field("capacity", &cap),
+            None => d.field("capacity", &format_args!("unbounded")),
+            Some(cap) => d.field("capacity", &cap),
         };
         d.field("unfinished", &(s.len + s.in_flight))
             .field("shut_down", &(s.mode != super::engine::Mode::Open))
@@ -639,7 +640,10 @@ impl<T, O: Order<T>> Future for Put<'_, T, O> {
     type Output = Result<(), PutError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll_send(cx).map(|r| r.map_err(PutError))
+        self.project()
+            .inner
+            .poll_send(cx)
+            .map(|r| r.map_err(PutError))
     }
 }
 
@@ -651,7 +655,9 @@ impl<T, O: Order<T>> FusedFuture for Put<'_, T, O> {
 
 impl<T, O: Order<T>> fmt::Debug for Put<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Put").field("phase", &self.inner.phase()).finish()
+        f.debug_struct("Put")
+            .field("phase", &self.inner.phase())
+            .finish()
     }
 }
 
@@ -670,7 +676,10 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
     type Output = Result<T, ShutDown>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll_recv(cx).map(|r| r.ok_or(ShutDown))
+        self.project()
+            .inner
+            .poll_recv(cx)
+            .map(|r| r.ok_or(ShutDown))
     }
 }
 
@@ -682,7 +691,9 @@ impl<T, O: Order<T>> FusedFuture for Get<'_, T, O> {
 
 impl<T, O: Order<T>> fmt::Debug for Get<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Get").field("phase", &self.inner.phase()).finish()
+        f.debug_struct("Get")
+            .field("phase", &self.inner.phase())
+            .finish()
     }
 }
 
