@@ -58,6 +58,15 @@ pub(crate) enum Outcome {
 ///   trip cannot be built.
 /// * Waits never allocate.
 ///
+/// # Futurelock
+///
+/// A trip releases every waiter at once and hands nothing to one of them,
+/// so a released future that is never polled holds no one up. Before the
+/// trip, a polled [`wait`](Self::wait) counts as arrived until it completes
+/// or is dropped, even while its task does something else (a `select!` in
+/// a loop over a future made outside the loop); a task that gives up must
+/// drop the future so that its arrival is withdrawn.
+///
 /// # Examples
 ///
 /// ```

@@ -47,6 +47,17 @@ pub(crate) enum Kind {
 /// notify after (or while) holding it: that ordering is what makes the
 /// atomic unlock-and-register enough to never miss a change.
 ///
+/// # Futurelock
+///
+/// [`notify_one`](Self::notify_one) hands its notification to one waiting
+/// future, and the mutex then hands the lock to it in turn. A woken future
+/// that is neither polled nor dropped (a `select!` in a loop over a future
+/// made outside the loop, while another branch awaits) keeps what it was
+/// handed: the notification, which no other waiter gets, and then the
+/// mutex, which every task locking it waits for. Create the waiting future
+/// inside the loop, or drop it, so that a notification it received passes
+/// on.
+///
 /// # Examples
 ///
 /// ```

@@ -52,6 +52,14 @@ pub(crate) enum Kind {
 ///   the wake-up to the next waiter (or back to the stored permit), so a
 ///   notification is never lost to cancellation.
 ///
+/// # Futurelock
+///
+/// [`notify_one`](Self::notify_one) hands its wake-up to one waiting
+/// future. A woken future that is neither polled nor dropped (a `select!`
+/// in a loop over a future made outside the loop, while another branch
+/// awaits) keeps it, and no other waiter gets it. Create the waiting future
+/// inside the loop, or drop it, so that a wake-up it received passes on.
+///
 /// # Examples
 ///
 /// A hand-off where the notification may come before the wait:

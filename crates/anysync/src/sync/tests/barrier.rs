@@ -4,7 +4,10 @@ use alloc::{sync::Arc, vec::Vec};
 
 use crate::{
     sync::{Barrier, BrokenBarrier},
-    util::test::TestTask,
+    util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    },
 };
 
 #[track_caller]
@@ -222,6 +225,114 @@ fn threads_rendezvous_for_many_rounds() {
         .collect();
     let leaders: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(leaders, 100);
+    assert_quiescent(&b);
+}
+
+#[test]
+fn a_wake_that_panics_in_the_trip_strands_no_one() {
+    let b = Barrier::new(41);
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    // First in line, so its wake panics in the first batch; 39 more
+    // waiters need two further batches.
+    let mut bad = TestTask::new(b.wait());
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut w: Vec<_> = (0..39).map(|_| TestTask::new(b.wait())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    let mut leader = TestTask::new(b.wait());
+    assert!(
+        panics(|| drop(leader.poll())),
+        "the wake's panic propagates"
+    );
+    assert_eq!(hostile.wakes(), 1);
+    for t in &mut w {
+        assert_eq!(t.wakes(), 1);
+        assert!(!t.ready().unwrap().is_leader());
+    }
+    assert!(!bad.ready().unwrap().is_leader());
+    assert_quiescent(&b);
+    // The panicking trip's leader is done: polling it again does not
+    // arrive a second time.
+    assert!(panics(|| drop(leader.poll())));
+    assert_quiescent(&b);
+    // The next generation trips as usual.
+    let mut w: Vec<_> = (0..41).map(|_| TestTask::new(b.wait())).collect();
+    for t in &mut w[..40] {
+        t.pending();
+    }
+    assert!(w[40].ready().unwrap().is_leader());
+    for t in &mut w[..40] {
+        assert!(!t.ready().unwrap().is_leader());
+    }
+    assert_quiescent(&b);
+}
+
+#[test]
+fn a_waker_clone_that_panics_records_no_arrival() {
+    let b = Barrier::new(2);
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    let mut a = TestTask::new(b.wait());
+    assert!(panics(|| drop(a.poll_with(&hostile.waker()))));
+    assert_eq!(b.n_waiting(), 0, "no phantom arrival");
+    // So one more task alone does not trip a 2-party barrier.
+    let mut c = TestTask::new(b.wait());
+    c.pending();
+    assert_eq!(b.n_waiting(), 1);
+    // A later poll that replaces the waker: the arrival stays counted once.
+    assert!(panics(|| drop(c.poll_with(&hostile.waker()))));
+    assert_eq!(b.n_waiting(), 1);
+    // `a`, polled again, is the second party.
+    assert!(a.ready().unwrap().is_leader());
+    assert_eq!(c.wakes(), 1, "the waker from before the panic is kept");
+    assert!(!c.ready().unwrap().is_leader());
+    assert_quiescent(&b);
+}
+
+#[test]
+fn wakers_that_re_enter_the_barrier_are_never_run_under_its_lock() {
+    let b = Arc::new(Barrier::new(3));
+    let hostile = Hostile::new();
+    let b1 = Arc::clone(&b);
+    hostile.on_wake(move || {
+        // Deadlocks (or trips the detector) if the lock is held.
+        let _ = b1.n_waiting();
+        // Starts a new generation; the woken waiters keep their outcome.
+        b1.reset();
+    });
+    let b2 = Arc::clone(&b);
+    hostile.on_drop(move || {
+        let _ = b2.n_waiting();
+    });
+    let (counting, _) = futures_test::task::new_count_waker();
+
+    // A replaced waker, and the waker of a wait cancelled before the trip.
+    let mut a = TestTask::new(b.wait());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    assert!(a.poll_with(&counting).is_pending());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    let mut gone = TestTask::new(b.wait());
+    assert!(gone.poll_with(&hostile.waker()).is_pending());
+    gone.cancel();
+    assert_eq!(b.n_waiting(), 1);
+    // Woken by the trip.
+    let mut c = TestTask::new(b.wait());
+    assert!(c.poll_with(&hostile.waker()).is_pending());
+    assert!(TestTask::new(b.wait()).ready().unwrap().is_leader());
+    assert!(a.ready().is_ok());
+    assert!(c.ready().is_ok());
+    // Woken by an abort, whose hook re-enters too.
+    let mut d = TestTask::new(b.wait());
+    assert!(d.poll_with(&hostile.waker()).is_pending());
+    b.abort();
+    assert_eq!(d.ready(), Err(BrokenBarrier));
+    b.reset();
+
+    assert_eq!(hostile.wakes(), 3);
+    assert!(hostile.drops() >= 5);
+    assert_eq!(hostile.under_lock(), 0);
     assert_quiescent(&b);
 }
 

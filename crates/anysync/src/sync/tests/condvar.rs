@@ -1,10 +1,13 @@
 //! Hand-polled Condvar tests (SCENARIOS.md section F) and its loom model.
 
-use alloc::sync::Arc;
+use alloc::{sync::Arc, vec::Vec};
 
 use crate::{
     sync::{Condvar, Mutex},
-    util::test::TestTask,
+    util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    },
 };
 
 /// No waiter left, the mutex free.
@@ -282,6 +285,144 @@ fn blocking_producer_consumer_from_threads() {
     let total: i32 = consumers.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(total, 300);
     assert_quiescent(cv, m);
+}
+
+#[test]
+fn a_wake_that_panics_in_notify_all_strands_no_one() {
+    let m = Mutex::new(0);
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    // First in line, so its wake panics in the first batch; 40 more
+    // waiters need two further batches.
+    let mut bad = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut w: Vec<_> = (0..40)
+        .map(|_| {
+            // Polled at once: a wait holds the mutex until registered.
+            let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+            t.pending();
+            t
+        })
+        .collect();
+    assert!(panics(|| cv.notify_all()), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    for t in &mut w {
+        assert_eq!(t.wakes(), 1);
+        *t.ready() += 1;
+    }
+    *bad.ready() += 1;
+    assert_eq!(*m.try_lock().unwrap(), 41);
+    assert_quiescent(&cv, &m);
+    // Still works.
+    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    late.pending();
+    cv.notify_one();
+    assert_eq!(late.wakes(), 1);
+    drop(late.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn a_waker_clone_that_panics_leaves_the_wait_as_it_was() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    // First poll: registering clones the waker. The future keeps its
+    // guard and is not registered, so it can simply be polled again.
+    let mut t = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert_eq!(cv.waiters(), 0);
+    assert!(m.try_lock().is_err(), "the wait still holds the guard");
+    t.pending();
+    assert_eq!(cv.waiters(), 1);
+    assert!(m.try_lock().is_ok(), "unlocked once registered");
+    // Later poll: replacing the waker clones it.
+    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert_eq!(cv.waiters(), 1);
+    cv.notify_one();
+    assert_eq!(t.wakes(), 1, "the waker from before the panic is kept");
+    drop(t.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn a_waker_clone_that_panics_while_relocking_keeps_the_notification() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    let mut a = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    a.pending();
+    let mut b = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    b.pending();
+    let held = m.try_lock().unwrap();
+    cv.notify_one();
+    // `a` takes the notification and queues for the held mutex, cloning
+    // the waker.
+    assert!(panics(|| drop(a.poll_with(&hostile.waker()))));
+    assert_eq!(b.wakes(), 0);
+    // Dropped now, `a` passes the notification on.
+    a.cancel();
+    assert_eq!(b.wakes(), 1);
+    drop(held);
+    drop(b.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn wakers_that_re_enter_the_condvar_are_never_run_under_its_lock() {
+    let m = Mutex::new(());
+    let cv = Arc::new(Condvar::new());
+    let hostile = Hostile::new();
+    let cv1 = Arc::clone(&cv);
+    hostile.on_wake(move || {
+        // Deadlocks (or trips the detector) if the lock is held.
+        let _ = cv1.waiters();
+        cv1.notify_one();
+    });
+    let cv2 = Arc::clone(&cv);
+    hostile.on_drop(move || {
+        let _ = cv2.waiters();
+    });
+    let (counting, _) = futures_test::task::new_count_waker();
+
+    // A replaced waker, and the waker of a cancelled, never woken wait.
+    let mut a = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    assert!(a.poll_with(&counting).is_pending());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    let mut gone = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(gone.poll_with(&hostile.waker()).is_pending());
+    gone.cancel();
+    let mut b = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    b.pending();
+    // `a` is woken; its hook notifies again, which reaches `b`.
+    cv.notify_one();
+    assert_eq!(b.wakes(), 1);
+    drop(a.ready());
+    drop(b.ready());
+
+    // A notified waiter dropped passes the notification to a hostile one,
+    // woken with the lock released; that hook's notify finds no one.
+    let mut c = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    c.pending();
+    let mut d = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(d.poll_with(&hostile.waker()).is_pending());
+    cv.notify_one();
+    c.cancel();
+    drop(d.ready());
+    // Woken by notify_all.
+    let mut e = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(e.poll_with(&hostile.waker()).is_pending());
+    cv.notify_all();
+    drop(e.ready());
+
+    assert_eq!(hostile.wakes(), 3);
+    assert!(hostile.drops() >= 5);
+    assert_eq!(hostile.under_lock(), 0);
+    assert_quiescent(&cv, &m);
 }
 
 mod loom {

@@ -2,7 +2,15 @@
 
 use core::pin::pin;
 
-use crate::{sync::Notify, util::test::TestTask};
+use alloc::{sync::Arc, vec::Vec};
+
+use crate::{
+    sync::Notify,
+    util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    },
+};
 
 #[test]
 fn one_stored_permit_however_many_notifies() {
@@ -153,4 +161,127 @@ fn enable_on_a_queued_future_reports_a_delivered_notification() {
     n.notify_one();
     assert!(f.as_mut().enable(), "the notify_one was delivered to it");
     futures_executor::block_on(f);
+}
+
+#[test]
+fn a_wake_that_panics_in_notify_all_strands_no_one() {
+    let n = Notify::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    // First in line, so its wake panics in the first batch; 40 more
+    // waiters need two further batches.
+    let mut bad = TestTask::new(n.notified());
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut w: Vec<_> = (0..40).map(|_| TestTask::new(n.notified())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    assert!(panics(|| n.notify_all()), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    for t in &mut w {
+        assert_eq!(t.wakes(), 1);
+        t.ready();
+    }
+    bad.ready();
+    let stats = n.statistics();
+    assert_eq!((stats.waiters, stats.permit), (0, false));
+    // Still works: a notify_one reaches the next waiter.
+    let mut late = TestTask::new(n.notified());
+    late.pending();
+    n.notify_one();
+    assert_eq!(late.wakes(), 1);
+    late.ready();
+}
+
+#[test]
+fn a_wake_that_panics_in_notify_one_keeps_the_notification() {
+    let n = Notify::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut a = TestTask::new(n.notified());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    let mut b = TestTask::new(n.notified());
+    b.pending();
+    assert!(panics(|| n.notify_one()));
+    // `a` was chosen; dropped, it passes the notification on.
+    a.cancel();
+    assert_eq!(b.wakes(), 1);
+    b.ready();
+    assert_eq!(n.statistics().waiters, 0);
+}
+
+#[test]
+fn a_waker_clone_that_panics_leaves_notify_unchanged() {
+    let n = Notify::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    // First poll: registering clones the waker.
+    let mut t = TestTask::new(n.notified());
+    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert_eq!(n.statistics().waiters, 0);
+    // Nobody is registered, so a notify_one is stored, not lost.
+    n.notify_one();
+    assert!(n.statistics().permit);
+    t.ready();
+    assert!(!n.statistics().permit);
+    // Later poll: replacing the waker clones it.
+    let mut t = TestTask::new(n.notified());
+    t.pending();
+    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert_eq!(n.statistics().waiters, 1);
+    n.notify_one();
+    assert_eq!(t.wakes(), 1, "the waker from before the panic is kept");
+    t.ready();
+    let stats = n.statistics();
+    assert_eq!((stats.waiters, stats.permit), (0, false));
+}
+
+#[test]
+fn wakers_that_re_enter_notify_are_never_run_under_its_lock() {
+    let n = Arc::new(Notify::new());
+    let hostile = Hostile::new();
+    let n1 = Arc::clone(&n);
+    hostile.on_wake(move || {
+        // Deadlocks (or trips the detector) if the lock is held.
+        let _ = n1.waiters();
+        n1.notify_one();
+    });
+    let n2 = Arc::clone(&n);
+    hostile.on_drop(move || {
+        let _ = n2.waiters();
+    });
+    let (counting, _) = futures_test::task::new_count_waker();
+
+    // A replaced waker, and the waker of a cancelled, never woken wait.
+    let mut a = TestTask::new(n.notified());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    assert!(a.poll_with(&counting).is_pending());
+    assert!(a.poll_with(&hostile.waker()).is_pending());
+    let mut gone = TestTask::new(n.notified());
+    assert!(gone.poll_with(&hostile.waker()).is_pending());
+    gone.cancel();
+    let mut b = TestTask::new(n.notified());
+    b.pending();
+    // `a` is woken; its hook notifies again, which reaches `b`.
+    n.notify_one();
+    assert_eq!(b.wakes(), 1);
+    a.ready();
+    b.ready();
+
+    // A woken waiter dropped passes its notification to a hostile one,
+    // woken with the lock released; that hook's notify is stored.
+    let mut c = TestTask::new(n.notified());
+    c.pending();
+    let mut d = TestTask::new(n.notified());
+    assert!(d.poll_with(&hostile.waker()).is_pending());
+    n.notify_one();
+    c.cancel();
+    d.ready();
+    TestTask::new(n.notified()).ready();
+
+    assert_eq!(hostile.wakes(), 2);
+    assert!(hostile.drops() >= 4);
+    assert_eq!(hostile.under_lock(), 0);
+    let stats = n.statistics();
+    assert_eq!((stats.waiters, stats.permit), (0, false));
 }
