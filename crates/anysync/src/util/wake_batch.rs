@@ -45,6 +45,7 @@ impl WakeBatch {
 
     /// Wakes everything collected. Call only with no lock held.
     #[inline]
+    #[cfg_attr(feature = "std", allow(dead_code))] // `std` builds catch panics
     pub(crate) fn wake_all(mut self) {
         for slot in &mut self.wakers[..self.len] {
             if let Some(waker) = slot.take() {

@@ -58,7 +58,8 @@ where
     P: Deref,
     P::Target: WaitOwner<K>,
 {
-    /// `None` only after [`Wait::take_ptr`], which requires the node idle.
+    /// Always `Some` (an `Option` so that a queued wait whose pointer went
+    /// missing would be caught in `leave` rather than assumed).
     ptr: Option<P>,
     /// `false` means the node is `Idle` (not linked, holding no wake-up);
     /// `true` means it may be `Waiting` or `Woken`. Touched only through
@@ -85,18 +86,12 @@ where
     }
 
     /// The primitive waited on.
-    ///
-    /// # Panics
-    /// After [`take_ptr`](Self::take_ptr).
     #[inline]
     pub(crate) fn owner(&self) -> &P::Target {
         self.ptr().deref()
     }
 
     /// The pointer to the primitive waited on.
-    ///
-    /// # Panics
-    /// After [`take_ptr`](Self::take_ptr).
     #[inline]
     pub(crate) fn ptr(&self) -> &P {
         match &self.ptr {
@@ -112,27 +107,7 @@ where
         self.queued
     }
 
-    /// Takes the pointer out, for a future that completed and moves it into
-    /// what it returns (an owned guard).
-    ///
-    /// # Panics
-    /// If the node is still queued (a bug in the calling primitive), or the
-    /// pointer was taken already.
-    pub(crate) fn take_ptr(self: Pin<&mut Self>) -> P {
-        // SAFETY: `ptr` is not structurally pinned: nothing relies on its
-        // address, and moving it out leaves the node where it is.
-        let this = unsafe { self.get_unchecked_mut() };
-        assert!(!this.queued, "anysync bug: take_ptr of a queued wait");
-        match this.ptr.take() {
-            Some(ptr) => ptr,
-            None => taken(),
-        }
-    }
-
     /// The primitive and a handle on the node, borrowed together.
-    ///
-    /// # Panics
-    /// After [`take_ptr`](Self::take_ptr).
     #[inline]
     pub(crate) fn split(self: Pin<&mut Self>) -> (&P::Target, WaitNode<'_, DataOf<P, K>>) {
         // SAFETY: the node (`waiter`) is structurally pinned: it is only
@@ -158,7 +133,7 @@ where
 #[cold]
 #[track_caller]
 fn taken() -> ! {
-    panic!("anysync bug: wait pointer used after take_ptr")
+    panic!("anysync bug: wait pointer missing")
 }
 
 impl<P, K> Drop for Wait<P, K>
