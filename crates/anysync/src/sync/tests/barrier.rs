@@ -243,7 +243,9 @@ fn a_wake_that_panics_in_the_trip_strands_no_one() {
     }
     let mut leader = TestTask::new(b.wait());
     assert!(
-        panics(|| drop(leader.poll())),
+        panics(|| {
+            let _ = leader.poll();
+        }),
         "the wake's panic propagates"
     );
     assert_eq!(hostile.wakes(), 1);
@@ -255,7 +257,9 @@ fn a_wake_that_panics_in_the_trip_strands_no_one() {
     assert_quiescent(&b);
     // The panicking trip's leader is done: polling it again does not
     // arrive a second time.
-    assert!(panics(|| drop(leader.poll())));
+    assert!(panics(|| {
+        let _ = leader.poll();
+    }));
     assert_quiescent(&b);
     // The next generation trips as usual.
     let mut w: Vec<_> = (0..41).map(|_| TestTask::new(b.wait())).collect();
@@ -275,14 +279,18 @@ fn a_waker_clone_that_panics_records_no_arrival() {
     let hostile = Hostile::new();
     hostile.panic_on_clone(true);
     let mut a = TestTask::new(b.wait());
-    assert!(panics(|| drop(a.poll_with(&hostile.waker()))));
+    assert!(panics(|| {
+        let _ = a.poll_with(&hostile.waker());
+    }));
     assert_eq!(b.n_waiting(), 0, "no phantom arrival");
     // So one more task alone does not trip a 2-party barrier.
     let mut c = TestTask::new(b.wait());
     c.pending();
     assert_eq!(b.n_waiting(), 1);
     // A later poll that replaces the waker: the arrival stays counted once.
-    assert!(panics(|| drop(c.poll_with(&hostile.waker()))));
+    assert!(panics(|| {
+        let _ = c.poll_with(&hostile.waker());
+    }));
     assert_eq!(b.n_waiting(), 1);
     // `a`, polled again, is the second party.
     assert!(a.ready().unwrap().is_leader());

@@ -217,7 +217,9 @@ fn a_waker_clone_that_panics_leaves_notify_unchanged() {
     hostile.panic_on_clone(true);
     // First poll: registering clones the waker.
     let mut t = TestTask::new(n.notified());
-    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert!(panics(|| {
+        let _ = t.poll_with(&hostile.waker());
+    }));
     assert_eq!(n.statistics().waiters, 0);
     // Nobody is registered, so a notify_one is stored, not lost.
     n.notify_one();
@@ -227,7 +229,9 @@ fn a_waker_clone_that_panics_leaves_notify_unchanged() {
     // Later poll: replacing the waker clones it.
     let mut t = TestTask::new(n.notified());
     t.pending();
-    assert!(panics(|| drop(t.poll_with(&hostile.waker()))));
+    assert!(panics(|| {
+        let _ = t.poll_with(&hostile.waker());
+    }));
     assert_eq!(n.statistics().waiters, 1);
     n.notify_one();
     assert_eq!(t.wakes(), 1, "the waker from before the panic is kept");
