@@ -731,11 +731,11 @@ impl<T> Sender<T> {
     /// room. Other subscribers' policies apply as the message is queued.
     ///
     /// # Cancel safety
-    /// This method is **not** cancel safe: a message not yet published
-    /// when the future is dropped is dropped with it (it is never published
-    /// to only some subscribers). Use
-    /// [`Send::cancel`](futures::Send::cancel) on the pinned future to get
-    /// it back, or [`try_send`](Self::try_send), in `select!`.
+    /// This method is **not** cancel safe: dropping the future drops the
+    /// message if it was not published yet. Use
+    /// [`cancel`](futures::Send::cancel) on the pending future to get the
+    /// message back, or [`try_send`](Self::try_send) in `select!`. A
+    /// message is never published to only some subscribers.
     ///
     /// # Errors
     /// [`SendError`] with the message if no subscriber is connected when

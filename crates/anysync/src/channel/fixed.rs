@@ -21,8 +21,9 @@ mod tests;
 /// inside the value, so it needs no allocator and can be a `static`.
 ///
 /// It behaves like [`bounded`](super::bounded) (the same engine runs both):
-/// fair waiting senders and receivers, cancel-safe [`send`](Self::send) and
-/// [`recv`](Self::recv), errors that hand the value back, and
+/// fair waiting senders and receivers, a cancel-safe [`recv`](Self::recv),
+/// a [`send`](Self::send) whose pending value [`cancel`](Send::cancel)
+/// gives back, errors that hand the value back, and
 /// [`close`](Self::close) after which receivers drain what is left. The one
 /// difference: there are no counted handles. Everyone uses
 /// `&StaticChannel` (a `&'static` is `Copy`), so the channel closes only
@@ -82,13 +83,15 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// Sends `value`, waiting for room while the channel is full.
     ///
     /// Waiting senders are served in arrival order. The value stays in the
-    /// future until it is moved into the channel, so dropping the future
-    /// drops the value without sending it.
+    /// future until it is moved into the channel.
     ///
     /// # Cancel safety
-    /// This method is cancel safe. Dropping the future gives up its place in
-    /// the queue; a wake-up it had already received is passed to the next
-    /// waiter.
+    /// This method is **not** cancel safe: dropping the future drops the
+    /// value if it was not sent yet. Use [`cancel`](Send::cancel) on the
+    /// pending future to get the value back, or
+    /// [`try_send`](Self::try_send) in `select!`. Either way the future
+    /// gives up its place in the queue, and a slot it had already been
+    /// granted is passed to the next waiter.
     ///
     /// # Errors
     /// [`SendError`](super::SendError) holding the value if the channel is closed before the

@@ -41,6 +41,33 @@ impl<'a, T, S: Storage<T>> Send<'a, T, S> {
     }
 }
 
+impl<T, S: Storage<T>> Send<'_, T, S> {
+    /// Stops the send: returns the value if it was not sent yet (it never
+    /// will be), or `None` if it was (or the future completed). The future
+    /// is finished afterwards; it leaves the queue, and a slot it had been
+    /// granted goes to the next waiting sender.
+    ///
+    /// Use it to stop waiting for room without losing the value, e.g. in
+    /// `select!`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel;
+    /// use futures_util::FutureExt;
+    ///
+    /// let (tx, rx) = channel::bounded(1);
+    /// tx.try_send(1).unwrap(); // the channel is now full
+    /// let mut send = std::pin::pin!(tx.send(2));
+    /// assert!(send.as_mut().now_or_never().is_none()); // waits for room
+    /// assert_eq!(send.cancel(), Some(2)); // not sent; here it is
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn cancel(self: Pin<&mut Self>) -> Option<T> {
+        self.project().inner.cancel()
+    }
+}
+
 impl<T, S: Storage<T>> Future for Send<'_, T, S> {
     type Output = Result<(), SendError<T>>;
 

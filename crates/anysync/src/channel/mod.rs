@@ -9,8 +9,28 @@
 //! | publish every message to every subscriber (an event bus)      | [`broadcast`]      |
 //!
 //! Every channel is cancel safe on the receiving side: dropping a receive
-//! future loses no message. Each module's named futures are in its own
-//! `futures` submodule.
+//! future loses no message. On the sending side a pending send
+//! ([`Sender::send`], [`StaticChannel::send`], [`broadcast`]'s `send`)
+//! still owns its value: dropping the future drops the value if it was not
+//! sent yet, and `cancel()` on the pending future gives it back. Each
+//! module's named futures are in its own `futures` submodule.
+//!
+//! # Futurelock
+//!
+//! In [`bounded`] channels and [`StaticChannel`], a freed slot is handed
+//! straight to the first waiting `send` and a new value straight to the
+//! first waiting `recv`, so that nobody barges in front of them. The flip
+//! side: a future that has been woken with a slot or a value but is then
+//! neither polled nor dropped keeps it, and every task queued behind it
+//! waits. The usual way to get there is `select!` in a loop over a `send`
+//! or `recv` future made *outside* the loop while another branch awaits.
+//! Create the future inside the loop (a losing branch then drops it, and
+//! what it was handed passes to the next waiter), or keep the other
+//! branches short; for a `send`, `cancel()` also hands the value back. A
+//! [`broadcast`] publisher waiting for a full [`Overflow::Block`]
+//! subscriber holds up the publishers behind it the same way.
+//!
+//! [`Overflow::Block`]: broadcast::Overflow::Block
 
 crate::util::macros::cfg_feature! {
     #![feature = "alloc"]

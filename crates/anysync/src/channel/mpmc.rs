@@ -238,13 +238,15 @@ impl<T> Sender<T> {
     /// Waiting senders are served in arrival order: a slot freed by a
     /// receive is promised to the longest-waiting sender, and no later
     /// `send` or `try_send` can take it. The value stays in the future until
-    /// it is moved into the channel, so dropping the future drops the value
-    /// without sending it.
+    /// it is moved into the channel.
     ///
     /// # Cancel safety
-    /// This method is cancel safe. Dropping the future gives up its place in
-    /// the queue; a wake-up it had already received is passed to the next
-    /// waiter.
+    /// This method is **not** cancel safe: dropping the future drops the
+    /// value if it was not sent yet. Use [`cancel`](Send::cancel) on the
+    /// pending future to get the value back, or
+    /// [`try_send`](Self::try_send) in `select!`. Either way the future
+    /// gives up its place in the queue, and a slot it had already been
+    /// granted is passed to the next waiter.
     ///
     /// # Errors
     /// [`SendError`] holding the value if the channel is closed before the

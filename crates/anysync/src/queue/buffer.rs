@@ -6,6 +6,12 @@
 use core::fmt;
 
 /// Item storage for the queue engine.
+///
+/// `push` and `pop` run with the engine's lock held. If one of them can run
+/// user code that panics (a priority order's `Ord`), it should leave every
+/// item in the buffer: the engine repairs its counters from the length the
+/// buffer reports afterwards, and an item dropped inside would run its
+/// `Drop` under the lock.
 pub trait Buffer {
     /// What the buffer holds.
     type Item;
@@ -88,8 +94,7 @@ impl<T, const N: usize> Buffer for Ring<T, N> {
 crate::util::macros::cfg_feature! {
     #![feature = "alloc"]
 
-    use alloc::{collections::{BinaryHeap, VecDeque}, vec::Vec};
-    use core::cmp::Reverse;
+    use alloc::{collections::VecDeque, vec::Vec};
 
     /// First in, first out (asyncio's `Queue`).
     pub struct FifoBuf<T>(pub(crate) VecDeque<T>);
@@ -139,7 +144,16 @@ crate::util::macros::cfg_feature! {
     }
 
     /// Smallest first (asyncio's `PriorityQueue`, a `heapq` min-heap).
-    pub struct PriorityBuf<T>(pub(crate) BinaryHeap<Reverse<T>>);
+    ///
+    /// A binary min-heap in a `Vec`, moved only by swaps, because the
+    /// items' `Ord` runs under the engine's lock and may panic: a `pop`
+    /// makes every comparison before it moves anything, so if one panics
+    /// the heap is exactly as it was; a `push` stores the item first, so if
+    /// a comparison panics the item is in the heap, possibly out of order
+    /// (later pops may then come out in an unspecified order, as with any
+    /// inconsistent `Ord`). No item is ever lost or dropped. (`std`'s
+    /// `BinaryHeap` drops the item being popped when `Ord` panics.)
+    pub struct PriorityBuf<T>(pub(crate) Vec<T>);
 
     impl<T: Ord> Buffer for PriorityBuf<T> {
         type Item = T;
@@ -149,14 +163,58 @@ crate::util::macros::cfg_feature! {
             self.0.len()
         }
 
-        #[inline]
         fn push(&mut self, item: T) {
-            self.0.push(Reverse(item));
+            let heap = &mut self.0;
+            heap.push(item);
+            let mut child = heap.len() - 1;
+            while child > 0 {
+                let parent = (child - 1) / 2;
+                if heap[child] >= heap[parent] {
+                    break;
+                }
+                heap.swap(child, parent);
+                child = parent;
+            }
         }
 
-        #[inline]
         fn pop(&mut self) -> Option<T> {
-            self.0.pop().map(|Reverse(item)| item)
+            let heap = &mut self.0;
+            let last = heap.len().checked_sub(1)?;
+            // Where the last item sinks to once it replaces the root: found
+            // by comparing only. The children it is compared with do not
+            // move before it passes them, so the path is the one a sift
+            // would take. Bit `d` of `path` is 1 for "right child" at depth
+            // `d`; a heap is less than 64 levels deep.
+            let mut path: u64 = 0;
+            let mut depth = 0;
+            let mut parent = 0;
+            loop {
+                let left = 2 * parent + 1;
+                if left >= last {
+                    break;
+                }
+                let right = left + 1;
+                let (child, bit) = if right < last && heap[right] < heap[left] {
+                    (right, 1)
+                } else {
+                    (left, 0)
+                };
+                if heap[child] >= heap[last] {
+                    break;
+                }
+                path |= bit << depth;
+                depth += 1;
+                parent = child;
+            }
+            // Every comparison succeeded: now move (swaps only).
+            heap.swap(0, last);
+            let mut parent = 0;
+            for d in 0..depth {
+                let child = 2 * parent + 1 + ((path >> d) & 1) as usize;
+                heap.swap(parent, child);
+                parent = child;
+            }
+            heap.pop()
         }
     }
 

@@ -20,8 +20,11 @@
 //! * **Fair.** Waiting putters and getters are served in arrival order;
 //!   a newcomer (including `try_put`/`try_get`) never takes a slot or an
 //!   item that has been promised to a waiter.
-//! * **Cancel safe.** Dropping a `put` future never enqueues its item and
-//!   never loses a freed slot; dropping a `get` future never loses an item.
+//! * **Cancel safe where it can be.** Dropping a `get` future never loses
+//!   an item, and dropping a `put` future never enqueues its item and never
+//!   loses a freed slot. A pending `put` still owns its item, so dropping
+//!   it drops the item: `cancel()` on the pending [`Put`](futures::Put)
+//!   gives it back.
 //! * **Waits never allocate**; the buffer allocates as it grows (an
 //!   unbounded queue) or once (a bounded one). For `no_std` without an
 //!   allocator, use [`StaticChannel`](crate::channel::StaticChannel).
@@ -29,34 +32,54 @@
 //! The queues, the MPMC [`channel`](crate::channel) and the fixed
 //! [`StaticChannel`](crate::channel::StaticChannel) run on one engine
 //! (only their storage differs), so they behave the same.
+//!
+//! # Futurelock
+//!
+//! A freed slot is handed straight to the first waiting `put`, and a new
+//! item straight to the first waiting `get`, so that nobody can barge in
+//! front of them. The flip side: a future that has been woken with a slot
+//! or an item but is then neither polled nor dropped keeps it, and every
+//! task queued behind it waits (a bounded queue can look full, or empty,
+//! for good). The usual way to get there is `select!` in a loop over a
+//! `put` or `get` future made *outside* the loop while another branch
+//! awaits. Create the future inside the loop (a losing branch then drops
+//! it, and what it was handed passes to the next waiter), or keep the other
+//! branches short; for a `put`, [`cancel`](futures::Put::cancel) also
+//! hands the item back.
 
 mod buffer;
 pub(crate) mod engine;
 
 pub(crate) use buffer::{Buffer, Ring};
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
+// Plain attributes rather than `cfg_feature!`, so that rustfmt reaches the
+// modules.
+#[cfg(feature = "alloc")]
+mod error;
+#[cfg(feature = "alloc")]
+mod order;
+#[cfg(feature = "alloc")]
+pub(crate) mod slots;
+#[cfg(feature = "alloc")]
+mod types;
 
-    mod error;
-    mod order;
-    mod types;
+#[cfg(feature = "alloc")]
+pub(crate) use buffer::FifoBuf;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use order::{Fifo, Lifo, Order, Priority};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use types::{LifoQueue, PriorityQueue, Queue};
 
-    pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};
-    pub use order::{Fifo, Lifo, Order, Priority};
-    pub use types::{LifoQueue, PriorityQueue, Queue};
-
-    pub(crate) use buffer::FifoBuf;
-    pub(crate) mod slots;
-}
-
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
-
-    /// The named futures returned by the queues' methods.
-    pub mod futures {
-        pub use super::types::{Get, Join, Put};
-    }
+/// The named futures returned by the queues' methods.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod futures {
+    pub use super::types::{Get, Join, Put};
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -1,6 +1,6 @@
 //! The orders a queue can serve items in.
 
-use alloc::{collections::BinaryHeap, vec::Vec};
+use alloc::vec::Vec;
 
 use super::buffer::{Buffer, FifoBuf, LifoBuf, PriorityBuf};
 
@@ -59,6 +59,6 @@ impl<T: Ord> Order<T> for Priority {
     type Buf = PriorityBuf<T>;
 
     fn with_capacity(capacity: usize) -> PriorityBuf<T> {
-        PriorityBuf(BinaryHeap::with_capacity(capacity))
+        PriorityBuf(Vec::with_capacity(capacity))
     }
 }

@@ -1,6 +1,5 @@
 //! Hand-polled unit tests of the queue engine through `Queue`,
-//! `LifoQueue` and `PriorityQueue` (SCENARIOS.md section H, and the
-//! cross-cutting cases of section A).
+//! `LifoQueue` and `PriorityQueue`.
 
 use alloc::{sync::Arc, vec, vec::Vec};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +12,7 @@ use super::{
 };
 use crate::util::test::TestTask;
 
+mod hostile;
 mod loom;
 
 /// Nothing stranded once no futures are alive: no waiter linked, no slot

@@ -161,13 +161,16 @@ macro_rules! queue_type {
             /// Putters that wait are served in arrival order: a slot freed
             /// by a `get` is promised to the longest-waiting putter, and no
             /// later `put` or `try_put` can take it. The item stays in the
-            /// future until it is moved into the queue, so dropping the
-            /// future drops the item without putting it.
+            /// future until it is moved into the queue.
             ///
             /// # Cancel safety
-            /// This method is cancel safe. Dropping the future gives up its
-            /// place in the queue; a wake-up it had already received is
-            /// passed to the next waiter.
+            /// This method is **not** cancel safe: dropping the future drops
+            /// the item if it was not put yet. Use
+            /// [`cancel`](super::futures::Put::cancel) on the pending future
+            /// to get the item back, or [`try_put`](Self::try_put) in
+            /// `select!`. Either way the future gives up its place in the
+            /// queue, and a slot it had already been granted is passed to
+            /// the next waiter.
             ///
             /// # Errors
             /// [`PutError`] holding the item if the queue is shut down
@@ -526,7 +529,9 @@ queue_type! {
     /// guarantees all three queue types give.
     ///
     /// * [`put`](Self::put) / [`get`](Self::get) wait for room / for an
-    ///   item, fairly (arrival order), and are cancel safe;
+    ///   item, fairly (arrival order); a dropped `get` loses nothing, a
+    ///   pending `put` gives its item back with
+    ///   [`cancel`](super::futures::Put::cancel);
     ///   [`try_put`](Self::try_put) / [`try_get`](Self::try_get) do not
     ///   wait.
     /// * [`task_done`](Self::task_done) / [`join`](Self::join) track when
@@ -609,6 +614,14 @@ queue_type! {
     /// `(priority, sequence, item)` tuples for a stable order, as in
     /// Python. Wrap items in [`core::cmp::Reverse`] for largest first.
     ///
+    /// The items' `Ord` runs while the queue's internal lock is held (in
+    /// every put and get), so keep it short, and never touch this queue
+    /// from it. If it panics, the panic reaches the caller of that put or
+    /// get and the queue stays whole: no item is lost or dropped, no slot
+    /// or item promised to a waiting task is lost, and waiting tasks are
+    /// still served; only the order of later gets is unspecified, as with
+    /// any inconsistent `Ord`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -633,6 +646,33 @@ pin_project! {
     pub struct Put<'a, T, O: Order<T> = Fifo> {
         #[pin]
         inner: SendFut<'a, O::Buf>,
+    }
+}
+
+impl<T, O: Order<T>> Put<'_, T, O> {
+    /// Stops the put: returns the item if it was not put yet (it never
+    /// will be), or `None` if it was (or the future completed). The future
+    /// is finished afterwards; it leaves the queue, and a slot it had been
+    /// granted goes to the next waiting putter.
+    ///
+    /// Use it to stop waiting for room without losing the item, e.g. in
+    /// `select!`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::queue::Queue;
+    /// use futures_util::FutureExt;
+    ///
+    /// let q = Queue::bounded(1);
+    /// q.try_put(1).unwrap(); // the queue is now full
+    /// let mut put = std::pin::pin!(q.put(2));
+    /// assert!(put.as_mut().now_or_never().is_none()); // waits for room
+    /// assert_eq!(put.cancel(), Some(2)); // not put; here it is
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn cancel(self: Pin<&mut Self>) -> Option<T> {
+        self.project().inner.cancel()
     }
 }
 

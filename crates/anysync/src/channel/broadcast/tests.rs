@@ -555,3 +555,99 @@ static_assertions::assert_impl_all!(super::futures::Recv<'static, u8>: Send, Syn
 static_assertions::assert_not_impl_any!(Sender<Cell<u8>>: Send, Sync);
 static_assertions::assert_not_impl_any!(super::Receiver<Cell<u8>>: Send, Sync);
 static_assertions::assert_not_impl_any!(super::futures::Send<'static, u8>: Unpin);
+
+// ----- foreign code that misbehaves -----
+
+mod hostile {
+    use alloc::vec::Vec;
+
+    use super::{check, Overflow, Sender};
+    use crate::util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    };
+
+    #[test]
+    fn send_wakes_every_subscriber_past_a_panicking_wake() {
+        let tx = Sender::new(4);
+        let hostile = Hostile::new();
+        let mut rxs: Vec<_> = (0..21).map(|_| tx.subscribe()).collect();
+        let mut tasks: Vec<_> = rxs.iter_mut().map(|r| TestTask::new(r.recv())).collect();
+        assert!(tasks[0].poll_with(&hostile.waker()).is_pending());
+        for task in &mut tasks[1..] {
+            task.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| {
+            let _ = tx.try_send(7);
+        }));
+        for task in &mut tasks[1..] {
+            assert!(
+                task.is_woken(),
+                "a subscriber behind the panicking wake was stranded"
+            );
+            assert_eq!(task.ready(), Ok(7));
+        }
+        drop(tasks);
+        assert_eq!(check(&tx), 0);
+    }
+
+    #[test]
+    fn send_whose_waker_clone_panics_leaves_the_channel_unchanged() {
+        let tx = Sender::new(1);
+        let mut rx = tx.subscribe_with(1, Overflow::Block);
+        tx.try_send(1).unwrap(); // the subscriber is full
+        let hostile = Hostile::new();
+        hostile.panic_on_clone(true);
+        let mut send = TestTask::new(tx.send(2));
+        assert!(panics(|| {
+            let _ = send.poll_with(&hostile.waker());
+        }));
+        assert_eq!(check(&tx), 0);
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(tx.try_send(3), Ok(()));
+        assert_eq!(rx.try_recv(), Ok(3));
+        drop(send);
+        assert_eq!(check(&tx), 0);
+    }
+
+    #[test]
+    fn waiting_publishers_never_wake_or_drop_wakers_under_the_lock() {
+        let tx = Sender::new(1);
+        let mut rx = tx.subscribe_with(1, Overflow::Block);
+        tx.try_send(1).unwrap(); // the subscriber is full
+        let hostile = Hostile::new();
+        let (a, b) = (tx.clone(), tx.clone());
+        hostile.on_wake(move || {
+            let _ = a.waiting_senders();
+        });
+        hostile.on_drop(move || {
+            let _ = b.receiver_count();
+        });
+        let waker = hostile.waker();
+        let mut s1 = TestTask::new(tx.send(2));
+        let mut s2 = TestTask::new(tx.send(3));
+        assert!(s1.poll_with(&waker).is_pending());
+        assert!(s2.poll_with(&waker).is_pending());
+        s1.pending(); // the hostile waker is replaced, dropped unlocked
+        drop(s2); // dropped while waiting: its message goes with it
+        assert_eq!(check(&tx), 1);
+        assert_eq!(rx.try_recv(), Ok(1)); // publishes s1's message
+        assert_eq!(s1.ready(), Ok(()));
+        // A subscriber's waker, replaced, then woken by a send.
+        assert_eq!(rx.try_recv(), Ok(2));
+        let mut recv = TestTask::new(rx.recv());
+        assert!(recv.poll_with(&waker).is_pending());
+        recv.pending();
+        drop(recv);
+        let mut recv = TestTask::new(rx.recv());
+        assert!(recv.poll_with(&waker).is_pending());
+        tx.try_send(4).unwrap();
+        assert!(recv.poll_with(&waker).is_ready());
+        drop(recv);
+        drop(waker);
+        assert!(hostile.wakes() >= 1);
+        assert_eq!(hostile.under_lock(), 0);
+        assert_eq!(check(&tx), 0);
+    }
+}

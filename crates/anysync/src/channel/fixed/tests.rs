@@ -105,3 +105,44 @@ fn static_channel_blocking_and_debug() {
     assert!(alloc::format!("{CH:?}").contains("capacity: 1"));
     static_assertions::assert_impl_all!(StaticChannel<u8, 4>: Send, Sync);
 }
+
+#[test]
+fn static_send_whose_waker_clone_panics_loses_no_slot() {
+    use crate::util::hostile::{panics, Hostile};
+
+    let ch = StaticChannel::<u32, 1>::new();
+    ch.try_send(1).unwrap();
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    let mut send = TestTask::new(ch.send(2));
+    assert!(panics(|| {
+        let _ = send.poll_with(&hostile.waker());
+    }));
+    assert_eq!(ch.stats().send_waiters, 0);
+    drop(send);
+    assert_eq!(ch.try_recv(), Ok(1));
+    assert_eq!(ch.try_send(3), Ok(()));
+    let s = ch.stats();
+    assert_eq!((s.send_waiters, s.slots_reserved), (0, 0));
+}
+
+#[test]
+fn static_send_cancel_hands_the_value_back_and_the_slot_on() {
+    use core::pin::pin;
+
+    use futures_util::FutureExt;
+
+    let ch = StaticChannel::<u32, 1>::new();
+    ch.try_send(1).unwrap();
+    let mut s1 = pin!(ch.send(2));
+    assert!(s1.as_mut().now_or_never().is_none());
+    let mut s2 = TestTask::new(ch.send(3));
+    s2.pending();
+    assert_eq!(ch.try_recv(), Ok(1)); // the slot goes to s1
+    assert_eq!(s1.as_mut().cancel(), Some(2));
+    assert!(s2.is_woken(), "the granted slot was not passed on");
+    assert_eq!(s2.ready(), Ok(()));
+    assert_eq!(ch.try_recv(), Ok(3));
+    let s = ch.stats();
+    assert_eq!((s.send_waiters, s.slots_reserved), (0, 0));
+}

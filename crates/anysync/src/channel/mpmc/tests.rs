@@ -346,3 +346,183 @@ fn channel_auto_traits() {
     assert_not_impl_any!(futures::Recv<'static, u8>: Unpin);
     assert_not_impl_any!(Sender<alloc::rc::Rc<u8>>: Send, Sync);
 }
+
+// ----- foreign code that misbehaves -----
+
+mod hostile {
+    use alloc::{format, vec::Vec};
+    use core::{
+        future::Future,
+        pin::{pin, Pin},
+        task::{Context, Poll},
+    };
+
+    use futures_core::{FusedFuture, Stream};
+    use futures_sink::Sink;
+    use futures_test::task::new_count_waker;
+    use futures_util::FutureExt;
+
+    use super::assert_quiet;
+    use crate::{
+        channel::{self, RecvError, TrySendError},
+        util::{
+            hostile::{panics, Hostile},
+            test::TestTask,
+        },
+    };
+
+    #[test]
+    fn bounded_send_whose_waker_clone_panics_loses_no_slot() {
+        let (tx, rx) = channel::bounded(1);
+        tx.try_send(1).unwrap();
+        let hostile = Hostile::new();
+        hostile.panic_on_clone(true);
+        let mut send = TestTask::new(tx.send(2));
+        assert!(panics(|| {
+            let _ = send.poll_with(&hostile.waker());
+        }));
+        assert_quiet(rx.stats());
+        drop(send);
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(tx.try_send(3), Ok(()));
+        assert_quiet(rx.stats());
+    }
+
+    #[test]
+    fn bounded_to_usize_max_is_bounded() {
+        let (tx, rx) = channel::bounded::<u8>(usize::MAX);
+        assert_eq!(tx.capacity(), Some(usize::MAX));
+        assert_eq!(rx.capacity(), Some(usize::MAX));
+        let dbg = format!("{tx:?}");
+        assert!(dbg.contains(&format!("capacity: {}", usize::MAX)), "{dbg}");
+        let (tx, _rx) = channel::unbounded::<u8>();
+        assert_eq!(tx.capacity(), None);
+        assert!(!format!("{tx:?}").contains("capacity"));
+    }
+
+    #[test]
+    fn close_wakes_every_receiver_past_a_panicking_wake() {
+        let (tx, rx) = channel::bounded::<u8>(1);
+        let hostile = Hostile::new();
+        let mut first = TestTask::new(rx.recv());
+        assert!(first.poll_with(&hostile.waker()).is_pending());
+        let mut rest: Vec<_> = (0..20).map(|_| TestTask::new(rx.recv())).collect();
+        for recv in &mut rest {
+            recv.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| {
+            tx.close();
+        }));
+        for recv in &mut rest {
+            assert!(
+                recv.is_woken(),
+                "a receiver behind the panicking wake was stranded"
+            );
+            assert_eq!(recv.ready(), Err(RecvError));
+        }
+        drop(first);
+        assert_quiet(rx.stats());
+    }
+
+    #[test]
+    fn close_wakes_every_sender_past_a_panicking_wake() {
+        let (tx, rx) = channel::bounded(1);
+        tx.try_send(0).unwrap();
+        let hostile = Hostile::new();
+        let mut first = TestTask::new(tx.send(1));
+        assert!(first.poll_with(&hostile.waker()).is_pending());
+        let mut rest: Vec<_> = (0..20).map(|i| TestTask::new(tx.send(i + 2))).collect();
+        for send in &mut rest {
+            send.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| {
+            rx.close();
+        }));
+        for (i, send) in rest.iter_mut().enumerate() {
+            assert!(
+                send.is_woken(),
+                "a sender behind the panicking wake was stranded"
+            );
+            assert_eq!(send.ready().unwrap_err().0, i + 2);
+        }
+        drop(first);
+        assert_quiet(rx.stats());
+    }
+
+    #[test]
+    fn send_cancel_hands_the_value_back_and_the_slot_on() {
+        let (tx, rx) = channel::bounded(1);
+        tx.try_send(1).unwrap();
+        let (waker, _) = new_count_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut s1 = pin!(tx.send(2));
+        let mut s2 = TestTask::new(tx.send(3));
+        assert!(s1.as_mut().poll(&mut cx).is_pending());
+        s2.pending();
+        assert_eq!(rx.try_recv(), Ok(1)); // the slot goes to s1
+        assert_eq!(s1.as_mut().cancel(), Some(2));
+        assert!(s1.is_terminated());
+        assert!(s2.is_woken(), "the granted slot was not passed on");
+        assert_eq!(s2.ready(), Ok(()));
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert_eq!(s1.as_mut().cancel(), None);
+        assert_eq!(pin!(tx.send(4)).cancel(), Some(4));
+        let mut sent = pin!(tx.send(5));
+        assert_eq!(sent.as_mut().now_or_never(), Some(Ok(())));
+        assert_eq!(sent.cancel(), None);
+        assert_eq!(rx.try_recv(), Ok(5));
+        assert_quiet(rx.stats());
+    }
+
+    #[test]
+    fn stream_and_sink_waiters_never_wake_or_drop_under_the_lock() {
+        let (tx, rx) = channel::bounded::<u32>(1);
+        let hostile = Hostile::new();
+        let (a, b) = (tx.clone(), tx.clone());
+        hostile.on_wake(move || {
+            let _ = a.len();
+        });
+        hostile.on_drop(move || {
+            let _ = b.is_full();
+        });
+        let waker = hostile.waker();
+        let mut cx = Context::from_waker(&waker);
+
+        // A receiver waiting as a stream, woken with a value, then a
+        // second one dropped while waiting.
+        let mut r1 = rx.clone();
+        let mut r2 = rx.clone();
+        assert!(Pin::new(&mut r1).poll_next(&mut cx).is_pending());
+        assert!(Pin::new(&mut r2).poll_next(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // granted to r1
+        assert_eq!(Pin::new(&mut r1).poll_next(&mut cx), Poll::Ready(Some(1)));
+        drop(r2);
+
+        // A sink waiting for room, then dropped with its value after the
+        // slot was granted (the slot passes on to the sink behind it).
+        tx.try_send(2).unwrap();
+        let mut sink1 = tx.clone().into_sink();
+        let mut sink2 = tx.clone().into_sink();
+        Pin::new(&mut sink1).start_send(3).unwrap();
+        Pin::new(&mut sink2).start_send(4).unwrap();
+        assert!(Pin::new(&mut sink1).poll_flush(&mut cx).is_pending());
+        assert!(Pin::new(&mut sink2).poll_flush(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Ok(2)); // the slot goes to sink1
+        drop(sink1); // and on to sink2
+        assert!(matches!(
+            Pin::new(&mut sink2).poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(rx.try_recv(), Ok(4));
+        drop((sink2, r1, cx));
+        drop(waker);
+
+        assert!(hostile.wakes() >= 2);
+        assert_eq!(hostile.under_lock(), 0);
+        assert_quiet(rx.stats());
+        assert_eq!(tx.try_send(5), Ok(()));
+        assert!(matches!(tx.try_send(6), Err(TrySendError::Full(6))));
+    }
+}

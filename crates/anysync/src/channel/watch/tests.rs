@@ -341,3 +341,131 @@ static_assertions::assert_impl_all!(super::Receiver<u8>: Send, Sync, Unpin);
 static_assertions::assert_impl_all!(super::futures::Changed<'static, u8>: Send, Sync);
 static_assertions::assert_not_impl_any!(super::Receiver<Cell<u8>>: Send, Sync);
 static_assertions::assert_not_impl_any!(super::futures::Changed<'static, u8>: Unpin);
+
+// ----- foreign code that misbehaves -----
+
+mod hostile {
+    use alloc::vec::Vec;
+
+    use super::{channel, waiters, RecvError};
+    use crate::util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    };
+
+    /// More than one wake batch holds.
+    const MANY: usize = 20;
+
+    #[test]
+    fn send_wakes_every_receiver_past_a_panicking_wake() {
+        let (tx, rx) = channel(0);
+        let hostile = Hostile::new();
+        let mut rxs: Vec<_> = (0..=MANY).map(|_| rx.clone()).collect();
+        let mut tasks: Vec<_> = rxs.iter_mut().map(|r| TestTask::new(r.changed())).collect();
+        assert!(tasks[0].poll_with(&hostile.waker()).is_pending());
+        for task in &mut tasks[1..] {
+            task.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| {
+            let _ = tx.send(1);
+        }));
+        assert_eq!(*tx.borrow(), 1);
+        for task in &mut tasks[1..] {
+            assert!(
+                task.is_woken(),
+                "a receiver behind the panicking wake was stranded"
+            );
+            assert_eq!(task.ready(), Ok(()));
+        }
+        drop(tasks);
+        assert_eq!(waiters(&rx), 0);
+    }
+
+    #[test]
+    fn last_sender_drop_wakes_every_receiver_past_a_panicking_wake() {
+        let (tx, rx) = channel(0);
+        let hostile = Hostile::new();
+        let mut rxs: Vec<_> = (0..=MANY).map(|_| rx.clone()).collect();
+        let mut tasks: Vec<_> = rxs.iter_mut().map(|r| TestTask::new(r.changed())).collect();
+        assert!(tasks[0].poll_with(&hostile.waker()).is_pending());
+        for task in &mut tasks[1..] {
+            task.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| drop(tx)));
+        for task in &mut tasks[1..] {
+            assert!(
+                task.is_woken(),
+                "a receiver behind the panicking wake was stranded"
+            );
+            assert_eq!(task.ready(), Err(RecvError));
+        }
+        drop(tasks);
+        assert_eq!(waiters(&rx), 0);
+    }
+
+    #[test]
+    fn last_receiver_drop_wakes_every_closed_waiter_past_a_panicking_wake() {
+        let (tx, rx) = channel(0);
+        let hostile = Hostile::new();
+        let mut first = TestTask::new(tx.closed());
+        assert!(first.poll_with(&hostile.waker()).is_pending());
+        let mut rest: Vec<_> = (0..MANY).map(|_| TestTask::new(tx.closed())).collect();
+        for task in &mut rest {
+            task.pending();
+        }
+        hostile.panic_on_wake(true);
+        assert!(panics(|| drop(rx)));
+        for task in &mut rest {
+            assert!(
+                task.is_woken(),
+                "a closed() waiter behind the panicking wake was stranded"
+            );
+            task.ready();
+        }
+        drop(first);
+        assert_eq!(tx.shared.closed.lock().len(), 0);
+    }
+
+    #[test]
+    fn wakers_are_never_woken_or_dropped_under_the_lock() {
+        let (tx, rx) = channel(0);
+        let hostile = Hostile::new();
+        let (a, b) = (tx.clone(), tx.clone());
+        hostile.on_wake(move || {
+            let _ = a.borrow();
+        });
+        hostile.on_drop(move || {
+            let _ = b.receiver_count();
+        });
+        let waker = hostile.waker();
+        let (mut r1, mut r2, mut r3) = (rx.clone(), rx.clone(), rx.clone());
+
+        // Queued, then the waker replaced (the hostile one is dropped).
+        let mut changed = TestTask::new(r1.changed());
+        assert!(changed.poll_with(&waker).is_pending());
+        changed.pending();
+        // Woken by a send, then dropped without being polled.
+        let mut woken = TestTask::new(r2.changed());
+        assert!(woken.poll_with(&waker).is_pending());
+        // Queued in `wait_for`, then dropped while waiting.
+        let mut wait_for = TestTask::new(r3.wait_for(|&v| v > 5));
+        assert!(wait_for.poll_with(&waker).is_pending());
+        tx.send(1).unwrap();
+        assert_eq!(changed.ready(), Ok(()));
+        drop(woken);
+        assert!(wait_for.poll_with(&waker).is_pending());
+        drop(wait_for);
+        // A `closed()` waiter dropped while waiting.
+        let mut closed = TestTask::new(tx.closed());
+        assert!(closed.poll_with(&waker).is_pending());
+        drop(closed);
+        drop(waker);
+
+        assert!(hostile.wakes() >= 2);
+        assert_eq!(hostile.under_lock(), 0);
+        assert_eq!(waiters(&rx), 0);
+        assert_eq!(tx.shared.closed.lock().len(), 0);
+    }
+}
