@@ -7,6 +7,9 @@
 //! `drop` that happens while this thread holds a wait-queue lock: the rule
 //! is that no waker is ever woken or dropped under one.
 #![allow(clippy::disallowed_types)] // test-only counters, not shared state of a primitive
+// Public for the conformance crate (re-exported as `anysync::test_util` with
+// the `test-util` feature); in the core's own test build it is crate-only.
+#![allow(unreachable_pub)]
 
 use alloc::sync::Arc;
 use core::{
