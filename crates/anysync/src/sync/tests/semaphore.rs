@@ -571,3 +571,24 @@ mod hostile {
         assert_whole(&sem, 1);
     }
 }
+
+/// The hardened wait queue costs no memory: the primitives are no larger
+/// than before it (64-bit, `std`).
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn primitive_sizes_stay_within_their_budget() {
+    use core::mem::size_of;
+
+    use crate::sync::{Mutex, Notify};
+    assert!(size_of::<Semaphore>() <= 40, "{}", size_of::<Semaphore>());
+    assert!(size_of::<Mutex<u64>>() <= 48, "{}", size_of::<Mutex<u64>>());
+    assert!(size_of::<Notify>() <= 40, "{}", size_of::<Notify>());
+    std::println!(
+        "Semaphore {} Mutex<u64> {} Notify {} Event {} RwLock<u64> {}",
+        size_of::<Semaphore>(),
+        size_of::<Mutex<u64>>(),
+        size_of::<Notify>(),
+        size_of::<crate::sync::Event>(),
+        size_of::<crate::sync::RwLock<u64>>(),
+    );
+}
