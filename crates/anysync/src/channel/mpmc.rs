@@ -53,6 +53,9 @@ impl<T> Deref for ChanRef<T> {
     }
 }
 
+/// The reusable send waiter of a [`SendSink`], with its pending value.
+type SinkSlot<T> = SendSlot<ChanRef<T>, T>;
+
 fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         chan,
@@ -156,7 +159,7 @@ pub struct Receiver<T> {
 pub struct SendSink<T> {
     sender: Option<Sender<T>>,
     /// The waiter and the pending value, boxed once, on first need.
-    slot: Option<Pin<Box<SendSlot<ChanRef<T>, T>>>>,
+    slot: Option<Pin<Box<SinkSlot<T>>>>,
 }
 
 macro_rules! common_methods {
