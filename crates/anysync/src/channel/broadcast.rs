@@ -1102,35 +1102,35 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl<T> Sender<T> {
-        /// Blocks the current thread until `msg` is published, like
-        /// [`send`](Self::send).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`send`](Self::send).
-        pub fn send_blocking(&self, msg: T) -> Result<(), SendError<T>> {
-            crate::util::block_on::block_on(self.send(msg))
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Sender<T> {
+    /// Blocks the current thread until `msg` is published, like
+    /// [`send`](Self::send).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_blocking(&self, msg: T) -> Result<(), SendError<T>> {
+        crate::util::block_on::block_on(self.send(msg))
     }
+}
 
-    impl<T: Clone> Receiver<T> {
-        /// Blocks the current thread until a message (or a report)
-        /// arrives, like [`recv`](Self::recv).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`recv`](Self::recv).
-        pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
-            crate::util::block_on::block_on(self.recv())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: Clone> Receiver<T> {
+    /// Blocks the current thread until a message (or a report)
+    /// arrives, like [`recv`](Self::recv).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
+        crate::util::block_on::block_on(self.recv())
     }
 }
 

@@ -232,43 +232,41 @@ impl<T, const N: usize> StaticChannel<T, N> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T, const N: usize> StaticChannel<T, N> {
+    /// Blocks the current thread until `value` is sent.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// static CH: StaticChannel<u8, 1> = StaticChannel::new();
+    /// CH.send_blocking(3).unwrap();
+    /// assert_eq!(CH.recv_blocking(), Ok(3));
+    /// ```
+    pub fn send_blocking(&self, value: T) -> Result<(), super::SendError<T>> {
+        crate::util::block_on::block_on(self.send(value))
+    }
 
-    impl<T, const N: usize> StaticChannel<T, N> {
-        /// Blocks the current thread until `value` is sent.
-        ///
-        /// # Errors
-        /// As [`send`](Self::send).
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::channel::StaticChannel;
-        ///
-        /// static CH: StaticChannel<u8, 1> = StaticChannel::new();
-        /// CH.send_blocking(3).unwrap();
-        /// assert_eq!(CH.recv_blocking(), Ok(3));
-        /// ```
-        pub fn send_blocking(&self, value: T) -> Result<(), super::SendError<T>> {
-            crate::util::block_on::block_on(self.send(value))
-        }
-
-        /// Blocks the current thread until a value is received.
-        ///
-        /// # Errors
-        /// As [`recv`](Self::recv).
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::channel::StaticChannel;
-        ///
-        /// let ch = StaticChannel::<u8, 1>::new();
-        /// ch.close();
-        /// assert!(ch.recv_blocking().is_err());
-        /// ```
-        pub fn recv_blocking(&self) -> Result<T, super::RecvError> {
-            crate::util::block_on::block_on(self.recv())
-        }
+    /// Blocks the current thread until a value is received.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// ch.close();
+    /// assert!(ch.recv_blocking().is_err());
+    /// ```
+    pub fn recv_blocking(&self) -> Result<T, super::RecvError> {
+        crate::util::block_on::block_on(self.recv())
     }
 }
 

@@ -32,12 +32,15 @@
 //!
 //! [`Overflow::Block`]: broadcast::Overflow::Block
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
-    pub mod oneshot;
-    pub mod watch;
-    pub mod broadcast;
-}
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod broadcast;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod oneshot;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod watch;
 
 // MPMC channels (bounded, unbounded, StaticChannel) on the queue engine.
 mod error;
@@ -48,8 +51,8 @@ pub mod storage;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use fixed::StaticChannel;
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
-    mod mpmc;
-    pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender};
-}
+#[cfg(feature = "alloc")]
+mod mpmc;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender};

@@ -431,28 +431,26 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl<T> Receiver<T> {
-        /// Blocks the current thread until the value arrives.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`recv`](Self::recv).
-        ///
-        /// # Examples
-        ///
-        /// ```
-        /// let (tx, rx) = anysync::channel::oneshot::channel();
-        /// std::thread::spawn(move || tx.send(7).unwrap());
-        /// assert_eq!(rx.recv_blocking(), Ok(7));
-        /// ```
-        pub fn recv_blocking(mut self) -> Result<T, RecvError> {
-            crate::util::block_on::block_on(self.recv())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Receiver<T> {
+    /// Blocks the current thread until the value arrives.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::oneshot::channel();
+    /// std::thread::spawn(move || tx.send(7).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Ok(7));
+    /// ```
+    pub fn recv_blocking(mut self) -> Result<T, RecvError> {
+        crate::util::block_on::block_on(self.recv())
     }
 }
 

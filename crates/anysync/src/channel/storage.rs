@@ -37,10 +37,8 @@ impl<T, const N: usize> Storage<T> for Inline<N> {
     type Buf = Ring<T, N>;
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
-
-    impl<T> Storage<T> for Heap {
-        type Buf = crate::queue::FifoBuf<T>;
-    }
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T> Storage<T> for Heap {
+    type Buf = crate::queue::FifoBuf<T>;
 }

@@ -637,21 +637,19 @@ fn park<S>(
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl<T> Receiver<T> {
-        /// Blocks the current thread until a value this receiver has not
-        /// seen is stored, like [`changed`](Self::changed).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`changed`](Self::changed).
-        pub fn changed_blocking(&mut self) -> Result<(), RecvError> {
-            crate::util::block_on::block_on(self.changed())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Receiver<T> {
+    /// Blocks the current thread until a value this receiver has not
+    /// seen is stored, like [`changed`](Self::changed).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`changed`](Self::changed).
+    pub fn changed_blocking(&mut self) -> Result<(), RecvError> {
+        crate::util::block_on::block_on(self.changed())
     }
 }
 

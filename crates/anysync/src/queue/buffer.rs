@@ -91,136 +91,151 @@ impl<T, const N: usize> Buffer for Ring<T, N> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
+#[cfg(feature = "alloc")]
+use alloc::{collections::VecDeque, vec::Vec};
 
-    use alloc::{collections::VecDeque, vec::Vec};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// First in, first out (asyncio's `Queue`).
+pub struct FifoBuf<T>(pub(crate) VecDeque<T>);
 
-    /// First in, first out (asyncio's `Queue`).
-    pub struct FifoBuf<T>(pub(crate) VecDeque<T>);
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T> Buffer for FifoBuf<T> {
+    type Item = T;
 
-    impl<T> Buffer for FifoBuf<T> {
-        type Item = T;
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
 
-        #[inline]
-        fn len(&self) -> usize {
-            self.0.len()
-        }
+    #[inline]
+    fn push(&mut self, item: T) {
+        self.0.push_back(item);
+    }
 
-        #[inline]
-        fn push(&mut self, item: T) {
-            self.0.push_back(item);
-        }
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+}
 
-        #[inline]
-        fn pop(&mut self) -> Option<T> {
-            self.0.pop_front()
+#[cfg(feature = "alloc")]
+debug_len!(FifoBuf);
+#[cfg(feature = "alloc")]
+debug_len!(LifoBuf);
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// Last in, first out (asyncio's `LifoQueue`).
+pub struct LifoBuf<T>(pub(crate) Vec<T>);
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T> Buffer for LifoBuf<T> {
+    type Item = T;
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn push(&mut self, item: T) {
+        self.0.push(item);
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// Smallest first (asyncio's `PriorityQueue`, a `heapq` min-heap).
+///
+/// A binary min-heap in a `Vec`, moved only by swaps, because the
+/// items' `Ord` runs under the engine's lock and may panic: a `pop`
+/// makes every comparison before it moves anything, so if one panics
+/// the heap is exactly as it was; a `push` stores the item first, so if
+/// a comparison panics the item is in the heap, possibly out of order
+/// (later pops may then come out in an unspecified order, as with any
+/// inconsistent `Ord`). No item is ever lost or dropped. (`std`'s
+/// `BinaryHeap` drops the item being popped when `Ord` panics.)
+pub struct PriorityBuf<T>(pub(crate) Vec<T>);
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: Ord> Buffer for PriorityBuf<T> {
+    type Item = T;
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&mut self, item: T) {
+        let heap = &mut self.0;
+        heap.push(item);
+        let mut child = heap.len() - 1;
+        while child > 0 {
+            let parent = (child - 1) / 2;
+            if heap[child] >= heap[parent] {
+                break;
+            }
+            heap.swap(child, parent);
+            child = parent;
         }
     }
 
-    debug_len!(FifoBuf);
-    debug_len!(LifoBuf);
-
-    /// Last in, first out (asyncio's `LifoQueue`).
-    pub struct LifoBuf<T>(pub(crate) Vec<T>);
-
-    impl<T> Buffer for LifoBuf<T> {
-        type Item = T;
-
-        #[inline]
-        fn len(&self) -> usize {
-            self.0.len()
+    fn pop(&mut self) -> Option<T> {
+        let heap = &mut self.0;
+        let last = heap.len().checked_sub(1)?;
+        // Where the last item sinks to once it replaces the root: found
+        // by comparing only. The children it is compared with do not
+        // move before it passes them, so the path is the one a sift
+        // would take. Bit `d` of `path` is 1 for "right child" at depth
+        // `d`; a heap is less than 64 levels deep.
+        let mut path: u64 = 0;
+        let mut depth = 0;
+        let mut parent = 0;
+        loop {
+            let left = 2 * parent + 1;
+            if left >= last {
+                break;
+            }
+            let right = left + 1;
+            let (child, bit) = if right < last && heap[right] < heap[left] {
+                (right, 1)
+            } else {
+                (left, 0)
+            };
+            if heap[child] >= heap[last] {
+                break;
+            }
+            path |= bit << depth;
+            depth += 1;
+            parent = child;
         }
-
-        #[inline]
-        fn push(&mut self, item: T) {
-            self.0.push(item);
+        // Every comparison succeeded: now move (swaps only).
+        heap.swap(0, last);
+        let mut parent = 0;
+        for d in 0..depth {
+            let child = 2 * parent + 1 + ((path >> d) & 1) as usize;
+            heap.swap(parent, child);
+            parent = child;
         }
-
-        #[inline]
-        fn pop(&mut self) -> Option<T> {
-            self.0.pop()
-        }
+        heap.pop()
     }
+}
 
-    /// Smallest first (asyncio's `PriorityQueue`, a `heapq` min-heap).
-    ///
-    /// A binary min-heap in a `Vec`, moved only by swaps, because the
-    /// items' `Ord` runs under the engine's lock and may panic: a `pop`
-    /// makes every comparison before it moves anything, so if one panics
-    /// the heap is exactly as it was; a `push` stores the item first, so if
-    /// a comparison panics the item is in the heap, possibly out of order
-    /// (later pops may then come out in an unspecified order, as with any
-    /// inconsistent `Ord`). No item is ever lost or dropped. (`std`'s
-    /// `BinaryHeap` drops the item being popped when `Ord` panics.)
-    pub struct PriorityBuf<T>(pub(crate) Vec<T>);
-
-    impl<T: Ord> Buffer for PriorityBuf<T> {
-        type Item = T;
-
-        #[inline]
-        fn len(&self) -> usize {
-            self.0.len()
-        }
-
-        fn push(&mut self, item: T) {
-            let heap = &mut self.0;
-            heap.push(item);
-            let mut child = heap.len() - 1;
-            while child > 0 {
-                let parent = (child - 1) / 2;
-                if heap[child] >= heap[parent] {
-                    break;
-                }
-                heap.swap(child, parent);
-                child = parent;
-            }
-        }
-
-        fn pop(&mut self) -> Option<T> {
-            let heap = &mut self.0;
-            let last = heap.len().checked_sub(1)?;
-            // Where the last item sinks to once it replaces the root: found
-            // by comparing only. The children it is compared with do not
-            // move before it passes them, so the path is the one a sift
-            // would take. Bit `d` of `path` is 1 for "right child" at depth
-            // `d`; a heap is less than 64 levels deep.
-            let mut path: u64 = 0;
-            let mut depth = 0;
-            let mut parent = 0;
-            loop {
-                let left = 2 * parent + 1;
-                if left >= last {
-                    break;
-                }
-                let right = left + 1;
-                let (child, bit) = if right < last && heap[right] < heap[left] {
-                    (right, 1)
-                } else {
-                    (left, 0)
-                };
-                if heap[child] >= heap[last] {
-                    break;
-                }
-                path |= bit << depth;
-                depth += 1;
-                parent = child;
-            }
-            // Every comparison succeeded: now move (swaps only).
-            heap.swap(0, last);
-            let mut parent = 0;
-            for d in 0..depth {
-                let child = 2 * parent + 1 + ((path >> d) & 1) as usize;
-                heap.swap(parent, child);
-                parent = child;
-            }
-            heap.pop()
-        }
-    }
-
-    impl<T: Ord> fmt::Debug for PriorityBuf<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("PriorityBuf").field("len", &self.0.len()).finish()
-        }
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: Ord> fmt::Debug for PriorityBuf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PriorityBuf")
+            .field("len", &self.0.len())
+            .finish()
     }
 }
