@@ -195,7 +195,7 @@ type SendGuard<'a> = QueueGuard<'a, SendState, Grant>;
 /// after the lock guard, also when a panic (a `PriorityQueue` item's `Ord`)
 /// unwinds out: the waiters granted by the repair are then still woken.
 #[derive(Default)]
-pub(crate) struct Wakes {
+struct Wakes {
     recv: Option<Waker>,
     send: Option<Waker>,
 }

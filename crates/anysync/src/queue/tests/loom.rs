@@ -109,6 +109,27 @@ fn loom_woken_putter_dropped_passes_the_slot_on() {
     });
 }
 
+/// A waiting putter dropped (it unlinks itself under the senders' lock
+/// alone) while a get frees its slot: the slot is neither granted to the
+/// departed putter nor lost.
+#[test]
+fn loom_waiting_putter_dropped_while_a_get_frees_the_slot() {
+    loom::model(|| {
+        let q = Arc::new(Queue::bounded(1));
+        q.try_put(0).unwrap();
+        let q1 = Arc::clone(&q);
+        let dropper = thread::spawn(move || poll_once_then_drop(q1.put(1)).is_some());
+        assert_eq!(q.try_get(), Ok(0));
+        let dropper_put = dropper.join().unwrap();
+        if dropper_put {
+            assert_eq!(q.try_get(), Ok(1));
+        }
+        let s = q.stats();
+        assert_eq!((s.send_waiters, s.slots_reserved, s.len), (0, 0, 0));
+        assert_eq!(q.try_put(2), Ok(()));
+    });
+}
+
 /// `join` racing the last `task_done` from another thread is released.
 #[test]
 fn loom_join_vs_task_done() {
