@@ -289,3 +289,20 @@ fn wakers_that_re_enter_notify_are_never_run_under_its_lock() {
     let stats = n.statistics();
     assert_eq!((stats.waiters, stats.permit), (0, false));
 }
+
+#[test]
+fn a_notification_taken_by_enable_on_a_queued_future_is_passed_on_if_dropped() {
+    let n = Notify::new();
+    let mut f = alloc::boxed::Box::pin(n.notified());
+    assert!(!f.as_mut().enable());
+    let mut next = TestTask::new(n.notified());
+    next.pending();
+    n.notify_one();
+    assert!(f.as_mut().enable(), "delivered to `f`");
+    assert_eq!(next.wakes(), 0);
+    drop(f); // never polled after taking it: it goes to the next waiter
+    assert_eq!(next.wakes(), 1);
+    next.ready();
+    let stats = n.statistics();
+    assert_eq!((stats.waiters, stats.permit), (0, false));
+}
