@@ -178,11 +178,33 @@ where
         if was == WaitState::Idle {
             drop(queue);
         } else {
-            waiter.with_data_unlinked(|data| owner.abandon(queue, was, data));
+            waiter.with_data_unlinked(|data| abandon(owner, queue, was, data));
         }
         // Replaced wakers are dropped with the lock released.
         drop(old);
     }
+}
+
+/// Runs [`WaitOwner::abandon`]. Passing a grant on may wake another task,
+/// and that waker may panic; if this drop already runs during a panic, a
+/// second one would abort the process, so with `std` it is caught there (the
+/// node is unlinked and the grant recorded by then: nothing is lost but
+/// that wake-up's panic).
+#[inline]
+fn abandon<O: WaitOwner<K> + ?Sized, K>(
+    owner: &O,
+    queue: QueueGuard<'_, O::State, O::Data>,
+    was: WaitState,
+    data: &mut O::Data,
+) {
+    #[cfg(feature = "std")]
+    if std::thread::panicking() {
+        let _ = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            owner.abandon(queue, was, data);
+        }));
+        return;
+    }
+    owner.abandon(queue, was, data);
 }
 
 impl<P, K> fmt::Debug for Wait<P, K>

@@ -306,3 +306,29 @@ fn a_notification_taken_by_enable_on_a_queued_future_is_passed_on_if_dropped() {
     let stats = n.statistics();
     assert_eq!((stats.waiters, stats.permit), (0, false));
 }
+
+#[test]
+fn a_woken_waiter_dropped_during_a_panic_passes_on_without_aborting() {
+    // The pass-on wakes a waker that panics while the dropping thread is
+    // already unwinding: the second panic is caught, not an abort, and the
+    // notification still reaches the next waiter.
+    let hostile = Hostile::new();
+    let n = Notify::new();
+    let mut first = TestTask::new(n.notified());
+    first.pending();
+    let mut second = TestTask::new(n.notified());
+    assert!(second.poll_with(&hostile.waker()).is_pending());
+    n.notify_one(); // goes to `first`
+    hostile.panic_on_wake(true);
+    assert!(panics(move || {
+        let _first = first; // dropped while unwinding: passes on to `second`
+        panic!("user code panics while a woken waiter is alive");
+    }));
+    assert_eq!(
+        hostile.wakes(),
+        1,
+        "the notification reached the next waiter"
+    );
+    hostile.panic_on_wake(false);
+    second.ready();
+}
