@@ -226,7 +226,7 @@ fn queue_cancelled_waiting_getter_forwards_nothing() {
     assert_quiet(q.stats());
 }
 
-/// SCENARIOS A1: poll a put or get `k` times with scripted steps in
+/// Poll a put or get `k` times with scripted steps in
 /// between, then drop it; nothing is lost or stranded.
 #[test]
 fn queue_cancel_at_every_await_sweep() {

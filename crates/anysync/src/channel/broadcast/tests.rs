@@ -1,5 +1,5 @@
-//! Hand-polled `broadcast` tests (SCENARIOS.md section J, and the
-//! per-subscriber overflow policies).
+//! Hand-polled `broadcast` tests, including the per-subscriber overflow
+//! policies.
 
 mod loom;
 
@@ -39,7 +39,6 @@ struct Tracked(#[allow(dead_code)] StdArc<()>);
 
 #[test]
 fn every_subscriber_gets_every_message_in_order() {
-    // SCENARIOS 66.
     let tx = Sender::new(8);
     let mut rxs: Vec<_> = [
         Overflow::Block,
@@ -61,7 +60,6 @@ fn every_subscriber_gets_every_message_in_order() {
 
 #[test]
 fn a_late_subscriber_starts_at_the_tail() {
-    // SCENARIOS 66.
     let (tx, mut early) = channel(4);
     tx.try_send(1).unwrap();
     let mut late = tx.subscribe();
@@ -74,7 +72,6 @@ fn a_late_subscriber_starts_at_the_tail() {
 
 #[test]
 fn sending_with_no_subscribers_returns_the_message() {
-    // SCENARIOS 66.
     let tx = Sender::new(4);
     assert_eq!(TestTask::new(tx.send(7)).ready(), Err(SendError(7)));
     assert!(matches!(tx.try_send(8), Err(TrySendError::Closed(8))));
@@ -86,7 +83,7 @@ fn sending_with_no_subscribers_returns_the_message() {
 
 #[test]
 fn drop_oldest_reports_the_lag_then_the_oldest_kept() {
-    // SCENARIOS 67: capacity 2, send 3.
+    // Capacity 2, send 3.
     let (tx, mut slow) = channel(2);
     let mut fast = tx.subscribe_with(8, Overflow::DropOldest);
     for i in 1..=3 {
@@ -379,7 +376,7 @@ fn dropped_recv_future_loses_no_message() {
 
 #[test]
 fn close_drains_then_reports_closed() {
-    // SCENARIOS 68: capacity 1, a value is sent, then the last sender drops.
+    // Capacity 1, a value is sent, then the last sender drops.
     let (tx, mut rx) = channel(1);
     let mut rx2 = tx.subscribe();
     let tx2 = tx.clone();

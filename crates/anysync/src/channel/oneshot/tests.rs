@@ -1,4 +1,4 @@
-//! Hand-polled `oneshot` tests (SCENARIOS.md section I).
+//! Hand-polled `oneshot` tests.
 
 mod loom;
 
@@ -47,7 +47,7 @@ fn value_sent_before_the_first_poll_is_ready_at_once() {
 
 #[test]
 fn dropping_the_sender_closes_the_receiver() {
-    // SCENARIOS 63: drop the sender -> recv is Err(RecvError).
+    // Drop the sender -> recv is Err(RecvError).
     let (tx, rx) = channel::<u8>();
     let mut rx = TestTask::new(rx);
     rx.pending();
@@ -58,7 +58,7 @@ fn dropping_the_sender_closes_the_receiver() {
 
 #[test]
 fn dropping_the_receiver_makes_send_return_the_value() {
-    // SCENARIOS 63: drop the receiver -> send is Err(value).
+    // Drop the receiver -> send is Err(value).
     let (tx, rx) = channel();
     assert!(!tx.is_closed());
     drop(rx);
@@ -68,7 +68,7 @@ fn dropping_the_receiver_makes_send_return_the_value() {
 
 #[test]
 fn close_then_send_returns_the_value() {
-    // SCENARIOS 63: rx.close() then send -> Err(value).
+    // rx.close() then send -> Err(value).
     let (tx, mut rx) = channel();
     rx.close();
     assert!(tx.is_closed());
@@ -78,7 +78,7 @@ fn close_then_send_returns_the_value() {
 
 #[test]
 fn value_sent_before_close_is_still_received() {
-    // SCENARIOS 63: a value sent before close() is returned by try_recv.
+    // A value sent before close() is returned by try_recv.
     let (tx, mut rx) = channel();
     tx.send(9).unwrap();
     rx.close();
@@ -126,7 +126,6 @@ fn dropped_recv_future_loses_nothing() {
 
 #[test]
 fn closed_completes_when_the_receiver_drops() {
-    // SCENARIOS 64.
     let (mut tx, rx) = channel::<u8>();
     let mut closed = TestTask::new(tx.closed());
     closed.pending();
@@ -153,7 +152,7 @@ fn closed_completes_on_close_and_at_once_afterwards() {
 
 #[test]
 fn receiver_waker_change_is_honoured() {
-    // SCENARIOS 64 / 3: poll with A, re-poll with B, send: B woken once, A never.
+    // Poll with A, re-poll with B, send: B woken once, A never.
     let (tx, rx) = channel();
     let mut rx = TestTask::new(rx);
     let (a, a_count) = new_count_waker();

@@ -1,4 +1,4 @@
-//! Loom models of the `oneshot` races (SCENARIOS.md 65).
+//! Loom models of the `oneshot` races.
 //!
 //! Under `--cfg anysync_loom` these explore every interleaving; otherwise
 //! each body runs once as an ordinary test.
