@@ -884,6 +884,13 @@ impl<'a, B: Buffer> SendFut<'a, B> {
                 }
                 this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
             }
+            // The item left the future only in a poll that moved it into
+            // the buffer and then panicked (a `PriorityQueue` item's `Ord`):
+            // it was sent.
+            Phase::Queued if this.item.is_none() => {
+                *this.phase = Phase::Done;
+                return Poll::Ready(Ok(()));
+            }
             Phase::Queued => {}
             Phase::Done => panic!("send future polled after completion"),
         }

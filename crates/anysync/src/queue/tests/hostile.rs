@@ -359,7 +359,9 @@ fn priority_put_future_whose_ord_panics_after_a_grant_still_serves_the_getter() 
     }));
     bomb.store(false, SeqCst);
     // The item went in (it was moved into the buffer when `Ord` panicked)
-    // and the slot is used, not lost or promised twice.
+    // and the slot is used, not lost or promised twice; polled again, the
+    // put reports it was put.
+    assert_eq!(put.ready().map_err(|_| ()), Ok(()));
     drop(put);
     assert_eq!(q.len(), 2);
     assert!(q.try_put(Touchy::new(4, &bomb)).unwrap_err().is_full());
