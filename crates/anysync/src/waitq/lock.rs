@@ -49,11 +49,12 @@ mod imp {
 
         #[inline]
         pub(crate) fn lock(&self) -> Guard<'_, T> {
-            // Poisoning cannot tell us anything here: the only foreign code
-            // run while this lock is held is `Waker::clone`, and every caller
-            // clones before changing anything, so the data is never
-            // half-updated. (A clone that re-enters the same primitive would
-            // deadlock; no executor's waker does that.)
+            // Poisoning cannot tell us anything here. The foreign code run
+            // while this lock is held is `Waker::clone`, which every caller
+            // runs before changing anything, and a `PriorityQueue` item's
+            // `Ord`, whose panic the queue repairs before the lock is
+            // released; so the data is never left half-updated. (A clone or
+            // an `Ord` that re-enters the same primitive would deadlock.)
             let guard = self
                 .0
                 .lock()
