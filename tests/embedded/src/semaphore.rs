@@ -1,0 +1,284 @@
+//! Semaphore and BoundedSemaphore: the limit is exact, the head of the
+//! queue is served first even when it asks for more, a cancelled waiter
+//! passes its permits on, `close` fails everyone, and counts balance.
+
+use core::pin::pin;
+
+use anysync::sync::{
+    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, Semaphore, TryAcquireBoundedError,
+    TryAcquireError,
+};
+use embassy_executor::Spawner;
+use embassy_futures::yield_now;
+use portable_atomic::{AtomicUsize, Ordering};
+
+use crate::harness::{poll_once, run, Log};
+
+/// Runs every scenario of this family.
+pub(crate) async fn run_all(spawner: Spawner) {
+    run(
+        "semaphore_peak_concurrency_is_exactly_the_limit",
+        semaphore_peak_concurrency(spawner),
+    )
+    .await;
+    run(
+        "semaphore_weighted_head_is_not_starved",
+        semaphore_weighted_head(),
+    )
+    .await;
+    run(
+        "semaphore_cancelled_waiter_passes_wakeup_on",
+        semaphore_cancelled_waiter(),
+    )
+    .await;
+    run(
+        "semaphore_close_fails_current_and_later_acquires",
+        semaphore_close(),
+    )
+    .await;
+    run(
+        "semaphore_try_acquire_never_waits_and_counts_exactly",
+        semaphore_try_and_counts(),
+    )
+    .await;
+    run(
+        "bounded_semaphore_limits_concurrency",
+        bounded_semaphore_limits(spawner),
+    )
+    .await;
+    run(
+        "bounded_semaphore_cancelled_waiter_passes_wakeup_on",
+        bounded_cancelled_waiter(),
+    )
+    .await;
+    run(
+        "bounded_semaphore_bad_inputs",
+        bounded_semaphore_bad_inputs(),
+    )
+    .await;
+}
+
+/// Shared by the tasks of the peak-concurrency scenario.
+struct Peak {
+    sem: Semaphore,
+    inside: AtomicUsize,
+    peak: AtomicUsize,
+    full: Event,
+    done: Semaphore,
+}
+
+#[embassy_executor::task(pool_size = 10)]
+async fn hold_a_permit(p: &'static Peak) {
+    let permit = p.sem.acquire().await.unwrap();
+    let now = p.inside.fetch_add(1, Ordering::SeqCst) + 1;
+    assert!(now <= 3, "more than three tasks inside Semaphore(3)");
+    p.peak.fetch_max(now, Ordering::SeqCst);
+    if now == 3 {
+        p.full.set();
+    }
+    p.full.wait().await; // hold until the section has been full once
+    yield_now().await;
+    p.inside.fetch_sub(1, Ordering::SeqCst);
+    drop(permit);
+    p.done.add_permits(1);
+}
+
+/// Ten tasks under `Semaphore(3)`: never more than three inside, and
+/// exactly three at the peak.
+async fn semaphore_peak_concurrency(spawner: Spawner) {
+    static P: Peak = Peak {
+        sem: Semaphore::new(3),
+        inside: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+        full: Event::new(),
+        done: Semaphore::new(0),
+    };
+    for _ in 0..10 {
+        spawner.must_spawn(hold_a_permit(&P));
+    }
+    P.done.acquire_many(10).await.unwrap().forget();
+    assert_eq!(P.peak.load(Ordering::SeqCst), 3);
+    assert_eq!(P.sem.available_permits(), 3);
+    assert_eq!(P.sem.waiters(), 0);
+}
+
+/// A big request at the head is served before the small ones queued behind
+/// it, even though they could be served earlier.
+async fn semaphore_weighted_head() {
+    static SEM: Semaphore = Semaphore::new(4);
+    static ORDER: Log = Log::new();
+    let held = SEM.try_acquire_many(4).unwrap();
+    let mut big = pin!(SEM.acquire_many(4));
+    assert!(poll_once(big.as_mut()).await.is_pending());
+    let mut small = [
+        pin!(SEM.acquire()),
+        pin!(SEM.acquire()),
+        pin!(SEM.acquire()),
+    ];
+    for s in &mut small {
+        assert!(poll_once(s.as_mut()).await.is_pending());
+    }
+    assert_eq!(SEM.waiters(), 4);
+    drop(held);
+    let big_permit = big.await.unwrap();
+    ORDER.push(b'B');
+    for s in &mut small {
+        assert!(
+            poll_once(s.as_mut()).await.is_pending(),
+            "the big one holds all four"
+        );
+    }
+    drop(big_permit);
+    for s in small {
+        s.await.unwrap().forget();
+        ORDER.push(b's');
+    }
+    assert_eq!(ORDER.get().as_slice(), b"Bsss");
+    SEM.add_permits(3);
+    assert_eq!(SEM.available_permits(), 4);
+}
+
+/// A waiter woken with a permit and dropped before it ran passes the permit
+/// to the next waiter.
+async fn semaphore_cancelled_waiter() {
+    static SEM: Semaphore = Semaphore::new(0);
+    let mut second = pin!(SEM.acquire());
+    {
+        let first = pin!(SEM.acquire());
+        assert!(poll_once(first).await.is_pending());
+        assert!(poll_once(second.as_mut()).await.is_pending());
+        SEM.add_permits(1); // to `first`
+        assert_eq!(SEM.available_permits(), 0);
+    } // `first` is dropped before it ran: the permit passes to `second`
+    second.await.unwrap().forget();
+    assert_eq!(SEM.available_permits(), 0);
+    assert_eq!(SEM.waiters(), 0);
+}
+
+/// `close` fails every queued acquire and every later one; permits held
+/// across the close are counted back in.
+async fn semaphore_close() {
+    static SEM: Semaphore = Semaphore::new(1);
+    let held = SEM.try_acquire().unwrap();
+    let mut waiters = [
+        pin!(SEM.acquire()),
+        pin!(SEM.acquire()),
+        pin!(SEM.acquire()),
+    ];
+    for w in &mut waiters {
+        assert!(poll_once(w.as_mut()).await.is_pending());
+    }
+    SEM.close();
+    for w in waiters {
+        assert_eq!(w.await.unwrap_err(), AcquireError::Closed);
+    }
+    assert_eq!(SEM.acquire().await.unwrap_err(), AcquireError::Closed);
+    assert_eq!(SEM.try_acquire().unwrap_err(), TryAcquireError::Closed);
+    assert!(SEM.is_closed());
+    drop(held);
+    assert_eq!(SEM.available_permits(), 1);
+}
+
+/// `try_acquire` fails at once without queueing; split, merge and forget
+/// keep the count exact.
+async fn semaphore_try_and_counts() {
+    static SEM: Semaphore = Semaphore::new(5);
+    let mut p = SEM.try_acquire_many(5).unwrap();
+    assert_eq!(SEM.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+    assert_eq!(SEM.waiters(), 0);
+    let two = p.split(2).unwrap();
+    assert_eq!((p.num_permits(), two.num_permits()), (3, 2));
+    assert!(p.split(4).is_none());
+    drop(two);
+    assert_eq!(SEM.available_permits(), 2);
+    let one = SEM.try_acquire().unwrap();
+    p.merge(one);
+    assert_eq!(p.num_permits(), 4);
+    p.forget();
+    assert_eq!(SEM.available_permits(), 1);
+    SEM.add_permits(4);
+    assert_eq!(SEM.available_permits(), 5);
+}
+
+/// Shared by the tasks of the bounded-semaphore scenario.
+struct Bounded {
+    sem: BoundedSemaphore,
+    inside: AtomicUsize,
+    peak: AtomicUsize,
+    done: Semaphore,
+}
+
+#[embassy_executor::task(pool_size = 10)]
+async fn acquire_and_release(b: &'static Bounded) {
+    b.sem.acquire().await.unwrap();
+    let now = b.inside.fetch_add(1, Ordering::SeqCst) + 1;
+    b.peak.fetch_max(now, Ordering::SeqCst);
+    yield_now().await;
+    b.inside.fetch_sub(1, Ordering::SeqCst);
+    b.sem.release().unwrap();
+    b.done.add_permits(1);
+}
+
+/// Tasks under a BoundedSemaphore never exceed its capacity; every release
+/// balances an acquire, and one release too many is refused.
+async fn bounded_semaphore_limits(spawner: Spawner) {
+    static B: Bounded = Bounded {
+        sem: BoundedSemaphore::new(3),
+        inside: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+        done: Semaphore::new(0),
+    };
+    for _ in 0..10 {
+        spawner.must_spawn(acquire_and_release(&B));
+    }
+    B.done.acquire_many(10).await.unwrap().forget();
+    let peak = B.peak.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&peak), "peak {} outside 1..=3", peak);
+    let s = B.sem.statistics();
+    assert_eq!((s.available, s.acquired, s.waiters), (3, 0, 0));
+    assert!(B.sem.release().is_err(), "one release too many");
+}
+
+/// A woken bounded-semaphore waiter dropped before it ran passes the permit
+/// on.
+async fn bounded_cancelled_waiter() {
+    static SEM: BoundedSemaphore = BoundedSemaphore::new(1);
+    SEM.try_acquire().unwrap();
+    let mut second = pin!(SEM.acquire());
+    {
+        let first = pin!(SEM.acquire());
+        assert!(poll_once(first).await.is_pending());
+        assert!(poll_once(second.as_mut()).await.is_pending());
+        SEM.release().unwrap(); // to `first`
+    } // `first` is dropped before it ran: the permit passes to `second`
+    second.await.unwrap();
+    assert_eq!(
+        (SEM.acquired(), SEM.available_permits(), SEM.waiters()),
+        (1, 0, 0)
+    );
+    SEM.release().unwrap();
+}
+
+/// Bad inputs give the documented typed errors.
+async fn bounded_semaphore_bad_inputs() {
+    static SEM: BoundedSemaphore = BoundedSemaphore::new(2);
+    assert_eq!(
+        SEM.acquire_many(3).await,
+        Err(ExceedsCapacity {
+            requested: 3,
+            capacity: 2
+        })
+    );
+    assert_eq!(
+        SEM.try_acquire_many(3),
+        Err(TryAcquireBoundedError::from(ExceedsCapacity {
+            requested: 3,
+            capacity: 2
+        }))
+    );
+    SEM.try_acquire_many(2).unwrap();
+    assert_eq!(SEM.try_acquire(), Err(TryAcquireBoundedError::NoPermits));
+    assert!(SEM.release_many(3).is_err());
+    SEM.release_many(2).unwrap();
+    assert_eq!(SEM.capacity(), 2);
+}
