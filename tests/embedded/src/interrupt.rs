@@ -31,7 +31,7 @@ use crate::harness::{poll_once, run, until};
 const SIGNALS: u32 = 10_000;
 
 /// Ticks without progress after which the handler declares a lost wake-up.
-const STALL_TICKS: u32 = 200_000;
+const STALL_TICKS: u32 = 20_000;
 
 /// SysTick reload value: a tick every this many CPU cycles.
 const TICK_CYCLES: u32 = 2_000;
