@@ -104,6 +104,20 @@ for row in "${rows[@]}"; do
 done
 
 echo
+echo "| everything of one crate in one firmware | static, bytes | flash, Cortex-M3 | flash, Cortex-M0 |"
+echo "|---|---:|---:|---:|"
+for all in "anysync|size-anysync-all|the ten above" "embassy-sync 0.7|size-embassy-all|the five above"; do
+  IFS='|' read -r crate feature what <<<"$all"
+  cells=()
+  for t in "${targets[@]}"; do
+    read -r flash _ram b _f _o <<<"$(probe "$feature" "$t")"
+    bytes="$b"
+    cells+=("$((flash - ${base_flash[$t]}))")
+  done
+  echo "| $crate, $what | $bytes | ${cells[0]} | ${cells[1]} |"
+done
+
+echo
 echo "| whole firmware (\`anysync-embedded\`, all scenarios) | flash (text + data) | static RAM (data + bss) |"
 echo "|---|---:|---:|"
 for t in "${targets[@]}"; do

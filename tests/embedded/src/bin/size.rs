@@ -34,30 +34,57 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     }
 }
 
-/// The baseline uses no primitive.
-#[cfg(not(any(
-    feature = "size-mutex",
-    feature = "size-rwlock",
-    feature = "size-semaphore",
-    feature = "size-bounded-semaphore",
-    feature = "size-event",
-    feature = "size-notify",
-    feature = "size-condvar",
-    feature = "size-barrier",
-    feature = "size-once-cell",
-    feature = "size-static-channel",
-    feature = "size-embassy-mutex",
-    feature = "size-embassy-rwlock",
-    feature = "size-embassy-semaphore",
-    feature = "size-embassy-signal",
-    feature = "size-embassy-channel",
-)))]
+/// Runs the primitives this build's features select (none for the
+/// baseline) and returns the bytes of their `static`s and of the largest
+/// future a task holds while it waits on one of them.
 async fn exercise() -> (usize, usize) {
-    (black_box(size_of_val(&())), 0)
+    let mut total = Sizes(0, 0);
+    total.add((black_box(size_of_val(&())), 0)); // all the baseline has
+    #[cfg(feature = "size-mutex")]
+    total.add(mutex().await);
+    #[cfg(feature = "size-rwlock")]
+    total.add(rwlock().await);
+    #[cfg(feature = "size-semaphore")]
+    total.add(semaphore().await);
+    #[cfg(feature = "size-bounded-semaphore")]
+    total.add(bounded_semaphore().await);
+    #[cfg(feature = "size-event")]
+    total.add(event().await);
+    #[cfg(feature = "size-notify")]
+    total.add(notify().await);
+    #[cfg(feature = "size-condvar")]
+    total.add(condvar().await);
+    #[cfg(feature = "size-barrier")]
+    total.add(barrier().await);
+    #[cfg(feature = "size-once-cell")]
+    total.add(once_cell().await);
+    #[cfg(feature = "size-static-channel")]
+    total.add(static_channel().await);
+    #[cfg(feature = "size-embassy-mutex")]
+    total.add(embassy_mutex().await);
+    #[cfg(feature = "size-embassy-rwlock")]
+    total.add(embassy_rwlock().await);
+    #[cfg(feature = "size-embassy-semaphore")]
+    total.add(embassy_semaphore().await);
+    #[cfg(feature = "size-embassy-signal")]
+    total.add(embassy_signal().await);
+    #[cfg(feature = "size-embassy-channel")]
+    total.add(embassy_channel().await);
+    (total.0, total.1)
+}
+
+/// Bytes of `static`s (summed) and of a waiting future (the largest).
+struct Sizes(usize, usize);
+
+impl Sizes {
+    fn add(&mut self, (static_bytes, future_bytes): (usize, usize)) {
+        self.0 += static_bytes;
+        self.1 = self.1.max(future_bytes);
+    }
 }
 
 #[cfg(feature = "size-mutex")]
-async fn exercise() -> (usize, usize) {
+async fn mutex() -> (usize, usize) {
     static M: anysync::sync::Mutex<u32> = anysync::sync::Mutex::new(0);
     *M.lock().await += black_box(1);
     black_box(M.try_lock().is_ok());
@@ -65,7 +92,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-rwlock")]
-async fn exercise() -> (usize, usize) {
+async fn rwlock() -> (usize, usize) {
     static L: anysync::sync::RwLock<u32> = anysync::sync::RwLock::new(0);
     *L.write().await += black_box(1);
     black_box(*L.read().await);
@@ -74,7 +101,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-semaphore")]
-async fn exercise() -> (usize, usize) {
+async fn semaphore() -> (usize, usize) {
     static S: anysync::sync::Semaphore = anysync::sync::Semaphore::new(1);
     let permit = S.acquire().await.unwrap();
     black_box(S.try_acquire().is_ok());
@@ -83,7 +110,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-bounded-semaphore")]
-async fn exercise() -> (usize, usize) {
+async fn bounded_semaphore() -> (usize, usize) {
     static S: anysync::sync::BoundedSemaphore = anysync::sync::BoundedSemaphore::new(1);
     S.acquire().await.unwrap();
     black_box(S.try_acquire().is_ok());
@@ -92,7 +119,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-event")]
-async fn exercise() -> (usize, usize) {
+async fn event() -> (usize, usize) {
     static E: anysync::sync::Event = anysync::sync::Event::new();
     E.set();
     E.wait().await;
@@ -102,7 +129,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-notify")]
-async fn exercise() -> (usize, usize) {
+async fn notify() -> (usize, usize) {
     static N: anysync::sync::Notify = anysync::sync::Notify::new();
     N.notify_one();
     N.notified().await;
@@ -111,7 +138,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-condvar")]
-async fn exercise() -> (usize, usize) {
+async fn condvar() -> (usize, usize) {
     use core::{future::Future, pin::pin, task::Poll};
     static M: anysync::sync::Mutex<bool> = anysync::sync::Mutex::new(false);
     static CV: anysync::sync::Condvar = anysync::sync::Condvar::new();
@@ -129,14 +156,14 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-barrier")]
-async fn exercise() -> (usize, usize) {
+async fn barrier() -> (usize, usize) {
     static B: anysync::sync::Barrier = anysync::sync::Barrier::new(1);
     black_box(B.wait().await.unwrap().is_leader());
     (size_of_val(&B), size_of_val(&B.wait()))
 }
 
 #[cfg(feature = "size-once-cell")]
-async fn exercise() -> (usize, usize) {
+async fn once_cell() -> (usize, usize) {
     static C: anysync::sync::OnceCell<u32> = anysync::sync::OnceCell::new();
     black_box(*C.get_or_init(|| async { black_box(7) }).await);
     black_box(C.get());
@@ -145,7 +172,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-static-channel")]
-async fn exercise() -> (usize, usize) {
+async fn static_channel() -> (usize, usize) {
     static C: anysync::channel::StaticChannel<u32, 4> = anysync::channel::StaticChannel::new();
     C.send(black_box(1)).await.unwrap();
     black_box(C.recv().await.unwrap());
@@ -164,7 +191,7 @@ async fn exercise() -> (usize, usize) {
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex as Raw;
 
 #[cfg(feature = "size-embassy-mutex")]
-async fn exercise() -> (usize, usize) {
+async fn embassy_mutex() -> (usize, usize) {
     static M: embassy_sync::mutex::Mutex<Raw, u32> = embassy_sync::mutex::Mutex::new(0);
     *M.lock().await += black_box(1);
     black_box(M.try_lock().is_ok());
@@ -172,7 +199,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-embassy-rwlock")]
-async fn exercise() -> (usize, usize) {
+async fn embassy_rwlock() -> (usize, usize) {
     static L: embassy_sync::rwlock::RwLock<Raw, u32> = embassy_sync::rwlock::RwLock::new(0);
     *L.write().await += black_box(1);
     black_box(*L.read().await);
@@ -181,7 +208,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-embassy-semaphore")]
-async fn exercise() -> (usize, usize) {
+async fn embassy_semaphore() -> (usize, usize) {
     use embassy_sync::semaphore::{FairSemaphore, Semaphore};
     // FIFO like anysync's; room for 8 queued tasks.
     static S: FairSemaphore<Raw, 8> = FairSemaphore::new(1);
@@ -192,7 +219,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-embassy-signal")]
-async fn exercise() -> (usize, usize) {
+async fn embassy_signal() -> (usize, usize) {
     static S: embassy_sync::signal::Signal<Raw, u32> = embassy_sync::signal::Signal::new();
     S.signal(black_box(1));
     black_box(S.wait().await);
@@ -201,7 +228,7 @@ async fn exercise() -> (usize, usize) {
 }
 
 #[cfg(feature = "size-embassy-channel")]
-async fn exercise() -> (usize, usize) {
+async fn embassy_channel() -> (usize, usize) {
     static C: embassy_sync::channel::Channel<Raw, u32, 4> = embassy_sync::channel::Channel::new();
     C.send(black_box(1)).await;
     black_box(C.receive().await);
