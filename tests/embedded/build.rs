@@ -8,11 +8,7 @@ use std::{env, fs, path::PathBuf};
 
 fn main() {
     let target = env::var("TARGET").unwrap_or_default();
-    let chip = if target.starts_with("thumbv6m") {
-        "memory/nrf51822.x"
-    } else {
-        "memory/lm3s6965.x"
-    };
+    let chip = if target.starts_with("thumbv6m") { "memory/nrf51822.x" } else { "memory/lm3s6965.x" };
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::copy(chip, out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());

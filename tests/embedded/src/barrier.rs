@@ -13,23 +13,12 @@ use crate::harness::{poll_once, run, until};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "barrier_generations_each_have_one_leader",
-        barrier_generations(spawner),
-    )
-    .await;
-    run(
-        "barrier_cancel_while_filling_withdraws_the_arrival",
-        barrier_cancel_while_filling(),
-    )
-    .await;
-    run(
-        "barrier_cancel_after_the_trip_changes_nothing",
-        barrier_cancel_after_trip(),
-    )
-    .await;
+    run("barrier_generations_each_have_one_leader", barrier_generations(spawner)).await;
+    run("barrier_cancel_while_filling_withdraws_the_arrival", barrier_cancel_while_filling()).await;
+    run("barrier_cancel_after_the_trip_changes_nothing", barrier_cancel_after_trip()).await;
     run("barrier_abort_and_reset", barrier_abort_and_reset()).await;
     run("barrier_of_zero_parties_is_one", barrier_of_zero_parties()).await;
+    run("barrier_reset_with_waiters_breaks_them_and_starts_empty", barrier_reset_with_waiters()).await;
 }
 
 /// Shared by the tasks of the generations scenario.
@@ -51,11 +40,8 @@ async fn ten_generations(g: &'static Generations) {
 
 /// Ten generations of eight tasks, exactly one leader each.
 async fn barrier_generations(spawner: Spawner) {
-    static G: Generations = Generations {
-        barrier: Barrier::new(8),
-        leaders: AtomicUsize::new(0),
-        done: Semaphore::new(0),
-    };
+    static G: Generations =
+        Generations { barrier: Barrier::new(8), leaders: AtomicUsize::new(0), done: Semaphore::new(0) };
     for _ in 0..8 {
         spawner.must_spawn(ten_generations(&G));
     }
@@ -77,16 +63,9 @@ async fn barrier_cancel_while_filling() {
     } // the quitter is dropped here
     assert_eq!(B.n_waiting(), 1);
     let mut second = pin!(B.wait());
-    assert!(
-        poll_once(second.as_mut()).await.is_pending(),
-        "two of three"
-    );
+    assert!(poll_once(second.as_mut()).await.is_pending(), "two of three");
     let third = B.wait().await.unwrap().is_leader();
-    let leaders = [
-        first.await.unwrap().is_leader(),
-        second.await.unwrap().is_leader(),
-        third,
-    ];
+    let leaders = [first.await.unwrap().is_leader(), second.await.unwrap().is_leader(), third];
     assert_eq!(leaders.iter().filter(|l| **l).count(), 1);
     assert_eq!(B.n_waiting(), 0);
 }
@@ -131,4 +110,20 @@ async fn barrier_of_zero_parties() {
     static B: Barrier = Barrier::new(0);
     assert_eq!(B.parties(), 1);
     assert!(B.wait().await.unwrap().is_leader());
+}
+
+/// `reset` with a task waiting breaks that wait and leaves the barrier
+/// empty and whole: it again needs all its parties.
+async fn barrier_reset_with_waiters() {
+    static B: Barrier = Barrier::new(2);
+    let mut w1 = pin!(B.wait());
+    assert!(poll_once(w1.as_mut()).await.is_pending());
+    B.reset();
+    assert_eq!(w1.await, Err(BrokenBarrier));
+    assert!(!B.is_broken());
+    assert_eq!(B.n_waiting(), 0);
+    let mut a = pin!(B.wait());
+    assert!(poll_once(a.as_mut()).await.is_pending(), "one arrival is not enough");
+    assert!(B.wait().await.unwrap().is_leader());
+    assert!(a.await.is_ok());
 }

@@ -13,28 +13,13 @@ use crate::harness::{poll_once, run};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "static_channel_delivers_every_value_once",
-        delivers_every_value_once(spawner),
-    )
-    .await;
-    run(
-        "static_channel_try_variants_never_wait",
-        try_variants_never_wait(),
-    )
-    .await;
+    run("static_channel_delivers_every_value_once", delivers_every_value_once(spawner)).await;
+    run("static_channel_try_variants_never_wait", try_variants_never_wait()).await;
     run("static_channel_recv_is_cancel_safe", recv_is_cancel_safe()).await;
     run("static_channel_send_is_cancel_safe", send_is_cancel_safe()).await;
-    run(
-        "static_channel_woken_receiver_cancelled_passes_the_value_on",
-        woken_receiver_cancelled(),
-    )
-    .await;
-    run(
-        "static_channel_close_returns_refused_values_and_drains",
-        close_drains(),
-    )
-    .await;
+    run("static_channel_woken_receiver_cancelled_passes_the_value_on", woken_receiver_cancelled()).await;
+    run("static_channel_close_returns_refused_values_and_drains", close_drains()).await;
+    run("static_channel_blocked_senders_are_served_in_order", blocked_senders_in_order()).await;
 }
 
 /// Values each producer sends.
@@ -63,10 +48,7 @@ async fn consume(d: &'static Delivery) {
     while let Ok(v) = d.ch.recv().await {
         let (producer, i) = (v / PER_PRODUCER, v % PER_PRODUCER);
         let previous = &mut last[producer as usize];
-        assert!(
-            previous.map_or(true, |p| p < i),
-            "a sender's values out of order"
-        );
+        assert!(previous.map_or(true, |p| p < i), "a sender's values out of order");
         *previous = Some(i);
         let bit = 1 << (v % 32);
         let before = d.seen[(v / 32) as usize].fetch_or(bit, Ordering::SeqCst);
@@ -79,11 +61,8 @@ async fn consume(d: &'static Delivery) {
 /// 400 values arrives exactly once, each producer's in order, and the
 /// consumers end once the channel is closed and drained.
 async fn delivers_every_value_once(spawner: Spawner) {
-    static D: Delivery = Delivery {
-        ch: StaticChannel::new(),
-        seen: [const { AtomicU32::new(0) }; 13],
-        done: Semaphore::new(0),
-    };
+    static D: Delivery =
+        Delivery { ch: StaticChannel::new(), seen: [const { AtomicU32::new(0) }; 13], done: Semaphore::new(0) };
     spawner.must_spawn(consume(&D));
     spawner.must_spawn(consume(&D));
     spawner.must_spawn(produce(&D, 0));
@@ -91,11 +70,7 @@ async fn delivers_every_value_once(spawner: Spawner) {
     D.done.acquire_many(2).await.unwrap().forget(); // the producers
     D.ch.close();
     D.done.acquire_many(2).await.unwrap().forget(); // the consumers
-    let arrived: u32 = D
-        .seen
-        .iter()
-        .map(|w| w.load(Ordering::SeqCst).count_ones())
-        .sum();
+    let arrived: u32 = D.seen.iter().map(|w| w.load(Ordering::SeqCst).count_ones()).sum();
     assert_eq!(arrived, 2 * PER_PRODUCER);
 }
 
@@ -154,11 +129,7 @@ async fn send_is_cancel_safe() {
         assert!(poll_once(s.as_mut()).await.is_pending());
         drop(CH.recv().await.unwrap());
     }
-    assert_eq!(
-        DROPS.load(Ordering::SeqCst),
-        2,
-        "the received value and the unsent one"
-    );
+    assert_eq!(DROPS.load(Ordering::SeqCst), 2, "the received value and the unsent one");
     CH.send(Counted).await.unwrap();
     assert_eq!(CH.len(), 1);
     drop(CH.recv().await.unwrap());
@@ -193,4 +164,26 @@ async fn close_drains() {
     assert_eq!(CH.recv().await, Ok(1));
     assert_eq!(CH.recv().await, Err(RecvError));
     assert_eq!(CH.try_recv(), Err(TryRecvError::Closed));
+}
+
+/// Senders waiting on a full channel get their slots in the order they
+/// queued, so their values arrive in that order, and a newcomer's
+/// `try_send` does not pass them.
+async fn blocked_senders_in_order() {
+    static CH: StaticChannel<u8, 1> = StaticChannel::new();
+    CH.try_send(0).unwrap();
+    let mut senders = [pin!(CH.send(1)), pin!(CH.send(2)), pin!(CH.send(3))];
+    for s in &mut senders {
+        assert!(poll_once(s.as_mut()).await.is_pending(), "the channel is full");
+    }
+    let mut got = [0u8; 4];
+    for (i, slot) in got.iter_mut().enumerate() {
+        *slot = CH.recv().await.unwrap();
+        if let Some(s) = senders.get_mut(i) {
+            assert_eq!(CH.try_send(9), Err(TrySendError::Full(9)), "no barging past a queued sender");
+            s.as_mut().await.unwrap();
+        }
+    }
+    assert_eq!(got, [0, 1, 2, 3]);
+    assert!(CH.is_empty());
 }

@@ -13,31 +13,13 @@ use crate::harness::{poll_once, run, until};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "condvar_wait_unlocks_atomically_and_relocks",
-        condvar_wait_unlocks_and_relocks(),
-    )
-    .await;
-    run(
-        "condvar_notifications_are_not_stored",
-        condvar_notifications_are_not_stored(),
-    )
-    .await;
-    run(
-        "condvar_cancel_before_notify",
-        condvar_cancel_before_notify(),
-    )
-    .await;
-    run(
-        "condvar_notified_waiter_dropped_hands_over",
-        condvar_notified_waiter_dropped(),
-    )
-    .await;
-    run(
-        "condvar_wait_while_producer_consumer",
-        condvar_wait_while_producer_consumer(spawner),
-    )
-    .await;
+    run("condvar_wait_unlocks_atomically_and_relocks", condvar_wait_unlocks_and_relocks()).await;
+    run("condvar_notifications_are_not_stored", condvar_notifications_are_not_stored()).await;
+    run("condvar_cancel_before_notify", condvar_cancel_before_notify()).await;
+    run("condvar_notified_waiter_dropped_hands_over", condvar_notified_waiter_dropped()).await;
+    run("condvar_wait_while_producer_consumer", condvar_wait_while_producer_consumer(spawner)).await;
+    run("condvar_notify_one_is_fifo_and_notify_all_wakes_only_present_waiters", condvar_fifo_and_notify_all()).await;
+    run("condvar_waiter_woken_by_notify_all_and_dropped_forwards_nothing", condvar_notify_all_then_drop()).await;
 }
 
 /// `wait` frees the mutex at once and returns holding it, only after the
@@ -68,10 +50,7 @@ async fn condvar_notifications_are_not_stored() {
     CV.notify_one();
     CV.notify_all();
     let mut w = pin!(CV.wait(M.lock().await));
-    assert!(
-        poll_once(w.as_mut()).await.is_pending(),
-        "nothing was stored"
-    );
+    assert!(poll_once(w.as_mut()).await.is_pending(), "nothing was stored");
     assert_eq!(CV.waiters(), 1);
     CV.notify_one();
     drop(w.await);
@@ -160,10 +139,7 @@ async fn consume(s: &'static Shared) {
 /// items produced.
 async fn condvar_wait_while_producer_consumer(spawner: Spawner) {
     static S: Shared = Shared {
-        queue: Mutex::new(Queue {
-            items: [None; 8],
-            len: 0,
-        }),
+        queue: Mutex::new(Queue { items: [None; 8], len: 0 }),
         cv: Condvar::new(),
         got: AtomicUsize::new(0),
         done: Semaphore::new(0),
@@ -188,4 +164,53 @@ async fn condvar_wait_while_producer_consumer(spawner: Spawner) {
     assert_eq!(S.got.load(Ordering::SeqCst), 60);
     assert_eq!(S.cv.waiters(), 0);
     assert_eq!(S.queue.try_lock().unwrap().len, 0);
+}
+
+/// `notify_one` picks the longest waiter; `notify_all` wakes those waiting
+/// at that moment and not one that starts waiting after it.
+async fn condvar_fifo_and_notify_all() {
+    static M: Mutex<()> = Mutex::new(());
+    static CV: Condvar = Condvar::new();
+    // Each wait unlocks the mutex on its first poll, so the next one can
+    // lock it: build and poll them one after the other.
+    let mut first = pin!(CV.wait(M.try_lock().unwrap()));
+    assert!(poll_once(first.as_mut()).await.is_pending());
+    let mut second = pin!(CV.wait(M.try_lock().unwrap()));
+    assert!(poll_once(second.as_mut()).await.is_pending());
+    let mut third = pin!(CV.wait(M.try_lock().unwrap()));
+    assert!(poll_once(third.as_mut()).await.is_pending());
+    assert_eq!(CV.waiters(), 3);
+    CV.notify_one();
+    drop(first.await); // the longest waiter
+    assert!(poll_once(second.as_mut()).await.is_pending(), "only one was notified");
+    CV.notify_all();
+    let mut late = pin!(CV.wait(M.try_lock().unwrap()));
+    assert!(poll_once(late.as_mut()).await.is_pending());
+    drop(second.await);
+    drop(third.await);
+    assert!(poll_once(late.as_mut()).await.is_pending(), "came after notify_all");
+    assert_eq!(CV.waiters(), 1);
+    CV.notify_one();
+    drop(late.await);
+    assert!(M.try_lock().is_ok());
+}
+
+/// A waiter woken by `notify_all` and dropped before it ran passes nothing
+/// on: a waiter that came later stays asleep.
+async fn condvar_notify_all_then_drop() {
+    static M: Mutex<()> = Mutex::new(());
+    static CV: Condvar = Condvar::new();
+    let mut w1 = pin!(Some(CV.wait(M.try_lock().unwrap())));
+    let w1_fut = w1.as_mut().as_pin_mut().expect("not dropped yet");
+    assert!(poll_once(w1_fut).await.is_pending());
+    CV.notify_all();
+    let mut late = pin!(CV.wait(M.try_lock().unwrap()));
+    assert!(poll_once(late.as_mut()).await.is_pending());
+    w1.set(None); // woken by notify_all, dropped before it ran
+    assert!(poll_once(late.as_mut()).await.is_pending(), "nothing was forwarded");
+    assert_eq!(CV.waiters(), 1);
+    CV.notify_one();
+    drop(late.await);
+    assert_eq!(CV.waiters(), 0);
+    assert!(M.try_lock().is_ok());
 }

@@ -72,10 +72,7 @@ pub(crate) struct Entries {
 impl Entries {
     /// An empty list.
     pub(crate) const fn new() -> Self {
-        Self {
-            items: [0; 32],
-            len: 0,
-        }
+        Self { items: [0; 32], len: 0 }
     }
 
     /// Appends `value`.

@@ -68,21 +68,9 @@ pub(crate) async fn run_all(mut syst: SYST) {
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
-    run(
-        "interrupt_notify_10000_signals_none_lost",
-        from_interrupt_notify(),
-    )
-    .await;
-    run(
-        "interrupt_event_10000_signals_none_lost",
-        from_interrupt_event(),
-    )
-    .await;
-    run(
-        "interrupt_static_channel_10000_values_in_order",
-        from_interrupt_channel(),
-    )
-    .await;
+    run("interrupt_notify_10000_signals_none_lost", from_interrupt_notify()).await;
+    run("interrupt_event_10000_signals_none_lost", from_interrupt_event()).await;
+    run("interrupt_static_channel_10000_values_in_order", from_interrupt_channel()).await;
     syst.disable_interrupt();
     syst.disable_counter();
 }
@@ -151,11 +139,7 @@ async fn from_interrupt_channel() {
     assert_eq!(SENT.load(Ordering::SeqCst), SIGNALS);
     assert!(CHANNEL.is_empty());
     let full = FULL.load(Ordering::SeqCst);
-    assert!(
-        full >= 10,
-        "the handler found the channel full only {} times",
-        full
-    );
+    assert!(full >= 10, "the handler found the channel full only {} times", full);
     hprintln!("      (the handler found the channel full {} times)", full);
 }
 
@@ -198,10 +182,5 @@ fn watchdog(sent: u32, acked: u32) {
         return;
     }
     let stalled = STALLED.fetch_add(1, Ordering::SeqCst) + 1;
-    assert!(
-        stalled < STALL_TICKS,
-        "lost wake-up: {} signals sent, {} acknowledged",
-        sent,
-        acked
-    );
+    assert!(stalled < STALL_TICKS, "lost wake-up: {} signals sent, {} acknowledged", sent, acked);
 }

@@ -4,7 +4,7 @@
 
 use core::pin::pin;
 
-use anysync::sync::{Event, Mutex, RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard, Semaphore};
+use anysync::sync::{Event, Mutex, MutexGuard, RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard, Semaphore};
 use embassy_executor::Spawner;
 use embassy_futures::{join::join, yield_now};
 
@@ -12,63 +12,26 @@ use crate::harness::{poll_once, run, until, Entries, Log};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "mutex_fifo_hand_off_serves_tasks_in_arrival_order",
-        mutex_fifo_hand_off(spawner),
-    )
-    .await;
-    run(
-        "mutex_no_barging_after_unlock",
-        mutex_no_barging_after_unlock(),
-    )
-    .await;
+    run("mutex_fifo_hand_off_serves_tasks_in_arrival_order", mutex_fifo_hand_off(spawner)).await;
+    run("mutex_no_barging_after_unlock", mutex_no_barging_after_unlock()).await;
     run("mutex_cancel_before_grant", mutex_cancel_before_grant()).await;
-    run(
-        "mutex_cancel_after_grant_passes_the_lock_on",
-        mutex_cancel_after_grant(),
-    )
-    .await;
-    run(
-        "mutex_stress_counts_exactly",
-        mutex_stress_counts_exactly(spawner),
-    )
-    .await;
+    run("mutex_cancel_after_grant_passes_the_lock_on", mutex_cancel_after_grant()).await;
+    run("mutex_stress_counts_exactly", mutex_stress_counts_exactly(spawner)).await;
     run("mutex_try_lock_never_waits", mutex_try_lock_never_waits()).await;
-    run(
-        "rwlock_readers_share_and_the_last_one_out_lets_the_writer_in",
-        rwlock_readers_share(),
-    )
-    .await;
-    run(
-        "rwlock_queued_writer_is_not_starved_by_new_readers",
-        rwlock_writer_not_starved(),
-    )
-    .await;
-    run(
-        "rwlock_cancelled_queued_writer_releases_the_readers_behind_it",
-        rwlock_cancelled_writer(),
-    )
-    .await;
+    run("rwlock_readers_share_and_the_last_one_out_lets_the_writer_in", rwlock_readers_share()).await;
+    run("rwlock_queued_writer_is_not_starved_by_new_readers", rwlock_writer_not_starved()).await;
+    run("rwlock_cancelled_queued_writer_releases_the_readers_behind_it", rwlock_cancelled_writer()).await;
     run("rwlock_downgrade_is_atomic", rwlock_downgrade_is_atomic()).await;
-    run(
-        "rwlock_max_readers_bounds_concurrent_reads",
-        rwlock_max_readers(),
-    )
-    .await;
-    run(
-        "rwlock_upgradable_read_and_upgrade",
-        rwlock_upgradable_read_and_upgrade(),
-    )
-    .await;
+    run("rwlock_max_readers_bounds_concurrent_reads", rwlock_max_readers()).await;
+    run("rwlock_upgradable_read_and_upgrade", rwlock_upgradable_read_and_upgrade()).await;
+    run("rwlock_try_upgrade_fails_while_readers_remain", rwlock_try_upgrade()).await;
+    run("mutex_mapped_guard_keeps_the_lock", mutex_mapped_guard()).await;
 }
 
 /// Nothing held, nothing waiting, and a write then a read succeed.
 fn assert_rwlock_quiescent<T>(lock: &RwLock<T>) {
     let s = lock.statistics();
-    assert_eq!(
-        (s.readers, s.writer, s.upgradable, s.waiters),
-        (0, false, false, 0)
-    );
+    assert_eq!((s.readers, s.writer, s.upgradable, s.waiters), (0, false, false, 0));
     drop(lock.try_write().expect("free lock"));
     drop(lock.try_read().expect("free lock"));
 }
@@ -196,10 +159,7 @@ async fn rwlock_readers_share() {
     assert!(poll_once(writer.as_mut()).await.is_pending());
     assert_eq!(LOCK.statistics().waiters, 1);
     drop(r1);
-    assert!(
-        poll_once(writer.as_mut()).await.is_pending(),
-        "R2 still reads"
-    );
+    assert!(poll_once(writer.as_mut()).await.is_pending(), "R2 still reads");
     drop(r2);
     *writer.await += 1;
     assert_eq!(*LOCK.read().await, 1);
@@ -222,10 +182,7 @@ async fn rwlock_writer_not_starved() {
     };
     let releaser = async move {
         until(|| LOCK.statistics().waiters == 2).await;
-        assert!(
-            LOCK.try_read().is_err(),
-            "no reader passes the queued writer"
-        );
+        assert!(LOCK.try_read().is_err(), "no reader passes the queued writer");
         drop(r1);
     };
     join(join(writer, late_reader), releaser).await;
@@ -243,10 +200,7 @@ async fn rwlock_cancelled_writer() {
         let writer = pin!(LOCK.write());
         assert!(poll_once(writer).await.is_pending());
         for r in &mut readers {
-            assert!(
-                poll_once(r.as_mut()).await.is_pending(),
-                "behind the writer"
-            );
+            assert!(poll_once(r.as_mut()).await.is_pending(), "behind the writer");
         }
         assert_eq!(LOCK.statistics().waiters, 4);
     } // the queued writer is dropped here
@@ -270,10 +224,7 @@ async fn rwlock_downgrade_is_atomic() {
     *w = 1;
     let r = RwLockWriteGuard::downgrade(w);
     assert_eq!(*reader.await, 1);
-    assert!(
-        poll_once(writer.as_mut()).await.is_pending(),
-        "the writer still waits"
-    );
+    assert!(poll_once(writer.as_mut()).await.is_pending(), "the writer still waits");
     assert_eq!(LOCK.statistics().waiters, 1);
     assert_eq!(*r, 1);
     drop(r);
@@ -307,10 +258,7 @@ async fn rwlock_upgradable_read_and_upgrade() {
     // A plain reader that comes after the waiting upgradable gets in.
     drop(LOCK.read().await);
     let mut upgrade = pin!(RwLockUpgradableReadGuard::upgrade(up));
-    assert!(
-        poll_once(upgrade.as_mut()).await.is_pending(),
-        "R1 still reads"
-    );
+    assert!(poll_once(upgrade.as_mut()).await.is_pending(), "R1 still reads");
     // New readers queue behind the upgrade.
     assert!(LOCK.try_read().is_err());
     let mut late = pin!(LOCK.read());
@@ -319,12 +267,35 @@ async fn rwlock_upgradable_read_and_upgrade() {
     drop(r1);
     let mut w = upgrade.await;
     *w += 1;
-    assert!(
-        poll_once(late.as_mut()).await.is_pending(),
-        "the writer holds it"
-    );
+    assert!(poll_once(late.as_mut()).await.is_pending(), "the writer holds it");
     drop(w);
     assert_eq!(*late.await, 1);
     assert_eq!(*up2.await, 1);
     assert_rwlock_quiescent(&LOCK);
+}
+
+/// `try_upgrade` fails at once, handing the upgradable guard back, while a
+/// reader remains; it succeeds once the reader is gone.
+async fn rwlock_try_upgrade() {
+    static LOCK: RwLock<u32> = RwLock::new(0);
+    let up = LOCK.upgradable_read().await;
+    let reader = LOCK.read().await;
+    let up = RwLockUpgradableReadGuard::try_upgrade(up).expect_err("a reader remains");
+    drop(reader);
+    let mut w = RwLockUpgradableReadGuard::try_upgrade(up).expect("no reader left");
+    *w = 3;
+    drop(w);
+    assert_eq!(*LOCK.read().await, 3);
+    assert_rwlock_quiescent(&LOCK);
+}
+
+/// A guard mapped to part of the data keeps the mutex locked until it goes.
+async fn mutex_mapped_guard() {
+    static M: Mutex<(u32, u32)> = Mutex::new((1, 2));
+    let g = M.lock().await;
+    let mut second = MutexGuard::map(g, |pair| &mut pair.1);
+    *second += 40;
+    assert!(M.try_lock().is_err(), "still locked through the mapped guard");
+    drop(second);
+    assert_eq!(*M.try_lock().unwrap(), (1, 42));
 }

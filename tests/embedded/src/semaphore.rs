@@ -5,7 +5,7 @@
 use core::pin::pin;
 
 use anysync::sync::{
-    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, Semaphore, TryAcquireBoundedError,
+    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, ReleaseError, Semaphore, TryAcquireBoundedError,
     TryAcquireError,
 };
 use embassy_executor::Spawner;
@@ -16,46 +16,16 @@ use crate::harness::{poll_once, run, Log};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "semaphore_peak_concurrency_is_exactly_the_limit",
-        semaphore_peak_concurrency(spawner),
-    )
-    .await;
-    run(
-        "semaphore_weighted_head_is_not_starved",
-        semaphore_weighted_head(),
-    )
-    .await;
-    run(
-        "semaphore_cancelled_waiter_passes_wakeup_on",
-        semaphore_cancelled_waiter(),
-    )
-    .await;
-    run(
-        "semaphore_close_fails_current_and_later_acquires",
-        semaphore_close(),
-    )
-    .await;
-    run(
-        "semaphore_try_acquire_never_waits_and_counts_exactly",
-        semaphore_try_and_counts(),
-    )
-    .await;
-    run(
-        "bounded_semaphore_limits_concurrency",
-        bounded_semaphore_limits(spawner),
-    )
-    .await;
-    run(
-        "bounded_semaphore_cancelled_waiter_passes_wakeup_on",
-        bounded_cancelled_waiter(),
-    )
-    .await;
-    run(
-        "bounded_semaphore_bad_inputs",
-        bounded_semaphore_bad_inputs(),
-    )
-    .await;
+    run("semaphore_peak_concurrency_is_exactly_the_limit", semaphore_peak_concurrency(spawner)).await;
+    run("semaphore_weighted_head_is_not_starved", semaphore_weighted_head()).await;
+    run("semaphore_cancelled_waiter_passes_wakeup_on", semaphore_cancelled_waiter()).await;
+    run("semaphore_close_fails_current_and_later_acquires", semaphore_close()).await;
+    run("semaphore_try_acquire_never_waits_and_counts_exactly", semaphore_try_and_counts()).await;
+    run("bounded_semaphore_limits_concurrency", bounded_semaphore_limits(spawner)).await;
+    run("bounded_semaphore_cancelled_waiter_passes_wakeup_on", bounded_cancelled_waiter()).await;
+    run("bounded_semaphore_bad_inputs", bounded_semaphore_bad_inputs()).await;
+    run("bounded_semaphore_over_release_releases_nothing", bounded_over_release()).await;
+    run("bounded_semaphore_capacity_zero_refuses_every_acquire", bounded_capacity_zero()).await;
 }
 
 /// Shared by the tasks of the peak-concurrency scenario.
@@ -110,11 +80,7 @@ async fn semaphore_weighted_head() {
     let held = SEM.try_acquire_many(4).unwrap();
     let mut big = pin!(SEM.acquire_many(4));
     assert!(poll_once(big.as_mut()).await.is_pending());
-    let mut small = [
-        pin!(SEM.acquire()),
-        pin!(SEM.acquire()),
-        pin!(SEM.acquire()),
-    ];
+    let mut small = [pin!(SEM.acquire()), pin!(SEM.acquire()), pin!(SEM.acquire())];
     for s in &mut small {
         assert!(poll_once(s.as_mut()).await.is_pending());
     }
@@ -123,10 +89,7 @@ async fn semaphore_weighted_head() {
     let big_permit = big.await.unwrap();
     ORDER.push(b'B');
     for s in &mut small {
-        assert!(
-            poll_once(s.as_mut()).await.is_pending(),
-            "the big one holds all four"
-        );
+        assert!(poll_once(s.as_mut()).await.is_pending(), "the big one holds all four");
     }
     drop(big_permit);
     for s in small {
@@ -160,11 +123,7 @@ async fn semaphore_cancelled_waiter() {
 async fn semaphore_close() {
     static SEM: Semaphore = Semaphore::new(1);
     let held = SEM.try_acquire().unwrap();
-    let mut waiters = [
-        pin!(SEM.acquire()),
-        pin!(SEM.acquire()),
-        pin!(SEM.acquire()),
-    ];
+    let mut waiters = [pin!(SEM.acquire()), pin!(SEM.acquire()), pin!(SEM.acquire())];
     for w in &mut waiters {
         assert!(poll_once(w.as_mut()).await.is_pending());
     }
@@ -252,33 +211,43 @@ async fn bounded_cancelled_waiter() {
         SEM.release().unwrap(); // to `first`
     } // `first` is dropped before it ran: the permit passes to `second`
     second.await.unwrap();
-    assert_eq!(
-        (SEM.acquired(), SEM.available_permits(), SEM.waiters()),
-        (1, 0, 0)
-    );
+    assert_eq!((SEM.acquired(), SEM.available_permits(), SEM.waiters()), (1, 0, 0));
     SEM.release().unwrap();
 }
 
 /// Bad inputs give the documented typed errors.
 async fn bounded_semaphore_bad_inputs() {
     static SEM: BoundedSemaphore = BoundedSemaphore::new(2);
-    assert_eq!(
-        SEM.acquire_many(3).await,
-        Err(ExceedsCapacity {
-            requested: 3,
-            capacity: 2
-        })
-    );
+    assert_eq!(SEM.acquire_many(3).await, Err(ExceedsCapacity { requested: 3, capacity: 2 }));
     assert_eq!(
         SEM.try_acquire_many(3),
-        Err(TryAcquireBoundedError::from(ExceedsCapacity {
-            requested: 3,
-            capacity: 2
-        }))
+        Err(TryAcquireBoundedError::from(ExceedsCapacity { requested: 3, capacity: 2 }))
     );
     SEM.try_acquire_many(2).unwrap();
     assert_eq!(SEM.try_acquire(), Err(TryAcquireBoundedError::NoPermits));
     assert!(SEM.release_many(3).is_err());
     SEM.release_many(2).unwrap();
     assert_eq!(SEM.capacity(), 2);
+}
+
+/// Releasing more than is acquired is refused whole: nothing is released.
+async fn bounded_over_release() {
+    static SEM: BoundedSemaphore = BoundedSemaphore::new(4);
+    SEM.try_acquire_many(3).unwrap();
+    assert_eq!(SEM.release_many(4), Err(ReleaseError { requested: 4, acquired: 3 }));
+    assert_eq!((SEM.acquired(), SEM.available_permits()), (3, 1));
+    assert_eq!(SEM.release_many(0), Ok(()));
+    SEM.release_many(3).unwrap();
+    assert_eq!((SEM.acquired(), SEM.available_permits()), (0, 4));
+}
+
+/// A capacity of zero refuses every acquire at once, without queueing;
+/// acquiring zero permits succeeds.
+async fn bounded_capacity_zero() {
+    static SEM: BoundedSemaphore = BoundedSemaphore::new(0);
+    assert!(SEM.acquire().await.is_err());
+    assert!(matches!(SEM.try_acquire(), Err(TryAcquireBoundedError::ExceedsCapacity(_))));
+    assert_eq!(SEM.acquire_many(0).await, Ok(()));
+    assert!(SEM.release().is_err());
+    assert_eq!(SEM.waiters(), 0);
 }

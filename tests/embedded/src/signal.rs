@@ -14,42 +14,20 @@ use crate::harness::{poll_once, run, until, Log};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
-    run(
-        "event_set_releases_every_waiting_task",
-        event_set_releases_every_waiting_task(spawner),
-    )
-    .await;
-    run(
-        "event_set_then_clear_still_releases_queued_waiters",
-        event_set_then_clear(),
-    )
-    .await;
-    run(
-        "event_wait_after_set_is_ready_and_cancel_loses_nothing",
-        event_wait_after_set(),
-    )
-    .await;
-    run(
-        "notify_ping_pong_loses_no_wakeup",
-        notify_ping_pong(spawner),
-    )
-    .await;
+    run("event_set_releases_every_waiting_task", event_set_releases_every_waiting_task(spawner)).await;
+    run("event_set_then_clear_still_releases_queued_waiters", event_set_then_clear()).await;
+    run("event_wait_after_set_is_ready_and_cancel_loses_nothing", event_wait_after_set()).await;
+    run("notify_ping_pong_loses_no_wakeup", notify_ping_pong(spawner)).await;
     run("notify_one_wakes_waiters_in_fifo_order", notify_one_fifo()).await;
-    run(
-        "notify_all_wakes_every_waiting_task",
-        notify_all_wakes_every_waiting_task(),
-    )
-    .await;
-    run(
-        "notify_one_stores_a_single_permit",
-        notify_one_stores_a_single_permit(),
-    )
-    .await;
-    run(
-        "notify_cancelled_waiter_passes_wakeup_on",
-        notify_cancelled_waiter(),
-    )
-    .await;
+    run("notify_all_wakes_every_waiting_task", notify_all_wakes_every_waiting_task()).await;
+    run("notify_one_stores_a_single_permit", notify_one_stores_a_single_permit()).await;
+    run("notify_cancelled_waiter_passes_wakeup_on", notify_cancelled_waiter()).await;
+    run("notify_last_wakes_the_newest_waiter", notify_last_wakes_the_newest()).await;
+    run("notify_dropped_waiter_with_no_one_behind_stores_the_permit", notify_dropped_alone()).await;
+    run("notify_one_after_notify_all_is_not_swallowed", notify_one_after_notify_all()).await;
+    run("notify_notified_counts_for_notify_all_from_creation", notified_counts_from_creation()).await;
+    run("notify_enable_registers_before_the_first_poll", notify_enable_registers()).await;
+    run("event_wait_counts_from_its_creation", event_wait_counts_from_creation()).await;
 }
 
 /// Shared by the tasks of the event scenario.
@@ -71,12 +49,8 @@ async fn wait_at_gate(g: &'static Gate) {
 
 /// One `set()` releases every task waiting on the event.
 async fn event_set_releases_every_waiting_task(spawner: Spawner) {
-    static G: Gate = Gate {
-        event: Event::new(),
-        ready: Semaphore::new(0),
-        released: AtomicUsize::new(0),
-        done: Semaphore::new(0),
-    };
+    static G: Gate =
+        Gate { event: Event::new(), ready: Semaphore::new(0), released: AtomicUsize::new(0), done: Semaphore::new(0) };
     for _ in 0..8 {
         spawner.must_spawn(wait_at_gate(&G));
     }
@@ -172,10 +146,7 @@ async fn notify_all_wakes_every_waiting_task() {
     };
     join(waiters, notifier).await;
     let later = pin!(N.notified());
-    assert!(
-        poll_once(later).await.is_pending(),
-        "notify_all stores no permit"
-    );
+    assert!(poll_once(later).await.is_pending(), "notify_all stores no permit");
 }
 
 /// `notify_one` with nobody waiting stores exactly one permit.
@@ -202,8 +173,80 @@ async fn notify_cancelled_waiter() {
     second.await;
     assert_eq!(N.waiters(), 0);
     let third = pin!(N.notified());
-    assert!(
-        poll_once(third).await.is_pending(),
-        "the wake-up was used once"
-    );
+    assert!(poll_once(third).await.is_pending(), "the wake-up was used once");
+}
+
+/// `notify_last` wakes the waiter that queued most recently; the others
+/// keep their places.
+async fn notify_last_wakes_the_newest() {
+    static N: Notify = Notify::new();
+    let mut w = [pin!(N.notified()), pin!(N.notified()), pin!(N.notified())];
+    for f in &mut w {
+        assert!(poll_once(f.as_mut()).await.is_pending());
+    }
+    N.notify_one();
+    N.notify_last();
+    let [first, mut middle, last] = w;
+    first.await;
+    last.await;
+    assert!(poll_once(middle.as_mut()).await.is_pending(), "neither notify was for it");
+    assert_eq!(N.waiters(), 1);
+    N.notify_one();
+    middle.await;
+}
+
+/// A waiter chosen by `notify_one` and dropped with nobody behind it puts
+/// the permit back: the next `notified` completes at once.
+async fn notify_dropped_alone() {
+    static N: Notify = Notify::new();
+    {
+        let first = pin!(N.notified());
+        assert!(poll_once(first).await.is_pending());
+        N.notify_one();
+    } // dropped before it ran, with no one queued behind it
+    assert!(poll_once(pin!(N.notified())).await.is_ready());
+}
+
+/// A waiter woken by `notify_all` and then dropped does not eat a
+/// `notify_one` that came after.
+async fn notify_one_after_notify_all() {
+    static N: Notify = Notify::new();
+    {
+        let first = pin!(N.notified());
+        assert!(poll_once(first).await.is_pending());
+        N.notify_all();
+        N.notify_one();
+    } // woken by notify_all, dropped before it ran
+    assert!(poll_once(pin!(N.notified())).await.is_ready());
+}
+
+/// A `notified` future created before a `notify_all` completes, even if it
+/// is first polled after it.
+async fn notified_counts_from_creation() {
+    static N: Notify = Notify::new();
+    let f = N.notified();
+    N.notify_all();
+    assert!(poll_once(pin!(f)).await.is_ready());
+}
+
+/// `enable` queues the future before its first poll, so a `notify_one`
+/// that follows goes to it and is not stored for someone else.
+async fn notify_enable_registers() {
+    static N: Notify = Notify::new();
+    let mut f = pin!(N.notified());
+    assert!(!f.as_mut().enable(), "nothing stored yet");
+    N.notify_one(); // goes to `f`
+    assert!(poll_once(pin!(N.notified())).await.is_pending(), "not stored");
+    f.await;
+}
+
+/// A wait created before `set` completes even if `clear` follows before its
+/// first poll.
+async fn event_wait_counts_from_creation() {
+    static EV: Event = Event::new();
+    let w = EV.wait();
+    EV.set();
+    EV.clear();
+    assert!(poll_once(pin!(w)).await.is_ready());
+    assert!(poll_once(pin!(EV.wait())).await.is_pending(), "cleared for later waits");
 }
