@@ -17,6 +17,7 @@ pub(crate) async fn run_all(spawner: Spawner) {
     run("mutex_cancel_before_grant", mutex_cancel_before_grant()).await;
     run("mutex_cancel_after_grant_passes_the_lock_on", mutex_cancel_after_grant()).await;
     run("mutex_stress_counts_exactly", mutex_stress_counts_exactly(spawner)).await;
+    run("mutex_holder_dropped_mid_section_releases_the_lock", mutex_holder_dropped_mid_section()).await;
     run("mutex_try_lock_never_waits", mutex_try_lock_never_waits()).await;
     run("rwlock_readers_share_and_the_last_one_out_lets_the_writer_in", rwlock_readers_share()).await;
     run("rwlock_queued_writer_is_not_starved_by_new_readers", rwlock_writer_not_starved()).await;
@@ -298,4 +299,25 @@ async fn mutex_mapped_guard() {
     assert!(M.try_lock().is_err(), "still locked through the mapped guard");
     drop(second);
     assert_eq!(*M.try_lock().unwrap(), (1, 42));
+}
+
+/// A future that holds the guard across an await and is dropped there
+/// releases the lock, and the next waiter gets it.
+async fn mutex_holder_dropped_mid_section() {
+    static M: Mutex<u32> = Mutex::new(0);
+    static NEVER: Event = Event::new();
+    let mut next = pin!(M.lock());
+    {
+        let holder = pin!(async {
+            let mut g = M.lock().await;
+            *g += 1;
+            NEVER.wait().await; // holds the guard here
+            *g += 100;
+        });
+        assert!(poll_once(holder).await.is_pending());
+        assert!(M.is_locked());
+        assert!(poll_once(next.as_mut()).await.is_pending());
+    } // the holder is dropped mid-section
+    *next.await += 1;
+    assert_eq!(*M.try_lock().unwrap(), 2);
 }

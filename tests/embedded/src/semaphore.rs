@@ -12,7 +12,7 @@ use embassy_executor::Spawner;
 use embassy_futures::yield_now;
 use portable_atomic::{AtomicUsize, Ordering};
 
-use crate::harness::{poll_once, run, Log};
+use crate::harness::{poll_once, run, until, Log};
 
 /// Runs every scenario of this family.
 pub(crate) async fn run_all(spawner: Spawner) {
@@ -21,6 +21,10 @@ pub(crate) async fn run_all(spawner: Spawner) {
     run("semaphore_cancelled_waiter_passes_wakeup_on", semaphore_cancelled_waiter()).await;
     run("semaphore_close_fails_current_and_later_acquires", semaphore_close()).await;
     run("semaphore_try_acquire_never_waits_and_counts_exactly", semaphore_try_and_counts()).await;
+    run("semaphore_partial_assignment_blocks_the_line", semaphore_partial_assignment()).await;
+    run("semaphore_cancelled_head_returns_its_partial_permits", semaphore_cancelled_head_returns_partial()).await;
+    run("semaphore_several_releases_wake_several_waiters", semaphore_several_releases()).await;
+    run("semaphore_fifo_across_re_acquire", semaphore_fifo_across_re_acquire(spawner)).await;
     run("bounded_semaphore_limits_concurrency", bounded_semaphore_limits(spawner)).await;
     run("bounded_semaphore_cancelled_waiter_passes_wakeup_on", bounded_cancelled_waiter()).await;
     run("bounded_semaphore_bad_inputs", bounded_semaphore_bad_inputs()).await;
@@ -250,4 +254,94 @@ async fn bounded_capacity_zero() {
     assert_eq!(SEM.acquire_many(0).await, Ok(()));
     assert!(SEM.release().is_err());
     assert_eq!(SEM.waiters(), 0);
+}
+
+/// Permits released while a big request heads the queue go to it, even in
+/// part, and a smaller request behind it is not woken until the head is
+/// served.
+async fn semaphore_partial_assignment() {
+    static SEM: Semaphore = Semaphore::new(5);
+    let one = SEM.try_acquire().unwrap();
+    let mut a = pin!(SEM.acquire_many(5));
+    assert!(poll_once(a.as_mut()).await.is_pending());
+    assert_eq!(SEM.available_permits(), 0, "the head holds the four that were free");
+    let mut b = pin!(SEM.acquire_many(3));
+    assert!(poll_once(b.as_mut()).await.is_pending());
+    drop(one); // completes A
+    let mut a_permit = a.await.unwrap();
+    assert!(poll_once(b.as_mut()).await.is_pending(), "nothing left for B");
+    drop(a_permit.split(1).unwrap()); // one back: B holds 1 of 3
+    assert!(poll_once(b.as_mut()).await.is_pending());
+    drop(a_permit.split(1).unwrap()); // B holds 2 of 3
+    assert!(poll_once(b.as_mut()).await.is_pending());
+    drop(a_permit); // three back: B completes, two left over
+    assert_eq!(b.await.unwrap().num_permits(), 3);
+    assert_eq!(SEM.available_permits(), 5);
+}
+
+/// A head request dropped while it holds part of its permits gives them
+/// back, and the request queued behind it is served from them.
+async fn semaphore_cancelled_head_returns_partial() {
+    static SEM: Semaphore = Semaphore::new(10);
+    let held = SEM.try_acquire_many(4).unwrap();
+    let mut b = pin!(SEM.acquire_many(2));
+    {
+        let big = pin!(SEM.acquire_many(8));
+        assert!(poll_once(big).await.is_pending());
+        assert_eq!(SEM.available_permits(), 0, "the six free ones are assigned to the head");
+        assert!(poll_once(b.as_mut()).await.is_pending());
+    } // the head is dropped with six permits assigned
+    let b_permit = b.await.unwrap();
+    assert_eq!(SEM.available_permits(), 4, "six returned, two of them to B");
+    drop(b_permit);
+    drop(held);
+    assert_eq!(SEM.available_permits(), 10);
+}
+
+/// Two permits released one after the other wake two waiters.
+async fn semaphore_several_releases() {
+    static SEM: Semaphore = Semaphore::new(2);
+    let p1 = SEM.try_acquire().unwrap();
+    let p2 = SEM.try_acquire().unwrap();
+    let mut w1 = pin!(SEM.acquire());
+    let mut w2 = pin!(SEM.acquire());
+    assert!(poll_once(w1.as_mut()).await.is_pending());
+    assert!(poll_once(w2.as_mut()).await.is_pending());
+    drop(p1);
+    drop(p2);
+    drop(w1.await.unwrap());
+    drop(w2.await.unwrap());
+    assert_eq!(SEM.available_permits(), 2);
+}
+
+/// Shared by the tasks of the re-acquire scenario.
+struct Rounds {
+    sem: Semaphore,
+    order: Log,
+    done: Semaphore,
+}
+
+#[embassy_executor::task(pool_size = 3)]
+async fn acquire_twice(r: &'static Rounds, id: u8) {
+    for _ in 0..2 {
+        let permit = r.sem.acquire().await.unwrap();
+        r.order.push(id);
+        yield_now().await;
+        drop(permit);
+    }
+    r.done.add_permits(1);
+}
+
+/// On `Semaphore(1)` three tasks that each acquire and release twice take
+/// turns in the order they first queued: 1, 2, 3, 1, 2, 3.
+async fn semaphore_fifo_across_re_acquire(spawner: Spawner) {
+    static R: Rounds = Rounds { sem: Semaphore::new(1), order: Log::new(), done: Semaphore::new(0) };
+    let gate = R.sem.try_acquire().unwrap();
+    for id in 1..=3u8 {
+        spawner.must_spawn(acquire_twice(&R, id));
+        until(|| R.sem.waiters() == usize::from(id)).await;
+    }
+    drop(gate);
+    R.done.acquire_many(3).await.unwrap().forget();
+    assert_eq!(R.order.get().as_slice(), [1, 2, 3, 1, 2, 3]);
 }
