@@ -13,6 +13,11 @@
 //! A watchdog in the handler turns a lost wake-up into a failure instead of
 //! a hang: if the task makes no progress for `STALL_TICKS` ticks while a
 //! signal is outstanding, the handler panics.
+//!
+//! SysTick is used because both emulated chips have it. (QEMU's micro:bit
+//! model provides one; the nRF51 chip itself does not implement the
+//! optional SysTick, so on that hardware a TIMER interrupt would play this
+//! part.)
 
 use core::pin::pin;
 
