@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a public fn that returns a named future (or is async) has no
-# `# Cancel safety` section in its docs. STYLE.md section 4, tokio#8175.
+# `# Cancel safety` section in its docs (the rule and its three approved
+# sentences are in CONTRIBUTING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 - <<'PY'

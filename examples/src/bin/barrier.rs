@@ -1,4 +1,4 @@
-//! Pattern 7: workers A, B and C each work, then wait at a `Barrier`; all
+//! Rendezvous: workers A, B and C each work, then wait at a `Barrier`; all
 //! continue together. Then an `abort()` shows the broken state, and
 //! `reset()` mends it.
 #![forbid(unsafe_code)]

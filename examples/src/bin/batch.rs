@@ -1,4 +1,4 @@
-//! Patterns 18 and 19: 100 items in chunks of 10 with a pause between
+//! Batch processing: 100 items in chunks of 10 with a pause between
 //! chunks, then the same items streamed with at most 10 in progress.
 #![forbid(unsafe_code)]
 

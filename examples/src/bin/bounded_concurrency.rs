@@ -1,5 +1,5 @@
-//! Pattern 3: 10 tasks under `Semaphore(3)`, each working 200 ms; prints
-//! start and finish times and the peak concurrency (3).
+//! A concurrency limit: 10 tasks under `Semaphore(3)`, each working 200 ms;
+//! prints start and finish times and the peak concurrency (3).
 #![forbid(unsafe_code)]
 
 use std::time::Duration;

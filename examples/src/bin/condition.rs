@@ -1,5 +1,6 @@
-//! Pattern 6: consumers wait on a `Condvar` for a non-empty list; a producer
-//! appends items and notifies (asyncio `Condition.wait_for`).
+//! Wait/notify on a condition: consumers wait on a `Condvar` for a
+//! non-empty list; a producer appends items and notifies (asyncio
+//! `Condition.wait_for`).
 #![forbid(unsafe_code)]
 
 use core::time::Duration;

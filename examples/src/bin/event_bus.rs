@@ -1,4 +1,4 @@
-//! Pattern 20: an event bus. 2 generators publish to 3 processors through
+//! An event bus: 2 generators publish to 3 processors through
 //! one `broadcast` channel; one processor is slow, and the run is repeated
 //! with each overflow policy for it, to show what each one does.
 #![forbid(unsafe_code)]

@@ -1,7 +1,7 @@
-//! Patterns 1 and 24: a `Queue::bounded(5)`, one producer of 15 items
-//! (50 ms apart), two consumers (100 ms per item). Prints which consumer
-//! got each item and when the producer is held back, then shuts the queue
-//! down without sentinels. Then a fast producer paced by a slow consumer
+//! Producer/consumer with backpressure: a `Queue::bounded(5)`, one producer of
+//! 15 items (50 ms apart), two consumers (100 ms per item). Prints which
+//! consumer got each item and when the producer is held back, then shuts the
+//! queue down without sentinels. Then a fast producer paced by a slow consumer
 //! reading a channel receiver as a `Stream`.
 #![forbid(unsafe_code)]
 

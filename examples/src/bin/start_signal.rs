@@ -1,5 +1,5 @@
-//! Pattern 5: 5 workers wait on one `Event`; setup finishes; one `set()`
-//! releases them all at once.
+//! One signal, many waiters: 5 workers wait on one `Event`; setup finishes; one
+//! `set()` releases them all at once.
 #![forbid(unsafe_code)]
 
 use anysync_examples::patterns::start_signal;

@@ -1,5 +1,6 @@
-//! Pattern 2: 3 workers drain 20 jobs; `join()` returns exactly when the
-//! last job is marked done; then `shutdown()` stops the workers.
+//! A work queue with completion tracking: 3 workers drain 20 jobs; `join()`
+//! returns exactly when the last job is marked done; then `shutdown()`
+//! stops the workers.
 #![forbid(unsafe_code)]
 
 use core::time::Duration;
