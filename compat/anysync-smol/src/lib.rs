@@ -2,7 +2,7 @@
 //! `anysync` re-exported.
 //!
 //! `anysync`'s primitives need no executor. The parts that need time or
-//! tasks (timeouts, retries, task groups, blocking offload) are generic over
+//! tasks (timeouts, spawning, blocking offload) are generic over
 //! [`rt::Runtime`]; [`Smol`] is that runtime for smol. Everything in
 //! `anysync` is re-exported here, so `anysync_smol::sync::Mutex` is the same
 //! type as `anysync::sync::Mutex`.

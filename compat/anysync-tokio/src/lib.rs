@@ -2,7 +2,7 @@
 //! `anysync` re-exported.
 //!
 //! `anysync`'s primitives need no executor. The parts that need time or
-//! tasks (timeouts, retries, task groups, blocking offload) are generic over
+//! tasks (timeouts, spawning, blocking offload) are generic over
 //! [`rt::Runtime`]; [`Tokio`] is that runtime for tokio. Everything in
 //! `anysync` is re-exported here, so `anysync_tokio::sync::Mutex` is the same
 //! type as `anysync::sync::Mutex`.

@@ -1,7 +1,7 @@
 //! What an executor must supply: a timer, spawning, blocking offload.
 //!
 //! The primitives in this crate need nothing from an executor. The parts that
-//! do (timeouts, retries, task groups, offloading blocking work) are generic
+//! do (timeouts, spawning, offloading blocking work) are generic
 //! over these small traits, so they run on tokio, smol, async-std, an
 //! embedded executor, or the deterministic [`virtual_time`] runtime in tests.
 //!
