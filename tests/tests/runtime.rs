@@ -12,7 +12,7 @@ use core::{future::pending, pin::pin, time::Duration};
 use std::sync::{mpsc, Mutex};
 
 use anysync::{
-    rt::{catch_task, virtual_time::VirtualTime, Blocking, Instant, JoinHandle, Runtime, Spawn},
+    rt::{catch_task, virtual_time::VirtualTime, Instant, JoinHandle, Runtime},
     sync::Event,
     time::{timeout, Elapsed},
 };
