@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Atomics and UnsafeCell in the core must come through `crate::loom`, so the
-# loom models see every access (STYLE.md section 6). clippy's disallowed-types
+# loom models see every access (see CONTRIBUTING.md). clippy's disallowed-types
 # cannot tell a re-export from a direct use, so this grep does the job.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,12 +8,12 @@
 //! ```no_run
 //! use anysync::rt::Runtime;
 //!
-//! anysync_examples::main! {
-//!     async fn body<R: Runtime>(rt: R) {
-//!         rt.sleep(std::time::Duration::from_millis(10)).await;
-//!         println!("slept on whichever runtime was chosen");
-//!     }
+//! async fn body<R: Runtime>(rt: R) {
+//!     rt.sleep(std::time::Duration::from_millis(10)).await;
+//!     println!("slept on whichever runtime was chosen");
 //! }
+//!
+//! anysync_examples::main!(body);
 //! ```
 #![forbid(unsafe_code)]
 
@@ -100,19 +100,29 @@ where
     async_std::task::block_on(body(anysync_async_std::AsyncStd))
 }
 
-/// Defines `fn main` for an example: parses `--runtime` and runs the given
-/// generic `async fn body<R: Runtime>(rt: R)` on that runtime.
+/// Defines `fn main` for an example: parses `--runtime` and runs `body`, an
+/// `async fn body<R: Runtime>(rt: R)` written at file scope (so rustfmt and
+/// clippy see it), on that runtime.
+///
+/// # Examples
+/// ```no_run
+/// use anysync::rt::Runtime;
+///
+/// async fn body<R: Runtime>(rt: R) {
+///     let answer = rt.spawn(async { 6 * 7 }).await.unwrap();
+///     println!("{answer}");
+/// }
+///
+/// anysync_examples::main!(body);
+/// ```
 #[macro_export]
 macro_rules! main {
-    ($(#[$meta:meta])* async fn $name:ident<R: Runtime>($rt:ident: R) $body:block) => {
-        $(#[$meta])*
-        async fn $name<R: ::anysync::rt::Runtime>($rt: R) $body
-
+    ($body:ident) => {
         fn main() {
             match $crate::Choice::from_args() {
-                $crate::Choice::Tokio => $crate::on_tokio($name),
-                $crate::Choice::Smol => $crate::on_smol($name),
-                $crate::Choice::AsyncStd => $crate::on_async_std($name),
+                $crate::Choice::Tokio => $crate::on_tokio($body),
+                $crate::Choice::Smol => $crate::on_smol($body),
+                $crate::Choice::AsyncStd => $crate::on_async_std($body),
             }
         }
     };

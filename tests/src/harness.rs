@@ -3,8 +3,8 @@
 //!
 //! Each function takes the scenario's name (for messages) and its body, a
 //! function from that executor's [`Runtime`](anysync::rt::Runtime) type to
-//! a future. The [`scenario!`](crate::scenario) macro calls them; adding an
-//! executor means one function here and one line in that macro.
+//! a future. The [`scenarios!`](crate::scenarios) macros call them; adding an
+//! executor means one function here and one line in `__scenario_tests!`.
 //!
 //! Every run happens on a fresh thread, watched from the test's own thread:
 //! if the body has not finished after [`time_limit`] of real time (a lost

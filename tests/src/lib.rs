@@ -8,10 +8,33 @@
 //! cargo test -p anysync-tests --no-default-features --features smol
 //! ```
 //!
-//! Write scenarios in `tests/<area>.rs` with [`scenario!`] (needs a
-//! [`Runtime`](anysync::rt::Runtime): timers, spawning, blocking) or
-//! [`scenario_no_rt!`] (needs nothing; also runs on `futures_executor` and
-//! under miri). Test names come out as `<scenario>::<executor>`:
+//! Write each scenario in `tests/<area>.rs` as an ordinary `async fn` at
+//! file scope, then list it by name: [`scenarios!`] for
+//! `async fn name<R: Runtime>(rt: R)` (needs a
+//! [`Runtime`](anysync::rt::Runtime): timers, spawning, blocking), or
+//! [`scenarios_no_rt!`] for `async fn name()` (needs nothing; also runs on
+//! `futures_executor` and under miri). The macros only list names, so
+//! rustfmt, clippy and the IDE see every body. Test names come out as
+//! `<scenario>::<executor>`:
+//!
+//! ```
+//! use anysync::rt::{Runtime, Spawn};
+//! use anysync_tests::{scenarios, scenarios_no_rt};
+//!
+//! /// A spawned task's output reaches its handle.
+//! async fn spawned_output_reaches_handle<R: Runtime>(rt: R) {
+//!     assert_eq!(rt.spawn(async { 7 }).await.unwrap(), 7);
+//! }
+//!
+//! /// An async block's output is its value, with no runtime at all.
+//! async fn async_block_yields_its_value() {
+//!     assert_eq!(async { 1 }.await, 1);
+//! }
+//!
+//! scenarios!(spawned_output_reaches_handle);
+//! scenarios_no_rt!(async_block_yields_its_value);
+//! # fn main() {}
+//! ```
 //!
 //! | test name suffix        | executor                                   | feature     |
 //! |-------------------------|--------------------------------------------|-------------|
@@ -20,7 +43,7 @@
 //! | `smol`                  | `smol::block_on` + smol's global executor  | `smol`      |
 //! | `async_std`             | async-std (legacy)                         | `async-std` |
 //! | `virtual_time`          | [`VirtualTime`](anysync::rt::virtual_time::VirtualTime): deterministic, instant | always |
-//! | `futures_executor`      | `futures_executor::block_on` ([`scenario_no_rt!`] only) | always |
+//! | `futures_executor`      | `futures_executor::block_on` ([`scenarios_no_rt!`] only) | always |
 //!
 //! Rules for scenario bodies:
 //! * Assert orderings and counts, never elapsed wall time. Exact times are
@@ -45,86 +68,6 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod harness;
-
-/// Defines a conformance scenario that needs a runtime, and one `#[test]`
-/// per executor for it.
-///
-/// The body is an `async fn` generic over `R: Runtime`; the whole thing
-/// becomes a module named after it, whose tests are `tokio_current_thread`,
-/// `tokio_multi_thread`, `smol`, `async_std` (each behind its cargo
-/// feature) and `virtual_time`. The module does `use super::*;`, so the
-/// body sees the file's imports. Several scenarios may share one
-/// invocation.
-///
-/// # Examples
-/// ```
-/// use anysync::rt::{Runtime, Spawn};
-/// use anysync_tests::scenario;
-///
-/// scenario! {
-///     /// A spawned task's output reaches its handle.
-///     async fn spawn_returns_output<R: Runtime>(rt: R) {
-///         assert_eq!(rt.spawn(async { 7 }).await.unwrap(), 7);
-///     }
-/// }
-/// # fn main() {}
-/// ```
-#[macro_export]
-macro_rules! scenario {
-    ($(
-        $(#[$meta:meta])*
-        async fn $name:ident < $R:ident : $bound:path > ( $rt:ident : $RT:ty ) $body:block
-    )+) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body<$R: $bound>($rt: $RT) $body
-
-            $crate::__scenario_tests!($name, body);
-        }
-    )+};
-}
-
-/// Defines a conformance scenario that needs no runtime, and one `#[test]`
-/// per executor for it, plus `futures_executor` (a plain
-/// `futures_executor::block_on`, also the one to run under miri).
-///
-/// # Examples
-/// ```
-/// use anysync_tests::scenario_no_rt;
-///
-/// scenario_no_rt! {
-///     /// An async block's output is its value.
-///     async fn ready_is_ready() {
-///         assert_eq!(async { 1 }.await, 1);
-///     }
-/// }
-/// # fn main() {}
-/// ```
-#[macro_export]
-macro_rules! scenario_no_rt {
-    ($(
-        $(#[$meta:meta])*
-        async fn $name:ident () $body:block
-    )+) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body() $body
-
-            #[test]
-            fn futures_executor() {
-                $crate::harness::no_rt(stringify!($name), body)
-            }
-
-            $crate::__scenario_tests!($name, |_rt| body());
-        }
-    )+};
-}
 
 /// Turns ordinary `async fn` scenarios that need a runtime into one
 /// `#[test]` per executor. The macro only lists names; each body is a plain
@@ -188,8 +131,8 @@ macro_rules! scenarios_no_rt {
     )+};
 }
 
-/// The per-executor `#[test]` functions of [`scenario!`] and
-/// [`scenario_no_rt!`]. Adding an executor is one line here.
+/// The per-executor `#[test]` functions of [`scenarios!`] and
+/// [`scenarios_no_rt!`]. Adding an executor is one line here.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __scenario_tests {

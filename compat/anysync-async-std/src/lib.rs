@@ -24,7 +24,7 @@
 //! # Examples
 //! ```
 //! use std::time::Duration;
-//! use anysync_async_std::{rt::{Blocking, Spawn, Timer}, sync::Mutex, time::timeout, AsyncStd};
+//! use anysync_async_std::{sync::Mutex, time::timeout, AsyncStd};
 //!
 //! async_std::task::block_on(async {
 //!     let rt = AsyncStd;
@@ -65,7 +65,7 @@ use anysync::{
 ///
 /// # Examples
 /// ```
-/// use anysync_async_std::{rt::Spawn, AsyncStd};
+/// use anysync_async_std::AsyncStd;
 ///
 /// async_std::task::block_on(async {
 ///     let task = AsyncStd.spawn(std::future::pending::<()>());
@@ -78,6 +78,70 @@ use anysync::{
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AsyncStd;
+
+/// The [`rt`] trait methods, callable without importing the traits.
+impl AsyncStd {
+    /// A future that completes after `duration`: [`Timer::sleep`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// async_std::task::block_on(async {
+    ///     anysync_async_std::AsyncStd.sleep(Duration::from_millis(1)).await;
+    /// });
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> SleepAdapter<async_io::Timer> {
+        Timer::sleep(self, duration)
+    }
+
+    /// Spawns `future` as a new task: [`Spawn::spawn`]. A panic in the
+    /// task becomes [`JoinError::is_panic`](rt::JoinError::is_panic) at the
+    /// handle.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the task; `abort` on the handle stops it.)
+    ///
+    /// # Examples
+    /// ```
+    /// async_std::task::block_on(async {
+    ///     assert_eq!(anysync_async_std::AsyncStd.spawn(async { 6 * 7 }).await.unwrap(), 42);
+    /// });
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Spawn::spawn(self, future)
+    }
+
+    /// Runs `f` on a thread set aside for blocking work:
+    /// [`Blocking::spawn_blocking`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the job, which runs to the end.)
+    ///
+    /// # Examples
+    /// ```
+    /// async_std::task::block_on(async {
+    ///     let sum = anysync_async_std::AsyncStd.spawn_blocking(|| (1..=10).sum::<u32>());
+    ///     assert_eq!(sum.await.unwrap(), 55);
+    /// });
+    /// ```
+    pub fn spawn_blocking<F, T>(&self, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        Blocking::spawn_blocking(self, f)
+    }
+}
 
 impl Timer for AsyncStd {
     type Sleep = SleepAdapter<async_io::Timer>;
@@ -173,3 +237,8 @@ mod tests {
         });
     }
 }
+
+/// The README's examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -2,7 +2,7 @@
 //! `anysync` re-exported.
 //!
 //! `anysync`'s primitives need no executor. The parts that need time or
-//! tasks (timeouts, retries, task groups, blocking offload) are generic over
+//! tasks (timeouts, spawning, blocking offload) are generic over
 //! [`rt::Runtime`]; [`Smol`] is that runtime for smol. Everything in
 //! `anysync` is re-exported here, so `anysync_smol::sync::Mutex` is the same
 //! type as `anysync::sync::Mutex`.
@@ -22,7 +22,7 @@
 //! # Examples
 //! ```
 //! use std::time::Duration;
-//! use anysync_smol::{rt::{Blocking, Spawn, Timer}, sync::Mutex, time::timeout, Smol};
+//! use anysync_smol::{sync::Mutex, time::timeout, Smol};
 //!
 //! smol::block_on(async {
 //!     let rt = Smol;
@@ -64,7 +64,7 @@ use anysync::{
 ///
 /// # Examples
 /// ```
-/// use anysync_smol::{rt::Spawn, Smol};
+/// use anysync_smol::Smol;
 ///
 /// smol::block_on(async {
 ///     let task = Smol.spawn(std::future::pending::<()>());
@@ -77,6 +77,70 @@ use anysync::{
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Smol;
+
+/// The [`rt`] trait methods, callable without importing the traits.
+impl Smol {
+    /// A future that completes after `duration`: [`Timer::sleep`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// smol::block_on(async {
+    ///     anysync_smol::Smol.sleep(Duration::from_millis(1)).await;
+    /// });
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> SleepAdapter<smol::Timer> {
+        Timer::sleep(self, duration)
+    }
+
+    /// Spawns `future` as a new task: [`Spawn::spawn`]. A panic in the
+    /// task becomes [`JoinError::is_panic`](rt::JoinError::is_panic) at the
+    /// handle.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the task; `abort` on the handle stops it.)
+    ///
+    /// # Examples
+    /// ```
+    /// smol::block_on(async {
+    ///     assert_eq!(anysync_smol::Smol.spawn(async { 6 * 7 }).await.unwrap(), 42);
+    /// });
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Spawn::spawn(self, future)
+    }
+
+    /// Runs `f` on a thread set aside for blocking work:
+    /// [`Blocking::spawn_blocking`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the job, which runs to the end.)
+    ///
+    /// # Examples
+    /// ```
+    /// smol::block_on(async {
+    ///     let sum = anysync_smol::Smol.spawn_blocking(|| (1..=10).sum::<u32>());
+    ///     assert_eq!(sum.await.unwrap(), 55);
+    /// });
+    /// ```
+    pub fn spawn_blocking<F, T>(&self, f: F) -> TaskHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        Blocking::spawn_blocking(self, f)
+    }
+}
 
 impl Timer for Smol {
     type Sleep = SleepAdapter<smol::Timer>;
@@ -192,3 +256,8 @@ mod tests {
         });
     }
 }
+
+/// The README's examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -2,7 +2,7 @@
 //! `anysync` re-exported.
 //!
 //! `anysync`'s primitives need no executor. The parts that need time or
-//! tasks (timeouts, retries, task groups, blocking offload) are generic over
+//! tasks (timeouts, spawning, blocking offload) are generic over
 //! [`rt::Runtime`]; [`Tokio`] is that runtime for tokio. Everything in
 //! `anysync` is re-exported here, so `anysync_tokio::sync::Mutex` is the same
 //! type as `anysync::sync::Mutex`.
@@ -19,7 +19,7 @@
 //! # Examples
 //! ```
 //! use std::time::Duration;
-//! use anysync_tokio::{rt::{Blocking, Spawn, Timer}, sync::Mutex, time::timeout, Tokio};
+//! use anysync_tokio::{sync::Mutex, time::timeout, Tokio};
 //!
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() {
@@ -59,6 +59,7 @@ use anysync::{
     rt::{Blocking, JoinError, Spawn, Timer},
     time::Instant,
 };
+use futures_core::FusedFuture;
 use tokio::runtime::Handle;
 
 /// The tokio runtime, as an [`rt::Runtime`]: a `tokio::runtime::Handle`.
@@ -69,7 +70,7 @@ use tokio::runtime::Handle;
 ///
 /// # Examples
 /// ```
-/// use anysync_tokio::{rt::Spawn, Tokio};
+/// use anysync_tokio::Tokio;
 ///
 /// let runtime = tokio::runtime::Builder::new_multi_thread().enable_time().build().unwrap();
 /// let rt = Tokio::from(runtime.handle().clone());
@@ -140,6 +141,79 @@ impl From<Handle> for Tokio {
     }
 }
 
+/// The [`rt`] trait methods, callable without importing the traits.
+impl Tokio {
+    /// A future that completes after `duration`: [`Timer::sleep`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Panics
+    /// If the runtime was built without `enable_time`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let rt = anysync_tokio::Tokio::current();
+    ///     rt.sleep(Duration::from_millis(1)).await;
+    /// }
+    /// ```
+    pub fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
+        Timer::sleep(self, duration)
+    }
+
+    /// Spawns `future` as a new task: [`Spawn::spawn`]. A panic in the
+    /// task becomes [`JoinError::is_panic`](rt::JoinError::is_panic) at the
+    /// handle.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the task; `abort` on the handle stops it.)
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let rt = anysync_tokio::Tokio::current();
+    ///     assert_eq!(rt.spawn(async { 6 * 7 }).await.unwrap(), 42);
+    /// }
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> TokioJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Spawn::spawn(self, future)
+    }
+
+    /// Runs `f` on a thread set aside for blocking work:
+    /// [`Blocking::spawn_blocking`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropping the handle detaches the job, which runs to the end.)
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let rt = anysync_tokio::Tokio::current();
+    ///     let sum = rt.spawn_blocking(|| (1..=10).sum::<u32>());
+    ///     assert_eq!(sum.await.unwrap(), 55);
+    /// }
+    /// ```
+    pub fn spawn_blocking<F, T>(&self, f: F) -> TokioJoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        Blocking::spawn_blocking(self, f)
+    }
+}
+
 impl Timer for Tokio {
     type Sleep = tokio::time::Sleep;
 
@@ -173,7 +247,7 @@ impl Spawn for Tokio {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TokioJoinHandle(self.handle.spawn(future))
+        TokioJoinHandle::new(self.handle.spawn(future))
     }
 }
 
@@ -187,14 +261,15 @@ impl Blocking for Tokio {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        TokioJoinHandle(self.handle.spawn_blocking(f))
+        TokioJoinHandle::new(self.handle.spawn_blocking(f))
     }
 }
 
 /// A tokio `JoinHandle` whose output uses anysync's [`JoinError`]: the
 /// [`rt::Spawn::JoinHandle`] and [`rt::Blocking::BlockingHandle`] of [`Tokio`].
 ///
-/// Dropping it detaches the task.
+/// Dropping it detaches the task. It is a [`FusedFuture`]: once it has
+/// given the task's result, `is_terminated` says so.
 ///
 /// # Cancel safety
 /// This method is cancel safe: dropping the future before it completes has no effect.
@@ -202,7 +277,7 @@ impl Blocking for Tokio {
 ///
 /// # Examples
 /// ```
-/// use anysync_tokio::{rt::{JoinHandle as _, Spawn}, Tokio};
+/// use anysync_tokio::Tokio;
 ///
 /// #[tokio::main(flavor = "current_thread")]
 /// async fn main() {
@@ -212,12 +287,45 @@ impl Blocking for Tokio {
 /// }
 /// ```
 #[must_use = "dropping the handle detaches the task; await it to get its output"]
-pub struct TokioJoinHandle<T>(tokio::task::JoinHandle<T>);
+pub struct TokioJoinHandle<T> {
+    inner: tokio::task::JoinHandle<T>,
+    /// Set once `poll` has returned the result.
+    done: bool,
+}
 
 impl<T> TokioJoinHandle<T> {
+    fn new(inner: tokio::task::JoinHandle<T>) -> Self {
+        Self { inner, done: false }
+    }
+
+    /// Asks the task to stop: [`rt::JoinHandle::abort`], callable without
+    /// importing the trait.
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let task = anysync_tokio::Tokio::current().spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// }
+    /// ```
+    pub fn abort(&self) {
+        self.inner.abort();
+    }
+
     /// The tokio `JoinHandle` inside, for tokio-only features.
+    ///
+    /// # Examples
+    /// ```
+    /// #[tokio::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let task = anysync_tokio::Tokio::current().spawn(async { 1 });
+    ///     assert_eq!(task.into_inner().await.unwrap(), 1);
+    /// }
+    /// ```
     pub fn into_inner(self) -> tokio::task::JoinHandle<T> {
-        self.0
+        self.inner
     }
 }
 
@@ -225,25 +333,31 @@ impl<T> Future for TokioJoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|result| {
-            result.map_err(|err| match err.try_into_panic() {
-                Ok(payload) => JoinError::panic(payload),
-                Err(_cancelled) => JoinError::cancelled(),
-            })
-        })
+        let result = core::task::ready!(Pin::new(&mut self.inner).poll(cx));
+        self.done = true;
+        Poll::Ready(result.map_err(|err| match err.try_into_panic() {
+            Ok(payload) => JoinError::panic(payload),
+            Err(_cancelled) => JoinError::cancelled(),
+        }))
+    }
+}
+
+impl<T> FusedFuture for TokioJoinHandle<T> {
+    fn is_terminated(&self) -> bool {
+        self.done
     }
 }
 
 impl<T: Send + 'static> rt::JoinHandle<T> for TokioJoinHandle<T> {
     fn abort(&self) {
-        self.0.abort();
+        self.inner.abort();
     }
 }
 
 impl<T> fmt::Debug for TokioJoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokioJoinHandle")
-            .field("finished", &self.0.is_finished())
+            .field("finished", &self.inner.is_finished())
             .finish()
     }
 }
@@ -252,7 +366,7 @@ impl<T> fmt::Debug for TokioJoinHandle<T> {
 mod tests {
     use std::sync::mpsc;
 
-    use anysync::{rt::JoinHandle as _, time::timeout};
+    use anysync::time::timeout;
 
     use super::*;
 
@@ -311,3 +425,8 @@ mod tests {
         assert_eq!(runtime.block_on(task).unwrap(), 3);
     }
 }
+
+/// The README's examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

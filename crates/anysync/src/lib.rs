@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// `anysync_loom` is an internal testing cfg: keep it off the rendered docs.
+#![cfg_attr(docsrs, doc(auto_cfg(hide(anysync_loom))))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(
     clippy::std_instead_of_core,

@@ -1,4 +1,4 @@
-//! Pattern 7: rendezvous (asyncio `Barrier(n)`, `abort`, `reset`).
+//! Rendezvous (asyncio `Barrier(n)`, `abort`, `reset`).
 
 use core::time::Duration;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Patterns 18 and 19: batch processing in chunks (asyncio chunked
+//! Batch processing in chunks (asyncio chunked
 //! `gather`), and bounded stream processing (a `Semaphore` around each item
 //! of an async iterator), both with futures-util combinators.
 
@@ -46,11 +46,11 @@ pub struct Report {
     pub sum: u64,
     /// The most items in progress at once.
     pub peak: usize,
-    /// How many chunks (pattern 18) or items (pattern 19) there were.
+    /// How many chunks ([`chunked`]) or items ([`streamed`]) there were.
     pub batches: usize,
 }
 
-/// Pattern 18: `items` items in chunks of `chunk`, each chunk processed
+/// Batch processing: `items` items in chunks of `chunk`, each chunk processed
 /// concurrently (`join_all`), with `pause` between chunks.
 pub async fn chunked<R: Runtime>(
     rt: R,
@@ -86,7 +86,7 @@ pub async fn chunked<R: Runtime>(
     }
 }
 
-/// Pattern 19: the same items as a stream, at most `limit` in progress at
+/// Bounded stream processing: the same items as a stream, at most `limit` in progress at
 /// once (`buffer_unordered`; results arrive in completion order).
 pub async fn streamed<R: Runtime>(
     rt: R,

@@ -1,4 +1,4 @@
-//! Pattern 3: a concurrency limit (asyncio `Semaphore(n)`).
+//! A concurrency limit (asyncio `Semaphore(n)`).
 
 use std::{
     sync::{

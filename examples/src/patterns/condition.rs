@@ -1,4 +1,4 @@
-//! Pattern 6: wait/notify on a condition (asyncio `Condition`,
+//! Wait/notify on a condition (asyncio `Condition`,
 //! `wait_for(predicate)`).
 
 use core::time::Duration;

@@ -1,4 +1,4 @@
-//! Pattern 20: an event bus (asyncio: a `Queue` per subscriber and a
+//! An event bus (asyncio: a `Queue` per subscriber and a
 //! publish loop that puts into each).
 //!
 //! With [`anysync::channel::broadcast`] every subscriber gets its own

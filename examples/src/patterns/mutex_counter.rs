@@ -1,4 +1,4 @@
-//! Pattern 4: mutual exclusion across awaits (asyncio `Lock`).
+//! Mutual exclusion across awaits (asyncio `Lock`).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Patterns 1 and 24: producer/consumer with backpressure (asyncio
+//! Producer/consumer with backpressure (asyncio
 //! `Queue(maxsize)`), shut down without sentinels; and a slow consumer
 //! pacing a fast producer through a channel receiver used as a `Stream`.
 
@@ -102,7 +102,7 @@ pub async fn run<R: Runtime>(
     }
 }
 
-/// Pattern 24: a producer sends `items` values as fast as it can into a
+/// Backpressure through a stream: a producer sends `items` values as fast as it can into a
 /// `channel::bounded(capacity)`; the consumer reads the receiver as a
 /// `Stream`, taking `work` per value. Returns, for each value sent, how
 /// many values were in flight (sent, not yet finished) right after: at most

@@ -1,4 +1,4 @@
-//! Pattern 5: one signal, many waiters (asyncio `Event`).
+//! One signal, many waiters (asyncio `Event`).
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},

@@ -1,4 +1,4 @@
-//! Pattern 2: a work queue with completion tracking (asyncio
+//! A work queue with completion tracking (asyncio
 //! `task_done()`/`join()`, then `Queue.shutdown`).
 
 extern crate alloc;

@@ -280,6 +280,7 @@ impl<F, T> fmt::Debug for BlockingJob<F, T> {
 /// # Cancel safety
 /// This method is cancel safe: dropping the future before it completes has no effect.
 /// (Awaiting the handle can be given up at any time; the task runs on, detached.)
+#[must_use = "dropping the handle detaches the task; await it to get its output"]
 pub struct TaskHandle<T> {
     shared: Arc<Mutex<Slot<T>>>,
     abort: Arc<AbortFlag>,
