@@ -1,4 +1,4 @@
-//! Time: instants on a runtime's clock, and timeouts.
+//! Time: instants on a runtime's clock, timeouts, intervals and retries.
 //!
 //! Everything here gets its time from an [`rt::Timer`](crate::rt::Timer), so
 //! it works on any executor and exactly on the virtual clock in tests.
@@ -7,4 +7,20 @@ mod instant;
 mod timeout;
 
 pub use instant::Instant;
-pub use timeout::{timeout, Elapsed, Timeout};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+#[cfg(feature = "alloc")]
+mod interval;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+
+/// The named futures returned by this module's functions.
+pub mod futures {
+    #[doc(no_inline)]
+    pub use super::timeout::Timeout;
+
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub use super::interval::Tick;
+}
