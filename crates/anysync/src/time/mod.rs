@@ -3,10 +3,14 @@
 //! Everything here gets its time from an [`rt::Timer`](crate::rt::Timer), so
 //! it works on any executor and exactly on the virtual clock in tests.
 
+mod backoff;
 mod instant;
+mod retry;
 mod timeout;
 
+pub use backoff::{Backoff, BackoffError, Jitter};
 pub use instant::Instant;
+pub use retry::{retry, RetryError, RetryExt, DEFAULT_ATTEMPTS};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 #[cfg(feature = "alloc")]
@@ -19,6 +23,8 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub mod futures {
     #[doc(no_inline)]
     pub use super::timeout::Timeout;
+
+    pub use super::retry::Retry;
 
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
