@@ -20,8 +20,8 @@ use anysync::{
     rt::{virtual_time::VirtualTime, Instant, Runtime},
     sync::Event,
     time::{
-        interval, retry, timeout, timeout_at, Backoff, Elapsed, Jitter, MissedTickBehavior,
-        RetryError, RetryExt,
+        interval, retry, timeout, timeout_at, Backoff, BreakerConfigError, CallError,
+        CircuitBreaker, CircuitState, Elapsed, Jitter, MissedTickBehavior, RetryError, RetryExt,
     },
 };
 use futures_util::StreamExt;
@@ -193,6 +193,188 @@ async fn retry_cancel_on_stops_during_backoff<R: Runtime>(rt: R) {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
+fn breaker<R: Runtime>(
+    rt: &R,
+    failures: u32,
+    cooldown: Duration,
+    probes: u32,
+    close_after: u32,
+) -> CircuitBreaker<R> {
+    CircuitBreaker::builder()
+        .consecutive_failures(failures)
+        .cooldown(cooldown)
+        .half_open_probes(probes)
+        .close_after(close_after)
+        .build(rt.clone())
+        .unwrap()
+}
+
+const LONG: Duration = Duration::from_secs(3600);
+
+async fn fail(b: &CircuitBreaker<impl Runtime>) {
+    let out = b.call(|| async { Err::<(), _>("down") }).await;
+    assert_eq!(out, Err(CallError::Inner("down")));
+}
+
+/// After n consecutive failures the breaker opens, and an open breaker
+/// rejects without calling the operation.
+async fn breaker_opens_after_n_failures_and_rejects_without_calling<R: Runtime>(rt: R) {
+    let b = breaker(&rt, 3, LONG, 1, 1);
+    fail(&b).await;
+    fail(&b).await;
+    // A success resets the consecutive count.
+    assert_eq!(b.call(|| async { Ok::<_, &str>(1) }).await, Ok(1));
+    fail(&b).await;
+    fail(&b).await;
+    assert_eq!(b.state(), CircuitState::Closed);
+    fail(&b).await;
+    assert_eq!(b.state(), CircuitState::Open);
+    let calls = AtomicU32::new(0);
+    let out = b
+        .call(|| async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, &str>(())
+        })
+        .await;
+    match out {
+        Err(CallError::Rejected(r)) => assert_eq!(r.state(), CircuitState::Open),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    let stats = b.statistics();
+    assert_eq!(
+        (
+            stats.failures,
+            stats.successes,
+            stats.rejected,
+            stats.opened
+        ),
+        (5, 1, 1, 1)
+    );
+}
+
+/// Half-open admits exactly k concurrent probes and rejects the rest; m
+/// successful probes close it.
+async fn breaker_half_open_admits_exactly_k_probes_and_m_successes_close_it<R: Runtime>(rt: R) {
+    let b = breaker(&rt, 1, Duration::ZERO, 2, 3);
+    fail(&b).await;
+    let p1 = b.try_acquire().unwrap();
+    let p2 = b.try_acquire().unwrap();
+    assert!(p1.is_probe() && p2.is_probe());
+    assert_eq!(b.state(), CircuitState::HalfOpen);
+    assert_eq!(b.try_acquire().unwrap_err().state(), CircuitState::HalfOpen);
+    assert_eq!(b.statistics().probes_in_flight, 2);
+    p1.success();
+    let p3 = b.try_acquire().unwrap(); // the freed slot
+    assert!(b.try_acquire().is_err());
+    p2.success();
+    assert_eq!(b.state(), CircuitState::HalfOpen);
+    p3.success();
+    assert_eq!(b.state(), CircuitState::Closed);
+    assert!(!b.try_acquire().unwrap().is_probe());
+}
+
+/// A failed probe reopens the breaker for another cool-down.
+async fn breaker_probe_failure_reopens_it<R: Runtime>(rt: R) {
+    let b = breaker(&rt, 1, Duration::ZERO, 1, 1);
+    fail(&b).await;
+    let probe = b.try_acquire().unwrap();
+    assert!(probe.is_probe());
+    probe.failure();
+    assert_eq!(b.statistics().opened, 2);
+    // Cool-down 0: the next call is a probe again.
+    assert_eq!(b.call(|| async { Ok::<_, &str>(7) }).await, Ok(7));
+    assert_eq!(b.state(), CircuitState::Closed);
+}
+
+/// A dropped probe frees its slot without counting; a panicking probe frees
+/// its slot and counts as a failure.
+async fn breaker_dropped_or_panicking_probe_frees_its_slot<R: Runtime>(rt: R) {
+    let b = Arc::new(breaker(&rt, 1, Duration::ZERO, 1, 1));
+    fail(&b).await;
+    // Cancelled while running: the slot comes back, nothing is counted.
+    let stuck = b.call(pending::<Result<(), &str>>);
+    assert!(timeout(&rt, ms(1), stuck).await.is_err());
+    let stats = b.statistics();
+    assert_eq!((stats.abandoned, stats.probes_in_flight), (1, 0));
+    assert_eq!(b.state(), CircuitState::HalfOpen);
+    // Panicking while running: a failure, and the breaker reopens.
+    let task_breaker = b.clone();
+    let joined = rt
+        .spawn(async move {
+            let out: Result<(), CallError<&str>> = task_breaker
+                .call(|| async { panic!("probe panicked on purpose") })
+                .await;
+            drop(out);
+        })
+        .await;
+    assert!(joined.unwrap_err().is_panic());
+    let stats = b.statistics();
+    assert_eq!(
+        (stats.failures, stats.opened, stats.probes_in_flight),
+        (2, 2, 0)
+    );
+    assert_eq!(b.call(|| async { Ok::<_, &str>(1) }).await, Ok(1));
+}
+
+/// Errors the predicate does not count leave the breaker closed.
+async fn breaker_failure_predicate_decides_what_counts<R: Runtime>(rt: R) {
+    let b = breaker(&rt, 2, LONG, 1, 1);
+    for _ in 0..5 {
+        let out = b
+            .call(|| async { Err::<(), _>("bad request") })
+            .failure_if(|e: &&str| *e != "bad request")
+            .await;
+        assert_eq!(out, Err(CallError::Inner("bad request")));
+    }
+    assert_eq!(b.state(), CircuitState::Closed);
+    fail(&b).await;
+    fail(&b).await;
+    assert_eq!(b.state(), CircuitState::Open);
+}
+
+/// A failure rate over the last calls opens the breaker once enough calls
+/// were seen.
+async fn breaker_failure_rate_over_a_window_opens_it<R: Runtime>(rt: R) {
+    let b = CircuitBreaker::builder()
+        .failure_rate(0.5, 4, 4)
+        .cooldown(LONG)
+        .build(rt.clone())
+        .unwrap();
+    fail(&b).await;
+    fail(&b).await;
+    fail(&b).await; // 3 of 3, but fewer than min_calls
+    assert_eq!(b.state(), CircuitState::Closed);
+    assert!(b.call(|| async { Ok::<_, &str>(()) }).await.is_ok()); // 3 of 4
+    assert_eq!(b.state(), CircuitState::Open);
+}
+
+/// State changes reach a watch receiver, which sees the latest state.
+async fn breaker_state_changes_reach_a_watch_receiver<R: Runtime>(rt: R) {
+    let b = breaker(&rt, 1, Duration::ZERO, 1, 1);
+    let mut rx = b.subscribe();
+    assert_eq!(*rx.borrow(), CircuitState::Closed);
+    fail(&b).await;
+    rx.changed().await.unwrap();
+    assert_eq!(*rx.borrow_and_update(), CircuitState::Open);
+    // The probe passes through half-open and closes it again.
+    assert_eq!(b.call(|| async { Ok::<_, &str>(()) }).await, Ok(()));
+    rx.changed().await.unwrap();
+    assert_eq!(*rx.borrow_and_update(), CircuitState::Closed);
+    let stats = b.statistics();
+    assert_eq!((stats.opened, stats.half_opened, stats.closed), (1, 1, 1));
+}
+
+anysync_tests::scenarios!(
+    breaker_opens_after_n_failures_and_rejects_without_calling,
+    breaker_half_open_admits_exactly_k_probes_and_m_successes_close_it,
+    breaker_probe_failure_reopens_it,
+    breaker_dropped_or_panicking_probe_frees_its_slot,
+    breaker_failure_predicate_decides_what_counts,
+    breaker_failure_rate_over_a_window_opens_it,
+    breaker_state_changes_reach_a_watch_receiver,
+);
+
 anysync_tests::scenarios!(
     interval_ticks_are_never_early_and_one_period_apart,
     interval_is_a_stream_of_ticks,
@@ -310,4 +492,58 @@ fn retry_error_types_are_errors_and_thread_safe() {
     };
     assert_eq!(e.to_string(), "gave up after 2 attempts: boom");
     assert!(core::error::Error::source(&e).is_some());
+}
+
+#[test]
+fn virtual_time_breaker_cool_down_boundary_is_inclusive() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let b = breaker(&rt, 1, ms(100), 1, 1);
+        fail(&b).await; // opens at 0 ms
+        rt.sleep(ms(99)).await;
+        let r = b.try_acquire().unwrap_err();
+        assert_eq!((r.state(), r.retry_after()), (CircuitState::Open, ms(1)));
+        rt.sleep(ms(1)).await;
+        assert!(
+            b.try_acquire().unwrap().is_probe(),
+            "admitted at exactly 100 ms"
+        );
+    });
+}
+
+#[test]
+fn breaker_bad_settings_are_construction_errors() {
+    let vt = VirtualTime::new();
+    let build = |b: anysync::time::CircuitBreakerBuilder| b.build(vt.clone()).map(|_| ());
+    let base = CircuitBreaker::builder;
+    assert_eq!(
+        build(base().consecutive_failures(0)),
+        Err(BreakerConfigError::ZeroThreshold)
+    );
+    assert_eq!(
+        build(base().half_open_probes(0)),
+        Err(BreakerConfigError::ZeroProbes)
+    );
+    assert_eq!(
+        build(base().close_after(0)),
+        Err(BreakerConfigError::ZeroSuccesses)
+    );
+    for rate in [0.0, -0.5, 1.5, f64::NAN] {
+        assert!(matches!(
+            build(base().failure_rate(rate, 10, 5)),
+            Err(BreakerConfigError::InvalidRate { .. })
+        ));
+    }
+    for (window, min_calls) in [(0, 0), (10, 0), (10, 11)] {
+        assert!(matches!(
+            build(base().failure_rate(0.5, window, min_calls)),
+            Err(BreakerConfigError::InvalidWindow { .. })
+        ));
+    }
+    // A zero cool-down is allowed.
+    assert!(build(base().cooldown(Duration::ZERO)).is_ok());
+    fn error<E: core::error::Error + Send + Sync + 'static>() {}
+    error::<BreakerConfigError>();
+    error::<anysync::time::Rejected>();
+    error::<CallError<std::io::Error>>();
 }

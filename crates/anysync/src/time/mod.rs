@@ -19,6 +19,15 @@ mod interval;
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 
+#[cfg(feature = "std")]
+mod circuit_breaker;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use circuit_breaker::{
+    BreakerConfigError, BreakerPermit, BreakerStatistics, CallError, CircuitBreaker,
+    CircuitBreakerBuilder, CircuitState, Rejected,
+};
+
 /// The named futures returned by this module's functions.
 pub mod futures {
     #[doc(no_inline)]
@@ -29,4 +38,8 @@ pub mod futures {
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub use super::interval::Tick;
+
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub use super::circuit_breaker::Call;
 }
