@@ -7,7 +7,7 @@
 //! and makes callers wait, in arrival order, when all are in use.
 //!
 //! ```
-//! use std::{convert::Infallible, time::Duration};
+//! use std::convert::Infallible;
 //! use anysync::{pool::{Manager, Pool}, rt::virtual_time::VirtualTime};
 //!
 //! struct Numbers;
