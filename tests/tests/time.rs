@@ -20,8 +20,10 @@ use anysync::{
     rt::{virtual_time::VirtualTime, Instant, Runtime},
     sync::Event,
     time::{
-        interval, retry, timeout, timeout_at, Backoff, BreakerConfigError, CallError,
-        CircuitBreaker, CircuitState, Elapsed, Jitter, MissedTickBehavior, RetryError, RetryExt,
+        debounce_stream, interval, retry, throttle_stream, timeout, timeout_at, ActionError,
+        Backoff, BreakerConfigError, CallError, CircuitBreaker, CircuitState, DebounceConfig,
+        DebounceConfigError, Elapsed, Jitter, MissedTickBehavior, RetryError, RetryExt,
+        ThrottleConfig,
     },
 };
 use futures_util::StreamExt;
@@ -365,6 +367,95 @@ async fn breaker_state_changes_reach_a_watch_receiver<R: Runtime>(rt: R) {
     assert_eq!((stats.opened, stats.half_opened, stats.closed), (1, 1, 1));
 }
 
+/// A trigger while the action runs does not cancel it: the next run
+/// follows it, and runs never overlap.
+async fn debounce_trigger_never_cancels_a_running_action<R: Runtime>(rt: R) {
+    let gate = Arc::new(Event::new());
+    let (events_tx, events) = anysync::channel::unbounded();
+    let running = Arc::new(AtomicU32::new(0));
+    let action = {
+        let (gate, running) = (gate.clone(), running.clone());
+        move || {
+            let (gate, running, events) = (gate.clone(), running.clone(), events_tx.clone());
+            async move {
+                let overlapping = running.fetch_add(1, Ordering::SeqCst) > 0;
+                events.try_send(("started", overlapping)).unwrap();
+                gate.wait().await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                events.try_send(("finished", overlapping)).unwrap();
+                Ok::<_, ()>(())
+            }
+        }
+    };
+    let handle = DebounceConfig::new(ms(2))
+        .spawn(&rt, action, |_| {})
+        .unwrap();
+    handle.trigger();
+    assert_eq!(events.recv().await.unwrap(), ("started", false));
+    handle.trigger(); // while the first run waits at the gate
+    handle.trigger();
+    assert!(handle.is_running());
+    gate.set();
+    let rest = [
+        events.recv().await.unwrap(),
+        events.recv().await.unwrap(),
+        events.recv().await.unwrap(),
+    ];
+    // The first run finished (it was not cancelled); one more run followed
+    // for the two triggers, after it.
+    assert_eq!(
+        rest,
+        [("finished", false), ("started", false), ("finished", false)]
+    );
+    assert!(events.try_recv().is_err());
+    assert_eq!(handle.statistics().triggers, 3);
+}
+
+/// A failing or panicking action is reported, and the debouncer keeps
+/// working.
+async fn debounce_failing_action_is_reported_and_it_keeps_working<R: Runtime>(rt: R) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let (done_tx, done) = anysync::channel::unbounded();
+    let action = {
+        let calls = calls.clone();
+        move || {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let done = done_tx.clone();
+            async move {
+                match n {
+                    1 => Err("first run fails"),
+                    2 => panic!("second run panics on purpose"),
+                    _ => {
+                        done.try_send(()).unwrap();
+                        Ok(())
+                    }
+                }
+            }
+        }
+    };
+    let (errors_tx, errors) = anysync::channel::unbounded();
+    let handle = DebounceConfig::new(ms(1))
+        .spawn(&rt, action, move |e| errors_tx.try_send(e).unwrap())
+        .unwrap();
+    handle.trigger();
+    assert_eq!(
+        errors.recv().await.unwrap(),
+        ActionError::Failed("first run fails")
+    );
+    handle.trigger();
+    assert_eq!(errors.recv().await.unwrap(), ActionError::Panicked);
+    handle.trigger();
+    done.recv().await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let stats = handle.statistics();
+    assert_eq!((stats.triggers, stats.failures), (3, 2));
+}
+
+anysync_tests::scenarios!(
+    debounce_trigger_never_cancels_a_running_action,
+    debounce_failing_action_is_reported_and_it_keeps_working,
+);
+
 anysync_tests::scenarios!(
     breaker_opens_after_n_failures_and_rejects_without_calling,
     breaker_half_open_admits_exactly_k_probes_and_m_successes_close_it,
@@ -546,4 +637,189 @@ fn breaker_bad_settings_are_construction_errors() {
     error::<BreakerConfigError>();
     error::<anysync::time::Rejected>();
     error::<CallError<std::io::Error>>();
+}
+
+/// Runs `schedule` (trigger times in ms) against a trigger handle made by
+/// `make` on the virtual clock, and returns when the action ran.
+fn trigger_times<F>(schedule: &[u64], wait_after: u64, make: F) -> Vec<Instant>
+where
+    F: FnOnce(
+            &VirtualTime,
+            Box<dyn FnMut() -> core::future::Ready<Result<(), ()>> + Send>,
+        ) -> anysync::time::TriggerHandle
+        + Send
+        + 'static,
+{
+    let schedule = schedule.to_vec();
+    VirtualTime::new().block_on(move |rt| async move {
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let (log, clock) = (runs.clone(), rt.clone());
+        let handle = make(
+            &rt,
+            Box::new(move || {
+                log.lock().unwrap().push(clock.now());
+                core::future::ready(Ok(()))
+            }),
+        );
+        for at_ms in schedule {
+            rt.sleep_until(at(at_ms)).await;
+            handle.trigger();
+        }
+        rt.sleep(ms(wait_after)).await;
+        let out = runs.lock().unwrap().clone();
+        out
+    })
+}
+
+#[test]
+fn virtual_time_debounce_burst_of_ten_runs_once_after_the_quiet_delay() {
+    let burst: Vec<u64> = (0..10).map(|i| i * 5).collect(); // 0..=45 ms
+    let runs = trigger_times(&burst, 500, |rt, action| {
+        DebounceConfig::new(ms(100))
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(runs, [at(145)]);
+}
+
+#[test]
+fn virtual_time_debounce_leading_edge_and_max_wait() {
+    // Leading: at once, then once more after the burst.
+    let runs = trigger_times(&[0, 30, 60], 500, |rt, action| {
+        DebounceConfig::new(ms(100))
+            .leading(true)
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(runs, [at(0), at(160)]);
+    // A lone trigger with a leading edge runs once.
+    let runs = trigger_times(&[0], 500, |rt, action| {
+        DebounceConfig::new(ms(100))
+            .leading(true)
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(runs, [at(0)]);
+    // A burst that never goes quiet still runs every max_wait.
+    let steady: Vec<u64> = (0..50).map(|i| i * 10).collect(); // 0..=490 ms
+    let runs = trigger_times(&steady, 500, |rt, action| {
+        DebounceConfig::new(ms(50))
+            .max_wait(ms(200))
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    // The trigger at 200 ms comes just after that run began: a new burst.
+    assert_eq!(runs, [at(200), at(400), at(540)]);
+}
+
+#[test]
+fn virtual_time_throttle_leading_and_trailing_edges() {
+    let burst: Vec<u64> = (0..10).map(|i| i * 5).collect(); // 0..=45 ms
+    let both = trigger_times(&burst, 500, |rt, action| {
+        ThrottleConfig::new(ms(100))
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(both, [at(0), at(100)]);
+    let leading = trigger_times(&burst, 500, |rt, action| {
+        ThrottleConfig::new(ms(100))
+            .trailing(false)
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(leading, [at(0)]);
+    let trailing = trigger_times(&burst, 500, |rt, action| {
+        ThrottleConfig::new(ms(100))
+            .leading(false)
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(trailing, [at(100)]);
+    // Steady triggers: one run per period.
+    let steady: Vec<u64> = (0..30).map(|i| i * 10).collect(); // 0..=290 ms
+    let runs = trigger_times(&steady, 500, |rt, action| {
+        ThrottleConfig::new(ms(100))
+            .spawn(rt, action, |_| {})
+            .unwrap()
+    });
+    assert_eq!(runs, [at(0), at(100), at(200), at(300)]);
+}
+
+#[test]
+fn virtual_time_stream_adapters_debounce_and_throttle() {
+    let vt = VirtualTime::new();
+    let (debounced, throttled) = vt.block_on(|rt| async move {
+        // Items at 0, 10, 20 ms, then 200 and 210 ms.
+        let source = |rt: VirtualTime| {
+            futures_util::stream::unfold(0u64, move |i| {
+                let rt = rt.clone();
+                async move {
+                    let times = [0, 10, 20, 200, 210];
+                    let t = *times.get(i as usize)?;
+                    rt.sleep_until(at(t)).await;
+                    Some(((i, rt.now()), i + 1))
+                }
+            })
+        };
+        let start = rt.now();
+        let clock = rt.clone();
+        let debounced: Vec<(u64, Instant)> =
+            debounce_stream(source(rt.clone()), rt.clone(), ms(50))
+                .map(|(i, _)| (i, clock.now()))
+                .collect()
+                .await;
+        assert_eq!(start, at(0));
+        let vt2 = VirtualTime::new();
+        let throttled = vt2.block_on_future(async {
+            let clock = vt2.clone();
+            throttle_stream(source(vt2.clone()), vt2.clone(), ms(100), true)
+                .map(|(i, _)| (i, clock.now()))
+                .collect::<Vec<_>>()
+                .await
+        });
+        (debounced, throttled)
+    });
+    // The last of each burst, 50 ms after it (the stream's end flushes the second).
+    assert_eq!(debounced, [(2, at(70)), (4, at(210))]);
+    // The first item at once, the newest of the rest when the window ends.
+    assert_eq!(
+        throttled,
+        [(0, at(0)), (2, at(100)), (3, at(200)), (4, at(300))]
+    );
+}
+
+#[test]
+fn debounce_and_throttle_bad_settings_are_errors() {
+    let vt = VirtualTime::new();
+    let action = || core::future::ready(Ok::<_, ()>(()));
+    let err = DebounceConfig::new(ms(100))
+        .max_wait(ms(50))
+        .spawn(&vt, action, |_| {});
+    assert_eq!(
+        err.unwrap_err(),
+        DebounceConfigError::MaxWaitBelowDelay {
+            delay: ms(100),
+            max_wait: ms(50)
+        }
+    );
+    let err = ThrottleConfig::new(Duration::ZERO).spawn(&vt, action, |_| {});
+    assert_eq!(err.unwrap_err(), DebounceConfigError::ZeroPeriod);
+    let err = ThrottleConfig::new(ms(1))
+        .leading(false)
+        .trailing(false)
+        .spawn(&vt, action, |_| {});
+    assert_eq!(err.unwrap_err(), DebounceConfigError::NoEdge);
+    fn error<E: core::error::Error + Send + Sync + 'static>() {}
+    error::<DebounceConfigError>();
+}
+
+#[test]
+#[should_panic(expected = "`period` must be non-zero")]
+fn throttle_stream_zero_period_panics() {
+    let _ = throttle_stream(
+        futures_util::stream::empty::<()>(),
+        VirtualTime::new(),
+        Duration::ZERO,
+        true,
+    );
 }

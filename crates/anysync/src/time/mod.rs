@@ -28,6 +28,15 @@ pub use circuit_breaker::{
     CircuitBreakerBuilder, CircuitState, Rejected,
 };
 
+#[cfg(feature = "std")]
+mod debounce;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use debounce::{
+    debounce_stream, throttle_stream, ActionError, DebounceConfig, DebounceConfigError,
+    DebounceStream, ThrottleConfig, ThrottleStream, TriggerHandle, TriggerStatistics,
+};
+
 /// The named futures returned by this module's functions.
 pub mod futures {
     #[doc(no_inline)]
