@@ -708,6 +708,10 @@ impl<'a, T: Timer, F, Fut, E, P> Call<'a, T, F, Fut, E, P> {
     /// Counts an `Err` as a failure only if `pred` returns `true`; other
     /// errors are returned to the caller but count as successes (the
     /// operation is healthy, the request was bad).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the call; see [`CircuitBreaker::call`].)
     pub fn failure_if<P2: FnMut(&E) -> bool>(self, pred: P2) -> Call<'a, T, F, Fut, E, P2> {
         Call {
             breaker: self.breaker,

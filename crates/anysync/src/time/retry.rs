@@ -263,6 +263,10 @@ pin_project! {
 
 impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
     /// At most `attempts` attempts in all, the first try included.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the retry; see [`retry`].)
     pub fn attempts(mut self, attempts: NonZeroU32) -> Self {
         self.max_attempts = Some(attempts);
         self
@@ -271,6 +275,10 @@ impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
     /// No retry whose delay would end more than `budget` after the first
     /// attempt began. Without an explicit [`attempts`](Self::attempts),
     /// the attempt limit is lifted, so the budget alone bounds the retries.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the retry; see [`retry`].)
     pub fn budget(mut self, budget: Duration) -> Self {
         self.budget = Some(budget);
         self
@@ -278,6 +286,10 @@ impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
 
     /// Retries only errors for which `pred` returns `true`; any other error
     /// is returned at once as [`RetryError::NotRetryable`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the retry; see [`retry`].)
     pub fn retry_if<P2>(self, pred: P2) -> Retry<T, F, Fut, E, P2, N, C>
     where
         P2: FnMut(&E) -> bool,
@@ -299,6 +311,10 @@ impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
 
     /// Calls `hook(attempt, &error, delay)` before each backoff sleep:
     /// `attempt` is the 1-based number of the attempt that just failed.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the retry; see [`retry`].)
     pub fn on_retry<N2>(self, hook: N2) -> Retry<T, F, Fut, E, P, N2, C>
     where
         N2: FnMut(u32, &E, Duration),
@@ -322,6 +338,10 @@ impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
     /// (its output is ignored). Any future that completes on cancellation
     /// works, such as a cancellation token's `cancelled()` or a oneshot
     /// receiver.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the retry; see [`retry`].)
     pub fn cancel_on<C2: Future>(self, cancel: C2) -> Retry<T, F, Fut, E, P, N, C2> {
         Retry {
             timer: self.timer,
