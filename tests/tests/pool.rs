@@ -399,3 +399,14 @@ fn virtual_time_pool_waiter_gets_the_object_the_instant_it_returns() {
         releaser.await.unwrap();
     });
 }
+
+/// A pool is shared between tasks; its objects and `get` futures move
+/// between threads.
+#[test]
+fn pool_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Pool<Conns, VirtualTime>>();
+    send_sync::<Object<Conns>>();
+    send::<anysync::pool::futures::Get<'static, Conns, VirtualTime>>();
+}

@@ -823,3 +823,32 @@ fn throttle_stream_zero_period_panics() {
         true,
     );
 }
+
+/// The handles are shareable between tasks and threads, and the futures
+/// can be spawned when what they wrap can.
+#[test]
+fn time_types_are_send_and_sync() {
+    use core::future::Ready;
+
+    use anysync::time::{
+        futures::{Call, Retry, Tick, Timeout},
+        BreakerPermit, DebounceStream, Interval, ThrottleStream, TriggerHandle,
+    };
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    type Op = fn() -> Ready<Result<(), ()>>;
+    type Stream = futures_util::stream::Iter<std::vec::IntoIter<u8>>;
+
+    send_sync::<CircuitBreaker<VirtualTime>>();
+    send_sync::<BreakerPermit<'static, VirtualTime>>();
+    send_sync::<TriggerHandle>();
+    send_sync::<Backoff>();
+    send::<Interval<VirtualTime>>();
+    send::<Tick<'static, VirtualTime>>();
+    send::<Timeout<anysync::rt::virtual_time::Sleep, Ready<()>>>();
+    send::<Retry<VirtualTime, Op, Ready<Result<(), ()>>, ()>>();
+    send::<Call<'static, VirtualTime, Op, Ready<Result<(), ()>>, ()>>();
+    send::<DebounceStream<Stream, VirtualTime>>();
+    send::<ThrottleStream<Stream, VirtualTime>>();
+}
