@@ -141,11 +141,6 @@ impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
         let mut this = self.project();
         let pool: &'a Pool<M, R> = this.pool;
         let inner: &'a Inner<M> = &pool.inner;
-        if this.sleep.is_none() {
-            if let Some(timeout) = *this.timeout {
-                *this.sleep = Some(Box::pin(pool.rt.sleep(timeout)));
-            }
-        }
         loop {
             let step = match this.state.as_mut().project() {
                 GetProj::Acquire { acquire } => match acquire.poll(cx) {
@@ -191,6 +186,14 @@ impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
             let out = match step {
                 Some(out) => out,
                 None => {
+                    // The deadline's sleep is made the first time the get
+                    // would wait (on its first poll), so a get that is
+                    // served at once never touches the timer.
+                    if this.sleep.is_none() {
+                        if let Some(timeout) = *this.timeout {
+                            *this.sleep = Some(Box::pin(pool.rt.sleep(timeout)));
+                        }
+                    }
                     let elapsed = this
                         .sleep
                         .as_mut()

@@ -388,7 +388,8 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Idle => {
-                    if this.started.is_none() {
+                    // Only a budget needs the start time; skip the clock otherwise.
+                    if this.started.is_none() && this.budget.is_some() {
                         *this.started = Some(this.timer.now());
                     }
                     *this.attempts += 1;
