@@ -27,6 +27,10 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod pool;
+
 mod error;
 pub use error::Closed;
 

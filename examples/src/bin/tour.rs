@@ -23,6 +23,11 @@ async fn tour<R: Runtime>(rt: R) {
         patterns::producer_consumer::tour_line(rt.clone()).await,
         patterns::work_queue::tour_line(rt.clone()).await,
         patterns::batch::tour_line(rt.clone()).await,
+        patterns::timeouts::tour_line(rt.clone()).await,
+        patterns::retry::tour_line(rt.clone()).await,
+        patterns::circuit_breaker::tour_line(rt.clone()).await,
+        patterns::debounce::tour_line(rt.clone()).await,
+        patterns::pool::tour_line(rt.clone()).await,
     ];
     for (i, line) in lines.iter().enumerate() {
         println!("{:>2}. {line}", i + 1);

@@ -5,11 +5,16 @@
 pub mod barrier;
 pub mod batch;
 pub mod bounded_concurrency;
+pub mod circuit_breaker;
 pub mod condition;
+pub mod debounce;
 pub mod event_bus;
 pub mod mutex_counter;
 pub mod notify_handoff;
+pub mod pool;
 pub mod producer_consumer;
+pub mod retry;
 pub mod rwlock_mix;
 pub mod start_signal;
+pub mod timeouts;
 pub mod work_queue;

@@ -1,10 +1,54 @@
-//! Time: instants on a runtime's clock, and timeouts.
+//! Time: instants on a runtime's clock, timeouts, intervals and retries.
 //!
 //! Everything here gets its time from an [`rt::Timer`](crate::rt::Timer), so
 //! it works on any executor and exactly on the virtual clock in tests.
 
+mod backoff;
 mod instant;
+mod retry;
 mod timeout;
 
+pub use backoff::{Backoff, BackoffError, Jitter};
 pub use instant::Instant;
-pub use timeout::{timeout, Elapsed, Timeout};
+pub use retry::{retry, RetryError, RetryExt, DEFAULT_ATTEMPTS};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+#[cfg(feature = "alloc")]
+mod interval;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+
+#[cfg(feature = "std")]
+mod circuit_breaker;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use circuit_breaker::{
+    BreakerConfigError, BreakerPermit, BreakerStatistics, CallError, CircuitBreaker,
+    CircuitBreakerBuilder, CircuitState, Rejected,
+};
+
+#[cfg(feature = "std")]
+mod debounce;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use debounce::{
+    debounce_stream, throttle_stream, ActionError, DebounceConfig, DebounceConfigError,
+    DebounceStream, ThrottleConfig, ThrottleStream, TriggerHandle, TriggerStatistics,
+};
+
+/// The named futures returned by this module's functions.
+pub mod futures {
+    #[doc(no_inline)]
+    pub use super::timeout::Timeout;
+
+    pub use super::retry::Retry;
+
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub use super::interval::Tick;
+
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub use super::circuit_breaker::Call;
+}

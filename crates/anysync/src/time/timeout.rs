@@ -11,7 +11,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use crate::rt::Timer;
+use crate::{rt::Timer, time::Instant};
 
 /// The error of a [`timeout`] whose time ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -65,8 +65,50 @@ where
     }
 }
 
+/// Runs `future`, giving up at `deadline` on `timer`'s clock.
+///
+/// The same as [`timeout`] with an instant instead of a duration: the inner
+/// future is polled first, so one that is ready at once wins even when
+/// `deadline` has already passed; on elapse it is dropped before
+/// `Err(Elapsed)` is returned. A deadline too far away to represent means
+/// "never" and does not panic.
+///
+/// # Cancel safety
+/// This method is cancel safe if `future` is: dropping the `Timeout` drops
+/// the inner future and the sleep, nothing else.
+///
+/// # Errors
+/// [`Elapsed`] if `deadline` passes before `future` completes.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use anysync::{rt::virtual_time::VirtualTime, time::timeout_at};
+///
+/// VirtualTime::new().block_on(|rt| async move {
+///     let deadline = rt.now() + Duration::from_secs(1);
+///     let slow = rt.sleep(Duration::from_secs(10));
+///     assert!(timeout_at(&rt, deadline, slow).await.is_err());
+///     assert_eq!(rt.now(), deadline);
+///     // Already past: a ready future still wins.
+///     assert_eq!(timeout_at(&rt, deadline, async { 7 }).await, Ok(7));
+/// });
+/// ```
+pub fn timeout_at<T, F>(timer: &T, deadline: Instant, future: F) -> Timeout<T::Sleep, F::IntoFuture>
+where
+    T: Timer,
+    F: IntoFuture,
+{
+    Timeout {
+        inner: State::Running {
+            future: future.into_future(),
+            sleep: timer.sleep_until(deadline),
+        },
+    }
+}
+
 pin_project! {
-    /// Future returned by [`timeout`].
+    /// Future returned by [`timeout`] and [`timeout_at`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Timeout<S, F> {
         #[pin]
