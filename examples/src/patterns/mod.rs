@@ -10,6 +10,7 @@ pub mod event_bus;
 pub mod mutex_counter;
 pub mod notify_handoff;
 pub mod producer_consumer;
+pub mod rate_limit;
 pub mod rwlock_mix;
 pub mod start_signal;
 pub mod work_queue;
