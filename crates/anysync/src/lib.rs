@@ -27,3 +27,5 @@ pub mod time;
 
 mod error;
 pub use error::Closed;
+
+pub mod resource;
