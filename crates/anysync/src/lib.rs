@@ -34,6 +34,8 @@ pub mod pool;
 mod error;
 pub use error::Closed;
 
+pub mod resource;
+
 /// Misbehaving wakers and a lock detector, for anysync's own tests. Not
 /// covered by semver; needs the `test-util` feature.
 #[cfg(all(feature = "std", feature = "test-util"))]

@@ -28,6 +28,7 @@ async fn tour<R: Runtime>(rt: R) {
         patterns::circuit_breaker::tour_line(rt.clone()).await,
         patterns::debounce::tour_line(rt.clone()).await,
         patterns::pool::tour_line(rt.clone()).await,
+        patterns::rate_limit::tour_line(rt.clone()).await,
     ];
     for (i, line) in lines.iter().enumerate() {
         println!("{:>2}. {line}", i + 1);

@@ -14,6 +14,7 @@ pub mod notify_handoff;
 pub mod pool;
 pub mod producer_consumer;
 pub mod retry;
+pub mod rate_limit;
 pub mod rwlock_mix;
 pub mod start_signal;
 pub mod timeouts;

@@ -1,7 +1,14 @@
-//! Time: instants on a runtime's clock, timeouts, intervals and retries.
+//! Time: instants on a runtime's clock, timeouts, intervals, retries,
+//! circuit breaking, debounce and rate limits.
 //!
 //! Everything here gets its time from an [`rt::Timer`](crate::rt::Timer), so
 //! it works on any executor and exactly on the virtual clock in tests.
+//!
+//! | you want…                                              | use                    |
+//! |--------------------------------------------------------|------------------------|
+//! | at most R calls per second, waiting in arrival order   | [`RateLimiter`]        |
+//! | the same, with a separate budget per user or host      | [`KeyedRateLimiter`]   |
+//! | at most N at once *and* R per second                   | [`Limits`]             |
 
 mod backoff;
 mod instant;
@@ -10,6 +17,20 @@ mod timeout;
 
 pub use backoff::{Backoff, BackoffError, Jitter};
 pub use instant::Instant;
+mod limits;
+mod quota;
+mod rate_limit;
+
+pub use limits::Limits;
+pub use quota::{Quota, QuotaError};
+pub use rate_limit::{InsufficientCapacity, RateLimiter, TryAcquireError};
+
+#[cfg(feature = "std")]
+mod keyed;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use keyed::KeyedRateLimiter;
+
 pub use retry::{retry, RetryError, RetryExt, DEFAULT_ATTEMPTS};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
@@ -51,4 +72,10 @@ pub mod futures {
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub use super::circuit_breaker::Call;
+
+    pub use super::{limits::LimitsAcquire, rate_limit::Acquire};
+
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub use super::keyed::KeyedAcquire;
 }

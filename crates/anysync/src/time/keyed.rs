@@ -1,0 +1,273 @@
+//! `KeyedRateLimiter`: one GCRA state per key, idle keys forgotten.
+
+use alloc::sync::Arc;
+use core::{
+    fmt,
+    future::Future,
+    hash::Hash,
+    pin::Pin,
+    task::{Context, Poll},
+};
+use std::collections::HashMap;
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::{
+    rate_limit::{
+        check_capacity, instant_at, now_nanos, poll_phase, Gcra, InsufficientCapacity, Phase,
+    },
+    Quota, TryAcquireError,
+};
+use crate::{
+    rt::Timer,
+    sync::{futures::LockOwned, Mutex, OwnedMutexGuard},
+};
+
+/// The fewest keys at which an automatic sweep of idle keys runs.
+const MIN_SWEEP: usize = 16;
+
+type Entry = Arc<Mutex<Gcra>>;
+
+struct Keys<K> {
+    entries: HashMap<K, Entry>,
+    /// The latest clock reading seen by any key, so a key created after the
+    /// clock went backwards does not start earlier than a forgotten one.
+    last_now: u64,
+    /// Sweep when `entries` reaches this many.
+    next_sweep: usize,
+}
+
+impl<K: Hash + Eq> Keys<K> {
+    fn sweep(&mut self, now: u64) {
+        // An entry nobody holds (no waiter, no future) whose cells are all
+        // back equals a fresh one: forgetting it changes nothing.
+        self.entries.retain(|_, entry| {
+            Arc::strong_count(entry) > 1 || entry.try_lock().map_or(true, |g| !g.is_idle(now))
+        });
+        self.next_sweep = (self.entries.len() * 2).max(MIN_SWEEP);
+    }
+}
+
+/// A rate limiter with a separate [`Quota`] budget per key (per user, per
+/// host), whose memory stays bounded: keys that have been idle long enough
+/// to be full again are forgotten.
+///
+/// Each key behaves exactly like its own [`RateLimiter`](super::RateLimiter):
+/// FIFO waits per key, `n > burst` refused at once, cancel safe, robust to a
+/// clock going backwards. Keys do not wait for each other.
+///
+/// # Memory
+///
+/// A key is kept while a future for it exists or while it still has cells
+/// to give back (at most one burst period after its last grant). Idle keys
+/// are removed by [`retain_recent`](Self::retain_recent), which also runs by
+/// itself whenever the number of keys doubles since the last sweep, so the
+/// map holds at most about twice the number of recently used keys (and at
+/// least 16 before it sweeps). Forgetting an idle key is unobservable: a
+/// full key and a new one behave the same.
+///
+/// Needs the `std` feature (for the key map).
+///
+/// # Examples
+/// ```
+/// use std::num::NonZeroU32;
+/// use anysync::{rt::virtual_time::VirtualTime, time::{KeyedRateLimiter, Quota}};
+///
+/// let limiter = KeyedRateLimiter::new(VirtualTime::new(), Quota::per_second(NonZeroU32::new(1).unwrap()));
+/// assert!(limiter.try_acquire(&"alice").is_ok());
+/// assert!(limiter.try_acquire(&"alice").is_err()); // alice used her second
+/// assert!(limiter.try_acquire(&"bob").is_ok()); // bob has his own
+/// ```
+pub struct KeyedRateLimiter<K, T: Timer> {
+    timer: T,
+    quota: Quota,
+    keys: std::sync::Mutex<Keys<K>>,
+}
+
+impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
+    /// A keyed limiter granting each key cells at `quota`.
+    pub fn new(timer: T, quota: Quota) -> Self {
+        KeyedRateLimiter {
+            keys: std::sync::Mutex::new(Keys {
+                entries: HashMap::new(),
+                last_now: now_nanos(&timer),
+                next_sweep: MIN_SWEEP,
+            }),
+            timer,
+            quota,
+        }
+    }
+
+    /// The quota each key gets.
+    pub fn quota(&self) -> Quota {
+        self.quota
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, Keys<K>> {
+        // The map is never left half-updated by a panic, so a poisoned lock
+        // is still consistent.
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn entry(&self, key: &K) -> Entry {
+        let mut keys = self.keys();
+        let now = now_nanos(&self.timer).max(keys.last_now);
+        keys.last_now = now;
+        if keys.entries.len() >= keys.next_sweep {
+            keys.sweep(now);
+        }
+        keys.entries
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Mutex::new(Gcra::starting_at(now))))
+            .clone()
+    }
+
+    /// Waits for one cell of `key`'s budget.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// Never for one cell; the type is shared with
+    /// [`acquire_n`](Self::acquire_n).
+    pub fn acquire(&self, key: &K) -> KeyedAcquire<'_, T> {
+        self.acquire_n(key, 1)
+    }
+
+    /// Waits until `n` cells of `key`'s budget can be granted together,
+    /// behind every earlier waiter for the same key, and takes them.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter. No cell is taken until the future completes.
+    ///
+    /// # Errors
+    /// [`InsufficientCapacity`] at once if `n` exceeds the burst.
+    pub fn acquire_n(&self, key: &K, n: u32) -> KeyedAcquire<'_, T> {
+        let early = match check_capacity(&self.quota, n) {
+            Err(e) => Some(Err(e)),
+            Ok(()) if n == 0 => Some(Ok(())),
+            Ok(()) => None,
+        };
+        KeyedAcquire {
+            timer: &self.timer,
+            quota: self.quota,
+            n,
+            early,
+            phase: match early {
+                Some(_) => Phase::Done,
+                None => Phase::Locking {
+                    lock: self.entry(key).lock_owned(),
+                },
+            },
+        }
+    }
+
+    /// Takes one cell of `key`'s budget if one is available now and nobody
+    /// is waiting for that key.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::RateLimited`] otherwise.
+    pub fn try_acquire(&self, key: &K) -> Result<(), TryAcquireError> {
+        self.try_acquire_n(key, 1)
+    }
+
+    /// Takes `n` cells of `key`'s budget if available now and nobody is
+    /// waiting for that key.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::RateLimited`] or
+    /// [`TryAcquireError::InsufficientCapacity`], as for
+    /// [`RateLimiter::try_acquire_n`](super::RateLimiter::try_acquire_n).
+    pub fn try_acquire_n(&self, key: &K, n: u32) -> Result<(), TryAcquireError> {
+        check_capacity(&self.quota, n)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let entry = self.entry(key);
+        let mut state = entry
+            .try_lock()
+            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
+        state
+            .check(&self.quota, now_nanos(&self.timer), n, true)
+            .map_err(|at| TryAcquireError::RateLimited {
+                ready_at: Some(instant_at(at)),
+            })
+    }
+
+    /// Forgets every key that is idle now (no task waiting, every cell
+    /// back). Runs by itself as keys accumulate; call it to trim at once.
+    pub fn retain_recent(&self) {
+        let mut keys = self.keys();
+        let now = now_nanos(&self.timer).max(keys.last_now);
+        keys.last_now = now;
+        keys.sweep(now);
+    }
+
+    /// The number of keys remembered now.
+    pub fn len(&self) -> usize {
+        self.keys().entries.len()
+    }
+
+    /// `true` if no key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<K, T: Timer> fmt::Debug for KeyedRateLimiter<K, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("KeyedRateLimiter");
+        d.field("quota", &self.quota);
+        match self.keys.try_lock() {
+            Ok(keys) => d.field("keys", &keys.entries.len()),
+            Err(_) => d.field("keys", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+pin_project! {
+    /// Future returned by [`KeyedRateLimiter::acquire`] and
+    /// [`KeyedRateLimiter::acquire_n`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct KeyedAcquire<'a, T: Timer> {
+        timer: &'a T,
+        quota: Quota,
+        n: u32,
+        early: Option<Result<(), InsufficientCapacity>>,
+        #[pin]
+        phase: Phase<LockOwned<Gcra>, OwnedMutexGuard<Gcra>, T::Sleep>,
+    }
+}
+
+impl<T: Timer> Future for KeyedAcquire<'_, T> {
+    type Output = Result<(), InsufficientCapacity>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Some(early) = this.early.take() {
+            return Poll::Ready(early);
+        }
+        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx).map(Ok)
+    }
+}
+
+impl<T: Timer> FusedFuture for KeyedAcquire<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.early.is_none() && matches!(self.phase, Phase::Done)
+    }
+}
+
+impl<T: Timer> fmt::Debug for KeyedAcquire<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyedAcquire")
+            .field("cells", &self.n)
+            .field("phase", &self.phase.name())
+            .finish()
+    }
+}

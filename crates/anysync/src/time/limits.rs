@@ -1,0 +1,260 @@
+//! `Limits`: at most N at once and R per second, without holding a permit
+//! while waiting for the rate.
+
+use core::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::{
+    rate_limit::{instant_at, now_nanos, Gcra},
+    Quota, RateLimiter, TryAcquireError,
+};
+use crate::{
+    rt::Timer,
+    sync::{
+        futures::{Acquire as SemAcquire, Lock},
+        AcquireError, MutexGuard, Semaphore, SemaphorePermit,
+    },
+};
+
+/// A concurrency limit and a rate limit together: at most `concurrency`
+/// tasks inside at once, and at most the [`Quota`]'s rate of entries.
+///
+/// The usual recipe (take a semaphore permit, then wait for the rate
+/// limiter) holds permits idle while it waits for the rate, so the section
+/// is "full" with tasks doing nothing. `Limits` never holds a permit while
+/// it waits for a rate slot:
+///
+/// 1. A task queues for the rate limiter (FIFO) and, at the head, sleeps
+///    until a rate slot is due, holding no permit.
+/// 2. Then it waits for a permit (FIFO), still first in line for the rate.
+/// 3. With the permit, it takes the rate slot at that instant and enters.
+///
+/// So entries are spaced by the quota exactly (a slot is taken when the
+/// task enters, not earlier), tasks enter in arrival order, and the burst
+/// is the quota's, stated explicitly.
+///
+/// # Examples
+/// ```
+/// use std::num::NonZeroU32;
+/// use anysync::{rt::virtual_time::VirtualTime, time::{Limits, Quota}};
+///
+/// VirtualTime::new().block_on(|rt| async move {
+///     let limits = Limits::new(rt.clone(), 3, Quota::per_second(NonZeroU32::new(2).unwrap()));
+///     let permit = limits.acquire().await.unwrap();
+///     assert_eq!(limits.semaphore().available_permits(), 2);
+///     drop(permit);
+/// });
+/// ```
+pub struct Limits<T: Timer> {
+    semaphore: Semaphore,
+    rate: RateLimiter<T>,
+}
+
+impl<T: Timer> Limits<T> {
+    /// At most `concurrency` at once and `quota` over time, on `timer`.
+    ///
+    /// # Panics
+    /// If `concurrency` exceeds [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
+    pub fn new(timer: T, concurrency: usize, quota: Quota) -> Self {
+        Limits {
+            semaphore: Semaphore::new(concurrency),
+            rate: RateLimiter::new(timer, quota),
+        }
+    }
+
+    /// The semaphore that bounds concurrency (to add permits or close it).
+    pub fn semaphore(&self) -> &Semaphore {
+        &self.semaphore
+    }
+
+    /// The rate limiter that bounds entries over time.
+    pub fn rate_limiter(&self) -> &RateLimiter<T> {
+        &self.rate
+    }
+
+    /// Waits for a rate slot and a permit, in that order, holding no permit
+    /// while it waits for the rate. The permit is released when dropped.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter. No rate slot is taken and no permit kept until it completes.
+    ///
+    /// # Errors
+    /// [`AcquireError::Closed`] if the semaphore is or becomes closed.
+    pub fn acquire(&self) -> LimitsAcquire<'_, T> {
+        LimitsAcquire {
+            limits: self,
+            phase: LimitsPhase::Locking {
+                lock: self.rate.state().lock(),
+            },
+        }
+    }
+
+    /// Enters at once if a rate slot and a permit are both free now and
+    /// nobody is waiting for either.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::RateLimited`] or [`TryAcquireError::NoPermits`].
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let mut state = self
+            .rate
+            .state()
+            .try_lock()
+            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
+        let now = now_nanos(self.rate.timer());
+        let quota = self.rate.quota();
+        state
+            .check(&quota, now, 1, false)
+            .map_err(|at| TryAcquireError::RateLimited {
+                ready_at: Some(instant_at(at)),
+            })?;
+        let permit = self
+            .semaphore
+            .try_acquire()
+            .map_err(|_| TryAcquireError::NoPermits)?;
+        state
+            .check(&quota, now, 1, true)
+            .map_err(|at| TryAcquireError::RateLimited {
+                ready_at: Some(instant_at(at)),
+            })?;
+        Ok(permit)
+    }
+}
+
+impl<T: Timer + fmt::Debug> fmt::Debug for Limits<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limits")
+            .field("semaphore", &self.semaphore)
+            .field("rate", &self.rate)
+            .finish()
+    }
+}
+
+const HELD: &str = "the rate lock is held until the phase changes";
+
+pin_project! {
+    #[project = LimitsProj]
+    enum LimitsPhase<'a, S> {
+        // Queued for the rate limiter.
+        Locking { #[pin] lock: Lock<'a, Gcra> },
+        // First in line for the rate; sleeping until a slot is due. No permit.
+        Sleeping { guard: Option<MutexGuard<'a, Gcra>>, #[pin] sleep: S },
+        // First in line for the rate, a slot due; waiting for a permit.
+        Permit { guard: Option<MutexGuard<'a, Gcra>>, #[pin] acquire: SemAcquire<'a> },
+        Done,
+    }
+}
+
+pin_project! {
+    /// Future returned by [`Limits::acquire`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct LimitsAcquire<'a, T: Timer> {
+        limits: &'a Limits<T>,
+        #[pin]
+        phase: LimitsPhase<'a, T::Sleep>,
+    }
+}
+
+impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
+    type Output = Result<SemaphorePermit<'a>, AcquireError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let limits: &'a Limits<T> = this.limits;
+        let mut phase = this.phase;
+        let timer = limits.rate.timer();
+        let quota = limits.rate.quota();
+        loop {
+            match phase.as_mut().project() {
+                LimitsProj::Locking { lock } => {
+                    let Poll::Ready(mut guard) = lock.poll(cx) else {
+                        return Poll::Pending;
+                    };
+                    match guard.check(&quota, now_nanos(timer), 1, false) {
+                        Ok(()) => {
+                            let acquire = limits.semaphore.acquire();
+                            let guard = Some(guard);
+                            phase.set(LimitsPhase::Permit { guard, acquire });
+                        }
+                        Err(at) => {
+                            let sleep = timer.sleep_until(instant_at(at));
+                            let guard = Some(guard);
+                            phase.set(LimitsPhase::Sleeping { guard, sleep });
+                        }
+                    }
+                }
+                LimitsProj::Sleeping { guard, mut sleep } => {
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    let state = guard.as_mut().expect(HELD);
+                    match state.check(&quota, now_nanos(timer), 1, false) {
+                        Ok(()) => {
+                            let acquire = limits.semaphore.acquire();
+                            let guard = guard.take();
+                            phase.set(LimitsPhase::Permit { guard, acquire });
+                        }
+                        Err(at) => sleep.set(timer.sleep_until(instant_at(at))),
+                    }
+                }
+                LimitsProj::Permit { guard, acquire } => {
+                    let permit = match acquire.poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(e)) => {
+                            phase.set(LimitsPhase::Done);
+                            return Poll::Ready(Err(e));
+                        }
+                        Poll::Ready(Ok(permit)) => permit,
+                    };
+                    // Time only moved forward since the slot was due, and
+                    // nobody else could take it (we hold the rate lock).
+                    let state = guard.as_mut().expect(HELD);
+                    match state.check(&quota, now_nanos(timer), 1, true) {
+                        Ok(()) => {
+                            phase.set(LimitsPhase::Done);
+                            return Poll::Ready(Ok(permit));
+                        }
+                        Err(at) => {
+                            // Only possible with a misbehaving clock: never
+                            // sleep on a permit, give it back and wait.
+                            drop(permit);
+                            let guard = guard.take();
+                            let sleep = timer.sleep_until(instant_at(at));
+                            phase.set(LimitsPhase::Sleeping { guard, sleep });
+                        }
+                    }
+                }
+                LimitsProj::Done => panic!("`LimitsAcquire` polled after completion"),
+            }
+        }
+    }
+}
+
+impl<T: Timer> FusedFuture for LimitsAcquire<'_, T> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.phase, LimitsPhase::Done)
+    }
+}
+
+impl<T: Timer> fmt::Debug for LimitsAcquire<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let phase = match self.phase {
+            LimitsPhase::Locking { .. } => "waiting for the rate limiter",
+            LimitsPhase::Sleeping { .. } => "waiting for a rate slot",
+            LimitsPhase::Permit { .. } => "waiting for a permit",
+            LimitsPhase::Done => "done",
+        };
+        f.debug_struct("LimitsAcquire")
+            .field("phase", &phase)
+            .finish()
+    }
+}

@@ -1,0 +1,473 @@
+//! `RateLimiter`: GCRA on any [`Timer`], with waits served first come,
+//! first served.
+//!
+//! # Implementation notes
+//!
+//! The algorithm is GCRA (the generic cell rate algorithm, as in governor):
+//! the whole state is one number, the *theoretical arrival time* `tat`. With
+//! a replenish interval `T` and a burst `b` (tolerance `τ = b·T`), a request
+//! for `n` cells at time `now` is allowed when
+//! `max(tat, now) + n·T <= now + τ`, and then `tat` becomes
+//! `max(tat, now) + n·T`. When it is not allowed, the earliest time it will
+//! be is `max(tat, now) + n·T − τ`. Nothing else is stored, so an idle key
+//! (`tat <= now`) is indistinguishable from a new one and can be forgotten.
+//!
+//! Waiting is first come, first served without a wait queue of its own: the
+//! state sits in a fair [`Mutex`], and a waiter keeps the lock while it
+//! sleeps until its cells are due. Everyone behind it waits, in order, on
+//! the mutex, so nobody overtakes anybody, and `try_acquire` (which only
+//! `try_lock`s) fails while anyone is waiting. Cells are taken only in the
+//! poll that returns `Ready`, so a dropped waiter has taken nothing; its
+//! lock passes to the next waiter.
+//!
+//! The clock is only read, never trusted: each state remembers the latest
+//! instant it has seen and uses that if the timer ever reports an earlier
+//! one, so a clock going backwards can delay grants but never adds any.
+
+use core::{
+    fmt,
+    future::Future,
+    ops::DerefMut,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use futures_core::FusedFuture;
+use pin_project_lite::pin_project;
+
+use super::{quota::saturating_nanos, Instant, Quota};
+use crate::{
+    rt::Timer,
+    sync::{futures::Lock, Mutex, MutexGuard},
+};
+
+/// A request for more cells than the quota's burst: it could never be
+/// granted, so it fails at once instead of waiting forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InsufficientCapacity {
+    /// The number of cells requested.
+    pub requested: u32,
+    /// The quota's burst, the most that can ever be granted at once.
+    pub burst: u32,
+}
+
+impl fmt::Display for InsufficientCapacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "requested {} cells at once, more than the burst of {}",
+            self.requested, self.burst
+        )
+    }
+}
+
+impl core::error::Error for InsufficientCapacity {}
+
+/// Why a [`RateLimiter::try_acquire`] (or a keyed or [`Limits`](super::Limits)
+/// `try_acquire`) did not grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TryAcquireError {
+    /// Not enough cells now. `ready_at` is the earliest instant at which
+    /// the request would be granted if nobody else came first, or `None` if
+    /// other tasks are already waiting (they go first).
+    RateLimited {
+        /// When the cells are due, on the limiter's timer's clock.
+        ready_at: Option<Instant>,
+    },
+    /// More cells than the burst were requested: never possible.
+    InsufficientCapacity(InsufficientCapacity),
+    /// The semaphore of a [`Limits`](super::Limits) has no permit free (or
+    /// other tasks are waiting for one), or it was closed.
+    NoPermits,
+}
+
+impl fmt::Display for TryAcquireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryAcquireError::RateLimited { ready_at: Some(at) } => {
+                write!(f, "rate limited until {at:?}")
+            }
+            TryAcquireError::RateLimited { ready_at: None } => {
+                f.write_str("rate limited: other tasks are waiting")
+            }
+            TryAcquireError::InsufficientCapacity(e) => fmt::Display::fmt(e, f),
+            TryAcquireError::NoPermits => f.write_str("no permits available"),
+        }
+    }
+}
+
+impl core::error::Error for TryAcquireError {}
+
+impl From<InsufficientCapacity> for TryAcquireError {
+    fn from(e: InsufficientCapacity) -> Self {
+        TryAcquireError::InsufficientCapacity(e)
+    }
+}
+
+/// The GCRA state of one limiter (or one key). See the module notes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Gcra {
+    /// Theoretical arrival time, in nanoseconds since the clock's origin.
+    pub(crate) tat: u64,
+    /// The latest clock reading seen; earlier readings are replaced by it.
+    pub(crate) last_now: u64,
+}
+
+impl Gcra {
+    /// A fresh state that has already seen the clock at `last_now`.
+    pub(crate) const fn starting_at(last_now: u64) -> Gcra {
+        Gcra { tat: 0, last_now }
+    }
+
+    /// `now`, unless the clock has gone backwards since the last reading.
+    pub(crate) fn clamp(&mut self, now: u64) -> u64 {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+        self.last_now
+    }
+
+    /// Checks whether `n` cells can be granted at `now`, and takes them if
+    /// so and `commit` is set. `Err(at)`: the earliest instant (nanoseconds)
+    /// at which they can. `n` must not exceed the burst.
+    pub(crate) fn check(
+        &mut self,
+        quota: &Quota,
+        now: u64,
+        n: u32,
+        commit: bool,
+    ) -> Result<(), u64> {
+        let now = self.clamp(now);
+        let tolerance = quota.tolerance_nanos();
+        let new_tat = self
+            .tat
+            .max(now)
+            .saturating_add(quota.interval_nanos().saturating_mul(u64::from(n)));
+        if new_tat <= now.saturating_add(tolerance) {
+            if commit {
+                self.tat = new_tat;
+            }
+            Ok(())
+        } else {
+            Err(new_tat - tolerance)
+        }
+    }
+
+    /// `true` if this state is the same as a fresh one at `now`: every cell
+    /// is back, so forgetting it changes nothing.
+    #[cfg(feature = "std")]
+    pub(crate) fn is_idle(&self, now: u64) -> bool {
+        self.tat <= now.max(self.last_now)
+    }
+}
+
+pub(crate) fn now_nanos<T: Timer>(timer: &T) -> u64 {
+    saturating_nanos(timer.now().since_origin())
+}
+
+pub(crate) fn instant_at(nanos: u64) -> Instant {
+    Instant::from_origin(Duration::from_nanos(nanos))
+}
+
+pub(crate) fn check_capacity(quota: &Quota, n: u32) -> Result<(), InsufficientCapacity> {
+    if n > quota.burst().get() {
+        Err(InsufficientCapacity {
+            requested: n,
+            burst: quota.burst().get(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A rate limiter: at most a [`Quota`]'s rate of cells over time, and at
+/// most its burst at once, on any [`Timer`].
+///
+/// * **Fair.** [`acquire`](Self::acquire) and [`acquire_n`](Self::acquire_n)
+///   wait in arrival order: a waiter is never overtaken by a later caller,
+///   not even by one that asks for fewer cells. [`try_acquire`](Self::try_acquire)
+///   never waits and never jumps the queue: it fails while anyone waits.
+/// * **Exact.** GCRA, computed in whole nanoseconds on the timer's clock:
+///   after an idle spell a burst of `b` is granted at once, and the next
+///   cell exactly one replenish interval after the last. On the virtual
+///   clock the grant instants are exact.
+/// * **Refuses the impossible.** A request for more cells than the burst
+///   fails at once with [`InsufficientCapacity`] instead of waiting forever.
+/// * **Cancel safe.** A dropped waiter has taken nothing.
+/// * **Robust to clocks.** A timer whose clock goes backwards (which
+///   [`Timer`] forbids, but a buggy one might do) causes no panic and no
+///   extra grant: the limiter keeps the latest time it has seen.
+///
+/// For one limit per key (per user, per host) use
+/// [`KeyedRateLimiter`](super::KeyedRateLimiter); to combine a rate with a
+/// concurrency limit use [`Limits`](super::Limits).
+///
+/// # Examples
+/// ```
+/// use std::{num::NonZeroU32, time::Duration};
+/// use anysync::{rt::virtual_time::VirtualTime, time::{Quota, RateLimiter}};
+///
+/// VirtualTime::new().block_on(|rt| async move {
+///     let limiter = RateLimiter::new(rt.clone(), Quota::per_second(NonZeroU32::new(2).unwrap()));
+///     let start = rt.now();
+///     for _ in 0..4 {
+///         limiter.acquire().await.unwrap();
+///     }
+///     // Two at once (the burst), then one every 500 ms.
+///     assert_eq!(rt.now() - start, Duration::from_secs(1));
+/// });
+/// ```
+pub struct RateLimiter<T: Timer> {
+    timer: T,
+    quota: Quota,
+    state: Mutex<Gcra>,
+}
+
+impl<T: Timer> RateLimiter<T> {
+    /// A limiter granting cells at `quota` on `timer`'s clock, starting
+    /// full (a burst is available at once).
+    pub fn new(timer: T, quota: Quota) -> Self {
+        RateLimiter {
+            state: Mutex::new(Gcra::starting_at(now_nanos(&timer))),
+            timer,
+            quota,
+        }
+    }
+
+    /// The limiter's quota.
+    pub fn quota(&self) -> Quota {
+        self.quota
+    }
+
+    /// The timer the limiter reads and sleeps on.
+    pub fn timer(&self) -> &T {
+        &self.timer
+    }
+
+    /// Waits for one cell.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// Never for one cell (a burst is at least 1); the type is shared with
+    /// [`acquire_n`](Self::acquire_n).
+    pub fn acquire(&self) -> Acquire<'_, T> {
+        self.acquire_n(1)
+    }
+
+    /// Waits until `n` cells can be granted together, behind every earlier
+    /// waiter, and takes them.
+    ///
+    /// `acquire_n(0)` completes at once without queueing.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter. No cell is taken until the future completes.
+    ///
+    /// # Errors
+    /// [`InsufficientCapacity`] at once if `n` exceeds the quota's burst.
+    pub fn acquire_n(&self, n: u32) -> Acquire<'_, T> {
+        let early = match check_capacity(&self.quota, n) {
+            Err(e) => Some(Err(e)),
+            Ok(()) if n == 0 => Some(Ok(())),
+            Ok(()) => None,
+        };
+        Acquire {
+            limiter: self,
+            n,
+            early,
+            phase: match early {
+                Some(_) => Phase::Done,
+                None => Phase::Locking {
+                    lock: self.state.lock(),
+                },
+            },
+        }
+    }
+
+    /// Takes one cell if one is available now and nobody is waiting.
+    ///
+    /// # Errors
+    /// [`TryAcquireError::RateLimited`] otherwise.
+    pub fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        self.try_acquire_n(1)
+    }
+
+    /// Takes `n` cells if they are available now and nobody is waiting.
+    ///
+    /// # Errors
+    /// * [`TryAcquireError::RateLimited`] if they are not available now (with
+    ///   the instant they will be), or other tasks are waiting.
+    /// * [`TryAcquireError::InsufficientCapacity`] if `n` exceeds the burst.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::num::NonZeroU32;
+    /// use anysync::{rt::virtual_time::VirtualTime, time::{Quota, RateLimiter, TryAcquireError}};
+    ///
+    /// let limiter = RateLimiter::new(VirtualTime::new(), Quota::per_second(NonZeroU32::new(3).unwrap()));
+    /// assert!(limiter.try_acquire_n(3).is_ok());
+    /// assert!(matches!(limiter.try_acquire(), Err(TryAcquireError::RateLimited { .. })));
+    /// assert!(matches!(limiter.try_acquire_n(4), Err(TryAcquireError::InsufficientCapacity(_))));
+    /// ```
+    pub fn try_acquire_n(&self, n: u32) -> Result<(), TryAcquireError> {
+        check_capacity(&self.quota, n)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut state = self
+            .state
+            .try_lock()
+            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
+        state
+            .check(&self.quota, now_nanos(&self.timer), n, true)
+            .map_err(|at| TryAcquireError::RateLimited {
+                ready_at: Some(instant_at(at)),
+            })
+    }
+
+    /// The number of tasks waiting in [`acquire`](Self::acquire) or
+    /// [`acquire_n`](Self::acquire_n), including the one at the head that
+    /// sleeps until its cells are due. A snapshot, for monitoring and tests.
+    pub fn waiters(&self) -> usize {
+        self.state.waiters() + usize::from(self.state.is_locked())
+    }
+
+    /// The mutex holding the state, for [`Limits`](super::Limits).
+    pub(crate) fn state(&self) -> &Mutex<Gcra> {
+        &self.state
+    }
+}
+
+impl<T: Timer + fmt::Debug> fmt::Debug for RateLimiter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RateLimiter");
+        d.field("timer", &self.timer).field("quota", &self.quota);
+        match self.state.try_lock() {
+            Ok(state) => d.field("state", &*state),
+            Err(_) => d.field("state", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+pin_project! {
+    /// Where an acquire is: queued for the state's lock, or holding it and
+    /// sleeping until its cells are due.
+    #[project = PhaseProj]
+    pub(crate) enum Phase<L, G, S> {
+        Locking { #[pin] lock: L },
+        Sleeping { guard: G, #[pin] sleep: S },
+        Done,
+    }
+}
+
+impl<L, G, S> Phase<L, G, S> {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Phase::Locking { .. } => "locking",
+            Phase::Sleeping { .. } => "sleeping",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// Drives `phase` until `n` cells are granted. Shared by the plain and the
+/// keyed limiter, whose lock futures and guards differ.
+pub(crate) fn poll_phase<L, G, T>(
+    mut phase: Pin<&mut Phase<L, G, T::Sleep>>,
+    timer: &T,
+    quota: &Quota,
+    n: u32,
+    cx: &mut Context<'_>,
+) -> Poll<()>
+where
+    L: Future<Output = G>,
+    G: DerefMut<Target = Gcra>,
+    T: Timer,
+{
+    loop {
+        match phase.as_mut().project() {
+            PhaseProj::Locking { lock } => {
+                let Poll::Ready(mut guard) = lock.poll(cx) else {
+                    return Poll::Pending;
+                };
+                match guard.check(quota, now_nanos(timer), n, true) {
+                    Ok(()) => {
+                        // Dropping the guard releases the lock to the next waiter.
+                        phase.set(Phase::Done);
+                        return Poll::Ready(());
+                    }
+                    Err(at) => {
+                        let sleep = timer.sleep_until(instant_at(at));
+                        phase.set(Phase::Sleeping { guard, sleep });
+                    }
+                }
+            }
+            PhaseProj::Sleeping { guard, mut sleep } => {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                match guard.check(quota, now_nanos(timer), n, true) {
+                    Ok(()) => {
+                        phase.set(Phase::Done);
+                        return Poll::Ready(());
+                    }
+                    // Woken early (a coarse timer): sleep again, keeping the lock.
+                    Err(at) => sleep.set(timer.sleep_until(instant_at(at))),
+                }
+            }
+            PhaseProj::Done => panic!("rate limiter acquire future polled after completion"),
+        }
+    }
+}
+
+pin_project! {
+    /// Future returned by [`RateLimiter::acquire`] and
+    /// [`RateLimiter::acquire_n`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Acquire<'a, T: Timer> {
+        limiter: &'a RateLimiter<T>,
+        n: u32,
+        early: Option<Result<(), InsufficientCapacity>>,
+        #[pin]
+        phase: Phase<Lock<'a, Gcra>, MutexGuard<'a, Gcra>, T::Sleep>,
+    }
+}
+
+impl<T: Timer> Future for Acquire<'_, T> {
+    type Output = Result<(), InsufficientCapacity>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Some(early) = this.early.take() {
+            return Poll::Ready(early);
+        }
+        let limiter: &RateLimiter<T> = this.limiter;
+        poll_phase(this.phase, &limiter.timer, &limiter.quota, *this.n, cx).map(Ok)
+    }
+}
+
+impl<T: Timer> FusedFuture for Acquire<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.early.is_none() && matches!(self.phase, Phase::Done)
+    }
+}
+
+impl<T: Timer> fmt::Debug for Acquire<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire")
+            .field("cells", &self.n)
+            .field("phase", &self.phase.name())
+            .finish()
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests;

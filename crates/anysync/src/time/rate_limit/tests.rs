@@ -1,0 +1,522 @@
+use alloc::{string::ToString, sync::Arc, vec::Vec};
+use core::{future::Pending, num::NonZeroU32, pin::pin, time::Duration};
+use std::sync::Mutex as StdMutex;
+
+use futures_util::future::{select, Either};
+use proptest::prelude::*;
+
+use super::*;
+use crate::{
+    rt::{virtual_time::VirtualTime, Spawn},
+    time::{KeyedRateLimiter, Limits, QuotaError},
+};
+
+fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn at_ms(n: u64) -> Instant {
+    Instant::from_origin(ms(n))
+}
+
+/// A clock set by hand, which may even be set backwards. Its sleeps never
+/// end: it is for the non-waiting methods.
+#[derive(Clone, Debug, Default)]
+struct ManualTimer(Arc<StdMutex<u64>>);
+
+impl ManualTimer {
+    fn set(&self, nanos: u64) {
+        *self.0.lock().unwrap() = nanos;
+    }
+}
+
+impl Timer for ManualTimer {
+    type Sleep = Pending<()>;
+
+    fn sleep(&self, _: Duration) -> Pending<()> {
+        core::future::pending()
+    }
+
+    fn now(&self) -> Instant {
+        instant_at(*self.0.lock().unwrap())
+    }
+}
+
+#[test]
+fn quota_constructors_and_bad_input() {
+    let q = Quota::per_second(nz(4));
+    assert_eq!(q.replenish_interval(), ms(250));
+    assert_eq!(q.burst(), nz(4));
+    assert_eq!(q.burst_period(), Duration::from_secs(1));
+    assert_eq!(
+        Quota::per_minute(nz(60)).replenish_interval(),
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        Quota::per_hour(nz(1)).replenish_interval(),
+        Duration::from_secs(3600)
+    );
+    assert_eq!(Quota::with_period(ms(10)).unwrap().burst(), nz(1));
+    assert_eq!(
+        Quota::with_period(Duration::ZERO),
+        Err(QuotaError::ZeroPeriod)
+    );
+    assert_eq!(
+        Quota::per(nz(3), Duration::ZERO),
+        Err(QuotaError::ZeroPeriod)
+    );
+    assert_eq!(
+        Quota::per(nz(10), ms(100)).unwrap().replenish_interval(),
+        ms(10)
+    );
+    for bad in [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, f64::NEG_INFINITY] {
+        assert_eq!(
+            Quota::per_second_f64(bad),
+            Err(QuotaError::InvalidRate),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        Quota::per_second_f64(0.5).unwrap().replenish_interval(),
+        Duration::from_secs(2)
+    );
+    // Faster than one per nanosecond rounds to the fastest interval, never zero.
+    assert_eq!(
+        Quota::per_second(nz(u32::MAX)).replenish_interval(),
+        Duration::from_nanos(1)
+    );
+    assert_eq!(
+        Quota::per_second_f64(1e12).unwrap().replenish_interval(),
+        Duration::from_nanos(1)
+    );
+    // Huge periods saturate instead of overflowing.
+    let slow = Quota::with_period(Duration::MAX)
+        .unwrap()
+        .allow_burst(nz(u32::MAX));
+    assert_eq!(slow.burst_period(), Duration::from_nanos(u64::MAX));
+}
+
+#[test]
+fn burst_is_immediate_and_the_next_cell_waits_one_interval() {
+    let timer = ManualTimer::default();
+    let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(2)).allow_burst(nz(3)));
+    for _ in 0..3 {
+        limiter.try_acquire().unwrap();
+    }
+    assert_eq!(
+        limiter.try_acquire(),
+        Err(TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(500))
+        })
+    );
+    timer.set(499_999_999);
+    assert!(limiter.try_acquire().is_err());
+    timer.set(500_000_000);
+    limiter.try_acquire().unwrap();
+    // A long idle spell refills at most the burst.
+    timer.set(3_600_000_000_000);
+    for _ in 0..3 {
+        limiter.try_acquire().unwrap();
+    }
+    assert!(limiter.try_acquire().is_err());
+}
+
+#[test]
+fn more_than_the_burst_is_refused_at_once() {
+    let limiter = RateLimiter::new(ManualTimer::default(), Quota::per_second(nz(5)));
+    let e = InsufficientCapacity {
+        requested: 6,
+        burst: 5,
+    };
+    assert_eq!(
+        limiter.try_acquire_n(6),
+        Err(TryAcquireError::InsufficientCapacity(e))
+    );
+    assert_eq!(futures_executor::block_on(limiter.acquire_n(6)), Err(e));
+    assert_eq!(
+        futures_executor::block_on(limiter.acquire_n(u32::MAX))
+            .unwrap_err()
+            .requested,
+        u32::MAX
+    );
+    // Nothing was taken by the refusals.
+    limiter.try_acquire_n(5).unwrap();
+    assert_eq!(
+        e.to_string(),
+        "requested 6 cells at once, more than the burst of 5"
+    );
+}
+
+#[test]
+fn zero_cells_are_granted_at_once_even_when_exhausted() {
+    let limiter = RateLimiter::new(ManualTimer::default(), Quota::per_second(nz(1)));
+    limiter.try_acquire().unwrap();
+    limiter.try_acquire_n(0).unwrap();
+    futures_executor::block_on(limiter.acquire_n(0)).unwrap();
+}
+
+#[test]
+fn a_clock_going_backwards_neither_panics_nor_over_grants() {
+    let timer = ManualTimer::default();
+    timer.set(10_000_000_000);
+    let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    limiter.try_acquire().unwrap();
+    assert!(limiter.try_acquire().is_err());
+    // Back to before the limiter existed, then to zero.
+    timer.set(5_000_000_000);
+    assert!(limiter.try_acquire().is_err());
+    timer.set(0);
+    assert!(limiter.try_acquire().is_err());
+    // Forward again: the cell is due one interval after the last grant.
+    timer.set(10_999_999_999);
+    assert!(limiter.try_acquire().is_err());
+    timer.set(11_000_000_000);
+    limiter.try_acquire().unwrap();
+}
+
+#[test]
+fn waits_are_exact_on_the_virtual_clock() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limiter = RateLimiter::new(rt.clone(), Quota::per_second(nz(4)).allow_burst(nz(2)));
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            limiter.acquire().await.unwrap();
+            times.push(rt.now());
+        }
+        assert_eq!(
+            times,
+            [at_ms(0), at_ms(0), at_ms(250), at_ms(500), at_ms(750)]
+        );
+        // Two at once need two intervals after an exhausted state.
+        limiter.acquire_n(2).await.unwrap();
+        assert_eq!(rt.now(), at_ms(1250));
+    });
+}
+
+#[test]
+fn a_large_waiter_is_not_overtaken_by_later_small_ones() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limiter = Arc::new(RateLimiter::new(
+            rt.clone(),
+            Quota::per_second(nz(10)).allow_burst(nz(5)),
+        ));
+        limiter.try_acquire_n(5).unwrap();
+        let order = Arc::new(StdMutex::new(Vec::new()));
+        let mut handles = Vec::new();
+        for (name, n) in [("big", 5), ("small1", 1), ("small2", 1)] {
+            let (limiter, order, rt2) = (limiter.clone(), order.clone(), rt.clone());
+            handles.push(rt.spawn(async move {
+                limiter.acquire_n(n).await.unwrap();
+                order.lock().unwrap().push((name, rt2.now()));
+            }));
+            // Let each task queue before the next is spawned.
+            crate::task::yield_now().await;
+        }
+        assert_eq!(limiter.waiters(), 3);
+        assert!(
+            limiter.try_acquire().is_err(),
+            "try_acquire jumped the queue"
+        );
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(
+            *order.lock().unwrap(),
+            [
+                ("big", at_ms(500)),
+                ("small1", at_ms(600)),
+                ("small2", at_ms(700))
+            ]
+        );
+        assert_eq!(limiter.waiters(), 0);
+    });
+}
+
+#[test]
+fn a_cancelled_waiter_consumes_nothing_and_passes_its_turn_on() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limiter = Arc::new(RateLimiter::new(rt.clone(), Quota::per_second(nz(1))));
+        limiter.try_acquire().unwrap();
+        // A waiter for the next cell gives up half way.
+        {
+            let acquire = pin!(limiter.acquire());
+            let timeout = pin!(rt.sleep(ms(400)));
+            assert!(matches!(select(acquire, timeout).await, Either::Right(_)));
+        }
+        assert_eq!(limiter.waiters(), 0);
+        // The cell it waited for is still there, due at 1 s as before.
+        limiter.acquire().await.unwrap();
+        assert_eq!(rt.now(), at_ms(1000));
+        // A waiter cancelled while queued behind another also takes nothing.
+        let head = rt.spawn({
+            let limiter = limiter.clone();
+            async move { limiter.acquire().await.unwrap() }
+        });
+        crate::task::yield_now().await;
+        {
+            let second = pin!(limiter.acquire());
+            let timeout = pin!(rt.sleep(ms(1)));
+            assert!(matches!(select(second, timeout).await, Either::Right(_)));
+        }
+        head.await.unwrap();
+        assert_eq!(rt.now(), at_ms(2000));
+        limiter.acquire().await.unwrap();
+        assert_eq!(rt.now(), at_ms(3000));
+    });
+}
+
+#[test]
+fn keyed_limits_are_separate_and_idle_keys_are_forgotten() {
+    let timer = ManualTimer::default();
+    let limiter = KeyedRateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    for key in 0..1000u32 {
+        limiter.try_acquire(&key).unwrap();
+        assert!(limiter.try_acquire(&key).is_err());
+        // Nothing is idle yet, so nothing may be forgotten.
+        assert_eq!(limiter.len(), key as usize + 1);
+    }
+    timer.set(1_000_000_000);
+    limiter.try_acquire(&5000).unwrap();
+    // Every old key is full again: trimming keeps only the busy one.
+    limiter.retain_recent();
+    assert_eq!(limiter.len(), 1);
+    // A forgotten key behaves like a fresh one: exactly one cell again.
+    limiter.try_acquire(&7).unwrap();
+    assert!(limiter.try_acquire(&7).is_err());
+    assert_eq!(limiter.len(), 2);
+    // Many keys over time: memory stays bounded by recent use.
+    for round in 0..50u64 {
+        timer.set(2_000_000_000 + round * 1_000_000_000);
+        for key in 0..20u32 {
+            limiter
+                .try_acquire(&(10_000 + round as u32 * 100 + key))
+                .unwrap();
+        }
+        assert!(limiter.len() <= 2 * 20 + 16, "{} keys kept", limiter.len());
+    }
+}
+
+#[test]
+fn keyed_waits_are_fifo_per_key_and_independent_across_keys() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limiter = Arc::new(KeyedRateLimiter::new(rt.clone(), Quota::per_second(nz(2))));
+        let log = Arc::new(StdMutex::new(Vec::new()));
+        let mut handles = Vec::new();
+        for (i, key) in ["a", "a", "a", "b", "a", "b"].into_iter().enumerate() {
+            let (limiter, log, rt2) = (limiter.clone(), log.clone(), rt.clone());
+            handles.push(rt.spawn(async move {
+                limiter.acquire(&key).await.unwrap();
+                log.lock().unwrap().push((i, key, rt2.now()));
+            }));
+            crate::task::yield_now().await;
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        let mut log = log.lock().unwrap().clone();
+        log.sort_by_key(|&(i, _, _)| i);
+        assert_eq!(
+            log,
+            [
+                (0, "a", at_ms(0)),
+                (1, "a", at_ms(0)),
+                (2, "a", at_ms(500)),
+                (3, "b", at_ms(0)),
+                (4, "a", at_ms(1000)),
+                (5, "b", at_ms(0)),
+            ]
+        );
+        assert_eq!(
+            futures_executor::block_on(limiter.acquire_n(&"c", 3)),
+            Err(InsufficientCapacity {
+                requested: 3,
+                burst: 2
+            })
+        );
+    });
+}
+
+#[test]
+fn limits_never_hold_a_permit_while_waiting_for_the_rate() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limits = Arc::new(Limits::new(rt.clone(), 3, Quota::per_second(nz(1))));
+        let first = limits.acquire().await.unwrap();
+        assert_eq!(limits.semaphore().available_permits(), 2);
+        // Three more callers: the rate allows the next at 1 s, 2 s, 3 s.
+        let mut handles = Vec::new();
+        for _ in 0..3 {
+            let (limits, rt2) = (limits.clone(), rt.clone());
+            handles.push(rt.spawn(async move {
+                let permit = limits.acquire().await.unwrap();
+                let entered = rt2.now();
+                rt2.sleep(ms(100)).await;
+                drop(permit);
+                entered
+            }));
+        }
+        rt.sleep(ms(500)).await;
+        // Everyone is waiting for the rate; nobody holds an idle permit.
+        assert_eq!(limits.semaphore().available_permits(), 2);
+        assert!(limits.try_acquire().is_err());
+        let mut entered = Vec::new();
+        for h in handles {
+            entered.push(h.await.unwrap());
+        }
+        assert_eq!(entered, [at_ms(1000), at_ms(2000), at_ms(3000)]);
+        drop(first);
+        assert_eq!(limits.semaphore().available_permits(), 3);
+    });
+}
+
+#[test]
+fn limits_wait_for_a_permit_with_the_rate_slot_reserved() {
+    VirtualTime::new().block_on(|rt| async move {
+        let limits = Arc::new(Limits::new(rt.clone(), 1, Quota::per_second(nz(10))));
+        let held = limits.acquire().await.unwrap();
+        let waiter = rt.spawn({
+            let (limits, rt2) = (limits.clone(), rt.clone());
+            async move {
+                let _p = limits.acquire().await.unwrap();
+                rt2.now()
+            }
+        });
+        rt.sleep(ms(2000)).await;
+        drop(held);
+        // The rate slot was due long ago; it is taken when the permit comes.
+        assert_eq!(waiter.await.unwrap(), at_ms(2000));
+        limits.semaphore().close();
+        assert_eq!(
+            limits.acquire().await.unwrap_err(),
+            crate::sync::AcquireError::Closed
+        );
+        // The closed semaphore's refusal took no rate slot.
+        assert!(limits.rate_limiter().try_acquire().is_ok());
+    });
+}
+
+/// One step of a random schedule: move the clock (possibly backwards) by
+/// `step` ms, then ask for `n` cells without waiting.
+#[derive(Clone, Debug)]
+struct Step {
+    step: i64,
+    n: u32,
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    proptest::collection::vec(
+        (-300i64..1000, 0u32..6).prop_map(|(step, n)| Step { step, n }),
+        1..80,
+    )
+}
+
+/// A token bucket in nanoseconds of credit, the textbook equivalent of GCRA.
+struct Model {
+    interval: u64,
+    burst: u32,
+    credit: u64,
+    seen: u64,
+}
+
+impl Model {
+    fn try_take(&mut self, now: u64, n: u32) -> Result<(), TryAcquireError> {
+        if n > self.burst {
+            return Err(TryAcquireError::InsufficientCapacity(
+                InsufficientCapacity {
+                    requested: n,
+                    burst: self.burst,
+                },
+            ));
+        }
+        if n == 0 {
+            // Zero cells are granted without reading the clock.
+            return Ok(());
+        }
+        let now = now.max(self.seen);
+        let cap = self.interval * u64::from(self.burst);
+        self.credit = (self.credit + (now - self.seen)).min(cap);
+        self.seen = now;
+        let cost = self.interval * u64::from(n);
+        if self.credit >= cost {
+            self.credit -= cost;
+            Ok(())
+        } else {
+            Err(TryAcquireError::RateLimited {
+                ready_at: Some(instant_at(now + cost - self.credit)),
+            })
+        }
+    }
+}
+
+proptest! {
+    /// Under random requests and random clock steps (backwards included),
+    /// the limiter grants exactly what the token-bucket model grants, and
+    /// says the same `ready_at`.
+    #[test]
+    fn limiter_matches_the_token_bucket_model(
+        rate in 1u32..20,
+        burst in 1u32..5,
+        steps in steps(),
+    ) {
+        let timer = ManualTimer::default();
+        let quota = Quota::per_second(nz(rate)).allow_burst(nz(burst));
+        let limiter = RateLimiter::new(timer.clone(), quota);
+        let mut model = Model {
+            interval: quota.replenish_interval().as_nanos() as u64,
+            burst,
+            credit: quota.burst_period().as_nanos() as u64,
+            seen: 0,
+        };
+        let mut now: i64 = 0;
+        let mut granted: Vec<(u64, u32)> = Vec::new();
+        let mut max_seen = 0u64;
+        for Step { step, n } in steps {
+            now = (now + step * 1_000_000).max(0);
+            timer.set(now as u64);
+            if n > 0 && n <= burst {
+                // Zero-cell and impossible requests do not read the clock.
+                max_seen = max_seen.max(now as u64);
+            }
+            let got = limiter.try_acquire_n(n);
+            prop_assert_eq!(got, model.try_take(now as u64, n));
+            if got.is_ok() && n > 0 {
+                granted.push((max_seen, n));
+            }
+        }
+        // And the defining bound: in any window of the (monotone) clock, no
+        // more than burst + elapsed / interval cells.
+        let interval = u64::from(1_000_000_000 / rate);
+        for i in 0..granted.len() {
+            let mut total = 0u64;
+            for &(t, n) in &granted[i..] {
+                total += u64::from(n);
+                prop_assert!(total <= u64::from(burst) + (t - granted[i].0) / interval);
+            }
+        }
+    }
+
+    /// The GCRA state alone: `check` without commit never changes it, and
+    /// the `ready_at` it gives is the first instant that succeeds.
+    #[test]
+    fn gcra_ready_at_is_the_first_instant_that_succeeds(
+        tat in 0u64..10_000,
+        now in 0u64..10_000,
+        n in 1u32..4,
+    ) {
+        let quota = Quota::per(nz(1), Duration::from_nanos(100)).unwrap().allow_burst(nz(3));
+        let mut g = Gcra { tat, last_now: 0 };
+        match g.check(&quota, now, n, false) {
+            Ok(()) => prop_assert_eq!(g.tat, tat),
+            Err(at) => {
+                prop_assert!(at > now);
+                let mut before = g;
+                prop_assert!(before.check(&quota, at - 1, n, false).is_err());
+                let mut then = g;
+                prop_assert!(then.check(&quota, at, n, false).is_ok());
+            }
+        }
+    }
+}
