@@ -19,8 +19,8 @@ use anysync::{
     rt::{virtual_time::VirtualTime, Runtime, Spawn},
     sync::Event,
     task::{
-        move_on_after, shield, CancelReason, CancelToken, SpawnError, TaskError, TaskGroup,
-        TaskTracker,
+        move_on_after, shield, to_thread, wait, wait_timeout, CancelReason, CancelToken,
+        CapacityLimiter, ReturnWhen, SpawnError, TaskError, TaskGroup, TaskTracker,
     },
 };
 use anysync_tests::{poll_once, race_yields, scenarios, scenarios_no_rt, until, DropCounter};
@@ -375,6 +375,145 @@ async fn task_tracker_waits_for_closed_and_empty<R: Runtime>(rt: R) {
     tracker.wait().await;
 }
 
+/// A future that completes with `out` once `gate` is set.
+fn gated(
+    gate: &Arc<Event>,
+    out: Result<usize, &'static str>,
+) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<usize, &'static str>> + Send>> {
+    let gate = gate.clone();
+    Box::pin(async move {
+        gate.wait().await;
+        out
+    })
+}
+
+/// `FirstCompleted` returns the one that completed and hands back the rest,
+/// still usable.
+async fn wait_first_completed_gives_done_and_pending() {
+    let gates: Vec<_> = (0..3).map(|_| Arc::new(Event::new())).collect();
+    let futures: Vec<_> = (0..3).map(|i| gated(&gates[i], Ok(i))).collect();
+    gates[1].set();
+    let waited = wait(futures, ReturnWhen::FirstCompleted).await;
+    assert_eq!(waited.done, [(1, Ok(1))]);
+    let indexes: Vec<_> = waited.pending.iter().map(|(i, _)| *i).collect();
+    assert_eq!(indexes, [0, 2]);
+    gates[2].set();
+    let rest: Vec<_> = waited.pending.into_iter().map(|(_, f)| f).collect();
+    let waited = wait(rest, ReturnWhen::FirstCompleted).await;
+    assert_eq!(
+        waited.done,
+        [(1, Ok(2))],
+        "indexes are positions in this call's input"
+    );
+}
+
+/// `FirstError` keeps going past successes and stops at the first error;
+/// `AllCompleted` waits for everything.
+async fn wait_first_error_and_all_completed() {
+    let gates: Vec<_> = (0..3).map(|_| Arc::new(Event::new())).collect();
+    let futures = vec![
+        gated(&gates[0], Ok(0)),
+        gated(&gates[1], Err("bad")),
+        gated(&gates[2], Ok(2)),
+    ];
+    gates[0].set();
+    gates[1].set();
+    let waited = wait(futures, ReturnWhen::FirstError).await;
+    assert!(waited.done.contains(&(1, Err("bad"))));
+    assert_eq!(waited.pending.len(), 1);
+    assert_eq!(waited.pending[0].0, 2);
+
+    let futures: Vec<_> = (0..3).map(|i| gated(&gates[i], Ok(i))).collect();
+    gates[2].set();
+    let mut waited = wait(futures, ReturnWhen::AllCompleted).await;
+    waited.done.sort();
+    assert_eq!(waited.done, [(0, Ok(0)), (1, Ok(1)), (2, Ok(2))]);
+    assert!(waited.pending.is_empty());
+    // No futures: returns at once.
+    let none: Vec<core::future::Ready<Result<(), ()>>> = Vec::new();
+    assert!(wait(none, ReturnWhen::AllCompleted).await.done.is_empty());
+}
+
+/// A blocking closure runs off the executor: async tasks keep making
+/// progress while it blocks, and it waits for them.
+async fn to_thread_runs_off_the_executor<R: Runtime>(rt: R) {
+    let (tx, rx) = std::sync::mpsc::channel::<usize>();
+    let job = to_thread(&rt, move || rx.recv().unwrap() * 2);
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let t = ticks.clone();
+    let ticker = rt.spawn(async move {
+        for _ in 0..10 {
+            t.fetch_add(1, Ordering::SeqCst);
+            anysync_tests::yield_now().await;
+        }
+        tx.send(21).unwrap();
+    });
+    assert_eq!(job.await.unwrap(), 42);
+    assert_eq!(ticks.load(Ordering::SeqCst), 10);
+    ticker.await.unwrap();
+    // A panic comes back as a JoinError.
+    let err = to_thread(&rt, || panic!("boom")).await.unwrap_err();
+    assert!(err.is_panic());
+}
+
+/// A capacity limiter of 2 lets exactly two closures run at once.
+async fn capacity_limiter_runs_at_most_n_at_once<R: Runtime>(rt: R) {
+    let limiter = CapacityLimiter::new(2);
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let jobs: Vec<_> = (0..4)
+        .map(|_| {
+            let (barrier, running, peak) = (barrier.clone(), running.clone(), peak.clone());
+            limiter.run(&rt, move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                // Needs a second closure running at the same time.
+                barrier.wait();
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for result in futures_util::future::join_all(jobs).await {
+        result.unwrap();
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+    assert_eq!(limiter.in_use(), 0);
+}
+
+/// Dropping a cancellable job's future cancels the token its closure holds.
+async fn to_thread_cancellable_closure_sees_the_drop<R: Runtime>(rt: R) {
+    let limiter = CapacityLimiter::new(1);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let stopped = Arc::new(Event::new());
+    let s = stopped.clone();
+    let mut job = Box::pin(limiter.run_cancellable(&rt, move |token| {
+        started_tx.send(()).unwrap();
+        futures_executor::block_on(token.cancelled());
+        s.set();
+        token.reason()
+    }));
+    assert!(poll_once(&mut job).await.is_pending());
+    rt.spawn_blocking(move || started_rx.recv().unwrap())
+        .await
+        .unwrap();
+    drop(job);
+    stopped.wait().await;
+    // Its slot comes back once the closure has returned.
+    limiter.run(&rt, || ()).await.unwrap();
+}
+
+scenarios!(
+    to_thread_runs_off_the_executor,
+    capacity_limiter_runs_at_most_n_at_once,
+    to_thread_cancellable_closure_sees_the_drop,
+);
+
+scenarios_no_rt!(
+    wait_first_completed_gives_done_and_pending,
+    wait_first_error_and_all_completed,
+);
+
 scenarios!(
     cancel_token_tree_reaches_tasks_through_a_dropped_intermediate,
     task_group_first_error_cancels_siblings_and_keeps_every_error,
@@ -561,4 +700,42 @@ fn shield_completes_on_time_after_its_caller_timed_out() {
         assert!(timed_out.is_err());
         assert_eq!(critical.await.unwrap(), secs(3));
     });
+}
+
+/// `wait_timeout` returns what completed by the deadline, exactly then.
+#[test]
+fn wait_timeout_returns_at_the_deadline_with_what_is_done() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let futures: Vec<_> = [1u64, 5, 3]
+            .into_iter()
+            .map(|s| {
+                let rt = rt.clone();
+                Box::pin(async move {
+                    rt.sleep(secs(s)).await;
+                    Ok::<_, ()>(s)
+                })
+            })
+            .collect();
+        let waited = wait_timeout(&rt, futures, ReturnWhen::AllCompleted, secs(4)).await;
+        assert_eq!(rt.now().since_origin(), secs(4));
+        assert_eq!(waited.done, [(0, Ok(1)), (2, Ok(3))]);
+        assert_eq!(waited.pending.len(), 1);
+        let (index, slow) = waited.pending.into_iter().next().unwrap();
+        assert_eq!(index, 1);
+        assert_eq!(slow.await, Ok(5));
+        assert_eq!(rt.now().since_origin(), secs(5));
+
+        // Duration::MAX: no timeout, no panic.
+        let one = vec![Box::pin(async { Ok::<_, ()>(1) })];
+        let waited = wait_timeout(&rt, one, ReturnWhen::AllCompleted, Duration::MAX).await;
+        assert_eq!(waited.done, [(0, Ok(1))]);
+    });
+}
+
+/// `CapacityLimiter::new(0)` is a programming error, named in the panic.
+#[test]
+#[should_panic(expected = "CapacityLimiter::new: `limit` must be at least 1")]
+fn capacity_limiter_zero_panics() {
+    let _ = CapacityLimiter::new(0);
 }

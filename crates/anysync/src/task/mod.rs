@@ -8,6 +8,11 @@
 //!   rest, and [`GroupError`] holds every error.
 //! * [`shield`]: a future that finishes even if its caller is cancelled.
 //! * [`TaskTracker`]: count tasks spawned anywhere, wait for them to end.
+//! * [`wait`] / [`wait_timeout`]: asyncio's wait modes, returning
+//!   `(done, pending)`; its docs map `gather` and `as_completed` to the
+//!   futures-util combinators that already do them.
+//! * [`to_thread`]: run a blocking closure off the async threads, through
+//!   a [`CapacityLimiter`].
 
 mod yield_now;
 
@@ -39,6 +44,18 @@ mod tracker;
 #[cfg(feature = "alloc")]
 pub use tracker::{TaskTracker, TrackerToken};
 
+#[cfg(feature = "alloc")]
+mod wait;
+#[cfg(feature = "alloc")]
+pub use wait::{wait, wait_timeout, ReturnWhen, Waited};
+
+#[cfg(feature = "alloc")]
+mod to_thread;
+#[cfg(all(feature = "alloc", not(anysync_loom)))]
+pub use to_thread::to_thread;
+#[cfg(feature = "alloc")]
+pub use to_thread::{CapacityLimiter, DEFAULT_THREAD_LIMIT};
+
 /// The named futures returned by this module's functions.
 pub mod futures {
     pub use super::yield_now::YieldNow;
@@ -51,7 +68,11 @@ pub mod futures {
     pub use super::group::{GroupStream, Join};
     pub use super::shield::Shield;
     #[cfg(feature = "alloc")]
+    pub use super::to_thread::ToThread;
+    #[cfg(feature = "alloc")]
     pub use super::tracker::{Tracked, TrackerWait};
+    #[cfg(feature = "alloc")]
+    pub use super::wait::WaitFor;
 }
 
 #[cfg(test)]
