@@ -11,6 +11,8 @@
 //! * [`wait`] / [`wait_timeout`]: asyncio's wait modes, returning
 //!   `(done, pending)`; its docs map `gather` and `as_completed` to the
 //!   futures-util combinators that already do them.
+//! * [`Shutdown`]: on a signal, stop taking work, drain within a
+//!   deadline, abort the rest, report.
 //! * [`to_thread`]: run a blocking closure off the async threads, through
 //!   a [`CapacityLimiter`].
 
@@ -45,6 +47,11 @@ mod tracker;
 pub use tracker::{TaskTracker, TrackerToken};
 
 #[cfg(feature = "alloc")]
+mod shutdown;
+#[cfg(feature = "alloc")]
+pub use shutdown::{Shutdown, ShutdownReport};
+
+#[cfg(feature = "alloc")]
 mod wait;
 #[cfg(feature = "alloc")]
 pub use wait::{wait, wait_timeout, ReturnWhen, Waited};
@@ -67,6 +74,8 @@ pub mod futures {
     #[cfg(feature = "alloc")]
     pub use super::group::{GroupStream, Join};
     pub use super::shield::Shield;
+    #[cfg(feature = "alloc")]
+    pub use super::shutdown::{RunShutdown, ShutdownTask};
     #[cfg(feature = "alloc")]
     pub use super::to_thread::ToThread;
     #[cfg(feature = "alloc")]
