@@ -16,11 +16,11 @@ use core::{
 use std::sync::Mutex;
 
 use anysync::{
-    rt::{virtual_time::VirtualTime, Runtime, Spawn},
+    rt::{virtual_time::VirtualTime, Runtime, Signal, Spawn},
     sync::Event,
     task::{
         move_on_after, shield, to_thread, wait, wait_timeout, CancelReason, CancelToken,
-        CapacityLimiter, ReturnWhen, SpawnError, TaskError, TaskGroup, TaskTracker,
+        CapacityLimiter, ReturnWhen, Shutdown, SpawnError, TaskError, TaskGroup, TaskTracker,
     },
 };
 use anysync_tests::{poll_once, race_yields, scenarios, scenarios_no_rt, until, DropCounter};
@@ -503,6 +503,70 @@ async fn to_thread_cancellable_closure_sees_the_drop<R: Runtime>(rt: R) {
     limiter.run(&rt, || ()).await.unwrap();
 }
 
+/// On a signal, a shutdown cancels its token, refuses new work, and
+/// returns once the in-flight work has finished cleanly.
+async fn shutdown_drains_in_flight_work<R: Runtime>(rt: R) {
+    let shutdown = Shutdown::new(rt.clone(), Duration::MAX);
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for i in 0..3usize {
+        let (token, started) = (shutdown.token().clone(), started.clone());
+        handles.push(
+            shutdown
+                .spawn(&rt, async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    token.cancelled().await;
+                    i
+                })
+                .unwrap(),
+        );
+    }
+    until(|| started.load(Ordering::SeqCst) == 3).await;
+    let report = shutdown
+        .run(futures_util::stream::iter([Signal::Interrupt]))
+        .await;
+    assert_eq!(report.signal, Some(Signal::Interrupt));
+    assert_eq!((report.finished, report.aborted), (3, 0));
+    assert!(report.is_clean() && !report.timed_out && !report.second_signal);
+    assert_eq!(shutdown.token().reason(), Some(CancelReason::Shutdown));
+    assert!(matches!(
+        shutdown.spawn(&rt, async {}),
+        Err(SpawnError::Cancelled)
+    ));
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.await.unwrap(), Some(i));
+    }
+}
+
+/// A second signal aborts the work still running, and the report says so.
+async fn shutdown_second_signal_aborts_the_rest<R: Runtime>(rt: R) {
+    let shutdown = Shutdown::new(rt.clone(), Duration::MAX);
+    let drops = DropCounter::new();
+    let guard = drops.guard();
+    let stuck = shutdown
+        .spawn(&rt, async move {
+            let _guard = guard;
+            pending::<()>().await;
+        })
+        .unwrap();
+    let report = shutdown
+        .run(futures_util::stream::iter([
+            Signal::Interrupt,
+            Signal::Interrupt,
+        ]))
+        .await;
+    assert!(report.second_signal);
+    assert_eq!((report.finished, report.aborted), (0, 1));
+    assert!(!report.is_clean());
+    assert_eq!(stuck.await.unwrap(), None);
+    assert_eq!(drops.count(), 1);
+}
+
+scenarios!(
+    shutdown_drains_in_flight_work,
+    shutdown_second_signal_aborts_the_rest,
+);
+
 scenarios!(
     to_thread_runs_off_the_executor,
     capacity_limiter_runs_at_most_n_at_once,
@@ -738,4 +802,62 @@ fn wait_timeout_returns_at_the_deadline_with_what_is_done() {
 #[should_panic(expected = "CapacityLimiter::new: `limit` must be at least 1")]
 fn capacity_limiter_zero_panics() {
     let _ = CapacityLimiter::new(0);
+}
+
+/// The drain deadline is exact: work that ignores the token is aborted at
+/// the deadline, work that honours it finishes at the signal.
+#[test]
+fn shutdown_aborts_at_the_drain_deadline() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let shutdown = Shutdown::new(rt.clone(), secs(5));
+        let (t, token) = (rt.clone(), shutdown.token().clone());
+        let polite = shutdown
+            .spawn(&rt, async move {
+                token.cancelled().await;
+                t.now().since_origin()
+            })
+            .unwrap();
+        let t = rt.clone();
+        let stubborn = shutdown
+            .spawn(&rt, async move { t.sleep(secs(60)).await })
+            .unwrap();
+        // SIGTERM at 2 s.
+        let t = rt.clone();
+        let signals = futures_util::stream::once(async move {
+            t.sleep(secs(2)).await;
+            Signal::Terminate
+        });
+        let report = shutdown.run(Box::pin(signals)).await;
+        assert_eq!(rt.now().since_origin(), secs(7));
+        assert_eq!(polite.await.unwrap(), Some(secs(2)));
+        assert_eq!(stubborn.await.unwrap(), None);
+        assert!(report.timed_out);
+        assert_eq!((report.finished, report.aborted), (1, 1));
+        assert_eq!(
+            report.to_string(),
+            "shutdown on SIGTERM: 1 finished, 1 aborted (drain deadline passed)"
+        );
+    });
+}
+
+/// `trigger` starts a shutdown without a signal; a drain with nothing in
+/// flight ends at once.
+#[test]
+fn shutdown_trigger_without_a_signal() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let shutdown = Shutdown::new(rt.clone(), secs(5));
+        let s = &shutdown;
+        let t = rt.clone();
+        let (report, ()) =
+            futures_util::future::join(shutdown.run(futures_util::stream::pending()), async move {
+                t.sleep(secs(1)).await;
+                s.trigger();
+            })
+            .await;
+        assert_eq!(report.signal, None);
+        assert!(report.is_clean());
+        assert_eq!(rt.now().since_origin(), secs(1));
+    });
 }

@@ -20,6 +20,7 @@ anysync_examples::main! {
             patterns::producer_consumer::tour_line(rt.clone()).await,
             patterns::work_queue::tour_line(rt.clone()).await,
             patterns::batch::tour_line(rt.clone()).await,
+            patterns::graceful_shutdown::tour_line(rt.clone()).await,
         ];
         for (i, line) in lines.iter().enumerate() {
             println!("{:>2}. {line}", i + 1);

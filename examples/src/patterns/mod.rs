@@ -7,6 +7,7 @@ pub mod batch;
 pub mod bounded_concurrency;
 pub mod condition;
 pub mod event_bus;
+pub mod graceful_shutdown;
 pub mod mutex_counter;
 pub mod notify_handoff;
 pub mod producer_consumer;
