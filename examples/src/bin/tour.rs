@@ -21,6 +21,11 @@ anysync_examples::main! {
             patterns::work_queue::tour_line(rt.clone()).await,
             patterns::batch::tour_line(rt.clone()).await,
             patterns::graceful_shutdown::tour_line(rt.clone()).await,
+            patterns::task_group::tour_line(rt.clone()).await,
+            patterns::cancellation::tour_line(rt.clone()).await,
+            patterns::first_response::tour_line(rt.clone()).await,
+            patterns::gather::tour_line(rt.clone()).await,
+            patterns::blocking::tour_line(rt.clone()).await,
         ];
         for (i, line) in lines.iter().enumerate() {
             println!("{:>2}. {line}", i + 1);

@@ -4,13 +4,18 @@
 
 pub mod barrier;
 pub mod batch;
+pub mod blocking;
 pub mod bounded_concurrency;
+pub mod cancellation;
 pub mod condition;
 pub mod event_bus;
+pub mod first_response;
+pub mod gather;
 pub mod graceful_shutdown;
 pub mod mutex_counter;
 pub mod notify_handoff;
 pub mod producer_consumer;
 pub mod rwlock_mix;
 pub mod start_signal;
+pub mod task_group;
 pub mod work_queue;
