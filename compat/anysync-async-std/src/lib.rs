@@ -16,6 +16,7 @@
 //! | [`rt::Timer`]       | async-io's `Timer`, which async-std's `sleep` uses |
 //! | [`rt::Spawn`]       | `async_std::task::spawn`, detached                 |
 //! | [`rt::Blocking`]    | `async_std::task::spawn_blocking`, detached        |
+//! | [`rt::Signals`]     | `SIGINT`/`SIGTERM` via the `async-signal` crate     |
 //!
 //! Panics in tasks become [`JoinError::is_panic`](rt::JoinError::is_panic)
 //! (async-std itself would abort the process) and
@@ -192,6 +193,61 @@ impl Blocking for AsyncStd {
         let (job, handle) = catch_blocking(f);
         drop(async_std::task::spawn_blocking(move || job.run()));
         handle
+    }
+}
+
+/// `SIGINT` and `SIGTERM` (Ctrl-C on Windows) through the `async-signal`
+/// crate, which async-std's process support uses too.
+impl rt::Signals for AsyncStd {
+    type Stream = AsyncStdSignals;
+
+    fn shutdown_signals(&self) -> std::io::Result<AsyncStdSignals> {
+        #[cfg(unix)]
+        let kinds = [async_signal::Signal::Int, async_signal::Signal::Term];
+        #[cfg(not(unix))]
+        let kinds = [async_signal::Signal::Int];
+        Ok(AsyncStdSignals {
+            inner: async_signal::Signals::new(kinds)?,
+        })
+    }
+}
+
+/// The stream of [`rt::Signal`]s from
+/// [`AsyncStd::shutdown_signals`](rt::Signals::shutdown_signals).
+pub struct AsyncStdSignals {
+    inner: async_signal::Signals,
+}
+
+impl futures_core::Stream for AsyncStdSignals {
+    type Item = rt::Signal;
+
+    fn poll_next(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<rt::Signal>> {
+        use core::task::Poll;
+        loop {
+            return match core::pin::Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(async_signal::Signal::Int))) => {
+                    Poll::Ready(Some(rt::Signal::Interrupt))
+                }
+                #[cfg(unix)]
+                Poll::Ready(Some(Ok(async_signal::Signal::Term))) => {
+                    Poll::Ready(Some(rt::Signal::Terminate))
+                }
+                // Only the kinds asked for are delivered; a read error of
+                // the self-pipe is retried.
+                Poll::Ready(Some(_)) => continue,
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl core::fmt::Debug for AsyncStdSignals {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AsyncStdSignals").finish_non_exhaustive()
     }
 }
 

@@ -12,6 +12,7 @@
 //! | [`rt::Timer`]       | `smol::Timer` (async-io)                                |
 //! | [`rt::Spawn`]       | `smol::spawn` on the global executor, detached          |
 //! | [`rt::Blocking`]    | `smol::unblock` (the `blocking` thread pool), detached  |
+//! | [`rt::Signals`]     | `SIGINT`/`SIGTERM` via the `async-signal` crate         |
 //!
 //! smol's own tasks are cancelled when their handle is dropped and do not
 //! catch panics. Here, as on every anysync runtime, dropping a
@@ -189,6 +190,61 @@ impl Blocking for Smol {
         let (job, handle) = catch_blocking(f);
         smol::unblock(move || job.run()).detach();
         handle
+    }
+}
+
+/// `SIGINT` and `SIGTERM` (Ctrl-C on Windows) through the `async-signal`
+/// crate, which smol's `async-process` uses too.
+impl rt::Signals for Smol {
+    type Stream = SmolSignals;
+
+    fn shutdown_signals(&self) -> std::io::Result<SmolSignals> {
+        #[cfg(unix)]
+        let kinds = [async_signal::Signal::Int, async_signal::Signal::Term];
+        #[cfg(not(unix))]
+        let kinds = [async_signal::Signal::Int];
+        Ok(SmolSignals {
+            inner: async_signal::Signals::new(kinds)?,
+        })
+    }
+}
+
+/// The stream of [`rt::Signal`]s from
+/// [`Smol::shutdown_signals`](rt::Signals::shutdown_signals).
+pub struct SmolSignals {
+    inner: async_signal::Signals,
+}
+
+impl futures_core::Stream for SmolSignals {
+    type Item = rt::Signal;
+
+    fn poll_next(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<rt::Signal>> {
+        use core::task::Poll;
+        loop {
+            return match core::pin::Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(async_signal::Signal::Int))) => {
+                    Poll::Ready(Some(rt::Signal::Interrupt))
+                }
+                #[cfg(unix)]
+                Poll::Ready(Some(Ok(async_signal::Signal::Term))) => {
+                    Poll::Ready(Some(rt::Signal::Terminate))
+                }
+                // Only the kinds asked for are delivered; a read error of
+                // the self-pipe is retried.
+                Poll::Ready(Some(_)) => continue,
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl core::fmt::Debug for SmolSignals {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SmolSignals").finish_non_exhaustive()
     }
 }
 

@@ -12,8 +12,9 @@
 //! | [`rt::Timer`]       | `tokio::time::sleep` (the runtime needs `enable_time`)    |
 //! | [`rt::Spawn`]       | `Handle::spawn`; abort and panics via tokio's `JoinHandle` |
 //! | [`rt::Blocking`]    | `Handle::spawn_blocking`                                  |
+//! | [`rt::Signals`]     | `tokio::signal` (needs the I/O driver enabled)            |
 //!
-//! This crate turns on only tokio's `rt` and `time` features; your
+//! This crate turns on only tokio's `rt`, `time` and `signal` features; your
 //! application picks the rest (`rt-multi-thread`, `macros`, ...).
 //!
 //! # Examples
@@ -359,6 +360,91 @@ impl<T> fmt::Debug for TokioJoinHandle<T> {
         f.debug_struct("TokioJoinHandle")
             .field("finished", &self.inner.is_finished())
             .finish()
+    }
+}
+
+/// `SIGINT` and `SIGTERM` (Ctrl-C on Windows) through tokio's signal
+/// module. The runtime must have its I/O driver enabled
+/// (`Builder::enable_io` or `enable_all`; `#[tokio::main]` does).
+impl rt::Signals for Tokio {
+    type Stream = TokioSignals;
+
+    fn shutdown_signals(&self) -> std::io::Result<TokioSignals> {
+        let _context = self.handle.enter();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(TokioSignals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+                terminate_first: false,
+            })
+        }
+        #[cfg(windows)]
+        {
+            Ok(TokioSignals {
+                ctrl_c: tokio::signal::windows::ctrl_c()?,
+            })
+        }
+    }
+}
+
+/// The stream of [`rt::Signal`]s from
+/// [`Tokio::shutdown_signals`](rt::Signals::shutdown_signals).
+pub struct TokioSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    /// Alternates which kind is looked at first, so neither starves.
+    #[cfg(unix)]
+    terminate_first: bool,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl futures_core::Stream for TokioSignals {
+    type Item = rt::Signal;
+
+    #[cfg(unix)]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<rt::Signal>> {
+        let this = &mut *self;
+        this.terminate_first = !this.terminate_first;
+        let order = if this.terminate_first {
+            [rt::Signal::Terminate, rt::Signal::Interrupt]
+        } else {
+            [rt::Signal::Interrupt, rt::Signal::Terminate]
+        };
+        let mut ended = 0;
+        for kind in order {
+            let source = match kind {
+                rt::Signal::Terminate => &mut this.terminate,
+                _ => &mut this.interrupt,
+            };
+            match source.poll_recv(cx) {
+                Poll::Ready(Some(())) => return Poll::Ready(Some(kind)),
+                Poll::Ready(None) => ended += 1,
+                Poll::Pending => {}
+            }
+        }
+        if ended == 2 {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
+    }
+
+    #[cfg(windows)]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<rt::Signal>> {
+        self.ctrl_c
+            .poll_recv(cx)
+            .map(|got| got.map(|()| rt::Signal::Interrupt))
+    }
+}
+
+impl fmt::Debug for TokioSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokioSignals").finish_non_exhaustive()
     }
 }
 

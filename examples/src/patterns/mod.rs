@@ -4,11 +4,16 @@
 
 pub mod barrier;
 pub mod batch;
+pub mod blocking;
 pub mod bounded_concurrency;
 pub mod circuit_breaker;
+pub mod cancellation;
 pub mod condition;
 pub mod debounce;
 pub mod event_bus;
+pub mod first_response;
+pub mod gather;
+pub mod graceful_shutdown;
 pub mod mutex_counter;
 pub mod notify_handoff;
 pub mod pool;
@@ -18,4 +23,5 @@ pub mod rate_limit;
 pub mod rwlock_mix;
 pub mod start_signal;
 pub mod timeouts;
+pub mod task_group;
 pub mod work_queue;

@@ -11,6 +11,7 @@
 //! | [`Spawn`]    | spawning a `Send + 'static` task, with a join handle  |
 //! | [`Blocking`] | running a blocking closure off the async threads      |
 //! | [`Runtime`]  | all three (blanket-implemented)                       |
+//! | [`Signals`]  | `SIGINT` / `SIGTERM` as a stream (feature `std`)      |
 //!
 //! The compat crates `anysync-tokio`, `anysync-smol` and `anysync-async-std`
 //! implement them. What those crates would otherwise each write for
@@ -218,3 +219,8 @@ pub trait Blocking: Clone + Send + Sync + 'static {
 pub trait Runtime: Timer + Spawn + Blocking {}
 
 impl<R: Timer + Spawn + Blocking> Runtime for R {}
+
+mod signals;
+pub use signals::Signal;
+#[cfg(feature = "std")]
+pub use signals::Signals;

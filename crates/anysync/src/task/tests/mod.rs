@@ -1,0 +1,6 @@
+//! Hand-polled unit tests of the `task` module.
+
+mod auto_traits;
+mod cancel;
+
+mod loom;
