@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use anysync::{
     pool::{Manager, Object, Pool, PoolConfigError, PoolError},
-    rt::{virtual_time::VirtualTime, Instant, Runtime, Spawn},
+    rt::{virtual_time::VirtualTime, Instant, Runtime},
 };
 use anysync_tests::{poll_once, race_yields, until, yield_now};
 

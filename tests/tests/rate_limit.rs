@@ -13,7 +13,7 @@ use std::sync::{
 };
 
 use anysync::{
-    rt::{virtual_time::VirtualTime, Instant, JoinHandle, Runtime, Spawn},
+    rt::{virtual_time::VirtualTime, Instant, JoinHandle, Runtime},
     time::{InsufficientCapacity, KeyedRateLimiter, Limits, Quota, RateLimiter, TryAcquireError},
 };
 use anysync_tests::{race_yields, scenarios, until};

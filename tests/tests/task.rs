@@ -16,7 +16,7 @@ use core::{
 use std::sync::Mutex;
 
 use anysync::{
-    rt::{virtual_time::VirtualTime, Runtime, Signal, Spawn},
+    rt::{virtual_time::VirtualTime, Runtime, Signal},
     sync::Event,
     task::{
         move_on_after, shield, to_thread, wait, wait_timeout, CancelReason, CancelToken,

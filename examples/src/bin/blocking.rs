@@ -2,6 +2,7 @@
 //! an async ticker keeps ticking.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::blocking;

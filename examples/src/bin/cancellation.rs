@@ -2,6 +2,7 @@
 //! critical section completes although its caller gave up.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::cancellation;

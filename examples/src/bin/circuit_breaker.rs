@@ -2,6 +2,7 @@
 //! without running, and after the cool-down one probe closes it again.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::circuit_breaker;

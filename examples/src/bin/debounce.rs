@@ -2,6 +2,7 @@
 //! a failing run is reported and the debouncer keeps working.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::debounce;

@@ -1,6 +1,7 @@
 //! Pattern 10: the fastest of three sources wins; the rest are cancelled.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::first_response;

@@ -2,6 +2,7 @@
 //! collected, not raised.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::gather;

@@ -2,6 +2,7 @@
 //! is replaced; a get with a timeout; the pool closed explicitly.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::pool;

@@ -3,6 +3,7 @@
 //! it waits for the rate.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync::time::Quota;

@@ -3,6 +3,7 @@
 //! fails three times exhausts its 3 attempts.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::retry;

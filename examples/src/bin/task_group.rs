@@ -3,6 +3,7 @@
 //! group returns every error.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::task_group;

@@ -2,6 +2,7 @@
 //! permit.
 #![forbid(unsafe_code)]
 
+use anysync::rt::Runtime;
 use std::time::Duration;
 
 use anysync_examples::patterns::timeouts;

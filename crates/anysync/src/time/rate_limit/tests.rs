@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::{
-    rt::{virtual_time::VirtualTime, Spawn},
+    rt::virtual_time::VirtualTime,
     time::{KeyedRateLimiter, Limits, QuotaError},
 };
 
