@@ -489,3 +489,17 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> Mutex<T> {
+    /// Blocks the current thread until the lock is acquired, for an
+    /// `Arc<Mutex<T>>`: the guard owns a clone of the `Arc`, so it is
+    /// `'static`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that executor
+    /// thread, and deadlocks if the holder needs that thread to finish.
+    pub fn lock_owned_blocking(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        crate::util::block_on::block_on(self.lock_owned())
+    }
+}

@@ -278,9 +278,52 @@ impl Semaphore {
         self.release(n);
     }
 
-    /// Removes `n` permits for good (they were held and are not coming
-    /// back): the total shrinks.
-    pub(crate) fn forget_permits(&self, n: usize) {
+    /// Removes up to `n` of the permits available right now, for good, and
+    /// returns how many it removed. The total shrinks by as many, so
+    /// [`add_permits`](Self::add_permits) may add them back later.
+    ///
+    /// Only available permits are removed: permits held by guards, or
+    /// already assigned to a waiting acquire, are not touched (while anyone
+    /// waits, nothing is available, and this returns 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(5);
+    /// let _held = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(sem.forget_permits(4), 3); // only 3 were available
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        // Under the lock, so that the total and the available count shrink
+        // together as far as `add_permits` can tell.
+        let mut queue = self.queue.lock();
+        let mut cur = self.state.load(Ordering::Acquire);
+        let removed = loop {
+            let removed = (cur >> SHIFT).min(n);
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (removed << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break removed,
+                Err(actual) => cur = actual,
+            }
+        };
+        let total = queue.state();
+        *total = total.saturating_sub(removed);
+        removed
+    }
+
+    /// Drops `n` held permits from the total for good (a permit guard was
+    /// forgotten: they are not coming back).
+    pub(crate) fn shrink_total(&self, n: usize) {
         if n > 0 {
             let mut queue = self.queue.lock();
             let total = queue.state();
@@ -875,7 +918,7 @@ impl<'a> SemaphorePermit<'a> {
     /// Drops the permit without releasing its permits: the semaphore
     /// shrinks by that many for good.
     pub fn forget(mut self) {
-        self.sem.forget_permits(core::mem::take(&mut self.permits));
+        self.sem.shrink_total(core::mem::take(&mut self.permits));
     }
 
     /// Drops the permit and keeps its permits out, still counted in the
@@ -1034,7 +1077,7 @@ crate::util::macros::cfg_feature! {
         /// Drops the permit without releasing its permits: the semaphore
         /// shrinks by that many for good.
         pub fn forget(mut self) {
-            self.sem.forget_permits(core::mem::take(&mut self.permits));
+            self.sem.shrink_total(core::mem::take(&mut self.permits));
         }
 
         /// Splits `n` permits off into a new permit, or `None` if this one
@@ -1098,5 +1141,36 @@ crate::util::macros::cfg_feature! {
         pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
             crate::util::block_on::block_on(self.acquire_many(n))
         }
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Semaphore {
+    /// Blocks the current thread until one permit is acquired, for an
+    /// `Arc<Semaphore>`: the permit owns a clone of the `Arc`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_owned_blocking(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::util::block_on::block_on(self.acquire_owned())
+    }
+
+    /// Blocks the current thread until `n` permits are acquired, for an
+    /// `Arc<Semaphore>`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire_many`](Self::acquire_many).
+    pub fn acquire_many_owned_blocking(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::util::block_on::block_on(self.acquire_many_owned(n))
     }
 }

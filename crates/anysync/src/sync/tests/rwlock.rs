@@ -774,3 +774,43 @@ fn an_owned_read_guard_of_an_unsized_lock_keeps_it_alive_and_unlocks() {
     drop(guard);
     assert!(weak.upgrade().is_none(), "the guard released its Arc");
 }
+
+#[test]
+fn owned_blocking_read_write_and_upgrade_wait_on_threads() {
+    let lock = Arc::new(RwLock::new(0));
+    let held = lock.try_write().unwrap();
+    let reader = {
+        let lock = Arc::clone(&lock);
+        std::thread::spawn(move || *lock.read_owned_blocking())
+    };
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    assert_eq!(reader.join().unwrap(), 0);
+
+    let read = lock.try_read().unwrap();
+    let writer = {
+        let lock = Arc::clone(&lock);
+        std::thread::spawn(move || *Arc::clone(&lock).write_owned_blocking() += 1)
+    };
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(read);
+    writer.join().unwrap();
+
+    let up = Arc::clone(&lock).upgradable_read_owned_blocking();
+    let read = lock.try_read().unwrap();
+    let upgrader = std::thread::spawn(move || {
+        let mut w = crate::sync::OwnedRwLockUpgradableReadGuard::upgrade_blocking(up);
+        *w += 1;
+    });
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(read);
+    upgrader.join().unwrap();
+    assert_eq!(*lock.try_read().unwrap(), 2);
+    assert_quiescent(&lock);
+}
