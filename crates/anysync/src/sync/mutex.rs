@@ -53,6 +53,15 @@ use crate::loom::cell::UnsafeCell;
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: a panic while a guard is held releases the lock
+/// as the guard is dropped, so the lock itself is never broken, but the
+/// data may be left half-updated with nothing to say so. Hence, like
+/// `RefCell`, a `Mutex<T>` is `UnwindSafe` when `T` is, but never
+/// `RefUnwindSafe`; wrap a reference in `AssertUnwindSafe` where the
+/// data's invariants cannot break.
+///
 /// # Implementation notes
 ///
 /// A mutex is a [`Semaphore`] with one permit plus the data cell, so fair

@@ -77,6 +77,13 @@ pub(crate) enum Kind {
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a `Notify` broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// One atomic word holds `generation << 2 | EMPTY/WAITING/NOTIFIED`.
@@ -492,3 +499,13 @@ impl fmt::Debug for Notified<'_> {
             .finish()
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Notify {}
+impl core::panic::RefUnwindSafe for Notify {}
+impl core::panic::RefUnwindSafe for Notified<'_> {}
+impl core::panic::UnwindSafe for Notified<'_> {}

@@ -60,6 +60,13 @@ use crate::loom::{
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: an initialiser that panics leaves the cell empty,
+/// and the next caller runs its own. The cell only hands out `&T`, so, as
+/// `std`'s `OnceLock`, it is `UnwindSafe` when `T` is and `RefUnwindSafe`
+/// when `T` is both.
+///
 /// # Implementation notes
 ///
 /// A [`Semaphore`] with one permit is the right to initialise: callers
@@ -712,4 +719,29 @@ impl<T> OnceCell<T> {
     pub fn wait_blocking(&self) -> &T {
         crate::util::block_on::block_on(self.wait())
     }
+}
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl<T: core::panic::UnwindSafe> core::panic::UnwindSafe for OnceCell<T> {}
+impl<T: core::panic::UnwindSafe + core::panic::RefUnwindSafe> core::panic::RefUnwindSafe
+    for OnceCell<T>
+{
+}
+impl<T, F, Fut> core::panic::UnwindSafe for GetOrInit<'_, T, F, Fut>
+where
+    T: core::panic::UnwindSafe + core::panic::RefUnwindSafe,
+    F: core::panic::UnwindSafe,
+    Fut: core::panic::UnwindSafe,
+{
+}
+impl<T, F, Fut> core::panic::UnwindSafe for GetOrTryInit<'_, T, F, Fut>
+where
+    T: core::panic::UnwindSafe + core::panic::RefUnwindSafe,
+    F: core::panic::UnwindSafe,
+    Fut: core::panic::UnwindSafe,
+{
 }

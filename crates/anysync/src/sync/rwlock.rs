@@ -78,6 +78,15 @@ use crate::loom::{
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: a panic while a guard is held releases the lock
+/// as the guard is dropped, so the lock itself is never broken, but the
+/// data may be left half-updated with nothing to say so. Hence, like
+/// `RefCell`, a `RwLock<T>` is `UnwindSafe` when `T` is, but never
+/// `RefUnwindSafe`; wrap a reference in `AssertUnwindSafe` where the
+/// data's invariants cannot break.
+///
 /// # Implementation notes
 ///
 /// The lock is a [`Semaphore`] with `max_readers` permits: a read takes one

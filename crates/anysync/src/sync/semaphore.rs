@@ -72,6 +72,13 @@ const SHIFT: usize = 2;
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a semaphore broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// One atomic word holds `available << 2 | CLOSED | QUEUED`. Acquiring with
@@ -1174,3 +1181,17 @@ impl Semaphore {
         crate::util::block_on::block_on(self.acquire_many_owned(n))
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Semaphore {}
+impl core::panic::RefUnwindSafe for Semaphore {}
+impl core::panic::RefUnwindSafe for Acquire<'_> {}
+#[cfg(feature = "alloc")]
+impl core::panic::RefUnwindSafe for AcquireOwned {}
+impl core::panic::UnwindSafe for Acquire<'_> {}
+#[cfg(feature = "alloc")]
+impl core::panic::UnwindSafe for AcquireOwned {}
