@@ -428,6 +428,31 @@ impl Semaphore {
         // panics cannot lose the rest.
         let (first, more) = {
             let mut queue = self.queue.lock();
+            // The common case (every mutex unlock): the head takes all that
+            // is released, so there is nothing else to assign; it is woken
+            // with no `WakeBatch` (the batch's setup was a third of a
+            // hand-off's cost in the profile).
+            let mut more_than_head = false;
+            let first = queue.wake_head(|_, need, _| {
+                let missing = need.needed - need.assigned.min(need.needed);
+                if rem > missing {
+                    more_than_head = true;
+                    return Visit::Stop;
+                }
+                need.assigned += rem;
+                rem = 0;
+                Self::ready(need)
+            });
+            if !more_than_head {
+                if queue.is_empty() {
+                    self.put_back_locked(&queue, rem);
+                }
+                drop(queue);
+                if let Some(waker) = first {
+                    waker.wake();
+                }
+                return;
+            }
             let mut ready = 0usize;
             queue.visit_front(|_, need, _| {
                 let take = (need.needed - need.assigned.min(need.needed)).min(rem);
@@ -441,9 +466,7 @@ impl Semaphore {
                 }
             });
             if ready <= 1 {
-                // The common case (every mutex unlock): at most the head
-                // completes, woken with no `WakeBatch` (the batch's setup
-                // was a third of a hand-off's cost in the profile).
+                // Only the head completes.
                 let first = queue.wake_head(|_, need, _| Self::ready(need));
                 if queue.is_empty() {
                     self.put_back_locked(&queue, rem);
@@ -518,6 +541,15 @@ impl Semaphore {
         {
             return self.complete_woken(needed, assigned);
         }
+        // A node not queued yet is about to wait: clone the waker before
+        // the lock, so that a `Waker::clone` that calls back into this
+        // semaphore cannot deadlock (and a panicking one changes nothing).
+        // This is the slow path already (the lock-free `try_take` failed).
+        let fresh = if node.is_queued() {
+            None
+        } else {
+            Some(cx.waker().clone())
+        };
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Waiting => {
@@ -538,10 +570,12 @@ impl Semaphore {
             WaitState::Idle if front && !queue.is_empty() => {
                 // Ahead of the queue: take permits assigned to waiters.
                 if self.is_closed() {
+                    drop(queue);
+                    drop(fresh);
                     return Poll::Ready(Err(AcquireError::Closed));
                 }
                 let n = node.data(&mut queue, |need| need.needed);
-                let waker = cx.waker().clone(); // before any state changes
+                let waker = fresh.unwrap_or_else(|| cx.waker().clone());
                 let got = Self::steal_locked(&mut queue, n);
                 if got == n {
                     // The unused clone is dropped with the lock released.
@@ -555,9 +589,10 @@ impl Semaphore {
             }
             WaitState::Idle => {
                 let n = node.data(&mut queue, |need| need.needed);
-                // Clone first: a panicking `Waker::clone` must not leave
-                // `QUEUED` set or permits assigned to an unlinked node.
-                let waker = cx.waker().clone();
+                // Cloned before any state changes (above): a panicking
+                // `Waker::clone` must not leave `QUEUED` set or permits
+                // assigned to an unlinked node.
+                let waker = fresh.unwrap_or_else(|| cx.waker().clone());
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & CLOSED != 0 {
