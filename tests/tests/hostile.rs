@@ -186,8 +186,8 @@ fn barrier_wait_with_a_panicking_clone_records_no_phantom_arrival() {
     let mut first = Box::pin(b.wait());
     pending(&mut first);
     let mut second = Box::pin(b.wait());
-    ready(&mut second);
-    ready(&mut first);
+    ready(&mut second).unwrap();
+    ready(&mut first).unwrap();
 }
 
 #[test]

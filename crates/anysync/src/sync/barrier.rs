@@ -81,6 +81,12 @@ pub(crate) enum Outcome {
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a barrier broken: a waiting future dropped as
+/// its task unwinds withdraws its arrival, as any dropped wait does.
+///
 /// # Implementation notes
 ///
 /// One wait queue; its state holds the arrival count and the broken flag.
@@ -415,3 +421,13 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Barrier {}
+impl core::panic::RefUnwindSafe for Barrier {}
+impl core::panic::RefUnwindSafe for BarrierWait<'_> {}
+impl core::panic::UnwindSafe for BarrierWait<'_> {}

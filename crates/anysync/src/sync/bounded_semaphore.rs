@@ -63,6 +63,13 @@ use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a semaphore broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// A [`Semaphore`] of `capacity` permits plus a count of the permits
@@ -424,3 +431,13 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for BoundedSemaphore {}
+impl core::panic::RefUnwindSafe for BoundedSemaphore {}
+impl core::panic::RefUnwindSafe for BoundedAcquire<'_> {}
+impl core::panic::UnwindSafe for BoundedAcquire<'_> {}

@@ -82,6 +82,13 @@ pub(crate) enum Kind {
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a condition variable broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// A wait queue with no state: `notify_one` wakes the head waiter and
@@ -523,3 +530,11 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Condvar {}
+impl core::panic::RefUnwindSafe for Condvar {}

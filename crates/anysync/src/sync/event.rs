@@ -44,6 +44,13 @@ use crate::{
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a event broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// One atomic word holds `generation << 1 | SET`, so `is_set` and a `wait`
@@ -282,3 +289,13 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Event {}
+impl core::panic::RefUnwindSafe for Event {}
+impl core::panic::RefUnwindSafe for Wait<'_> {}
+impl core::panic::UnwindSafe for Wait<'_> {}

@@ -67,7 +67,7 @@ pub mod futures {
         event::Wait,
         mutex::Lock,
         notify::Notified,
-        once_cell::{GetOrInit, GetOrTryInit},
+        once_cell::{GetOrInit, GetOrTryInit, OnceCellWait},
         rwlock::{Read, UpgradableRead, Upgrade, Write},
         semaphore::Acquire,
     };

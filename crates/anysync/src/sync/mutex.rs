@@ -53,6 +53,15 @@ use crate::loom::cell::UnsafeCell;
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: a panic while a guard is held releases the lock
+/// as the guard is dropped, so the lock itself is never broken, but the
+/// data may be left half-updated with nothing to say so. Hence, like
+/// `RefCell`, a `Mutex<T>` is `UnwindSafe` when `T` is, but never
+/// `RefUnwindSafe`; wrap a reference in `AssertUnwindSafe` where the
+/// data's invariants cannot break.
+///
 /// # Implementation notes
 ///
 /// A mutex is a [`Semaphore`] with one permit plus the data cell, so fair
@@ -487,5 +496,19 @@ crate::util::macros::cfg_feature! {
         pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
             crate::util::block_on::block_on(self.lock())
         }
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> Mutex<T> {
+    /// Blocks the current thread until the lock is acquired, for an
+    /// `Arc<Mutex<T>>`: the guard owns a clone of the `Arc`, so it is
+    /// `'static`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that executor
+    /// thread, and deadlocks if the holder needs that thread to finish.
+    pub fn lock_owned_blocking(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        crate::util::block_on::block_on(self.lock_owned())
     }
 }

@@ -25,12 +25,14 @@ const STATE_MASK: usize = 0b11;
 /// `notify_all` generations count in the bits above the state.
 const GEN_ONE: usize = 0b100;
 
-/// How a waiter was woken: by `notify_one`/`notify_last` (a permit, passed
-/// on if the waiter is dropped) or by `notify_all` (not passed on).
+/// How a waiter was woken: by `notify_one` or `notify_last` (a permit,
+/// passed on if the waiter is dropped, in the same direction: to the next
+/// oldest or the next newest waiter) or by `notify_all` (not passed on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     None,
     One,
+    Last,
     All,
 }
 
@@ -50,7 +52,8 @@ pub(crate) enum Kind {
 ///   [`Notified::enable`].
 /// * A task woken by `notify_one` that is dropped before it completes passes
 ///   the wake-up to the next waiter (or back to the stored permit), so a
-///   notification is never lost to cancellation.
+///   notification is never lost to cancellation. A wake-up from
+///   `notify_last` passes the same way to the next-newest waiter.
 ///
 /// # Futurelock
 ///
@@ -73,6 +76,13 @@ pub(crate) enum Kind {
 /// notify.notified().await; // consumes it at once
 /// # });
 /// ```
+///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a `Notify` broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
 ///
 /// # Implementation notes
 ///
@@ -136,8 +146,9 @@ impl Notify {
                 .store((cur & !STATE_MASK) | NOTIFIED, Ordering::Release);
             return None;
         }
+        let given = if last { Kind::Last } else { Kind::One };
         let pick = |_: &mut (), kind: &mut Kind, _| {
-            *kind = Kind::One;
+            *kind = given;
             Visit::Wake
         };
         let waker = if last {
@@ -321,13 +332,14 @@ impl WaitOwner for Notify {
     }
 
     /// A dropped waiter leaves the queue; a `notify_one` it was woken by
-    /// goes to the next waiter (or back to the stored permit).
+    /// goes to the next-oldest waiter, a `notify_last` to the next-newest
+    /// (or either back to the stored permit).
     fn abandon(&self, mut queue: QueueGuard<'_, (), Kind>, was: WaitState, kind: &mut Kind) {
         let kind = core::mem::replace(kind, Kind::None);
         let mut next = None;
         match was {
-            WaitState::Woken if kind == Kind::One => {
-                next = self.notify_locked(&mut queue, false);
+            WaitState::Woken if matches!(kind, Kind::One | Kind::Last) => {
+                next = self.notify_locked(&mut queue, kind == Kind::Last);
             }
             WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
             _ => {}
@@ -373,7 +385,7 @@ enum Phase {
     Queued,
     /// `enable` found it already notified (by `notify_one`/`notify_last`
     /// or by `notify_all`); the next poll is ready. Dropped in this state, a
-    /// `notify_one` permit is passed on.
+    /// `notify_one` or `notify_last` permit is passed on the same way.
     Notified(Kind),
     Done,
 }
@@ -392,11 +404,14 @@ pin_project! {
 
     impl PinnedDrop for Notified<'_> {
         fn drop(this: Pin<&mut Self>) {
-            // `enable` consumed a `notify_one` that nobody will use; the
-            // node is idle, so this is not the node's to pass on.
+            // `enable` consumed a `notify_one` (or `notify_last`) that
+            // nobody will use; the node is idle, so this is not the node's
+            // to pass on.
             let this = this.project();
-            if *this.phase == Phase::Notified(Kind::One) {
-                this.wait.owner().notify_one();
+            match *this.phase {
+                Phase::Notified(Kind::One) => this.wait.owner().notify_one(),
+                Phase::Notified(Kind::Last) => this.wait.owner().notify_last(),
+                _ => {}
             }
         }
     }
@@ -484,3 +499,13 @@ impl fmt::Debug for Notified<'_> {
             .finish()
     }
 }
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Notify {}
+impl core::panic::RefUnwindSafe for Notify {}
+impl core::panic::RefUnwindSafe for Notified<'_> {}
+impl core::panic::UnwindSafe for Notified<'_> {}

@@ -11,7 +11,10 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{AcquireError, AcquireInner, SemOwner, Semaphore, TryAcquireError};
+use super::{
+    event::{self, Event},
+    semaphore::{AcquireError, AcquireInner, SemOwner, Semaphore, TryAcquireError},
+};
 use crate::loom::{
     cell::UnsafeCell,
     sync::atomic::{AtomicBool, Ordering},
@@ -29,6 +32,12 @@ use crate::loom::{
 ///   stays empty and the next waiting caller runs its own initialiser.
 /// * [`set`](Self::set) stores a value if the cell is empty and no
 ///   initialiser is running.
+/// * [`wait`](Self::wait) waits for someone else to initialise the cell,
+///   without offering an initialiser of its own.
+/// * With `std`, [`get_or_init_blocking`](Self::get_or_init_blocking),
+///   [`get_or_try_init_blocking`](Self::get_or_try_init_blocking) and
+///   [`wait_blocking`](Self::wait_blocking) do the same from a plain
+///   thread, with a plain (not async) initialiser.
 /// * Waits never allocate.
 ///
 /// An initialiser that calls `get_or_init` on the same cell waits for
@@ -51,18 +60,28 @@ use crate::loom::{
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: an initialiser that panics leaves the cell empty,
+/// and the next caller runs its own. The cell only hands out `&T`, so, as
+/// `std`'s `OnceLock`, it is `UnwindSafe` when `T` is and `RefUnwindSafe`
+/// when `T` is both.
+///
 /// # Implementation notes
 ///
 /// A [`Semaphore`] with one permit is the right to initialise: callers
 /// queue on it in order, and a cancelled or failed initialiser gives the
 /// permit back, waking the next. The winner writes the value, sets a flag
 /// (release) and then *closes* the semaphore, which wakes every queued
-/// caller with `Closed`, meaning "initialised; read the value". The flag is
-/// what `get` reads (acquire), so a value is only ever read after it was
-/// fully written.
+/// caller with `Closed`, meaning "initialised; read the value", and sets an
+/// [`Event`] that the [`wait`](Self::wait) futures wait on (they never take
+/// the permit, so they cannot hold up an initialiser). The flag is what
+/// `get` reads (acquire), so a value is only ever read after it was fully
+/// written.
 pub struct OnceCell<T> {
     initialized: AtomicBool,
     sem: Semaphore,
+    ready: Event,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
@@ -120,7 +139,8 @@ pub struct OnceCellStatistics {
     pub initialized: bool,
     /// An initialiser is running.
     pub initializing: bool,
-    /// Callers waiting for the running initialiser.
+    /// Callers waiting for the value: queued behind the running
+    /// initialiser, or in [`OnceCell::wait`].
     pub waiters: usize,
 }
 
@@ -131,6 +151,7 @@ impl<T> OnceCell<T> {
             OnceCell {
                 initialized: AtomicBool::new(false),
                 sem: Semaphore::new(1),
+                ready: Event::new(),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             }
         }
@@ -253,6 +274,37 @@ impl<T> OnceCell<T> {
         }
     }
 
+    /// Waits until the cell is initialised (by another task's
+    /// [`get_or_init`](Self::get_or_init), [`set`](Self::set), ...), then
+    /// gives the value. Completes at once if the cell already holds one.
+    ///
+    /// It never runs an initialiser nor holds one up: if nobody
+    /// initialises the cell, it waits forever.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::OnceCell;
+    ///
+    /// let cell = OnceCell::new();
+    /// let waiting = cell.wait(); // typically awaited in another task
+    /// cell.set(3).unwrap();
+    /// assert_eq!(*waiting.await, 3);
+    /// # });
+    /// ```
+    pub fn wait(&self) -> OnceCellWait<'_, T> {
+        OnceCellWait {
+            cell: self,
+            done: false,
+            wait: self.ready.wait(),
+        }
+    }
+
     /// Consumes the cell, returning its value if any.
     pub fn into_inner(mut self) -> Option<T> {
         self.take()
@@ -282,7 +334,7 @@ impl<T> OnceCell<T> {
         OnceCellStatistics {
             initialized,
             initializing: !initialized && !sem.closed && sem.available == 0,
-            waiters: sem.waiters,
+            waiters: sem.waiters + self.ready.waiters(),
         }
     }
 
@@ -310,6 +362,7 @@ impl<T> OnceCell<T> {
         self.initialized.store(true, Ordering::Release);
         // Wakes every queued caller with `Closed` = "initialised".
         self.sem.close();
+        self.ready.set();
         self.value_ref()
     }
 }
@@ -582,4 +635,113 @@ impl<T, F, Fut> fmt::Debug for GetOrTryInit<'_, T, F, Fut> {
             .field("phase", &self.inner.phase)
             .finish_non_exhaustive()
     }
+}
+
+pin_project! {
+    /// Future returned by [`OnceCell::wait`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct OnceCellWait<'a, T> {
+        cell: &'a OnceCell<T>,
+        done: bool,
+        #[pin]
+        wait: event::Wait<'a>,
+    }
+}
+
+impl<'a, T> Future for OnceCellWait<'a, T> {
+    type Output = &'a T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'a T> {
+        let this = self.project();
+        let cell: &'a OnceCell<T> = this.cell;
+        assert!(!*this.done, "`OnceCellWait` polled after completion");
+        if !cell.is_initialized() {
+            match this.wait.poll(cx) {
+                Poll::Ready(()) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        // Set only after the value is written and the flag raised.
+        debug_assert!(cell.is_initialized());
+        *this.done = true;
+        Poll::Ready(cell.value_ref())
+    }
+}
+
+impl<T> FusedFuture for OnceCellWait<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T> fmt::Debug for OnceCellWait<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnceCellWait")
+            .field("initialized", &self.cell.is_initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> OnceCell<T> {
+    /// Like [`get_or_init`](Self::get_or_init) for a plain thread, with a
+    /// plain initialiser: blocks the thread while another initialiser runs,
+    /// then returns its value, or runs `init` on this thread if the cell is
+    /// still empty.
+    ///
+    /// Calling it from a task blocks that executor thread.
+    ///
+    /// If `init` panics, the cell stays empty and the next waiting caller
+    /// runs its own initialiser.
+    pub fn get_or_init_blocking(&self, init: impl FnOnce() -> T) -> &T {
+        crate::util::block_on::block_on(self.get_or_init(|| core::future::ready(init())))
+    }
+
+    /// Like [`get_or_try_init`](Self::get_or_try_init) for a plain thread,
+    /// with a plain initialiser (see
+    /// [`get_or_init_blocking`](Self::get_or_init_blocking)).
+    ///
+    /// # Errors
+    /// The error of `init`, if it ran and failed; the cell stays empty.
+    pub fn get_or_try_init_blocking<E>(
+        &self,
+        init: impl FnOnce() -> Result<T, E>,
+    ) -> Result<&T, E> {
+        crate::util::block_on::block_on(self.get_or_try_init(|| core::future::ready(init())))
+    }
+
+    /// Blocks the current thread until the cell is initialised, like
+    /// [`wait`](Self::wait).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn wait_blocking(&self) -> &T {
+        crate::util::block_on::block_on(self.wait())
+    }
+}
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl<T: core::panic::UnwindSafe> core::panic::UnwindSafe for OnceCell<T> {}
+impl<T: core::panic::UnwindSafe + core::panic::RefUnwindSafe> core::panic::RefUnwindSafe
+    for OnceCell<T>
+{
+}
+impl<T, F, Fut> core::panic::UnwindSafe for GetOrInit<'_, T, F, Fut>
+where
+    T: core::panic::UnwindSafe + core::panic::RefUnwindSafe,
+    F: core::panic::UnwindSafe,
+    Fut: core::panic::UnwindSafe,
+{
+}
+impl<T, F, Fut> core::panic::UnwindSafe for GetOrTryInit<'_, T, F, Fut>
+where
+    T: core::panic::UnwindSafe + core::panic::RefUnwindSafe,
+    F: core::panic::UnwindSafe,
+    Fut: core::panic::UnwindSafe,
+{
 }

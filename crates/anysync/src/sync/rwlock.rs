@@ -3,8 +3,11 @@
 use core::{
     fmt,
     future::Future,
+    marker::PhantomData,
+    mem::ManuallyDrop,
     ops::{Deref, DerefMut},
     pin::Pin,
+    ptr::NonNull,
     task::{Context, Poll},
 };
 
@@ -75,6 +78,15 @@ use crate::loom::{
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// There is no poisoning: a panic while a guard is held releases the lock
+/// as the guard is dropped, so the lock itself is never broken, but the
+/// data may be left half-updated with nothing to say so. Hence, like
+/// `RefCell`, a `RwLock<T>` is `UnwindSafe` when `T` is, but never
+/// `RefUnwindSafe`; wrap a reference in `AssertUnwindSafe` where the
+/// data's invariants cannot break.
+///
 /// # Implementation notes
 ///
 /// The lock is a [`Semaphore`] with `max_readers` permits: a read takes one
@@ -88,13 +100,21 @@ use crate::loom::{
 /// queue, taking over those already assigned to a queued writer (who could
 /// never complete before the upgrade anyway).
 pub struct RwLock<T: ?Sized> {
+    raw: RawRwLock,
+    data: UnsafeCell<T>,
+}
+
+/// The part of a [`RwLock`] that does not depend on `T`: all a guard needs
+/// to release what it holds. The read guards reach the lock only through
+/// it (and the data through a pointer), which is what makes them covariant
+/// in `T`.
+struct RawRwLock {
     max_readers: usize,
     sem: Semaphore,
     /// One permit, held by the upgradable reader if there is one.
     upgradable: Semaphore,
     /// `true` while a write guard exists; only read by `statistics`.
     writer: AtomicBool,
-    data: UnsafeCell<T>,
 }
 
 // SAFETY: moving the lock moves the `T`.
@@ -160,10 +180,12 @@ impl<T> RwLock<T> {
                 "RwLock::with_max_readers: `max_readers` exceeds RwLock::MAX_READERS"
             );
             RwLock {
-                max_readers,
-                sem: Semaphore::new(max_readers),
-                upgradable: Semaphore::new(1),
-                writer: AtomicBool::new(false),
+                raw: RawRwLock {
+                    max_readers,
+                    sem: Semaphore::new(max_readers),
+                    upgradable: Semaphore::new(1),
+                    writer: AtomicBool::new(false),
+                },
                 data: UnsafeCell::new(data),
             }
         }
@@ -201,7 +223,7 @@ impl<T: ?Sized> RwLock<T> {
     /// only read-held.
     pub fn write(&self) -> Write<'_, T> {
         Write {
-            inner: AcquireInner::new(self, self.max_readers),
+            inner: AcquireInner::new(self, self.raw.max_readers),
         }
     }
 
@@ -245,10 +267,8 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] if a writer holds the lock, `max_readers` readers
     /// do, or tasks are queued.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        self.try_take(&self.sem, 1)?;
-        Ok(RwLockReadGuard {
-            hold: Hold::new(self, Held::Read),
-        })
+        self.try_take(&self.raw.sem, 1)?;
+        Ok(RwLockReadGuard::from_hold(Hold::new(self, Held::Read)))
     }
 
     /// Takes the write lock if that needs no waiting.
@@ -256,7 +276,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// [`TryLockError`] if the lock is held at all, or tasks are queued.
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
-        self.try_take(&self.sem, self.max_readers)?;
+        self.try_take(&self.raw.sem, self.raw.max_readers)?;
         Ok(RwLockWriteGuard {
             hold: Hold::new(self, Held::Write { upgraded: false }),
         })
@@ -268,9 +288,9 @@ impl<T: ?Sized> RwLock<T> {
     /// [`TryLockError`] if another upgradable read or a writer holds the
     /// lock, the readers are at their maximum, or tasks are queued.
     pub fn try_upgradable_read(&self) -> Result<RwLockUpgradableReadGuard<'_, T>, TryLockError> {
-        self.try_take(&self.upgradable, 1)?;
-        if let Err(e) = self.try_take(&self.sem, 1) {
-            self.upgradable.release(1);
+        self.try_take(&self.raw.upgradable, 1)?;
+        if let Err(e) = self.try_take(&self.raw.sem, 1) {
+            self.raw.upgradable.release(1);
             return Err(e);
         }
         Ok(RwLockUpgradableReadGuard {
@@ -299,7 +319,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// The most readers allowed at once.
     pub fn max_readers(&self) -> usize {
-        self.max_readers
+        self.raw.max_readers
     }
 
     /// A snapshot of who holds the lock and how many wait (each field is
@@ -317,10 +337,11 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!((stats.readers, stats.writer, stats.waiters), (1, false, 0));
     /// ```
     pub fn statistics(&self) -> RwLockStatistics {
-        let sem = self.sem.statistics();
-        let slot = self.upgradable.statistics();
-        let writer = self.writer.load(Ordering::Acquire);
+        let sem = self.raw.sem.statistics();
+        let slot = self.raw.upgradable.statistics();
+        let writer = self.raw.writer.load(Ordering::Acquire);
         let held = self
+            .raw
             .max_readers
             .saturating_sub(sem.available + sem.assigned_to_waiters);
         RwLockStatistics {
@@ -328,7 +349,7 @@ impl<T: ?Sized> RwLock<T> {
             writer,
             upgradable: slot.available == 0,
             waiters: sem.waiters + slot.waiters,
-            max_readers: self.max_readers,
+            max_readers: self.raw.max_readers,
         }
     }
 }
@@ -356,16 +377,44 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-/// A way to reach the lock: `&RwLock<T>` or `Arc<RwLock<T>>`.
+/// A way to reach the lock's [`RawRwLock`]: `&RwLock<T>`, `Arc<RwLock<T>>`,
+/// or (for the read guards) `&RawRwLock` and [`ErasedArc`].
 trait LockRef {
+    fn raw(&self) -> &RawRwLock;
+}
+
+/// A [`LockRef`] that also reaches the data: `&RwLock<T>` or
+/// `Arc<RwLock<T>>`.
+trait TypedLockRef: LockRef {
     type Data: ?Sized;
     fn rwlock(&self) -> &RwLock<Self::Data>;
 }
 
+impl LockRef for &RawRwLock {
+    fn raw(&self) -> &RawRwLock {
+        self
+    }
+}
+
 impl<T: ?Sized> LockRef for &RwLock<T> {
+    fn raw(&self) -> &RawRwLock {
+        &self.raw
+    }
+}
+
+impl<T: ?Sized> TypedLockRef for &RwLock<T> {
     type Data = T;
     fn rwlock(&self) -> &RwLock<T> {
         self
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// A pointer to the data, for a read guard. Reads through it are sound
+    /// while the guard holds a read permit.
+    fn data_ptr(&self) -> NonNull<T> {
+        self.data
+            .with(|p| NonNull::new(p.cast_mut()).expect("a cell is never at address 0"))
     }
 }
 
@@ -391,22 +440,27 @@ struct Hold<P: LockRef> {
 impl<P: LockRef> Hold<P> {
     fn new(lock: P, held: Held) -> Self {
         if let Held::Write { .. } = held {
-            lock.rwlock().writer.store(true, Ordering::Release);
+            lock.raw().writer.store(true, Ordering::Release);
         }
         Hold { lock, held }
     }
 
-    fn rwlock(&self) -> &RwLock<P::Data> {
-        self.lock.rwlock()
+    fn raw(&self) -> &RawRwLock {
+        self.lock.raw()
     }
 
-    fn data(&self) -> &P::Data {
-        self.rwlock().data.with(|p| {
-            // SAFETY: a `Hold` holds at least one read permit, so no write
-            // guard exists (it would need every permit), and nothing else
-            // hands out `&mut` to the data.
-            unsafe { &*p }
-        })
+    /// The same hold, reaching the lock through `f(lock)` (a less typed
+    /// way to the same lock): nothing is released or taken.
+    fn reach<Q: LockRef>(self, f: impl FnOnce(P) -> Q) -> Hold<Q> {
+        let held = self.held;
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so `lock` is moved
+        // out exactly once.
+        let lock = unsafe { core::ptr::read(&this.lock) };
+        Hold {
+            lock: f(lock),
+            held,
+        }
     }
 
     /// Write guard to read guard: gives back every permit but one, and the
@@ -416,7 +470,7 @@ impl<P: LockRef> Hold<P> {
             unreachable!("downgrade of a non-write hold")
         };
         self.held = Held::Read;
-        let lock = self.rwlock();
+        let lock = self.raw();
         lock.writer.store(false, Ordering::Release);
         lock.sem.release(lock.max_readers - 1);
         if upgraded {
@@ -429,7 +483,7 @@ impl<P: LockRef> Hold<P> {
     fn downgrade_upgradable(mut self) -> Self {
         debug_assert_eq!(self.held, Held::Upgradable);
         self.held = Held::Read;
-        self.rwlock().upgradable.release(1);
+        self.raw().upgradable.release(1);
         self
     }
 
@@ -437,14 +491,29 @@ impl<P: LockRef> Hold<P> {
     fn upgraded(mut self) -> Self {
         debug_assert_eq!(self.held, Held::Upgradable);
         self.held = Held::Write { upgraded: true };
-        self.rwlock().writer.store(true, Ordering::Release);
+        self.raw().writer.store(true, Ordering::Release);
         self
+    }
+}
+
+impl<P: TypedLockRef> Hold<P> {
+    fn rwlock(&self) -> &RwLock<P::Data> {
+        self.lock.rwlock()
+    }
+
+    fn data(&self) -> &P::Data {
+        self.rwlock().data.with(|p| {
+            // SAFETY: a `Hold` holds at least one read permit, so no write
+            // guard exists (it would need every permit), and nothing else
+            // hands out `&mut` to the data.
+            unsafe { &*p }
+        })
     }
 }
 
 impl<P: LockRef> Drop for Hold<P> {
     fn drop(&mut self) {
-        let lock = self.rwlock();
+        let lock = self.raw();
         match self.held {
             Held::Read => lock.sem.release(1),
             Held::Upgradable => {
@@ -478,14 +547,14 @@ pub(crate) enum UpgradableSlot {}
 impl<T: ?Sized> SemOwner for RwLock<T> {
     #[inline(always)]
     fn sem(&self) -> &Semaphore {
-        &self.sem
+        &self.raw.sem
     }
 }
 
 impl<T: ?Sized> SemOwner<UpgradableSlot> for RwLock<T> {
     #[inline(always)]
     fn sem(&self) -> &Semaphore {
-        &self.upgradable
+        &self.raw.upgradable
     }
 }
 
@@ -583,9 +652,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
         let lock: &'a RwLock<T> = this.inner.ptr();
         this.inner.poll(cx).map(|r| {
             r.expect("rwlock semaphores are never closed");
-            RwLockReadGuard {
-                hold: Hold::new(lock, Held::Read),
-            }
+            RwLockReadGuard::from_hold(Hold::new(lock, Held::Read))
         })
     }
 }
@@ -695,8 +762,8 @@ future_common!(Write<'a, T>, |this| this.inner.is_terminated());
 future_common!(UpgradableRead<'a, T>, |this| this.inner.is_terminated());
 future_common!(Upgrade<'a, T>, |this| this.guard.is_none());
 
-/// Shared impls of the guards: `Deref`, `Debug` and `Display`.
-macro_rules! guard_common {
+/// `Deref` for the guards that reach the data through their `Hold`.
+macro_rules! guard_deref {
     ($name:ident<$($lt:lifetime,)? T>) => {
         impl<$($lt,)? T: ?Sized> Deref for $name<$($lt,)? T> {
             type Target = T;
@@ -704,7 +771,12 @@ macro_rules! guard_common {
                 self.hold.data()
             }
         }
+    };
+}
 
+/// Shared impls of the guards: `Debug` and `Display`.
+macro_rules! guard_common {
+    ($name:ident<$($lt:lifetime,)? T>) => {
         impl<$($lt,)? T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&**self, f)
@@ -737,15 +809,73 @@ macro_rules! guard_deref_mut {
 
 /// Shared access to the data of a read-locked [`RwLock`]; unlocks when
 /// dropped.
+///
+/// Covariant in `T`, like `std`'s read guard: a guard of a
+/// `RwLock<&'static str>` can be used where a guard of `&'a str` is
+/// expected. That is also why it does not give back the lock it came from
+/// (through the shorter type, a writer could store a shorter-lived value).
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    hold: Hold<&'a RwLock<T>>,
+    hold: Hold<&'a RawRwLock>,
+    /// The data read (or the part of it a `map` picked); valid while the
+    /// read permit in `hold` is held.
+    data: NonNull<T>,
+    _marker: PhantomData<&'a T>,
 }
 
+// SAFETY: the guard gives `&T` to whichever thread holds it or shares it
+// (so `T: Sync` is needed for both), and releases the lock through its
+// untyped part, which is thread-safe.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
-    /// The lock this guard reads.
-    pub fn rwlock(this: &Self) -> &'a RwLock<T> {
-        this.hold.lock
+    fn from_hold(hold: Hold<&'a RwLock<T>>) -> Self {
+        let data = hold.lock.data_ptr();
+        Self::with_data(hold, data)
+    }
+
+    /// `data` points into the lock's data (and lives as long as it).
+    fn with_data<L: ?Sized>(hold: Hold<&'a RwLock<L>>, data: NonNull<T>) -> Self {
+        debug_assert_eq!(hold.held, Held::Read);
+        RwLockReadGuard {
+            hold: hold.reach(|lock| &lock.raw),
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Keeps read access to the part of the data that `f` picks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::{RwLock, RwLockReadGuard};
+    ///
+    /// let lock = RwLock::new(vec![1, 2, 3]);
+    /// let last = RwLockReadGuard::map(lock.read().await, |v| &v[2]);
+    /// assert_eq!(*last, 3);
+    /// # });
+    /// ```
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+        let data = NonNull::from(f(&*this));
+        RwLockReadGuard {
+            hold: this.hold,
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds a read permit, so no write guard exists
+        // and nothing hands out `&mut` to the data, which lives as long as
+        // the lock (`'a`).
+        unsafe { self.data.as_ref() }
     }
 }
 
@@ -778,8 +908,53 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// # });
     /// ```
     pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
-        RwLockReadGuard {
-            hold: this.hold.downgrade_write(),
+        RwLockReadGuard::from_hold(this.hold.downgrade_write())
+    }
+
+    /// Like [`downgrade`](Self::downgrade), keeping read access to the part
+    /// of the data that `f` picks (a field, an element): `f` runs while the
+    /// write lock is still held, then the lock is downgraded atomically.
+    ///
+    /// If `f` panics, the write guard is dropped as usual (no poisoning).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::sync::{RwLock, RwLockWriteGuard};
+    ///
+    /// let lock = RwLock::new((1, String::new()));
+    /// let mut w = lock.write().await;
+    /// w.1.push_str("ready");
+    /// let name = RwLockWriteGuard::downgrade_map(w, |v| v.1.as_str());
+    /// assert_eq!(&*name, "ready");
+    /// assert!(lock.try_read().is_ok());
+    /// # });
+    /// ```
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> RwLockReadGuard<'a, U> {
+        let data = NonNull::from(f(&*this));
+        RwLockReadGuard::with_data(this.hold.downgrade_write(), data)
+    }
+
+    /// Like [`downgrade_map`](Self::downgrade_map) with an `f` that may
+    /// find nothing to keep.
+    ///
+    /// # Errors
+    /// Gives the write guard back, still write-locked, if `f` returns
+    /// `None`.
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        match f(&*this).map(NonNull::from) {
+            Some(data) => Ok(RwLockReadGuard::with_data(
+                this.hold.downgrade_write(),
+                data,
+            )),
+            None => Err(this),
         }
     }
 
@@ -809,7 +984,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// The upgradable read lock moved into the future is released with it.
     pub fn upgrade(this: Self) -> Upgrade<'a, T> {
         let lock: &'a RwLock<T> = this.hold.lock;
-        let extra = lock.max_readers - 1;
+        let extra = lock.raw.max_readers - 1;
         Upgrade {
             inner: AcquireInner::new_front(lock, extra),
             guard: Some(this),
@@ -821,7 +996,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// # Errors
     /// Gives the guard back if other readers hold the lock.
     pub fn try_upgrade(this: Self) -> Result<RwLockWriteGuard<'a, T>, Self> {
-        let lock = this.hold.rwlock();
+        let lock = this.hold.raw();
         match lock.sem.try_take_front(lock.max_readers - 1) {
             Ok(()) => Ok(RwLockWriteGuard {
                 hold: this.hold.upgraded(),
@@ -833,9 +1008,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// Turns this into a plain read lock, freeing the upgradable slot for
     /// the next upgradable read.
     pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
-        RwLockReadGuard {
-            hold: this.hold.downgrade_upgradable(),
-        }
+        RwLockReadGuard::from_hold(this.hold.downgrade_upgradable())
     }
 
     /// The lock this guard reads.
@@ -846,8 +1019,10 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
 
 guard_common!(RwLockReadGuard<'a, T>);
 guard_common!(RwLockWriteGuard<'a, T>);
+guard_deref!(RwLockWriteGuard<'a, T>);
 guard_deref_mut!(RwLockWriteGuard<'a, T>);
 guard_common!(RwLockUpgradableReadGuard<'a, T>);
+guard_deref!(RwLockUpgradableReadGuard<'a, T>);
 
 crate::util::macros::cfg_feature! {
     #![feature = "alloc"]
@@ -855,6 +1030,12 @@ crate::util::macros::cfg_feature! {
     use alloc::sync::Arc;
 
     impl<T: ?Sized> LockRef for Arc<RwLock<T>> {
+        fn raw(&self) -> &RawRwLock {
+            &self.raw
+        }
+    }
+
+    impl<T: ?Sized> TypedLockRef for Arc<RwLock<T>> {
         type Data = T;
         fn rwlock(&self) -> &RwLock<T> {
             self
@@ -880,7 +1061,7 @@ crate::util::macros::cfg_feature! {
         /// in the queue; a wake-up it had already received is passed to the
         /// next waiter.
         pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
-            let n = self.max_readers;
+            let n = self.raw.max_readers;
             WriteOwned { inner: AcquireInner::new(self, n) }
         }
 
@@ -900,8 +1081,8 @@ crate::util::macros::cfg_feature! {
         /// # Errors
         /// As [`try_read`](Self::try_read).
         pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
-            self.try_take(&self.sem, 1)?;
-            Ok(OwnedRwLockReadGuard { hold: Hold::new(self, Held::Read) })
+            self.try_take(&self.raw.sem, 1)?;
+            Ok(OwnedRwLockReadGuard::from_hold(Hold::new(self, Held::Read)))
         }
 
         /// Like [`try_write`](Self::try_write), for an `Arc<RwLock<T>>`.
@@ -909,7 +1090,7 @@ crate::util::macros::cfg_feature! {
         /// # Errors
         /// As [`try_write`](Self::try_write).
         pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
-            self.try_take(&self.sem, self.max_readers)?;
+            self.try_take(&self.raw.sem, self.raw.max_readers)?;
             Ok(OwnedRwLockWriteGuard { hold: Hold::new(self, Held::Write { upgraded: false }) })
         }
 
@@ -943,7 +1124,7 @@ crate::util::macros::cfg_feature! {
             let mut this = self.project();
             this.inner.as_mut().poll(cx).map(|r| {
                 r.expect("rwlock semaphores are never closed");
-                OwnedRwLockReadGuard { hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Read) }
+                OwnedRwLockReadGuard::from_hold(Hold::new(Arc::clone(this.inner.ptr()), Held::Read))
             })
         }
     }
@@ -1027,15 +1208,93 @@ crate::util::macros::cfg_feature! {
     future_common!(UpgradeOwned<T>, |this| this.guard.is_none());
 
     /// An owned read guard from [`RwLock::read_owned`]; unlocks when dropped.
+    ///
+    /// Covariant in `T`, like [`RwLockReadGuard`] (and for the same reason
+    /// it does not give back the lock it came from).
     #[must_use = "the lock is released as soon as the guard is dropped"]
     pub struct OwnedRwLockReadGuard<T: ?Sized> {
-        hold: Hold<Arc<RwLock<T>>>,
+        #[allow(dead_code)] // only its drop is needed: it unlocks
+        hold: Hold<ErasedArc>,
+        /// The data read; valid while the read permit in `hold` is held
+        /// (the `Arc` in it keeps the lock alive).
+        data: NonNull<T>,
+        _marker: PhantomData<T>,
     }
 
+    // SAFETY: the guard gives `&T` to whichever thread holds or shares it
+    // (`T: Sync`), and the thread that drops it may drop the last `Arc`,
+    // and with it the `T` (`T: Send`).
+    unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
+    // SAFETY: as above.
+    unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+
     impl<T: ?Sized> OwnedRwLockReadGuard<T> {
-        /// The lock this guard reads.
-        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-            &this.hold.lock
+        fn from_hold(hold: Hold<Arc<RwLock<T>>>) -> Self {
+            debug_assert_eq!(hold.held, Held::Read);
+            let data = hold.lock.data_ptr();
+            OwnedRwLockReadGuard { hold: hold.reach(ErasedArc::new), data, _marker: PhantomData }
+        }
+    }
+
+    impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: the guard holds a read permit, so no write guard
+            // exists, and its `Arc` keeps the lock, and so the data, alive.
+            unsafe { self.data.as_ref() }
+        }
+    }
+
+    /// An `Arc<RwLock<T>>` with `T` erased from its type, so that the owned
+    /// read guard holding it can be covariant in `T`.
+    struct ErasedArc {
+        raw: NonNull<RawRwLock>,
+        /// What `Arc::into_raw` gave: a `*const RwLock<T>`, at most two
+        /// words whatever `T` is, stored as bytes.
+        arc: core::mem::MaybeUninit<[*const (); 2]>,
+        /// `release_arc::<T>`: turns `arc` back into the `Arc` and drops it.
+        release: unsafe fn(&core::mem::MaybeUninit<[*const (); 2]>),
+    }
+
+    impl ErasedArc {
+        fn new<T: ?Sized>(arc: Arc<RwLock<T>>) -> Self {
+            assert!(
+                core::mem::size_of::<*const RwLock<T>>() <= core::mem::size_of::<[*const (); 2]>(),
+                "anysync bug: a pointer wider than two words"
+            );
+            let raw = NonNull::from(&arc.raw);
+            let ptr = Arc::into_raw(arc);
+            let mut slot = core::mem::MaybeUninit::<[*const (); 2]>::uninit();
+            // SAFETY: the slot is large enough (checked above) and aligned
+            // for a pointer.
+            unsafe { slot.as_mut_ptr().cast::<*const RwLock<T>>().write(ptr) };
+            ErasedArc { raw, arc: slot, release: release_arc::<T> }
+        }
+    }
+
+    /// # Safety
+    /// `slot` holds a `*const RwLock<T>` from `Arc::into_raw` that is not
+    /// used again.
+    unsafe fn release_arc<T: ?Sized>(slot: &core::mem::MaybeUninit<[*const (); 2]>) {
+        // SAFETY: written by `ErasedArc::new` with this `T`.
+        let ptr = unsafe { slot.as_ptr().cast::<*const RwLock<T>>().read() };
+        // SAFETY: from `Arc::into_raw`, and given back once (the caller).
+        drop(unsafe { Arc::from_raw(ptr) });
+    }
+
+    impl Drop for ErasedArc {
+        fn drop(&mut self) {
+            // SAFETY: `arc` was filled by `new` for the `T` of `release`,
+            // and this drop is its only use.
+            unsafe { (self.release)(&self.arc) }
+        }
+    }
+
+    impl LockRef for ErasedArc {
+        fn raw(&self) -> &RawRwLock {
+            // SAFETY: points into the lock that the `Arc` held in `arc`
+            // keeps alive.
+            unsafe { self.raw.as_ref() }
         }
     }
 
@@ -1049,7 +1308,7 @@ crate::util::macros::cfg_feature! {
     impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         /// Like [`RwLockWriteGuard::downgrade`].
         pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
-            OwnedRwLockReadGuard { hold: this.hold.downgrade_write() }
+            OwnedRwLockReadGuard::from_hold(this.hold.downgrade_write())
         }
 
         /// The lock this guard writes.
@@ -1077,7 +1336,7 @@ crate::util::macros::cfg_feature! {
         /// it.
         pub fn upgrade(this: Self) -> UpgradeOwned<T> {
             let lock = Arc::clone(&this.hold.lock);
-            let extra = lock.max_readers - 1;
+            let extra = lock.raw.max_readers - 1;
             UpgradeOwned { inner: AcquireInner::new_front(lock, extra), guard: Some(this) }
         }
 
@@ -1086,7 +1345,7 @@ crate::util::macros::cfg_feature! {
         /// # Errors
         /// Gives the guard back if other readers hold the lock.
         pub fn try_upgrade(this: Self) -> Result<OwnedRwLockWriteGuard<T>, Self> {
-            let lock = this.hold.rwlock();
+            let lock = this.hold.raw();
             match lock.sem.try_take_front(lock.max_readers - 1) {
                 Ok(()) => Ok(OwnedRwLockWriteGuard { hold: this.hold.upgraded() }),
                 Err(_) => Err(this),
@@ -1095,7 +1354,7 @@ crate::util::macros::cfg_feature! {
 
         /// Like [`RwLockUpgradableReadGuard::downgrade`].
         pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
-            OwnedRwLockReadGuard { hold: this.hold.downgrade_upgradable() }
+            OwnedRwLockReadGuard::from_hold(this.hold.downgrade_upgradable())
         }
 
         /// The lock this guard reads.
@@ -1106,8 +1365,10 @@ crate::util::macros::cfg_feature! {
 
     guard_common!(OwnedRwLockReadGuard<T>);
     guard_common!(OwnedRwLockWriteGuard<T>);
+    guard_deref!(OwnedRwLockWriteGuard<T>);
     guard_deref_mut!(OwnedRwLockWriteGuard<T>);
     guard_common!(OwnedRwLockUpgradableReadGuard<T>);
+    guard_deref!(OwnedRwLockUpgradableReadGuard<T>);
 }
 
 crate::util::macros::cfg_feature! {
@@ -1148,5 +1409,48 @@ crate::util::macros::cfg_feature! {
         pub fn upgrade_blocking(this: Self) -> RwLockWriteGuard<'a, T> {
             crate::util::block_on::block_on(Self::upgrade(this))
         }
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> RwLock<T> {
+    /// Blocks the current thread until a read lock is acquired, for an
+    /// `Arc<RwLock<T>>`: the guard owns a clone of the `Arc`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn read_owned_blocking(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
+        crate::util::block_on::block_on(self.read_owned())
+    }
+
+    /// Blocks the current thread until the write lock is acquired, for an
+    /// `Arc<RwLock<T>>`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn write_owned_blocking(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
+        crate::util::block_on::block_on(self.write_owned())
+    }
+
+    /// Blocks the current thread until an upgradable read lock is
+    /// acquired, for an `Arc<RwLock<T>>`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn upgradable_read_owned_blocking(self: Arc<Self>) -> OwnedRwLockUpgradableReadGuard<T> {
+        crate::util::block_on::block_on(self.upgradable_read_owned())
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
+    /// Blocks the current thread until the upgrade completes.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn upgrade_blocking(this: Self) -> OwnedRwLockWriteGuard<T> {
+        crate::util::block_on::block_on(Self::upgrade(this))
     }
 }

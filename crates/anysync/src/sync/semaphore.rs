@@ -72,6 +72,13 @@ const SHIFT: usize = 2;
 /// # });
 /// ```
 ///
+/// # Unwind safety
+///
+/// `UnwindSafe` and `RefUnwindSafe`: there is no poisoning, and a panic
+/// in user code never leaves a semaphore broken (what a panicking task held
+/// is released by the drops that run as it unwinds, and a waiting future
+/// dropped that way passes on what it was given).
+///
 /// # Implementation notes
 ///
 /// One atomic word holds `available << 2 | CLOSED | QUEUED`. Acquiring with
@@ -278,9 +285,52 @@ impl Semaphore {
         self.release(n);
     }
 
-    /// Removes `n` permits for good (they were held and are not coming
-    /// back): the total shrinks.
-    pub(crate) fn forget_permits(&self, n: usize) {
+    /// Removes up to `n` of the permits available right now, for good, and
+    /// returns how many it removed. The total shrinks by as many, so
+    /// [`add_permits`](Self::add_permits) may add them back later.
+    ///
+    /// Only available permits are removed: permits held by guards, or
+    /// already assigned to a waiting acquire, are not touched (while anyone
+    /// waits, nothing is available, and this returns 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(5);
+    /// let _held = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(sem.forget_permits(4), 3); // only 3 were available
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    pub fn forget_permits(&self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        // Under the lock, so that the total and the available count shrink
+        // together as far as `add_permits` can tell.
+        let mut queue = self.queue.lock();
+        let mut cur = self.state.load(Ordering::Acquire);
+        let removed = loop {
+            let removed = (cur >> SHIFT).min(n);
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (removed << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break removed,
+                Err(actual) => cur = actual,
+            }
+        };
+        let total = queue.state();
+        *total = total.saturating_sub(removed);
+        removed
+    }
+
+    /// Drops `n` held permits from the total for good (a permit guard was
+    /// forgotten: they are not coming back).
+    pub(crate) fn shrink_total(&self, n: usize) {
         if n > 0 {
             let mut queue = self.queue.lock();
             let total = queue.state();
@@ -378,6 +428,31 @@ impl Semaphore {
         // panics cannot lose the rest.
         let (first, more) = {
             let mut queue = self.queue.lock();
+            // The common case (every mutex unlock): the head takes all that
+            // is released, so there is nothing else to assign; it is woken
+            // with no `WakeBatch` (the batch's setup was a third of a
+            // hand-off's cost in the profile).
+            let mut more_than_head = false;
+            let first = queue.wake_head(|_, need, _| {
+                let missing = need.needed - need.assigned.min(need.needed);
+                if rem > missing {
+                    more_than_head = true;
+                    return Visit::Stop;
+                }
+                need.assigned += rem;
+                rem = 0;
+                Self::ready(need)
+            });
+            if !more_than_head {
+                if queue.is_empty() {
+                    self.put_back_locked(&queue, rem);
+                }
+                drop(queue);
+                if let Some(waker) = first {
+                    waker.wake();
+                }
+                return;
+            }
             let mut ready = 0usize;
             queue.visit_front(|_, need, _| {
                 let take = (need.needed - need.assigned.min(need.needed)).min(rem);
@@ -391,9 +466,7 @@ impl Semaphore {
                 }
             });
             if ready <= 1 {
-                // The common case (every mutex unlock): at most the head
-                // completes, woken with no `WakeBatch` (the batch's setup
-                // was a third of a hand-off's cost in the profile).
+                // Only the head completes.
                 let first = queue.wake_head(|_, need, _| Self::ready(need));
                 if queue.is_empty() {
                     self.put_back_locked(&queue, rem);
@@ -468,6 +541,15 @@ impl Semaphore {
         {
             return self.complete_woken(needed, assigned);
         }
+        // A node not queued yet is about to wait: clone the waker before
+        // the lock, so that a `Waker::clone` that calls back into this
+        // semaphore cannot deadlock (and a panicking one changes nothing).
+        // This is the slow path already (the lock-free `try_take` failed).
+        let fresh = if node.is_queued() {
+            None
+        } else {
+            Some(cx.waker().clone())
+        };
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Waiting => {
@@ -488,10 +570,12 @@ impl Semaphore {
             WaitState::Idle if front && !queue.is_empty() => {
                 // Ahead of the queue: take permits assigned to waiters.
                 if self.is_closed() {
+                    drop(queue);
+                    drop(fresh);
                     return Poll::Ready(Err(AcquireError::Closed));
                 }
                 let n = node.data(&mut queue, |need| need.needed);
-                let waker = cx.waker().clone(); // before any state changes
+                let waker = fresh.unwrap_or_else(|| cx.waker().clone());
                 let got = Self::steal_locked(&mut queue, n);
                 if got == n {
                     // The unused clone is dropped with the lock released.
@@ -505,9 +589,10 @@ impl Semaphore {
             }
             WaitState::Idle => {
                 let n = node.data(&mut queue, |need| need.needed);
-                // Clone first: a panicking `Waker::clone` must not leave
-                // `QUEUED` set or permits assigned to an unlinked node.
-                let waker = cx.waker().clone();
+                // Cloned before any state changes (above): a panicking
+                // `Waker::clone` must not leave `QUEUED` set or permits
+                // assigned to an unlinked node.
+                let waker = fresh.unwrap_or_else(|| cx.waker().clone());
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & CLOSED != 0 {
@@ -875,7 +960,7 @@ impl<'a> SemaphorePermit<'a> {
     /// Drops the permit without releasing its permits: the semaphore
     /// shrinks by that many for good.
     pub fn forget(mut self) {
-        self.sem.forget_permits(core::mem::take(&mut self.permits));
+        self.sem.shrink_total(core::mem::take(&mut self.permits));
     }
 
     /// Drops the permit and keeps its permits out, still counted in the
@@ -1034,7 +1119,7 @@ crate::util::macros::cfg_feature! {
         /// Drops the permit without releasing its permits: the semaphore
         /// shrinks by that many for good.
         pub fn forget(mut self) {
-            self.sem.forget_permits(core::mem::take(&mut self.permits));
+            self.sem.shrink_total(core::mem::take(&mut self.permits));
         }
 
         /// Splits `n` permits off into a new permit, or `None` if this one
@@ -1100,3 +1185,48 @@ crate::util::macros::cfg_feature! {
         }
     }
 }
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Semaphore {
+    /// Blocks the current thread until one permit is acquired, for an
+    /// `Arc<Semaphore>`: the permit owns a clone of the `Arc`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_owned_blocking(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::util::block_on::block_on(self.acquire_owned())
+    }
+
+    /// Blocks the current thread until `n` permits are acquired, for an
+    /// `Arc<Semaphore>`.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire_many`](Self::acquire_many).
+    pub fn acquire_many_owned_blocking(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::util::block_on::block_on(self.acquire_many_owned(n))
+    }
+}
+
+// Unwind safety (see the type's docs): the state is never left broken by a
+// panic in user code. A waiting future caught in a panic is still a
+// consistent waiter (its drop leaves the queue), and a shared reference to
+// one reaches only what `Debug` and `is_terminated` read. (The futures'
+// intrusive nodes hide this from the auto traits.)
+impl core::panic::UnwindSafe for Semaphore {}
+impl core::panic::RefUnwindSafe for Semaphore {}
+impl core::panic::RefUnwindSafe for Acquire<'_> {}
+#[cfg(feature = "alloc")]
+impl core::panic::RefUnwindSafe for AcquireOwned {}
+impl core::panic::UnwindSafe for Acquire<'_> {}
+#[cfg(feature = "alloc")]
+impl core::panic::UnwindSafe for AcquireOwned {}

@@ -3,10 +3,11 @@
 //! the `test-util` feature, which is not covered by semver).
 //!
 //! A [`Hostile`] waker can panic in `wake` or in `clone`, run a hook from
-//! `wake` or `drop` (to re-enter a primitive), and records every `wake` or
+//! `wake`, `clone` or `drop` (to re-enter a primitive), and records every `wake` or
 //! `drop` that happens while this thread holds a wait-queue lock: the rule
 //! is that no waker is ever woken or dropped under one.
-#![allow(clippy::disallowed_types)] // test-only counters, not shared state of a primitive
+#![allow(clippy::disallowed_types)]
+// test-only counters, not shared state of a primitive
 // Public for the conformance crate (re-exported as `anysync::test_util` with
 // the `test-util` feature); in the core's own test build it is crate-only.
 #![allow(unreachable_pub)]
@@ -30,6 +31,9 @@ struct Inner {
     panic_on_clone: AtomicBool,
     on_wake: Mutex<Option<Hook>>,
     on_drop: Mutex<Option<Hook>>,
+    clones: AtomicUsize,
+    clones_under_lock: AtomicUsize,
+    on_clone: Mutex<Option<Hook>>,
 }
 
 /// A source of misbehaving wakers; every waker made by one shares its
@@ -86,6 +90,25 @@ impl Hostile {
         self
     }
 
+    /// Runs `hook` inside every later `clone` of a waker, before the clone
+    /// is made (to re-enter a primitive from `Waker::clone`).
+    pub fn on_clone(&self, hook: impl Fn() + Send + Sync + 'static) -> &Self {
+        *self.0.on_clone.lock().unwrap() = Some(Arc::new(hook));
+        self
+    }
+
+    /// Clones so far (panicking ones included).
+    pub fn clones(&self) -> usize {
+        self.0.clones.load(Ordering::SeqCst)
+    }
+
+    /// Clones that happened while the cloning thread held a wait-queue lock
+    /// (counted apart from [`under_lock`](Self::under_lock): only some
+    /// primitives promise to clone outside their lock).
+    pub fn clones_under_lock(&self) -> usize {
+        self.0.clones_under_lock.load(Ordering::SeqCst)
+    }
+
     /// Wake-ups so far (`wake` and `wake_by_ref`, panicking ones included).
     pub fn wakes(&self) -> usize {
         self.0.wakes.load(Ordering::SeqCst)
@@ -136,6 +159,11 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     // SAFETY: `data` came from `Arc::into_raw` and the waker holding it is
     // alive (we were called through it), so the `Arc` is alive.
     let inner = unsafe { &*data.cast::<Inner>() };
+    inner.clones.fetch_add(1, Ordering::SeqCst);
+    if locks_held() != 0 {
+        inner.clones_under_lock.fetch_add(1, Ordering::SeqCst);
+    }
+    run(&inner.on_clone);
     if inner.panic_on_clone.load(Ordering::SeqCst) {
         panic!("hostile waker: clone panics");
     }

@@ -21,7 +21,7 @@
 
 use core::{fmt, marker::PhantomData, ops::Deref, pin::Pin, task::Waker};
 
-use super::{abort, QueueGuard, WaitQueue, WaitState, Waiter};
+use super::{QueueGuard, WaitQueue, WaitState, Waiter};
 
 /// A primitive (or one of its queues, told apart by `K`) that futures wait
 /// on through a [`Wait`].
@@ -58,9 +58,7 @@ where
     P: Deref,
     P::Target: WaitOwner<K>,
 {
-    /// Always `Some` (an `Option` so that a queued wait whose pointer went
-    /// missing would be caught in `leave` rather than assumed).
-    ptr: Option<P>,
+    ptr: P,
     /// `false` means the node is `Idle` (not linked, holding no wake-up);
     /// `true` means it may be `Waiting` or `Woken`. Touched only through
     /// `Pin<&mut Self>`.
@@ -78,7 +76,7 @@ where
     #[inline]
     pub(crate) fn new(ptr: P, data: DataOf<P, K>) -> Self {
         Self {
-            ptr: Some(ptr),
+            ptr,
             queued: false,
             waiter: Waiter::new(data),
             _kind: PhantomData,
@@ -94,10 +92,7 @@ where
     /// The pointer to the primitive waited on.
     #[inline]
     pub(crate) fn ptr(&self) -> &P {
-        match &self.ptr {
-            Some(ptr) => ptr,
-            None => taken(),
-        }
+        &self.ptr
     }
 
     /// `true` while the node may be in the queue or hold a wake-up.
@@ -114,10 +109,7 @@ where
         // handed out as `Pin<&mut _>`, and `Wait` is `!Unpin` because the
         // node is. `ptr` and `queued` are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        let owner = match &this.ptr {
-            Some(ptr) => ptr.deref(),
-            None => taken(),
-        };
+        let owner = this.ptr.deref();
         // SAFETY: see above: the node is structurally pinned.
         let waiter = unsafe { Pin::new_unchecked(&mut this.waiter) };
         (
@@ -130,22 +122,19 @@ where
     }
 }
 
-#[cold]
-#[track_caller]
-fn taken() -> ! {
-    panic!("anysync bug: wait pointer missing")
-}
-
 impl<P, K> Drop for Wait<P, K>
 where
     P: Deref,
     P::Target: WaitOwner<K>,
 {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
-        // `Pin<&mut Self>`, so if it is set this one was pinned and has not
-        // moved; `drop` is the last use of it (the pinned-drop guarantee).
-        unsafe { Pin::new_unchecked(self) }.leave();
+        if self.queued {
+            // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
+            // `Pin<&mut Self>`, so this one was pinned and has not moved;
+            // `drop` is the last use of it (the pinned-drop guarantee).
+            unsafe { Pin::new_unchecked(self) }.leave_queued();
+        }
     }
 }
 
@@ -158,16 +147,19 @@ where
     /// node, and hands a `Waiting` or `Woken` node's grant to
     /// [`WaitOwner::abandon`]. For a future that completes for another
     /// reason while it may still be queued. Afterwards the node is idle.
+    #[inline]
     pub(crate) fn leave(self: Pin<&mut Self>) {
-        if !self.queued {
-            return;
+        if self.queued {
+            self.leave_queued();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn leave_queued(self: Pin<&mut Self>) {
         // SAFETY: the node stays where it is (only re-borrowed pinned below).
         let this = unsafe { self.get_unchecked_mut() };
-        let Some(ptr) = &this.ptr else {
-            abort("anysync bug: a queued wait lost its pointer");
-        };
-        let owner: &P::Target = ptr;
+        let owner: &P::Target = &this.ptr;
         // SAFETY: the node is structurally pinned (see `split`).
         let mut waiter = unsafe { Pin::new_unchecked(&mut this.waiter) };
         // `ptr` is alive (in a drop, fields are dropped after this returns),

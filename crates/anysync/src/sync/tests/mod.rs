@@ -13,3 +13,4 @@ mod semaphore;
 mod statistics;
 
 mod loom;
+mod unwind_safe;

@@ -165,3 +165,22 @@ fn a_panic_in_map_unlocks() {
     assert!(result.is_err());
     assert!(!m.is_locked());
 }
+
+#[test]
+fn lock_owned_blocking_waits_on_a_thread_for_the_holder() {
+    let m = Arc::new(Mutex::new(0));
+    let held = m.try_lock().unwrap();
+    let t = {
+        let m = Arc::clone(&m);
+        std::thread::spawn(move || {
+            let mut g = m.lock_owned_blocking();
+            *g += 1;
+        })
+    };
+    while m.waiters() == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    t.join().unwrap();
+    assert_eq!(*m.try_lock().unwrap(), 1);
+}

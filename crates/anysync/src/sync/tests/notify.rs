@@ -332,3 +332,36 @@ fn a_woken_waiter_dropped_during_a_panic_passes_on_without_aborting() {
     hostile.panic_on_wake(false);
     second.ready();
 }
+
+#[test]
+fn notify_last_given_to_a_dropped_waiter_goes_to_the_next_newest() {
+    let n = Notify::new();
+    let mut w: Vec<_> = (0..3).map(|_| TestTask::new(n.notified())).collect();
+    for t in &mut w {
+        t.pending();
+    }
+    n.notify_last();
+    assert_eq!((w[0].wakes(), w[1].wakes(), w[2].wakes()), (0, 0, 1));
+    w[2].cancel(); // woken by `notify_last`, dropped unpolled
+    assert_eq!((w[0].wakes(), w[1].wakes()), (0, 1));
+    w[1].ready();
+    w[0].pending();
+    assert_eq!(n.waiters(), 1);
+}
+
+#[test]
+fn notify_last_taken_by_enable_goes_to_the_next_newest_when_dropped() {
+    let n = Notify::new();
+    let mut older = TestTask::new(n.notified());
+    let mut middle = TestTask::new(n.notified());
+    older.pending();
+    middle.pending();
+    let mut newest = alloc::boxed::Box::pin(n.notified());
+    assert!(!newest.as_mut().enable());
+    n.notify_last();
+    assert!(newest.as_mut().enable()); // takes the wake-up
+    drop(newest);
+    assert_eq!((older.wakes(), middle.wakes()), (0, 1));
+    middle.ready();
+    older.pending();
+}

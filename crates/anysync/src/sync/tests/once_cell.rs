@@ -254,3 +254,106 @@ mod loom {
         });
     }
 }
+
+#[test]
+fn wait_completes_when_another_task_initialises_and_never_runs_an_initialiser() {
+    let cell = OnceCell::new();
+    let mut waiters: Vec<_> = (0..3).map(|_| TestTask::new(cell.wait())).collect();
+    for w in &mut waiters {
+        w.pending();
+    }
+    assert_eq!(cell.statistics().waiters, 3);
+    // The waits do not hold the right to initialise: an initialiser runs
+    // at once.
+    let mut init = TestTask::new(cell.get_or_init(|| async { 5 }));
+    assert_eq!(*init.ready(), 5);
+    for w in &mut waiters {
+        assert!(w.is_woken());
+        assert_eq!(*w.ready(), 5);
+    }
+    assert_settled(&cell, true);
+    // Already initialised: at once.
+    assert_eq!(*TestTask::new(cell.wait()).ready(), 5);
+}
+
+#[test]
+fn a_dropped_wait_strands_nothing_and_the_others_still_complete() {
+    let cell = OnceCell::new();
+    let mut kept = TestTask::new(cell.wait());
+    let mut dropped = TestTask::new(cell.wait());
+    kept.pending();
+    dropped.pending();
+    dropped.cancel();
+    assert_eq!(cell.statistics().waiters, 1);
+    assert!(cell.set(9).is_ok());
+    assert_eq!(*kept.ready(), 9);
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn wait_keeps_waiting_through_a_failed_initialiser() {
+    let cell = OnceCell::<u8>::new();
+    let mut w = TestTask::new(cell.wait());
+    w.pending();
+    let mut failing = TestTask::new(cell.get_or_try_init(|| async { Err::<u8, _>("no") }));
+    assert_eq!(failing.ready(), Err("no"));
+    assert!(!w.is_woken());
+    w.pending();
+    let mut cancelled = TestTask::new(cell.get_or_init(|| core::future::pending()));
+    cancelled.pending();
+    cancelled.cancel();
+    w.pending();
+    assert!(cell.set(1).is_ok());
+    assert_eq!(*w.ready(), 1);
+}
+
+#[test]
+fn after_take_empties_the_cell_a_new_wait_waits_for_the_next_value() {
+    let mut cell = OnceCell::new();
+    cell.set(1).unwrap();
+    assert_eq!(cell.take(), Some(1));
+    let mut w = TestTask::new(cell.wait());
+    w.pending();
+    cell.set(2).unwrap();
+    assert_eq!(*w.ready(), 2);
+}
+
+#[test]
+fn blocking_initialisers_run_once_across_threads_and_wait_blocking_sees_the_value() {
+    let cell = Arc::new(OnceCell::new());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let watcher = {
+        let cell = Arc::clone(&cell);
+        std::thread::spawn(move || *cell.wait_blocking())
+    };
+    let inits: Vec<_> = (0..4)
+        .map(|i| {
+            let (cell, runs) = (Arc::clone(&cell), Arc::clone(&runs));
+            std::thread::spawn(move || {
+                *cell.get_or_init_blocking(|| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    i
+                })
+            })
+        })
+        .collect();
+    let values: Vec<_> = inits.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(values.iter().all(|v| *v == values[0]));
+    assert_eq!(watcher.join().unwrap(), values[0]);
+    assert_settled(&cell, true);
+}
+
+#[test]
+fn get_or_try_init_blocking_leaves_the_cell_empty_on_error_and_a_panic_too() {
+    let cell = OnceCell::new();
+    assert_eq!(cell.get_or_try_init_blocking(|| Err::<u8, _>(3)), Err(3));
+    assert!(!cell.is_initialized());
+    let panicked = crate::util::hostile::panics(|| {
+        cell.get_or_init_blocking(|| panic!("initialiser panics"));
+    });
+    assert!(panicked);
+    assert_settled(&cell, false);
+    assert_eq!(cell.get_or_try_init_blocking(|| Ok::<_, u8>(4)), Ok(&4));
+    assert_settled(&cell, true);
+}

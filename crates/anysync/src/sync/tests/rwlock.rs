@@ -678,3 +678,139 @@ mod hostile {
         assert!(lock.try_write().is_ok());
     }
 }
+
+// Read guards are covariant in `T`: these only compile if the guard of a
+// `&'static str` coerces to the guard of a shorter-lived `&'a str`.
+#[allow(dead_code)]
+fn read_guard_is_covariant<'a, 'g>(
+    guard: crate::sync::RwLockReadGuard<'g, &'static str>,
+) -> crate::sync::RwLockReadGuard<'g, &'a str> {
+    guard
+}
+
+#[allow(dead_code)]
+fn owned_read_guard_is_covariant<'a>(
+    guard: crate::sync::OwnedRwLockReadGuard<&'static str>,
+) -> crate::sync::OwnedRwLockReadGuard<&'a str> {
+    guard
+}
+
+#[test]
+fn a_read_guard_of_static_strs_reads_as_a_guard_of_shorter_strs() {
+    let lock = RwLock::new("static");
+    let local = alloc::string::String::from("local");
+    let guard = read_guard_is_covariant(lock.try_read().unwrap());
+    let pair: [&str; 2] = [*guard, &local];
+    assert_eq!(pair, ["static", "local"]);
+    assert!(lock.try_write().is_err());
+    drop(guard);
+    assert_quiescent(&lock);
+
+    let owned = Arc::new(RwLock::new("owned"));
+    let guard = owned_read_guard_is_covariant(Arc::clone(&owned).try_read_owned().unwrap());
+    assert_eq!([*guard, &local], ["owned", "local"]);
+    assert!(owned.try_write().is_err());
+    drop(guard);
+    assert_eq!(Arc::strong_count(&owned), 1);
+    assert_quiescent(&owned);
+}
+
+#[test]
+fn downgrade_map_keeps_a_read_lock_on_the_picked_part_and_lets_readers_in() {
+    let lock = RwLock::new((1, [10, 20]));
+    let mut w = TestTask::new(lock.write()).ready();
+    w.1[1] = 21;
+    let mut reader = TestTask::new(lock.read());
+    reader.pending();
+    let part = RwLockWriteGuard::downgrade_map(w, |v| &v.1[1]);
+    assert_eq!(*part, 21);
+    assert!(reader.is_woken());
+    assert_eq!(reader.ready().1, [10, 21]);
+    assert!(lock.try_write().is_err());
+    let stats = lock.statistics();
+    assert_eq!((stats.readers, stats.writer), (1, false));
+    drop(part);
+    assert_quiescent(&lock);
+}
+
+#[test]
+fn try_downgrade_map_gives_the_write_guard_back_when_nothing_is_picked() {
+    let lock = RwLock::new(alloc::vec![1, 2]);
+    let w = lock.try_write().unwrap();
+    let w = match RwLockWriteGuard::try_downgrade_map(w, |v| v.get(5)) {
+        Ok(_) => panic!("picked an element that does not exist"),
+        Err(w) => w,
+    };
+    assert!(lock.statistics().writer, "still write-locked");
+    assert!(lock.try_read().is_err());
+    let first = RwLockWriteGuard::try_downgrade_map(w, |v| v.first()).expect("an element");
+    assert_eq!(*first, 1);
+    assert!(lock.try_read().is_ok());
+    drop(first);
+    assert_quiescent(&lock);
+}
+
+#[test]
+fn a_mapped_read_guard_unlocks_when_dropped() {
+    let lock = RwLock::new((7, 8));
+    let second = crate::sync::RwLockReadGuard::map(lock.try_read().unwrap(), |v| &v.1);
+    assert_eq!(*second, 8);
+    assert!(lock.try_write().is_err());
+    drop(second);
+    assert_quiescent(&lock);
+}
+
+#[test]
+fn an_owned_read_guard_of_an_unsized_lock_keeps_it_alive_and_unlocks() {
+    let lock: Arc<RwLock<[u8]>> = Arc::new(RwLock::new([1, 2, 3]));
+    let guard = Arc::clone(&lock).try_read_owned().unwrap();
+    let weak = Arc::downgrade(&lock);
+    let writer = Arc::clone(&lock);
+    drop(lock);
+    assert_eq!(&*guard, &[1, 2, 3]);
+    assert!(writer.try_write().is_err());
+    drop(writer);
+    assert!(weak.upgrade().is_some(), "the guard keeps the lock alive");
+    drop(guard);
+    assert!(weak.upgrade().is_none(), "the guard released its Arc");
+}
+
+#[test]
+fn owned_blocking_read_write_and_upgrade_wait_on_threads() {
+    let lock = Arc::new(RwLock::new(0));
+    let held = lock.try_write().unwrap();
+    let reader = {
+        let lock = Arc::clone(&lock);
+        std::thread::spawn(move || *lock.read_owned_blocking())
+    };
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    assert_eq!(reader.join().unwrap(), 0);
+
+    let read = lock.try_read().unwrap();
+    let writer = {
+        let lock = Arc::clone(&lock);
+        std::thread::spawn(move || *Arc::clone(&lock).write_owned_blocking() += 1)
+    };
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(read);
+    writer.join().unwrap();
+
+    let up = Arc::clone(&lock).upgradable_read_owned_blocking();
+    let read = lock.try_read().unwrap();
+    let upgrader = std::thread::spawn(move || {
+        let mut w = crate::sync::OwnedRwLockUpgradableReadGuard::upgrade_blocking(up);
+        *w += 1;
+    });
+    while lock.statistics().waiters == 0 {
+        std::thread::yield_now();
+    }
+    drop(read);
+    upgrader.join().unwrap();
+    assert_eq!(*lock.try_read().unwrap(), 2);
+    assert_quiescent(&lock);
+}

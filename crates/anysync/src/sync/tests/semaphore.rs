@@ -459,11 +459,7 @@ mod hostile {
         assert!(panics(|| sem.add_permits(3)), "the wake's panic propagates");
         assert!(c.is_woken() && b.is_woken(), "the others are still woken");
         bad.panic_on_wake(false);
-        let (pa, pb, pc) = (
-            a.ready().unwrap(),
-            b.ready().unwrap(),
-            c.ready().unwrap(),
-        );
+        let (pa, pb, pc) = (a.ready().unwrap(), b.ready().unwrap(), c.ready().unwrap());
         assert_eq!(sem.available_permits(), 0);
         drop((pa, pb, pc));
         assert_whole(&sem, 3);
@@ -590,5 +586,64 @@ fn primitive_sizes_stay_within_their_budget() {
         size_of::<Notify>(),
         size_of::<crate::sync::Event>(),
         size_of::<crate::sync::RwLock<u64>>(),
+    );
+}
+
+#[test]
+fn forget_permits_removes_only_available_permits_and_says_how_many() {
+    let sem = Semaphore::new(5);
+    let held = sem.try_acquire_many(2).unwrap();
+    assert_eq!(sem.forget_permits(0), 0);
+    assert_eq!(sem.forget_permits(4), 3);
+    assert_eq!(sem.available_permits(), 0);
+    assert_eq!(sem.forget_permits(1), 0);
+    drop(held); // held permits come back: they were not forgotten
+    assert_whole(&sem, 2);
+}
+
+#[test]
+fn forgotten_permits_leave_room_under_max_permits_for_add_permits() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    assert_eq!(sem.forget_permits(3), 3);
+    sem.add_permits(3); // back to exactly the maximum: accepted
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+    let over = crate::util::hostile::panics(|| sem.add_permits(1));
+    assert!(over, "the total is back at the maximum");
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+}
+
+#[test]
+fn forget_permits_with_waiters_queued_takes_nothing_from_them() {
+    let sem = Semaphore::new(1);
+    let mut big = TestTask::new(sem.acquire_many(3));
+    big.pending(); // holds the one permit as a partial assignment
+    assert_eq!(sem.forget_permits(1), 0);
+    sem.add_permits(2);
+    assert_eq!(big.ready().unwrap().num_permits(), 3);
+    assert_whole(&sem, 3);
+}
+
+#[test]
+fn acquire_many_owned_blocking_waits_on_a_thread_until_permits_are_added() {
+    let sem = Arc::new(Semaphore::new(0));
+    let waiter = {
+        let sem = Arc::clone(&sem);
+        std::thread::spawn(move || sem.acquire_many_owned_blocking(2))
+    };
+    while sem.waiters() == 0 {
+        std::thread::yield_now();
+    }
+    sem.add_permits(2);
+    let permit = waiter.join().unwrap().unwrap();
+    assert_eq!(permit.num_permits(), 2);
+    assert_eq!(sem.available_permits(), 0);
+    drop(permit);
+    let one = Arc::clone(&sem).acquire_owned_blocking().unwrap();
+    assert_eq!((one.num_permits(), sem.available_permits()), (1, 1));
+    drop(one);
+    sem.close();
+    assert_eq!(
+        Arc::clone(&sem).acquire_owned_blocking().err(),
+        Some(AcquireError::Closed)
     );
 }
