@@ -272,17 +272,32 @@ impl Barrier {
         let outcome = match *phase {
             Phase::Done => panic!("`BarrierWait` polled after completion"),
             Phase::Init => {
-                let mut queue = self.queue.lock();
+                // The waker is cloned with the lock released (so that a
+                // `Waker::clone` that calls back into this barrier cannot
+                // deadlock), and only by an arrival that will wait: the
+                // leader never clones. One that finds it must wait unlocks,
+                // clones, and decides again.
+                let mut fresh = None;
+                let mut queue = loop {
+                    let queue = self.queue.lock();
+                    let state = queue.state_ref();
+                    if state.broken || state.arrived + 1 >= self.parties || fresh.is_some() {
+                        break queue;
+                    }
+                    drop(queue);
+                    fresh = Some(cx.waker().clone());
+                };
                 let state = queue.state();
                 if state.broken {
                     drop(queue);
+                    drop(fresh);
                     *phase = Phase::Done;
                     return Poll::Ready(Err(BrokenBarrier));
                 }
                 if state.arrived + 1 < self.parties {
-                    // Clone before counting the arrival: a panicking
-                    // `Waker::clone` then leaves the count as it was.
-                    let waker = cx.waker().clone();
+                    // Cloned before counting the arrival: a panicking
+                    // `Waker::clone` leaves the count as it was.
+                    let waker = fresh.take().expect("cloned before deciding to wait");
                     queue.state().arrived += 1;
                     node.enqueue_with(&mut queue, waker);
                     *phase = Phase::Waiting;

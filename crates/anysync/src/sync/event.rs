@@ -223,6 +223,14 @@ impl Future for Wait<'_> {
             }
             return Poll::Ready(());
         }
+        // A node not queued yet is about to wait (the event is not set):
+        // clone the waker before the lock, so that a `Waker::clone` that
+        // calls back into this event cannot deadlock.
+        let mut fresh = if node.is_queued() {
+            None
+        } else {
+            Some(cx.waker().clone())
+        };
         let mut queue = event.queue.lock();
         let ready = match node.state(&queue) {
             WaitState::Woken => true,
@@ -237,7 +245,8 @@ impl Future for Wait<'_> {
                 if event.released(generation) {
                     true
                 } else {
-                    node.enqueue(&mut queue, cx.waker());
+                    let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
+                    node.enqueue_with(&mut queue, waker);
                     false
                 }
             }
@@ -246,6 +255,7 @@ impl Future for Wait<'_> {
             let (_, waker) = node.remove(&mut queue);
             drop(queue);
             drop(waker);
+            drop(fresh);
             *this.done = true;
             Poll::Ready(())
         } else {

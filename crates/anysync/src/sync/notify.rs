@@ -270,6 +270,14 @@ impl Notify {
         if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
             return Poll::Ready(kind);
         }
+        // A node not queued yet is about to wait (the lock-free
+        // `try_consume` failed): clone the waker before the lock, so that a
+        // `Waker::clone` that calls back into this `Notify` cannot deadlock.
+        let fresh = if node.is_queued() {
+            None
+        } else {
+            Some(waker.clone())
+        };
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Woken => {
@@ -286,8 +294,8 @@ impl Notify {
                 Poll::Pending
             }
             WaitState::Idle => {
-                // Clone before changing the state word (see `enqueue_with`).
-                let waker = waker.clone();
+                // Cloned before changing the state word (see `enqueue_with`).
+                let waker = fresh.unwrap_or_else(|| waker.clone());
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & !STATE_MASK != generation {
