@@ -307,6 +307,12 @@ impl<T> Receiver<T> {
 
     /// Takes the value if it has arrived, without waiting.
     ///
+    /// Once it has returned the value, the receiver is finished as a
+    /// future too ([`is_terminated`](FusedFuture::is_terminated) is
+    /// `true`, so `select!` skips it), exactly as if it had been awaited:
+    /// awaiting it again panics, and [`recv`](Self::recv) and `try_recv`
+    /// report [`RecvError`]/[`TryRecvError::Closed`].
+    ///
     /// # Errors
     /// [`TryRecvError::Empty`] if the sender may still send;
     /// [`TryRecvError::Closed`] if no value can come any more.
@@ -325,10 +331,30 @@ impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.inner.state.lock();
         match state.value.take() {
-            Some(value) => Ok(value),
+            Some(value) => {
+                self.done = true;
+                Ok(value)
+            }
             None if state.tx_alive && state.rx_open => Err(TryRecvError::Empty),
             None => Err(TryRecvError::Closed),
         }
+    }
+
+    /// `true` if no value is waiting to be received: none was sent yet,
+    /// or it was already received, or none can come any more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.state.lock().value.is_none()
     }
 
     /// Closes the channel without dropping the receiver: a later

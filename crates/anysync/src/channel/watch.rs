@@ -494,9 +494,41 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Marks the current value seen, without reading it.
+    /// Marks the current value seen, without reading it: a pending change
+    /// is dropped, and [`changed`](Self::changed) waits for the next one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// rx.mark_unchanged();
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// ```
     pub fn mark_unchanged(&mut self) {
         self.seen = self.shared.value.lock().state_ref().version;
+    }
+
+    /// Marks the current value not seen: [`has_changed`](Self::has_changed)
+    /// says `true` and [`changed`](Self::changed) completes at once (also
+    /// after every sender is gone), as if it had just been stored. Use it
+    /// to have a loop over `changed` process the current value first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (_tx, mut rx) = anysync::channel::watch::channel(1);
+    /// rx.mark_changed();
+    /// assert_eq!(rx.has_changed(), Ok(true));
+    /// rx.changed().await.unwrap(); // at once
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// # });
+    /// ```
+    pub fn mark_changed(&mut self) {
+        // Any number but the current version reads as "not seen"; versions
+        // only grow, so this one will not come back.
+        self.seen = self.shared.value.lock().state_ref().version.wrapping_sub(1);
     }
 
     /// Waits for a value this receiver has not seen, and marks it seen.
