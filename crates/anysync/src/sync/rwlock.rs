@@ -202,6 +202,15 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Queues behind any waiting writer, so writers are not starved.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -213,6 +222,15 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Waits for the write lock, exclusive of every reader and writer.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -233,6 +251,15 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// While another upgradable read is held this waits, without holding
     /// back plain readers that arrive after it.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -976,6 +1003,15 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// lock. The upgrade is served before every queued task, so new readers
     /// cannot starve it.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -1046,6 +1082,15 @@ crate::util::macros::cfg_feature! {
         /// Like [`read`](Self::read), for an `Arc<RwLock<T>>`: the guard owns
         /// a clone of the `Arc`, so it is `'static`.
         ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
+        ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
         /// in the queue; a wake-up it had already received is passed to the
@@ -1055,6 +1100,15 @@ crate::util::macros::cfg_feature! {
         }
 
         /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
@@ -1067,6 +1121,15 @@ crate::util::macros::cfg_feature! {
 
         /// Like [`upgradable_read`](Self::upgradable_read), for an
         /// `Arc<RwLock<T>>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
@@ -1326,6 +1389,15 @@ crate::util::macros::cfg_feature! {
 
     impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
         /// Like [`RwLockUpgradableReadGuard::upgrade`].
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place

@@ -209,6 +209,15 @@ impl Semaphore {
 
     /// Waits for one permit.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -224,6 +233,15 @@ impl Semaphore {
     ///
     /// `acquire_many(0)` completes at once with an empty permit, without
     /// queueing.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -1024,6 +1042,15 @@ crate::util::macros::cfg_feature! {
         /// Like [`acquire`](Self::acquire), for an `Arc<Semaphore>`: the
         /// permit owns a clone of the `Arc`, so it is `'static`.
         ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
+        ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
         /// in the queue; a wake-up it had already received is passed to the
@@ -1036,6 +1063,15 @@ crate::util::macros::cfg_feature! {
         }
 
         /// Like [`acquire_many`](Self::acquire_many), for an `Arc<Semaphore>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
