@@ -43,6 +43,10 @@ use crate::loom::{
 /// * **Atomic downgrade.** [`RwLockWriteGuard::downgrade`] turns a write
 ///   guard into a read guard with no moment in which another writer could
 ///   get in; readers queued at the head get in with it.
+///   [`downgrade_map`](RwLockWriteGuard::downgrade_map) does the same,
+///   keeping read access to a part of the data.
+/// * **Covariant read guards**, as `std`'s: a [`RwLockReadGuard`] of a
+///   `RwLock<&'static str>` is also one of `&'a str`.
 /// * **Bounded readers.** [`with_max_readers`](Self::with_max_readers) caps
 ///   the number of concurrent readers; the next reader waits.
 /// * **No poisoning**, and waits never allocate.
@@ -580,6 +584,7 @@ impl<T: ?Sized> SemOwner for RwLock<T> {
 
 impl<T: ?Sized> SemOwner<UpgradableSlot> for RwLock<T> {
     #[inline(always)]
+    #[allow(clippy::misnamed_getters)] // the upgradable slot's semaphore, on purpose
     fn sem(&self) -> &Semaphore {
         &self.raw.upgradable
     }
@@ -722,7 +727,7 @@ impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let lock: &'a RwLock<T> = *this.inner.ptr();
+        let lock: &'a RwLock<T> = this.inner.ptr();
         this.inner.poll(cx).map(|()| RwLockUpgradableReadGuard {
             hold: Hold::new(lock, Held::Upgradable),
         })

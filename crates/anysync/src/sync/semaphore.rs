@@ -37,7 +37,8 @@ const SHIFT: usize = 2;
 /// * **Waits never allocate**: the waiter lives in the acquire future.
 ///
 /// The number of permits is not fixed: [`add_permits`](Self::add_permits)
-/// adds some and [`SemaphorePermit::forget`] removes some. So a request for
+/// adds some, and [`forget_permits`](Self::forget_permits) (available
+/// ones) or [`SemaphorePermit::forget`] (held ones) remove some. So a request for
 /// more permits than exist right now waits (for `add_permits`) rather than
 /// failing, and while it waits at the head it holds back everyone behind it.
 /// If your capacity is fixed and you want such a request refused at once,

@@ -172,7 +172,7 @@ fn barrier_wait_clones_its_waker_outside_the_lock() {
 #[test]
 fn once_cell_get_or_init_and_wait_clone_their_wakers_outside_the_lock() {
     let cell = Arc::new(OnceCell::new());
-    let mut running = TestTask::new(cell.get_or_init(|| core::future::pending::<u8>()));
+    let mut running = TestTask::new(cell.get_or_init(core::future::pending::<u8>));
     running.pending();
     let c = Arc::clone(&cell);
     let w = Reentrant::new(move || assert!(c.statistics().initializing));
