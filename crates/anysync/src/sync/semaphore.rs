@@ -372,6 +372,7 @@ impl Semaphore {
     }
 
     /// The non-waiting acquire shared by `try_acquire*` and the fast path.
+    #[inline]
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         if n > Self::MAX_PERMITS {
             return Err(TryAcquireError::TooLarge { requested: n });
