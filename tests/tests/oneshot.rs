@@ -6,7 +6,7 @@ use anysync::{
     channel::oneshot::{self, RecvError, SendError, TryRecvError},
     rt::Runtime,
 };
-use anysync_tests::{scenario, scenario_no_rt, yield_now, DropCounter};
+use anysync_tests::{scenario, scenario_no_rt, scenarios_no_rt, yield_now, DropCounter};
 
 scenario! {
     /// A value sent from another task reaches the awaiting receiver.
@@ -117,3 +117,23 @@ scenario_no_rt! {
         assert_eq!(drops.count(), 1);
     }
 }
+
+/// A receiver emptied by `try_recv` reports itself terminated, so a
+/// `select!` loop skips it instead of reporting "sender dropped", and it
+/// says it is empty.
+async fn oneshot_receiver_emptied_by_try_recv_is_terminated() {
+    use futures_util::future::FusedFuture;
+    let (tx, mut rx) = oneshot::channel();
+    let waiter = async {
+        yield_now().await;
+        tx.send(1).unwrap();
+    };
+    waiter.await;
+    assert!(!rx.is_empty());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.is_terminated());
+    assert!(rx.is_empty());
+    assert_eq!(rx.recv().await, Err(RecvError));
+}
+
+scenarios_no_rt!(oneshot_receiver_emptied_by_try_recv_is_terminated);
