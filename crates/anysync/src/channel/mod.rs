@@ -58,3 +58,6 @@ mod mpmc;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender, WeakSender};
+
+#[cfg(all(test, feature = "std"))]
+mod tests_unwind;

@@ -914,6 +914,17 @@ impl<T> Drop for SendSink<T> {
     }
 }
 
+// The boxed wait node inside (its cells are why the compiler cannot tell)
+// is only changed under the channel's lock or through `&mut self`, by
+// operations that finish before any user code runs: a panic caught around
+// a use of these handles never leaves them half-changed, and nothing
+// poisons. The same holds for every other handle, which gets this from its
+// fields.
+impl<T> core::panic::UnwindSafe for Receiver<T> {}
+impl<T> core::panic::RefUnwindSafe for Receiver<T> {}
+impl<T> core::panic::UnwindSafe for SendSink<T> {}
+impl<T> core::panic::RefUnwindSafe for SendSink<T> {}
+
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
