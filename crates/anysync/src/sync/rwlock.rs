@@ -1315,6 +1315,12 @@ crate::util::macros::cfg_feature! {
 
     /// An `Arc<RwLock<T>>` with `T` erased from its type, so that the owned
     /// read guard holding it can be covariant in `T`.
+    ///
+    /// The guard holding it names the lock's `T` (or a supertype of it,
+    /// through covariance), or, after a `map`, a type borrowed from a `T`
+    /// that is `Send + Sync + 'static` (the maps' bounds): either way,
+    /// dropping the `Arc` on whichever thread, whenever the guard goes, is
+    /// sound.
     struct ErasedArc {
         raw: NonNull<RawRwLock>,
         /// What `Arc::into_raw` gave: a `*const RwLock<T>`, at most two
@@ -1529,5 +1535,70 @@ impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
     /// executor thread.
     pub fn upgrade_blocking(this: Self) -> OwnedRwLockWriteGuard<T> {
         crate::util::block_on::block_on(Self::upgrade(this))
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized + Send + Sync + 'static> OwnedRwLockWriteGuard<T> {
+    /// Like [`RwLockWriteGuard::downgrade_map`]. The mapped guard no longer
+    /// names `T` (only the part picked), hence the bounds: the lock it keeps
+    /// alive may be dropped on any thread, at any time.
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> OwnedRwLockReadGuard<U> {
+        let data = NonNull::from(f(&*this));
+        OwnedRwLockReadGuard::with_data(this.hold.downgrade_write(), data)
+    }
+
+    /// Like [`RwLockWriteGuard::try_downgrade_map`].
+    ///
+    /// # Errors
+    /// Gives the write guard back, still write-locked, if `f` returns
+    /// `None`.
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<OwnedRwLockReadGuard<U>, Self> {
+        match f(&*this).map(NonNull::from) {
+            Some(data) => Ok(OwnedRwLockReadGuard::with_data(
+                this.hold.downgrade_write(),
+                data,
+            )),
+            None => Err(this),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized + Send + Sync + 'static> OwnedRwLockReadGuard<T> {
+    /// Like [`RwLockReadGuard::map`] (with the bounds of
+    /// [`OwnedRwLockWriteGuard::downgrade_map`]).
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> OwnedRwLockReadGuard<U> {
+        let data = NonNull::from(f(&*this));
+        OwnedRwLockReadGuard {
+            hold: this.hold,
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<U: ?Sized> OwnedRwLockReadGuard<U> {
+    /// A read guard on `data`, which points into the lock of `hold`, whose
+    /// `T` is `Send + Sync + 'static` (or `U` itself).
+    fn with_data<T: ?Sized + Send + Sync + 'static>(
+        hold: Hold<Arc<RwLock<T>>>,
+        data: NonNull<U>,
+    ) -> Self {
+        debug_assert_eq!(hold.held, Held::Read);
+        OwnedRwLockReadGuard {
+            hold: hold.reach(ErasedArc::new),
+            data,
+            _marker: PhantomData,
+        }
     }
 }
