@@ -755,6 +755,13 @@ impl<T> Sender<T> {
     /// turn (first come, first served) and is published by whoever makes
     /// room. Other subscribers' policies apply as the message is queued.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future
+    /// polled again with a waker that wakes a different task clones that one
+    /// under the channel's lock: such a clone must not call back into the
+    /// channel (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
     /// message if it was not published yet. Use
@@ -1117,36 +1124,47 @@ impl<T> Receiver<T> {
     }
 
     /// The poll behind [`recv`](Self::recv) and the `Stream` impl.
+    ///
+    /// A waker that has to be stored is cloned with no lock held (the lock
+    /// is taken again afterwards), so that a `Waker::clone` that calls back
+    /// into this channel cannot deadlock.
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
     where
         T: Clone,
     {
         let idx = self.idx;
-        let (outcome, old) = self.shared.locked(|queue| {
-            let state = queue.state();
-            match take_next(state, idx) {
-                Ok(None) => {
-                    let sub = state.sub(idx);
-                    let old = match &sub.waker {
-                        Some(w) if w.will_wake(cx.waker()) => None,
-                        _ => sub.waker.replace(cx.waker().clone()),
-                    };
-                    (None, old)
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let (outcome, old) = self.shared.locked(|queue| {
+                let state = queue.state();
+                match take_next(state, idx) {
+                    Ok(None) => {
+                        let sub = state.sub(idx);
+                        match &sub.waker {
+                            Some(w) if w.will_wake(cx.waker()) => (Some(None), None),
+                            _ => match fresh.take() {
+                                Some(w) => (Some(None), sub.waker.replace(w)),
+                                // Nothing was taken: clone, then look again.
+                                None => (None, None),
+                            },
+                        }
+                    }
+                    other => {
+                        // Done waiting: forget the waker so nothing wakes it.
+                        let sub = state.sub(idx);
+                        sub.wake = false;
+                        (Some(Some(other)), sub.waker.take())
+                    }
                 }
-                other => {
-                    // Done waiting: forget the waker so nothing wakes it.
-                    let sub = state.sub(idx);
-                    sub.wake = false;
-                    (Some(other), sub.waker.take())
-                }
+            });
+            drop(old);
+            match outcome {
+                None => fresh = Some(cx.waker().clone()),
+                Some(None) => return Poll::Pending,
+                Some(Some(Ok(Some(msg)))) => return Poll::Ready(Ok(into_owned(msg))),
+                Some(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Some(Some(Ok(None))) => unreachable!(),
             }
-        });
-        drop(old);
-        match outcome {
-            None => Poll::Pending,
-            Some(Ok(Some(msg))) => Poll::Ready(Ok(into_owned(msg))),
-            Some(Err(e)) => Poll::Ready(Err(e)),
-            Some(Ok(None)) => unreachable!(),
         }
     }
 

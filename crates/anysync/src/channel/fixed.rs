@@ -91,6 +91,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// Waiting senders are served in arrival order. The value stays in the
     /// future until it is moved into the channel.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
     /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
@@ -143,6 +150,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
     ///
     /// Waiting receivers are served in arrival order. After
     /// [`close`](Self::close), receives return what is left, then fail.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -212,6 +226,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// dropped unused. The cancel-safe way to send, as
     /// [`Sender::reserve`](super::Sender::reserve).
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -236,6 +257,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
 
     /// Waits for room for `n` values and reserves them all at once, as
     /// [`Sender::reserve_many`](super::Sender::reserve_many).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -294,6 +322,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
 
     /// Sends `value`, waiting for room at most `duration` on `timer`'s
     /// clock, as [`Sender::send_timeout`](super::Sender::send_timeout).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the

@@ -61,3 +61,5 @@ pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender, WeakSender};
 
 #[cfg(all(test, feature = "std"))]
 mod tests_unwind;
+#[cfg(all(test, feature = "std"))]
+mod tests_waker_clone;

@@ -267,6 +267,13 @@ impl<T> Sender<T> {
     /// `send` or `try_send` can take it. The value stays in the future until
     /// it is moved into the channel.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
     /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
@@ -351,6 +358,13 @@ impl<T> Sender<T> {
     /// future that may be dropped. Reserving waits in line with
     /// [`send`](Self::send): first come, first served.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -379,6 +393,13 @@ impl<T> Sender<T> {
     /// slots not used when dropped. While it waits at the head of the
     /// line, freed slots are set aside for it until it has `n`; senders
     /// behind it wait (no one overtakes it). `n == 0` completes at once.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -449,6 +470,13 @@ impl<T> Sender<T> {
     /// can complete at once wins even with `Duration::ZERO`. When the time
     /// runs out, the send leaves the queue (a slot it had been granted
     /// goes to the next sender) and the value comes back in the error.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
@@ -610,6 +638,13 @@ impl<T> Receiver<T> {
     /// the channel only in the poll that returns it. After the channel is
     /// closed, receives return what is left, then fail.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -668,6 +703,13 @@ impl<T> Receiver<T> {
     ///
     /// Returns 0 at once if `limit` is 0, and 0 once the channel is closed
     /// and empty.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in

@@ -32,6 +32,15 @@
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
 //!
+//! ## Wakers
+//!
+//! A waiting future clones its waker before it takes lock A whenever it is
+//! about to join a queue (its node is not queued yet), so a `Waker::clone`
+//! that calls back into the same channel cannot deadlock. The one clone left
+//! under the lock is `WaitNode::update_waker`, when a queued future is polled
+//! again with a waker that will not wake the same task; the public docs of
+//! each waiting operation say so in a `# Wakers` paragraph.
+//!
 //! ## Grants, not retries
 //!
 //! Waking a waiter *grants* it something, recorded in its node's [`Grant`]:
@@ -415,6 +424,11 @@ impl<B: Buffer> Chan<B> {
     ) -> Poll<Result<(), B::Item>> {
         let mut wakes = Wakes::default();
         let mut stale = None;
+        // A send that is not queued yet is about to wait: clone the waker
+        // (executor code) before the lock, so that a `Waker::clone` that
+        // calls back into this channel cannot deadlock, and a panicking one
+        // changes nothing.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
             if node.is_queued() {
@@ -466,7 +480,7 @@ impl<B: Buffer> Chan<B> {
                 break 'out Poll::Ready(Ok(()));
             }
             // Executor code that may panic: before anything changes.
-            let waker = cx.waker().clone();
+            let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
             let st = q.state();
             st.send_linked += 1;
             node.enqueue_with(&mut self.lock_send(st), waker);
@@ -474,6 +488,7 @@ impl<B: Buffer> Chan<B> {
         };
         drop(q);
         drop(stale);
+        drop(fresh);
         drop(wakes);
         out
     }
@@ -544,6 +559,8 @@ impl<B: Buffer> Chan<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
         let mut stale = None;
+        // Cloned before the lock, as in `poll_send`.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
             if node.is_queued() {
@@ -581,7 +598,7 @@ impl<B: Buffer> Chan<B> {
                 break 'out Poll::Ready(Ok(()));
             }
             // Executor code that may panic: before anything changes.
-            let waker = cx.waker().clone();
+            let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
             // A free slot means no sender is linked: this one becomes the
             // head, and takes what is free now towards its `n`.
             node.data_unqueued(|w| {
@@ -596,6 +613,7 @@ impl<B: Buffer> Chan<B> {
         };
         drop(q);
         drop(stale);
+        drop(fresh);
         out
     }
 
@@ -719,6 +737,8 @@ impl<B: Buffer> Chan<B> {
         let mut wakes = Wakes::default();
         let mut stale = None;
         let mut drained = false;
+        // Cloned before the lock, as in `poll_send`.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
             if node.is_queued() {
@@ -753,13 +773,20 @@ impl<B: Buffer> Chan<B> {
                 }
                 Err(TryRecv::Closed) => Poll::Ready(None),
                 Err(TryRecv::Empty) => {
-                    node.enqueue(&mut q, cx.waker());
+                    match fresh.take() {
+                        Some(waker) => node.enqueue_with(&mut q, waker),
+                        // Woken by a close and linking again (the items
+                        // left are reserved by others): a rare path that
+                        // clones under the lock.
+                        None => node.enqueue(&mut q, cx.waker()),
+                    }
                     Poll::Pending
                 }
             }
         };
         drop(q);
         drop(stale);
+        drop(fresh);
         self.finish(wakes, drained);
         out
     }
