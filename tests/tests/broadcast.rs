@@ -1,12 +1,12 @@
-//! `channel::broadcast` on every executor: an event bus where every
-//! subscriber gets every message in order, each subscriber's overflow
-//! policy, and close.
+//! `channel::broadcast` on every executor (SCENARIOS.md section J): an
+//! event bus where every subscriber gets every message in order, each
+//! subscriber's overflow policy, and close.
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::time::Duration;
+use core::{pin::pin, time::Duration};
 
 use anysync::{
     channel::broadcast::{
@@ -251,4 +251,75 @@ scenarios_no_rt!(
     broadcast_late_subscriber_starts_at_the_tail,
     broadcast_send_without_subscribers_returns_the_message,
     broadcast_lag_is_reported_per_subscriber
+);
+
+/// A publisher waits on `closed()` while subscriber tasks come and go:
+/// it completes once the last one has dropped its receiver.
+async fn broadcast_sender_closed_completes_when_the_last_subscriber_task_ends<R: Runtime>(rt: R) {
+    let tx = Sender::new(4);
+    let subscribers: Vec<_> = (0..3)
+        .map(|n| {
+            let mut rx = tx.subscribe_with(2, Overflow::Block);
+            rt.spawn(async move {
+                for _ in 0..=n {
+                    rx.recv().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut published = 0u32;
+    loop {
+        match select(pin!(tx.closed()), pin!(tx.send(published))).await {
+            Either::Left(((), _)) => break,
+            Either::Right((Ok(()), _)) => published += 1,
+            Either::Right((Err(_), _)) => break,
+        }
+        yield_now().await;
+    }
+    for s in subscribers {
+        s.await.unwrap();
+    }
+    assert_eq!(tx.receiver_count(), 0);
+    // The last subscriber needed three messages: at least two sends
+    // completed before `closed()` won (the third may complete in the same
+    // turn as the subscriber leaves, and `closed()` is looked at first).
+    assert!(published >= 2, "{published}");
+    tx.closed().await;
+}
+
+/// A weak publisher in a task publishes while the channel is open and
+/// stops, without keeping it open, once the last strong sender is gone.
+async fn broadcast_weak_sender_stops_when_the_last_sender_goes<R: Runtime>(rt: R) {
+    let tx = Sender::new(4);
+    let mut rx = tx.subscribe_with(4, Overflow::Block);
+    let weak = tx.downgrade();
+    let publisher = rt.spawn(async move {
+        let mut sent = 0u32;
+        while let Some(tx) = weak.upgrade() {
+            tx.send(sent).await.unwrap();
+            sent += 1;
+            drop(tx);
+            yield_now().await;
+        }
+        sent
+    });
+    assert_eq!(rx.recv().await, Ok(0));
+    drop(tx);
+    let mut got = 1;
+    loop {
+        match rx.recv().await {
+            Ok(v) => {
+                assert_eq!(v, got);
+                got += 1;
+            }
+            Err(RecvError::Closed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(publisher.await.unwrap(), got);
+}
+
+scenarios!(
+    broadcast_sender_closed_completes_when_the_last_subscriber_task_ends,
+    broadcast_weak_sender_stops_when_the_last_sender_goes,
 );

@@ -1,20 +1,23 @@
 //! The MPMC channels (`channel::bounded`, `channel::unbounded`,
-//! `channel::StaticChannel`) on every executor: every item delivered once,
-//! in order; backpressure at capacity; cancel safety of `send`/`recv`;
-//! close racing send; `Stream` and `Sink`; blocking senders.
+//! `channel::StaticChannel`) on every executor (SCENARIOS.md section H):
+//! delivery, cancel safety of `send`/`recv`, close racing send, `Stream`
+//! and `Sink`, blocking senders.
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
 use alloc::sync::Arc;
-use core::pin::pin;
+use core::{pin::pin, time::Duration};
 
 use anysync::{
-    channel::{self, RecvError, SendError, StaticChannel, TryRecvError, TrySendError},
-    rt::Runtime,
+    channel::{self, oneshot, RecvError, SendError, StaticChannel, TryRecvError, TrySendError},
+    rt::{virtual_time::VirtualTime, Runtime},
 };
 use anysync_tests::{poll_once, race_yields, scenarios, scenarios_no_rt, yield_now, DropCounter};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{
+    future::{select, Either},
+    SinkExt, StreamExt,
+};
 
 fn expected(producers: u32, per: u32) -> Vec<u32> {
     (0..producers)
@@ -343,3 +346,226 @@ scenarios_no_rt!(
     channel_woken_receiver_cancelled_passes_the_value_on,
     channel_closes_when_either_side_is_gone
 );
+
+// ----- reserve, reserve_many, send_timeout, closed, recv_many -----
+
+/// A producer task that reserves a slot before making each value: every
+/// value arrives, in order, through a channel of one slot.
+async fn channel_reserved_permits_deliver_every_value_in_order<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(1);
+    let producer = rt.spawn(async move {
+        for i in 0..200u32 {
+            let permit = tx.reserve().await.unwrap();
+            permit.send(i).unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    while let Ok(v) = rx.recv().await {
+        got.push(v);
+    }
+    producer.await.unwrap();
+    assert_eq!(got, (0..200).collect::<Vec<_>>());
+}
+
+/// Two producer tasks each reserving three slots at a time on a channel of
+/// four: neither starves or deadlocks on half a reservation, and every
+/// value arrives, each producer's in order.
+async fn channel_reserve_many_producers_neither_starve_nor_deadlock<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(4);
+    let producers: Vec<_> = (0..2u32)
+        .map(|p| {
+            let tx = tx.clone();
+            rt.spawn(async move {
+                for i in 0..50u32 {
+                    let mut permits = tx.reserve_many(3).await.unwrap();
+                    assert_eq!(permits.len(), 3);
+                    for k in 0..3 {
+                        permits.send((p, i * 3 + k)).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut got = Vec::new();
+    while let Ok(v) = rx.recv().await {
+        got.push(v);
+    }
+    for p in producers {
+        p.await.unwrap();
+    }
+    for p in 0..2 {
+        let mine: Vec<u32> = got.iter().filter(|v| v.0 == p).map(|v| v.1).collect();
+        assert_eq!(mine, (0..150).collect::<Vec<_>>());
+    }
+}
+
+/// Reserving in a race that the reserve often loses: a lost reserve holds
+/// no slot, so every value that won a permit arrives and the channel ends
+/// up with nothing reserved.
+async fn channel_reserve_cancelled_in_a_race_loses_no_slot<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(2);
+    let producer = rt.spawn(async move {
+        let mut sent = 0u32;
+        while sent < 100 {
+            if let Some(permit) = race_yields(tx.reserve(), 1).await {
+                permit.unwrap().send(sent).unwrap();
+                sent += 1;
+            }
+        }
+    });
+    let mut got = Vec::new();
+    while let Ok(v) = rx.recv().await {
+        got.push(v);
+        yield_now().await;
+    }
+    producer.await.unwrap();
+    assert_eq!(got, (0..100).collect::<Vec<_>>());
+}
+
+/// A producer waits on `closed()` and stops when the consumer task, which
+/// wanted three values, drops its receiver.
+async fn channel_sender_closed_completes_when_the_receiving_task_ends<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(1);
+    let consumer = rt.spawn(async move {
+        for _ in 0..3 {
+            rx.recv().await.unwrap();
+        }
+    });
+    let mut sent = 0;
+    loop {
+        match select(pin!(tx.closed()), pin!(tx.send(sent))).await {
+            Either::Left(((), _)) => break,
+            Either::Right((Ok(()), _)) => sent += 1,
+            Either::Right((Err(_), _)) => break,
+        }
+    }
+    consumer.await.unwrap();
+    assert!(tx.is_closed());
+    assert!((3..=4).contains(&sent), "{sent}");
+}
+
+/// `send_timeout` on a full channel nobody drains gives the value back;
+/// with a consumer task draining it, it sends.
+async fn channel_send_timeout_gives_the_value_back_or_sends<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(1);
+    tx.send(0).await.unwrap();
+    let err = tx
+        .send_timeout(1, Duration::from_millis(20), &rt)
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout());
+    assert_eq!(err.into_inner(), 1);
+    assert_eq!(tx.send_waiters(), 0, "the timed-out send left the queue");
+    let consumer = rt.spawn(async move {
+        let mut got = Vec::new();
+        while let Ok(v) = rx.recv().await {
+            got.push(v);
+        }
+        got
+    });
+    for i in 1..20 {
+        tx.send_timeout(i, Duration::from_secs(3600), &rt)
+            .await
+            .unwrap();
+    }
+    drop(tx);
+    assert_eq!(consumer.await.unwrap(), (0..20).collect::<Vec<_>>());
+}
+
+/// A consumer task receiving in batches of at most ten gets every value,
+/// in order.
+async fn channel_recv_many_receives_everything_in_batches<R: Runtime>(rt: R) {
+    let (tx, rx) = channel::bounded(16);
+    let producer = rt.spawn(async move {
+        for i in 0..500u32 {
+            tx.send(i).await.unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    loop {
+        let before = got.len();
+        let n = rx.recv_many(&mut got, 10).await;
+        assert_eq!(got.len() - before, n);
+        assert!(n <= 10);
+        if n == 0 {
+            break;
+        }
+    }
+    producer.await.unwrap();
+    assert_eq!(got, (0..500).collect::<Vec<_>>());
+}
+
+scenarios!(
+    channel_reserved_permits_deliver_every_value_in_order,
+    channel_reserve_many_producers_neither_starve_nor_deadlock,
+    channel_reserve_cancelled_in_a_race_loses_no_slot,
+    channel_sender_closed_completes_when_the_receiving_task_ends,
+    channel_send_timeout_gives_the_value_back_or_sends,
+    channel_recv_many_receives_everything_in_batches,
+);
+
+/// A static channel's reserve and closed, with no runtime at all.
+async fn static_channel_reserve_and_closed_need_no_runtime() {
+    static CH: StaticChannel<u32, 2> = StaticChannel::new();
+    let ch = StaticChannel::<u32, 2>::new();
+    let _ = &CH;
+    let mut permits = ch.reserve_many(2).await.unwrap();
+    permits.send(1).unwrap();
+    drop(permits);
+    ch.reserve().await.unwrap().send(2).unwrap();
+    assert_eq!(ch.recv().await, Ok(1));
+    assert_eq!(ch.recv().await, Ok(2));
+    ch.close();
+    ch.closed().await;
+    assert!(ch.reserve().await.is_err());
+}
+
+/// The worker's receiver is dropped with a request in it: the requester's
+/// reply future fails instead of waiting forever.
+async fn channel_requester_learns_the_worker_is_gone() {
+    let (tx, rx) = channel::bounded::<oneshot::Sender<u32>>(4);
+    let (reply, answer) = oneshot::channel();
+    tx.send(reply).await.unwrap();
+    drop(rx);
+    assert!(answer.await.is_err());
+}
+
+scenarios_no_rt!(
+    static_channel_reserve_and_closed_need_no_runtime,
+    channel_requester_learns_the_worker_is_gone,
+);
+
+/// On the virtual clock a `send_timeout` gives up exactly when its time is
+/// up, and one that gets room first returns then.
+#[test]
+fn channel_send_timeout_is_exact_on_the_virtual_clock() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let (tx, rx) = channel::bounded(1);
+        tx.send(0).await.unwrap();
+        let start = rt.now();
+        let err = tx
+            .send_timeout(1, Duration::from_millis(250), &rt)
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout());
+        assert_eq!(rt.now() - start, Duration::from_millis(250));
+        let drain = {
+            let rt = rt.clone();
+            rt.clone().spawn(async move {
+                rt.sleep(Duration::from_millis(100)).await;
+                let first = rx.recv().await.unwrap();
+                (first, rx)
+            })
+        };
+        let start = rt.now();
+        tx.send_timeout(2, Duration::from_secs(1), &rt)
+            .await
+            .unwrap();
+        assert_eq!(rt.now() - start, Duration::from_millis(100));
+        let (first, rx) = drain.await.unwrap();
+        assert_eq!(first, 0);
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}

@@ -1,7 +1,6 @@
 //! RwLock, Condvar, Barrier, OnceCell and BoundedSemaphore on real
-//! executors (writers not starved by readers, atomic unlock-and-wait,
-//! barrier generations and cancellation): each scenario written once and
-//! run on every executor, ending with the primitive's `statistics()`
+//! executors (SCENARIOS.md sections C, F and G): each scenarios written once
+//! and run on every executor, ending with the primitive's `statistics()`
 //! showing nothing stranded and nothing lost.
 //!
 //! Tasks synchronise on the primitives' own statistics, on events and on
@@ -718,3 +717,150 @@ async fn lock_family_bad_inputs() {
 }
 
 scenarios_no_rt!(lock_family_bad_inputs);
+
+// --- Issue 15: waits added for parity with the peers ------------------------
+
+/// `OnceCell::wait` in several tasks completes, with the value, once another
+/// task's initialiser has run; the waits never hold the initialiser up.
+async fn once_cell_wait_completes_when_another_task_initialises<R: Runtime>(rt: R) {
+    let cell = Arc::new(OnceCell::new());
+    let waits: Vec<_> = (0..4)
+        .map(|_| {
+            let cell = cell.clone();
+            rt.spawn(async move { *cell.wait().await })
+        })
+        .collect();
+    until(|| cell.statistics().waiters == 4).await;
+    let init = {
+        let cell = cell.clone();
+        rt.spawn(async move { *cell.get_or_init(|| async { 42 }).await })
+    };
+    assert_eq!(init.await.unwrap(), 42);
+    for w in waits {
+        assert_eq!(w.await.unwrap(), 42);
+    }
+    let s = cell.statistics();
+    assert_eq!((s.initialized, s.initializing, s.waiters), (true, false, 0));
+}
+
+/// A dropped `OnceCell::wait` leaves no waiter behind, and the others
+/// still complete.
+async fn once_cell_wait_cancelled_strands_nothing() {
+    let cell = OnceCell::new();
+    let mut kept = Box::pin(cell.wait());
+    assert!(poll_once(&mut kept).await.is_pending());
+    {
+        let mut dropped = Box::pin(cell.wait());
+        assert!(poll_once(&mut dropped).await.is_pending());
+        assert_eq!(cell.statistics().waiters, 2);
+    }
+    assert_eq!(cell.statistics().waiters, 1);
+    cell.set("ready").unwrap();
+    assert_eq!(*kept.await, "ready");
+    assert_eq!(cell.statistics().waiters, 0);
+}
+
+/// Blocking initialisers on blocking threads run once between them, while
+/// a task waits for the value with `OnceCell::wait`.
+async fn once_cell_blocking_initialisers_run_once_across_blocking_threads<R: Runtime>(rt: R) {
+    let cell = Arc::new(OnceCell::new());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let waiter = {
+        let cell = cell.clone();
+        rt.spawn(async move { *cell.wait().await })
+    };
+    let inits: Vec<_> = (0..3)
+        .map(|i| {
+            let (cell, runs) = (cell.clone(), runs.clone());
+            rt.spawn_blocking(move || {
+                *cell.get_or_init_blocking(|| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    i
+                })
+            })
+        })
+        .collect();
+    let mut values = Vec::new();
+    for init in inits {
+        values.push(init.await.unwrap());
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(values.iter().all(|v| *v == values[0]));
+    assert_eq!(waiter.await.unwrap(), values[0]);
+    let blocked = {
+        let cell = cell.clone();
+        rt.spawn_blocking(move || *cell.wait_blocking())
+    };
+    assert_eq!(blocked.await.unwrap(), values[0]);
+}
+
+/// Owned blocking read and write on blocking threads wait for a task's
+/// guard and get the lock when it is dropped.
+async fn rwlock_owned_blocking_guards_wait_for_a_tasks_guard<R: Runtime>(rt: R) {
+    let lock = Arc::new(RwLock::new(0));
+    let write = lock.clone().write_owned().await;
+    let reader = {
+        let lock = lock.clone();
+        rt.spawn_blocking(move || *lock.read_owned_blocking())
+    };
+    until(|| lock.statistics().waiters == 1).await;
+    drop(write);
+    assert_eq!(reader.await.unwrap(), 0);
+    let read = lock.clone().read_owned().await;
+    let writer = {
+        let lock = lock.clone();
+        rt.spawn_blocking(move || *lock.write_owned_blocking() += 1)
+    };
+    until(|| lock.statistics().waiters == 1).await;
+    drop(read);
+    writer.await.unwrap();
+    let up = {
+        let lock = lock.clone();
+        rt.spawn_blocking(move || {
+            let up = lock.upgradable_read_owned_blocking();
+            *anysync::sync::OwnedRwLockUpgradableReadGuard::upgrade_blocking(up) += 1;
+        })
+    };
+    up.await.unwrap();
+    assert_eq!(*lock.read().await, 2);
+    assert_rwlock_quiescent(&lock);
+}
+
+/// `downgrade_map` keeps a read lock on part of the data and lets the
+/// readers queued behind the writer in at once; a queued writer waits for
+/// the mapped guard.
+async fn rwlock_downgrade_map_lets_queued_readers_in<R: Runtime>(rt: R) {
+    let lock = Arc::new(RwLock::new((0, String::new())));
+    let mut w = lock.write().await;
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let lock = lock.clone();
+            rt.spawn(async move { lock.read().await.1.clone() })
+        })
+        .collect();
+    until(|| lock.statistics().waiters == 3).await;
+    w.0 = 1;
+    w.1.push_str("done");
+    let name = RwLockWriteGuard::downgrade_map(w, |v| v.1.as_str());
+    for r in readers {
+        assert_eq!(r.await.unwrap(), "done");
+    }
+    let writer = {
+        let lock = lock.clone();
+        rt.spawn(async move { lock.write().await.0 += 1 })
+    };
+    until(|| lock.statistics().waiters == 1).await;
+    assert_eq!(&*name, "done");
+    drop(name);
+    writer.await.unwrap();
+    assert_eq!(lock.read().await.0, 2);
+    assert_rwlock_quiescent(&lock);
+}
+
+scenarios!(
+    once_cell_wait_completes_when_another_task_initialises,
+    once_cell_blocking_initialisers_run_once_across_blocking_threads,
+    rwlock_owned_blocking_guards_wait_for_a_tasks_guard,
+    rwlock_downgrade_map_lets_queued_readers_in,
+);
+scenarios_no_rt!(once_cell_wait_cancelled_strands_nothing);

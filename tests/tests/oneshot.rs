@@ -1,6 +1,5 @@
-//! `channel::oneshot` on every executor: the close matrix (either side
-//! dropping or closing, before or after a send), `closed()`, and send
-//! racing a receiver drop.
+//! `channel::oneshot` on every executor (SCENARIOS.md section I): the close
+//! matrix, `closed()`, and send racing a receiver drop.
 #![forbid(unsafe_code)]
 
 use anysync::{
@@ -127,3 +126,23 @@ scenarios_no_rt!(
     oneshot_close_matrix,
     oneshot_unreceived_value_is_dropped_with_the_receiver
 );
+
+/// A receiver emptied by `try_recv` reports itself terminated, so a
+/// `select!` loop skips it instead of reporting "sender dropped", and it
+/// says it is empty.
+async fn oneshot_receiver_emptied_by_try_recv_is_terminated() {
+    use futures_util::future::FusedFuture;
+    let (tx, mut rx) = oneshot::channel();
+    let waiter = async {
+        yield_now().await;
+        tx.send(1).unwrap();
+    };
+    waiter.await;
+    assert!(!rx.is_empty());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.is_terminated());
+    assert!(rx.is_empty());
+    assert_eq!(rx.recv().await, Err(RecvError));
+}
+
+scenarios_no_rt!(oneshot_receiver_emptied_by_try_recv_is_terminated);

@@ -1,7 +1,6 @@
-//! Mutex, Semaphore, Event and Notify on real executors: FIFO hand-off
-//! without barging, a cancelled waiter losing nothing (before or after its
-//! grant), close, blocking variants and stress, each scenario written once
-//! and run on every executor.
+//! Mutex, Semaphore, Event and Notify on real executors (SCENARIOS.md
+//! sections A, B, D, E): fairness, cancellation, close, blocking variants
+//! and stress, each scenarios written once and run on every executor.
 //!
 //! Tasks synchronise on the primitives' own state (`waiters()`), on events
 //! and on yields, never on sleeps.
@@ -414,3 +413,78 @@ async fn notify_one_stores_a_single_permit() {
 }
 
 scenarios_no_rt!(try_variants_never_wait, notify_one_stores_a_single_permit);
+
+// --- Issue 15: waits added for parity with the peers ------------------------
+
+/// Owned blocking acquires on blocking threads wait for `add_permits` from
+/// a task, each getting what it asked for.
+async fn semaphore_owned_blocking_acquires_wait_for_added_permits<R: Runtime>(rt: R) {
+    let sem = Arc::new(Semaphore::new(0));
+    let many = {
+        let sem = sem.clone();
+        rt.spawn_blocking(move || sem.acquire_many_owned_blocking(3).map(|p| p.num_permits()))
+    };
+    until(|| sem.waiters() == 1).await;
+    let one = {
+        let sem = sem.clone();
+        rt.spawn_blocking(move || sem.acquire_owned_blocking().map(|p| p.num_permits()))
+    };
+    until(|| sem.waiters() == 2).await;
+    sem.add_permits(4);
+    assert_eq!(many.await.unwrap(), Ok(3));
+    assert_eq!(one.await.unwrap(), Ok(1));
+    assert_eq!((sem.available_permits(), sem.waiters()), (4, 0));
+    assert_eq!(sem.forget_permits(3), 3);
+    assert_eq!(sem.available_permits(), 1);
+}
+
+/// `lock_owned_blocking` on a blocking thread waits for a task's guard.
+async fn mutex_lock_owned_blocking_waits_for_a_tasks_guard<R: Runtime>(rt: R) {
+    let m = Arc::new(Mutex::new(0));
+    let guard = m.clone().lock_owned().await;
+    let t = {
+        let m = m.clone();
+        rt.spawn_blocking(move || {
+            let mut g = m.lock_owned_blocking();
+            *g += 1;
+        })
+    };
+    until(|| m.waiters() == 1).await;
+    drop(guard);
+    t.await.unwrap();
+    assert_eq!(*m.lock().await, 1);
+    assert!(!m.is_locked());
+}
+
+/// A `notify_last` wake-up whose task is dropped before it runs goes to
+/// the next-newest waiting task, not the oldest.
+async fn notify_last_given_to_a_dropped_waiter_wakes_the_next_newest<R: Runtime>(rt: R) {
+    let n = Arc::new(Notify::new());
+    let woken = Arc::new(StdMutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..2 {
+        let (n2, w) = (n.clone(), woken.clone());
+        tasks.push(rt.spawn(async move {
+            n2.notified().await;
+            w.lock().unwrap().push(i);
+        }));
+        until(|| n.waiters() == i + 1).await; // queued in spawn order
+    }
+    let mut newest = Box::pin(n.notified());
+    assert!(poll_once(&mut newest).await.is_pending());
+    n.notify_last(); // to `newest`, which is then dropped unpolled
+    drop(newest);
+    until(|| woken.lock().unwrap().len() == 1).await;
+    assert_eq!(*woken.lock().unwrap(), [1]);
+    n.notify_one();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(*woken.lock().unwrap(), [1, 0]);
+}
+
+scenarios!(
+    semaphore_owned_blocking_acquires_wait_for_added_permits,
+    mutex_lock_owned_blocking_waits_for_a_tasks_guard,
+    notify_last_given_to_a_dropped_waiter_wakes_the_next_newest,
+);

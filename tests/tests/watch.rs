@@ -93,3 +93,32 @@ async fn watch_close_reports_unseen_change_first() {
 }
 
 scenarios_no_rt!(watch_close_reports_unseen_change_first);
+
+/// A task that marks the current value changed processes it first, with
+/// nothing sent, then each new one; `mark_unchanged` skips a pending change.
+async fn watch_mark_changed_has_the_current_value_processed_first<R: Runtime>(rt: R) {
+    let (tx, rx) = watch::channel(1_u32);
+    let (seen_tx, seen) = anysync::channel::unbounded();
+    let worker = rt.spawn(async move {
+        let mut rx = rx;
+        rx.mark_changed();
+        while rx.changed().await.is_ok() {
+            let v = *rx.borrow_and_update();
+            seen_tx.send(v).await.unwrap();
+        }
+    });
+    assert_eq!(seen.recv().await, Ok(1), "processed before any send");
+    tx.send(2).unwrap();
+    assert_eq!(seen.recv().await, Ok(2));
+    let mut probe = tx.subscribe();
+    tx.send(3).unwrap();
+    assert_eq!(probe.has_changed(), Ok(true));
+    probe.mark_unchanged();
+    assert_eq!(probe.has_changed(), Ok(false));
+    assert_eq!(seen.recv().await, Ok(3));
+    drop(tx);
+    worker.await.unwrap();
+    assert!(seen.recv().await.is_err(), "nothing more was seen");
+}
+
+scenarios!(watch_mark_changed_has_the_current_value_processed_first);

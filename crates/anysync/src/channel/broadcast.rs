@@ -191,7 +191,7 @@ pub use super::{SendError, TrySendError};
 /// also what [`Sender::subscribe`] uses.
 ///
 /// # Panics
-/// If `capacity` is 0.
+/// If `capacity` is 0 or more than [`MAX_CAPACITY`].
 ///
 /// # Examples
 ///
@@ -209,13 +209,27 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     (tx, rx)
 }
 
+/// The largest queue capacity a subscriber can have: the most entries a
+/// queue can hold in memory at all (`isize::MAX` bytes). Larger capacities
+/// are rejected, since they could never be stored. A queue allocates only
+/// what it holds (up to 1024 entries up front), so a large capacity costs
+/// nothing until it is used.
+pub const MAX_CAPACITY: usize = isize::MAX as usize / core::mem::size_of::<Entry<()>>();
+
 #[track_caller]
 fn check_capacity(capacity: usize) {
     assert!(capacity > 0, "broadcast: `capacity` must be at least 1");
+    assert!(
+        capacity <= MAX_CAPACITY,
+        "broadcast: `capacity` ({capacity}) is more than MAX_CAPACITY ({MAX_CAPACITY})"
+    );
 }
 
 struct Shared<T> {
     queue: WaitQueue<State<T>, Option<Msg<T>>>,
+    /// Told when the last connected subscriber goes (what
+    /// [`Sender::closed`] waits for).
+    no_receivers: crate::sync::Notify,
 }
 
 type Guard<'a, T> = QueueGuard<'a, State<T>, Option<Msg<T>>>;
@@ -236,6 +250,9 @@ struct State<T> {
     trash: Vec<Msg<T>>,
     /// Capacity for `subscribe()`.
     default_capacity: usize,
+    /// `connected` fell to 0: `settle` tells `Shared::no_receivers` once
+    /// the lock is released.
+    receivers_gone: bool,
 }
 
 struct Sub<T> {
@@ -288,6 +305,7 @@ impl<T> State<T> {
             full_blockers,
             wakes_pending,
             trash,
+            receivers_gone,
             ..
         } = self;
         let mut queued = false;
@@ -307,6 +325,7 @@ impl<T> State<T> {
                     Overflow::Disconnect => {
                         sub.disconnected = true;
                         *connected -= 1;
+                        *receivers_gone |= *connected == 0;
                         continue;
                     }
                     Overflow::DropOldest => {
@@ -460,7 +479,11 @@ impl<T> Shared<T> {
             } else {
                 Some(core::mem::take(&mut guard.state().trash))
             };
+            let receivers_gone = core::mem::take(&mut guard.state().receivers_gone);
             drop(guard);
+            if receivers_gone {
+                self.no_receivers.notify_all();
+            }
             #[cfg(feature = "std")]
             if let Err(payload) = batch.wake_all_catching() {
                 panic.get_or_insert(payload);
@@ -647,7 +670,7 @@ impl<T> Sender<T> {
     /// subscribers made with [`subscribe`](Self::subscribe).
     ///
     /// # Panics
-    /// If `capacity` is 0.
+    /// If `capacity` is 0 or more than [`MAX_CAPACITY`].
     ///
     /// # Examples
     ///
@@ -673,7 +696,9 @@ impl<T> Sender<T> {
                     wakes_pending: false,
                     trash: Vec::new(),
                     default_capacity: capacity,
+                    receivers_gone: false,
                 }),
+                no_receivers: crate::sync::Notify::new(),
             }),
         }
     }
@@ -701,7 +726,7 @@ impl<T> Sender<T> {
     /// own `overflow` policy. It receives messages sent from now on.
     ///
     /// # Panics
-    /// If `capacity` is 0.
+    /// If `capacity` is 0 or more than [`MAX_CAPACITY`].
     ///
     /// # Examples
     ///
@@ -729,6 +754,13 @@ impl<T> Sender<T> {
     /// full, or other publishers are already waiting; then it waits its
     /// turn (first come, first served) and is published by whoever makes
     /// room. Other subscribers' policies apply as the message is queued.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future
+    /// polled again with a waker that wakes a different task clones that one
+    /// under the channel's lock: such a clone must not call back into the
+    /// channel (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
@@ -809,6 +841,147 @@ impl<T> Sender<T> {
     /// `true` if both senders belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// The number of messages still queued for the subscriber that is
+    /// furthest behind: how many published messages have not been received
+    /// by everyone yet (exact when every subscriber uses
+    /// [`Overflow::DropOldest`] or [`Overflow::Block`], whose queues all end
+    /// at the newest message).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::broadcast::channel(4);
+    /// let _rx2 = tx.subscribe();
+    /// tx.try_send(1).unwrap();
+    /// tx.try_send(2).unwrap();
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 2); // `_rx2` has received neither
+    /// ```
+    pub fn len(&self) -> usize {
+        let queue = self.shared.queue.lock();
+        let state = queue.state_ref();
+        state
+            .subs
+            .iter()
+            .flatten()
+            .map(|sub| sub.buf.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `true` if every subscriber has received every message queued for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::broadcast::channel(4);
+    /// assert!(tx.is_empty());
+    /// tx.try_send(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.try_recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until no subscriber is connected (every [`Receiver`] dropped
+    /// or disconnected), so a [`send`](Self::send) would fail. Completes at
+    /// once if there is none now. A later [`subscribe`](Self::subscribe)
+    /// connects one again.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, rx) = anysync::channel::broadcast::channel::<u8>(4);
+    /// drop(rx);
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub fn closed(&self) -> futures::Closed<'_, T> {
+        futures::Closed {
+            shared: &self.shared,
+            notified: self.shared.no_receivers.notified(),
+            done: false,
+        }
+    }
+
+    /// A [`WeakSender`] for this channel: it does not keep the channel
+    /// open, and [`upgrade`](WeakSender::upgrade)s to a `Sender` while
+    /// some other sender still exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anysync::channel::broadcast::channel::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// A publisher that does not keep the channel open: made by
+/// [`Sender::downgrade`]. [`upgrade`](Self::upgrade) it to publish.
+///
+/// Once the last [`Sender`] is dropped the channel is closed for good
+/// (subscribers see [`RecvError::Closed`] after what they have queued) and
+/// every upgrade fails.
+pub struct WeakSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], if one still exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::broadcast::channel(4);
+    /// let weak = tx.downgrade();
+    /// weak.upgrade().unwrap().try_send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        let mut queue = self.shared.queue.lock();
+        let state = queue.state();
+        if state.senders == 0 {
+            return None;
+        }
+        state.senders += 1;
+        drop(queue);
+        Some(Sender {
+            shared: Arc::clone(&self.shared),
+        })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let senders = self.shared.queue.lock().state_ref().senders;
+        f.debug_struct("WeakSender")
+            .field("senders", &senders)
+            .finish()
     }
 }
 
@@ -951,36 +1124,47 @@ impl<T> Receiver<T> {
     }
 
     /// The poll behind [`recv`](Self::recv) and the `Stream` impl.
+    ///
+    /// A waker that has to be stored is cloned with no lock held (the lock
+    /// is taken again afterwards), so that a `Waker::clone` that calls back
+    /// into this channel cannot deadlock.
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
     where
         T: Clone,
     {
         let idx = self.idx;
-        let (outcome, old) = self.shared.locked(|queue| {
-            let state = queue.state();
-            match take_next(state, idx) {
-                Ok(None) => {
-                    let sub = state.sub(idx);
-                    let old = match &sub.waker {
-                        Some(w) if w.will_wake(cx.waker()) => None,
-                        _ => sub.waker.replace(cx.waker().clone()),
-                    };
-                    (None, old)
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let (outcome, old) = self.shared.locked(|queue| {
+                let state = queue.state();
+                match take_next(state, idx) {
+                    Ok(None) => {
+                        let sub = state.sub(idx);
+                        match &sub.waker {
+                            Some(w) if w.will_wake(cx.waker()) => (Some(None), None),
+                            _ => match fresh.take() {
+                                Some(w) => (Some(None), sub.waker.replace(w)),
+                                // Nothing was taken: clone, then look again.
+                                None => (None, None),
+                            },
+                        }
+                    }
+                    other => {
+                        // Done waiting: forget the waker so nothing wakes it.
+                        let sub = state.sub(idx);
+                        sub.wake = false;
+                        (Some(Some(other)), sub.waker.take())
+                    }
                 }
-                other => {
-                    // Done waiting: forget the waker so nothing wakes it.
-                    let sub = state.sub(idx);
-                    sub.wake = false;
-                    (Some(other), sub.waker.take())
-                }
+            });
+            drop(old);
+            match outcome {
+                None => fresh = Some(cx.waker().clone()),
+                Some(None) => return Poll::Pending,
+                Some(Some(Ok(Some(msg)))) => return Poll::Ready(Ok(into_owned(msg))),
+                Some(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Some(Some(Ok(None))) => unreachable!(),
             }
-        });
-        drop(old);
-        match outcome {
-            None => Poll::Pending,
-            Some(Ok(Some(msg))) => Poll::Ready(Ok(into_owned(msg))),
-            Some(Err(e)) => Poll::Ready(Err(e)),
-            Some(Ok(None)) => unreachable!(),
         }
     }
 
@@ -1049,6 +1233,7 @@ impl<T> Drop for Receiver<T> {
                 .expect("anysync bug: receiver slot is empty");
             if !sub.disconnected {
                 state.connected -= 1;
+                state.receivers_gone |= state.connected == 0;
             }
             if sub.overflow == Overflow::Block && sub.is_full() {
                 state.full_blockers -= 1;
@@ -1214,6 +1399,54 @@ pub mod futures {
     impl<T> fmt::Debug for Send<'_, T> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("Send").field("phase", &self.phase).finish()
+        }
+    }
+
+    pin_project! {
+        /// Future returned by [`Sender::closed`].
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct Closed<'a, T> {
+            pub(super) shared: &'a Shared<T>,
+            // Made before the first look at the count, so that the last
+            // subscriber leaving after that look still wakes it.
+            #[pin]
+            pub(super) notified: crate::sync::futures::Notified<'a>,
+            pub(super) done: bool,
+        }
+    }
+
+    impl<T> Future for Closed<'_, T> {
+        type Output = ();
+
+        /// # Panics
+        /// If polled again after it completed.
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            let mut this = self.project();
+            assert!(!*this.done, "`Closed` polled after completion");
+            loop {
+                if this.shared.queue.lock().state_ref().connected == 0 {
+                    *this.done = true;
+                    return Poll::Ready(());
+                }
+                match this.notified.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    // Someone left, perhaps not the last: look again, with
+                    // a fresh notification armed first.
+                    Poll::Ready(()) => this.notified.set(this.shared.no_receivers.notified()),
+                }
+            }
+        }
+    }
+
+    impl<T> FusedFuture for Closed<'_, T> {
+        fn is_terminated(&self) -> bool {
+            self.done
+        }
+    }
+
+    impl<T> fmt::Debug for Closed<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Closed").field("done", &self.done).finish()
         }
     }
 

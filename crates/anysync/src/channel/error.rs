@@ -123,3 +123,53 @@ impl fmt::Display for TryRecvError {
 }
 
 impl core::error::Error for TryRecvError {}
+
+/// Why a `send_timeout` failed. Holds the value that was not sent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendTimeoutError<T> {
+    /// The time ran out before there was room.
+    Timeout(T),
+    /// The channel is closed.
+    Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(value) | SendTimeoutError::Closed(value) => value,
+        }
+    }
+
+    /// `true` for [`SendTimeoutError::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, SendTimeoutError::Timeout(_))
+    }
+
+    /// `true` for [`SendTimeoutError::Closed`].
+    pub fn is_closed(&self) -> bool {
+        matches!(self, SendTimeoutError::Closed(_))
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => {
+                f.write_str("timed out waiting to send on a full channel")
+            }
+            SendTimeoutError::Closed(_) => f.write_str("sending on a closed channel"),
+        }
+    }
+}
+
+impl<T> core::error::Error for SendTimeoutError<T> {}

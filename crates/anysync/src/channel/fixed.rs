@@ -4,13 +4,17 @@
 use core::fmt;
 
 use super::{
-    futures::{Recv, Send},
+    futures::{Closed, Recv, Reserve, ReserveMany, Send, SendTimeout},
     storage::Inline,
-    TryRecvError, TrySendError,
+    Permit, TryRecvError, TrySendError,
 };
-use crate::queue::{
-    engine::{Chan, TryRecv, TrySend},
-    Ring,
+use crate::{
+    queue::{
+        engine::{Chan, TryRecv, TrySend},
+        Ring,
+    },
+    rt::Timer,
+    sync::Event,
 };
 
 // Statics need `const fn new`, which loom types do not allow.
@@ -56,6 +60,8 @@ mod tests;
 /// handlers.
 pub struct StaticChannel<T, const N: usize> {
     chan: Chan<Ring<T, N>>,
+    /// Set by [`close`](Self::close), after the engine is closed.
+    closed: Event,
 }
 
 impl<T, const N: usize> StaticChannel<T, N> {
@@ -76,7 +82,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
         #[track_caller]
         pub fn new() -> Self {
             assert!(N > 0, "StaticChannel::new: the capacity `N` must be greater than zero");
-            Self { chan: Chan::new(Ring::new(), Some(N), false) }
+            Self { chan: Chan::new(Ring::new(), Some(N), false), closed: Event::new() }
         }
     }
 
@@ -85,11 +91,19 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// Waiting senders are served in arrival order. The value stays in the
     /// future until it is moved into the channel.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
-    /// value if it was not sent yet. Use [`cancel`](Send::cancel) on the
-    /// pending future to get the value back, or
-    /// [`try_send`](Self::try_send) in `select!`. Either way the future
+    /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
+    /// `select!` and send on the [`Permit`] it gives (the cancel-safe way to
+    /// send), or [`cancel`](Send::cancel) on the pending future to get the
+    /// value back, or [`try_send`](Self::try_send). Either way the future
     /// gives up its place in the queue, and a slot it had already been
     /// granted is passed to the next waiter.
     ///
@@ -136,6 +150,13 @@ impl<T, const N: usize> StaticChannel<T, N> {
     ///
     /// Waiting receivers are served in arrival order. After
     /// [`close`](Self::close), receives return what is left, then fail.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -195,7 +216,167 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// assert!(ch.is_closed());
     /// ```
     pub fn close(&self) -> bool {
-        self.chan.close()
+        let first = self.chan.close();
+        self.closed.set();
+        first
+    }
+
+    /// Waits for room for one value and reserves it: the returned
+    /// [`Permit`] sends without waiting, and gives the slot back if it is
+    /// dropped unused. The cancel-safe way to send, as
+    /// [`Sender::reserve`](super::Sender::reserve).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`SendError`](super::SendError)`(())` if the channel is closed.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// ch.reserve().await.unwrap().send(4).unwrap();
+    /// assert_eq!(ch.try_recv(), Ok(4));
+    /// # });
+    /// ```
+    pub fn reserve(&self) -> Reserve<'_, T, Inline<N>> {
+        Reserve::new(&self.chan)
+    }
+
+    /// Waits for room for `n` values and reserves them all at once, as
+    /// [`Sender::reserve_many`](super::Sender::reserve_many).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`SendError`](super::SendError)`(())` if the channel is closed.
+    ///
+    /// # Panics
+    /// If `n` is more than `N`: it could never be reserved.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 2>::new();
+    /// let mut permits = ch.reserve_many(2).await.unwrap();
+    /// permits.send(1).unwrap();
+    /// permits.send(2).unwrap();
+    /// assert!(ch.is_full());
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn reserve_many(&self, n: usize) -> ReserveMany<'_, T, Inline<N>> {
+        assert!(
+            n <= N,
+            "StaticChannel::reserve_many: `n` ({n}) is more than the capacity ({N})"
+        );
+        ReserveMany::new(&self.chan, n)
+    }
+
+    /// Reserves room for one value if there is some now, without waiting.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`] (holding `()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// let permit = ch.try_reserve().unwrap();
+    /// assert!(ch.try_reserve().is_err());
+    /// drop(permit); // the slot goes back
+    /// assert!(ch.try_reserve().is_ok());
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T, Inline<N>>, TrySendError<()>> {
+        match self.chan.try_reserve(1) {
+            Ok(()) => Ok(Permit::new(&self.chan)),
+            Err(TrySend::Full(())) => Err(TrySendError::Full(())),
+            Err(TrySend::Closed(())) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Sends `value`, waiting for room at most `duration` on `timer`'s
+    /// clock, as [`Sender::send_timeout`](super::Sender::send_timeout).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is **not** cancel safe: dropping the future drops the
+    /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
+    /// `select!`, then send on the permit.
+    ///
+    /// # Errors
+    /// [`SendTimeoutError`](super::SendTimeoutError) holding the value.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use anysync::{channel::StaticChannel, rt::virtual_time::VirtualTime};
+    ///
+    /// VirtualTime::new().block_on(|rt| async move {
+    ///     let ch = StaticChannel::<u8, 1>::new();
+    ///     ch.send_timeout(1, Duration::from_secs(1), &rt).await.unwrap();
+    ///     let err = ch.send_timeout(2, Duration::from_secs(1), &rt).await.unwrap_err();
+    ///     assert!(err.is_timeout());
+    /// });
+    /// ```
+    pub fn send_timeout<Tm: Timer>(
+        &self,
+        value: T,
+        duration: core::time::Duration,
+        timer: &Tm,
+    ) -> SendTimeout<'_, T, Tm::Sleep, Inline<N>> {
+        SendTimeout::new(self.send(value), timer.sleep(duration))
+    }
+
+    /// Waits until [`close`](Self::close) is called.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 1>::new();
+    /// ch.close();
+    /// ch.closed().await;
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_> {
+        Closed::new(&self.closed)
     }
 
     /// `true` once the channel is closed.

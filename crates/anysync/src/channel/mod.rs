@@ -46,13 +46,20 @@ pub mod watch;
 mod error;
 mod fixed;
 pub mod futures;
+mod permit;
 pub mod storage;
 
-pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use error::{RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use fixed::StaticChannel;
+pub use permit::{Permit, Permits};
 
 #[cfg(feature = "alloc")]
 mod mpmc;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender};
+pub use mpmc::{bounded, unbounded, Receiver, SendSink, Sender, WeakSender};
+
+#[cfg(all(test, feature = "std"))]
+mod tests_unwind;
+#[cfg(all(test, feature = "std"))]
+mod tests_waker_clone;

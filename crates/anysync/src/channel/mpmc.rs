@@ -12,8 +12,8 @@ use core::{
 use futures_core::{FusedStream, Stream};
 
 use super::{
-    futures::{Recv, Send},
-    SendError, TryRecvError, TrySendError,
+    futures::{Closed, Recv, RecvMany, Reserve, ReserveMany, Send, SendTimeout},
+    Permit, SendError, TryRecvError, TrySendError,
 };
 use crate::{
     loom::sync::{
@@ -25,6 +25,8 @@ use crate::{
         slots::{RecvSlot, SendSlot},
         FifoBuf,
     },
+    rt::Timer,
+    sync::Event,
 };
 
 #[cfg(all(test, feature = "std"))]
@@ -39,6 +41,19 @@ struct Shared<T> {
     chan: Chan<FifoBuf<T>>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
+    /// Set once the channel is closed, after the engine is: what
+    /// [`Sender::closed`] waits on.
+    closed: Event,
+}
+
+impl<T> Shared<T> {
+    /// Closes the engine (sends fail, receivers drain) and wakes
+    /// [`Sender::closed`]. Returns `true` if this call closed it.
+    fn close(&self) -> bool {
+        let first = self.chan.close();
+        self.closed.set();
+        first
+    }
 }
 
 /// What the reusable waiters of a [`Receiver`] and a [`SendSink`] hold:
@@ -61,6 +76,7 @@ fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
         chan,
         senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
+        closed: Event::new(),
     });
     (
         Sender {
@@ -80,7 +96,11 @@ fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
 /// Both handles can be cloned (any number of senders and receivers); each
 /// value goes to exactly one receiver. The channel closes when every
 /// [`Sender`] or every [`Receiver`] is dropped, or on
-/// [`close`](Sender::close); receivers then drain what is left.
+/// [`close`](Sender::close); receivers then drain what is left. When the
+/// last receiver is dropped, the values still in the channel are dropped
+/// with it (one by one, with no lock held), as tokio's `mpsc` does: a
+/// value that carries a reply handle (a [`oneshot::Sender`](super::oneshot::Sender))
+/// then tells its requester at once that nobody will answer.
 ///
 /// # Panics
 /// If `capacity` is zero (use [`unbounded`] for a channel without a limit).
@@ -139,8 +159,12 @@ pub struct Sender<T> {
 /// The receiving half of a [`bounded`] or [`unbounded`] channel.
 ///
 /// Clone it for more receivers (each value goes to one of them). The
-/// channel closes when the last receiver is dropped. It is a
-/// [`Stream`] of the values, ending when the channel is closed and empty.
+/// channel closes when the last receiver is dropped, and the values still
+/// buffered are dropped then (each exactly once, with no lock held; a value
+/// whose `Drop` panics does not keep the others from being dropped, and the
+/// first such panic is raised from the receiver's drop afterwards unless the
+/// thread is already unwinding). It is a [`Stream`] of the values, ending
+/// when the channel is closed and empty.
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The waiter `poll_next` uses, boxed once, on first need.
@@ -177,7 +201,7 @@ macro_rules! common_methods {
         /// assert!(tx.is_closed());
         /// ```
         pub fn close(&self) -> bool {
-            self.shared.chan.close()
+            self.shared.close()
         }
 
         /// `true` once the channel is closed.
@@ -243,11 +267,19 @@ impl<T> Sender<T> {
     /// `send` or `try_send` can take it. The value stays in the future until
     /// it is moved into the channel.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is **not** cancel safe: dropping the future drops the
-    /// value if it was not sent yet. Use [`cancel`](Send::cancel) on the
-    /// pending future to get the value back, or
-    /// [`try_send`](Self::try_send) in `select!`. Either way the future
+    /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
+    /// `select!` and send on the [`Permit`] it gives (the cancel-safe way to
+    /// send), or [`cancel`](Send::cancel) on the pending future to get the
+    /// value back, or [`try_send`](Self::try_send). Either way the future
     /// gives up its place in the queue, and a slot it had already been
     /// granted is passed to the next waiter.
     ///
@@ -317,7 +349,278 @@ impl<T> Sender<T> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    /// Waits for room for one value and reserves it: the returned
+    /// [`Permit`] sends without waiting, and gives the slot back if it is
+    /// dropped unused.
+    ///
+    /// This is the cancel-safe way to send: reserve in `select!` and send
+    /// on the permit once the reserve won, so no value is ever held by a
+    /// future that may be dropped. Reserving waits in line with
+    /// [`send`](Self::send): first come, first served.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`SendError`]`(())` if the channel is closed.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(1);
+    /// let permit = tx.reserve().await.unwrap();
+    /// permit.send("hi").unwrap();
+    /// assert_eq!(rx.recv().await, Ok("hi"));
+    /// # });
+    /// ```
+    pub fn reserve(&self) -> Reserve<'_, T> {
+        Reserve::new(&self.shared.chan)
+    }
+
+    /// Waits for room for `n` values and reserves all of them at once:
+    /// the returned [`Permits`] send without waiting, and give back the
+    /// slots not used when dropped. While it waits at the head of the
+    /// line, freed slots are set aside for it until it has `n`; senders
+    /// behind it wait (no one overtakes it). `n == 0` completes at once.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Errors
+    /// [`SendError`]`(())` if the channel is closed.
+    ///
+    /// # Panics
+    /// If `n` is more than the channel's [`capacity`](Self::capacity): it
+    /// could never be reserved.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(3);
+    /// let mut permits = tx.reserve_many(3).await.unwrap();
+    /// for (permit, v) in permits.by_ref().zip([1, 2]) {
+    ///     permit.send(v).unwrap();
+    /// }
+    /// drop(permits); // the third slot goes back
+    /// assert_eq!(rx.len(), 2);
+    /// assert!(tx.try_send(3).is_ok());
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn reserve_many(&self, n: usize) -> ReserveMany<'_, T> {
+        if let Some(cap) = self.capacity() {
+            assert!(
+                n <= cap,
+                "Sender::reserve_many: `n` ({n}) is more than the capacity ({cap})"
+            );
+        }
+        ReserveMany::new(&self.shared.chan, n)
+    }
+
+    /// Reserves room for one value if there is some now, without waiting.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`] (holding `()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(1);
+    /// let permit = tx.try_reserve().unwrap();
+    /// assert!(tx.try_reserve().unwrap_err().is_full());
+    /// permit.send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match self.shared.chan.try_reserve(1) {
+            Ok(()) => Ok(Permit::new(&self.shared.chan)),
+            Err(TrySend::Full(())) => Err(TrySendError::Full(())),
+            Err(TrySend::Closed(())) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Sends `value`, waiting for room at most `duration` on `timer`'s
+    /// clock (any [`Timer`]: a compat crate's runtime, or the virtual
+    /// clock in tests).
+    ///
+    /// The send is tried before the timer is looked at, so a send that
+    /// can complete at once wins even with `Duration::ZERO`. When the time
+    /// runs out, the send leaves the queue (a slot it had been granted
+    /// goes to the next sender) and the value comes back in the error.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is **not** cancel safe: dropping the future drops the
+    /// value if it was not sent yet. Use [`reserve`](Self::reserve) in
+    /// `select!`, then send on the permit.
+    ///
+    /// # Errors
+    /// [`SendTimeoutError::Timeout`](super::SendTimeoutError::Timeout) or
+    /// [`SendTimeoutError::Closed`](super::SendTimeoutError::Closed),
+    /// holding the value.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use anysync::{channel, rt::virtual_time::VirtualTime};
+    ///
+    /// VirtualTime::new().block_on(|rt| async move {
+    ///     let (tx, _rx) = channel::bounded(1);
+    ///     tx.send(1).await.unwrap();
+    ///     let err = tx.send_timeout(2, Duration::from_secs(1), &rt).await.unwrap_err();
+    ///     assert!(err.is_timeout());
+    ///     assert_eq!(err.into_inner(), 2);
+    /// });
+    /// ```
+    pub fn send_timeout<Tm: Timer>(
+        &self,
+        value: T,
+        duration: core::time::Duration,
+        timer: &Tm,
+    ) -> SendTimeout<'_, T, Tm::Sleep> {
+        SendTimeout::new(self.send(value), timer.sleep(duration))
+    }
+
+    /// Waits until the channel is closed: every [`Receiver`] is gone, or
+    /// someone called [`close`](Self::close). Use it to stop producing
+    /// values nobody will receive.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes
+    /// has no effect.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded::<u8>(1);
+    /// drop(rx);
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub fn closed(&self) -> Closed<'_> {
+        Closed::new(&self.shared.closed)
+    }
+
+    /// A [`WeakSender`] for this channel: it does not keep the channel
+    /// open, and [`upgrade`](WeakSender::upgrade)s to a `Sender` while
+    /// some other sender still exists.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, _rx) = channel::bounded::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx); // the last sender: the channel closes
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     common_methods!();
+}
+
+/// A sender that does not keep the channel open: made by
+/// [`Sender::downgrade`]. [`upgrade`](Self::upgrade) it to send.
+///
+/// Once the last [`Sender`] is dropped the channel is closed for good and
+/// every upgrade fails, even if the receivers are still there. A weak
+/// sender keeps the channel's memory (not its values' senders) alive.
+pub struct WeakSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], if one still exists (so the channel was not closed by
+    /// the last sender going away).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::unbounded();
+    /// let weak = tx.downgrade();
+    /// weak.upgrade().unwrap().try_send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        let mut n = self.shared.senders.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return None;
+            }
+            assert!(n < usize::MAX / 2, "channel::Sender: too many clones");
+            match self.shared.senders.compare_exchange_weak(
+                n,
+                n + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    return Some(Sender {
+                        shared: Arc::clone(&self.shared),
+                    })
+                }
+                Err(actual) => n = actual,
+            }
+        }
+    }
+
+    /// The number of [`Sender`]s alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(Ordering::Acquire)
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender")
+            .field("senders", &self.sender_count())
+            .finish()
+    }
 }
 
 fn try_send<T>(chan: &Chan<FifoBuf<T>>, value: T) -> Result<(), TrySendError<T>> {
@@ -334,6 +637,13 @@ impl<T> Receiver<T> {
     /// receivers wait is promised to the longest-waiting one. A value leaves
     /// the channel only in the poll that returns it. After the channel is
     /// closed, receives return what is left, then fail.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -384,6 +694,51 @@ impl<T> Receiver<T> {
     /// `true` if both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Receives up to `limit` values into `buf` (appended), waiting while
+    /// the channel is empty, and returns how many were received. It waits
+    /// for the first value like [`recv`](Self::recv), then takes what else
+    /// is there at once, without waiting for more.
+    ///
+    /// Returns 0 at once if `limit` is 0, and 0 once the channel is closed
+    /// and empty.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held when the wait starts, so a
+    /// `Waker::clone` may call back into this channel. A waiting future polled
+    /// again with a waker that wakes a different task clones that one under
+    /// the channel's lock: such a clone must not call back into the channel
+    /// (it would deadlock).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::unbounded();
+    /// for i in 0..5 {
+    ///     tx.try_send(i).unwrap();
+    /// }
+    /// let mut buf = Vec::new();
+    /// assert_eq!(rx.recv_many(&mut buf, 3).await, 3);
+    /// assert_eq!(rx.recv_many(&mut buf, 3).await, 2);
+    /// assert_eq!(buf, [0, 1, 2, 3, 4]);
+    /// drop(tx);
+    /// assert_eq!(rx.recv_many(&mut buf, 3).await, 0);
+    /// # });
+    /// ```
+    pub fn recv_many<'a, 'b>(
+        &'a self,
+        buf: &'b mut alloc::vec::Vec<T>,
+        limit: usize,
+    ) -> RecvMany<'a, 'b, T> {
+        RecvMany::new(&self.shared.chan, buf, limit)
     }
 
     common_methods!();
@@ -448,7 +803,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.chan.close();
+            self.shared.close();
         }
     }
 }
@@ -470,7 +825,12 @@ impl<T> Drop for Receiver<T> {
         // Leave the wait list first, passing on an item we were promised.
         self.slot = None;
         if self.shared.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.chan.close();
+            // Nobody can receive what is buffered: drop it now (outside the
+            // lock, each value once, panic-safe), so that a value holding a
+            // reply handle tells its requester at once.
+            self.shared.chan.close_immediate();
+            self.shared.closed.set();
+            self.shared.chan.drop_buffered();
         }
     }
 }
@@ -595,6 +955,17 @@ impl<T> Drop for SendSink<T> {
         self.slot = None;
     }
 }
+
+// The boxed wait node inside (its cells are why the compiler cannot tell)
+// is only changed under the channel's lock or through `&mut self`, by
+// operations that finish before any user code runs: a panic caught around
+// a use of these handles never leaves them half-changed, and nothing
+// poisons. The same holds for every other handle, which gets this from its
+// fields.
+impl<T> core::panic::UnwindSafe for Receiver<T> {}
+impl<T> core::panic::RefUnwindSafe for Receiver<T> {}
+impl<T> core::panic::UnwindSafe for SendSink<T> {}
+impl<T> core::panic::RefUnwindSafe for SendSink<T> {}
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -50,8 +50,8 @@
 //! one task at a time can wait on each side, because [`Receiver::recv`] and
 //! [`Sender::closed`] borrow their handle mutably (and the receiver future
 //! is the receiver itself). That also makes every future here `Unpin`.
-//! Wakers are woken, and replaced wakers and unreceived values are dropped,
-//! only after the lock is released.
+//! Wakers are woken, cloned, and replaced wakers and unreceived values are
+//! dropped, only with the lock released.
 
 use core::{
     fmt,
@@ -121,11 +121,21 @@ struct State<T> {
 }
 
 /// Stores `waker` in `slot` unless it would wake the same task. Returns the
-/// replaced waker, to be dropped after the lock is released.
-fn register(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+/// replaced waker, to be dropped after the lock is released; or `Err` if
+/// the waker must be stored and the caller has no clone of it in `fresh`
+/// yet: it clones with the lock released (so that a `Waker::clone` that
+/// calls back into this channel cannot deadlock) and tries again.
+fn register(
+    slot: &mut Option<Waker>,
+    waker: &Waker,
+    fresh: &mut Option<Waker>,
+) -> Result<Option<Waker>, ()> {
     match slot {
-        Some(old) if old.will_wake(waker) => None,
-        _ => slot.replace(waker.clone()),
+        Some(old) if old.will_wake(waker) => Ok(None),
+        _ => match fresh.take() {
+            Some(new) => Ok(slot.replace(new)),
+            None => Err(()),
+        },
     }
 }
 
@@ -231,18 +241,26 @@ impl<T> Sender<T> {
     /// `Ready` once the receiver is gone or closed; otherwise registers
     /// `cx`'s waker (replacing the one from an earlier call).
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let old = {
-            let mut state = self.inner().state.lock();
-            if !state.rx_open {
-                let old = state.tx_waker.take();
-                drop(state);
-                drop(old);
-                return Poll::Ready(());
+        let mut fresh = None;
+        loop {
+            let registered = {
+                let mut state = self.inner().state.lock();
+                if !state.rx_open {
+                    let old = state.tx_waker.take();
+                    drop(state);
+                    drop(old);
+                    return Poll::Ready(());
+                }
+                register(&mut state.tx_waker, cx.waker(), &mut fresh)
+            };
+            match registered {
+                Ok(old) => {
+                    drop(old);
+                    return Poll::Pending;
+                }
+                Err(()) => fresh = Some(cx.waker().clone()),
             }
-            register(&mut state.tx_waker, cx.waker())
-        };
-        drop(old);
-        Poll::Pending
+        }
     }
 }
 
@@ -307,6 +325,12 @@ impl<T> Receiver<T> {
 
     /// Takes the value if it has arrived, without waiting.
     ///
+    /// Once it has returned the value, the receiver is finished as a
+    /// future too ([`is_terminated`](FusedFuture::is_terminated) is
+    /// `true`, so `select!` skips it), exactly as if it had been awaited:
+    /// awaiting it again panics, and [`recv`](Self::recv) and `try_recv`
+    /// report [`RecvError`]/[`TryRecvError::Closed`].
+    ///
     /// # Errors
     /// [`TryRecvError::Empty`] if the sender may still send;
     /// [`TryRecvError::Closed`] if no value can come any more.
@@ -325,10 +349,30 @@ impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.inner.state.lock();
         match state.value.take() {
-            Some(value) => Ok(value),
+            Some(value) => {
+                self.done = true;
+                Ok(value)
+            }
             None if state.tx_alive && state.rx_open => Err(TryRecvError::Empty),
             None => Err(TryRecvError::Closed),
         }
+    }
+
+    /// `true` if no value is waiting to be received: none was sent yet,
+    /// or it was already received, or none can come any more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inner.state.lock().value.is_none()
     }
 
     /// Closes the channel without dropping the receiver: a later
@@ -356,24 +400,32 @@ impl<T> Receiver<T> {
 
     /// The poll behind awaiting the receiver and [`recv`](Self::recv).
     fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let old = {
-            let mut state = self.inner.state.lock();
-            if let Some(value) = state.value.take() {
-                let old = state.rx_waker.take();
-                drop(state);
-                drop(old);
-                return Poll::Ready(Ok(value));
+        let mut fresh = None;
+        loop {
+            let registered = {
+                let mut state = self.inner.state.lock();
+                if let Some(value) = state.value.take() {
+                    let old = state.rx_waker.take();
+                    drop(state);
+                    drop(old);
+                    return Poll::Ready(Ok(value));
+                }
+                if !state.tx_alive || !state.rx_open {
+                    let old = state.rx_waker.take();
+                    drop(state);
+                    drop(old);
+                    return Poll::Ready(Err(RecvError));
+                }
+                register(&mut state.rx_waker, cx.waker(), &mut fresh)
+            };
+            match registered {
+                Ok(old) => {
+                    drop(old);
+                    return Poll::Pending;
+                }
+                Err(()) => fresh = Some(cx.waker().clone()),
             }
-            if !state.tx_alive || !state.rx_open {
-                let old = state.rx_waker.take();
-                drop(state);
-                drop(old);
-                return Poll::Ready(Err(RecvError));
-            }
-            register(&mut state.rx_waker, cx.waker())
-        };
-        drop(old);
-        Poll::Pending
+        }
     }
 }
 

@@ -382,6 +382,13 @@ impl<T> Sender<T> {
     /// because the last receiver went away completes even if a new
     /// receiver was subscribed in the meantime.
     ///
+    /// # Wakers
+    /// The waker is cloned with no lock held whenever the wait (re)starts, so
+    /// a `Waker::clone` may call back into this channel. A waiting future
+    /// polled again, before it was woken, with a waker that wakes a different
+    /// task clones that one under the channel's lock: such a clone must not
+    /// call back into the channel (it would deadlock).
+    ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
@@ -494,9 +501,41 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Marks the current value seen, without reading it.
+    /// Marks the current value seen, without reading it: a pending change
+    /// is dropped, and [`changed`](Self::changed) waits for the next one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = anysync::channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// rx.mark_unchanged();
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// ```
     pub fn mark_unchanged(&mut self) {
         self.seen = self.shared.value.lock().state_ref().version;
+    }
+
+    /// Marks the current value not seen: [`has_changed`](Self::has_changed)
+    /// says `true` and [`changed`](Self::changed) completes at once (also
+    /// after every sender is gone), as if it had just been stored. Use it
+    /// to have a loop over `changed` process the current value first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (_tx, mut rx) = anysync::channel::watch::channel(1);
+    /// rx.mark_changed();
+    /// assert_eq!(rx.has_changed(), Ok(true));
+    /// rx.changed().await.unwrap(); // at once
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// # });
+    /// ```
+    pub fn mark_changed(&mut self) {
+        // Any number but the current version reads as "not seen"; versions
+        // only grow, so this one will not come back.
+        self.seen = self.shared.value.lock().state_ref().version.wrapping_sub(1);
     }
 
     /// Waits for a value this receiver has not seen, and marks it seen.
@@ -505,6 +544,13 @@ impl<T> Receiver<T> {
     ///
     /// Several sends while the receiver is not looking count as one
     /// change: read the value with [`borrow`](Self::borrow) afterwards.
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held whenever the wait (re)starts, so
+    /// a `Waker::clone` may call back into this channel. A waiting future
+    /// polled again, before it was woken, with a waker that wakes a different
+    /// task clones that one under the channel's lock: such a clone must not
+    /// call back into the channel (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
@@ -539,6 +585,13 @@ impl<T> Receiver<T> {
     ///
     /// `predicate` runs with no lock held, once per version it is shown
     /// (several sends while it is not looking show it only the newest).
+    ///
+    /// # Wakers
+    /// The waker is cloned with no lock held whenever the wait (re)starts, so
+    /// a `Waker::clone` may call back into this channel. A waiting future
+    /// polled again, before it was woken, with a waker that wakes a different
+    /// task clones that one under the channel's lock: such a clone must not
+    /// call back into the channel (it would deadlock).
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
@@ -616,12 +669,23 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-/// Makes sure the node is queued with `waker`; returns a waker to drop
-/// once the lock is released.
+/// Before the lock: consumes a wake-up the node holds (there is nothing to
+/// pass on: wake-ups are broadcast) and, if the node will have to be queued
+/// again, clones the waker now, so that a `Waker::clone` that calls back
+/// into this channel cannot deadlock. Returns that clone for [`park`].
+fn prepare(node: &mut WaitNode<'_, ()>, waker: &Waker) -> Option<Waker> {
+    let _ = node.take_woken(|_| ());
+    (!node.is_queued()).then(|| waker.clone())
+}
+
+/// Makes sure the node is queued with `waker` (`fresh`: its clone made by
+/// [`prepare`], if any); returns a waker to drop once the lock is
+/// released.
 fn park<S>(
     node: &mut WaitNode<'_, ()>,
     queue: &mut QueueGuard<'_, S, ()>,
     waker: &Waker,
+    fresh: &mut Option<Waker>,
 ) -> Option<Waker> {
     match node.state(queue) {
         WaitState::Waiting => node.update_waker(queue, waker),
@@ -629,7 +693,7 @@ fn park<S>(
             // A wake-up that found nothing new (or a first poll): queue
             // again. There is no grant to pass on: wake-ups are broadcast.
             // Clone first: if it panics, nothing is dropped under the lock.
-            let waker = waker.clone();
+            let waker = fresh.take().unwrap_or_else(|| waker.clone());
             let (_, old) = node.remove(queue);
             node.enqueue_with(queue, waker);
             old
@@ -677,6 +741,7 @@ pub mod futures {
             assert!(!*this.done, "`Changed` polled after completion");
             let seen = &mut **this.seen;
             let (shared, mut node) = this.wait.split();
+            let mut fresh = prepare(&mut node, cx.waker());
             let mut queue = shared.value.lock();
             let (version, senders) = (queue.state_ref().version, queue.state_ref().senders);
             let result = if version != *seen {
@@ -685,15 +750,17 @@ pub mod futures {
             } else if senders == 0 {
                 Err(RecvError)
             } else {
-                let old = park(&mut node, &mut queue, cx.waker());
+                let old = park(&mut node, &mut queue, cx.waker(), &mut fresh);
                 drop(queue);
                 drop(old);
+                drop(fresh);
                 return Poll::Pending;
             };
             // Leave the queue if we are in it (nothing to pass on).
             let (_, old) = node.remove(&mut queue);
             drop(queue);
             drop(old);
+            drop(fresh);
             *this.done = true;
             Poll::Ready(result)
         }
@@ -738,14 +805,20 @@ pub mod futures {
             let seen = &mut **this.seen;
             let (shared, mut node) = this.wait.split();
             loop {
+                let mut fresh = None;
+                if this.checked.is_some() {
+                    // Likely to wait: clone before the lock.
+                    fresh = prepare(&mut node, cx.waker());
+                }
                 let mut queue = shared.value.lock();
                 let state = queue.state_ref();
                 let (version, closed) = (state.version, state.senders == 0);
                 if *this.checked == Some(version) && !closed {
                     // Nothing new since the predicate said no: wait.
-                    let old = park(&mut node, &mut queue, cx.waker());
+                    let old = park(&mut node, &mut queue, cx.waker(), &mut fresh);
                     drop(queue);
                     drop(old);
+                    drop(fresh);
                     return Poll::Pending;
                 }
                 let value = ValueArc::clone(&state.value);
@@ -802,6 +875,8 @@ pub mod futures {
             let this = self.project();
             assert!(!*this.done, "`Closed` polled after completion");
             let (shared, mut node) = this.wait.split();
+            // A first poll may have to wait: clone before the lock.
+            let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
             let mut queue = shared.closed.lock();
             let ready = match node.state(&queue) {
                 WaitState::Woken => true,
@@ -813,10 +888,11 @@ pub mod futures {
                 *this.done = true;
                 node.remove(&mut queue).1
             } else {
-                park(&mut node, &mut queue, cx.waker())
+                park(&mut node, &mut queue, cx.waker(), &mut fresh)
             };
             drop(queue);
             drop(old);
+            drop(fresh);
             if ready {
                 Poll::Ready(())
             } else {

@@ -32,6 +32,15 @@
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
 //!
+//! ## Wakers
+//!
+//! A waiting future clones its waker before it takes lock A whenever it is
+//! about to join a queue (its node is not queued yet), so a `Waker::clone`
+//! that calls back into the same channel cannot deadlock. The one clone left
+//! under the lock is `WaitNode::update_waker`, when a queued future is polled
+//! again with a waker that will not wake the same task; the public docs of
+//! each waiting operation say so in a `# Wakers` paragraph.
+//!
 //! ## Grants, not retries
 //!
 //! Waking a waiter *grants* it something, recorded in its node's [`Grant`]:
@@ -97,6 +106,42 @@ pub(crate) enum Grant {
     Granted,
     /// Woken by a close: re-check.
     Closed,
+}
+
+/// The data of a waiting sender's node: what it was granted and how many
+/// slots it waits for. A send (or `reserve`) wants one slot; a
+/// `reserve_many(n)` wants `n`, and while it waits at the head the slots
+/// freed one by one are assigned to it (`got`, counted in
+/// `State::slots_reserved`) until it has them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SendWant {
+    grant: Grant,
+    /// Slots wanted in all.
+    want: usize,
+    /// Slots assigned to it so far.
+    got: usize,
+}
+
+impl SendWant {
+    /// A sender waiting for `want` slots, holding none yet.
+    #[inline]
+    pub(crate) const fn new(want: usize) -> Self {
+        Self {
+            grant: Grant::None,
+            want,
+            got: 0,
+        }
+    }
+
+    /// Takes what the node was given, leaving it ready to wait again for
+    /// as many slots.
+    #[inline]
+    fn take(&mut self) -> Self {
+        let out = *self;
+        self.grant = Grant::None;
+        self.got = 0;
+        out
+    }
 }
 
 /// Whether the engine accepts items.
@@ -181,11 +226,11 @@ pub(crate) struct Chan<B> {
     recv: WaitQueue<State<B>, Grant>,
     /// Lock B (taken with A held, or alone by a dropped send future): the
     /// senders' list.
-    send: WaitQueue<SendState, Grant>,
+    send: WaitQueue<SendState, SendWant>,
 }
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
-type SendGuard<'a> = QueueGuard<'a, SendState, Grant>;
+type SendGuard<'a> = QueueGuard<'a, SendState, SendWant>;
 
 /// The wakers a push, pop or dropped waiter took out under the lock (at
 /// most one per side: each grants one item or one slot), woken when this
@@ -373,12 +418,17 @@ impl<B: Buffer> Chan<B> {
     /// is still in `item` and `node` is queued.
     pub(crate) fn poll_send(
         &self,
-        node: &mut WaitNode<'_, Grant>,
+        node: &mut WaitNode<'_, SendWant>,
         item: &mut Option<B::Item>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
         let mut wakes = Wakes::default();
         let mut stale = None;
+        // A send that is not queued yet is about to wait: clone the waker
+        // (executor code) before the lock, so that a `Waker::clone` that
+        // calls back into this channel cannot deadlock, and a panicking one
+        // changes nothing.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
             if node.is_queued() {
@@ -391,13 +441,15 @@ impl<B: Buffer> Chan<B> {
                     WaitState::Woken => {
                         let (_, old) = node.remove(&mut s);
                         stale = old;
-                        let grant = node.data(&mut s, mem::take);
+                        let want = node.data(&mut s, SendWant::take);
                         drop(s);
                         let value = item
                             .take()
                             .expect("anysync bug: send polled without an item");
-                        if grant != Grant::Granted {
-                            // Woken by a close, which is permanent.
+                        if want.grant != Grant::Granted {
+                            // Woken by a close, which is permanent. A send
+                            // wants one slot, so it holds none.
+                            debug_assert_eq!(want.got, 0);
                             break 'out Poll::Ready(Err(value));
                         }
                         let st = q.state();
@@ -428,7 +480,7 @@ impl<B: Buffer> Chan<B> {
                 break 'out Poll::Ready(Ok(()));
             }
             // Executor code that may panic: before anything changes.
-            let waker = cx.waker().clone();
+            let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
             let st = q.state();
             st.send_linked += 1;
             node.enqueue_with(&mut self.lock_send(st), waker);
@@ -436,17 +488,20 @@ impl<B: Buffer> Chan<B> {
         };
         drop(q);
         drop(stale);
+        drop(fresh);
         drop(wakes);
         out
     }
 
-    /// [`WaitOwner::abandon`] of the senders' queue: a send future that
-    /// was `Waiting` (now unlinked) or `Woken` was dropped. Called with
-    /// lock B only, which it releases before taking A then B.
+    /// [`WaitOwner::abandon`] of the senders' queue: a send or reserve
+    /// future that was `Waiting` (now unlinked) or `Woken` was dropped.
+    /// Called with lock B only, which it releases before taking A then B.
+    /// Slots it held (granted, or assigned while it waited at the head for
+    /// several) go to the next senders.
     #[cold]
     #[inline(never)]
-    fn abandon_send(&self, mut s: SendGuard<'_>, was: WaitState, grant: &mut Grant) {
-        let granted = mem::take(grant) == Grant::Granted;
+    fn abandon_send(&self, mut s: SendGuard<'_>, was: WaitState, want: &mut SendWant) {
+        let want = want.take();
         match was {
             WaitState::Waiting => {
                 // `send_linked` still counts this sender and lives under A,
@@ -457,26 +512,127 @@ impl<B: Buffer> Chan<B> {
                 drop(self.lock_send(q.state()));
                 drop(q);
             }
-            WaitState::Woken if granted => {
-                drop(s);
-                let mut wakes = Wakes::default();
-                let mut q = self.recv.lock();
-                let st = q.state();
-                let mut s = self.lock_send(st);
-                if st.send_linked > 0 {
-                    // Pass the slot to the next sender.
-                    st.send_linked -= 1;
-                    wakes.send = grant_head(&mut s, |_| {});
-                    debug_assert!(wakes.send.is_some());
-                } else {
-                    st.slots_reserved -= 1;
-                }
-                drop(s);
-                drop(q);
-                drop(wakes);
-            }
-            _ => {}
+            WaitState::Woken => drop(s),
+            WaitState::Idle => return,
         }
+        self.release_slots(want.got);
+    }
+
+    /// Gives back `n` reserved slots, one at a time: each goes to the head
+    /// sender if one waits (as a pop would), else becomes free.
+    pub(crate) fn release_slots(&self, n: usize) {
+        for _ in 0..n {
+            let mut wakes = Wakes::default();
+            let mut q = self.recv.lock();
+            let st = q.state();
+            st.slots_reserved -= 1;
+            if st.mode == Mode::Open && st.send_linked > 0 {
+                self.grant_slot_locked(st, &mut wakes);
+            }
+            drop(q);
+            drop(wakes);
+        }
+    }
+
+    /// Reserves `n` slots without waiting.
+    pub(crate) fn try_reserve(&self, n: usize) -> Result<(), TrySend<()>> {
+        let mut q = self.recv.lock();
+        let st = q.state();
+        if st.mode != Mode::Open {
+            return Err(TrySend::Closed(()));
+        }
+        if st.cap - st.buf.len() - st.slots_reserved < n {
+            return Err(TrySend::Full(()));
+        }
+        st.slots_reserved += n;
+        Ok(())
+    }
+
+    /// Poll logic of a waiting reserve of `n` slots. On `Ready(Ok)` the
+    /// caller holds `n` reserved slots (in `slots_reserved`), to fill with
+    /// [`send_reserved`](Self::send_reserved) or give back with
+    /// [`release_slots`](Self::release_slots). `Ready(Err)`: closed.
+    pub(crate) fn poll_reserve(
+        &self,
+        node: &mut WaitNode<'_, SendWant>,
+        n: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ()>> {
+        let mut stale = None;
+        // Cloned before the lock, as in `poll_send`.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
+        let mut q = self.recv.lock();
+        let out = 'out: {
+            if node.is_queued() {
+                let mut s = self.lock_send(q.state());
+                match node.state(&s) {
+                    WaitState::Waiting => {
+                        stale = node.update_waker(&mut s, cx.waker());
+                        break 'out Poll::Pending;
+                    }
+                    WaitState::Woken => {
+                        let (_, old) = node.remove(&mut s);
+                        stale = old;
+                        let want = node.data(&mut s, SendWant::take);
+                        drop(s);
+                        let st = q.state();
+                        if want.grant == Grant::Granted && st.mode == Mode::Open {
+                            debug_assert_eq!(want.got, n);
+                            break 'out Poll::Ready(Ok(()));
+                        }
+                        // Closed: nobody waits to send any more, so the
+                        // slots it was assigned simply go back.
+                        st.slots_reserved -= want.got;
+                        break 'out Poll::Ready(Err(()));
+                    }
+                    WaitState::Idle => {}
+                }
+            }
+            let st = q.state();
+            if st.mode != Mode::Open {
+                break 'out Poll::Ready(Err(()));
+            }
+            let free = st.cap - st.buf.len() - st.slots_reserved;
+            if free >= n {
+                st.slots_reserved += n;
+                break 'out Poll::Ready(Ok(()));
+            }
+            // Executor code that may panic: before anything changes.
+            let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
+            // A free slot means no sender is linked: this one becomes the
+            // head, and takes what is free now towards its `n`.
+            node.data_unqueued(|w| {
+                *w = SendWant::new(n);
+                w.got = free;
+            });
+            let st = q.state();
+            st.slots_reserved += free;
+            st.send_linked += 1;
+            node.enqueue_with(&mut self.lock_send(st), waker);
+            Poll::Pending
+        };
+        drop(q);
+        drop(stale);
+        drop(fresh);
+        out
+    }
+
+    /// Fills one reserved slot with `item`. `Err(item)` if the engine was
+    /// closed since (the slot is given back).
+    pub(crate) fn send_reserved(&self, item: B::Item) -> Result<(), B::Item> {
+        let mut wakes = Wakes::default();
+        let mut q = self.recv.lock();
+        let st = q.state();
+        st.slots_reserved -= 1;
+        if st.mode != Mode::Open {
+            // No sender waits once closed: the slot is simply free.
+            drop(q);
+            return Err(item);
+        }
+        self.push_locked(&mut q, item, &mut wakes);
+        drop(q);
+        drop(wakes);
+        Ok(())
     }
 
     // ----- receiving -----
@@ -534,7 +690,9 @@ impl<B: Buffer> Chan<B> {
     }
 
     /// Grants a free slot to the head sender, if one is still linked once
-    /// the senders that left on their own are settled.
+    /// the senders that left on their own are settled. A head that waits
+    /// for several slots (`reserve_many`) keeps it and stays linked until
+    /// it has them all; only then is it woken.
     #[cold]
     fn grant_slot_locked(&self, st: &mut State<B>, wakes: &mut Wakes) {
         let mut s = self.lock_send(st);
@@ -542,10 +700,20 @@ impl<B: Buffer> Chan<B> {
             return;
         }
         debug_assert_eq!(st.mode, Mode::Open);
-        st.send_linked -= 1;
         st.slots_reserved += 1;
-        wakes.send = grant_head(&mut s, |_| {});
-        debug_assert!(wakes.send.is_some());
+        let waker = s.wake_head(|_, w, _| {
+            w.got += 1;
+            if w.got < w.want {
+                Visit::Stop
+            } else {
+                w.grant = Grant::Granted;
+                Visit::Wake
+            }
+        });
+        if waker.is_some() {
+            st.send_linked -= 1;
+            wakes.send = waker;
+        }
     }
 
     /// Wakes what a pop asked to wake. Call with no lock held.
@@ -569,6 +737,8 @@ impl<B: Buffer> Chan<B> {
         let mut wakes = Wakes::default();
         let mut stale = None;
         let mut drained = false;
+        // Cloned before the lock, as in `poll_send`.
+        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
             if node.is_queued() {
@@ -603,13 +773,20 @@ impl<B: Buffer> Chan<B> {
                 }
                 Err(TryRecv::Closed) => Poll::Ready(None),
                 Err(TryRecv::Empty) => {
-                    node.enqueue(&mut q, cx.waker());
+                    match fresh.take() {
+                        Some(waker) => node.enqueue_with(&mut q, waker),
+                        // Woken by a close and linking again (the items
+                        // left are reserved by others): a rare path that
+                        // clones under the lock.
+                        None => node.enqueue(&mut q, cx.waker()),
+                    }
                     Poll::Pending
                 }
             }
         };
         drop(q);
         drop(stale);
+        drop(fresh);
         self.finish(wakes, drained);
         out
     }
@@ -672,8 +849,8 @@ impl<B: Buffer> Chan<B> {
             if !more && q.state_ref().send_linked > 0 {
                 let st = q.state();
                 let mut s = self.lock_send(st);
-                more = s.wake_front(batch, |_, grant, _| {
-                    *grant = Grant::Closed;
+                more = s.wake_front(batch, |_, want, _| {
+                    want.grant = Grant::Closed;
                     Visit::Wake
                 });
                 st.send_linked = s.len();
@@ -686,20 +863,68 @@ impl<B: Buffer> Chan<B> {
     /// Closes for good and drops every buffered item (outside the lock,
     /// each exactly once). Receivers fail at once. Returns how many items
     /// were dropped.
+    ///
+    /// An item whose `Drop` panics does not stop the others from being
+    /// dropped: with `std` each drop is caught, and the first panic is
+    /// raised again once the buffer is empty (unless this runs while the
+    /// thread already unwinds, where a second panic would abort the
+    /// process: then it is only swallowed); without `std`, a guard keeps
+    /// dropping the rest while the panic unwinds.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn shutdown_immediate(&self) -> usize {
-        self.close_with(Mode::Immediate);
+        self.close_immediate();
+        self.drop_buffered()
+    }
+
+    /// The first half of [`shutdown_immediate`](Self::shutdown_immediate):
+    /// closes for good, waking everyone. Returns `true` if this call closed
+    /// it.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `channel::bounded`
+    pub(crate) fn close_immediate(&self) -> bool {
+        self.close_with(Mode::Immediate)
+    }
+
+    /// The second half of [`shutdown_immediate`](Self::shutdown_immediate):
+    /// drops every buffered item, as described there.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
+    pub(crate) fn drop_buffered(&self) -> usize {
+        let pop = || self.recv.lock().state().buf.pop();
         let mut dropped = 0;
-        loop {
-            let item = self.recv.lock().state().buf.pop();
-            match item {
-                Some(item) => {
-                    drop(item);
-                    dropped += 1;
+        #[cfg(feature = "std")]
+        {
+            let mut first = None;
+            while let Some(item) = pop() {
+                dropped += 1;
+                let caught =
+                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(move || drop(item)));
+                if let Err(payload) = caught {
+                    first.get_or_insert(payload);
                 }
-                None => return dropped,
+            }
+            if let Some(payload) = first {
+                if !std::thread::panicking() {
+                    std::panic::resume_unwind(payload);
+                }
             }
         }
+        #[cfg(not(feature = "std"))]
+        {
+            /// Drops what is left if an item's drop unwinds out of the loop.
+            struct Rest<F: FnMut() -> Option<T>, T>(F);
+            impl<F: FnMut() -> Option<T>, T> Drop for Rest<F, T> {
+                fn drop(&mut self) {
+                    while let Some(item) = (self.0)() {
+                        drop(item);
+                    }
+                }
+            }
+            let rest = Rest(pop);
+            while let Some(item) = (rest.0)() {
+                dropped += 1;
+                drop(item);
+            }
+        }
+        dropped
     }
 
     // ----- task_done / join -----
@@ -786,14 +1011,14 @@ impl<B: Buffer> WaitOwner<RecvSide> for Chan<B> {
 
 impl<B: Buffer> WaitOwner<SendSide> for Chan<B> {
     type State = SendState;
-    type Data = Grant;
+    type Data = SendWant;
 
     #[inline]
-    fn wait_queue(&self) -> &WaitQueue<SendState, Grant> {
+    fn wait_queue(&self) -> &WaitQueue<SendState, SendWant> {
         &self.send
     }
 
-    fn abandon(&self, queue: SendGuard<'_>, was: WaitState, data: &mut Grant) {
+    fn abandon(&self, queue: SendGuard<'_>, was: WaitState, data: &mut SendWant) {
         self.abandon_send(queue, was, data);
     }
 }
@@ -882,7 +1107,7 @@ impl<'a, B: Buffer> SendFut<'a, B> {
                     }
                     Err(TrySend::Full(item)) => *this.item = Some(item),
                 }
-                this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
+                this.wait.set(Some(Wait::new(*this.chan, SendWant::new(1))));
             }
             // The item left the future only in a poll that moved it into
             // the buffer and then panicked (a `PriorityQueue` item's `Ord`):
@@ -917,6 +1142,80 @@ impl<'a, B: Buffer> SendFut<'a, B> {
         *this.phase = Phase::Done;
         this.wait.set(None);
         this.item.take()
+    }
+
+    pub(crate) fn is_terminated(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body of every reserve future: waits, in line with the senders,
+    /// for `n` slots. The wait node is built only when it has to wait;
+    /// dropping it leaves the queue and gives back the slots it was
+    /// assigned (see [`Chan::release_slots`]).
+    pub(crate) struct ReserveFut<'a, B: Buffer> {
+        chan: &'a Chan<B>,
+        n: usize,
+        phase: Phase,
+        #[pin]
+        wait: Option<Wait<&'a Chan<B>, SendSide>>,
+    }
+}
+
+impl<'a, B: Buffer> ReserveFut<'a, B> {
+    #[inline]
+    pub(crate) fn new(chan: &'a Chan<B>, n: usize) -> Self {
+        Self {
+            chan,
+            n,
+            phase: Phase::Init,
+            wait: None,
+        }
+    }
+
+    /// `Ready(Ok)`: the caller now holds `n` reserved slots. `Ready(Err)`:
+    /// the engine is closed.
+    ///
+    /// # Panics
+    /// If polled after it returned `Ready`.
+    pub(crate) fn poll_reserve(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        let mut this = self.project();
+        match *this.phase {
+            Phase::Init => {
+                match this.chan.try_reserve(*this.n) {
+                    Ok(()) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(TrySend::Closed(())) => {
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(Err(()));
+                    }
+                    Err(TrySend::Full(())) => {}
+                }
+                let want = SendWant::new(*this.n);
+                this.wait.set(Some(Wait::new(*this.chan, want)));
+            }
+            Phase::Queued => {}
+            Phase::Done => panic!("reserve future polled after completion"),
+        }
+        let wait = this
+            .wait
+            .as_pin_mut()
+            .expect("anysync bug: wait node not built");
+        let (chan, mut node) = wait.split();
+        let poll = chan.poll_reserve(&mut node, *this.n, cx);
+        *this.phase = if poll.is_ready() {
+            Phase::Done
+        } else {
+            Phase::Queued
+        };
+        poll
     }
 
     pub(crate) fn is_terminated(&self) -> bool {

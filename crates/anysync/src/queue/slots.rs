@@ -13,7 +13,7 @@ use core::{
 };
 
 use super::{
-    engine::{Chan, Grant, RecvSide, SendSide},
+    engine::{Chan, Grant, RecvSide, SendSide, SendWant},
     Buffer,
 };
 use crate::waitq::{Wait, WaitOwner};
@@ -70,7 +70,7 @@ where
 {
     pub(crate) fn new(chan: P) -> Self {
         Self {
-            wait: Wait::new(chan, Grant::None),
+            wait: Wait::new(chan, SendWant::new(1)),
             item: None,
         }
     }

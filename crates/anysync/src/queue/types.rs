@@ -163,6 +163,13 @@ macro_rules! queue_type {
             /// later `put` or `try_put` can take it. The item stays in the
             /// future until it is moved into the queue.
             ///
+            /// # Wakers
+            /// The waker is cloned with no lock held when the wait starts, so a
+            /// `Waker::clone` may call back into this queue. A waiting future polled
+            /// again with a waker that wakes a different task clones that one under
+            /// the queue's lock: such a clone must not call back into the queue
+            /// (it would deadlock).
+            ///
             /// # Cancel safety
             /// This method is **not** cancel safe: dropping the future drops
             /// the item if it was not put yet. Use
@@ -223,6 +230,13 @@ macro_rules! queue_type {
             /// left, then fail; after
             /// [`shutdown_immediate`](Self::shutdown_immediate) they fail
             /// at once.
+            ///
+            /// # Wakers
+            /// The waker is cloned with no lock held when the wait starts, so a
+            /// `Waker::clone` may call back into this queue. A waiting future polled
+            /// again with a waker that wakes a different task clones that one under
+            /// the queue's lock: such a clone must not call back into the queue
+            /// (it would deadlock).
             ///
             /// # Cancel safety
             /// This method is cancel safe. Dropping the future gives up its

@@ -155,6 +155,15 @@ impl Barrier {
 
     /// Waits until `parties` tasks are waiting, then all of them continue.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
@@ -272,17 +281,32 @@ impl Barrier {
         let outcome = match *phase {
             Phase::Done => panic!("`BarrierWait` polled after completion"),
             Phase::Init => {
-                let mut queue = self.queue.lock();
+                // The waker is cloned with the lock released (so that a
+                // `Waker::clone` that calls back into this barrier cannot
+                // deadlock), and only by an arrival that will wait: the
+                // leader never clones. One that finds it must wait unlocks,
+                // clones, and decides again.
+                let mut fresh = None;
+                let mut queue = loop {
+                    let queue = self.queue.lock();
+                    let state = queue.state_ref();
+                    if state.broken || state.arrived + 1 >= self.parties || fresh.is_some() {
+                        break queue;
+                    }
+                    drop(queue);
+                    fresh = Some(cx.waker().clone());
+                };
                 let state = queue.state();
                 if state.broken {
                     drop(queue);
+                    drop(fresh);
                     *phase = Phase::Done;
                     return Poll::Ready(Err(BrokenBarrier));
                 }
                 if state.arrived + 1 < self.parties {
-                    // Clone before counting the arrival: a panicking
-                    // `Waker::clone` then leaves the count as it was.
-                    let waker = cx.waker().clone();
+                    // Cloned before counting the arrival: a panicking
+                    // `Waker::clone` leaves the count as it was.
+                    let waker = fresh.take().expect("cloned before deciding to wait");
                     queue.state().arrived += 1;
                     node.enqueue_with(&mut queue, waker);
                     *phase = Phase::Waiting;

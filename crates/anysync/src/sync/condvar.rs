@@ -131,6 +131,15 @@ impl Condvar {
     /// Notifications are not stored: check the condition before waiting,
     /// or use [`wait_while`](Self::wait_while).
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -174,6 +183,15 @@ impl Condvar {
     ///
     /// This is asyncio's `Condition.wait_for(predicate)` with the predicate
     /// negated: `wait_for(p)` is `wait_while(guard, |v| !p(v))`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in

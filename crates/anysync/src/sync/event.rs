@@ -140,6 +140,15 @@ impl Event {
 
     /// Waits until the event is set.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
@@ -223,6 +232,14 @@ impl Future for Wait<'_> {
             }
             return Poll::Ready(());
         }
+        // A node not queued yet is about to wait (the event is not set):
+        // clone the waker before the lock, so that a `Waker::clone` that
+        // calls back into this event cannot deadlock.
+        let mut fresh = if node.is_queued() {
+            None
+        } else {
+            Some(cx.waker().clone())
+        };
         let mut queue = event.queue.lock();
         let ready = match node.state(&queue) {
             WaitState::Woken => true,
@@ -237,7 +254,8 @@ impl Future for Wait<'_> {
                 if event.released(generation) {
                     true
                 } else {
-                    node.enqueue(&mut queue, cx.waker());
+                    let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
+                    node.enqueue_with(&mut queue, waker);
                     false
                 }
             }
@@ -246,6 +264,7 @@ impl Future for Wait<'_> {
             let (_, waker) = node.remove(&mut queue);
             drop(queue);
             drop(waker);
+            drop(fresh);
             *this.done = true;
             Poll::Ready(())
         } else {

@@ -109,6 +109,15 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -382,6 +391,15 @@ crate::util::macros::cfg_feature! {
     impl<T: ?Sized> Mutex<T> {
         /// Like [`lock`](Self::lock), for an `Arc<Mutex<T>>`: the guard owns
         /// a clone of the `Arc`, so it is `'static`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place

@@ -219,6 +219,15 @@ impl Notify {
 
     /// Waits for a notification.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -270,6 +279,14 @@ impl Notify {
         if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
             return Poll::Ready(kind);
         }
+        // A node not queued yet is about to wait (the lock-free
+        // `try_consume` failed): clone the waker before the lock, so that a
+        // `Waker::clone` that calls back into this `Notify` cannot deadlock.
+        let fresh = if node.is_queued() {
+            None
+        } else {
+            Some(waker.clone())
+        };
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Woken => {
@@ -286,8 +303,8 @@ impl Notify {
                 Poll::Pending
             }
             WaitState::Idle => {
-                // Clone before changing the state word (see `enqueue_with`).
-                let waker = waker.clone();
+                // Cloned before changing the state word (see `enqueue_with`).
+                let waker = fresh.unwrap_or_else(|| waker.clone());
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & !STATE_MASK != generation {

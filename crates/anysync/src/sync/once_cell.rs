@@ -218,6 +218,15 @@ impl<T> OnceCell<T> {
     /// wait for it, in order. If it completes, they all return its value;
     /// if it is cancelled, the next waiting caller runs its own `init`.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -238,6 +247,15 @@ impl<T> OnceCell<T> {
     /// Like [`get_or_init`](Self::get_or_init) with a fallible initialiser.
     /// If it fails, the cell stays empty, its error is returned, and the
     /// next waiting caller runs its own initialiser.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -280,6 +298,15 @@ impl<T> OnceCell<T> {
     ///
     /// It never runs an initialiser nor holds one up: if nobody
     /// initialises the cell, it waits forever.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes

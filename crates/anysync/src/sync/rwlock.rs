@@ -43,6 +43,10 @@ use crate::loom::{
 /// * **Atomic downgrade.** [`RwLockWriteGuard::downgrade`] turns a write
 ///   guard into a read guard with no moment in which another writer could
 ///   get in; readers queued at the head get in with it.
+///   [`downgrade_map`](RwLockWriteGuard::downgrade_map) does the same,
+///   keeping read access to a part of the data.
+/// * **Covariant read guards**, as `std`'s: a [`RwLockReadGuard`] of a
+///   `RwLock<&'static str>` is also one of `&'a str`.
 /// * **Bounded readers.** [`with_max_readers`](Self::with_max_readers) caps
 ///   the number of concurrent readers; the next reader waits.
 /// * **No poisoning**, and waits never allocate.
@@ -202,6 +206,15 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Queues behind any waiting writer, so writers are not starved.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -213,6 +226,15 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Waits for the write lock, exclusive of every reader and writer.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -233,6 +255,15 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// While another upgradable read is held this waits, without holding
     /// back plain readers that arrive after it.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -553,6 +584,7 @@ impl<T: ?Sized> SemOwner for RwLock<T> {
 
 impl<T: ?Sized> SemOwner<UpgradableSlot> for RwLock<T> {
     #[inline(always)]
+    #[allow(clippy::misnamed_getters)] // the upgradable slot's semaphore, on purpose
     fn sem(&self) -> &Semaphore {
         &self.raw.upgradable
     }
@@ -695,7 +727,7 @@ impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let lock: &'a RwLock<T> = *this.inner.ptr();
+        let lock: &'a RwLock<T> = this.inner.ptr();
         this.inner.poll(cx).map(|()| RwLockUpgradableReadGuard {
             hold: Hold::new(lock, Held::Upgradable),
         })
@@ -976,6 +1008,15 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// lock. The upgrade is served before every queued task, so new readers
     /// cannot starve it.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -1046,6 +1087,15 @@ crate::util::macros::cfg_feature! {
         /// Like [`read`](Self::read), for an `Arc<RwLock<T>>`: the guard owns
         /// a clone of the `Arc`, so it is `'static`.
         ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
+        ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
         /// in the queue; a wake-up it had already received is passed to the
@@ -1055,6 +1105,15 @@ crate::util::macros::cfg_feature! {
         }
 
         /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
@@ -1067,6 +1126,15 @@ crate::util::macros::cfg_feature! {
 
         /// Like [`upgradable_read`](Self::upgradable_read), for an
         /// `Arc<RwLock<T>>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
@@ -1247,6 +1315,12 @@ crate::util::macros::cfg_feature! {
 
     /// An `Arc<RwLock<T>>` with `T` erased from its type, so that the owned
     /// read guard holding it can be covariant in `T`.
+    ///
+    /// The guard holding it names the lock's `T` (or a supertype of it,
+    /// through covariance), or, after a `map`, a type borrowed from a `T`
+    /// that is `Send + Sync + 'static` (the maps' bounds): either way,
+    /// dropping the `Arc` on whichever thread, whenever the guard goes, is
+    /// sound.
     struct ErasedArc {
         raw: NonNull<RawRwLock>,
         /// What `Arc::into_raw` gave: a `*const RwLock<T>`, at most two
@@ -1326,6 +1400,15 @@ crate::util::macros::cfg_feature! {
 
     impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
         /// Like [`RwLockUpgradableReadGuard::upgrade`].
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
@@ -1452,5 +1535,70 @@ impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
     /// executor thread.
     pub fn upgrade_blocking(this: Self) -> OwnedRwLockWriteGuard<T> {
         crate::util::block_on::block_on(Self::upgrade(this))
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized + Send + Sync + 'static> OwnedRwLockWriteGuard<T> {
+    /// Like [`RwLockWriteGuard::downgrade_map`]. The mapped guard no longer
+    /// names `T` (only the part picked), hence the bounds: the lock it keeps
+    /// alive may be dropped on any thread, at any time.
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> OwnedRwLockReadGuard<U> {
+        let data = NonNull::from(f(&*this));
+        OwnedRwLockReadGuard::with_data(this.hold.downgrade_write(), data)
+    }
+
+    /// Like [`RwLockWriteGuard::try_downgrade_map`].
+    ///
+    /// # Errors
+    /// Gives the write guard back, still write-locked, if `f` returns
+    /// `None`.
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<OwnedRwLockReadGuard<U>, Self> {
+        match f(&*this).map(NonNull::from) {
+            Some(data) => Ok(OwnedRwLockReadGuard::with_data(
+                this.hold.downgrade_write(),
+                data,
+            )),
+            None => Err(this),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized + Send + Sync + 'static> OwnedRwLockReadGuard<T> {
+    /// Like [`RwLockReadGuard::map`] (with the bounds of
+    /// [`OwnedRwLockWriteGuard::downgrade_map`]).
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> OwnedRwLockReadGuard<U> {
+        let data = NonNull::from(f(&*this));
+        OwnedRwLockReadGuard {
+            hold: this.hold,
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<U: ?Sized> OwnedRwLockReadGuard<U> {
+    /// A read guard on `data`, which points into the lock of `hold`, whose
+    /// `T` is `Send + Sync + 'static` (or `U` itself).
+    fn with_data<T: ?Sized + Send + Sync + 'static>(
+        hold: Hold<Arc<RwLock<T>>>,
+        data: NonNull<U>,
+    ) -> Self {
+        debug_assert_eq!(hold.held, Held::Read);
+        OwnedRwLockReadGuard {
+            hold: hold.reach(ErasedArc::new),
+            data,
+            _marker: PhantomData,
+        }
     }
 }

@@ -37,7 +37,8 @@ const SHIFT: usize = 2;
 /// * **Waits never allocate**: the waiter lives in the acquire future.
 ///
 /// The number of permits is not fixed: [`add_permits`](Self::add_permits)
-/// adds some and [`SemaphorePermit::forget`] removes some. So a request for
+/// adds some, and [`forget_permits`](Self::forget_permits) (available
+/// ones) or [`SemaphorePermit::forget`] (held ones) remove some. So a request for
 /// more permits than exist right now waits (for `add_permits`) rather than
 /// failing, and while it waits at the head it holds back everyone behind it.
 /// If your capacity is fixed and you want such a request refused at once,
@@ -209,6 +210,15 @@ impl Semaphore {
 
     /// Waits for one permit.
     ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
@@ -224,6 +234,15 @@ impl Semaphore {
     ///
     /// `acquire_many(0)` completes at once with an empty permit, without
     /// queueing.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
@@ -353,6 +372,7 @@ impl Semaphore {
     }
 
     /// The non-waiting acquire shared by `try_acquire*` and the fast path.
+    #[inline]
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         if n > Self::MAX_PERMITS {
             return Err(TryAcquireError::TooLarge { requested: n });
@@ -1024,6 +1044,15 @@ crate::util::macros::cfg_feature! {
         /// Like [`acquire`](Self::acquire), for an `Arc<Semaphore>`: the
         /// permit owns a clone of the `Arc`, so it is `'static`.
         ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
+        ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place
         /// in the queue; a wake-up it had already received is passed to the
@@ -1036,6 +1065,15 @@ crate::util::macros::cfg_feature! {
         }
 
         /// Like [`acquire_many`](Self::acquire_many), for an `Arc<Semaphore>`.
+        ///
+        /// # Wakers
+        ///
+        /// The future clones the task's waker with the primitive's lock released
+        /// when it starts waiting, so that clone may call back into this
+        /// primitive. If it is polled again with a waker that does not
+        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+        /// one is cloned under the lock: a `Waker::clone` that calls back into the
+        /// same primitive then deadlocks.
         ///
         /// # Cancel safety
         /// This method is cancel safe. Dropping the future gives up its place

@@ -195,5 +195,5 @@ unsafe fn drop_waker(data: *const ()) {
 
 /// Runs `f`, expecting it to panic; returns whether it did.
 pub fn panics(f: impl FnOnce()) -> bool {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err()
+    std::panic::catch_unwind(core::panic::AssertUnwindSafe(f)).is_err()
 }

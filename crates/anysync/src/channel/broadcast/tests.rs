@@ -651,3 +651,74 @@ mod hostile {
         assert_eq!(check(&tx), 0);
     }
 }
+
+#[test]
+fn a_capacity_that_cannot_be_stored_is_rejected_naming_the_argument() {
+    for bad in [super::MAX_CAPACITY + 1, 1 + usize::MAX / 2, usize::MAX] {
+        let err = std::panic::catch_unwind(|| channel::<u8>(bad)).unwrap_err();
+        let msg = err.downcast_ref::<alloc::string::String>().unwrap();
+        assert!(msg.contains("`capacity`"), "{msg}");
+        let tx = Sender::<u8>::new(1);
+        assert!(std::panic::catch_unwind(|| tx.subscribe_with(bad, Overflow::Block)).is_err());
+    }
+    // The bound itself is accepted (a queue allocates only what it holds).
+    let (tx, mut rx) = channel::<u8>(super::MAX_CAPACITY);
+    tx.try_send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+}
+
+#[test]
+fn sender_len_counts_what_the_furthest_behind_subscriber_has_not_received() {
+    let (tx, mut fast) = channel(4);
+    let mut slow = tx.subscribe_with(2, Overflow::DropOldest);
+    assert_eq!(tx.len(), 0);
+    assert!(tx.is_empty());
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 3);
+    drain(&mut fast);
+    assert_eq!(tx.len(), 2, "the slow one kept its newest two");
+    drain(&mut slow);
+    assert!(tx.is_empty());
+    check(&tx);
+}
+
+#[test]
+fn sender_closed_completes_when_no_subscriber_is_connected() {
+    let (tx, rx) = channel::<u8>(2);
+    let rx2 = tx.subscribe_with(1, Overflow::Disconnect);
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    drop(rx);
+    assert!(!closed.is_woken(), "one is left");
+    closed.pending();
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap(); // disconnects the last one
+    assert!(closed.is_woken());
+    assert_eq!(closed.ready(), ());
+    drop(rx2);
+    // With nobody connected, a new one completes at once; a new subscriber
+    // makes it wait again.
+    assert_eq!(TestTask::new(tx.closed()).ready(), ());
+    let rx3 = tx.subscribe();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    drop(rx3);
+    assert!(closed.is_woken());
+    assert_eq!(closed.ready(), ());
+}
+
+#[test]
+fn a_weak_broadcast_sender_does_not_keep_the_channel_open() {
+    let (tx, mut rx) = channel(4);
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    let tx2 = weak.upgrade().unwrap();
+    drop(tx);
+    tx2.try_send(1).unwrap();
+    drop(tx2);
+    assert!(weak2.upgrade().is_none());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}

@@ -14,7 +14,7 @@ use futures_sink::Sink;
 use futures_test::task::new_count_waker;
 
 use crate::{
-    channel::{self, RecvError, SendError, TryRecvError, TrySendError},
+    channel::{self, oneshot, RecvError, SendError, TryRecvError, TrySendError},
     queue::engine::Stats,
     util::test::TestTask,
 };
@@ -94,20 +94,25 @@ fn channel_dropping_every_receiver_fails_senders_with_their_value() {
 }
 
 #[test]
-fn channel_values_left_when_everything_is_dropped_are_dropped_once() {
+fn channel_values_left_when_the_last_receiver_goes_are_dropped_then_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = channel::unbounded();
+    let rx2 = rx.clone();
     for _ in 0..3 {
         tx.try_send(DropCount(drops.clone())).unwrap();
     }
     drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "a receiver is left");
+    drop(rx2);
     assert_eq!(
         drops.load(Ordering::SeqCst),
-        0,
-        "kept until the last handle goes"
+        3,
+        "dropped with the last receiver"
     );
+    assert_eq!(tx.len(), 0);
+    assert!(tx.is_closed());
     drop(tx);
-    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    assert_eq!(drops.load(Ordering::SeqCst), 3, "each exactly once");
 }
 
 #[test]
@@ -525,4 +530,307 @@ mod hostile {
         assert_eq!(tx.try_send(5), Ok(()));
         assert!(matches!(tx.try_send(6), Err(TrySendError::Full(6))));
     }
+}
+
+// ----- dropping the last receiver drops what is buffered -----
+
+/// A request carrying the handle its answer goes back on.
+struct Request {
+    #[allow(dead_code)] // only ever dropped here
+    reply: oneshot::Sender<u32>,
+}
+
+#[test]
+fn requester_learns_at_once_that_the_worker_dropped_its_receiver() {
+    let (tx, worker_rx) = channel::bounded::<Request>(4);
+    let (reply, mut answer) = oneshot::channel();
+    tx.try_send(Request { reply }).unwrap();
+    let mut waiting = TestTask::new(&mut answer);
+    waiting.pending();
+    // The worker goes away without handling the request.
+    drop(worker_rx);
+    assert!(waiting.is_woken(), "the requester is woken");
+    assert_eq!(waiting.ready(), Err(RecvError));
+    assert!(tx.is_closed());
+}
+
+/// Panics when dropped, after counting itself.
+struct PanicOnDrop(Arc<AtomicUsize>);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a value's drop panicked");
+    }
+}
+
+enum Value {
+    Fine(#[allow(dead_code)] DropCount),
+    Bad(#[allow(dead_code)] PanicOnDrop),
+}
+
+#[test]
+fn a_buffered_value_whose_drop_panics_does_not_keep_the_others_from_being_dropped() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = channel::bounded(8);
+    tx.try_send(Value::Fine(DropCount(drops.clone()))).unwrap();
+    tx.try_send(Value::Bad(PanicOnDrop(drops.clone()))).unwrap();
+    tx.try_send(Value::Bad(PanicOnDrop(drops.clone()))).unwrap();
+    tx.try_send(Value::Fine(DropCount(drops.clone()))).unwrap();
+    let mut reserve = TestTask::new(tx.reserve_many(5));
+    reserve.pending();
+    let caught = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| drop(rx)));
+    assert!(
+        caught.is_err(),
+        "the first panic reaches the receiver's drop"
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 4, "every value was dropped");
+    assert_eq!(tx.len(), 0);
+    // Nothing is stranded: the waiting reserve and new sends learn it is closed.
+    assert!(reserve.is_woken());
+    assert!(reserve.ready().is_err());
+    assert!(tx.try_send(Value::Fine(DropCount(drops.clone()))).is_err());
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn a_receiver_dropped_while_unwinding_with_a_panicking_value_does_not_abort() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = channel::unbounded();
+    tx.try_send(PanicOnDrop(drops.clone())).unwrap();
+    tx.try_send(PanicOnDrop(drops.clone())).unwrap();
+    let caught = std::panic::catch_unwind(core::panic::AssertUnwindSafe(move || {
+        let _rx = rx;
+        panic!("the task failed");
+    }));
+    let payload = caught.expect_err("the task's own panic comes out");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the task failed"));
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert!(tx.is_closed());
+}
+
+// ----- reserve, reserve_many, permits -----
+
+#[test]
+fn reserve_waits_in_line_and_its_permit_sends_without_waiting() {
+    let (tx, rx) = channel::bounded(1);
+    tx.try_send(1).unwrap();
+    let mut reserve = TestTask::new(tx.reserve());
+    reserve.pending();
+    let mut send = TestTask::new(tx.send(3));
+    send.pending();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(reserve.is_woken(), "the first in line gets the slot");
+    assert!(!send.is_woken());
+    let permit = reserve.ready().unwrap();
+    assert_eq!(
+        tx.try_send(9),
+        Err(TrySendError::Full(9)),
+        "the slot is held"
+    );
+    permit.send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert!(send.is_woken());
+    assert_eq!(send.ready(), Ok(()));
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn a_permit_dropped_unused_gives_its_slot_to_the_waiting_sender() {
+    let (tx, rx) = channel::bounded(1);
+    let permit = tx.try_reserve().unwrap();
+    let mut send = TestTask::new(tx.send(7));
+    send.pending();
+    drop(permit);
+    assert!(send.is_woken());
+    assert_eq!(send.ready(), Ok(()));
+    assert_eq!(rx.try_recv(), Ok(7));
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn a_reserve_dropped_after_it_was_granted_passes_the_slot_on() {
+    let (tx, rx) = channel::bounded(1);
+    tx.try_send(0).unwrap();
+    let mut first = TestTask::new(tx.reserve());
+    first.pending();
+    let mut second = TestTask::new(tx.reserve());
+    second.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(first.is_woken());
+    first.cancel();
+    assert!(second.is_woken(), "the slot goes to the next in line");
+    second.ready().unwrap().send(5).unwrap();
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn reserve_many_sets_freed_slots_aside_until_it_has_them_all() {
+    let (tx, rx) = channel::bounded(3);
+    for i in 0..3 {
+        tx.try_send(i).unwrap();
+    }
+    let mut many = TestTask::new(tx.reserve_many(2));
+    many.pending();
+    let mut later = TestTask::new(tx.send(9));
+    later.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(!many.is_woken(), "one of two slots is not enough");
+    assert!(!later.is_woken(), "nobody overtakes the head");
+    assert_eq!(tx.try_send(8), Err(TrySendError::Full(8)));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(many.is_woken());
+    let mut permits = many.ready().unwrap();
+    assert_eq!(permits.len(), 2);
+    permits.send(3).unwrap();
+    drop(permits); // the second slot goes to the waiting send
+    assert!(later.is_woken());
+    assert_eq!(later.ready(), Ok(()));
+    let mut got = Vec::new();
+    while let Ok(v) = rx.try_recv() {
+        got.push(v);
+    }
+    assert_eq!(got, [2, 3, 9]);
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn a_dropped_reserve_many_passes_the_slots_it_had_collected_on() {
+    let (tx, rx) = channel::bounded(2);
+    tx.try_send(0).unwrap();
+    tx.try_send(1).unwrap();
+    let mut many = TestTask::new(tx.reserve_many(2));
+    many.pending();
+    let mut later = TestTask::new(tx.send(9));
+    later.pending();
+    assert_eq!(rx.try_recv(), Ok(0)); // set aside for `many`
+    assert!(!later.is_woken());
+    many.cancel();
+    assert!(
+        later.is_woken(),
+        "the collected slot goes to the next sender"
+    );
+    assert_eq!(later.ready(), Ok(()));
+    assert_eq!(tx.stats().slots_reserved, 0);
+    assert_eq!(rx.len(), 2);
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn reserve_many_of_zero_is_ready_and_more_than_the_capacity_panics() {
+    let (tx, _rx) = channel::bounded::<u8>(2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let permits = TestTask::new(tx.reserve_many(0)).ready().unwrap();
+    assert!(permits.is_empty());
+    let err = std::panic::catch_unwind(|| {
+        drop(tx.reserve_many(3));
+    })
+    .unwrap_err();
+    let msg = err.downcast_ref::<alloc::string::String>().unwrap();
+    assert!(msg.contains("`n`"), "{msg}");
+}
+
+#[test]
+fn reserve_fails_once_closed_and_a_permit_used_after_close_hands_the_value_back() {
+    let (tx, rx) = channel::bounded(2);
+    let permit = tx.try_reserve().unwrap();
+    tx.try_send(1).unwrap();
+    let mut waiting = TestTask::new(tx.reserve_many(2));
+    waiting.pending();
+    tx.close();
+    assert!(waiting.is_woken());
+    assert_eq!(waiting.ready().unwrap_err(), SendError(()));
+    assert_eq!(permit.send(2), Err(SendError(2)));
+    assert_eq!(
+        TestTask::new(tx.reserve()).ready().unwrap_err(),
+        SendError(())
+    );
+    assert!(tx.try_reserve().unwrap_err().is_closed());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_quiet(tx.stats());
+}
+
+// ----- closed, weak senders, recv_many -----
+
+#[test]
+fn sender_closed_completes_when_the_last_receiver_is_dropped() {
+    let (tx, rx) = channel::bounded::<u8>(1);
+    let rx2 = rx.clone();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    drop(rx);
+    assert!(!closed.is_woken(), "a receiver is left");
+    closed.pending();
+    drop(rx2);
+    assert!(closed.is_woken());
+    assert_eq!(closed.ready(), ());
+    assert_eq!(TestTask::new(tx.closed()).ready(), ());
+}
+
+#[test]
+fn sender_closed_completes_on_close() {
+    let (tx, rx) = channel::unbounded::<u8>();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    rx.close();
+    assert!(closed.is_woken());
+    assert_eq!(closed.ready(), ());
+}
+
+#[test]
+fn a_weak_sender_does_not_keep_the_channel_open_and_upgrades_only_while_a_sender_lives() {
+    let (tx, rx) = channel::unbounded();
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert_eq!(weak.sender_count(), 1);
+    let strong = weak.upgrade().unwrap();
+    assert_eq!(tx.sender_count(), 2);
+    strong.try_send(1).unwrap();
+    drop(strong);
+    drop(tx);
+    assert!(rx.is_closed(), "weak senders do not keep it open");
+    assert!(weak.upgrade().is_none());
+    assert!(weak2.upgrade().is_none());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn recv_many_waits_for_one_value_then_takes_what_is_there_up_to_the_limit() {
+    let (tx, rx) = channel::bounded(8);
+    let mut buf = alloc::vec![0];
+    {
+        let mut many = TestTask::new(rx.recv_many(&mut buf, 3));
+        many.pending();
+        for i in 1..=5 {
+            tx.try_send(i).unwrap();
+        }
+        assert!(many.is_woken());
+        assert_eq!(many.ready(), 3);
+    }
+    assert_eq!(buf, [0, 1, 2, 3], "appended");
+    assert_eq!(TestTask::new(rx.recv_many(&mut buf, 0)).ready(), 0);
+    assert_eq!(TestTask::new(rx.recv_many(&mut buf, 10)).ready(), 2);
+    drop(tx);
+    assert_eq!(TestTask::new(rx.recv_many(&mut buf, 10)).ready(), 0);
+    assert_eq!(buf, [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_cancelled_recv_many_passes_the_value_it_was_granted_on() {
+    let (tx, rx) = channel::bounded(4);
+    let mut buf = Vec::new();
+    let mut first = TestTask::new(rx.recv_many(&mut buf, 2));
+    first.pending();
+    let mut second = TestTask::new(rx.recv());
+    second.pending();
+    tx.try_send(1).unwrap();
+    assert!(first.is_woken());
+    first.cancel();
+    assert!(second.is_woken());
+    assert_eq!(second.ready(), Ok(1));
+    assert_quiet(tx.stats());
 }

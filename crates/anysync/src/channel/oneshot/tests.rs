@@ -276,3 +276,47 @@ static_assertions::assert_impl_all!(super::Sender<core::cell::Cell<u8>>: Send, S
 static_assertions::assert_impl_all!(super::Receiver<core::cell::Cell<u8>>: Send, Sync, Unpin);
 static_assertions::assert_impl_all!(super::futures::Recv<'static, u8>: Send, Unpin);
 static_assertions::assert_not_impl_any!(super::Receiver<alloc::rc::Rc<u8>>: Send, Sync);
+
+#[test]
+fn a_receiver_whose_value_was_taken_by_try_recv_is_terminated() {
+    let (tx, mut rx) = channel();
+    tx.send(5).unwrap();
+    assert!(!rx.is_terminated());
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert!(rx.is_terminated(), "select! must skip it now");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+#[should_panic(expected = "polled after completion")]
+fn polling_a_receiver_after_try_recv_took_the_value_panics() {
+    let (tx, mut rx) = channel();
+    tx.send(5).unwrap();
+    assert_eq!(rx.try_recv(), Ok(5));
+    let (waker, _) = new_count_waker();
+    let _ = core::pin::Pin::new(&mut rx).poll(&mut core::task::Context::from_waker(&waker));
+}
+
+#[test]
+fn a_receiver_with_nothing_taken_by_try_recv_is_not_terminated() {
+    let (tx, mut rx) = channel::<u8>();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert!(!rx.is_terminated());
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(!rx.is_terminated(), "awaiting it still reports the error");
+    assert_eq!(TestTask::new(&mut rx).ready(), Err(RecvError));
+}
+
+#[test]
+fn receiver_is_empty_until_a_value_arrives_and_again_once_it_is_taken() {
+    let (tx, mut rx) = channel();
+    assert!(rx.is_empty());
+    tx.send(1).unwrap();
+    assert!(!rx.is_empty());
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.is_empty());
+    let (tx, rx) = channel::<u8>();
+    drop(tx);
+    assert!(rx.is_empty());
+}

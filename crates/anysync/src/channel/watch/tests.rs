@@ -469,3 +469,28 @@ mod hostile {
         assert_eq!(tx.shared.closed.lock().len(), 0);
     }
 }
+
+#[test]
+fn mark_changed_makes_the_current_value_unseen_and_mark_unchanged_makes_it_seen() {
+    let (tx, mut rx) = channel(1);
+    rx.mark_changed();
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert_eq!(TestTask::new(rx.changed()).ready(), Ok(()));
+    assert_eq!(rx.has_changed(), Ok(false));
+    let mut changed = TestTask::new(rx.changed());
+    changed.pending();
+    drop(changed);
+    tx.send(2).unwrap();
+    rx.mark_unchanged();
+    assert_eq!(rx.has_changed(), Ok(false));
+    let mut changed = TestTask::new(rx.changed());
+    changed.pending();
+    drop(changed);
+    // Marked changed, the value is reported even after the sender is gone.
+    rx.mark_changed();
+    drop(tx);
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert_eq!(TestTask::new(rx.changed()).ready(), Ok(()));
+    assert_eq!(*rx.borrow(), 2);
+    assert_eq!(TestTask::new(rx.changed()).ready(), Err(RecvError));
+}

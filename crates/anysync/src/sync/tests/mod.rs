@@ -14,3 +14,4 @@ mod statistics;
 
 mod loom;
 mod unwind_safe;
+mod waker_clone;

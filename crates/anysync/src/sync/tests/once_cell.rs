@@ -299,7 +299,7 @@ fn wait_keeps_waiting_through_a_failed_initialiser() {
     assert_eq!(failing.ready(), Err("no"));
     assert!(!w.is_woken());
     w.pending();
-    let mut cancelled = TestTask::new(cell.get_or_init(|| core::future::pending()));
+    let mut cancelled = TestTask::new(cell.get_or_init(core::future::pending));
     cancelled.pending();
     cancelled.cancel();
     w.pending();

@@ -814,3 +814,53 @@ fn owned_blocking_read_write_and_upgrade_wait_on_threads() {
     assert_eq!(*lock.try_read().unwrap(), 2);
     assert_quiescent(&lock);
 }
+
+#[test]
+fn owned_downgrade_map_keeps_the_lock_alive_and_read_locked_until_dropped() {
+    let lock = Arc::new(RwLock::new((1u8, alloc::string::String::from("name"))));
+    let weak = Arc::downgrade(&lock);
+    let mut w = Arc::clone(&lock).try_write_owned().unwrap();
+    w.0 = 2;
+    let mut reader = TestTask::new(Arc::clone(&lock).read_owned());
+    reader.pending();
+    let name = crate::sync::OwnedRwLockWriteGuard::downgrade_map(w, |v| v.1.as_str());
+    assert!(
+        reader.is_woken(),
+        "queued readers get in with the downgrade"
+    );
+    assert_eq!(reader.ready().0, 2);
+    reader.cancel(); // the completed future holds an `Arc` too
+    assert!(lock.try_write().is_err());
+    drop(lock);
+    assert_eq!(&*name, "name");
+    let first = crate::sync::OwnedRwLockReadGuard::map(
+        Arc::clone(&weak.upgrade().unwrap())
+            .try_read_owned()
+            .unwrap(),
+        |v| &v.0,
+    );
+    assert_eq!(*first, 2);
+    drop(name);
+    assert!(weak.upgrade().is_some(), "the mapped guard keeps the lock");
+    drop(first);
+    assert!(
+        weak.upgrade().is_none(),
+        "the last guard released the last Arc"
+    );
+}
+
+#[test]
+fn owned_try_downgrade_map_gives_the_write_guard_back_when_nothing_is_picked() {
+    let lock = Arc::new(RwLock::new(alloc::vec![3u8]));
+    let w = Arc::clone(&lock).try_write_owned().unwrap();
+    let w = match crate::sync::OwnedRwLockWriteGuard::try_downgrade_map(w, |v| v.get(1)) {
+        Ok(_) => panic!("picked an element that does not exist"),
+        Err(w) => w,
+    };
+    assert!(lock.statistics().writer);
+    let first = crate::sync::OwnedRwLockWriteGuard::try_downgrade_map(w, |v| v.first()).unwrap();
+    assert_eq!(*first, 3);
+    assert!(lock.try_read().is_ok() && lock.try_write().is_err());
+    drop(first);
+    assert_quiescent(&lock);
+}
