@@ -418,7 +418,7 @@ impl<T> Sender<T> {
     }
 
     /// Waits for room for `n` values and reserves all of them at once:
-    /// the returned [`Permits`] send without waiting, and give back the
+    /// the returned [`Permits`](super::Permits) send without waiting, and give back the
     /// slots not used when dropped. While it waits at the head of the
     /// line, freed slots are set aside for it until it has `n`; senders
     /// behind it wait (no one overtakes it). `n == 0` completes at once.
