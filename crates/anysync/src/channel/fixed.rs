@@ -146,6 +146,34 @@ impl<T, const N: usize> StaticChannel<T, N> {
         })
     }
 
+    /// Sends `value` without waiting, even if the channel is full: then
+    /// the oldest value in the channel is taken out to make room, and
+    /// returned (the receivers never see it). A value already promised to a
+    /// woken receiver is never taken; with every value promised (or every
+    /// free slot reserved by a [`Permit`] or a woken sender) it fails like
+    /// [`try_send`](Self::try_send). Use it for "latest values win" queues.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] (nothing can be taken out, see above) or
+    /// [`TrySendError::Closed`], holding the value.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// let ch = StaticChannel::<u8, 2>::new();
+    /// assert_eq!(ch.force_send(1), Ok(None));
+    /// assert_eq!(ch.force_send(2), Ok(None));
+    /// assert_eq!(ch.force_send(3), Ok(Some(1))); // the oldest made room
+    /// assert_eq!(ch.try_recv(), Ok(2));
+    /// ```
+    pub fn force_send(&self, value: T) -> Result<Option<T>, TrySendError<T>> {
+        self.chan.force_send(value).map_err(|e| match e {
+            TrySend::Full(value) => TrySendError::Full(value),
+            TrySend::Closed(value) => TrySendError::Closed(value),
+        })
+    }
+
     /// Receives the next value, waiting while the channel is empty.
     ///
     /// Waiting receivers are served in arrival order. After

@@ -12,8 +12,20 @@
 //! future loses no message. On the sending side a pending send
 //! ([`Sender::send`], [`StaticChannel::send`], [`broadcast`]'s `send`)
 //! still owns its value: dropping the future drops the value if it was not
-//! sent yet, and `cancel()` on the pending future gives it back. Each
-//! module's named futures are in its own `futures` submodule.
+//! sent yet, and `cancel()` on the pending future gives it back. The
+//! cancel-safe way to send on [`bounded`] channels and [`StaticChannel`]
+//! is to wait for room first with [`Sender::reserve`] (or
+//! [`reserve_many`](Sender::reserve_many)) and then send on the
+//! [`Permit`], which never waits. Each module's named futures are in its
+//! own `futures` submodule.
+//!
+//! What users of tokio's `mpsc` and async-channel look for is here too:
+//! [`Sender::send_timeout`] on any [`Timer`](crate::rt::Timer),
+//! [`Receiver::recv_many`], [`Sender::closed`], weak senders
+//! ([`Sender::downgrade`]), and [`Sender::force_send`] for "latest values
+//! win". Dropping the last [`Receiver`] drops the values still buffered,
+//! so a request carrying a [`oneshot::Sender`] for its reply tells the
+//! requester at once that nobody will answer.
 //!
 //! # Futurelock
 //!

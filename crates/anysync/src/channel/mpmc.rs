@@ -319,6 +319,35 @@ impl<T> Sender<T> {
         try_send(&self.shared.chan, value)
     }
 
+    /// Sends `value` without waiting, even if the channel is full: then
+    /// the oldest value in the channel is taken out to make room, and
+    /// returned (the receivers never see it). A value already promised to a
+    /// woken receiver is never taken; with every value promised (or every
+    /// free slot reserved by a [`Permit`] or a woken sender) it fails like
+    /// [`try_send`](Self::try_send). Use it for "latest values win" queues.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] (nothing can be taken out, see above) or
+    /// [`TrySendError::Closed`], holding the value.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(2);
+    /// assert_eq!(tx.force_send(1), Ok(None));
+    /// assert_eq!(tx.force_send(2), Ok(None));
+    /// assert_eq!(tx.force_send(3), Ok(Some(1))); // the oldest made room
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// ```
+    pub fn force_send(&self, value: T) -> Result<Option<T>, TrySendError<T>> {
+        self.shared.chan.force_send(value).map_err(|e| match e {
+            TrySend::Full(value) => TrySendError::Full(value),
+            TrySend::Closed(value) => TrySendError::Closed(value),
+        })
+    }
+
     /// A [`Sink`](futures_sink::Sink) over this sender.
     ///
     /// # Examples
@@ -389,7 +418,7 @@ impl<T> Sender<T> {
     }
 
     /// Waits for room for `n` values and reserves all of them at once:
-    /// the returned [`Permits`] send without waiting, and give back the
+    /// the returned [`Permits`](super::Permits) send without waiting, and give back the
     /// slots not used when dropped. While it waits at the head of the
     /// line, freed slots are set aside for it until it has `n`; senders
     /// behind it wait (no one overtakes it). `n == 0` completes at once.

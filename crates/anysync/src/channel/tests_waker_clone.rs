@@ -112,16 +112,17 @@ fn queue_put_and_get_clone_their_wakers_outside_the_lock() {
 
 #[test]
 fn static_channel_recv_clones_its_waker_outside_the_lock() {
-    static CH: StaticChannel<u8, 1> = StaticChannel::new();
-    let mut first = TestTask::new(CH.recv());
+    let ch = Arc::new(StaticChannel::<u8, 1>::new());
+    let mut first = TestTask::new(ch.recv());
     first.pending();
-    let w = CallsBack::new(|| assert!(CH.is_empty()));
-    let mut recv = TestTask::new(CH.recv());
+    let probe = Arc::clone(&ch);
+    let w = CallsBack::new(move || assert!(probe.is_empty()));
+    let mut recv = TestTask::new(ch.recv());
     assert!(recv.poll_with(&w.hostile.waker()).is_pending());
     w.assert_called_back_outside_the_lock();
-    CH.try_send(1).unwrap();
+    ch.try_send(1).unwrap();
     assert_eq!(first.ready(), Ok(1));
-    CH.try_send(2).unwrap();
+    ch.try_send(2).unwrap();
     assert_eq!(recv.ready(), Ok(2));
 }
 

@@ -392,6 +392,31 @@ impl<B: Buffer> Chan<B> {
         Ok(())
     }
 
+    /// Sends without waiting, making room in a full engine by taking out
+    /// the oldest item that is not promised to a woken receiver; returns
+    /// that item. `Full` only when there is none (every item is promised,
+    /// or every slot is reserved).
+    pub(crate) fn force_send(&self, item: B::Item) -> Result<Option<B::Item>, TrySend<B::Item>> {
+        let mut wakes = Wakes::default();
+        let mut q = self.recv.lock();
+        let st = q.state();
+        if st.mode != Mode::Open {
+            return Err(TrySend::Closed(item));
+        }
+        let mut evicted = None;
+        if st.buf.len() + st.slots_reserved >= st.cap {
+            if st.buf.len() <= st.items_reserved {
+                return Err(TrySend::Full(item));
+            }
+            // The slot is reused at once: waiting senders stay waiting.
+            evicted = self.guarded(&mut q, &mut wakes, |buf| buf.pop());
+        }
+        self.push_locked(&mut q, item, &mut wakes);
+        drop(q);
+        drop(wakes);
+        Ok(evicted)
+    }
+
     /// Pushes into a slot that is known to be free (or granted), granting
     /// the new item to the head receiver if one is linked.
     ///

@@ -12,7 +12,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{AcquireInner, SemOwner, Semaphore, TryAcquireError};
+use super::semaphore::{never_closed, AcquireInner, SemOwner, Semaphore, TryAcquireError};
 use crate::loom::cell::UnsafeCell;
 
 /// An async mutual-exclusion lock whose guard may be held across `.await`.
@@ -139,7 +139,7 @@ impl<T: ?Sized> Mutex<T> {
                 Ok(MutexGuard { mutex: self })
             }
             Err(TryAcquireError::NoPermits) => Err(TryLockError(())),
-            Err(e) => unreachable!("mutex semaphore is never closed: {e}"),
+            Err(e) => never_closed(Err(e)),
         }
     }
 
@@ -231,7 +231,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
         let this = self.project();
         let mutex: &'a Mutex<T> = this.inner.ptr();
         this.inner.poll(cx).map(|r| {
-            r.expect("mutex semaphore is never closed");
+            never_closed(r);
             MutexGuard { mutex }
         })
     }
@@ -435,7 +435,7 @@ crate::util::macros::cfg_feature! {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let mut this = self.project();
             this.inner.as_mut().poll(cx).map(|r| {
-                r.expect("mutex semaphore is never closed");
+                never_closed(r);
                 OwnedMutexGuard { mutex: Arc::clone(this.inner.ptr()) }
             })
         }

@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 
 use super::{
     mutex::TryLockError,
-    semaphore::{AcquireInner, SemOwner, Semaphore, TryAcquireError},
+    semaphore::{never_closed, AcquireInner, SemOwner, Semaphore, TryAcquireError},
 };
 use crate::loom::{
     cell::UnsafeCell,
@@ -336,7 +336,7 @@ impl<T: ?Sized> RwLock<T> {
                 Ok(())
             }
             Err(TryAcquireError::NoPermits) => Err(TryLockError::default()),
-            Err(e) => unreachable!("rwlock semaphores are never closed: {e}"),
+            Err(e) => never_closed(Err(e)),
         }
     }
 
@@ -643,7 +643,7 @@ where
         if let UpgradablePhase::Slot = this.phase {
             match this.slot.poll(cx) {
                 Poll::Ready(r) => {
-                    r.expect("rwlock semaphores are never closed");
+                    never_closed(r);
                     *this.phase = UpgradablePhase::Read;
                 }
                 Poll::Pending => return Poll::Pending,
@@ -652,7 +652,7 @@ where
         match this.phase {
             UpgradablePhase::Read => match this.read.poll(cx) {
                 Poll::Ready(r) => {
-                    r.expect("rwlock semaphores are never closed");
+                    never_closed(r);
                     *this.phase = UpgradablePhase::Done;
                     Poll::Ready(())
                 }
@@ -683,7 +683,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
         let this = self.project();
         let lock: &'a RwLock<T> = this.inner.ptr();
         this.inner.poll(cx).map(|r| {
-            r.expect("rwlock semaphores are never closed");
+            never_closed(r);
             RwLockReadGuard::from_hold(Hold::new(lock, Held::Read))
         })
     }
@@ -705,7 +705,7 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
         let this = self.project();
         let lock: &'a RwLock<T> = this.inner.ptr();
         this.inner.poll(cx).map(|r| {
-            r.expect("rwlock semaphores are never closed");
+            never_closed(r);
             RwLockWriteGuard {
                 hold: Hold::new(lock, Held::Write { upgraded: false }),
             }
@@ -758,7 +758,7 @@ impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
         let _: &'a RwLock<T> = guard.hold.lock;
         match this.inner.poll(cx) {
             Poll::Ready(r) => {
-                r.expect("rwlock semaphores are never closed");
+                never_closed(r);
                 let guard = this.guard.take().expect("checked above");
                 Poll::Ready(RwLockWriteGuard {
                     hold: guard.hold.upgraded(),
@@ -1191,7 +1191,7 @@ crate::util::macros::cfg_feature! {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let mut this = self.project();
             this.inner.as_mut().poll(cx).map(|r| {
-                r.expect("rwlock semaphores are never closed");
+                never_closed(r);
                 OwnedRwLockReadGuard::from_hold(Hold::new(Arc::clone(this.inner.ptr()), Held::Read))
             })
         }
@@ -1212,7 +1212,7 @@ crate::util::macros::cfg_feature! {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let mut this = self.project();
             this.inner.as_mut().poll(cx).map(|r| {
-                r.expect("rwlock semaphores are never closed");
+                never_closed(r);
                 OwnedRwLockWriteGuard {
                     hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Write { upgraded: false }),
                 }
@@ -1261,7 +1261,7 @@ crate::util::macros::cfg_feature! {
             let _ = guard;
             match this.inner.poll(cx) {
                 Poll::Ready(r) => {
-                    r.expect("rwlock semaphores are never closed");
+                    never_closed(r);
                     let guard = this.guard.take().expect("checked above");
                     Poll::Ready(OwnedRwLockWriteGuard { hold: guard.hold.upgraded() })
                 }

@@ -739,6 +739,23 @@ pub struct SemaphoreStatistics {
     pub closed: bool,
 }
 
+/// Unwraps the result of an acquire on a semaphore that is never closed
+/// (inside a Mutex, RwLock or OnceCell). Does not format the error, so the
+/// formatting machinery stays out of firmware that uses only those.
+#[inline]
+pub(crate) fn never_closed<T, E>(r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(_) => internal_semaphore_closed(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn internal_semaphore_closed() -> ! {
+    panic!("anysync bug: an internal semaphore was closed")
+}
+
 /// The semaphore's own waits (and, through [`SemOwner`], those of the
 /// primitives built on it).
 pub(crate) trait SemOwner<K = ()> {

@@ -834,3 +834,51 @@ fn a_cancelled_recv_many_passes_the_value_it_was_granted_on() {
     assert_eq!(second.ready(), Ok(1));
     assert_quiet(tx.stats());
 }
+
+// ----- force_send -----
+
+#[test]
+fn force_send_on_a_full_channel_takes_out_the_oldest_value_and_returns_it() {
+    let (tx, rx) = channel::bounded(2);
+    assert_eq!(tx.force_send(1), Ok(None));
+    assert_eq!(tx.force_send(2), Ok(None));
+    let mut waiting_send = TestTask::new(tx.send(9));
+    waiting_send.pending();
+    assert_eq!(tx.force_send(3), Ok(Some(1)));
+    assert_eq!(tx.force_send(4), Ok(Some(2)));
+    assert!(
+        !waiting_send.is_woken(),
+        "still full: the sender keeps waiting"
+    );
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(waiting_send.ready(), Ok(()));
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert_eq!(rx.try_recv(), Ok(9));
+    assert_quiet(tx.stats());
+}
+
+#[test]
+fn force_send_never_takes_a_value_promised_to_a_woken_receiver_or_a_reserved_slot() {
+    let (tx, rx) = channel::bounded(1);
+    let mut recv = TestTask::new(rx.recv());
+    recv.pending();
+    assert_eq!(tx.force_send(1), Ok(None)); // promised to `recv`
+    assert_eq!(tx.force_send(2), Err(TrySendError::Full(2)));
+    assert_eq!(recv.ready(), Ok(1));
+    let permit = tx.try_reserve().unwrap();
+    assert_eq!(tx.force_send(3), Err(TrySendError::Full(3)));
+    permit.send(4).unwrap();
+    assert_eq!(tx.force_send(5), Ok(Some(4)));
+    rx.close();
+    assert_eq!(tx.force_send(6), Err(TrySendError::Closed(6)));
+    assert_eq!(rx.try_recv(), Ok(5));
+}
+
+#[test]
+fn force_send_on_an_unbounded_channel_never_takes_anything_out() {
+    let (tx, rx) = channel::unbounded();
+    for i in 0..100 {
+        assert_eq!(tx.force_send(i), Ok(None));
+    }
+    assert_eq!(rx.len(), 100);
+}

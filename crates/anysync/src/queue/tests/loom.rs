@@ -158,3 +158,62 @@ fn loom_last_receiver_dropped_while_sending() {
         assert_eq!(sender.join().unwrap().unwrap_err().0, 2);
     });
 }
+
+/// A `reserve_many` that may have a slot set aside is dropped while a
+/// receiver frees slots: no slot is lost, and a later send gets one.
+#[test]
+fn loom_reserve_many_dropped_while_slots_free_up() {
+    loom::model(|| {
+        let (tx, rx) = channel::bounded::<u8>(2);
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+        let receiver = thread::spawn(move || {
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                got.push(block_on(rx.recv()).unwrap());
+            }
+            (got, rx)
+        });
+        let _ = poll_once_then_drop(tx.reserve_many(2));
+        block_on(tx.send(3)).unwrap();
+        let (got, rx) = receiver.join().unwrap();
+        assert_eq!(got, [1, 2, 3]);
+        let s = rx.stats();
+        assert_eq!(
+            (s.slots_reserved, s.send_waiters, s.len),
+            (0, 0, 0),
+            "{s:?}"
+        );
+    });
+}
+
+/// The last receiver is dropped while a value is being sent: the value is
+/// either handed back to the sender or dropped with the receiver, exactly
+/// once either way.
+#[test]
+fn loom_last_receiver_dropped_racing_a_send_drops_the_value_once() {
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel::bounded::<Counted>(1);
+        let d = Arc::clone(&drops);
+        let sender = thread::spawn(move || {
+            let sent = tx.try_send(Counted(d)).is_ok();
+            (sent, tx)
+        });
+        drop(rx);
+        let (_sent, tx) = sender.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped once, by now");
+        assert!(tx.is_closed());
+        drop(tx);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
