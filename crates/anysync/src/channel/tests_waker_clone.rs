@@ -4,7 +4,7 @@
 //! neither deadlocks nor finds the lock held.
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{
     channel::{self, broadcast, oneshot, watch, StaticChannel},
