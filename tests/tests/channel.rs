@@ -496,7 +496,37 @@ async fn channel_recv_many_receives_everything_in_batches<R: Runtime>(rt: R) {
     assert_eq!(got, (0..500).collect::<Vec<_>>());
 }
 
+/// A `StaticChannel`'s `send_timeout` gives the value back when nobody
+/// receives, and sends once a receiving task makes room.
+async fn static_channel_send_timeout_gives_the_value_back_or_sends<R: Runtime>(rt: R) {
+    let ch = Arc::new(StaticChannel::<u32, 1>::new());
+    ch.send(0).await.unwrap();
+    let err = ch
+        .send_timeout(1, Duration::from_millis(20), &rt)
+        .await
+        .unwrap_err();
+    assert_eq!(err.into_inner(), 1);
+    let receiver = {
+        let ch = Arc::clone(&ch);
+        rt.spawn(async move {
+            let mut got = Vec::new();
+            while let Ok(v) = ch.recv().await {
+                got.push(v);
+            }
+            got
+        })
+    };
+    for i in 1..10 {
+        ch.send_timeout(i, Duration::from_secs(3600), &rt)
+            .await
+            .unwrap();
+    }
+    ch.close();
+    assert_eq!(receiver.await.unwrap(), (0..10).collect::<Vec<_>>());
+}
+
 scenarios!(
+    static_channel_send_timeout_gives_the_value_back_or_sends,
     channel_reserved_permits_deliver_every_value_in_order,
     channel_reserve_many_producers_neither_starve_nor_deadlock,
     channel_reserve_cancelled_in_a_race_loses_no_slot,

@@ -27,6 +27,13 @@
 //! so a request carrying a [`oneshot::Sender`] for its reply tells the
 //! requester at once that nobody will answer.
 //!
+//! # Unwind safety
+//!
+//! Every handle here is `UnwindSafe` and `RefUnwindSafe` (with `std`):
+//! nothing poisons, and a panic in user code (a value's `Drop`, a waker)
+//! never leaves a channel half-changed, so a handle may be used again after
+//! `catch_unwind`.
+//!
 //! # Futurelock
 //!
 //! In [`bounded`] channels and [`StaticChannel`], a freed slot is handed

@@ -3,8 +3,8 @@
 //! waker with the lock released when it starts waiting, so the call back
 //! neither deadlocks nor finds the lock held.
 
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{
     channel::{self, broadcast, oneshot, watch, StaticChannel},

@@ -46,7 +46,14 @@
 //! Waking a waiter *grants* it something, recorded in its node's [`Grant`]:
 //!
 //! * a pop with senders queued grants the freed slot to the head sender
-//!   (`slots_reserved += 1`); the slot is no longer free for anyone else;
+//!   (`slots_reserved += 1`); the slot is no longer free for anyone else.
+//!   A head that reserves several slots (`reserve_many(n)`) collects them
+//!   one by one in its node ([`SendWant`]) while it stays linked, and is
+//!   woken once it has `n`: nobody behind it gets a slot first, and two
+//!   such reservations never hold part of what the other needs (only the
+//!   head collects). A permit holds its slot in `slots_reserved` until it
+//!   sends ([`Chan::send_reserved`]) or is dropped
+//!   ([`Chan::release_slots`], which grants the slot on as a pop would);
 //! * a push with receivers queued grants the new item to the head receiver
 //!   (`items_reserved += 1`); the item is no longer available to anyone else.
 //!
@@ -164,7 +171,9 @@ pub(crate) struct State<B> {
     /// so that a real capacity of `usize::MAX` is still reported as one.
     unbounded: bool,
     mode: Mode,
-    /// Free slots granted to woken senders, not yet filled.
+    /// Slots that are not free although empty: granted to woken senders,
+    /// held by permits (`reserve`), or set aside for a `reserve_many` still
+    /// waiting at the head for the rest ([`SendWant::got`]).
     slots_reserved: usize,
     /// Buffered items granted to woken receivers, not yet taken.
     items_reserved: usize,

@@ -33,6 +33,12 @@
 //! [`StaticChannel`](crate::channel::StaticChannel) run on one engine
 //! (only their storage differs), so they behave the same.
 //!
+//! # Unwind safety
+//!
+//! The queues are `UnwindSafe` and `RefUnwindSafe` (with `std`): nothing
+//! poisons, and a panicking `Ord`, item `Drop` or waker never leaves a
+//! queue half-changed, so it may be used again after `catch_unwind`.
+//!
 //! # Futurelock
 //!
 //! A freed slot is handed straight to the first waiting `put`, and a new

@@ -882,3 +882,43 @@ fn force_send_on_an_unbounded_channel_never_takes_anything_out() {
     }
     assert_eq!(rx.len(), 100);
 }
+
+/// Cancel at every await: a `reserve_many(3)` polled `k` times while
+/// receives free slots one by one, then dropped, leaves nothing reserved
+/// and nobody stranded: the sender queued behind it completes.
+#[test]
+fn reserve_many_cancelled_after_any_number_of_polls_loses_no_slot() {
+    for k in 0..6 {
+        let (tx, rx) = channel::bounded(3);
+        for i in 0..3 {
+            tx.try_send(i).unwrap();
+        }
+        let mut many = TestTask::new(tx.reserve_many(3));
+        let mut behind = TestTask::new(tx.send(9));
+        let mut received = Vec::new();
+        for step in 0..k {
+            // A completed reserve's permits are dropped unused at once.
+            if many.poll().is_ready() {
+                break;
+            }
+            if step == 0 {
+                behind.pending();
+            }
+            received.extend(rx.try_recv());
+        }
+        many.cancel();
+        let mut sent = false;
+        for _ in 0..8 {
+            sent = sent || behind.poll().is_ready();
+            received.extend(rx.try_recv());
+        }
+        assert!(sent, "k = {k}: the sender behind was stranded");
+        assert_eq!(received, [0, 1, 2, 9], "k = {k}");
+        let s = tx.stats();
+        assert_eq!(
+            (s.slots_reserved, s.send_waiters, s.len),
+            (0, 0, 0),
+            "k = {k}: {s:?}"
+        );
+    }
+}
