@@ -644,3 +644,6 @@ where
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;
