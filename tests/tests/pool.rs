@@ -355,7 +355,29 @@ async fn pool_close_stops_the_min_idle_task_mid_creation<R: Runtime>(rt: R) {
     assert_eq!((stats.size, stats.idle, stats.created), (0, 0, 0));
 }
 
+/// A get given a cancellation future gives up when it completes, leaving
+/// no waiter behind and losing no slot.
+async fn pool_get_cancel_on_gives_up_cleanly<R: Runtime>(rt: R) {
+    let pool = pool(&rt, 1);
+    let held = pool.get().await.unwrap();
+    let cancel = Arc::new(anysync::sync::Event::new());
+    let waiter = rt.spawn({
+        let (pool, cancel) = (pool.clone(), cancel.clone());
+        async move { pool.get().cancel_on(cancel.wait()).await.map(|c| c.id) }
+    });
+    until(|| pool.statistics().waiters == 1).await;
+    cancel.set();
+    assert_eq!(waiter.await.unwrap(), Err(PoolError::Cancelled));
+    assert_eq!(pool.statistics().waiters, 0);
+    drop(held);
+    // Already cancelled: gives up before waiting, though an object is idle.
+    let out = pool.get().cancel_on(cancel.wait()).await;
+    assert!(matches!(out, Err(PoolError::Cancelled)));
+    assert_eq!(pool.get().await.unwrap().id, 1);
+}
+
 anysync_tests::scenarios!(
+    pool_get_cancel_on_gives_up_cleanly,
     pool_close_stops_the_min_idle_task_mid_creation,
     pool_never_exceeds_max_size,
     pool_serves_waiters_in_fifo_order,

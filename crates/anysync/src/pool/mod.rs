@@ -143,6 +143,9 @@ pub enum PoolError<E> {
     Closed,
     /// Creating a new object failed with this error. Its slot was freed.
     Create(E),
+    /// The get's cancellation future completed first
+    /// ([`Get::cancel_on`](futures::Get::cancel_on)).
+    Cancelled,
 }
 
 impl<E: fmt::Display> fmt::Display for PoolError<E> {
@@ -151,6 +154,7 @@ impl<E: fmt::Display> fmt::Display for PoolError<E> {
             PoolError::Timeout => f.write_str("timed out waiting for a pooled object"),
             PoolError::Closed => f.write_str("pool closed"),
             PoolError::Create(e) => write!(f, "creating a pooled object failed: {e}"),
+            PoolError::Cancelled => f.write_str("get cancelled"),
         }
     }
 }
