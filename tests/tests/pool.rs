@@ -319,7 +319,66 @@ async fn pool_take_detaches_an_object<R: Runtime>(rt: R) {
     assert_ne!(other.id, conn.id);
 }
 
+/// Creates objects only when its gate is open.
+#[derive(Debug, Default)]
+struct Gated {
+    gate: anysync::sync::Event,
+}
+
+impl Manager for Gated {
+    type Object = u8;
+    type Error = String;
+
+    async fn create(&self) -> Result<u8, String> {
+        self.gate.wait().await;
+        Ok(1)
+    }
+}
+
+/// Closing a pool while its `min_idle` task is creating stops the task and
+/// gives its reserved place back.
+async fn pool_close_stops_the_min_idle_task_mid_creation<R: Runtime>(rt: R) {
+    let pool = Pool::builder(Gated::default())
+        .max_size(2)
+        .min_idle(1)
+        .build(rt.clone())
+        .unwrap();
+    until(|| pool.statistics().size == 1).await; // reserved, creating
+    assert_eq!(pool.statistics().idle, 0);
+    pool.close();
+    until(|| pool.statistics().size == 0).await;
+    pool.manager().gate.set();
+    for _ in 0..10 {
+        yield_now().await;
+    }
+    let stats = pool.statistics();
+    assert_eq!((stats.size, stats.idle, stats.created), (0, 0, 0));
+}
+
+/// A get given a cancellation future gives up when it completes, leaving
+/// no waiter behind and losing no slot.
+async fn pool_get_cancel_on_gives_up_cleanly<R: Runtime>(rt: R) {
+    let pool = pool(&rt, 1);
+    let held = pool.get().await.unwrap();
+    let cancel = Arc::new(anysync::sync::Event::new());
+    let waiter = rt.spawn({
+        let (pool, cancel) = (pool.clone(), cancel.clone());
+        async move { pool.get().cancel_on(cancel.wait()).await.map(|c| c.id) }
+    });
+    until(|| pool.statistics().waiters == 1).await;
+    cancel.set();
+    assert_eq!(waiter.await.unwrap(), Err(PoolError::Cancelled));
+    assert_eq!(pool.statistics().waiters, 0);
+    drop(held);
+    // Already cancelled: gives up before waiting, though an object is idle.
+    let out = pool.get().cancel_on(cancel.wait()).await;
+    assert!(matches!(out, Err(PoolError::Cancelled)));
+    assert_eq!(pool.get().await.unwrap().id, 1);
+}
+
 anysync_tests::scenarios!(
+    pool_get_cancel_on_gives_up_cleanly,
+    pool_close_stops_the_min_idle_task_mid_creation,
     pool_never_exceeds_max_size,
     pool_serves_waiters_in_fifo_order,
     pool_cancelled_gets_leak_nothing,

@@ -811,6 +811,11 @@ fn debounce_and_throttle_bad_settings_are_errors() {
     assert_eq!(err.unwrap_err(), DebounceConfigError::NoEdge);
     fn error<E: core::error::Error + Send + Sync + 'static>() {}
     error::<DebounceConfigError>();
+    error::<ActionError<std::io::Error>>();
+    assert_eq!(
+        ActionError::<std::io::Error>::Panicked.to_string(),
+        "the action panicked"
+    );
 }
 
 #[test]

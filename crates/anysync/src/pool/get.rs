@@ -24,7 +24,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pin_project! {
     /// Future returned by [`Pool::get`] and [`Pool::get_timeout`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Get<'a, M, R>
+    pub struct Get<'a, M, R, C = core::future::Pending<()>>
     where
         M: Manager,
         R: Timer,
@@ -32,6 +32,8 @@ pin_project! {
         pool: &'a Pool<M, R>,
         timeout: Option<Duration>,
         sleep: Option<Pin<Box<R::Sleep>>>,
+        #[pin]
+        cancel: C,
         #[pin]
         state: GetState<'a, M>,
     }
@@ -98,6 +100,7 @@ impl<'a, M: Manager, R: Timer + Spawn> Get<'a, M, R> {
             pool,
             timeout,
             sleep: None,
+            cancel: core::future::pending(),
             state: GetState::Acquire {
                 acquire: pool.inner.permits.acquire(),
             },
@@ -134,12 +137,40 @@ impl<'a, M: Manager, R: Timer + Spawn> Get<'a, M, R> {
     }
 }
 
-impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
+impl<'a, M: Manager, R: Timer + Spawn, C> Get<'a, M, R, C> {
+    /// Gives up with [`PoolError::Cancelled`] as soon as `cancel`
+    /// completes (its output is ignored): any future that completes on
+    /// cancellation, such as a cancellation token's `cancelled()`. Whatever
+    /// the get held is given back, as when it is dropped.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (It only configures the get; see [`Pool::get`].)
+    pub fn cancel_on<C2: Future>(self, cancel: C2) -> Get<'a, M, R, C2> {
+        Get {
+            pool: self.pool,
+            timeout: self.timeout,
+            sleep: self.sleep,
+            cancel,
+            state: self.state,
+        }
+    }
+}
+
+impl<'a, M: Manager, R: Timer + Spawn, C: Future> Future for Get<'a, M, R, C> {
     type Output = Result<Object<M>, PoolError<M::Error>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let pool: &'a Pool<M, R> = this.pool;
+        if matches!(*this.state, GetState::Done) {
+            panic!("`Get` polled after completion");
+        }
+        if this.cancel.poll(cx).is_ready() {
+            // Gives back a place in the queue or a claim, as a drop would.
+            this.state.set(GetState::Done);
+            return Poll::Ready(Err(PoolError::Cancelled));
+        }
         let inner: &'a Inner<M> = &pool.inner;
         loop {
             let step = match this.state.as_mut().project() {
@@ -150,7 +181,7 @@ impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
                         // The permit now belongs to whatever object this
                         // get ends with; `Object` adds it back.
                         permit.forget();
-                        this.state.set(Self::next_step(inner));
+                        this.state.set(Get::<M, R>::next_step(inner));
                         continue;
                     }
                 },
@@ -165,7 +196,7 @@ impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
                         // claim does, as it is replaced) and keep the
                         // permit for the next try.
                         claim.permit = false;
-                        this.state.set(Self::next_step(inner));
+                        this.state.set(Get::<M, R>::next_step(inner));
                         continue;
                     }
                 },
@@ -217,13 +248,13 @@ impl<'a, M: Manager, R: Timer + Spawn> Future for Get<'a, M, R> {
     }
 }
 
-impl<M: Manager, R: Timer + Spawn> FusedFuture for Get<'_, M, R> {
+impl<M: Manager, R: Timer + Spawn, C: Future> FusedFuture for Get<'_, M, R, C> {
     fn is_terminated(&self) -> bool {
         matches!(self.state, GetState::Done)
     }
 }
 
-impl<M: Manager, R: Timer> fmt::Debug for Get<'_, M, R> {
+impl<M: Manager, R: Timer, C> fmt::Debug for Get<'_, M, R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
             GetState::Acquire { .. } => "waiting",

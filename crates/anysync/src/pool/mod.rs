@@ -143,6 +143,9 @@ pub enum PoolError<E> {
     Closed,
     /// Creating a new object failed with this error. Its slot was freed.
     Create(E),
+    /// The get's cancellation future completed first
+    /// ([`Get::cancel_on`](futures::Get::cancel_on)).
+    Cancelled,
 }
 
 impl<E: fmt::Display> fmt::Display for PoolError<E> {
@@ -151,6 +154,7 @@ impl<E: fmt::Display> fmt::Display for PoolError<E> {
             PoolError::Timeout => f.write_str("timed out waiting for a pooled object"),
             PoolError::Closed => f.write_str("pool closed"),
             PoolError::Create(e) => write!(f, "creating a pooled object failed: {e}"),
+            PoolError::Cancelled => f.write_str("get cancelled"),
         }
     }
 }
@@ -359,13 +363,33 @@ impl<M: Manager> Inner<M> {
 
     /// Takes back a lent-out object and its permit.
     fn give_back(&self, object: M::Object, keep: bool) {
-        if keep && !self.closed.load(Ordering::Acquire) {
-            lock(&self.idle).push_back(object);
+        if keep {
+            self.give_back_idle(object);
         } else {
             drop(object);
             self.discard();
         }
         self.permits.add_permits(1);
+    }
+
+    /// Puts `object` in the idle list, or discards it if the pool is closed.
+    fn give_back_idle(&self, object: M::Object) {
+        // `closed` is read under the idle lock, and `close` drains under it
+        // after setting `closed`, so an object is never stranded idle in a
+        // closed pool.
+        let rejected = {
+            let mut idle = lock(&self.idle);
+            if self.closed.load(Ordering::Acquire) {
+                Some(object)
+            } else {
+                idle.push_back(object);
+                None
+            }
+        };
+        if let Some(object) = rejected {
+            drop(object);
+            self.discard();
+        }
     }
 
     fn stop_filler(&self) {
@@ -378,6 +402,15 @@ impl<M: Manager> Inner<M> {
 impl<M: Manager> Drop for Inner<M> {
     fn drop(&mut self) {
         self.stop_filler();
+    }
+}
+
+/// A reserved place in `size`, given back on drop.
+struct Place<'a, M: Manager>(&'a Inner<M>);
+
+impl<M: Manager> Drop for Place<'_, M> {
+    fn drop(&mut self) {
+        self.0.size.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -409,13 +442,17 @@ async fn fill_min_idle<M: Manager, R: Timer>(
                 if !reserved {
                     break;
                 }
+                // Gives the place back if creation fails or the task is
+                // stopped (aborted by `close`) mid-creation.
+                let place = Place(&inner);
                 match inner.manager.create().await {
                     Ok(object) => {
+                        core::mem::forget(place);
                         inner.created.fetch_add(1, Ordering::Relaxed);
-                        lock(&inner.idle).push_back(object);
+                        inner.give_back_idle(object);
                     }
                     Err(_) => {
-                        inner.size.fetch_sub(1, Ordering::AcqRel);
+                        drop(place);
                         inner.create_failures.fetch_add(1, Ordering::Relaxed);
                         failed = true;
                     }
@@ -611,3 +648,8 @@ where
             .finish()
     }
 }
+
+// Property tests: logic, not memory safety (this module has no unsafe), and
+// far too slow under miri.
+#[cfg(all(test, not(miri)))]
+mod tests;

@@ -52,7 +52,9 @@ pub struct Backoff {
     retries: u32,
     /// The previous delay, for decorrelated jitter.
     prev: Duration,
-    rng: SplitMix64,
+    /// Seeded on first use, so a schedule without jitter never pays for
+    /// reading the process's random keys.
+    rng: Option<SplitMix64>,
 }
 
 /// How a [`Backoff`] randomises its delays.
@@ -228,7 +230,7 @@ impl Backoff {
             jitter: Jitter::NONE,
             retries: 0,
             prev: initial,
-            rng: SplitMix64(default_seed()),
+            rng: None,
         }
     }
 
@@ -240,7 +242,7 @@ impl Backoff {
 
     /// Seeds the jitter's random generator, so the delays are repeatable.
     pub fn with_seed(mut self, seed: u64) -> Backoff {
-        self.rng = SplitMix64(seed);
+        self.rng = Some(SplitMix64(seed));
         self
     }
 
@@ -248,6 +250,10 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.retries = 0;
         self.prev = self.initial;
+    }
+
+    fn rng(&mut self) -> &mut SplitMix64 {
+        self.rng.get_or_insert_with(|| SplitMix64(default_seed()))
     }
 
     /// The delay before jitter for the `retry`-th retry (1-based).
@@ -279,13 +285,13 @@ impl Iterator for Backoff {
                 } else {
                     let hi = nanos_u64(d);
                     let lo = hi - ((hi as f64 * ratio + 0.5) as u64).min(hi);
-                    Duration::from_nanos(self.rng.between(lo, hi))
+                    Duration::from_nanos(self.rng().between(lo, hi))
                 }
             }
             JitterKind::Decorrelated => {
                 let lo = nanos_u64(self.initial);
                 let hi = nanos_u64(self.prev).saturating_mul(3).max(lo);
-                Duration::from_nanos(self.rng.between(lo, hi)).min(self.max)
+                Duration::from_nanos(self.rng().between(lo, hi)).min(self.max)
             }
         };
         self.prev = delay;

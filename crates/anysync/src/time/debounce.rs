@@ -70,6 +70,24 @@ pub enum ActionError<E> {
     Panicked,
 }
 
+impl<E: fmt::Display> fmt::Display for ActionError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActionError::Failed(e) => write!(f, "the action failed: {e}"),
+            ActionError::Panicked => f.write_str("the action panicked"),
+        }
+    }
+}
+
+impl<E: core::error::Error + 'static> core::error::Error for ActionError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ActionError::Failed(e) => Some(e),
+            ActionError::Panicked => None,
+        }
+    }
+}
+
 /// Counters of a [`TriggerHandle`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,14 +1,24 @@
-//! Time: instants on a runtime's clock, timeouts, intervals, retries,
-//! circuit breaking, debounce and rate limits.
+//! Time and resilience: timeouts, intervals, retries, circuit breaking,
+//! debounce and throttle, and rate limits.
 //!
 //! Everything here gets its time from an [`rt::Timer`](crate::rt::Timer), so
 //! it works on any executor and exactly on the virtual clock in tests.
 //!
-//! | you want…                                              | use                    |
-//! |--------------------------------------------------------|------------------------|
-//! | at most R calls per second, waiting in arrival order   | [`RateLimiter`]        |
-//! | the same, with a separate budget per user or host      | [`KeyedRateLimiter`]   |
-//! | at most N at once *and* R per second                   | [`Limits`]             |
+//! | want | use | needs |
+//! |---|---|---|
+//! | give up on a future after a while | [`timeout`], [`timeout_at`] | — |
+//! | do something every period | [`interval`] ([`MissedTickBehavior`]) | `alloc` |
+//! | call again after a failure, with backoff | [`retry`] / [`RetryExt`] with [`Backoff`] | — |
+//! | stop calling something that keeps failing | [`CircuitBreaker`] | `std` |
+//! | run once a burst of triggers goes quiet | [`DebounceConfig`], [`debounce_stream`] | `std` |
+//! | run at most once per period | [`ThrottleConfig`], [`throttle_stream`] | `std` |
+//! | at most R calls per second, waiting in arrival order | [`RateLimiter`] | — |
+//! | the same, with a separate budget per user or host | [`KeyedRateLimiter`] | `std` |
+//! | at most N at once *and* R per second | [`Limits`] | — |
+//!
+//! The named futures are in [`futures`]. Timing in these types is exact on
+//! [`VirtualTime`](crate::rt::virtual_time::VirtualTime): a retry's third
+//! attempt after 100 ms and 200 ms of backoff starts at exactly 300 ms.
 
 mod backoff;
 mod instant;

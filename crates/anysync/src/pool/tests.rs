@@ -1,0 +1,151 @@
+//! The pool under random interleavings of gets (polled by hand, dropped at
+//! any point), returns, broken objects and detaches: no object is lent
+//! twice, `max_size` holds, and nothing leaks.
+
+use alloc::{sync::Arc, vec::Vec};
+use core::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures_util::task::noop_waker;
+use proptest::prelude::*;
+
+use super::*;
+use crate::{loom::sync::atomic::AtomicUsize, rt::virtual_time::VirtualTime};
+
+#[derive(Debug, Default)]
+struct Counted {
+    live: Arc<AtomicUsize>,
+    next_id: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Obj {
+    id: usize,
+    live: Arc<AtomicUsize>,
+}
+
+impl Drop for Obj {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Manager for Counted {
+    type Object = Obj;
+    type Error = ();
+
+    async fn create(&self) -> Result<Obj, ()> {
+        // Creating takes one extra poll, so a get can be dropped mid-way.
+        crate::task::yield_now().await;
+        self.live.fetch_add(1, Ordering::SeqCst);
+        Ok(Obj {
+            id: self.next_id.fetch_add(1, Ordering::SeqCst),
+            live: self.live.clone(),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Start,
+    Poll(usize),
+    DropGet(usize),
+    Return(usize),
+    Broken(usize),
+    Take(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Start),
+        4 => any::<usize>().prop_map(Op::Poll),
+        1 => any::<usize>().prop_map(Op::DropGet),
+        2 => any::<usize>().prop_map(Op::Return),
+        1 => any::<usize>().prop_map(Op::Broken),
+        1 => any::<usize>().prop_map(Op::Take),
+    ]
+}
+
+type Pending<'a> = Pin<Box<Get<'a, Counted, VirtualTime>>>;
+
+fn poll(get: &mut Pending<'_>) -> Poll<Result<Object<Counted>, PoolError<()>>> {
+    let waker = noop_waker();
+    get.as_mut().poll(&mut Context::from_waker(&waker))
+}
+
+proptest! {
+    #[test]
+    fn pool_keeps_its_invariants_under_any_interleaving(
+        max in 1usize..4,
+        ops in proptest::collection::vec(op(), 1..120),
+    ) {
+        let pool = Pool::builder(Counted::default())
+            .max_size(max)
+            .wait_timeout(None)
+            .build(VirtualTime::new())
+            .unwrap();
+        let live = pool.manager().live.clone();
+        let mut gets: Vec<Pending<'_>> = Vec::new();
+        let mut held: Vec<Object<Counted>> = Vec::new();
+        for op in ops {
+            match op {
+                Op::Start => gets.push(Box::pin(pool.get())),
+                Op::Poll(i) if !gets.is_empty() => {
+                    let i = i % gets.len();
+                    if let Poll::Ready(out) = poll(&mut gets[i]) {
+                        drop(gets.swap_remove(i));
+                        let object = out.expect("no timeout, no close, no failure");
+                        prop_assert!(
+                            held.iter().all(|h| h.id != object.id),
+                            "object {} lent twice", object.id
+                        );
+                        held.push(object);
+                    }
+                }
+                Op::DropGet(i) if !gets.is_empty() => {
+                    drop(gets.swap_remove(i % gets.len()));
+                }
+                Op::Return(i) if !held.is_empty() => drop(held.swap_remove(i % held.len())),
+                Op::Broken(i) if !held.is_empty() => {
+                    let mut object = held.swap_remove(i % held.len());
+                    Object::mark_broken(&mut object);
+                }
+                Op::Take(i) if !held.is_empty() => {
+                    drop(Object::take(held.swap_remove(i % held.len())));
+                }
+                _ => {}
+            }
+            let stats = pool.statistics();
+            let alive = live.load(Ordering::SeqCst);
+            prop_assert!(stats.size <= max, "{stats:?}");
+            prop_assert!(alive <= stats.size, "{alive} alive, {stats:?}");
+            prop_assert!(held.len() + stats.idle <= stats.size, "{stats:?}");
+            prop_assert_eq!(alive, held.len() + stats.idle);
+            prop_assert!(stats.waiters <= gets.len());
+        }
+        // Everything given back: every slot can be had again, at once.
+        drop(gets);
+        drop(held);
+        let stats = pool.statistics();
+        prop_assert_eq!(stats.waiters, 0);
+        prop_assert_eq!(stats.size, stats.idle);
+        prop_assert_eq!(live.load(Ordering::SeqCst), stats.size);
+        let mut again = Vec::new();
+        for _ in 0..max {
+            let mut get: Pending<'_> = Box::pin(pool.get());
+            let mut out = poll(&mut get);
+            if out.is_pending() {
+                out = poll(&mut get); // a creation takes one more poll
+            }
+            match out {
+                Poll::Ready(Ok(object)) => again.push(object),
+                other => prop_assert!(false, "slot lost: {:?}", other.map(|r| r.map(|o| o.id))),
+            }
+        }
+        let mut extra: Pending<'_> = Box::pin(pool.get());
+        prop_assert!(poll(&mut extra).is_pending(), "more than max_size lent");
+    }
+}
