@@ -98,10 +98,7 @@ fn semaphore_acquire_survives_hostile_wakers() {
         },
     );
     let held = sem.try_acquire_many(21).unwrap();
-    attack_clone_panics(
-        || Box::pin(sem.acquire()),
-        || assert_eq!(sem.waiters(), 0),
-    );
+    attack_clone_panics(|| Box::pin(sem.acquire()), || assert_eq!(sem.waiters(), 0));
     drop(held);
     assert_eq!(sem.available_permits(), 21);
 }
@@ -145,7 +142,10 @@ fn rwlock_write_and_read_survive_hostile_wakers() {
     let r = lock.try_read().unwrap();
     attack_clone_panics(|| Box::pin(lock.write()), || {});
     drop(r);
-    assert!(lock.try_write().is_ok(), "the failed write left nothing behind");
+    assert!(
+        lock.try_write().is_ok(),
+        "the failed write left nothing behind"
+    );
 }
 
 #[test]

@@ -9,7 +9,10 @@ use anysync_examples::patterns::blocking;
 
 async fn body<R: Runtime>(rt: R) {
     let report = blocking::run(rt, Duration::from_millis(500), true).await;
-    println!("result {}; {} ticks meanwhile", report.result, report.ticks_meanwhile);
+    println!(
+        "result {}; {} ticks meanwhile",
+        report.result, report.ticks_meanwhile
+    );
 }
 
 anysync_examples::main!(body);

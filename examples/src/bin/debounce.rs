@@ -10,7 +10,10 @@ use anysync_examples::patterns::debounce;
 async fn body<R: Runtime>(rt: R) {
     let ms = Duration::from_millis;
     let r = debounce::run(rt, 10, ms(5), ms(100), true).await;
-    println!("{} triggers, {} runs, {} failure reported", r.triggers, r.runs, r.failures);
+    println!(
+        "{} triggers, {} runs, {} failure reported",
+        r.triggers, r.runs, r.failures
+    );
 }
 
 anysync_examples::main!(body);

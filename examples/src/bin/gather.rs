@@ -9,7 +9,10 @@ use anysync_examples::patterns::gather;
 
 async fn body<R: Runtime>(rt: R) {
     let report = gather::run(rt, Duration::from_millis(100), true).await;
-    println!("completion order {:?}; gathered {:?}", report.completion_order, report.gathered);
+    println!(
+        "completion order {:?}; gathered {:?}",
+        report.completion_order, report.gathered
+    );
 }
 
 anysync_examples::main!(body);

@@ -14,7 +14,10 @@ async fn body<R: Runtime>(rt: R) {
     let report = rate_limit::run(rt, 10, 3, quota, Duration::from_secs(2), true).await;
     let mut starts = report.starts_ms.clone();
     starts.sort_unstable();
-    println!("start times (ms): {starts:?}; peak concurrency {}", report.peak);
+    println!(
+        "start times (ms): {starts:?}; peak concurrency {}",
+        report.peak
+    );
 }
 
 anysync_examples::main!(body);

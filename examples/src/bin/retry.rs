@@ -10,7 +10,11 @@ use anysync_examples::patterns::retry;
 
 async fn body<R: Runtime>(rt: R) {
     let report = retry::run(rt.clone(), 2, Duration::from_millis(100), true).await;
-    println!("result: {:?} after {} attempts", report.result, report.attempt_starts.len());
+    println!(
+        "result: {:?} after {} attempts",
+        report.result,
+        report.attempt_starts.len()
+    );
     let report = retry::run(rt, 3, Duration::from_millis(100), true).await;
     println!("result: {:?}", report.result);
 }

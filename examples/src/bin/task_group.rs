@@ -10,7 +10,11 @@ use anysync_examples::patterns::task_group;
 
 async fn body<R: Runtime>(rt: R) {
     let report = task_group::run(rt, Duration::from_secs(1), true).await;
-    println!("{} siblings cleaned up; {} errors returned", report.cleanups.len(), report.errors.len());
+    println!(
+        "{} siblings cleaned up; {} errors returned",
+        report.cleanups.len(),
+        report.errors.len()
+    );
 }
 
 anysync_examples::main!(body);
