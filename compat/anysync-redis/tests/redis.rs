@@ -1,7 +1,7 @@
 //! anysync-redis against a real `redis-server` started on a loopback port.
 //!
-//! Without `redis-server` on `PATH` every test prints one loud `SKIPPED`
-//! line and passes, unless `ANYSYNC_REQUIRE_REDIS=1`, which turns the skip
+//! Without `redis-server` on `PATH` the tests pass after printing one loud
+//! `SKIPPED` line, unless `ANYSYNC_REQUIRE_REDIS=1`, which turns the skip
 //! into a failure (CI sets it). Multi-process tests re-run this test binary
 //! as workers (the `worker` test, which does nothing unless
 //! `ANYSYNC_REDIS_WORKER` is set).
@@ -10,7 +10,7 @@
 use std::{
     collections::BTreeSet,
     future::Future,
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Write},
     num::NonZeroU32,
     process::{Child, Command, Stdio},
     sync::{
@@ -47,9 +47,11 @@ fn server_with(persistent: bool) -> Option<LocalServer> {
         {
             static ONCE: Once = Once::new();
             ONCE.call_once(|| {
-                eprintln!(
-                    "\nSKIPPED: anysync-redis tests: redis-server is not installed \
-                     (set ANYSYNC_REQUIRE_REDIS=1 to make this a failure)\n"
+                // Straight to the stderr stream: the test harness captures
+                // `eprintln!` of passing tests, and this line must be seen.
+                let _ = std::io::stderr().write_all(
+                    b"\nSKIPPED: anysync-redis tests: redis-server is not installed \
+                      (set ANYSYNC_REQUIRE_REDIS=1 to make this a failure)\n\n",
                 );
             });
             None
@@ -705,6 +707,15 @@ fn worker() {
                 }
                 println!("@done");
             }
+            // Takes one permit of a full semaphore, says which, gives it back.
+            "once" => {
+                let sem =
+                    RedisSemaphore::with_options(&redis, Tokio::current(), "order", 3, fast())
+                        .unwrap();
+                let permit = sem.acquire().await.unwrap();
+                println!("@granted {arg} {}", permit.fencing_token());
+                assert!(permit.release().await.unwrap());
+            }
             // Takes the mutex, says so, and holds it until killed.
             "hold" => {
                 let options = SemaphoreOptions {
@@ -810,6 +821,57 @@ fn processes_share_a_semaphore_of_three() {
         assert!(w.wait().unwrap().success());
     }
     assert_eq!(tokens.len(), 40);
+}
+
+/// Processes that queue one after another on a full semaphore are granted
+/// in that order (fencing tokens grow in arrival order).
+#[test]
+fn processes_are_granted_in_arrival_order() {
+    let Some(server) = server() else { return };
+    on_tokio(async {
+        let redis = Redis::connect(&server.url()).await.unwrap();
+        let sem =
+            RedisSemaphore::with_options(&redis, Tokio::current(), "order", 3, fast()).unwrap();
+        let held = sem.acquire_many(3).await.unwrap();
+        let mut con = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let mut workers = Vec::new();
+        for i in 0..5usize {
+            workers.push(spawn_worker(&server.url(), "once", &i.to_string()));
+            loop {
+                let queued: usize = redis::cmd("ZCARD")
+                    .arg("anysync:sem:order:queue")
+                    .query_async(&mut con)
+                    .await
+                    .unwrap();
+                if queued > i {
+                    break;
+                }
+                tokio::time::sleep(ms(5)).await;
+            }
+        }
+        assert!(held.release().await.unwrap());
+        let mut grants = Vec::new();
+        for w in &mut workers {
+            let line = worker_lines(w).next().expect("a worker was not served");
+            let parts: Vec<u64> = line
+                .strip_prefix("granted ")
+                .unwrap()
+                .split(' ')
+                .map(|p| p.parse().unwrap())
+                .collect();
+            grants.push((parts[1], parts[0]));
+            assert!(w.wait().unwrap().success());
+        }
+        grants.sort();
+        assert_eq!(
+            grants.iter().map(|&(_, i)| i).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
+    });
 }
 
 /// `kill -9` of the process holding the mutex: the lock comes back within
