@@ -377,7 +377,9 @@ fn bad_input_gets_typed_errors_and_leaves_nothing_locked() {
     });
 }
 
-/// A server that is gone is a typed connection error, never a grant.
+/// A restart of redis-server (append-only file on) during a run: clients
+/// see typed connection errors, reconnect, and the counts stay exact; a
+/// server that is gone is a typed connection error, never a grant.
 #[test]
 fn lost_connection_is_a_typed_error_and_reconnecting_resumes() {
     let Some(mut server) = server_with(true) else {
@@ -390,7 +392,19 @@ fn lost_connection_is_a_typed_error_and_reconnecting_resumes() {
         let held = sem.acquire().await.unwrap();
         let fence = held.fencing_token();
         assert!(held.release().await.unwrap());
-        // Kill the server: calls fail with a connection error.
+        // One permit is held across the restart, and a queue holds 5 items.
+        let kept = sem.acquire().await.unwrap();
+        let options = QueueOptions {
+            poll_interval: ms(5),
+            ..QueueOptions::default()
+        };
+        let q = RedisQueue::open(&redis, Tokio::current(), "restart", options)
+            .await
+            .unwrap();
+        for i in 0..5u8 {
+            q.put(vec![i]).await.unwrap();
+        }
+        // Kill the server (SIGKILL) and start it again on its files.
         let port = server.port();
         let restarted = tokio::task::spawn_blocking(move || {
             server.restart().unwrap();
@@ -398,8 +412,7 @@ fn lost_connection_is_a_typed_error_and_reconnecting_resumes() {
         });
         let server = restarted.await.unwrap();
         assert_eq!(server.port(), port);
-        // After the restart (append-only file on) the fence counter
-        // survived: a new grant's token is larger, never reused.
+        // Calls fail with a connection error until the client reconnects.
         let mut after = None;
         for _ in 0..50 {
             match sem.acquire().await {
@@ -412,7 +425,25 @@ fn lost_connection_is_a_typed_error_and_reconnecting_resumes() {
             tokio::time::sleep(ms(100)).await;
         }
         let after = after.expect("never reconnected");
-        assert!(after.fencing_token() > fence);
+        // The append-only file kept everything: the fence counter (a new
+        // token is larger, never reused), the permit held across the
+        // restart (so only one more was free), and the queue's items.
+        assert!(after.fencing_token() > kept.fencing_token());
+        assert!(kept.fencing_token() > fence);
+        assert!(sem.is_current(kept.fencing_token()).await.unwrap());
+        let third = tokio::time::timeout(ms(300), sem.acquire()).await;
+        assert!(
+            third.is_err(),
+            "a third permit of 2 was granted after the restart"
+        );
+        assert_eq!(q.len().await.unwrap(), 5);
+        for i in 0..5u8 {
+            let d = q.get().await.unwrap();
+            assert_eq!(d.item, [i]);
+            q.task_done(d.ticket).await.unwrap();
+        }
+        q.join().await.unwrap();
+        assert!(kept.release().await.unwrap());
         assert!(after.release().await.unwrap());
         drop(server);
         // And with no server at all: a connection error, not a grant.
