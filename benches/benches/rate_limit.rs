@@ -58,6 +58,15 @@ fn check(c: &mut Criterion) {
     g.bench_function("governor", |b| {
         b.iter(|| black_box(theirs.check()).unwrap())
     });
+    // governor's default clock reads the TSC (quanta); on the same std
+    // clock as anysync the two compare like for like.
+    let theirs = governor::RateLimiter::direct_with_clock(
+        governor::Quota::per_second(HUGE),
+        governor::clock::MonotonicClock,
+    );
+    g.bench_function("governor_std_clock", |b| {
+        b.iter(|| black_box(theirs.check()).unwrap())
+    });
     g.finish();
 
     let mut g = group(c, "rate_limit/check_keyed", 1);
