@@ -16,7 +16,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use anysync::{rt::Runtime, time::Quota};
+use anysync::{resource::Limited, rt::Runtime, time::Quota};
 use anysync_examples::Choice;
 use anysync_redis::{server::LocalServer, Redis, RedisRateLimiter, RedisSemaphore};
 
@@ -46,11 +46,11 @@ async fn worker<R: Runtime>(rt: R, id: usize, url: String, t0: u128) {
         Quota::per_second(NonZeroU32::new(5).unwrap()).allow_burst(NonZeroU32::new(2).unwrap());
     let rate =
         RedisRateLimiter::new(&redis, rt.clone(), "distributed_limit", quota).expect("valid");
+    let limits = Limited::new(sem, rate);
     for job in 0..JOBS {
-        // Rate slot first, then a permit: no permit is held while waiting
-        // for the rate.
-        rate.acquire().await.expect("redis failed");
-        let permit = sem.acquire().await.expect("redis failed");
+        // Rate cell first, then a permit: no permit is held while waiting
+        // for the rate. The same `Limited` works on local primitives.
+        let permit = limits.acquire().await.expect("redis failed");
         let start = epoch_ms() - t0;
         rt.sleep(JOB).await;
         let end = epoch_ms() - t0;
