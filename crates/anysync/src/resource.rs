@@ -17,6 +17,10 @@
 //! | [`KeyedRateSlots`] | the same, with a budget per key              | [`KeyedRateLimiter`](crate::time::KeyedRateLimiter) |
 //! | [`WorkQueue`]    | `put`, `get`, `task_done`, `join`              | [`Queue`](crate::queue::Queue)         |
 //!
+//! [`Limited`] combines any [`Permits`] with any [`RateSlots`] (at most N
+//! at once and R per second) without holding a permit while it waits for
+//! the rate.
+//!
 //! Every method returns a named future (an associated type), never
 //! `impl Future`, so callers can store it and name it, as with the rest of
 //! the crate. The traits are deliberately small: what a remote
@@ -199,6 +203,40 @@ pub trait WorkQueue {
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
     fn join(&self) -> Self::Join<'_>;
+}
+
+// ---- references ------------------------------------------------------------------
+
+impl<T: Permits + ?Sized> Permits for &T {
+    type Permit<'a>
+        = T::Permit<'a>
+    where
+        Self: 'a;
+    type Error = T::Error;
+    type Acquire<'a>
+        = T::Acquire<'a>
+    where
+        Self: 'a;
+
+    fn acquire_permits(&self, n: u32) -> Self::Acquire<'_> {
+        (**self).acquire_permits(n)
+    }
+}
+
+impl<T: RateSlots + ?Sized> RateSlots for &T {
+    type Error = T::Error;
+    type AcquireSlots<'a>
+        = T::AcquireSlots<'a>
+    where
+        Self: 'a;
+
+    fn acquire_slots(&self, n: u32) -> Self::AcquireSlots<'_> {
+        (**self).acquire_slots(n)
+    }
+
+    fn quota(&self) -> Quota {
+        (**self).quota()
+    }
 }
 
 // ---- the local implementations ---------------------------------------------------
@@ -405,8 +443,172 @@ mod local_queue {
     }
 }
 
+/// At most N at once and R per unit of time over any [`Permits`] and
+/// [`RateSlots`]: local ones, Redis ones, or a mix.
+///
+/// [`acquire`](Limited::acquire) first waits for a rate cell, holding no
+/// permit, then for a permit. So, as with [`time::Limits`](crate::time::Limits),
+/// no permit sits idle while its task waits for the rate. Unlike `Limits`,
+/// which takes the rate cell only once the permit is there, the cell is
+/// used when it is granted: if permits are scarce, tasks can enter closer
+/// together than the rate (never more at once than the burst plus the
+/// permits). For the exact local form use `time::Limits`.
+///
+/// # Examples
+/// ```
+/// use std::num::NonZeroU32;
+/// use anysync::{
+///     resource::Limited,
+///     rt::virtual_time::VirtualTime,
+///     sync::Semaphore,
+///     time::{Quota, RateLimiter},
+/// };
+///
+/// VirtualTime::new().block_on(|rt| async move {
+///     let sem = Semaphore::new(3);
+///     let rate = RateLimiter::new(rt.clone(), Quota::per_second(NonZeroU32::new(2).unwrap()));
+///     let limits = Limited::new(&sem, &rate);
+///     let permit = limits.acquire().await.unwrap();
+///     assert_eq!(sem.available_permits(), 2);
+///     drop(permit);
+/// });
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Limited<P, S> {
+    permits: P,
+    slots: S,
+}
+
+/// Why a [`Limited::acquire`] failed: the permits' error or the rate's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitedError<P, S> {
+    /// From the [`Permits`] side.
+    Permits(P),
+    /// From the [`RateSlots`] side.
+    Rate(S),
+}
+
+impl<P: core::fmt::Display, S: core::fmt::Display> core::fmt::Display for LimitedError<P, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LimitedError::Permits(e) => write!(f, "permits: {e}"),
+            LimitedError::Rate(e) => write!(f, "rate: {e}"),
+        }
+    }
+}
+
+impl<P: core::error::Error, S: core::error::Error> core::error::Error for LimitedError<P, S> {}
+
+impl<P, S> Limited<P, S> {
+    /// Combines `permits` (how many at once) and `slots` (how fast). Pass
+    /// references (`&Semaphore`) or owned handles (a cloned Redis one).
+    pub const fn new(permits: P, slots: S) -> Self {
+        Limited { permits, slots }
+    }
+
+    /// The permits side.
+    pub fn permits(&self) -> &P {
+        &self.permits
+    }
+
+    /// The rate side.
+    pub fn slots(&self) -> &S {
+        &self.slots
+    }
+}
+
+impl<P: Permits, S: RateSlots> Limited<P, S> {
+    /// Waits for one rate cell, then for one permit.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place in
+    /// the queue; a wake-up it had already received is passed to the next
+    /// waiter. (A rate cell already granted stays used.)
+    ///
+    /// # Errors
+    /// [`LimitedError::Rate`] or [`LimitedError::Permits`].
+    pub fn acquire(&self) -> LimitedAcquire<'_, P, S> {
+        LimitedAcquire {
+            limited: self,
+            phase: LimitedPhase::Rate {
+                fut: self.slots.acquire_slots(1),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = LimitedProj]
+    enum LimitedPhase<R, A> {
+        Rate { #[pin] fut: R },
+        Permit { #[pin] fut: A },
+        Done,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Future returned by [`Limited::acquire`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct LimitedAcquire<'a, P: Permits, S: RateSlots> {
+        limited: &'a Limited<P, S>,
+        #[pin]
+        phase: LimitedPhase<S::AcquireSlots<'a>, P::Acquire<'a>>,
+    }
+}
+
+impl<'a, P: Permits, S: RateSlots> Future for LimitedAcquire<'a, P, S> {
+    type Output = Result<P::Permit<'a>, LimitedError<P::Error, S::Error>>;
+
+    fn poll(
+        self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Self::Output> {
+        use core::task::Poll;
+        let this = self.project();
+        let limited: &'a Limited<P, S> = this.limited;
+        let mut phase = this.phase;
+        loop {
+            match phase.as_mut().project() {
+                LimitedProj::Rate { fut } => match fut.poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(e)) => {
+                        phase.set(LimitedPhase::Done);
+                        return Poll::Ready(Err(LimitedError::Rate(e)));
+                    }
+                    Poll::Ready(Ok(())) => phase.set(LimitedPhase::Permit {
+                        fut: limited.permits.acquire_permits(1),
+                    }),
+                },
+                LimitedProj::Permit { fut } => {
+                    let Poll::Ready(result) = fut.poll(cx) else {
+                        return Poll::Pending;
+                    };
+                    phase.set(LimitedPhase::Done);
+                    return Poll::Ready(result.map_err(LimitedError::Permits));
+                }
+                LimitedProj::Done => panic!("`LimitedAcquire` polled after completion"),
+            }
+        }
+    }
+}
+
+impl<P: Permits, S: RateSlots> core::fmt::Debug for LimitedAcquire<'_, P, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let phase = match self.phase {
+            LimitedPhase::Rate { .. } => "waiting for a rate cell",
+            LimitedPhase::Permit { .. } => "waiting for a permit",
+            LimitedPhase::Done => "done",
+        };
+        f.debug_struct("LimitedAcquire")
+            .field("phase", &phase)
+            .finish()
+    }
+}
+
 /// The named futures of the local implementations.
 pub mod futures {
+    pub use super::LimitedAcquire;
+
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub use super::local_queue::{LocalGet, LocalJoin};

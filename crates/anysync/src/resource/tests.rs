@@ -99,3 +99,35 @@ fn local_queue_works_through_the_trait() {
         assert_eq!(WorkQueue::put(&q, 9).await.unwrap_err().into_inner(), 9);
     });
 }
+
+#[test]
+fn limited_waits_for_the_rate_holding_no_permit_then_takes_a_permit() {
+    VirtualTime::new().block_on(|rt| async move {
+        let sem = Semaphore::new(1);
+        let rate = RateLimiter::new(rt.clone(), Quota::per_second(nz(1)));
+        let limited = Limited::new(&sem, &rate);
+        let first = limited.acquire().await.unwrap();
+        assert_eq!(sem.available_permits(), 0);
+        drop(first);
+        // The next cell is due at 1 s; meanwhile the permit stays free.
+        let second = limited.acquire();
+        let mut second = core::pin::pin!(second);
+        let pending = core::future::poll_fn(|cx| {
+            core::task::Poll::Ready(second.as_mut().poll(cx).is_pending())
+        })
+        .await;
+        assert!(pending);
+        assert_eq!(sem.available_permits(), 1);
+        let permit = second.await.unwrap();
+        assert_eq!(rt.now().since_origin(), Duration::from_secs(1));
+        drop(permit);
+        sem.close();
+        assert_eq!(
+            limited.acquire().await.unwrap_err(),
+            LimitedError::Permits(AcquireError::Closed)
+        );
+        // Over a burst request the rate side fails at once.
+        let limited2 = Limited::new(&sem, &rate);
+        assert_eq!(limited2.slots().quota().burst(), nz(1));
+    });
+}

@@ -1,0 +1,160 @@
+//! RateLimiter: anysync against governor, direct and keyed, and the Redis
+//! round trips of anysync-redis next to a plain INCR (the floor).
+//!
+//! * `rate_limit/check`: a non-waiting check that is always granted (a
+//!   quota too large to run out). anysync reads the std monotonic clock
+//!   (as the compat crates' timers do); governor its default TSC clock, and
+//!   (`governor_std_clock`) the std clock too. The clock read is most of
+//!   the cost: on this machine's VM a std `Instant::now` is about 70 ns.
+//! * `rate_limit/check_keyed`: the same over 1024 keys, round robin.
+//! * `rate_limit/acquire`: the waiting form, granted at once, one task
+//!   under `futures_executor::block_on` (governor's `until_ready`).
+//! * `redis/*` (only when `redis-server` is installed): `incr` is one
+//!   INCR round trip on loopback; `semaphore_acquire_release` a
+//!   `RedisSemaphore` acquire plus an explicit release; `rate_check` one
+//!   `RedisRateLimiter` script call.
+//!
+//! `cargo bench -p anysync-benches --bench rate_limit`
+#![forbid(unsafe_code)]
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+// `criterion_group!` defines an undocumented public fn.
+#![allow(missing_docs)]
+
+use std::{future::Pending, hint::black_box, num::NonZeroU32, time::Duration};
+
+use anysync::{
+    rt::{Instant, Timer},
+    time::{KeyedRateLimiter, Quota, RateLimiter},
+};
+use anysync_benches::{criterion, group, uncontended};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+/// The std monotonic clock, which is also governor's default. Its sleeps
+/// never end: the benches never wait.
+#[derive(Clone, Copy, Debug)]
+struct StdClock;
+
+impl Timer for StdClock {
+    type Sleep = Pending<()>;
+
+    fn sleep(&self, _: Duration) -> Pending<()> {
+        std::future::pending()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_std(std::time::Instant::now())
+    }
+}
+
+const HUGE: NonZeroU32 = NonZeroU32::MAX;
+
+fn check(c: &mut Criterion) {
+    let mut g = group(c, "rate_limit/check", 1);
+    let ours = RateLimiter::new(StdClock, Quota::per_second(HUGE));
+    g.bench_function("anysync", |b| {
+        b.iter(|| black_box(ours.try_acquire()).unwrap())
+    });
+    let theirs = governor::RateLimiter::direct(governor::Quota::per_second(HUGE));
+    g.bench_function("governor", |b| {
+        b.iter(|| black_box(theirs.check()).unwrap())
+    });
+    // governor's default clock reads the TSC (quanta); on the same std
+    // clock as anysync the two compare like for like.
+    let theirs = governor::RateLimiter::direct_with_clock(
+        governor::Quota::per_second(HUGE),
+        governor::clock::MonotonicClock,
+    );
+    g.bench_function("governor_std_clock", |b| {
+        b.iter(|| black_box(theirs.check()).unwrap())
+    });
+    g.finish();
+
+    let mut g = group(c, "rate_limit/check_keyed", 1);
+    let ours = KeyedRateLimiter::new(StdClock, Quota::per_second(HUGE));
+    let mut k = 0u32;
+    g.bench_function("anysync", |b| {
+        b.iter(|| {
+            k = (k + 1) % 1024;
+            black_box(ours.try_acquire(&k)).unwrap()
+        })
+    });
+    let theirs = governor::RateLimiter::keyed(governor::Quota::per_second(HUGE));
+    g.bench_function("governor", |b| {
+        b.iter(|| {
+            k = (k + 1) % 1024;
+            black_box(theirs.check_key(&k)).unwrap()
+        })
+    });
+    g.finish();
+
+    let mut g = group(c, "rate_limit/acquire", 1);
+    let ours = RateLimiter::new(StdClock, Quota::per_second(HUGE));
+    g.bench_function("anysync", |b| {
+        b.iter_custom(|iters| uncontended(iters, || async { ours.acquire().await.unwrap() }))
+    });
+    let theirs = governor::RateLimiter::direct(governor::Quota::per_second(HUGE));
+    g.bench_function("governor", |b| {
+        b.iter_custom(|iters| uncontended(iters, || theirs.until_ready()))
+    });
+    g.finish();
+}
+
+fn redis_round_trips(c: &mut Criterion) {
+    let server = match anysync_redis::server::LocalServer::start() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("SKIPPED: redis benches: {e}");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokio_rt = rt.block_on(async { anysync_tokio::Tokio::current() });
+    let (redis, mut con) = rt.block_on(async {
+        let redis = anysync_redis::Redis::connect(&server.url()).await.unwrap();
+        let con = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        (redis, con)
+    });
+    let mut g = group(c, "redis", 1);
+    g.bench_function("incr", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let n: u64 = redis::cmd("INCR")
+                    .arg("bench")
+                    .query_async(&mut con)
+                    .await
+                    .unwrap();
+                black_box(n)
+            })
+        })
+    });
+    let sem = anysync_redis::RedisSemaphore::new(&redis, tokio_rt.clone(), "bench", 1).unwrap();
+    g.bench_function("semaphore_acquire_release", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let permit = sem.acquire().await.unwrap();
+                assert!(permit.release().await.unwrap());
+            })
+        })
+    });
+    let limiter =
+        anysync_redis::RedisRateLimiter::new(&redis, tokio_rt, "bench", Quota::per_second(HUGE))
+            .unwrap();
+    g.bench_function("rate_check", |b| {
+        b.iter(|| rt.block_on(async { limiter.acquire().await.unwrap() }))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = criterion();
+    targets = check, redis_round_trips
+}
+criterion_main!(benches);

@@ -1,0 +1,325 @@
+//! anysync's coordination primitives across processes and machines, over
+//! Redis: [`RedisSemaphore`], [`RedisMutex`], [`RedisRateLimiter`] and
+//! [`RedisQueue`].
+//!
+//! They implement the same small traits as the local primitives
+//! ([`anysync::resource::Permits`], [`RateSlots`](anysync::resource::RateSlots),
+//! [`KeyedRateSlots`](anysync::resource::KeyedRateSlots),
+//! [`WorkQueue`](anysync::resource::WorkQueue)), so code written against
+//! those runs on a local `Semaphore` in one process or on a Redis one
+//! shared by a fleet.
+//!
+//! | type                 | what                                                              |
+//! |----------------------|-------------------------------------------------------------------|
+//! | [`RedisSemaphore`]   | weighted permits, FIFO across all clients, leases with a TTL renewed by the guard, fencing tokens |
+//! | [`RedisMutex`]       | the same with one permit                                          |
+//! | [`RedisRateLimiter`] | GCRA in one Lua script (the same [`Quota`](anysync::time::Quota) as the local limiter), keyed |
+//! | [`RedisQueue`]       | a work queue on a Redis Stream with a consumer group: backpressure, acknowledgements, redelivery after a visibility timeout, a dead-letter stream |
+//!
+//! # How it works
+//!
+//! Every decision is made by a Lua script inside Redis, so it is atomic
+//! across clients, and every time is the server's (`TIME`), so client clocks
+//! do not matter. Waiting is client-side: a waiter holds its place in a
+//! queue kept in Redis and asks again every `poll_interval`.
+//!
+//! * A permit is a *lease*: it expires `lease_ttl` after it was granted or
+//!   last renewed. The guard renews it in a background task on the
+//!   runtime, so a process that crashes (or is `kill -9`ed) loses its
+//!   permits after at most one TTL, and nobody else has to do anything.
+//! * Every grant carries a *fencing token*, a number that grows with every
+//!   grant. A protected resource that remembers the highest token it has
+//!   seen can refuse a holder whose lease lapsed without it noticing (a
+//!   long GC pause, a network partition).
+//! * A lost connection is an [`Error::Connection`] the caller sees; nothing
+//!   is ever granted on an error. The client reconnects on the next call.
+//!
+//! # Runtimes
+//!
+//! The `redis` crate's async client runs on tokio when it is called inside
+//! a tokio runtime and on smol's reactor otherwise, which serves smol,
+//! async-std and any other executor. Timers and background tasks come from
+//! an [`anysync::rt`] runtime passed in (`anysync_tokio::Tokio`,
+//! `anysync_smol::Smol`, `anysync_async_std::AsyncStd`).
+//!
+//! # Examples
+//! ```no_run
+//! use anysync_redis::{Redis, RedisSemaphore};
+//! use anysync_tokio::Tokio;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), anysync_redis::Error> {
+//!     let redis = Redis::connect("redis://127.0.0.1:6379").await?;
+//!     let jobs = RedisSemaphore::new(&redis, Tokio::current(), "db-jobs", 3)?;
+//!     let permit = jobs.acquire().await?;
+//!     println!("holding permit with fencing token {}", permit.fencing_token());
+//!     permit.release().await?;
+//!     Ok(())
+//! }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    task::{Context, Poll},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use anysync::time::InsufficientCapacity;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+mod queue;
+mod rate;
+mod semaphore;
+pub mod server;
+
+pub use queue::{QueueOptions, RedisQueue, Ticket};
+pub use rate::RedisRateLimiter;
+pub use semaphore::{RedisMutex, RedisPermit, RedisSemaphore, SemaphoreOptions};
+
+/// The named futures returned by this crate's methods: all one type,
+/// [`RedisFuture`], with the output in the name.
+pub mod futures {
+    pub use super::RedisFuture;
+}
+
+/// Separates the parts of the Redis keys this crate uses; names and keys
+/// given by the caller must not contain it.
+pub const SEPARATOR: char = ':';
+
+/// Errors from the Redis-backed primitives.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection to Redis failed or was lost (I/O error, refused,
+    /// timed out). Nothing was granted; the next call reconnects.
+    Connection(redis::RedisError),
+    /// Redis answered with an error (a script error, a wrong type at a key,
+    /// out of memory, ...).
+    Server(redis::RedisError),
+    /// A name or key was empty or contained [`SEPARATOR`].
+    InvalidName {
+        /// The name as given.
+        name: String,
+    },
+    /// A semaphore with zero permits, or a request for zero permits.
+    ZeroPermits,
+    /// A lease TTL, poll interval or visibility timeout of zero.
+    ZeroDuration {
+        /// Which setting was zero.
+        what: &'static str,
+    },
+    /// More permits requested than the semaphore has: never possible.
+    TooManyPermits {
+        /// Permits requested.
+        requested: u32,
+        /// The semaphore's capacity.
+        capacity: u32,
+    },
+    /// Another client created this semaphore with a different capacity.
+    CapacityMismatch {
+        /// The capacity stored in Redis.
+        stored: u64,
+        /// The capacity this client was built with.
+        given: u32,
+    },
+    /// More rate cells requested than the quota's burst: never possible.
+    InsufficientCapacity(InsufficientCapacity),
+    /// The queue was shut down (for `put`), or shut down and drained (for
+    /// `get`).
+    ShutDown,
+    /// `task_done` for an item that is not pending for this consumer: it was
+    /// already done, or its visibility timeout passed and it was delivered
+    /// to another consumer.
+    NotPending,
+    /// Redis answered something this crate did not expect.
+    Protocol(String),
+}
+
+impl Error {
+    /// `true` for [`Error::Connection`]: the operation may be retried.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Error::Connection(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Connection(e) => write!(f, "lost connection to redis: {e}"),
+            Error::Server(e) => write!(f, "redis answered an error: {e}"),
+            Error::InvalidName { name } => write!(
+                f,
+                "invalid name {name:?}: must be non-empty and must not contain {SEPARATOR:?}"
+            ),
+            Error::ZeroPermits => {
+                f.write_str("zero permits: a semaphore and a request need at least one")
+            }
+            Error::ZeroDuration { what } => write!(f, "{what} must be greater than zero"),
+            Error::TooManyPermits {
+                requested,
+                capacity,
+            } => write!(
+                f,
+                "requested {requested} permits of a semaphore of {capacity}"
+            ),
+            Error::CapacityMismatch { stored, given } => write!(
+                f,
+                "semaphore exists in redis with capacity {stored}, this client says {given}"
+            ),
+            Error::InsufficientCapacity(e) => fmt::Display::fmt(e, f),
+            Error::ShutDown => f.write_str("queue shut down"),
+            Error::NotPending => f.write_str("item is not pending for this consumer"),
+            Error::Protocol(what) => write!(f, "unexpected reply from redis: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Connection(e) | Error::Server(e) => Some(e),
+            Error::InsufficientCapacity(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        if e.is_io_error()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.is_timeout()
+            || e.is_unrecoverable_error()
+        {
+            Error::Connection(e)
+        } else {
+            Error::Server(e)
+        }
+    }
+}
+
+/// The future returned by every async method of this crate: a boxed future
+/// with a name, so it can be stored in a struct.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct RedisFuture<'a, T> {
+    inner: Pin<Box<dyn Future<Output = T> + Send + 'a>>,
+}
+
+impl<'a, T> RedisFuture<'a, T> {
+    pub(crate) fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
+        RedisFuture {
+            inner: Box::pin(future),
+        }
+    }
+}
+
+impl<T> Future for RedisFuture<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for RedisFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RedisFuture")
+    }
+}
+
+/// A connection to one Redis server, shared by every primitive built on it.
+/// Cheap to clone; reconnects by itself after the connection is lost.
+#[derive(Clone)]
+pub struct Redis {
+    con: ConnectionManager,
+    id: Arc<str>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Redis {
+    /// Connects to the server at `url` (`redis://host:port/db`).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::Connection`] if the server cannot be reached.
+    pub fn connect(url: &str) -> RedisFuture<'static, Result<Redis, Error>> {
+        let client = redis::Client::open(url);
+        RedisFuture::new(async move {
+            let client = client?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(5)))
+                .set_number_of_retries(2);
+            let con = ConnectionManager::new_with_config(client, config).await?;
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            Ok(Redis {
+                con,
+                id: format!("{}-{nanos:x}", std::process::id()).into(),
+                counter: Arc::new(AtomicU64::new(0)),
+            })
+        })
+    }
+
+    /// This client's identity in Redis (process id and start time): the
+    /// prefix of its tickets and its queue consumer name.
+    pub fn client_id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn con(&self) -> ConnectionManager {
+        self.con.clone()
+    }
+
+    /// A name unique to this client and call.
+    pub(crate) fn unique(&self) -> String {
+        format!(
+            "{}-{}",
+            self.id,
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+impl fmt::Debug for Redis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redis")
+            .field("client_id", &self.id)
+            .finish()
+    }
+}
+
+/// Checks a caller-given name or key.
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
+    if name.is_empty() || name.contains(SEPARATOR) {
+        Err(Error::InvalidName {
+            name: name.to_owned(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn check_nonzero(what: &'static str, d: Duration) -> Result<(), Error> {
+    if d.is_zero() {
+        Err(Error::ZeroDuration { what })
+    } else {
+        Ok(())
+    }
+}
+
+/// Whole milliseconds, at least 1.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}

@@ -1,0 +1,441 @@
+//! `RedisQueue`: a work queue on a Redis Stream with a consumer group.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use anysync::{
+    resource::{Delivery, WorkQueue},
+    rt::Timer,
+};
+use redis::Script;
+
+use crate::{check_name, check_nonzero, millis, Error, Redis, RedisFuture};
+
+const GROUP: &str = "anysync";
+
+/// KEYS: stream, shutdown flag. ARGV: max length, payload. Returns 1 when
+/// added, 0 when full, -1 when shut down.
+const PUT: &str = r#"
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[1], '*', 'v', ARGV[2])
+return 1
+"#;
+
+/// KEYS: stream, dead letters, shutdown flag. ARGV: group, consumer,
+/// visibility ms, max deliveries. Claims an item left unacknowledged past
+/// the visibility timeout (moving it to the dead letters if delivered too
+/// often), else reads a new one. Returns {id, payload, deliveries}, 0 when
+/// there is nothing, -1 when shut down and drained.
+const GET: &str = r#"
+for _ = 1, 16 do
+  local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', 1)
+  local entries = claimed[2]
+  if #entries == 0 or not entries[1] then break end
+  local e = entries[1]
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+  local deliveries = tonumber(p[1][4])
+  if not e[2] then
+    redis.call('XACK', KEYS[1], ARGV[1], e[1])
+  elseif deliveries > tonumber(ARGV[4]) then
+    redis.call('XADD', KEYS[2], '*', 'id', e[1], 'v', e[2][2], 'deliveries', deliveries)
+    redis.call('XACK', KEYS[1], ARGV[1], e[1])
+    redis.call('XDEL', KEYS[1], e[1])
+  else
+    return {e[1], e[2][2], deliveries}
+  end
+end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+if r and r[1] and #r[1][2] > 0 then
+  local e = r[1][2][1]
+  return {e[1], e[2][2], 1}
+end
+if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then return -1 end
+return 0
+"#;
+
+/// KEYS: stream. ARGV: group, consumer, id. Acknowledges and deletes the
+/// item if it is pending for this consumer. Returns 1 when done, 0 when not
+/// pending, -1 when pending for another consumer.
+const DONE: &str = r#"
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[2] then return -1 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+return 1
+"#;
+
+/// Settings of a [`RedisQueue`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// The most unfinished items (waiting or being processed); `put` waits
+    /// while there are this many (default 1000).
+    pub max_len: u64,
+    /// An item got but not marked done within this long is delivered to
+    /// another consumer (default 30 s).
+    pub visibility_timeout: Duration,
+    /// An item delivered this many times without being marked done goes to
+    /// the dead-letter stream instead of an (N+1)th delivery (default 5).
+    pub max_deliveries: u32,
+    /// How often a waiting `put`, `get` or `join` asks again (default 20 ms).
+    pub poll_interval: Duration,
+}
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        QueueOptions {
+            max_len: 1000,
+            visibility_timeout: Duration::from_secs(30),
+            max_deliveries: 5,
+            poll_interval: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Names one delivery of an item of a [`RedisQueue`], for
+/// [`task_done`](RedisQueue::task_done).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ticket {
+    /// The stream entry id.
+    pub id: String,
+    /// How many times the item has been delivered, this one included.
+    pub deliveries: u32,
+}
+
+struct Inner<R> {
+    redis: Redis,
+    rt: R,
+    name: String,
+    consumer: String,
+    stream: String,
+    dead: String,
+    shutdown: String,
+    options: QueueOptions,
+    put: Script,
+    get: Script,
+    done: Script,
+}
+
+/// A work queue shared by every client of a Redis server, asyncio's
+/// `Queue` with `task_done`/`join` across processes, on a Redis Stream and
+/// a consumer group.
+///
+/// * [`put`](Self::put) waits while [`max_len`](QueueOptions::max_len)
+///   items are unfinished (backpressure).
+/// * [`get`](Self::get) hands each item to one consumer. An item not marked
+///   [done](Self::task_done) within the
+///   [visibility timeout](QueueOptions::visibility_timeout) (its consumer
+///   crashed, or is stuck) is delivered to another; one delivered
+///   [`max_deliveries`](QueueOptions::max_deliveries) times goes to the
+///   dead-letter stream ([`dead_letter_key`](Self::dead_letter_key))
+///   instead.
+/// * [`join`](Self::join) waits until no item is unfinished;
+///   [`shutdown`](Self::shutdown) makes `put` fail and `get` fail once the
+///   queue is drained.
+///
+/// Items are bytes. Every handle has its own consumer name.
+pub struct RedisQueue<R: Timer> {
+    inner: Arc<Inner<R>>,
+}
+
+impl<R: Timer> Clone for RedisQueue<R> {
+    fn clone(&self) -> Self {
+        RedisQueue {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<R: Timer> RedisQueue<R> {
+    /// Opens (creating if needed) the queue `name`.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`], [`Error::ZeroDuration`], [`Error::ZeroPermits`]
+    /// (a `max_len` or `max_deliveries` of zero), or a connection or server
+    /// error while creating the consumer group.
+    pub fn open(
+        redis: &Redis,
+        rt: R,
+        name: &str,
+        options: QueueOptions,
+    ) -> RedisFuture<'static, Result<Self, Error>> {
+        let checked = (|| {
+            check_name(name)?;
+            check_nonzero("visibility_timeout", options.visibility_timeout)?;
+            check_nonzero("poll_interval", options.poll_interval)?;
+            if options.max_len == 0 || options.max_deliveries == 0 {
+                return Err(Error::ZeroPermits);
+            }
+            Ok(())
+        })();
+        let key = |part: &str| format!("anysync:queue:{name}:{part}");
+        let inner = Inner {
+            redis: redis.clone(),
+            rt,
+            name: name.to_owned(),
+            consumer: redis.unique(),
+            stream: key("stream"),
+            dead: key("dead"),
+            shutdown: key("shutdown"),
+            options,
+            put: Script::new(PUT),
+            get: Script::new(GET),
+            done: Script::new(DONE),
+        };
+        RedisFuture::new(async move {
+            checked?;
+            let mut con = inner.redis.con();
+            let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(&inner.stream)
+                .arg(GROUP)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query_async(&mut con)
+                .await;
+            match created {
+                Ok(()) => {}
+                Err(e) if e.code() == Some("BUSYGROUP") => {}
+                Err(e) => return Err(e.into()),
+            }
+            Ok(RedisQueue {
+                inner: Arc::new(inner),
+            })
+        })
+    }
+
+    /// The Redis key of the dead-letter stream (entries with fields `id`,
+    /// `v` and `deliveries`).
+    pub fn dead_letter_key(&self) -> &str {
+        &self.inner.dead
+    }
+
+    /// This handle's consumer name in the group.
+    pub fn consumer(&self) -> &str {
+        &self.inner.consumer
+    }
+
+    /// Puts `item` in the queue, waiting while it is full.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (The item is added by one atomic script call, or not at all, unless
+    /// the future is dropped while that call is in flight.)
+    ///
+    /// # Errors
+    /// [`Error::ShutDown`], [`Error::Connection`] or [`Error::Server`].
+    pub fn put(&self, item: Vec<u8>) -> RedisFuture<'static, Result<(), Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move {
+            loop {
+                let mut con = inner.redis.con();
+                let added: i64 = inner
+                    .put
+                    .key(&inner.stream)
+                    .key(&inner.shutdown)
+                    .arg(inner.options.max_len)
+                    .arg(&item[..])
+                    .invoke_async(&mut con)
+                    .await?;
+                match added {
+                    1 => return Ok(()),
+                    0 => inner.rt.sleep(inner.options.poll_interval).await,
+                    _ => return Err(Error::ShutDown),
+                }
+            }
+        })
+    }
+
+    /// Takes the next item (or one whose visibility timeout passed),
+    /// waiting while there is none.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (An item delivered by a call in flight when the future is dropped is
+    /// delivered again after the visibility timeout.)
+    ///
+    /// # Errors
+    /// [`Error::ShutDown`] once the queue is shut down and drained;
+    /// [`Error::Connection`] or [`Error::Server`].
+    pub fn get(&self) -> RedisFuture<'static, Result<Delivery<Vec<u8>, Ticket>, Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move {
+            loop {
+                let mut con = inner.redis.con();
+                let reply: redis::Value = inner
+                    .get
+                    .key(&inner.stream)
+                    .key(&inner.dead)
+                    .key(&inner.shutdown)
+                    .arg(GROUP)
+                    .arg(&inner.consumer)
+                    .arg(millis(inner.options.visibility_timeout))
+                    .arg(inner.options.max_deliveries)
+                    .invoke_async(&mut con)
+                    .await?;
+                match reply {
+                    redis::Value::Int(0) => inner.rt.sleep(inner.options.poll_interval).await,
+                    redis::Value::Int(_) => return Err(Error::ShutDown),
+                    value => {
+                        let (id, item, deliveries): (String, Vec<u8>, u32) =
+                            redis::from_redis_value(value)
+                                .map_err(|e| Error::Protocol(e.to_string()))?;
+                        return Ok(Delivery {
+                            item,
+                            ticket: Ticket { id, deliveries },
+                        });
+                    }
+                }
+            }
+        })
+    }
+
+    /// Marks the delivery `ticket` as processed: acknowledges and deletes
+    /// the item.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::NotPending`] if the item was already done or was redelivered
+    /// to another consumer (its visibility timeout passed);
+    /// [`Error::Connection`] or [`Error::Server`].
+    pub fn task_done(&self, ticket: Ticket) -> RedisFuture<'static, Result<(), Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move {
+            let mut con = inner.redis.con();
+            let done: i64 = inner
+                .done
+                .key(&inner.stream)
+                .arg(GROUP)
+                .arg(&inner.consumer)
+                .arg(&ticket.id)
+                .invoke_async(&mut con)
+                .await?;
+            if done == 1 {
+                Ok(())
+            } else {
+                Err(Error::NotPending)
+            }
+        })
+    }
+
+    /// Waits until no item is unfinished (none waiting, none being
+    /// processed).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::Connection`] or [`Error::Server`].
+    pub fn join(&self) -> RedisFuture<'static, Result<(), Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move {
+            loop {
+                if len(&inner).await? == 0 {
+                    return Ok(());
+                }
+                inner.rt.sleep(inner.options.poll_interval).await;
+            }
+        })
+    }
+
+    /// The number of unfinished items (waiting or being processed).
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::Connection`] or [`Error::Server`].
+    pub fn len(&self) -> RedisFuture<'static, Result<u64, Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move { len(&inner).await })
+    }
+
+    /// Shuts the queue down for every client: `put` fails from now on, and
+    /// `get` fails once every item is done.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    ///
+    /// # Errors
+    /// [`Error::Connection`] or [`Error::Server`].
+    pub fn shutdown(&self) -> RedisFuture<'static, Result<(), Error>> {
+        let inner = self.inner.clone();
+        RedisFuture::new(async move {
+            let mut con = inner.redis.con();
+            let () = redis::cmd("SET")
+                .arg(&inner.shutdown)
+                .arg(1)
+                .query_async(&mut con)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+async fn len<R>(inner: &Inner<R>) -> Result<u64, Error> {
+    let mut con = inner.redis.con();
+    Ok(redis::cmd("XLEN")
+        .arg(&inner.stream)
+        .query_async(&mut con)
+        .await?)
+}
+
+impl<R: Timer> fmt::Debug for RedisQueue<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisQueue")
+            .field("name", &self.inner.name)
+            .field("consumer", &self.inner.consumer)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl<R: Timer> WorkQueue for RedisQueue<R> {
+    type Item = Vec<u8>;
+    type Ticket = Ticket;
+    type PutError = Error;
+    type GetError = Error;
+    type TaskDoneError = Error;
+    type JoinError = Error;
+    type Put<'a> = RedisFuture<'static, Result<(), Error>>;
+    type Get<'a> = RedisFuture<'static, Result<Delivery<Vec<u8>, Ticket>, Error>>;
+    type TaskDone<'a> = RedisFuture<'static, Result<(), Error>>;
+    type Join<'a> = RedisFuture<'static, Result<(), Error>>;
+
+    /// [`RedisQueue::put`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    fn put(&self, item: Vec<u8>) -> Self::Put<'_> {
+        RedisQueue::put(self, item)
+    }
+
+    /// [`RedisQueue::get`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    fn get(&self) -> Self::Get<'_> {
+        RedisQueue::get(self)
+    }
+
+    /// [`RedisQueue::task_done`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    fn task_done(&self, ticket: Ticket) -> Self::TaskDone<'_> {
+        RedisQueue::task_done(self, ticket)
+    }
+
+    /// [`RedisQueue::join`].
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe: dropping the future before it completes has no effect.
+    fn join(&self) -> Self::Join<'_> {
+        RedisQueue::join(self)
+    }
+}
