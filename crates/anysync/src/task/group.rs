@@ -499,6 +499,8 @@ struct Engine<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> {
     cancel_seen: bool,
     aborted: bool,
     done: bool,
+    /// Outcomes returned but not yet subtracted from `outstanding`.
+    unflushed: usize,
 }
 
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
@@ -512,6 +514,7 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
             cancel_seen: false,
             aborted: false,
             done: false,
+            unflushed: 0,
         }
     }
 
@@ -530,18 +533,10 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
         }
         let shared = Arc::clone(&self.group.shared);
         loop {
-            // Register before taking new handles, so a spawn after the
-            // take wakes us.
-            shared.joiner.register(cx.waker());
-            let spawned = core::mem::take(&mut shared.state.lock().spawned);
-            for (index, handle) in spawned {
-                if self.aborted {
-                    handle.abort();
-                }
-                self.running.push(Indexed { index, handle });
-            }
+            // Fast path: an outcome is ready; the shared count is updated
+            // later, in one go, under the lock taken below.
             if let Poll::Ready(Some((index, out))) = self.running.poll_next_unpin(cx) {
-                shared.state.lock().outstanding -= 1;
+                self.unflushed += 1;
                 let outcome = match out {
                     Ok(Some(Ok(value))) => Ok(value),
                     Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
@@ -556,10 +551,39 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
                 }
                 return Poll::Ready(Some((index, outcome)));
             }
+            // Register before taking new handles, so a spawn after the
+            // take wakes us.
+            shared.joiner.register(cx.waker());
+            let (spawned, finished) = {
+                let mut state = shared.state.lock();
+                state.outstanding -= self.unflushed;
+                self.unflushed = 0;
+                let spawned = core::mem::take(&mut state.spawned);
+                let finished = spawned.is_empty() && state.outstanding == 0;
+                if finished {
+                    state.closed = true;
+                }
+                (spawned, finished)
+            };
+            if finished {
+                self.done = true;
+                self.group.finished = true;
+                return Poll::Ready(None);
+            }
+            if !spawned.is_empty() {
+                for (index, handle) in spawned {
+                    if self.aborted {
+                        handle.abort();
+                    }
+                    self.running.push(Indexed { index, handle });
+                }
+                continue;
+            }
             if !self.cancel_seen && self.cancelled.as_mut().poll(cx).is_ready() {
                 self.cancel_seen = true;
                 if self.group.grace == Duration::ZERO {
                     self.abort_all();
+                    continue;
                 } else if self.group.grace != Duration::MAX {
                     self.grace = Some(Box::pin(shared.rt.sleep(self.group.grace)));
                 }
@@ -571,14 +595,6 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
                     // Aborted handles complete: poll them again.
                     continue;
                 }
-            }
-            let mut state = shared.state.lock();
-            if state.outstanding == 0 {
-                state.closed = true;
-                drop(state);
-                self.done = true;
-                self.group.finished = true;
-                return Poll::Ready(None);
             }
             return Poll::Pending;
         }
