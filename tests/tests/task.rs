@@ -861,3 +861,37 @@ fn shutdown_trigger_without_a_signal() {
         assert_eq!(rt.now().since_origin(), secs(1));
     });
 }
+
+/// Children still waiting for a slot when the group is cancelled never
+/// start, and count as cancelled.
+#[test]
+fn task_group_limit_children_waiting_for_a_slot_never_start_after_a_failure() {
+    let vt = VirtualTime::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = started.clone();
+    let err = vt.block_on(|rt| async move {
+        let group = TaskGroup::<_, (), ()>::new(rt.clone()).with_limit(1);
+        let t = rt.clone();
+        group
+            .spawn(async move {
+                t.sleep(secs(1)).await;
+                Err(())
+            })
+            .unwrap();
+        for _ in 0..3 {
+            let s = s.clone();
+            group
+                .spawn(async move {
+                    s.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let err = group.join().await.unwrap_err();
+        assert_eq!(rt.now().since_origin(), secs(1));
+        err
+    });
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    assert_eq!(err.errors().len(), 1);
+    assert_eq!(err.cancelled(), 3);
+}

@@ -298,8 +298,9 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> TaskGroup<R, T, E> 
         }
     }
 
-    /// The number of children spawned whose outcome `join` has not yet
-    /// collected.
+    /// The number of children spawned and not yet seen to finish by `join`
+    /// (which updates it once per wake-up, so it may lag while `join`
+    /// runs).
     pub fn len(&self) -> usize {
         self.shared.state.lock().outstanding
     }
