@@ -562,6 +562,55 @@ async fn shutdown_second_signal_aborts_the_rest<R: Runtime>(rt: R) {
     assert_eq!(drops.count(), 1);
 }
 
+/// Stress: tasks keep making and dropping children (and grandchildren)
+/// of a shared token while it is cancelled; every child alive at the
+/// cancel ends up cancelled, children made after it are born cancelled,
+/// and nothing stays linked.
+async fn cancel_token_churn_while_cancelling<R: Runtime>(rt: R) {
+    let root = CancelToken::new();
+    let ready = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (root, ready) = (root.clone(), ready.clone());
+            rt.spawn(async move {
+                let mut kept = Vec::new();
+                let mut rounds = 0usize;
+                loop {
+                    let child = root.child();
+                    let grandchild = child.child();
+                    if rounds % 3 == 0 {
+                        kept.push(grandchild);
+                    }
+                    drop(child);
+                    rounds += 1;
+                    if rounds == 50 {
+                        ready.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if root.is_cancelled() && rounds >= 50 {
+                        break;
+                    }
+                    anysync_tests::yield_now().await;
+                }
+                // Born after the cancel, or alive through it: all cancelled.
+                let late = root.child();
+                assert!(late.is_cancelled());
+                for token in &kept {
+                    token.cancelled().await;
+                }
+                kept.len()
+            })
+        })
+        .collect();
+    until(|| ready.load(Ordering::SeqCst) == 4).await;
+    root.cancel();
+    for handle in handles {
+        assert!(handle.await.unwrap() >= 17);
+    }
+    assert_eq!(root.children_len(), 0);
+}
+
+scenarios!(cancel_token_churn_while_cancelling);
+
 scenarios!(
     shutdown_drains_in_flight_work,
     shutdown_second_signal_aborts_the_rest,
