@@ -609,7 +609,32 @@ async fn cancel_token_churn_while_cancelling<R: Runtime>(rt: R) {
     assert_eq!(root.children_len(), 0);
 }
 
-scenarios!(cancel_token_churn_while_cancelling);
+/// Many children still running when `join` first looks: all are collected
+/// once they finish, in spawn order.
+async fn task_group_collects_many_children_that_finish_late<R: Runtime>(rt: R) {
+    let group = TaskGroup::<_, usize, ()>::new(rt.clone());
+    let gate = Arc::new(Event::new());
+    for i in 0..200 {
+        let gate = gate.clone();
+        group
+            .spawn(async move {
+                gate.wait().await;
+                Ok(i)
+            })
+            .unwrap();
+    }
+    let mut join = Box::pin(group.join());
+    for _ in 0..20 {
+        assert!(poll_once(&mut join).await.is_pending());
+    }
+    gate.set();
+    assert_eq!(join.await.unwrap(), (0..200).collect::<Vec<_>>());
+}
+
+scenarios!(
+    cancel_token_churn_while_cancelling,
+    task_group_collects_many_children_that_finish_late,
+);
 
 scenarios!(
     shutdown_drains_in_flight_work,

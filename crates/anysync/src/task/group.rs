@@ -1,6 +1,6 @@
 //! `TaskGroup`: structured concurrency over any [`Spawn`] + [`Timer`].
 
-use alloc::{boxed::Box, sync::Arc, vec::Vec};
+use alloc::{boxed::Box, collections::VecDeque, sync::Arc, vec::Vec};
 use core::{
     fmt,
     future::Future,
@@ -133,6 +133,14 @@ impl fmt::Display for SpawnError {
 impl core::error::Error for SpawnError {}
 
 type ChildOutput<T, E> = Option<Result<T, E>>;
+type HandleOutput<T, E> = Result<ChildOutput<T, E>, JoinError>;
+
+/// Handles found pending in a row before `join` yields (waking itself) and
+/// leaves the rest of its queue for the next poll. An executor with a
+/// per-poll budget (tokio) makes every handle look pending once the budget
+/// is spent; yielding renews it, instead of moving every remaining handle
+/// into `running`.
+const MISSES_BEFORE_YIELD: usize = 16;
 /// One child's outcome with its spawn index, as the stream yields it.
 type Outcome<T, E> = (usize, Result<T, TaskError<E>>);
 type Handle<R, T, E> = <R as Spawn>::JoinHandle<ChildOutput<T, E>>;
@@ -502,6 +510,11 @@ struct Engine<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> {
     done: bool,
     /// Outcomes returned but not yet subtracted from `outstanding`.
     unflushed: usize,
+    /// Handles taken from the group and not yet polled: polled in spawn
+    /// order, the finished ones never enter `running` (which allocates per
+    /// entry), and that is most of them when children finish before `join`
+    /// runs.
+    queue: VecDeque<(usize, Handle<R, T, E>)>,
 }
 
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
@@ -516,6 +529,7 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
             aborted: false,
             done: false,
             unflushed: 0,
+            queue: VecDeque::new(),
         }
     }
 
@@ -524,6 +538,31 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
         for child in self.running.iter() {
             child.handle.abort();
         }
+        for (_, handle) in &self.queue {
+            handle.abort();
+        }
+    }
+
+    /// One child's outcome, from its handle's output. The shared count is
+    /// updated later, in one go, under the lock `poll_next_outcome` takes.
+    fn emit(&mut self, index: usize, out: HandleOutput<T, E>) -> Outcome<T, E> {
+        self.unflushed += 1;
+        let outcome = match out {
+            Ok(Some(Ok(value))) => Ok(value),
+            Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
+            Ok(None) => Err(TaskError::Cancelled),
+            Err(join) if join.is_panic() => Err(TaskError::Panicked(join)),
+            Err(_) => Err(TaskError::Cancelled),
+        };
+        if matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_))) {
+            // The child's own guard did this already, unless the executor
+            // lost the panic; idempotent either way.
+            self.group
+                .shared
+                .token
+                .cancel_with(CancelReason::SiblingFailed);
+        }
+        (index, outcome)
     }
 
     /// The next child's outcome, or `None` once every child has finished
@@ -532,26 +571,25 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
         if self.done {
             return Poll::Ready(None);
         }
-        let shared = Arc::clone(&self.group.shared);
         loop {
-            // Fast path: an outcome is ready; the shared count is updated
-            // later, in one go, under the lock taken below.
-            if let Poll::Ready(Some((index, out))) = self.running.poll_next_unpin(cx) {
-                self.unflushed += 1;
-                let outcome = match out {
-                    Ok(Some(Ok(value))) => Ok(value),
-                    Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
-                    Ok(None) => Err(TaskError::Cancelled),
-                    Err(join) if join.is_panic() => Err(TaskError::Panicked(join)),
-                    Err(_) => Err(TaskError::Cancelled),
-                };
-                if matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_))) {
-                    // The child's own guard did this already, unless the
-                    // executor lost the panic; idempotent either way.
-                    shared.token.cancel_with(CancelReason::SiblingFailed);
+            let mut misses = 0;
+            while let Some((index, mut handle)) = self.queue.pop_front() {
+                match Pin::new(&mut handle).poll(cx) {
+                    Poll::Ready(out) => return Poll::Ready(Some(self.emit(index, out))),
+                    Poll::Pending => {
+                        self.running.push(Indexed { index, handle });
+                        misses += 1;
+                        if misses == MISSES_BEFORE_YIELD && !self.queue.is_empty() {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                    }
                 }
-                return Poll::Ready(Some((index, outcome)));
             }
+            if let Poll::Ready(Some((index, out))) = self.running.poll_next_unpin(cx) {
+                return Poll::Ready(Some(self.emit(index, out)));
+            }
+            let shared = Arc::clone(&self.group.shared);
             // Register before taking new handles, so a spawn after the
             // take wakes us.
             shared.joiner.register(cx.waker());
@@ -572,12 +610,12 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
                 return Poll::Ready(None);
             }
             if !spawned.is_empty() {
-                for (index, handle) in spawned {
+                for (_, handle) in &spawned {
                     if self.aborted {
                         handle.abort();
                     }
-                    self.running.push(Indexed { index, handle });
                 }
+                self.queue.extend(spawned);
                 continue;
             }
             if !self.cancel_seen && self.cancelled.as_mut().poll(cx).is_ready() {
