@@ -112,7 +112,8 @@ impl fmt::Display for CancelReason {
 /// # Implementation notes
 ///
 /// Each token is a node holding an [`Event`] (the signal; its waits are
-/// the allocation-free futures), a count of live handles, and, under a
+/// the allocation-free futures, and it is only set if one was ever made),
+/// a cancelled flag, a count of live handles, and, under a
 /// short lock, the reason, the parent and the list of children (each child
 /// knows its index in its parent's list, so unlinking is a `swap_remove`).
 /// Locks are always taken from parent to child. Cancelling marks the node
@@ -129,6 +130,13 @@ pub struct CancelToken {
 struct Node {
     tree: Lock<Tree>,
     handles: AtomicUsize,
+    /// `CANCELLED` (set after `reason`) and `WATCHED` (set once a
+    /// `cancelled()` future has been made: until then nobody can be waiting
+    /// on `event`, so a cancel skips setting it and taking its lock). Both
+    /// bits are set by read-modify-writes of this one word, so a watcher and
+    /// a cancel are ordered: either the cancel sees `WATCHED` and sets the
+    /// event, or the watcher sees `CANCELLED`.
+    flags: AtomicUsize,
     event: Event,
 }
 
@@ -145,17 +153,38 @@ struct Tree {
 impl Node {
     fn new(tree: Tree) -> Arc<Node> {
         let cancelled = tree.reason.is_some();
-        let node = Arc::new(Node {
+        Arc::new(Node {
             tree: Lock::new(tree),
             handles: AtomicUsize::new(1),
+            flags: AtomicUsize::new(if cancelled { CANCELLED } else { 0 }),
             event: Event::new(),
-        });
-        if cancelled {
-            node.event.set();
+        })
+    }
+
+    /// Marks the node cancelled and wakes its waiters. Its `reason` is set.
+    fn fire(&self) {
+        let prev = self.flags.fetch_or(CANCELLED, Ordering::AcqRel);
+        if prev & WATCHED != 0 {
+            self.event.set();
         }
-        node
+    }
+
+    /// Called before a `cancelled()` future is made.
+    fn watch(&self) -> &Event {
+        if self.flags.load(Ordering::Acquire) & WATCHED == 0 {
+            self.flags.fetch_or(WATCHED, Ordering::AcqRel);
+        }
+        &self.event
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & CANCELLED != 0
     }
 }
+
+/// Bits of `Node::flags`.
+const CANCELLED: usize = 1;
+const WATCHED: usize = 2;
 
 impl CancelToken {
     /// A new root token, not cancelled.
@@ -221,14 +250,14 @@ impl CancelToken {
             // idempotent.
             (first, detach_children_locked(&mut tree))
         };
-        self.node.event.set();
+        self.node.fire();
         finish_cancel(children);
         first
     }
 
     /// `true` once the token is cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.node.event.is_set()
+        self.node.is_cancelled()
     }
 
     /// Why the token was cancelled, or `None` if it was not.
@@ -246,7 +275,7 @@ impl CancelToken {
     /// This method is cancel safe: dropping the future before it completes has no effect.
     pub fn cancelled(&self) -> Cancelled<'_> {
         Cancelled {
-            wait: self.node.event.wait(),
+            wait: self.node.watch().wait(),
             token: self,
         }
     }
@@ -262,7 +291,7 @@ impl CancelToken {
         // the heap, so moving the future does not move the event; and
         // `wait` is declared before `token`, so it is dropped first. The
         // `'static` reference never leaves the future.
-        let event: &'static Event = unsafe { &*core::ptr::addr_of!(self.node.event) };
+        let event: &'static Event = unsafe { &*core::ptr::from_ref(self.node.watch()) };
         CancelledOwned {
             wait: event.wait(),
             token: self,
@@ -330,7 +359,7 @@ fn finish_cancel(mut stack: Vec<Arc<Node>>) {
     // allocates nothing unless the tree is more than one level deep.
     while let Some(node) = stack.pop() {
         let mut children = detach_children_locked(&mut node.tree.lock());
-        node.event.set();
+        node.fire();
         stack.append(&mut children);
     }
 }
@@ -475,7 +504,9 @@ impl Future for Cancelled<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.wait.is_terminated() {
+        // The flag first: a cancel that saw no watcher did not set the
+        // event (see `Node::flags`).
+        if this.token.is_cancelled() || this.wait.is_terminated() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)
@@ -521,7 +552,7 @@ impl Future for CancelledOwned {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.wait.is_terminated() {
+        if this.token.is_cancelled() || this.wait.is_terminated() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)
