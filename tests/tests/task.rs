@@ -19,8 +19,9 @@ use anysync::{
     rt::{virtual_time::VirtualTime, Runtime, Signal, Spawn},
     sync::Event,
     task::{
-        move_on_after, shield, to_thread, wait, wait_timeout, CancelReason, CancelToken,
-        CapacityLimiter, ReturnWhen, Shutdown, SpawnError, TaskError, TaskGroup, TaskTracker,
+        fail_after, move_on_after, shield, to_thread, wait, wait_timeout, CancelReason,
+        CancelToken, CapacityLimiter, ReturnWhen, Shutdown, SpawnError, TaskError, TaskGroup,
+        TaskTracker,
     },
 };
 use anysync_tests::{poll_once, race_yields, scenarios, scenarios_no_rt, until, DropCounter};
@@ -968,4 +969,26 @@ fn task_group_limit_children_waiting_for_a_slot_never_start_after_a_failure() {
     assert_eq!(started.load(Ordering::SeqCst), 0);
     assert_eq!(err.errors().len(), 1);
     assert_eq!(err.cancelled(), 3);
+}
+
+/// `fail_after` is `Err(Elapsed)` exactly at the deadline, and `Ok` before.
+#[test]
+fn fail_after_errs_at_the_deadline() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let root = CancelToken::new();
+        let t = rt.clone();
+        let late = fail_after(&rt, &root, secs(2), |_| async move {
+            t.sleep(secs(3)).await;
+        });
+        assert_eq!(late.await, Err(anysync::time::Elapsed));
+        assert_eq!(rt.now().since_origin(), secs(2));
+        let t = rt.clone();
+        let early = fail_after(&rt, &root, secs(2), |token| async move {
+            t.sleep(secs(1)).await;
+            token.is_cancelled()
+        });
+        assert_eq!(early.await, Ok(false));
+        assert_eq!(rt.now().since_origin(), secs(3));
+    });
 }
