@@ -105,3 +105,25 @@ fn loom_cancelling_a_child_vs_the_parent() {
         assert_eq!(child.children_len(), 0);
     });
 }
+
+#[test]
+fn loom_tracker_last_task_ending_vs_close_vs_wait() {
+    use crate::task::TaskTracker;
+    loom::model(|| {
+        let tracker = TaskTracker::new();
+        let token = tracker.token();
+        let waiter = {
+            let tracker = tracker.clone();
+            thread::spawn(move || {
+                block_on(tracker.wait());
+                assert!(tracker.is_empty() && tracker.is_closed());
+            })
+        };
+        let ender = thread::spawn(move || drop(token));
+        tracker.close();
+        ender.join().unwrap();
+        // Whichever of the close and the last task's end came second
+        // released the waiter.
+        waiter.join().unwrap();
+    });
+}
