@@ -19,8 +19,9 @@ use anysync::{
     rt::{virtual_time::VirtualTime, Runtime, Signal},
     sync::Event,
     task::{
-        move_on_after, shield, to_thread, wait, wait_timeout, CancelReason, CancelToken,
-        CapacityLimiter, ReturnWhen, Shutdown, SpawnError, TaskError, TaskGroup, TaskTracker,
+        fail_after, move_on_after, shield, to_thread, wait, wait_timeout, CancelReason,
+        CancelToken, CapacityLimiter, ReturnWhen, Shutdown, SpawnError, TaskError, TaskGroup,
+        TaskTracker,
     },
 };
 use anysync_tests::{poll_once, race_yields, scenarios, scenarios_no_rt, until, DropCounter};
@@ -562,6 +563,80 @@ async fn shutdown_second_signal_aborts_the_rest<R: Runtime>(rt: R) {
     assert_eq!(drops.count(), 1);
 }
 
+/// Stress: tasks keep making and dropping children (and grandchildren)
+/// of a shared token while it is cancelled; every child alive at the
+/// cancel ends up cancelled, children made after it are born cancelled,
+/// and nothing stays linked.
+async fn cancel_token_churn_while_cancelling<R: Runtime>(rt: R) {
+    let root = CancelToken::new();
+    let ready = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (root, ready) = (root.clone(), ready.clone());
+            rt.spawn(async move {
+                let mut kept = Vec::new();
+                let mut rounds = 0usize;
+                loop {
+                    let child = root.child();
+                    let grandchild = child.child();
+                    if rounds % 3 == 0 {
+                        kept.push(grandchild);
+                    }
+                    drop(child);
+                    rounds += 1;
+                    if rounds == 50 {
+                        ready.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if root.is_cancelled() && rounds >= 50 {
+                        break;
+                    }
+                    anysync_tests::yield_now().await;
+                }
+                // Born after the cancel, or alive through it: all cancelled.
+                let late = root.child();
+                assert!(late.is_cancelled());
+                for token in &kept {
+                    token.cancelled().await;
+                }
+                kept.len()
+            })
+        })
+        .collect();
+    until(|| ready.load(Ordering::SeqCst) == 4).await;
+    root.cancel();
+    for handle in handles {
+        assert!(handle.await.unwrap() >= 17);
+    }
+    assert_eq!(root.children_len(), 0);
+}
+
+/// Many children still running when `join` first looks: all are collected
+/// once they finish, in spawn order.
+async fn task_group_collects_many_children_that_finish_late<R: Runtime>(rt: R) {
+    let group = TaskGroup::<_, usize, ()>::new(rt.clone());
+    let gate = Arc::new(Event::new());
+    for i in 0..200 {
+        let gate = gate.clone();
+        group
+            .spawn(async move {
+                gate.wait().await;
+                Ok(i)
+            })
+            .unwrap();
+    }
+    let mut join = Box::pin(group.join());
+    for _ in 0..20 {
+        assert!(poll_once(&mut join).await.is_pending());
+    }
+    gate.set();
+    assert_eq!(join.await.unwrap(), (0..200).collect::<Vec<_>>());
+}
+
+scenarios!(
+    cancel_token_churn_while_cancelling,
+    task_group_collects_many_children_that_finish_late,
+);
+
 scenarios!(
     shutdown_drains_in_flight_work,
     shutdown_second_signal_aborts_the_rest,
@@ -859,5 +934,61 @@ fn shutdown_trigger_without_a_signal() {
         assert_eq!(report.signal, None);
         assert!(report.is_clean());
         assert_eq!(rt.now().since_origin(), secs(1));
+    });
+}
+
+/// Children still waiting for a slot when the group is cancelled never
+/// start, and count as cancelled.
+#[test]
+fn task_group_limit_children_waiting_for_a_slot_never_start_after_a_failure() {
+    let vt = VirtualTime::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = started.clone();
+    let err = vt.block_on(|rt| async move {
+        let group = TaskGroup::<_, (), ()>::new(rt.clone()).with_limit(1);
+        let t = rt.clone();
+        group
+            .spawn(async move {
+                t.sleep(secs(1)).await;
+                Err(())
+            })
+            .unwrap();
+        for _ in 0..3 {
+            let s = s.clone();
+            group
+                .spawn(async move {
+                    s.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let err = group.join().await.unwrap_err();
+        assert_eq!(rt.now().since_origin(), secs(1));
+        err
+    });
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    assert_eq!(err.errors().len(), 1);
+    assert_eq!(err.cancelled(), 3);
+}
+
+/// `fail_after` is `Err(Elapsed)` exactly at the deadline, and `Ok` before.
+#[test]
+fn fail_after_errs_at_the_deadline() {
+    let vt = VirtualTime::new();
+    vt.block_on(|rt| async move {
+        let root = CancelToken::new();
+        let t = rt.clone();
+        let late = fail_after(&rt, &root, secs(2), |_| async move {
+            t.sleep(secs(3)).await;
+        });
+        assert_eq!(late.await, Err(anysync::time::Elapsed));
+        assert_eq!(rt.now().since_origin(), secs(2));
+        let t = rt.clone();
+        let early = fail_after(&rt, &root, secs(2), |token| async move {
+            t.sleep(secs(1)).await;
+            token.is_cancelled()
+        });
+        assert_eq!(early.await, Ok(false));
+        assert_eq!(rt.now().since_origin(), secs(3));
     });
 }

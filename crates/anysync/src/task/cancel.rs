@@ -112,7 +112,8 @@ impl fmt::Display for CancelReason {
 /// # Implementation notes
 ///
 /// Each token is a node holding an [`Event`] (the signal; its waits are
-/// the allocation-free futures), a count of live handles, and, under a
+/// the allocation-free futures, and it is only set if one was ever made),
+/// a cancelled flag, a count of live handles, and, under a
 /// short lock, the reason, the parent and the list of children (each child
 /// knows its index in its parent's list, so unlinking is a `swap_remove`).
 /// Locks are always taken from parent to child. Cancelling marks the node
@@ -129,6 +130,13 @@ pub struct CancelToken {
 struct Node {
     tree: Lock<Tree>,
     handles: AtomicUsize,
+    /// `CANCELLED` (set after `reason`) and `WATCHED` (set once a
+    /// `cancelled()` future has been made: until then nobody can be waiting
+    /// on `event`, so a cancel skips setting it and taking its lock). Both
+    /// bits are set by read-modify-writes of this one word, so a watcher and
+    /// a cancel are ordered: either the cancel sees `WATCHED` and sets the
+    /// event, or the watcher sees `CANCELLED`.
+    flags: AtomicUsize,
     event: Event,
 }
 
@@ -145,17 +153,38 @@ struct Tree {
 impl Node {
     fn new(tree: Tree) -> Arc<Node> {
         let cancelled = tree.reason.is_some();
-        let node = Arc::new(Node {
+        Arc::new(Node {
             tree: Lock::new(tree),
             handles: AtomicUsize::new(1),
+            flags: AtomicUsize::new(if cancelled { CANCELLED } else { 0 }),
             event: Event::new(),
-        });
-        if cancelled {
-            node.event.set();
+        })
+    }
+
+    /// Marks the node cancelled and wakes its waiters. Its `reason` is set.
+    fn fire(&self) {
+        let prev = self.flags.fetch_or(CANCELLED, Ordering::AcqRel);
+        if prev & WATCHED != 0 {
+            self.event.set();
         }
-        node
+    }
+
+    /// Called before a `cancelled()` future is made.
+    fn watch(&self) -> &Event {
+        if self.flags.load(Ordering::Acquire) & WATCHED == 0 {
+            self.flags.fetch_or(WATCHED, Ordering::AcqRel);
+        }
+        &self.event
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & CANCELLED != 0
     }
 }
+
+/// Bits of `Node::flags`.
+const CANCELLED: usize = 1;
+const WATCHED: usize = 2;
 
 impl CancelToken {
     /// A new root token, not cancelled.
@@ -209,25 +238,26 @@ impl CancelToken {
     /// [`cancelled`](Self::cancelled) is woken, once. Returns `true` if this
     /// call cancelled the token.
     pub fn cancel_with(&self, reason: CancelReason) -> bool {
-        let first = {
+        let (first, children) = {
             let mut tree = self.node.tree.lock();
-            if tree.reason.is_none() {
+            let first = tree.reason.is_none();
+            if first {
                 tree.reason = Some(reason);
-                true
-            } else {
-                false
             }
+            // Even when marked already (by an ancestor's cancel still
+            // working down the tree), finish this subtree now, so that on
+            // return it is cancelled all the way down. Every step is
+            // idempotent.
+            (first, detach_children_locked(&mut tree))
         };
-        // Even when marked already (by an ancestor's cancel still working
-        // down the tree), finish this subtree now, so that on return it is
-        // cancelled all the way down. Every step is idempotent.
-        finish_cancel(Arc::clone(&self.node));
+        self.node.fire();
+        finish_cancel(children);
         first
     }
 
     /// `true` once the token is cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.node.event.is_set()
+        self.node.is_cancelled()
     }
 
     /// Why the token was cancelled, or `None` if it was not.
@@ -245,7 +275,7 @@ impl CancelToken {
     /// This method is cancel safe: dropping the future before it completes has no effect.
     pub fn cancelled(&self) -> Cancelled<'_> {
         Cancelled {
-            wait: self.node.event.wait(),
+            wait: self.node.watch().wait(),
             token: self,
         }
     }
@@ -261,7 +291,7 @@ impl CancelToken {
         // the heap, so moving the future does not move the event; and
         // `wait` is declared before `token`, so it is dropped first. The
         // `'static` reference never leaves the future.
-        let event: &'static Event = unsafe { &*core::ptr::addr_of!(self.node.event) };
+        let event: &'static Event = unsafe { &*core::ptr::from_ref(self.node.watch()) };
         CancelledOwned {
             wait: event.wait(),
             token: self,
@@ -324,27 +354,33 @@ impl CancelToken {
 /// Marks and detaches every node below `node` and sets their events,
 /// depth-first with an explicit stack. Every node passed here has its
 /// `reason` set already.
-fn finish_cancel(node: Arc<Node>) {
-    let mut stack = Vec::new();
-    let mut next = Some(node);
-    while let Some(node) = next.take().or_else(|| stack.pop()) {
-        let children = {
-            let mut tree = node.tree.lock();
-            let reason = tree.reason.clone();
-            debug_assert!(reason.is_some(), "finish_cancel on a node without a reason");
-            let children = mem::take(&mut tree.children);
-            for child in &children {
-                let mut child_tree = child.tree.lock();
-                child_tree.parent = None;
-                if child_tree.reason.is_none() {
-                    child_tree.reason.clone_from(&reason);
-                }
-            }
-            children
-        };
-        node.event.set();
-        stack.extend(children);
+fn finish_cancel(mut stack: Vec<Arc<Node>>) {
+    // The first taken children list becomes the stack, so a cancel
+    // allocates nothing unless the tree is more than one level deep.
+    while let Some(node) = stack.pop() {
+        let mut children = detach_children_locked(&mut node.tree.lock());
+        node.fire();
+        stack.append(&mut children);
     }
+}
+
+/// Takes the children of the node whose tree is `tree` (locked by the
+/// caller), detaching each and marking it with the node's reason (unless
+/// it has its own).
+fn detach_children_locked(tree: &mut Tree) -> Vec<Arc<Node>> {
+    debug_assert!(
+        tree.reason.is_some(),
+        "detach_children on a node without a reason"
+    );
+    let children = mem::take(&mut tree.children);
+    for child in &children {
+        let mut child_tree = child.tree.lock();
+        child_tree.parent = None;
+        if child_tree.reason.is_none() {
+            child_tree.reason.clone_from(&tree.reason);
+        }
+    }
+    children
 }
 
 impl Default for CancelToken {
@@ -375,70 +411,74 @@ impl Drop for CancelToken {
 /// node was cancelled).
 fn unlink(node: &Arc<Node>) {
     loop {
-        let parent = node.tree.lock().parent.clone();
-        let (orphans, cancelled) = match parent {
-            None => {
-                let mut tree = node.tree.lock();
-                if tree.parent.is_some() {
-                    continue;
-                }
-                let children = mem::take(&mut tree.children);
-                for child in &children {
-                    child.tree.lock().parent = None;
-                }
-                (children, tree.reason.is_some())
-            }
-            Some(parent) => {
-                let mut parent_tree = parent.tree.lock();
-                let mut tree = node.tree.lock();
-                match &tree.parent {
-                    Some(p) if Arc::ptr_eq(p, &parent) => {}
-                    // Detached or moved up while we took the locks.
-                    _ => continue,
-                }
-                let index = tree.index;
-                debug_assert!(Arc::ptr_eq(&parent_tree.children[index], node));
-                let me = parent_tree.children.swap_remove(index);
-                if let Some(moved) = parent_tree.children.get(index) {
-                    moved.tree.lock().index = index;
-                }
-                tree.parent = None;
-                let children = mem::take(&mut tree.children);
-                let cancelled = tree.reason.is_some();
-                if cancelled {
+        let parent = {
+            let mut tree = node.tree.lock();
+            match &tree.parent {
+                Some(parent) => Arc::clone(parent),
+                None => {
+                    // A root (or detached): nothing to unlink from.
+                    let children = mem::take(&mut tree.children);
                     for child in &children {
                         child.tree.lock().parent = None;
                     }
-                    drop((tree, parent_tree, me));
-                    (children, true)
-                } else {
-                    for child in children {
-                        {
-                            let mut child_tree = child.tree.lock();
-                            child_tree.parent = Some(Arc::clone(&parent));
-                            child_tree.index = parent_tree.children.len();
-                        }
-                        parent_tree.children.push(child);
+                    if tree.reason.is_none() {
+                        return;
                     }
-                    drop((tree, parent_tree, me));
-                    (Vec::new(), false)
+                    let reason = tree.reason.clone();
+                    drop(tree);
+                    orphan_cancel(children, &reason);
+                    return;
                 }
             }
         };
-        if cancelled {
-            let reason = node.tree.lock().reason.clone();
-            for child in orphans {
+        let mut parent_tree = parent.tree.lock();
+        let mut tree = node.tree.lock();
+        match &tree.parent {
+            Some(p) if Arc::ptr_eq(p, &parent) => {}
+            // Detached or moved up while we took the locks.
+            _ => continue,
+        }
+        let index = tree.index;
+        debug_assert!(Arc::ptr_eq(&parent_tree.children[index], node));
+        let me = parent_tree.children.swap_remove(index);
+        if let Some(moved) = parent_tree.children.get(index) {
+            moved.tree.lock().index = index;
+        }
+        tree.parent = None;
+        let children = mem::take(&mut tree.children);
+        if tree.reason.is_some() {
+            // Cancelled, and its cancel has not reached these yet.
+            for child in &children {
+                child.tree.lock().parent = None;
+            }
+            let reason = tree.reason.clone();
+            drop((tree, parent_tree, me));
+            orphan_cancel(children, &reason);
+        } else {
+            for child in children {
                 {
                     let mut child_tree = child.tree.lock();
-                    if child_tree.reason.is_none() {
-                        child_tree.reason.clone_from(&reason);
-                    }
+                    child_tree.parent = Some(Arc::clone(&parent));
+                    child_tree.index = parent_tree.children.len();
                 }
-                finish_cancel(child);
+                parent_tree.children.push(child);
             }
+            drop((tree, parent_tree, me));
         }
         return;
     }
+}
+
+/// Cancels the (already detached) children of a cancelled node that went
+/// away before its cancel reached them.
+fn orphan_cancel(orphans: Vec<Arc<Node>>, reason: &Option<CancelReason>) {
+    for child in &orphans {
+        let mut child_tree = child.tree.lock();
+        if child_tree.reason.is_none() {
+            child_tree.reason.clone_from(reason);
+        }
+    }
+    finish_cancel(orphans);
 }
 
 impl fmt::Debug for CancelToken {
@@ -464,7 +504,9 @@ impl Future for Cancelled<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.wait.is_terminated() {
+        // The flag first: a cancel that saw no watcher did not set the
+        // event (see `Node::flags`).
+        if this.token.is_cancelled() || this.wait.is_terminated() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)
@@ -510,7 +552,7 @@ impl Future for CancelledOwned {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.wait.is_terminated() {
+        if this.token.is_cancelled() || this.wait.is_terminated() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)

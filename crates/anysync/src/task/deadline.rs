@@ -13,7 +13,10 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use super::{CancelReason, CancelToken};
-use crate::{rt::Timer, time::Instant};
+use crate::{
+    rt::Timer,
+    time::{Elapsed, Instant},
+};
 
 /// Runs the future that `f` builds from a child of `parent`, until it
 /// completes (`Some(output)`) or `deadline` passes on `timer`'s clock
@@ -25,8 +28,8 @@ use crate::{rt::Timer, time::Instant};
 /// the future is dropped. Cancelling `parent` cancels the scope's token
 /// too, but leaves the future running so it can finish cooperatively.
 /// The future is polled before the timer, so one that is ready at once
-/// wins even at a passed deadline. For `fail_after`'s behaviour, turn
-/// `None` into an error: `.await.ok_or(Elapsed)`.
+/// wins even at a passed deadline. [`fail_at`] / [`fail_after`] give
+/// `Err(Elapsed)` instead of `None` (AnyIO's `fail_after`).
 ///
 /// # Cancel safety
 /// This method is cancel safe if `future` is: dropping the scope drops the
@@ -153,5 +156,107 @@ impl<S, F> fmt::Debug for MoveOnAt<S, F> {
             .field("token", &self.token)
             .field("done", &self.done)
             .finish_non_exhaustive()
+    }
+}
+
+/// Like [`move_on_at`], but a passed deadline is an error (AnyIO's
+/// `fail_after`, with a deadline).
+///
+/// # Cancel safety
+/// This method is cancel safe if `future` is: dropping the scope drops the
+/// future and the sleep, and leaves the scope's token uncancelled.
+///
+/// # Errors
+/// [`Elapsed`] if `deadline` passes first.
+pub fn fail_at<T, F, Fut>(
+    timer: &T,
+    parent: &CancelToken,
+    deadline: Instant,
+    f: F,
+) -> FailAt<T::Sleep, Fut>
+where
+    T: Timer,
+    F: FnOnce(CancelToken) -> Fut,
+    Fut: Future,
+{
+    FailAt {
+        inner: move_on_at(timer, parent, deadline, f),
+    }
+}
+
+/// Like [`move_on_after`], but a passed deadline is an error (AnyIO's
+/// `fail_after`).
+///
+/// # Cancel safety
+/// This method is cancel safe if `future` is: dropping the scope drops the
+/// future and the sleep, and leaves the scope's token uncancelled.
+///
+/// # Errors
+/// [`Elapsed`] if `duration` passes first.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use anysync::{rt::virtual_time::VirtualTime, task::{fail_after, CancelToken}, time::Elapsed};
+///
+/// VirtualTime::new().block_on(|rt| async move {
+///     let t = rt.clone();
+///     let slow = fail_after(&rt, &CancelToken::new(), Duration::from_secs(1), |_| async move {
+///         t.sleep(Duration::from_secs(5)).await
+///     });
+///     assert_eq!(slow.await, Err(Elapsed));
+/// });
+/// ```
+pub fn fail_after<T, F, Fut>(
+    timer: &T,
+    parent: &CancelToken,
+    duration: Duration,
+    f: F,
+) -> FailAt<T::Sleep, Fut>
+where
+    T: Timer,
+    F: FnOnce(CancelToken) -> Fut,
+    Fut: Future,
+{
+    FailAt {
+        inner: move_on_after(timer, parent, duration, f),
+    }
+}
+
+pin_project! {
+    /// Future returned by [`fail_at`] and [`fail_after`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct FailAt<S, F> {
+        #[pin]
+        inner: MoveOnAt<S, F>,
+    }
+}
+
+impl<S, F> FailAt<S, F> {
+    /// The scope's token.
+    pub fn token(&self) -> &CancelToken {
+        self.inner.token()
+    }
+}
+
+impl<S: Future<Output = ()>, F: Future> Future for FailAt<S, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(|out| out.ok_or(Elapsed))
+    }
+}
+
+impl<S: Future<Output = ()>, F: Future> FusedFuture for FailAt<S, F> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<S, F> fmt::Debug for FailAt<S, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FailAt")
+            .field("inner", &self.inner)
+            .finish()
     }
 }

@@ -1,6 +1,6 @@
 //! `TaskGroup`: structured concurrency over any [`Spawn`] + [`Timer`].
 
-use alloc::{boxed::Box, sync::Arc, vec::Vec};
+use alloc::{boxed::Box, collections::VecDeque, sync::Arc, vec::Vec};
 use core::{
     fmt,
     future::Future,
@@ -133,6 +133,14 @@ impl fmt::Display for SpawnError {
 impl core::error::Error for SpawnError {}
 
 type ChildOutput<T, E> = Option<Result<T, E>>;
+type HandleOutput<T, E> = Result<ChildOutput<T, E>, JoinError>;
+
+/// Handles found pending in a row before `join` yields (waking itself) and
+/// leaves the rest of its queue for the next poll. An executor with a
+/// per-poll budget (tokio) makes every handle look pending once the budget
+/// is spent; yielding renews it, instead of moving every remaining handle
+/// into `running`.
+const MISSES_BEFORE_YIELD: usize = 16;
 /// One child's outcome with its spawn index, as the stream yields it.
 type Outcome<T, E> = (usize, Result<T, TaskError<E>>);
 type Handle<R, T, E> = <R as Spawn>::JoinHandle<ChildOutput<T, E>>;
@@ -298,8 +306,9 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> TaskGroup<R, T, E> 
         }
     }
 
-    /// The number of children spawned whose outcome `join` has not yet
-    /// collected.
+    /// The number of children spawned and not yet seen to finish by `join`
+    /// (which updates it once per wake-up, so it may lag while `join`
+    /// runs).
     pub fn len(&self) -> usize {
         self.shared.state.lock().outstanding
     }
@@ -499,6 +508,13 @@ struct Engine<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> {
     cancel_seen: bool,
     aborted: bool,
     done: bool,
+    /// Outcomes returned but not yet subtracted from `outstanding`.
+    unflushed: usize,
+    /// Handles taken from the group and not yet polled: polled in spawn
+    /// order, the finished ones never enter `running` (which allocates per
+    /// entry), and that is most of them when children finish before `join`
+    /// runs.
+    queue: VecDeque<(usize, Handle<R, T, E>)>,
 }
 
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
@@ -512,6 +528,8 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
             cancel_seen: false,
             aborted: false,
             done: false,
+            unflushed: 0,
+            queue: VecDeque::new(),
         }
     }
 
@@ -520,6 +538,31 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
         for child in self.running.iter() {
             child.handle.abort();
         }
+        for (_, handle) in &self.queue {
+            handle.abort();
+        }
+    }
+
+    /// One child's outcome, from its handle's output. The shared count is
+    /// updated later, in one go, under the lock `poll_next_outcome` takes.
+    fn emit(&mut self, index: usize, out: HandleOutput<T, E>) -> Outcome<T, E> {
+        self.unflushed += 1;
+        let outcome = match out {
+            Ok(Some(Ok(value))) => Ok(value),
+            Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
+            Ok(None) => Err(TaskError::Cancelled),
+            Err(join) if join.is_panic() => Err(TaskError::Panicked(join)),
+            Err(_) => Err(TaskError::Cancelled),
+        };
+        if matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_))) {
+            // The child's own guard did this already, unless the executor
+            // lost the panic; idempotent either way.
+            self.group
+                .shared
+                .token
+                .cancel_with(CancelReason::SiblingFailed);
+        }
+        (index, outcome)
     }
 
     /// The next child's outcome, or `None` once every child has finished
@@ -528,38 +571,58 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
         if self.done {
             return Poll::Ready(None);
         }
-        let shared = Arc::clone(&self.group.shared);
         loop {
+            let mut misses = 0;
+            while let Some((index, mut handle)) = self.queue.pop_front() {
+                match Pin::new(&mut handle).poll(cx) {
+                    Poll::Ready(out) => return Poll::Ready(Some(self.emit(index, out))),
+                    Poll::Pending => {
+                        self.running.push(Indexed { index, handle });
+                        misses += 1;
+                        if misses == MISSES_BEFORE_YIELD && !self.queue.is_empty() {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                    }
+                }
+            }
+            if let Poll::Ready(Some((index, out))) = self.running.poll_next_unpin(cx) {
+                return Poll::Ready(Some(self.emit(index, out)));
+            }
+            let shared = Arc::clone(&self.group.shared);
             // Register before taking new handles, so a spawn after the
             // take wakes us.
             shared.joiner.register(cx.waker());
-            let spawned = core::mem::take(&mut shared.state.lock().spawned);
-            for (index, handle) in spawned {
-                if self.aborted {
-                    handle.abort();
+            let (spawned, finished) = {
+                let mut state = shared.state.lock();
+                state.outstanding -= self.unflushed;
+                self.unflushed = 0;
+                let spawned = core::mem::take(&mut state.spawned);
+                let finished = spawned.is_empty() && state.outstanding == 0;
+                if finished {
+                    state.closed = true;
                 }
-                self.running.push(Indexed { index, handle });
+                (spawned, finished)
+            };
+            if finished {
+                self.done = true;
+                self.group.finished = true;
+                return Poll::Ready(None);
             }
-            if let Poll::Ready(Some((index, out))) = self.running.poll_next_unpin(cx) {
-                shared.state.lock().outstanding -= 1;
-                let outcome = match out {
-                    Ok(Some(Ok(value))) => Ok(value),
-                    Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
-                    Ok(None) => Err(TaskError::Cancelled),
-                    Err(join) if join.is_panic() => Err(TaskError::Panicked(join)),
-                    Err(_) => Err(TaskError::Cancelled),
-                };
-                if matches!(outcome, Err(TaskError::Failed(_) | TaskError::Panicked(_))) {
-                    // The child's own guard did this already, unless the
-                    // executor lost the panic; idempotent either way.
-                    shared.token.cancel_with(CancelReason::SiblingFailed);
+            if !spawned.is_empty() {
+                for (_, handle) in &spawned {
+                    if self.aborted {
+                        handle.abort();
+                    }
                 }
-                return Poll::Ready(Some((index, outcome)));
+                self.queue.extend(spawned);
+                continue;
             }
             if !self.cancel_seen && self.cancelled.as_mut().poll(cx).is_ready() {
                 self.cancel_seen = true;
                 if self.group.grace == Duration::ZERO {
                     self.abort_all();
+                    continue;
                 } else if self.group.grace != Duration::MAX {
                     self.grace = Some(Box::pin(shared.rt.sleep(self.group.grace)));
                 }
@@ -571,14 +634,6 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
                     // Aborted handles complete: poll them again.
                     continue;
                 }
-            }
-            let mut state = shared.state.lock();
-            if state.outstanding == 0 {
-                state.closed = true;
-                drop(state);
-                self.done = true;
-                self.group.finished = true;
-                return Poll::Ready(None);
             }
             return Poll::Pending;
         }

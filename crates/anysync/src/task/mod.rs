@@ -31,7 +31,7 @@ pub use cancel::{CancelReason, CancelToken, DropGuard};
 #[cfg(feature = "alloc")]
 mod deadline;
 #[cfg(feature = "alloc")]
-pub use deadline::{move_on_after, move_on_at};
+pub use deadline::{fail_after, fail_at, move_on_after, move_on_at};
 
 #[cfg(feature = "alloc")]
 mod group;
@@ -70,7 +70,7 @@ pub mod futures {
     #[cfg(feature = "alloc")]
     pub use super::cancel::{Cancelled, CancelledOwned, RunUntilCancelled, RunUntilCancelledOwned};
     #[cfg(feature = "alloc")]
-    pub use super::deadline::MoveOnAt;
+    pub use super::deadline::{FailAt, MoveOnAt};
     #[cfg(feature = "alloc")]
     pub use super::group::{GroupStream, Join};
     pub use super::shield::Shield;

@@ -262,3 +262,14 @@ fn debug_shows_the_state() {
     );
     assert_eq!(CancelReason::Deadline.to_string(), "deadline passed");
 }
+
+#[test]
+fn waits_made_before_or_after_the_cancel_complete_without_a_wake() {
+    let token = CancelToken::new();
+    let mut made_before = TestTask::new(token.cancelled());
+    token.cancel();
+    let mut made_after = TestTask::new(token.cancelled());
+    made_before.ready();
+    made_after.ready();
+    assert_eq!(made_before.wakes() + made_after.wakes(), 0);
+}

@@ -68,3 +68,62 @@ fn loom_cancel_vs_child_vs_drop() {
         assert_eq!(root.children_len(), 0);
     });
 }
+
+#[test]
+fn loom_cancel_vs_dropping_a_child_that_has_children() {
+    loom::model(|| {
+        let root = CancelToken::new();
+        let middle = root.child();
+        let leaf = middle.child();
+        let r2 = root.clone();
+        let canceller = thread::spawn(move || {
+            r2.cancel();
+        });
+        // Unlinking `middle` races the cancel detaching it: either way the
+        // leaf ends up cancelled and nothing stays linked to the root.
+        drop(middle);
+        canceller.join().unwrap();
+        assert!(leaf.is_cancelled());
+        assert_eq!(root.children_len(), 0);
+    });
+}
+
+#[test]
+fn loom_cancelling_a_child_vs_the_parent() {
+    loom::model(|| {
+        let root = CancelToken::new();
+        let child = root.child();
+        let leaf = child.child();
+        let c2 = child.clone();
+        let t = thread::spawn(move || {
+            c2.cancel();
+        });
+        root.cancel();
+        t.join().unwrap();
+        // Both cancels are done: every level is cancelled, exactly once.
+        assert!(child.is_cancelled() && leaf.is_cancelled());
+        assert_eq!(child.children_len(), 0);
+    });
+}
+
+#[test]
+fn loom_tracker_last_task_ending_vs_close_vs_wait() {
+    use crate::task::TaskTracker;
+    loom::model(|| {
+        let tracker = TaskTracker::new();
+        let token = tracker.token();
+        let waiter = {
+            let tracker = tracker.clone();
+            thread::spawn(move || {
+                block_on(tracker.wait());
+                assert!(tracker.is_empty() && tracker.is_closed());
+            })
+        };
+        let ender = thread::spawn(move || drop(token));
+        tracker.close();
+        ender.join().unwrap();
+        // Whichever of the close and the last task's end came second
+        // released the waiter.
+        waiter.join().unwrap();
+    });
+}
