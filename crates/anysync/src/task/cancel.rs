@@ -12,7 +12,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::lock::Lock;
+use crate::waitq::lock::Lock;
 use crate::{
     loom::sync::{
         atomic::{AtomicUsize, Ordering},

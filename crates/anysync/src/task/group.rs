@@ -12,7 +12,8 @@ use core::{
 use futures_core::{FusedFuture, FusedStream, Stream};
 use futures_util::{stream::FuturesUnordered, task::AtomicWaker, StreamExt};
 
-use super::{futures::CancelledOwned, lock::Lock, CancelReason, CancelToken};
+use super::{futures::CancelledOwned, CancelReason, CancelToken};
+use crate::waitq::lock::Lock;
 use crate::{
     rt::{JoinError, JoinHandle, Spawn, Timer},
     sync::Semaphore,

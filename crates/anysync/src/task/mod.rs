@@ -21,8 +21,6 @@ mod yield_now;
 pub use yield_now::yield_now;
 
 #[cfg(feature = "alloc")]
-mod lock;
-
 #[cfg(feature = "alloc")]
 mod cancel;
 #[cfg(feature = "alloc")]
