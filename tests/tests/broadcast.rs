@@ -1,4 +1,4 @@
-//! `channel::broadcast` on every executor (SCENARIOS.md section J): an
+//! `channel::broadcast` on every executor: an
 //! event bus where every subscriber gets every message in order, each
 //! subscriber's overflow policy, and close.
 #![forbid(unsafe_code)]

@@ -1,5 +1,5 @@
 //! The MPMC channels (`channel::bounded`, `channel::unbounded`,
-//! `channel::StaticChannel`) on every executor (SCENARIOS.md section H):
+//! `channel::StaticChannel`) on every executor:
 //! delivery, cancel safety of `send`/`recv`, close racing send, `Stream`
 //! and `Sink`, blocking senders.
 #![forbid(unsafe_code)]

@@ -1,5 +1,5 @@
 //! RwLock, Condvar, Barrier, OnceCell and BoundedSemaphore on real
-//! executors (SCENARIOS.md sections C, F and G): each scenarios written once
+//! executors: each scenario written once
 //! and run on every executor, ending with the primitive's `statistics()`
 //! showing nothing stranded and nothing lost.
 //!

@@ -1,4 +1,4 @@
-//! `channel::oneshot` on every executor (SCENARIOS.md section I): the close
+//! `channel::oneshot` on every executor: the close
 //! matrix, `closed()`, and send racing a receiver drop.
 #![forbid(unsafe_code)]
 

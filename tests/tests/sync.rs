@@ -1,6 +1,6 @@
-//! Mutex, Semaphore, Event and Notify on real executors (SCENARIOS.md
-//! sections A, B, D, E): fairness, cancellation, close, blocking variants
-//! and stress, each scenarios written once and run on every executor.
+//! Mutex, Semaphore, Event and Notify on real executors:
+//! fairness, cancellation, close, blocking variants
+//! and stress, each scenario written once and run on every executor.
 //!
 //! Tasks synchronise on the primitives' own state (`waiters()`), on events
 //! and on yields, never on sleeps.

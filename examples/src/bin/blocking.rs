@@ -1,4 +1,4 @@
-//! Pattern 22: a blocking call runs off the executor (`to_thread`) while
+//! A blocking call runs off the executor (`to_thread`) while
 //! an async ticker keeps ticking.
 #![forbid(unsafe_code)]
 

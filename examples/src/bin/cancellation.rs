@@ -1,4 +1,4 @@
-//! Pattern 9: a worker cleans up when its token is cancelled; a shielded
+//! A worker cleans up when its token is cancelled; a shielded
 //! critical section completes although its caller gave up.
 #![forbid(unsafe_code)]
 

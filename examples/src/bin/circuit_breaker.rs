@@ -1,4 +1,4 @@
-//! Pattern 15: three failures open the breaker, calls then fail fast
+//! Three failures open the breaker, calls then fail fast
 //! without running, and after the cool-down one probe closes it again.
 #![forbid(unsafe_code)]
 

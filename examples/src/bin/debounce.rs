@@ -1,4 +1,4 @@
-//! Pattern 16: a burst of 10 triggers within 50 ms runs the action once;
+//! A burst of 10 triggers within 50 ms runs the action once;
 //! a failing run is reported and the debouncer keeps working.
 #![forbid(unsafe_code)]
 

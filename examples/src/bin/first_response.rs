@@ -1,4 +1,4 @@
-//! Pattern 10: the fastest of three sources wins; the rest are cancelled.
+//! The fastest of three sources wins; the rest are cancelled.
 #![forbid(unsafe_code)]
 
 use anysync::rt::Runtime;

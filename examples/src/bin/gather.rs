@@ -1,4 +1,4 @@
-//! Pattern 11: results in completion order and in input order; errors are
+//! Results in completion order and in input order; errors are
 //! collected, not raised.
 #![forbid(unsafe_code)]
 

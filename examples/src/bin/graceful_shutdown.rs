@@ -1,4 +1,4 @@
-//! Patterns 21 and 23: a small service that accepts a job every 50 ms; on
+//! A small service that accepts a job every 50 ms; on
 //! Ctrl-C or SIGTERM it stops accepting work, lets the jobs in flight
 //! finish within 2 s, and exits 0 after a clean drain. A second signal
 //! (or the deadline) aborts what is left, and it exits 1. `--stubborn`

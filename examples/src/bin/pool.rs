@@ -1,4 +1,4 @@
-//! Patterns 17 and 25: 20 tasks share 5 connections; a broken connection
+//! 20 tasks share 5 connections; a broken connection
 //! is replaced; a get with a timeout; the pool closed explicitly.
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! Pattern 14: at most 3 concurrent and 2 calls per second over 10 calls,
+//! At most 3 concurrent and 2 calls per second over 10 calls,
 //! each working 2 s; prints the start times. No call holds a permit while
 //! it waits for the rate.
 #![forbid(unsafe_code)]

@@ -1,4 +1,4 @@
-//! Pattern 13: an operation fails twice then succeeds; prints each attempt
+//! An operation fails twice then succeeds; prints each attempt
 //! and the 100 ms and 200 ms delays before attempts 2 and 3. Then one that
 //! fails three times exhausts its 3 attempts.
 #![forbid(unsafe_code)]

@@ -1,4 +1,4 @@
-//! Pattern 8: five children, one fails after 2 s; the siblings are
+//! Five children, one fails after 2 s; the siblings are
 //! cancelled (printing their cleanup, one of which fails too) and the
 //! group returns every error.
 #![forbid(unsafe_code)]

@@ -1,4 +1,4 @@
-//! Pattern 12: per-job timeouts over a batch; a timed-out acquire loses no
+//! Per-job timeouts over a batch; a timed-out acquire loses no
 //! permit.
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! Pattern 22: offload blocking work (asyncio `to_thread`,
+//! Offload blocking work (asyncio `to_thread`,
 //! `run_in_executor`).
 
 use core::time::Duration;

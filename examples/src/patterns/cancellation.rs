@@ -1,4 +1,4 @@
-//! Pattern 9: cancellation with cleanup, and `shield` (asyncio
+//! Cancellation with cleanup, and `shield` (asyncio
 //! `task.cancel()`, `CancelledError`, `shield()`).
 
 use core::time::Duration;

@@ -1,4 +1,4 @@
-//! Pattern 15: a circuit breaker (closed, open, half-open).
+//! A circuit breaker (closed, open, half-open).
 
 use std::{
     sync::atomic::{AtomicBool, AtomicU32, Ordering},

@@ -1,4 +1,4 @@
-//! Pattern 16: debounce (asyncio's cancel-and-restart of a delayed task,
+//! Debounce (asyncio's cancel-and-restart of a delayed task,
 //! without its faults: a trigger never cancels a running action, and a
 //! failing action does not kill the debouncer).
 

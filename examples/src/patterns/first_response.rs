@@ -1,4 +1,4 @@
-//! Pattern 10: wait modes (asyncio `wait(FIRST_COMPLETED)`): the fastest
+//! Wait modes (asyncio `wait(FIRST_COMPLETED)`): the fastest
 //! of three sources wins, the rest are cancelled.
 
 use core::{future::Future, pin::Pin, time::Duration};

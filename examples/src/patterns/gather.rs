@@ -1,4 +1,4 @@
-//! Pattern 11: `as_completed` and `gather(return_exceptions=True)`, on
+//! `as_completed` and `gather(return_exceptions=True)`, on
 //! futures-util: `FuturesUnordered` and `join_all`.
 
 use core::{future::Future, pin::Pin, time::Duration};

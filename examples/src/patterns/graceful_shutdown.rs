@@ -1,4 +1,4 @@
-//! Patterns 21 and 23: graceful shutdown on a signal, with the background
+//! Graceful shutdown on a signal, with the background
 //! tasks tracked and drained (asyncio: signal handlers, cancel outstanding
 //! tasks, gather them).
 

@@ -1,4 +1,4 @@
-//! Pattern 17 and 25: a connection pool (asyncio's `Semaphore` + `Queue` of
+//! A connection pool (asyncio's `Semaphore` + `Queue` of
 //! connections with `async with pool`), without the guides' fault: each
 //! task gets and returns its own connection, and a cancelled get leaks
 //! nothing.

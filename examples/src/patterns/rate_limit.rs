@@ -1,4 +1,4 @@
-//! Pattern 14: rate limiting combined with a concurrency limit (asyncio's
+//! Rate limiting combined with a concurrency limit (asyncio's
 //! `SimpleRateLimiter(calls_per_second)` plus a `Semaphore`).
 //!
 //! The guides take the semaphore permit and then wait for the rate, so the

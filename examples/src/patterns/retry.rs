@@ -1,4 +1,4 @@
-//! Pattern 13: retry with exponential backoff (asyncio's `async_retry`
+//! Retry with exponential backoff (asyncio's `async_retry`
 //! decorator), with attempts counted in total so the schedule is plain.
 
 use std::{

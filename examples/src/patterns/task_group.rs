@@ -1,4 +1,4 @@
-//! Pattern 8: structured concurrency (asyncio `TaskGroup`, `except*`).
+//! Structured concurrency (asyncio `TaskGroup`, `except*`).
 
 use core::time::Duration;
 use std::sync::{Arc, Mutex};

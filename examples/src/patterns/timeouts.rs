@@ -1,4 +1,4 @@
-//! Pattern 12: timeouts (asyncio `wait_for` / `timeout`), including the
+//! Timeouts (asyncio `wait_for` / `timeout`), including the
 //! case the guides skip: a timed-out acquire loses no permit.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Hand-polled Barrier tests (SCENARIOS.md section G) and its loom model.
+//! Hand-polled Barrier tests and its loom model.
 
 use alloc::{sync::Arc, vec::Vec};
 

@@ -1,4 +1,4 @@
-//! Hand-polled Condvar tests (SCENARIOS.md section F) and its loom model.
+//! Hand-polled Condvar tests (notify order, handover on cancel) and its loom model.
 
 use alloc::{sync::Arc, vec::Vec};
 
@@ -433,7 +433,7 @@ mod loom {
         sync::{Condvar, Mutex},
     };
 
-    /// SCENARIOS.md 48: `notify_one` may pick a waiter that is then dropped
+    /// `notify_one` may pick a waiter that is then dropped
     /// (here: after one poll, at any point); the other waiter must still
     /// get the notification.
     #[test]

@@ -1,4 +1,5 @@
-//! Hand-polled `Event` tests (SCENARIOS.md 43).
+//! Hand-polled `Event` tests: `set` latches for current and future waiters,
+//! `clear` does not un-wake registered ones.
 
 use alloc::{sync::Arc, vec::Vec};
 

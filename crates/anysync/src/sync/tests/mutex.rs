@@ -1,4 +1,4 @@
-//! Hand-polled mutex tests (SCENARIOS.md section B).
+//! Hand-polled mutex tests.
 
 use alloc::sync::Arc;
 

@@ -1,4 +1,5 @@
-//! Hand-polled `Notify` tests (SCENARIOS.md section E).
+//! Hand-polled `Notify` tests: stored permit, wake order, forwarding on drop
+//! and broadcast.
 
 use core::pin::pin;
 
@@ -14,7 +15,7 @@ use crate::{
 
 #[test]
 fn one_stored_permit_however_many_notifies() {
-    // SCENARIOS 37.
+    // Repeated `notify_one` with no waiter stores a single permit.
     let n = Notify::new();
     n.notify_one();
     n.notify_one();
@@ -25,7 +26,7 @@ fn one_stored_permit_however_many_notifies() {
 
 #[test]
 fn notify_one_wakes_the_first_and_notify_last_the_last() {
-    // SCENARIOS 38.
+    // `notify_one` wakes only the first waiter, `notify_last` only the last.
     let n = Notify::new();
     let mut w: alloc::vec::Vec<_> = (0..3).map(|_| TestTask::new(n.notified())).collect();
     for t in &mut w {
@@ -43,7 +44,7 @@ fn notify_one_wakes_the_first_and_notify_last_the_last() {
 
 #[test]
 fn dropped_notified_waiter_forwards_and_unnotified_does_not() {
-    // SCENARIOS 39 and 2.
+    // A notified waiter dropped unpolled forwards the notification.
     let n = Notify::new();
     let mut n1 = TestTask::new(n.notified());
     let mut n2 = TestTask::new(n.notified());
@@ -73,7 +74,7 @@ fn dropped_notified_waiter_with_no_one_behind_stores_the_permit() {
 
 #[test]
 fn notify_all_wakes_everyone_and_stores_nothing() {
-    // SCENARIOS 40.
+    // `notify_all` wakes every waiter and stores no permit.
     let n = Notify::new();
     let mut w: alloc::vec::Vec<_> = (0..40).map(|_| TestTask::new(n.notified())).collect();
     for t in &mut w {
@@ -90,7 +91,7 @@ fn notify_all_wakes_everyone_and_stores_nothing() {
 
 #[test]
 fn notify_one_after_notify_all_is_not_swallowed() {
-    // SCENARIOS 40b and 41.
+    // A `notify_one` after `notify_all` survives the old waiter being dropped.
     let n = Notify::new();
     let mut n1 = TestTask::new(n.notified());
     n1.pending();
@@ -111,7 +112,7 @@ fn notified_counts_for_notify_all_from_creation() {
 
 #[test]
 fn enable_registers_for_notify_one_before_the_first_poll() {
-    // SCENARIOS 44: register, check, then wait: no lost wake-up.
+    // Register, check, then wait: no lost wake-up.
     let n = Notify::new();
     let mut f = pin!(n.notified());
     assert!(!f.as_mut().enable());

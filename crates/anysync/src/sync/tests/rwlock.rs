@@ -1,4 +1,4 @@
-//! Hand-polled RwLock tests (SCENARIOS.md section C) and its loom models.
+//! Hand-polled RwLock tests (queueing, cancellation, downgrade, upgrade) and its loom models.
 
 use alloc::sync::Arc;
 
@@ -498,7 +498,7 @@ fn step<F: core::future::Future>(task: &mut Option<TestTask<F>>) {
     }
 }
 
-/// Cancel-at-every-poll sweep (SCENARIOS.md A.1): a writer, a reader and an
+/// Cancel-at-every-poll sweep: a writer, a reader and an
 /// upgrade are each polled k times against scripted releases, one of them is
 /// dropped, and the others must still complete with nothing stranded.
 #[test]
@@ -553,7 +553,7 @@ mod loom {
         future.as_mut().poll(&mut cx).is_ready()
     }
 
-    /// SCENARIOS.md 19: a queued writer that is dropped releases the reader
+    /// A queued writer that is dropped releases the reader
     /// queued behind it while the lock stays read-held.
     #[test]
     fn loom_rwlock_cancelled_writer_releases_readers() {
@@ -607,7 +607,7 @@ mod loom {
         });
     }
 
-    /// SCENARIOS.md 22: a downgrade lets a reader in and never a writer.
+    /// A downgrade lets a reader in and never a writer.
     #[test]
     fn loom_rwlock_downgrade_vs_writer() {
         loom::model(|| {

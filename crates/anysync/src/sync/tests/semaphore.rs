@@ -1,4 +1,5 @@
-//! Hand-polled semaphore tests (SCENARIOS.md sections A and D).
+//! Hand-polled semaphore tests: cancellation, wake-up forwarding, partial
+//! grants, close and permit arithmetic.
 
 use alloc::{sync::Arc, vec::Vec};
 
@@ -70,7 +71,7 @@ fn try_acquire_cannot_barge_past_a_woken_waiter() {
 
 #[test]
 fn brief_example_cancel_one_waiter_then_release() {
-    // SCENARIOS 26.
+    // Cancelling one of two queued waiters loses no permit: the other gets it.
     let sem = Semaphore::new(2);
     let a = sem.try_acquire_many(2).unwrap();
     let mut b = TestTask::new(sem.acquire());
@@ -89,7 +90,7 @@ fn brief_example_cancel_one_waiter_then_release() {
 
 #[test]
 fn partial_assignment_keeps_head_of_line_order() {
-    // SCENARIOS 27.
+    // A partly served head waiter blocks the smaller waiters behind it.
     let sem = Semaphore::new(5);
     let one = sem.try_acquire().unwrap();
     let mut a = TestTask::new(sem.acquire_many(5));
@@ -114,7 +115,7 @@ fn partial_assignment_keeps_head_of_line_order() {
 
 #[test]
 fn cancelled_head_returns_its_partial_permits() {
-    // SCENARIOS 28.
+    // A cancelled head waiter returns its partial permits and wakes the next.
     let sem = Semaphore::new(10);
     let four = sem.try_acquire_many(4).unwrap();
     let mut big = TestTask::new(sem.acquire_many(8));
@@ -132,7 +133,7 @@ fn cancelled_head_returns_its_partial_permits() {
 
 #[test]
 fn woken_then_cancelled_passes_the_permit_on() {
-    // SCENARIOS 29a and 2.
+    // A waiter woken then dropped before polling forwards the permit.
     let sem = Semaphore::new(0);
     let mut b = TestTask::new(sem.acquire());
     let mut c = TestTask::new(sem.acquire());
@@ -148,7 +149,7 @@ fn woken_then_cancelled_passes_the_permit_on() {
 
 #[test]
 fn cancelling_two_queued_lets_exactly_the_third_through() {
-    // SCENARIOS 29b.
+    // Cancelled waiters are skipped: one release serves exactly the next live one.
     let sem = Semaphore::new(0);
     let mut w: Vec<_> = (0..4).map(|_| TestTask::new(sem.acquire())).collect();
     for t in &mut w {
@@ -167,7 +168,7 @@ fn cancelling_two_queued_lets_exactly_the_third_through() {
 
 #[test]
 fn several_releases_wake_several_waiters() {
-    // SCENARIOS 30.
+    // Two releases wake two waiters.
     let sem = Semaphore::new(2);
     let g1 = sem.try_acquire().unwrap();
     let g2 = sem.try_acquire().unwrap();
@@ -185,7 +186,7 @@ fn several_releases_wake_several_waiters() {
 
 #[test]
 fn close_fails_waiters_and_later_acquires_and_keeps_counting() {
-    // SCENARIOS 32.
+    // Close wakes pending acquirers with `Closed`; released permits still count.
     let sem = Semaphore::new(3);
     let held = sem.try_acquire_many(2).unwrap();
     let mut big = TestTask::new(sem.acquire_many(3)); // takes 1 partially
@@ -209,7 +210,7 @@ fn close_fails_waiters_and_later_acquires_and_keeps_counting() {
 
 #[test]
 fn permit_algebra_forget_split_merge() {
-    // SCENARIOS 33.
+    // `forget` shrinks the total; `split` and `merge` conserve counts.
     let sem = Semaphore::new(5);
     let mut p = sem.try_acquire_many(4).unwrap();
     let q = p.split(3).unwrap();
@@ -274,7 +275,7 @@ fn acquire_zero_is_ready_even_with_a_queue() {
 
 #[test]
 fn waker_update_wakes_only_the_latest_waker() {
-    // SCENARIOS 3.
+    // Only the waker from the latest poll is woken, exactly once.
     let sem = Semaphore::new(0);
     let mut t = TestTask::new(sem.acquire());
     let (a, a_count) = new_count_waker();
@@ -288,7 +289,7 @@ fn waker_update_wakes_only_the_latest_waker() {
 
 #[test]
 fn spurious_polls_keep_the_queue_position() {
-    // SCENARIOS 6.
+    // Extra polls stay pending without losing the queue position.
     let sem = Semaphore::new(0);
     let mut first = TestTask::new(sem.acquire());
     first.pending();
@@ -315,7 +316,7 @@ fn polling_after_ready_panics_instead_of_granting_twice() {
 
 #[test]
 fn cancel_at_every_poll_count_loses_nothing() {
-    // SCENARIOS 1: a sweep over how many times the future is polled before
+    // Cancel at every poll: a sweep over how many times the future is polled before
     // being dropped, with releases interleaved.
     for polls in 0..4 {
         for release_at in 0..4 {
