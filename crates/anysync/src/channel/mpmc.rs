@@ -773,49 +773,49 @@ impl<T> Receiver<T> {
     common_methods!();
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl<T> Sender<T> {
-        /// Blocks the current thread until `value` is sent.
-        ///
-        /// Meant for plain threads feeding async tasks; calling it from a
-        /// task blocks that executor thread.
-        ///
-        /// # Errors
-        /// As [`send`](Self::send).
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::channel;
-        ///
-        /// let (tx, rx) = channel::bounded(1);
-        /// let t = std::thread::spawn(move || tx.send_blocking(9).unwrap());
-        /// assert_eq!(rx.recv_blocking(), Ok(9));
-        /// t.join().unwrap();
-        /// ```
-        pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-            crate::util::block_on::block_on(self.send(value))
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Sender<T> {
+    /// Blocks the current thread until `value` is sent.
+    ///
+    /// Meant for plain threads feeding async tasks; calling it from a
+    /// task blocks that executor thread.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(1);
+    /// let t = std::thread::spawn(move || tx.send_blocking(9).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Ok(9));
+    /// t.join().unwrap();
+    /// ```
+    pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        crate::util::block_on::block_on(self.send(value))
     }
+}
 
-    impl<T> Receiver<T> {
-        /// Blocks the current thread until a value is received.
-        ///
-        /// # Errors
-        /// As [`recv`](Self::recv).
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::channel;
-        ///
-        /// let (tx, rx) = channel::bounded::<u8>(1);
-        /// drop(tx);
-        /// assert!(rx.recv_blocking().is_err());
-        /// ```
-        pub fn recv_blocking(&self) -> Result<T, super::RecvError> {
-            crate::util::block_on::block_on(self.recv())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T> Receiver<T> {
+    /// Blocks the current thread until a value is received.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded::<u8>(1);
+    /// drop(tx);
+    /// assert!(rx.recv_blocking().is_err());
+    /// ```
+    pub fn recv_blocking(&self) -> Result<T, super::RecvError> {
+        crate::util::block_on::block_on(self.recv())
     }
 }
 

@@ -58,8 +58,6 @@ pub(crate) mod engine;
 
 pub(crate) use buffer::{Buffer, Ring};
 
-// Plain attributes rather than `cfg_feature!`, so that rustfmt reaches the
-// modules.
 #[cfg(feature = "alloc")]
 mod error;
 #[cfg(feature = "alloc")]

@@ -463,60 +463,59 @@ macro_rules! queue_type {
             }
         }
 
-        crate::util::macros::cfg_feature! {
-            #![feature = "std"]
 
-            impl<T $($bound)*> $name<T> {
-                /// Blocks the current thread until `item` is put.
-                ///
-                /// Meant for plain threads feeding async tasks; calling it
-                /// from a task blocks that executor thread.
-                ///
-                /// # Errors
-                /// As [`put`](Self::put).
-                ///
-                /// # Examples
-                /// ```
-                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
-                ///
-                #[doc = concat!("let q = ", stringify!($name), "::bounded(1);")]
-                /// q.put_blocking(5).unwrap();
-                /// assert_eq!(q.get_blocking(), Ok(5));
-                /// ```
-                pub fn put_blocking(&self, item: T) -> Result<(), PutError<T>> {
-                    crate::util::block_on::block_on(self.put(item))
-                }
+        #[cfg(feature = "std")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+        impl<T $($bound)*> $name<T> {
+            /// Blocks the current thread until `item` is put.
+            ///
+            /// Meant for plain threads feeding async tasks; calling it
+            /// from a task blocks that executor thread.
+            ///
+            /// # Errors
+            /// As [`put`](Self::put).
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::bounded(1);")]
+            /// q.put_blocking(5).unwrap();
+            /// assert_eq!(q.get_blocking(), Ok(5));
+            /// ```
+            pub fn put_blocking(&self, item: T) -> Result<(), PutError<T>> {
+                crate::util::block_on::block_on(self.put(item))
+            }
 
-                /// Blocks the current thread until an item is got.
-                ///
-                /// # Errors
-                /// As [`get`](Self::get).
-                ///
-                /// # Examples
-                /// ```
-                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
-                ///
-                #[doc = concat!("let q = ", stringify!($name), "::<u8>::bounded(1);")]
-                /// q.shutdown();
-                /// assert!(q.get_blocking().is_err());
-                /// ```
-                pub fn get_blocking(&self) -> Result<T, ShutDown> {
-                    crate::util::block_on::block_on(self.get())
-                }
+            /// Blocks the current thread until an item is got.
+            ///
+            /// # Errors
+            /// As [`get`](Self::get).
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::<u8>::bounded(1);")]
+            /// q.shutdown();
+            /// assert!(q.get_blocking().is_err());
+            /// ```
+            pub fn get_blocking(&self) -> Result<T, ShutDown> {
+                crate::util::block_on::block_on(self.get())
+            }
 
-                /// Blocks the current thread until [`join`](Self::join)
-                /// would complete.
-                ///
-                /// # Examples
-                /// ```
-                #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
-                ///
-                #[doc = concat!("let q = ", stringify!($name), "::<u8>::unbounded();")]
-                /// q.join_blocking();
-                /// ```
-                pub fn join_blocking(&self) {
-                    crate::util::block_on::block_on(self.join())
-                }
+            /// Blocks the current thread until [`join`](Self::join)
+            /// would complete.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use anysync::queue::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let q = ", stringify!($name), "::<u8>::unbounded();")]
+            /// q.join_blocking();
+            /// ```
+            pub fn join_blocking(&self) {
+                crate::util::block_on::block_on(self.join())
             }
         }
 

@@ -429,20 +429,18 @@ impl fmt::Debug for BarrierWait<'_> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl Barrier {
-        /// Blocks the current thread in [`wait`](Self::wait).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`wait`](Self::wait).
-        pub fn wait_blocking(&self) -> Result<BarrierWaitResult, BrokenBarrier> {
-            crate::util::block_on::block_on(self.wait())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Barrier {
+    /// Blocks the current thread in [`wait`](Self::wait).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
+    pub fn wait_blocking(&self) -> Result<BarrierWaitResult, BrokenBarrier> {
+        crate::util::block_on::block_on(self.wait())
     }
 }
 

@@ -425,28 +425,26 @@ impl fmt::Debug for BoundedAcquire<'_> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl BoundedSemaphore {
+    /// Blocks the current thread until one permit is acquired.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_blocking(&self) -> Result<(), ExceedsCapacity> {
+        crate::util::block_on::block_on(self.acquire())
+    }
 
-    impl BoundedSemaphore {
-        /// Blocks the current thread until one permit is acquired.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`acquire`](Self::acquire).
-        pub fn acquire_blocking(&self) -> Result<(), ExceedsCapacity> {
-            crate::util::block_on::block_on(self.acquire())
-        }
-
-        /// Blocks the current thread until `n` permits are acquired.
-        ///
-        /// # Errors
-        /// As [`acquire_many`](Self::acquire_many).
-        pub fn acquire_many_blocking(&self, n: usize) -> Result<(), ExceedsCapacity> {
-            crate::util::block_on::block_on(self.acquire_many(n))
-        }
+    /// Blocks the current thread until `n` permits are acquired.
+    ///
+    /// # Errors
+    /// As [`acquire_many`](Self::acquire_many).
+    pub fn acquire_many_blocking(&self, n: usize) -> Result<(), ExceedsCapacity> {
+        crate::util::block_on::block_on(self.acquire_many(n))
     }
 }
 

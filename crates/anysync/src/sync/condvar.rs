@@ -520,32 +520,30 @@ impl<T: ?Sized, F> fmt::Debug for WaitWhile<'_, T, F> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Condvar {
+    /// Blocks the current thread in [`wait`](Self::wait).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn wait_blocking<'a, T: ?Sized>(&'a self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        crate::util::block_on::block_on(self.wait(guard))
+    }
 
-    impl Condvar {
-        /// Blocks the current thread in [`wait`](Self::wait).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn wait_blocking<'a, T: ?Sized>(&'a self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-            crate::util::block_on::block_on(self.wait(guard))
-        }
-
-        /// Blocks the current thread in [`wait_while`](Self::wait_while).
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn wait_while_blocking<'a, T: ?Sized, F>(
-            &'a self,
-            guard: MutexGuard<'a, T>,
-            condition: F,
-        ) -> MutexGuard<'a, T>
-        where
-            F: FnMut(&mut T) -> bool,
-        {
-            crate::util::block_on::block_on(self.wait_while(guard, condition))
-        }
+    /// Blocks the current thread in [`wait_while`](Self::wait_while).
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn wait_while_blocking<'a, T: ?Sized, F>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+        condition: F,
+    ) -> MutexGuard<'a, T>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        crate::util::block_on::block_on(self.wait_while(guard, condition))
     }
 }
 

@@ -295,17 +295,15 @@ impl fmt::Debug for Wait<'_> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-
-    impl Event {
-        /// Blocks the current thread until the event is set.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn wait_blocking(&self) {
-            crate::util::block_on::block_on(self.wait())
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Event {
+    /// Blocks the current thread until the event is set.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn wait_blocking(&self) {
+        crate::util::block_on::block_on(self.wait())
     }
 }
 

@@ -51,12 +51,15 @@ pub use semaphore::{
     AcquireError, Semaphore, SemaphorePermit, SemaphoreStatistics, TryAcquireError,
 };
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
-    pub use mutex::OwnedMutexGuard;
-    pub use semaphore::OwnedSemaphorePermit;
-    pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard};
-}
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use mutex::OwnedMutexGuard;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use semaphore::OwnedSemaphorePermit;
 
 /// The named futures returned by this module's methods.
 pub mod futures {
@@ -72,11 +75,12 @@ pub mod futures {
         semaphore::Acquire,
     };
 
-    crate::util::macros::cfg_feature! {
-        #![feature = "alloc"]
-        pub use super::{mutex::LockOwned, semaphore::AcquireOwned};
-        pub use super::rwlock::{ReadOwned, UpgradableReadOwned, UpgradeOwned, WriteOwned};
-    }
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub use super::rwlock::{ReadOwned, UpgradableReadOwned, UpgradeOwned, WriteOwned};
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub use super::{mutex::LockOwned, semaphore::AcquireOwned};
 }
 
 #[cfg(test)]

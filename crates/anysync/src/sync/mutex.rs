@@ -383,137 +383,160 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
+#[cfg(feature = "alloc")]
+use alloc::sync::Arc;
 
-    use alloc::sync::Arc;
-
-    impl<T: ?Sized> Mutex<T> {
-        /// Like [`lock`](Self::lock), for an `Arc<Mutex<T>>`: the guard owns
-        /// a clone of the `Arc`, so it is `'static`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
-            LockOwned { inner: AcquireInner::new(self, 1) }
-        }
-
-        /// Like [`try_lock`](Self::try_lock), for an `Arc<Mutex<T>>`.
-        ///
-        /// # Errors
-        /// [`TryLockError`] if the lock is held or tasks are queued for it.
-        pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-            let guard = self.try_lock()?;
-            core::mem::forget(guard);
-            Ok(OwnedMutexGuard { mutex: self })
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Mutex<T> {
+    /// Like [`lock`](Self::lock), for an `Arc<Mutex<T>>`: the guard owns
+    /// a clone of the `Arc`, so it is `'static`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
+        LockOwned {
+            inner: AcquireInner::new(self, 1),
         }
     }
 
-    pin_project! {
-        /// Future returned by [`Mutex::lock_owned`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct LockOwned<T: ?Sized> {
-            #[pin]
-            inner: AcquireInner<Arc<Mutex<T>>>,
-        }
-    }
-
-    impl<T: ?Sized> Future for LockOwned<T> {
-        type Output = OwnedMutexGuard<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut this = self.project();
-            this.inner.as_mut().poll(cx).map(|r| {
-                never_closed(r);
-                OwnedMutexGuard { mutex: Arc::clone(this.inner.ptr()) }
-            })
-        }
-    }
-
-    impl<T: ?Sized> FusedFuture for LockOwned<T> {
-        fn is_terminated(&self) -> bool {
-            self.inner.is_terminated()
-        }
-    }
-
-    impl<T: ?Sized> fmt::Debug for LockOwned<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("LockOwned").finish_non_exhaustive()
-        }
-    }
-
-    /// An owned guard from [`Mutex::lock_owned`]; unlocks when dropped.
-    #[must_use = "the mutex unlocks as soon as the guard is dropped"]
-    pub struct OwnedMutexGuard<T: ?Sized> {
-        mutex: Arc<Mutex<T>>,
-    }
-
-    // SAFETY: as for `MutexGuard`: sharing the guard shares `&T`.
-    unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
-
-    impl<T: ?Sized> OwnedMutexGuard<T> {
-        /// The mutex this guard locks.
-        pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
-            &this.mutex
-        }
-    }
-
-    impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
-        type Target = T;
-        fn deref(&self) -> &T {
-            self.mutex.data.with(|p| {
-                // SAFETY: the guard proves we hold the lock.
-                unsafe { &*p }
-            })
-        }
-    }
-
-    impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
-        fn deref_mut(&mut self) -> &mut T {
-            self.mutex.data.with_mut(|p| {
-                // SAFETY: the guard proves we hold the lock; `&mut self`
-                // makes this reference unique.
-                unsafe { &mut *p }
-            })
-        }
-    }
-
-    impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
-        fn drop(&mut self) {
-            self.mutex.unlock();
-        }
-    }
-
-    impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            fmt::Debug::fmt(&**self, f)
-        }
+    /// Like [`try_lock`](Self::try_lock), for an `Arc<Mutex<T>>`.
+    ///
+    /// # Errors
+    /// [`TryLockError`] if the lock is held or tasks are queued for it.
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        let guard = self.try_lock()?;
+        core::mem::forget(guard);
+        Ok(OwnedMutexGuard { mutex: self })
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`Mutex::lock_owned`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct LockOwned<T: ?Sized> {
+        #[pin]
+        inner: AcquireInner<Arc<Mutex<T>>>,
+    }
+}
 
-    impl<T: ?Sized> Mutex<T> {
-        /// Blocks the current thread until the lock is acquired.
-        ///
-        /// Meant for plain threads (for example to share state between
-        /// async and sync code); calling it from a task blocks that executor
-        /// thread, and deadlocks if the holder needs that thread to finish.
-        pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
-            crate::util::block_on::block_on(self.lock())
-        }
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Future for LockOwned<T> {
+    type Output = OwnedMutexGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        this.inner.as_mut().poll(cx).map(|r| {
+            never_closed(r);
+            OwnedMutexGuard {
+                mutex: Arc::clone(this.inner.ptr()),
+            }
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> FusedFuture for LockOwned<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> fmt::Debug for LockOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockOwned").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// An owned guard from [`Mutex::lock_owned`]; unlocks when dropped.
+#[must_use = "the mutex unlocks as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+}
+
+// SAFETY: as for `MutexGuard`: sharing the guard shares `&T`.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.mutex
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.mutex.data.with(|p| {
+            // SAFETY: the guard proves we hold the lock.
+            unsafe { &*p }
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.mutex.data.with_mut(|p| {
+            // SAFETY: the guard proves we hold the lock; `&mut self`
+            // makes this reference unique.
+            unsafe { &mut *p }
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> Mutex<T> {
+    /// Blocks the current thread until the lock is acquired.
+    ///
+    /// Meant for plain threads (for example to share state between
+    /// async and sync code); calling it from a task blocks that executor
+    /// thread, and deadlocks if the holder needs that thread to finish.
+    pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
+        crate::util::block_on::block_on(self.lock())
     }
 }
 

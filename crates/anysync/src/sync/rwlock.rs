@@ -1065,433 +1065,522 @@ guard_deref_mut!(RwLockWriteGuard<'a, T>);
 guard_common!(RwLockUpgradableReadGuard<'a, T>);
 guard_deref!(RwLockUpgradableReadGuard<'a, T>);
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
+#[cfg(feature = "alloc")]
+use alloc::sync::Arc;
 
-    use alloc::sync::Arc;
-
-    impl<T: ?Sized> LockRef for Arc<RwLock<T>> {
-        fn raw(&self) -> &RawRwLock {
-            &self.raw
-        }
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> LockRef for Arc<RwLock<T>> {
+    fn raw(&self) -> &RawRwLock {
+        &self.raw
     }
-
-    impl<T: ?Sized> TypedLockRef for Arc<RwLock<T>> {
-        type Data = T;
-        fn rwlock(&self) -> &RwLock<T> {
-            self
-        }
-    }
-
-    impl<T: ?Sized> RwLock<T> {
-        /// Like [`read`](Self::read), for an `Arc<RwLock<T>>`: the guard owns
-        /// a clone of the `Arc`, so it is `'static`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        pub fn read_owned(self: Arc<Self>) -> ReadOwned<T> {
-            ReadOwned { inner: AcquireInner::new(self, 1) }
-        }
-
-        /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
-            let n = self.raw.max_readers;
-            WriteOwned { inner: AcquireInner::new(self, n) }
-        }
-
-        /// Like [`upgradable_read`](Self::upgradable_read), for an
-        /// `Arc<RwLock<T>>`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        pub fn upgradable_read_owned(self: Arc<Self>) -> UpgradableReadOwned<T> {
-            UpgradableReadOwned { inner: UpgradableInner::new(self) }
-        }
-
-        /// Like [`try_read`](Self::try_read), for an `Arc<RwLock<T>>`.
-        ///
-        /// # Errors
-        /// As [`try_read`](Self::try_read).
-        pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
-            self.try_take(&self.raw.sem, 1)?;
-            Ok(OwnedRwLockReadGuard::from_hold(Hold::new(self, Held::Read)))
-        }
-
-        /// Like [`try_write`](Self::try_write), for an `Arc<RwLock<T>>`.
-        ///
-        /// # Errors
-        /// As [`try_write`](Self::try_write).
-        pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
-            self.try_take(&self.raw.sem, self.raw.max_readers)?;
-            Ok(OwnedRwLockWriteGuard { hold: Hold::new(self, Held::Write { upgraded: false }) })
-        }
-
-        /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an
-        /// `Arc<RwLock<T>>`.
-        ///
-        /// # Errors
-        /// As [`try_upgradable_read`](Self::try_upgradable_read).
-        pub fn try_upgradable_read_owned(
-            self: Arc<Self>,
-        ) -> Result<OwnedRwLockUpgradableReadGuard<T>, TryLockError> {
-            let guard = self.try_upgradable_read()?;
-            core::mem::forget(guard);
-            Ok(OwnedRwLockUpgradableReadGuard { hold: Hold::new(self, Held::Upgradable) })
-        }
-    }
-
-    pin_project! {
-        /// Future returned by [`RwLock::read_owned`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct ReadOwned<T: ?Sized> {
-            #[pin]
-            inner: AcquireInner<Arc<RwLock<T>>>,
-        }
-    }
-
-    impl<T: ?Sized> Future for ReadOwned<T> {
-        type Output = OwnedRwLockReadGuard<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut this = self.project();
-            this.inner.as_mut().poll(cx).map(|r| {
-                never_closed(r);
-                OwnedRwLockReadGuard::from_hold(Hold::new(Arc::clone(this.inner.ptr()), Held::Read))
-            })
-        }
-    }
-
-    pin_project! {
-        /// Future returned by [`RwLock::write_owned`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct WriteOwned<T: ?Sized> {
-            #[pin]
-            inner: AcquireInner<Arc<RwLock<T>>>,
-        }
-    }
-
-    impl<T: ?Sized> Future for WriteOwned<T> {
-        type Output = OwnedRwLockWriteGuard<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut this = self.project();
-            this.inner.as_mut().poll(cx).map(|r| {
-                never_closed(r);
-                OwnedRwLockWriteGuard {
-                    hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Write { upgraded: false }),
-                }
-            })
-        }
-    }
-
-    pin_project! {
-        /// Future returned by [`RwLock::upgradable_read_owned`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct UpgradableReadOwned<T: ?Sized> {
-            #[pin]
-            inner: UpgradableInner<Arc<RwLock<T>>>,
-        }
-    }
-
-    impl<T: ?Sized> Future for UpgradableReadOwned<T> {
-        type Output = OwnedRwLockUpgradableReadGuard<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut this = self.project();
-            this.inner.as_mut().poll(cx).map(|()| OwnedRwLockUpgradableReadGuard {
-                hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Upgradable),
-            })
-        }
-    }
-
-    pin_project! {
-        /// Future returned by [`OwnedRwLockUpgradableReadGuard::upgrade`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct UpgradeOwned<T: ?Sized> {
-            // Declared first, so dropped first: a dropped upgrade gives back
-            // what it had collected before the guard releases its read.
-            #[pin]
-            inner: AcquireInner<Arc<RwLock<T>>>,
-            guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
-        }
-    }
-
-    impl<T: ?Sized> Future for UpgradeOwned<T> {
-        type Output = OwnedRwLockWriteGuard<T>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let this = self.project();
-            let guard = this.guard.as_ref().expect("`UpgradeOwned` polled after completion");
-            let _ = guard;
-            match this.inner.poll(cx) {
-                Poll::Ready(r) => {
-                    never_closed(r);
-                    let guard = this.guard.take().expect("checked above");
-                    Poll::Ready(OwnedRwLockWriteGuard { hold: guard.hold.upgraded() })
-                }
-                Poll::Pending => Poll::Pending,
-            }
-        }
-    }
-
-    future_common!(ReadOwned<T>, |this| this.inner.is_terminated());
-    future_common!(WriteOwned<T>, |this| this.inner.is_terminated());
-    future_common!(UpgradableReadOwned<T>, |this| this.inner.is_terminated());
-    future_common!(UpgradeOwned<T>, |this| this.guard.is_none());
-
-    /// An owned read guard from [`RwLock::read_owned`]; unlocks when dropped.
-    ///
-    /// Covariant in `T`, like [`RwLockReadGuard`] (and for the same reason
-    /// it does not give back the lock it came from).
-    #[must_use = "the lock is released as soon as the guard is dropped"]
-    pub struct OwnedRwLockReadGuard<T: ?Sized> {
-        #[allow(dead_code)] // only its drop is needed: it unlocks
-        hold: Hold<ErasedArc>,
-        /// The data read; valid while the read permit in `hold` is held
-        /// (the `Arc` in it keeps the lock alive).
-        data: NonNull<T>,
-        _marker: PhantomData<T>,
-    }
-
-    // SAFETY: the guard gives `&T` to whichever thread holds or shares it
-    // (`T: Sync`), and the thread that drops it may drop the last `Arc`,
-    // and with it the `T` (`T: Send`).
-    unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
-    // SAFETY: as above.
-    unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
-
-    impl<T: ?Sized> OwnedRwLockReadGuard<T> {
-        fn from_hold(hold: Hold<Arc<RwLock<T>>>) -> Self {
-            debug_assert_eq!(hold.held, Held::Read);
-            let data = hold.lock.data_ptr();
-            OwnedRwLockReadGuard { hold: hold.reach(ErasedArc::new), data, _marker: PhantomData }
-        }
-    }
-
-    impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
-        type Target = T;
-        fn deref(&self) -> &T {
-            // SAFETY: the guard holds a read permit, so no write guard
-            // exists, and its `Arc` keeps the lock, and so the data, alive.
-            unsafe { self.data.as_ref() }
-        }
-    }
-
-    /// An `Arc<RwLock<T>>` with `T` erased from its type, so that the owned
-    /// read guard holding it can be covariant in `T`.
-    ///
-    /// The guard holding it names the lock's `T` (or a supertype of it,
-    /// through covariance), or, after a `map`, a type borrowed from a `T`
-    /// that is `Send + Sync + 'static` (the maps' bounds): either way,
-    /// dropping the `Arc` on whichever thread, whenever the guard goes, is
-    /// sound.
-    struct ErasedArc {
-        raw: NonNull<RawRwLock>,
-        /// What `Arc::into_raw` gave: a `*const RwLock<T>`, at most two
-        /// words whatever `T` is, stored as bytes.
-        arc: core::mem::MaybeUninit<[*const (); 2]>,
-        /// `release_arc::<T>`: turns `arc` back into the `Arc` and drops it.
-        release: unsafe fn(&core::mem::MaybeUninit<[*const (); 2]>),
-    }
-
-    impl ErasedArc {
-        fn new<T: ?Sized>(arc: Arc<RwLock<T>>) -> Self {
-            assert!(
-                core::mem::size_of::<*const RwLock<T>>() <= core::mem::size_of::<[*const (); 2]>(),
-                "anysync bug: a pointer wider than two words"
-            );
-            let raw = NonNull::from(&arc.raw);
-            let ptr = Arc::into_raw(arc);
-            let mut slot = core::mem::MaybeUninit::<[*const (); 2]>::uninit();
-            // SAFETY: the slot is large enough (checked above) and aligned
-            // for a pointer.
-            unsafe { slot.as_mut_ptr().cast::<*const RwLock<T>>().write(ptr) };
-            ErasedArc { raw, arc: slot, release: release_arc::<T> }
-        }
-    }
-
-    /// # Safety
-    /// `slot` holds a `*const RwLock<T>` from `Arc::into_raw` that is not
-    /// used again.
-    unsafe fn release_arc<T: ?Sized>(slot: &core::mem::MaybeUninit<[*const (); 2]>) {
-        // SAFETY: written by `ErasedArc::new` with this `T`.
-        let ptr = unsafe { slot.as_ptr().cast::<*const RwLock<T>>().read() };
-        // SAFETY: from `Arc::into_raw`, and given back once (the caller).
-        drop(unsafe { Arc::from_raw(ptr) });
-    }
-
-    impl Drop for ErasedArc {
-        fn drop(&mut self) {
-            // SAFETY: `arc` was filled by `new` for the `T` of `release`,
-            // and this drop is its only use.
-            unsafe { (self.release)(&self.arc) }
-        }
-    }
-
-    impl LockRef for ErasedArc {
-        fn raw(&self) -> &RawRwLock {
-            // SAFETY: points into the lock that the `Arc` held in `arc`
-            // keeps alive.
-            unsafe { self.raw.as_ref() }
-        }
-    }
-
-    /// An owned write guard from [`RwLock::write_owned`]; unlocks when
-    /// dropped.
-    #[must_use = "the lock is released as soon as the guard is dropped"]
-    pub struct OwnedRwLockWriteGuard<T: ?Sized> {
-        hold: Hold<Arc<RwLock<T>>>,
-    }
-
-    impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
-        /// Like [`RwLockWriteGuard::downgrade`].
-        pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
-            OwnedRwLockReadGuard::from_hold(this.hold.downgrade_write())
-        }
-
-        /// The lock this guard writes.
-        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-            &this.hold.lock
-        }
-    }
-
-    /// An owned upgradable read guard from
-    /// [`RwLock::upgradable_read_owned`]; unlocks when dropped.
-    #[must_use = "the lock is released as soon as the guard is dropped"]
-    pub struct OwnedRwLockUpgradableReadGuard<T: ?Sized> {
-        hold: Hold<Arc<RwLock<T>>>,
-    }
-
-    impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
-        /// Like [`RwLockUpgradableReadGuard::upgrade`].
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        ///
-        /// The upgradable read lock moved into the future is released with
-        /// it.
-        pub fn upgrade(this: Self) -> UpgradeOwned<T> {
-            let lock = Arc::clone(&this.hold.lock);
-            let extra = lock.raw.max_readers - 1;
-            UpgradeOwned { inner: AcquireInner::new_front(lock, extra), guard: Some(this) }
-        }
-
-        /// Like [`RwLockUpgradableReadGuard::try_upgrade`].
-        ///
-        /// # Errors
-        /// Gives the guard back if other readers hold the lock.
-        pub fn try_upgrade(this: Self) -> Result<OwnedRwLockWriteGuard<T>, Self> {
-            let lock = this.hold.raw();
-            match lock.sem.try_take_front(lock.max_readers - 1) {
-                Ok(()) => Ok(OwnedRwLockWriteGuard { hold: this.hold.upgraded() }),
-                Err(_) => Err(this),
-            }
-        }
-
-        /// Like [`RwLockUpgradableReadGuard::downgrade`].
-        pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
-            OwnedRwLockReadGuard::from_hold(this.hold.downgrade_upgradable())
-        }
-
-        /// The lock this guard reads.
-        pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-            &this.hold.lock
-        }
-    }
-
-    guard_common!(OwnedRwLockReadGuard<T>);
-    guard_common!(OwnedRwLockWriteGuard<T>);
-    guard_deref!(OwnedRwLockWriteGuard<T>);
-    guard_deref_mut!(OwnedRwLockWriteGuard<T>);
-    guard_common!(OwnedRwLockUpgradableReadGuard<T>);
-    guard_deref!(OwnedRwLockUpgradableReadGuard<T>);
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> TypedLockRef for Arc<RwLock<T>> {
+    type Data = T;
+    fn rwlock(&self) -> &RwLock<T> {
+        self
+    }
+}
 
-    impl<T: ?Sized> RwLock<T> {
-        /// Blocks the current thread until a read lock is acquired.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
-            crate::util::block_on::block_on(self.read())
-        }
-
-        /// Blocks the current thread until the write lock is acquired.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
-            crate::util::block_on::block_on(self.write())
-        }
-
-        /// Blocks the current thread until an upgradable read lock is
-        /// acquired.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn upgradable_read_blocking(&self) -> RwLockUpgradableReadGuard<'_, T> {
-            crate::util::block_on::block_on(self.upgradable_read())
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> RwLock<T> {
+    /// Like [`read`](Self::read), for an `Arc<RwLock<T>>`: the guard owns
+    /// a clone of the `Arc`, so it is `'static`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    pub fn read_owned(self: Arc<Self>) -> ReadOwned<T> {
+        ReadOwned {
+            inner: AcquireInner::new(self, 1),
         }
     }
 
-    impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
-        /// Blocks the current thread until the upgrade completes.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        pub fn upgrade_blocking(this: Self) -> RwLockWriteGuard<'a, T> {
-            crate::util::block_on::block_on(Self::upgrade(this))
+    /// Like [`write`](Self::write), for an `Arc<RwLock<T>>`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    pub fn write_owned(self: Arc<Self>) -> WriteOwned<T> {
+        let n = self.raw.max_readers;
+        WriteOwned {
+            inner: AcquireInner::new(self, n),
         }
+    }
+
+    /// Like [`upgradable_read`](Self::upgradable_read), for an
+    /// `Arc<RwLock<T>>`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    pub fn upgradable_read_owned(self: Arc<Self>) -> UpgradableReadOwned<T> {
+        UpgradableReadOwned {
+            inner: UpgradableInner::new(self),
+        }
+    }
+
+    /// Like [`try_read`](Self::try_read), for an `Arc<RwLock<T>>`.
+    ///
+    /// # Errors
+    /// As [`try_read`](Self::try_read).
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        self.try_take(&self.raw.sem, 1)?;
+        Ok(OwnedRwLockReadGuard::from_hold(Hold::new(self, Held::Read)))
+    }
+
+    /// Like [`try_write`](Self::try_write), for an `Arc<RwLock<T>>`.
+    ///
+    /// # Errors
+    /// As [`try_write`](Self::try_write).
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        self.try_take(&self.raw.sem, self.raw.max_readers)?;
+        Ok(OwnedRwLockWriteGuard {
+            hold: Hold::new(self, Held::Write { upgraded: false }),
+        })
+    }
+
+    /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an
+    /// `Arc<RwLock<T>>`.
+    ///
+    /// # Errors
+    /// As [`try_upgradable_read`](Self::try_upgradable_read).
+    pub fn try_upgradable_read_owned(
+        self: Arc<Self>,
+    ) -> Result<OwnedRwLockUpgradableReadGuard<T>, TryLockError> {
+        let guard = self.try_upgradable_read()?;
+        core::mem::forget(guard);
+        Ok(OwnedRwLockUpgradableReadGuard {
+            hold: Hold::new(self, Held::Upgradable),
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`RwLock::read_owned`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct ReadOwned<T: ?Sized> {
+        #[pin]
+        inner: AcquireInner<Arc<RwLock<T>>>,
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Future for ReadOwned<T> {
+    type Output = OwnedRwLockReadGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        this.inner.as_mut().poll(cx).map(|r| {
+            never_closed(r);
+            OwnedRwLockReadGuard::from_hold(Hold::new(Arc::clone(this.inner.ptr()), Held::Read))
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`RwLock::write_owned`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WriteOwned<T: ?Sized> {
+        #[pin]
+        inner: AcquireInner<Arc<RwLock<T>>>,
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Future for WriteOwned<T> {
+    type Output = OwnedRwLockWriteGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        this.inner.as_mut().poll(cx).map(|r| {
+            never_closed(r);
+            OwnedRwLockWriteGuard {
+                hold: Hold::new(
+                    Arc::clone(this.inner.ptr()),
+                    Held::Write { upgraded: false },
+                ),
+            }
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`RwLock::upgradable_read_owned`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct UpgradableReadOwned<T: ?Sized> {
+        #[pin]
+        inner: UpgradableInner<Arc<RwLock<T>>>,
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Future for UpgradableReadOwned<T> {
+    type Output = OwnedRwLockUpgradableReadGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        this.inner
+            .as_mut()
+            .poll(cx)
+            .map(|()| OwnedRwLockUpgradableReadGuard {
+                hold: Hold::new(Arc::clone(this.inner.ptr()), Held::Upgradable),
+            })
+    }
+}
+
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`OwnedRwLockUpgradableReadGuard::upgrade`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct UpgradeOwned<T: ?Sized> {
+        // Declared first, so dropped first: a dropped upgrade gives back
+        // what it had collected before the guard releases its read.
+        #[pin]
+        inner: AcquireInner<Arc<RwLock<T>>>,
+        guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Future for UpgradeOwned<T> {
+    type Output = OwnedRwLockWriteGuard<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let guard = this
+            .guard
+            .as_ref()
+            .expect("`UpgradeOwned` polled after completion");
+        let _ = guard;
+        match this.inner.poll(cx) {
+            Poll::Ready(r) => {
+                never_closed(r);
+                let guard = this.guard.take().expect("checked above");
+                Poll::Ready(OwnedRwLockWriteGuard {
+                    hold: guard.hold.upgraded(),
+                })
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+future_common!(ReadOwned<T>, |this| this.inner.is_terminated());
+#[cfg(feature = "alloc")]
+future_common!(WriteOwned<T>, |this| this.inner.is_terminated());
+#[cfg(feature = "alloc")]
+future_common!(UpgradableReadOwned<T>, |this| this.inner.is_terminated());
+#[cfg(feature = "alloc")]
+future_common!(UpgradeOwned<T>, |this| this.guard.is_none());
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// An owned read guard from [`RwLock::read_owned`]; unlocks when dropped.
+///
+/// Covariant in `T`, like [`RwLockReadGuard`] (and for the same reason
+/// it does not give back the lock it came from).
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
+    #[allow(dead_code)] // only its drop is needed: it unlocks
+    hold: Hold<ErasedArc>,
+    /// The data read; valid while the read permit in `hold` is held
+    /// (the `Arc` in it keeps the lock alive).
+    data: NonNull<T>,
+    _marker: PhantomData<T>,
+}
+
+// SAFETY: the guard gives `&T` to whichever thread holds or shares it
+// (`T: Sync`), and the thread that drops it may drop the last `Arc`,
+// and with it the `T` (`T: Send`).
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
+// SAFETY: as above.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> OwnedRwLockReadGuard<T> {
+    fn from_hold(hold: Hold<Arc<RwLock<T>>>) -> Self {
+        debug_assert_eq!(hold.held, Held::Read);
+        let data = hold.lock.data_ptr();
+        OwnedRwLockReadGuard {
+            hold: hold.reach(ErasedArc::new),
+            data,
+            _marker: PhantomData,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds a read permit, so no write guard
+        // exists, and its `Arc` keeps the lock, and so the data, alive.
+        unsafe { self.data.as_ref() }
+    }
+}
+
+#[cfg(feature = "alloc")]
+/// An `Arc<RwLock<T>>` with `T` erased from its type, so that the owned
+/// read guard holding it can be covariant in `T`.
+///
+/// The guard holding it names the lock's `T` (or a supertype of it,
+/// through covariance), or, after a `map`, a type borrowed from a `T`
+/// that is `Send + Sync + 'static` (the maps' bounds): either way,
+/// dropping the `Arc` on whichever thread, whenever the guard goes, is
+/// sound.
+struct ErasedArc {
+    raw: NonNull<RawRwLock>,
+    /// What `Arc::into_raw` gave: a `*const RwLock<T>`, at most two
+    /// words whatever `T` is, stored as bytes.
+    arc: core::mem::MaybeUninit<[*const (); 2]>,
+    /// `release_arc::<T>`: turns `arc` back into the `Arc` and drops it.
+    release: unsafe fn(&core::mem::MaybeUninit<[*const (); 2]>),
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl ErasedArc {
+    fn new<T: ?Sized>(arc: Arc<RwLock<T>>) -> Self {
+        assert!(
+            core::mem::size_of::<*const RwLock<T>>() <= core::mem::size_of::<[*const (); 2]>(),
+            "anysync bug: a pointer wider than two words"
+        );
+        let raw = NonNull::from(&arc.raw);
+        let ptr = Arc::into_raw(arc);
+        let mut slot = core::mem::MaybeUninit::<[*const (); 2]>::uninit();
+        // SAFETY: the slot is large enough (checked above) and aligned
+        // for a pointer.
+        unsafe { slot.as_mut_ptr().cast::<*const RwLock<T>>().write(ptr) };
+        ErasedArc {
+            raw,
+            arc: slot,
+            release: release_arc::<T>,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+/// # Safety
+/// `slot` holds a `*const RwLock<T>` from `Arc::into_raw` that is not
+/// used again.
+unsafe fn release_arc<T: ?Sized>(slot: &core::mem::MaybeUninit<[*const (); 2]>) {
+    // SAFETY: written by `ErasedArc::new` with this `T`.
+    let ptr = unsafe { slot.as_ptr().cast::<*const RwLock<T>>().read() };
+    // SAFETY: from `Arc::into_raw`, and given back once (the caller).
+    drop(unsafe { Arc::from_raw(ptr) });
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl Drop for ErasedArc {
+    fn drop(&mut self) {
+        // SAFETY: `arc` was filled by `new` for the `T` of `release`,
+        // and this drop is its only use.
+        unsafe { (self.release)(&self.arc) }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl LockRef for ErasedArc {
+    fn raw(&self) -> &RawRwLock {
+        // SAFETY: points into the lock that the `Arc` held in `arc`
+        // keeps alive.
+        unsafe { self.raw.as_ref() }
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// An owned write guard from [`RwLock::write_owned`]; unlocks when
+/// dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    hold: Hold<Arc<RwLock<T>>>,
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// Like [`RwLockWriteGuard::downgrade`].
+    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+        OwnedRwLockReadGuard::from_hold(this.hold.downgrade_write())
+    }
+
+    /// The lock this guard writes.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.hold.lock
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// An owned upgradable read guard from
+/// [`RwLock::upgradable_read_owned`]; unlocks when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockUpgradableReadGuard<T: ?Sized> {
+    hold: Hold<Arc<RwLock<T>>>,
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
+    /// Like [`RwLockUpgradableReadGuard::upgrade`].
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    ///
+    /// The upgradable read lock moved into the future is released with
+    /// it.
+    pub fn upgrade(this: Self) -> UpgradeOwned<T> {
+        let lock = Arc::clone(&this.hold.lock);
+        let extra = lock.raw.max_readers - 1;
+        UpgradeOwned {
+            inner: AcquireInner::new_front(lock, extra),
+            guard: Some(this),
+        }
+    }
+
+    /// Like [`RwLockUpgradableReadGuard::try_upgrade`].
+    ///
+    /// # Errors
+    /// Gives the guard back if other readers hold the lock.
+    pub fn try_upgrade(this: Self) -> Result<OwnedRwLockWriteGuard<T>, Self> {
+        let lock = this.hold.raw();
+        match lock.sem.try_take_front(lock.max_readers - 1) {
+            Ok(()) => Ok(OwnedRwLockWriteGuard {
+                hold: this.hold.upgraded(),
+            }),
+            Err(_) => Err(this),
+        }
+    }
+
+    /// Like [`RwLockUpgradableReadGuard::downgrade`].
+    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+        OwnedRwLockReadGuard::from_hold(this.hold.downgrade_upgradable())
+    }
+
+    /// The lock this guard reads.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.hold.lock
+    }
+}
+
+#[cfg(feature = "alloc")]
+guard_common!(OwnedRwLockReadGuard<T>);
+#[cfg(feature = "alloc")]
+guard_common!(OwnedRwLockWriteGuard<T>);
+#[cfg(feature = "alloc")]
+guard_deref!(OwnedRwLockWriteGuard<T>);
+#[cfg(feature = "alloc")]
+guard_deref_mut!(OwnedRwLockWriteGuard<T>);
+#[cfg(feature = "alloc")]
+guard_common!(OwnedRwLockUpgradableReadGuard<T>);
+#[cfg(feature = "alloc")]
+guard_deref!(OwnedRwLockUpgradableReadGuard<T>);
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<T: ?Sized> RwLock<T> {
+    /// Blocks the current thread until a read lock is acquired.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn read_blocking(&self) -> RwLockReadGuard<'_, T> {
+        crate::util::block_on::block_on(self.read())
+    }
+
+    /// Blocks the current thread until the write lock is acquired.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn write_blocking(&self) -> RwLockWriteGuard<'_, T> {
+        crate::util::block_on::block_on(self.write())
+    }
+
+    /// Blocks the current thread until an upgradable read lock is
+    /// acquired.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn upgradable_read_blocking(&self) -> RwLockUpgradableReadGuard<'_, T> {
+        crate::util::block_on::block_on(self.upgradable_read())
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
+    /// Blocks the current thread until the upgrade completes.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    pub fn upgrade_blocking(this: Self) -> RwLockWriteGuard<'a, T> {
+        crate::util::block_on::block_on(Self::upgrade(this))
     }
 }
 

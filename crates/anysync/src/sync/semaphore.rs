@@ -1052,192 +1052,221 @@ impl fmt::Debug for SemaphorePermit<'_> {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "alloc"]
+#[cfg(feature = "alloc")]
+use alloc::sync::Arc;
 
-    use alloc::sync::Arc;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl Semaphore {
+    /// Like [`acquire`](Self::acquire), for an `Arc<Semaphore>`: the
+    /// permit owns a clone of the `Arc`, so it is `'static`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter.
+    ///
+    /// # Errors
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+        self.acquire_many_owned(1)
+    }
 
-    impl Semaphore {
-        /// Like [`acquire`](Self::acquire), for an `Arc<Semaphore>`: the
-        /// permit owns a clone of the `Arc`, so it is `'static`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter.
-        ///
-        /// # Errors
-        /// As [`acquire`](Self::acquire).
-        pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
-            self.acquire_many_owned(1)
-        }
-
-        /// Like [`acquire_many`](Self::acquire_many), for an `Arc<Semaphore>`.
-        ///
-        /// # Wakers
-        ///
-        /// The future clones the task's waker with the primitive's lock released
-        /// when it starts waiting, so that clone may call back into this
-        /// primitive. If it is polled again with a waker that does not
-        /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
-        /// one is cloned under the lock: a `Waker::clone` that calls back into the
-        /// same primitive then deadlocks.
-        ///
-        /// # Cancel safety
-        /// This method is cancel safe. Dropping the future gives up its place
-        /// in the queue; a wake-up it had already received is passed to the
-        /// next waiter. Permits assigned to it so far are released.
-        ///
-        /// # Errors
-        /// As [`acquire_many`](Self::acquire_many).
-        pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
-            AcquireOwned { inner: AcquireInner::new(self, n) }
-        }
-
-        /// Like [`try_acquire`](Self::try_acquire), for an `Arc<Semaphore>`.
-        ///
-        /// # Errors
-        /// As [`try_acquire`](Self::try_acquire).
-        pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
-            self.try_acquire_many_owned(1)
-        }
-
-        /// Like [`try_acquire_many`](Self::try_acquire_many), for an
-        /// `Arc<Semaphore>`.
-        ///
-        /// # Errors
-        /// As [`try_acquire_many`](Self::try_acquire_many).
-        pub fn try_acquire_many_owned(self: Arc<Self>, n: usize) -> Result<OwnedSemaphorePermit, TryAcquireError> {
-            self.try_take(n)?;
-            Ok(OwnedSemaphorePermit { sem: self, permits: n })
+    /// Like [`acquire_many`](Self::acquire_many), for an `Arc<Semaphore>`.
+    ///
+    /// # Wakers
+    ///
+    /// The future clones the task's waker with the primitive's lock released
+    /// when it starts waiting, so that clone may call back into this
+    /// primitive. If it is polled again with a waker that does not
+    /// [`will_wake`](core::task::Waker::will_wake) the one it holds, the new
+    /// one is cloned under the lock: a `Waker::clone` that calls back into the
+    /// same primitive then deadlocks.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its place
+    /// in the queue; a wake-up it had already received is passed to the
+    /// next waiter. Permits assigned to it so far are released.
+    ///
+    /// # Errors
+    /// As [`acquire_many`](Self::acquire_many).
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+        AcquireOwned {
+            inner: AcquireInner::new(self, n),
         }
     }
 
-    pin_project! {
-        /// Future returned by [`Semaphore::acquire_owned`] and
-        /// [`Semaphore::acquire_many_owned`].
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct AcquireOwned {
-            #[pin]
-            inner: AcquireInner<Arc<Semaphore>>,
-        }
+    /// Like [`try_acquire`](Self::try_acquire), for an `Arc<Semaphore>`.
+    ///
+    /// # Errors
+    /// As [`try_acquire`](Self::try_acquire).
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
     }
 
-    impl Future for AcquireOwned {
-        type Output = Result<OwnedSemaphorePermit, AcquireError>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut this = self.project();
-            this.inner.as_mut().poll(cx).map(|r| {
-                r.map(|permits| OwnedSemaphorePermit { sem: Arc::clone(this.inner.ptr()), permits })
-            })
-        }
-    }
-
-    impl FusedFuture for AcquireOwned {
-        fn is_terminated(&self) -> bool {
-            self.inner.is_terminated()
-        }
-    }
-
-    impl fmt::Debug for AcquireOwned {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("AcquireOwned")
-                .field("permits", &self.inner.needed())
-                .field("done", &self.inner.is_terminated())
-                .finish()
-        }
-    }
-
-    /// Permits owned from an `Arc<Semaphore>`; released when dropped.
-    #[must_use = "the permits are released as soon as the permit is dropped"]
-    pub struct OwnedSemaphorePermit {
-        sem: Arc<Semaphore>,
-        permits: usize,
-    }
-
-    impl OwnedSemaphorePermit {
-        /// The number of permits held.
-        pub fn num_permits(&self) -> usize {
-            self.permits
-        }
-
-        /// Drops the permit without releasing its permits: the semaphore
-        /// shrinks by that many for good.
-        pub fn forget(mut self) {
-            self.sem.shrink_total(core::mem::take(&mut self.permits));
-        }
-
-        /// Splits `n` permits off into a new permit, or `None` if this one
-        /// holds fewer than `n`.
-        pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
-            self.permits = self.permits.checked_sub(n)?;
-            Some(OwnedSemaphorePermit { sem: Arc::clone(&self.sem), permits: n })
-        }
-
-        /// Moves `other`'s permits into this one.
-        ///
-        /// # Panics
-        /// If `other` came from a different semaphore.
-        #[track_caller]
-        pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
-            assert!(
-                Arc::ptr_eq(&self.sem, &other.sem),
-                "OwnedSemaphorePermit::merge: `other` belongs to a different semaphore"
-            );
-            self.permits += core::mem::take(&mut other.permits);
-        }
-
-        /// The semaphore this permit came from.
-        pub fn semaphore(&self) -> &Arc<Semaphore> {
-            &self.sem
-        }
-    }
-
-    impl Drop for OwnedSemaphorePermit {
-        fn drop(&mut self) {
-            self.sem.release(self.permits);
-        }
-    }
-
-    impl fmt::Debug for OwnedSemaphorePermit {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("OwnedSemaphorePermit").field("permits", &self.permits).finish()
-        }
+    /// Like [`try_acquire_many`](Self::try_acquire_many), for an
+    /// `Arc<Semaphore>`.
+    ///
+    /// # Errors
+    /// As [`try_acquire_many`](Self::try_acquire_many).
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(n)?;
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        })
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
+#[cfg(feature = "alloc")]
+pin_project! {
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    /// Future returned by [`Semaphore::acquire_owned`] and
+    /// [`Semaphore::acquire_many_owned`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct AcquireOwned {
+        #[pin]
+        inner: AcquireInner<Arc<Semaphore>>,
+    }
+}
 
-    impl Semaphore {
-        /// Blocks the current thread until one permit is acquired.
-        ///
-        /// Meant for plain threads; calling it from a task blocks that
-        /// executor thread.
-        ///
-        /// # Errors
-        /// As [`acquire`](Self::acquire).
-        pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-            crate::util::block_on::block_on(self.acquire())
-        }
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl Future for AcquireOwned {
+    type Output = Result<OwnedSemaphorePermit, AcquireError>;
 
-        /// Blocks the current thread until `n` permits are acquired.
-        ///
-        /// # Errors
-        /// As [`acquire_many`](Self::acquire_many).
-        pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
-            crate::util::block_on::block_on(self.acquire_many(n))
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        this.inner.as_mut().poll(cx).map(|r| {
+            r.map(|permits| OwnedSemaphorePermit {
+                sem: Arc::clone(this.inner.ptr()),
+                permits,
+            })
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl FusedFuture for AcquireOwned {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl fmt::Debug for AcquireOwned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcquireOwned")
+            .field("permits", &self.inner.needed())
+            .field("done", &self.inner.is_terminated())
+            .finish()
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+/// Permits owned from an `Arc<Semaphore>`; released when dropped.
+#[must_use = "the permits are released as soon as the permit is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl OwnedSemaphorePermit {
+    /// The number of permits held.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Drops the permit without releasing its permits: the semaphore
+    /// shrinks by that many for good.
+    pub fn forget(mut self) {
+        self.sem.shrink_total(core::mem::take(&mut self.permits));
+    }
+
+    /// Splits `n` permits off into a new permit, or `None` if this one
+    /// holds fewer than `n`.
+    pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: Arc::clone(&self.sem),
+            permits: n,
+        })
+    }
+
+    /// Moves `other`'s permits into this one.
+    ///
+    /// # Panics
+    /// If `other` came from a different semaphore.
+    #[track_caller]
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.sem, &other.sem),
+            "OwnedSemaphorePermit::merge: `other` belongs to a different semaphore"
+        );
+        self.permits += core::mem::take(&mut other.permits);
+    }
+
+    /// The semaphore this permit came from.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.sem.release(self.permits);
+    }
+}
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Semaphore {
+    /// Blocks the current thread until one permit is acquired.
+    ///
+    /// Meant for plain threads; calling it from a task blocks that
+    /// executor thread.
+    ///
+    /// # Errors
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_blocking(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        crate::util::block_on::block_on(self.acquire())
+    }
+
+    /// Blocks the current thread until `n` permits are acquired.
+    ///
+    /// # Errors
+    /// As [`acquire_many`](Self::acquire_many).
+    pub fn acquire_many_blocking(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
+        crate::util::block_on::block_on(self.acquire_many(n))
     }
 }
 

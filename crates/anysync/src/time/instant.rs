@@ -47,29 +47,28 @@ impl Instant {
     }
 }
 
-crate::util::macros::cfg_feature! {
-    #![feature = "std"]
-    impl Instant {
-        /// `instant` on the process-wide clock that the `std`-based runtimes
-        /// (the compat crates) share.
-        ///
-        /// That clock's origin is fixed the first time this is called in the
-        /// process; earlier `std` instants map to [`Instant::ORIGIN`]. Readings
-        /// of a monotonic `std` clock stay monotonic.
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::time::Instant;
-        ///
-        /// let a = Instant::from_std(std::time::Instant::now());
-        /// let b = Instant::from_std(std::time::Instant::now());
-        /// assert!(b >= a);
-        /// ```
-        pub fn from_std(instant: std::time::Instant) -> Instant {
-            static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-            let origin = *ORIGIN.get_or_init(|| instant.min(std::time::Instant::now()));
-            Instant::from_origin(instant.saturating_duration_since(origin))
-        }
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Instant {
+    /// `instant` on the process-wide clock that the `std`-based runtimes
+    /// (the compat crates) share.
+    ///
+    /// That clock's origin is fixed the first time this is called in the
+    /// process; earlier `std` instants map to [`Instant::ORIGIN`]. Readings
+    /// of a monotonic `std` clock stay monotonic.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::time::Instant;
+    ///
+    /// let a = Instant::from_std(std::time::Instant::now());
+    /// let b = Instant::from_std(std::time::Instant::now());
+    /// assert!(b >= a);
+    /// ```
+    pub fn from_std(instant: std::time::Instant) -> Instant {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let origin = *ORIGIN.get_or_init(|| instant.min(std::time::Instant::now()));
+        Instant::from_origin(instant.saturating_duration_since(origin))
     }
 }
 

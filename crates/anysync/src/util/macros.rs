@@ -17,15 +17,3 @@ macro_rules! loom_const_fn {
     };
 }
 pub(crate) use loom_const_fn;
-
-/// Puts items behind a cargo feature and tells docs.rs about it.
-macro_rules! cfg_feature {
-    (#![$meta:meta] $($item:item)*) => {
-        $(
-            #[cfg($meta)]
-            #[cfg_attr(docsrs, doc(cfg($meta)))]
-            $item
-        )*
-    };
-}
-pub(crate) use cfg_feature;
