@@ -56,10 +56,20 @@ impl Manager for Conns {
 
     async fn create(&self) -> Result<Conn, String> {
         yield_now().await; // creating takes a while
-        let fail = self
-            .fail_creates
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+                           // Take one planned failure, if any are left.
+        let mut n = self.fail_creates.load(Ordering::SeqCst);
+        let fail = loop {
+            if n == 0 {
+                break false;
+            }
+            match self
+                .fail_creates
+                .compare_exchange(n, n - 1, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => break true,
+                Err(actual) => n = actual,
+            }
+        };
         if fail {
             return Err("refused".into());
         }

@@ -433,12 +433,23 @@ async fn fill_min_idle<M: Manager, R: Timer>(
                 let Ok(permit) = inner.permits.try_acquire() else {
                     break;
                 };
-                let reserved = inner
-                    .size
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                        (n < inner.max_size).then_some(n + 1)
-                    })
-                    .is_ok();
+                // A compare-exchange loop (not `fetch_update`, which newer
+                // toolchains deprecate under another name).
+                let mut n = inner.size.load(Ordering::Acquire);
+                let reserved = loop {
+                    if n >= inner.max_size {
+                        break false;
+                    }
+                    match inner.size.compare_exchange_weak(
+                        n,
+                        n + 1,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => break true,
+                        Err(actual) => n = actual,
+                    }
+                };
                 if !reserved {
                     break;
                 }

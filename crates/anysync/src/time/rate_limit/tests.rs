@@ -400,12 +400,14 @@ fn limits_wait_for_a_permit_with_the_rate_slot_reserved() {
 
 /// One step of a random schedule: move the clock (possibly backwards) by
 /// `step` ms, then ask for `n` cells without waiting.
+#[cfg(not(miri))]
 #[derive(Clone, Debug)]
 struct Step {
     step: i64,
     n: u32,
 }
 
+#[cfg(not(miri))]
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec(
         (-300i64..1000, 0u32..6).prop_map(|(step, n)| Step { step, n }),
