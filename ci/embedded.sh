@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test firmware (tests/embedded) on emulated microcontrollers:
-# Cortex-M3 (thumbv7m, QEMU lm3s6965evb) and Cortex-M0 (thumbv6m, QEMU
-# microbit). For each: rustfmt and clippy, a build that must link no
-# allocator, and a run that must end with every scenario passed.
+# Cortex-M3 (thumbv7m, QEMU lm3s6965evb), Cortex-M4F (thumbv7em, QEMU
+# mps2-an386) and Cortex-M0 (thumbv6m, QEMU microbit). For each: clippy, a
+# build that must link no allocator, and a run that must end with every
+# scenario passed.
 #
 # Installs what it needs (rustup targets, llvm-tools, qemu-system-arm). If
 # an install fails, prints one `SKIPPED: embedded: <reason>` line and exits
@@ -16,8 +17,8 @@ skip() {
 }
 
 # ---- install -------------------------------------------------------------------
-rustup target add thumbv7m-none-eabi thumbv6m-none-eabi \
-  || skip "rustup target add thumbv7m-none-eabi thumbv6m-none-eabi failed"
+targets=(thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi)
+rustup target add "${targets[@]}" || skip "rustup target add ${targets[*]} failed"
 rustup component add llvm-tools || skip "rustup component add llvm-tools failed"
 sysroot="$(rustc --print sysroot)"
 host="$(rustc -vV | sed -n 's/^host: //p')"
@@ -33,7 +34,7 @@ command -v qemu-system-arm >/dev/null || skip "qemu-system-arm still not on PATH
 # The firmware is its own workspace, so the root `cargo fmt --all` does not
 # reach it.
 cargo fmt --check
-for target in thumbv7m-none-eabi thumbv6m-none-eabi; do
+for target in "${targets[@]}"; do
   cargo clippy --release --target "$target" --all-targets -- -D warnings
   cargo clippy --release --target "$target" --bin size --features size-mutex -- -D warnings
 done
@@ -82,4 +83,5 @@ run_firmware() {
 }
 
 run_firmware thumbv7m-none-eabi lm3s6965evb
+run_firmware thumbv7em-none-eabihf mps2-an386
 run_firmware thumbv6m-none-eabi microbit

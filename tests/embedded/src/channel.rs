@@ -48,7 +48,7 @@ async fn consume(d: &'static Delivery) {
     while let Ok(v) = d.ch.recv().await {
         let (producer, i) = (v / PER_PRODUCER, v % PER_PRODUCER);
         let previous = &mut last[producer as usize];
-        assert!(previous.map_or(true, |p| p < i), "a sender's values out of order");
+        assert!(previous.is_none_or(|p| p < i), "a sender's values out of order");
         *previous = Some(i);
         let bit = 1 << (v % 32);
         let before = d.seen[(v / 32) as usize].fetch_or(bit, Ordering::SeqCst);

@@ -50,8 +50,9 @@ pub(crate) async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output
 ///
 /// # Panics
 /// If the condition still does not hold after 100,000 yields: every
-/// condition waited for here becomes true within a few scheduling rounds,
-/// so that many means a lost wake-up, not a slow machine.
+/// condition waited for here becomes true within a few scheduling rounds
+/// (or a few timer ticks, in the interrupt scenarios), so that many means a
+/// lost wake-up, not a slow machine.
 pub(crate) async fn until(mut condition: impl FnMut() -> bool) {
     for _ in 0..100_000 {
         if condition() {

@@ -14,10 +14,10 @@
 //! a hang: if the task makes no progress for `STALL_TICKS` ticks while a
 //! signal is outstanding, the handler panics.
 //!
-//! SysTick is used because both emulated chips have it. (QEMU's micro:bit
-//! model provides one; the nRF51 chip itself does not implement the
-//! optional SysTick, so on that hardware a TIMER interrupt would play this
-//! part.)
+//! SysTick is used because all three emulated chips have it. (QEMU's
+//! micro:bit model provides one; the nRF51 chip itself does not implement
+//! the optional SysTick, so on that hardware a TIMER interrupt would play
+//! this part.)
 
 use core::pin::pin;
 
@@ -60,6 +60,7 @@ static ACKED: AtomicU32 = AtomicU32::new(0);
 static FULL: AtomicU32 = AtomicU32::new(0);
 /// Ticks since `ACKED` last moved.
 static STALLED: AtomicU32 = AtomicU32::new(0);
+/// `ACKED` as the watchdog saw it last.
 static LAST_ACKED: AtomicU32 = AtomicU32::new(0);
 
 static NOTIFY: Notify = Notify::new();
@@ -101,6 +102,7 @@ async fn from_interrupt_notify() {
     start(Mode::Notify);
     for i in 1..=SIGNALS {
         NOTIFY.notified().await;
+        assert_eq!(SENT.load(Ordering::SeqCst), i, "woken without a signal");
         ACKED.store(i, Ordering::SeqCst);
     }
     stop();
@@ -116,6 +118,7 @@ async fn from_interrupt_event() {
     start(Mode::Event);
     for i in 1..=SIGNALS {
         EVENT.wait().await;
+        assert_eq!(SENT.load(Ordering::SeqCst), i, "woken without a signal");
         EVENT.clear();
         ACKED.store(i, Ordering::SeqCst);
     }

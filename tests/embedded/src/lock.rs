@@ -19,6 +19,7 @@ pub(crate) async fn run_all(spawner: Spawner) {
     run("mutex_stress_counts_exactly", mutex_stress_counts_exactly(spawner)).await;
     run("mutex_holder_dropped_mid_section_releases_the_lock", mutex_holder_dropped_mid_section()).await;
     run("mutex_try_lock_never_waits", mutex_try_lock_never_waits()).await;
+    run("mutex_mapped_guard_keeps_the_lock", mutex_mapped_guard()).await;
     run("rwlock_readers_share_and_the_last_one_out_lets_the_writer_in", rwlock_readers_share()).await;
     run("rwlock_queued_writer_is_not_starved_by_new_readers", rwlock_writer_not_starved()).await;
     run("rwlock_cancelled_queued_writer_releases_the_readers_behind_it", rwlock_cancelled_writer()).await;
@@ -26,7 +27,6 @@ pub(crate) async fn run_all(spawner: Spawner) {
     run("rwlock_max_readers_bounds_concurrent_reads", rwlock_max_readers()).await;
     run("rwlock_upgradable_read_and_upgrade", rwlock_upgradable_read_and_upgrade()).await;
     run("rwlock_try_upgrade_fails_while_readers_remain", rwlock_try_upgrade()).await;
-    run("mutex_mapped_guard_keeps_the_lock", mutex_mapped_guard()).await;
 }
 
 /// Nothing held, nothing waiting, and a write then a read succeed.

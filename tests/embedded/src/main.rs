@@ -22,12 +22,8 @@ mod signal;
 use cortex_m_semihosting::{debug, hprintln};
 use embassy_executor::Spawner;
 
-/// The chip this build is for, for the log.
-const CHIP: &str = if cfg!(target_arch = "arm") && cfg!(target_has_atomic = "32") {
-    "Cortex-M3 (thumbv7m, QEMU lm3s6965evb)"
-} else {
-    "Cortex-M0 (thumbv6m, QEMU microbit)"
-};
+/// The chip this build is for, for the log (set by `build.rs`).
+const CHIP: &str = env!("FIRMWARE_CHIP");
 
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
