@@ -18,7 +18,7 @@
 //! themselves lives here instead: [`catch_task`] and [`catch_blocking`]
 //! (panic catching, abort and detached [`TaskHandle`]s for executors that
 //! lack them), [`SleepAdapter`], and
-//! [`Instant::from_std`](crate::time::Instant::from_std) (the process-wide
+//! [`Instant::from_std`](Instant::from_std) (the process-wide
 //! clock). These traits are kept deliberately tiny and stable:
 //! every compat crate depends on them.
 
@@ -26,7 +26,8 @@ use core::{future::Future, time::Duration};
 
 use futures_core::FusedFuture;
 
-pub use crate::time::Instant;
+mod instant;
+pub use instant::Instant;
 
 mod join;
 pub use join::JoinError;

@@ -79,7 +79,7 @@ use std::{
 use futures_core::FusedFuture;
 
 use super::{catch_blocking, catch_task, Blocking, Spawn, TaskHandle, Timer};
-use crate::time::Instant;
+use crate::rt::Instant;
 
 /// A deterministic single-threaded executor with a virtual clock, for tests.
 ///

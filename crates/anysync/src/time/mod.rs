@@ -21,12 +21,12 @@
 //! attempt after 100 ms and 200 ms of backoff starts at exactly 300 ms.
 
 mod backoff;
-mod instant;
 mod retry;
 mod timeout;
 
+/// The clock type of every timer; it lives in [`rt`](crate::rt), re-exported here.
+pub use crate::rt::Instant;
 pub use backoff::{Backoff, BackoffError, Jitter};
-pub use instant::Instant;
 mod limits;
 mod quota;
 mod rate_limit;
