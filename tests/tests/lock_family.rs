@@ -506,7 +506,7 @@ async fn barrier_generations_each_have_one_leader<R: Runtime>(rt: R) {
         t.await.unwrap();
     }
     assert_eq!(leaders.load(Ordering::SeqCst), 10);
-    assert_eq!(barrier.n_waiting(), 0);
+    assert_eq!(barrier.waiters(), 0);
 }
 
 /// 53: a waiter cancelled while the barrier fills withdraws its arrival;
@@ -523,17 +523,17 @@ async fn barrier_cancel_while_filling_withdraws_the_arrival<R: Runtime>(rt: R) {
             Either::Right(_) => {}
         }
     });
-    until(|| barrier.n_waiting() == 2).await;
+    until(|| barrier.waiters() == 2).await;
     cancel.set();
     quitter.await.unwrap();
-    assert_eq!(barrier.n_waiting(), 1);
+    assert_eq!(barrier.waiters(), 1);
     let b = barrier.clone();
     let second = rt.spawn(async move { b.wait().await.unwrap().is_leader() });
-    until(|| barrier.n_waiting() == 2).await;
+    until(|| barrier.waiters() == 2).await;
     let third = barrier.wait().await.unwrap().is_leader();
     let leaders = [first.await.unwrap(), second.await.unwrap(), third];
     assert_eq!(leaders.iter().filter(|l| **l).count(), 1);
-    assert_eq!(barrier.n_waiting(), 0);
+    assert_eq!(barrier.waiters(), 0);
 }
 
 /// 53: once the barrier trips, dropping one of its waiters before it ran
@@ -552,11 +552,11 @@ async fn barrier_cancel_after_the_trip_changes_nothing<R: Runtime>(rt: R) {
         o.await.unwrap(); // tripped, with `mine` among the three
     }
     drop(mine); // woken, never polled again
-    assert_eq!(barrier.n_waiting(), 0);
+    assert_eq!(barrier.waiters(), 0);
     // The next generation starts empty.
     let b = barrier.clone();
     let next = rt.spawn(async move { b.wait().await.unwrap() });
-    until(|| barrier.n_waiting() == 1).await;
+    until(|| barrier.waiters() == 1).await;
     let b = barrier.clone();
     let next2 = rt.spawn(async move { b.wait().await.unwrap() });
     barrier.wait().await.unwrap();
@@ -570,7 +570,7 @@ async fn barrier_wait_under_a_timeout_withdraws_when_it_elapses<R: Runtime>(rt: 
     assert!(timeout(&rt, Duration::from_millis(5), barrier.wait())
         .await
         .is_err());
-    assert_eq!(barrier.n_waiting(), 0);
+    assert_eq!(barrier.waiters(), 0);
 }
 
 /// 54: `abort` breaks current and later waits until `reset`; the barrier
@@ -583,7 +583,7 @@ async fn barrier_abort_and_reset<R: Runtime>(rt: R) {
             rt.spawn(async move { b.wait().await })
         })
         .collect();
-    until(|| barrier.n_waiting() == 2).await;
+    until(|| barrier.waiters() == 2).await;
     barrier.abort();
     for w in waiters {
         assert_eq!(w.await.unwrap(), Err(BrokenBarrier));
@@ -597,7 +597,7 @@ async fn barrier_abort_and_reset<R: Runtime>(rt: R) {
             rt.spawn(async move { b.wait().await })
         })
         .collect();
-    until(|| barrier.n_waiting() == 2).await;
+    until(|| barrier.waiters() == 2).await;
     assert!(barrier.wait().await.is_ok());
     for w in again {
         assert!(w.await.unwrap().is_ok());

@@ -16,6 +16,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod chan;
 mod loom;
 mod util;
 mod waitq;
@@ -30,9 +31,6 @@ pub mod time;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod pool;
-
-mod error;
-pub use error::Closed;
 
 pub mod resource;
 

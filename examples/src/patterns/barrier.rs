@@ -70,7 +70,7 @@ pub async fn run<R: Runtime>(rt: R, work: Duration, verbose: bool) -> Report {
             r
         }));
     }
-    while barrier.n_waiting() < 2 {
+    while barrier.waiters() < 2 {
         anysync::task::yield_now().await;
     }
     if verbose {

@@ -47,7 +47,7 @@ async fn barrier_generations(spawner: Spawner) {
     }
     G.done.acquire_many(8).await.unwrap().forget();
     assert_eq!(G.leaders.load(Ordering::SeqCst), 10);
-    assert_eq!(G.barrier.n_waiting(), 0);
+    assert_eq!(G.barrier.waiters(), 0);
 }
 
 /// A waiter cancelled while the barrier fills withdraws its arrival; the
@@ -59,15 +59,15 @@ async fn barrier_cancel_while_filling() {
     {
         let quitter = pin!(B.wait());
         assert!(poll_once(quitter).await.is_pending());
-        assert_eq!(B.n_waiting(), 2);
+        assert_eq!(B.waiters(), 2);
     } // the quitter is dropped here
-    assert_eq!(B.n_waiting(), 1);
+    assert_eq!(B.waiters(), 1);
     let mut second = pin!(B.wait());
     assert!(poll_once(second.as_mut()).await.is_pending(), "two of three");
     let third = B.wait().await.unwrap().is_leader();
     let leaders = [first.await.unwrap().is_leader(), second.await.unwrap().is_leader(), third];
     assert_eq!(leaders.iter().filter(|l| **l).count(), 1);
-    assert_eq!(B.n_waiting(), 0);
+    assert_eq!(B.waiters(), 0);
 }
 
 /// Once the barrier trips, dropping one of its waiters before it ran
@@ -80,7 +80,7 @@ async fn barrier_cancel_after_trip() {
         let (a, b) = join(B.wait(), B.wait()).await; // tripped, with `mine` among the three
         assert!(a.is_ok() && b.is_ok());
     } // `mine` is dropped here: woken, never polled again
-    assert_eq!(B.n_waiting(), 0);
+    assert_eq!(B.waiters(), 0);
     // The next generation starts empty and needs three again.
     let results = join_array([B.wait(), B.wait(), B.wait()]).await;
     assert_eq!(results.iter().filter(|r| r.unwrap().is_leader()).count(), 1);
@@ -92,7 +92,7 @@ async fn barrier_abort_and_reset() {
     static B: Barrier = Barrier::new(3);
     let waiters = join_array([B.wait(), B.wait()]);
     let aborter = async {
-        until(|| B.n_waiting() == 2).await;
+        until(|| B.waiters() == 2).await;
         B.abort();
     };
     let (results, ()) = join(waiters, aborter).await;
@@ -121,7 +121,7 @@ async fn barrier_reset_with_waiters() {
     B.reset();
     assert_eq!(w1.await, Err(BrokenBarrier));
     assert!(!B.is_broken());
-    assert_eq!(B.n_waiting(), 0);
+    assert_eq!(B.waiters(), 0);
     let mut a = pin!(B.wait());
     assert!(poll_once(a.as_mut()).await.is_pending(), "one arrival is not enough");
     assert!(B.wait().await.unwrap().is_leader());

@@ -5,7 +5,7 @@
 use core::pin::pin;
 
 use anysync::sync::{
-    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, ReleaseError, Semaphore, TryAcquireBoundedError,
+    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, ReleaseError, Semaphore, BoundedTryAcquireError,
     TryAcquireError,
 };
 use embassy_executor::Spawner;
@@ -225,10 +225,10 @@ async fn bounded_semaphore_bad_inputs() {
     assert_eq!(SEM.acquire_many(3).await, Err(ExceedsCapacity { requested: 3, capacity: 2 }));
     assert_eq!(
         SEM.try_acquire_many(3),
-        Err(TryAcquireBoundedError::from(ExceedsCapacity { requested: 3, capacity: 2 }))
+        Err(BoundedTryAcquireError::from(ExceedsCapacity { requested: 3, capacity: 2 }))
     );
     SEM.try_acquire_many(2).unwrap();
-    assert_eq!(SEM.try_acquire(), Err(TryAcquireBoundedError::NoPermits));
+    assert_eq!(SEM.try_acquire(), Err(BoundedTryAcquireError::NoPermits));
     assert!(SEM.release_many(3).is_err());
     SEM.release_many(2).unwrap();
     assert_eq!(SEM.capacity(), 2);
@@ -250,7 +250,7 @@ async fn bounded_over_release() {
 async fn bounded_capacity_zero() {
     static SEM: BoundedSemaphore = BoundedSemaphore::new(0);
     assert!(SEM.acquire().await.is_err());
-    assert!(matches!(SEM.try_acquire(), Err(TryAcquireBoundedError::ExceedsCapacity(_))));
+    assert!(matches!(SEM.try_acquire(), Err(BoundedTryAcquireError::ExceedsCapacity(_))));
     assert_eq!(SEM.acquire_many(0).await, Ok(()));
     assert!(SEM.release().is_err());
     assert_eq!(SEM.waiters(), 0);

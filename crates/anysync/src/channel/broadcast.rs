@@ -142,7 +142,8 @@ pub enum RecvError {
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecvError::Lagged(n) => write!(f, "subscriber lagged behind and missed {n} messages"),
+            RecvError::Lagged(1) => f.write_str("the receiver fell behind and missed 1 message"),
+            RecvError::Lagged(n) => write!(f, "the receiver fell behind and missed {n} messages"),
             RecvError::Closed => f.write_str("broadcast channel closed"),
             RecvError::Disconnected => f.write_str("subscriber disconnected for being too slow"),
         }
@@ -834,7 +835,7 @@ impl<T> Sender<T> {
     }
 
     /// The number of publishers waiting in [`send`](Self::send).
-    pub fn waiting_senders(&self) -> usize {
+    pub fn send_waiters(&self) -> usize {
         self.shared.queue.lock().len()
     }
 
@@ -1054,7 +1055,7 @@ impl<T> fmt::Debug for Sender<T> {
         f.debug_struct("Sender")
             .field("receivers", &state.connected)
             .field("full_blocking_receivers", &state.full_blockers)
-            .field("waiting_senders", &queue.len())
+            .field("send_waiters", &queue.len())
             .finish()
     }
 }

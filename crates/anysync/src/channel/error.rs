@@ -91,7 +91,7 @@ pub struct RecvError;
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("receiving on a closed and empty channel")
+        f.write_str("the channel is closed and has no messages left")
     }
 }
 
@@ -116,8 +116,8 @@ impl From<RecvError> for TryRecvError {
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryRecvError::Empty => f.write_str("receiving on an empty channel"),
-            TryRecvError::Closed => f.write_str("receiving on a closed and empty channel"),
+            TryRecvError::Empty => f.write_str("the channel has no message ready"),
+            TryRecvError::Closed => f.write_str("the channel is closed and has no messages left"),
         }
     }
 }

@@ -9,10 +9,7 @@ use super::{
     Permit, TryRecvError, TrySendError,
 };
 use crate::{
-    queue::{
-        engine::{Chan, TryRecv, TrySend},
-        Ring,
-    },
+    chan::{Chan, Ring, TryRecv, TrySend},
     rt::Timer,
     sync::Event,
 };
@@ -409,7 +406,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
 
     /// `true` once the channel is closed.
     pub fn is_closed(&self) -> bool {
-        self.chan.mode() != crate::queue::engine::Mode::Open
+        self.chan.mode() != crate::chan::Mode::Open
     }
 
     /// The number of values in the channel now.
@@ -431,7 +428,7 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// The engine's counters, for tests (which do not run under loom:
     /// a `StaticChannel` needs `const fn new`, which loom types lack).
     #[cfg(all(test, not(anysync_loom)))]
-    pub(crate) fn stats(&self) -> crate::queue::engine::Stats {
+    pub(crate) fn stats(&self) -> crate::chan::Stats {
         self.chan.stats()
     }
 
@@ -491,7 +488,7 @@ impl<T, const N: usize> fmt::Debug for StaticChannel<T, N> {
         f.debug_struct("StaticChannel")
             .field("len", &s.len)
             .field("capacity", &N)
-            .field("closed", &(s.mode != crate::queue::engine::Mode::Open))
+            .field("closed", &(s.mode != crate::chan::Mode::Open))
             .field("send_waiters", &s.send_waiters)
             .field("recv_waiters", &s.recv_waiters)
             .finish()

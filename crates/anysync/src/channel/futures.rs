@@ -23,7 +23,7 @@ use super::{
     storage::{Heap, Storage},
     RecvError, SendError, SendTimeoutError,
 };
-use crate::queue::engine::{Chan, RecvFut, ReserveFut, SendFut};
+use crate::chan::{Chan, RecvFut, ReserveFut, SendFut};
 
 pin_project! {
     /// Future returned by [`Sender::send`](super::Sender::send) and
@@ -300,7 +300,7 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Closed<'a> {
         #[pin]
-        inner: crate::sync::futures::Wait<'a>,
+        inner: crate::sync::futures::EventWait<'a>,
     }
 }
 
@@ -340,8 +340,8 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RecvMany<'a, 'b, T> {
         #[pin]
-        inner: RecvFut<'a, crate::queue::FifoBuf<T>>,
-        chan: &'a Chan<crate::queue::FifoBuf<T>>,
+        inner: RecvFut<'a, crate::chan::FifoBuf<T>>,
+        chan: &'a Chan<crate::chan::FifoBuf<T>>,
         buf: &'b mut alloc::vec::Vec<T>,
         limit: usize,
     }
@@ -350,7 +350,7 @@ pin_project! {
 #[cfg(feature = "alloc")]
 impl<'a, 'b, T> RecvMany<'a, 'b, T> {
     pub(crate) fn new(
-        chan: &'a Chan<crate::queue::FifoBuf<T>>,
+        chan: &'a Chan<crate::chan::FifoBuf<T>>,
         buf: &'b mut alloc::vec::Vec<T>,
         limit: usize,
     ) -> Self {

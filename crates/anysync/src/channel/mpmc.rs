@@ -16,14 +16,13 @@ use super::{
     Permit, SendError, TryRecvError, TrySendError,
 };
 use crate::{
+    chan::{
+        slots::{RecvSlot, SendSlot},
+        Chan, FifoBuf, Mode, TryRecv, TrySend,
+    },
     loom::sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
-    },
-    queue::{
-        engine::{Chan, Mode, TryRecv, TrySend},
-        slots::{RecvSlot, SendSlot},
-        FifoBuf,
     },
     rt::Timer,
     sync::Event,
@@ -242,7 +241,7 @@ macro_rules! common_methods {
 
         /// The engine's counters, for tests.
         #[cfg(test)]
-        pub(crate) fn stats(&self) -> crate::queue::engine::Stats {
+        pub(crate) fn stats(&self) -> crate::chan::Stats {
             self.shared.chan.stats()
         }
 

@@ -8,7 +8,7 @@ use super::{
     storage::{Heap, Storage},
     SendError,
 };
-use crate::queue::engine::Chan;
+use crate::chan::Chan;
 
 /// One reserved slot in a channel: [`send`](Self::send) fills it without
 /// waiting. Dropping the permit unused gives the slot back (to the next

@@ -6,7 +6,7 @@
 //! channel, for example `Send<'_, T, Inline<8>>` is what
 //! `StaticChannel::<T, 8>::send` returns; most code never writes them.
 
-use crate::queue::{Buffer, Ring};
+use crate::chan::{Buffer, Ring};
 
 /// The buffer is on the heap: the channels made by
 /// [`bounded`](super::bounded) and [`unbounded`](super::unbounded)
@@ -40,5 +40,5 @@ impl<T, const N: usize> Storage<T> for Inline<N> {
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<T> Storage<T> for Heap {
-    type Buf = crate::queue::FifoBuf<T>;
+    type Buf = crate::chan::FifoBuf<T>;
 }

@@ -53,22 +53,13 @@
 //! branches short; for a `put`, [`cancel`](futures::Put::cancel) also
 //! hands the item back.
 
-mod buffer;
-pub(crate) mod engine;
-
-pub(crate) use buffer::{Buffer, Ring};
-
 #[cfg(feature = "alloc")]
 mod error;
 #[cfg(feature = "alloc")]
 mod order;
 #[cfg(feature = "alloc")]
-pub(crate) mod slots;
-#[cfg(feature = "alloc")]
 mod types;
 
-#[cfg(feature = "alloc")]
-pub(crate) use buffer::FifoBuf;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::buffer::{Buffer, FifoBuf, LifoBuf, PriorityBuf};
+use crate::chan::{Buffer, FifoBuf, LifoBuf, PriorityBuf};
 
 /// First in, first out: [`Queue`](super::Queue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

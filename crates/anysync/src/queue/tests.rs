@@ -7,10 +7,12 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use futures_test::task::new_count_waker;
 
 use super::{
-    engine::{Mode, Stats},
     LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-use crate::util::test::TestTask;
+use crate::{
+    chan::{Mode, Stats},
+    util::test::TestTask,
+};
 
 mod hostile;
 mod loom;

@@ -11,10 +11,12 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use super::{
-    engine::{Chan, RecvFut, SendFut, TryRecv, TrySend},
     Fifo, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-use crate::sync::{futures::Notified, Notify};
+use crate::{
+    chan::{Chan, RecvFut, SendFut, TryRecv, TrySend},
+    sync::{futures::Notified, Notify},
+};
 
 /// How much storage a bounded queue reserves up front (it grows as needed
 /// up to its capacity).
@@ -97,7 +99,7 @@ impl<T, O: Order<T>> fmt::Debug for Core<T, O> {
             Some(cap) => d.field("capacity", &cap),
         };
         d.field("unfinished", &(s.len + s.in_flight))
-            .field("shut_down", &(s.mode != super::engine::Mode::Open))
+            .field("shut_down", &(s.mode != crate::chan::Mode::Open))
             .field("putters", &s.send_waiters)
             .field("getters", &s.recv_waiters)
             .finish()
@@ -452,14 +454,14 @@ macro_rules! queue_type {
 
             /// The engine's counters, for tests.
             #[cfg(test)]
-            pub(crate) fn stats(&self) -> super::engine::Stats {
+            pub(crate) fn stats(&self) -> crate::chan::Stats {
                 self.core.chan.stats()
             }
 
             /// `true` once [`shutdown`](Self::shutdown) or
             /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
             pub fn is_shutdown(&self) -> bool {
-                self.core.chan.mode() != super::engine::Mode::Open
+                self.core.chan.mode() != crate::chan::Mode::Open
             }
         }
 

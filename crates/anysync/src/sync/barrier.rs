@@ -42,7 +42,7 @@ pub(crate) enum Outcome {
 ///   the barrier gets [`BarrierWaitResult::is_leader`] `== true`.
 /// * **Cancel safe**, which a barrier needs to be in `select!` or under a
 ///   timeout: a task dropped before the barrier trips withdraws its arrival
-///   ([`n_waiting`](Self::n_waiting) goes back down and the barrier still
+///   ([`waiters`](Self::waiters) goes back down and the barrier still
 ///   needs `parties` tasks). Once the barrier has tripped, dropping any of
 ///   its waiters changes nothing for the others.
 /// * **Generations never mix.** A task that passes the barrier and calls
@@ -136,7 +136,7 @@ pub struct BarrierStatistics {
     /// Tasks needed to trip the barrier.
     pub parties: usize,
     /// Tasks of the current generation waiting.
-    pub n_waiting: usize,
+    pub waiters: usize,
     /// `true` between [`Barrier::abort`] and [`Barrier::reset`].
     pub broken: bool,
 }
@@ -215,7 +215,7 @@ impl Barrier {
     }
 
     /// The number of tasks of the current generation waiting.
-    pub fn n_waiting(&self) -> usize {
+    pub fn waiters(&self) -> usize {
         self.queue.lock().state_ref().arrived
     }
 
@@ -229,7 +229,7 @@ impl Barrier {
         let queue = self.queue.lock();
         BarrierStatistics {
             parties: self.parties,
-            n_waiting: queue.state_ref().arrived,
+            waiters: queue.state_ref().arrived,
             broken: queue.state_ref().broken,
         }
     }
@@ -380,7 +380,7 @@ impl fmt::Debug for Barrier {
         let stats = self.statistics();
         f.debug_struct("Barrier")
             .field("parties", &stats.parties)
-            .field("n_waiting", &stats.n_waiting)
+            .field("waiters", &stats.waiters)
             .field("broken", &stats.broken)
             .finish()
     }

@@ -106,27 +106,27 @@ impl core::error::Error for ExceedsCapacity {}
 
 /// Why [`BoundedSemaphore::try_acquire_many`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TryAcquireBoundedError {
+pub enum BoundedTryAcquireError {
     /// Not enough permits are available, or other tasks are queued first.
     NoPermits,
     /// More permits were requested than the capacity.
     ExceedsCapacity(ExceedsCapacity),
 }
 
-impl fmt::Display for TryAcquireBoundedError {
+impl fmt::Display for BoundedTryAcquireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryAcquireBoundedError::NoPermits => f.write_str("no permits available"),
-            TryAcquireBoundedError::ExceedsCapacity(e) => fmt::Display::fmt(e, f),
+            BoundedTryAcquireError::NoPermits => f.write_str("no permits available"),
+            BoundedTryAcquireError::ExceedsCapacity(e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
-impl core::error::Error for TryAcquireBoundedError {}
+impl core::error::Error for BoundedTryAcquireError {}
 
-impl From<ExceedsCapacity> for TryAcquireBoundedError {
+impl From<ExceedsCapacity> for BoundedTryAcquireError {
     fn from(e: ExceedsCapacity) -> Self {
-        TryAcquireBoundedError::ExceedsCapacity(e)
+        BoundedTryAcquireError::ExceedsCapacity(e)
     }
 }
 
@@ -244,17 +244,17 @@ impl BoundedSemaphore {
     ///
     /// # Errors
     /// As [`try_acquire_many`](Self::try_acquire_many).
-    pub fn try_acquire(&self) -> Result<(), TryAcquireBoundedError> {
+    pub fn try_acquire(&self) -> Result<(), BoundedTryAcquireError> {
         self.try_acquire_many(1)
     }
 
     /// Takes `n` permits if they are available and nobody is queued.
     ///
     /// # Errors
-    /// [`TryAcquireBoundedError::NoPermits`], or
-    /// [`TryAcquireBoundedError::ExceedsCapacity`] if `n` is greater than
+    /// [`BoundedTryAcquireError::NoPermits`], or
+    /// [`BoundedTryAcquireError::ExceedsCapacity`] if `n` is greater than
     /// the capacity.
-    pub fn try_acquire_many(&self, n: usize) -> Result<(), TryAcquireBoundedError> {
+    pub fn try_acquire_many(&self, n: usize) -> Result<(), BoundedTryAcquireError> {
         self.check(n)?;
         match self.sem.try_acquire_many(n) {
             Ok(permit) => {
@@ -262,7 +262,7 @@ impl BoundedSemaphore {
                 self.acquired.fetch_add(n, Ordering::AcqRel);
                 Ok(())
             }
-            Err(TryAcquireError::NoPermits) => Err(TryAcquireBoundedError::NoPermits),
+            Err(TryAcquireError::NoPermits) => Err(BoundedTryAcquireError::NoPermits),
             Err(e) => unreachable!("bounded semaphore is never closed, n <= capacity: {e}"),
         }
     }

@@ -21,7 +21,7 @@ use crate::{
 ///
 /// * Every waiter that is waiting when `set` is called is released, even if
 ///   `clear` follows at once, before it runs.
-/// * A [`Wait`] future counts from its creation: if the event is set after
+/// * An [`EventWait`] future counts from its creation: if the event is set after
 ///   `wait()` was called and cleared again before the future is first
 ///   polled, the future still completes.
 /// * Waits never allocate.
@@ -152,8 +152,8 @@ impl Event {
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
-    pub fn wait(&self) -> Wait<'_> {
-        Wait {
+    pub fn wait(&self) -> EventWait<'_> {
+        EventWait {
             generation: self.state.load(Ordering::Acquire) >> 1,
             done: false,
             wait: waitq::Wait::new(self, ()),
@@ -209,7 +209,7 @@ impl fmt::Debug for Event {
 pin_project! {
     /// Future returned by [`Event::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Wait<'a> {
+    pub struct EventWait<'a> {
         generation: usize,
         done: bool,
         #[pin]
@@ -217,12 +217,12 @@ pin_project! {
     }
 }
 
-impl Future for Wait<'_> {
+impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        assert!(!*this.done, "`Wait` polled after completion");
+        assert!(!*this.done, "`EventWait` polled after completion");
         let generation = *this.generation;
         let (event, mut node) = this.wait.split();
         if event.released(generation) {
@@ -283,15 +283,17 @@ fn leave(event: &Event, node: &mut WaitNode<'_, ()>) {
     drop(waker);
 }
 
-impl FusedFuture for Wait<'_> {
+impl FusedFuture for EventWait<'_> {
     fn is_terminated(&self) -> bool {
         self.done
     }
 }
 
-impl fmt::Debug for Wait<'_> {
+impl fmt::Debug for EventWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait").field("done", &self.done).finish()
+        f.debug_struct("EventWait")
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -314,5 +316,5 @@ impl Event {
 // intrusive nodes hide this from the auto traits.)
 impl core::panic::UnwindSafe for Event {}
 impl core::panic::RefUnwindSafe for Event {}
-impl core::panic::RefUnwindSafe for Wait<'_> {}
-impl core::panic::UnwindSafe for Wait<'_> {}
+impl core::panic::RefUnwindSafe for EventWait<'_> {}
+impl core::panic::UnwindSafe for EventWait<'_> {}

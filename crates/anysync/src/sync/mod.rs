@@ -15,9 +15,11 @@
 //! | initialise a value once, by an async initialiser      | [`OnceCell`]             | —                |
 //! | count permits by hand (acquire/release) with a hard bound | [`BoundedSemaphore`] | `BoundedSemaphore` |
 //!
-//! Each primitive has a cheap `statistics()` snapshot (waiters, holders,
+//! Each primitive has a `statistics()` snapshot (waiters, holders,
 //! available or broken state), in the spirit of AnyIO's, for monitoring and
-//! for tests that check nothing was stranded or lost.
+//! for tests that check nothing was stranded or lost. It takes the
+//! primitive's lock and may count the waiter list, so it costs time linear
+//! in the number of waiters: call it to observe, not on a hot path.
 //!
 //! All of them are fair (first come, first served), need no executor, never
 //! allocate to wait, and are cancel safe: dropping a waiting future loses no
@@ -36,8 +38,8 @@ mod semaphore;
 
 pub use barrier::{Barrier, BarrierStatistics, BarrierWaitResult, BrokenBarrier};
 pub use bounded_semaphore::{
-    BoundedSemaphore, BoundedSemaphoreStatistics, ExceedsCapacity, ReleaseError,
-    TryAcquireBoundedError,
+    BoundedSemaphore, BoundedSemaphoreStatistics, BoundedTryAcquireError, ExceedsCapacity,
+    ReleaseError,
 };
 pub use condvar::{Condvar, CondvarStatistics};
 pub use event::{Event, EventStatistics};
@@ -67,7 +69,7 @@ pub mod futures {
         barrier::BarrierWait,
         bounded_semaphore::BoundedAcquire,
         condvar::{CondvarWait, WaitWhile},
-        event::Wait,
+        event::EventWait,
         mutex::Lock,
         notify::Notified,
         once_cell::{GetOrInit, GetOrTryInit, OnceCellWait},

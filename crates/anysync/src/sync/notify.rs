@@ -457,7 +457,7 @@ impl Notified<'_> {
                 }
             }
             Phase::Init => {
-                let waker = futures_util::task::noop_waker_ref();
+                let waker = futures_task::noop_waker_ref();
                 let (notify, node) = this.wait.split();
                 match notify.poll_notified(node, *this.generation, waker) {
                     Poll::Ready(kind) => {

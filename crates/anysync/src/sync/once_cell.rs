@@ -671,7 +671,7 @@ pin_project! {
         cell: &'a OnceCell<T>,
         done: bool,
         #[pin]
-        wait: event::Wait<'a>,
+        wait: event::EventWait<'a>,
     }
 }
 

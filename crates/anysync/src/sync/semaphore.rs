@@ -14,7 +14,6 @@ use pin_project_lite::pin_project;
 use crate::{
     loom::sync::atomic::{AtomicUsize, Ordering},
     waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
-    Closed,
 };
 
 /// Set while the wait queue is non-empty. Changed only with the queue lock held.
@@ -162,12 +161,6 @@ impl fmt::Display for TryAcquireError {
 
 impl core::error::Error for AcquireError {}
 impl core::error::Error for TryAcquireError {}
-
-impl From<Closed> for AcquireError {
-    fn from(_: Closed) -> Self {
-        AcquireError::Closed
-    }
-}
 
 impl Semaphore {
     /// The largest number of permits a semaphore can hold

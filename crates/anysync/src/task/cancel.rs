@@ -18,7 +18,7 @@ use crate::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    sync::{futures::Wait, Event},
+    sync::{futures::EventWait, Event},
 };
 
 /// Why a [`CancelToken`] was cancelled, from [`CancelToken::reason`].
@@ -494,7 +494,7 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Cancelled<'a> {
         #[pin]
-        wait: Wait<'a>,
+        wait: EventWait<'a>,
         token: &'a CancelToken,
     }
 }
@@ -535,7 +535,7 @@ pin_project! {
         // Declared before `token`: dropped first, while the event it
         // borrows is still alive.
         #[pin]
-        wait: Wait<'static>,
+        wait: EventWait<'static>,
         token: CancelToken,
     }
 }

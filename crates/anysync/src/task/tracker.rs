@@ -16,7 +16,7 @@ use crate::{
         Arc,
     },
     rt::Spawn,
-    sync::{futures::Wait, Event},
+    sync::{futures::EventWait, Event},
 };
 
 /// The closed bit of `Inner::state`; the task count is above it.
@@ -240,7 +240,7 @@ pin_project! {
     pub struct TrackerWait<'a> {
         tracker: &'a TaskTracker,
         #[pin]
-        wait: Option<Wait<'a>>,
+        wait: Option<EventWait<'a>>,
         done: bool,
     }
 }

@@ -532,7 +532,7 @@ fn debug_output_shows_state() {
     let (tx, rx) = channel::<u8>(2);
     assert_eq!(
         alloc::format!("{tx:?}"),
-        "Sender { receivers: 1, full_blocking_receivers: 0, waiting_senders: 0 }"
+        "Sender { receivers: 1, full_blocking_receivers: 0, send_waiters: 0 }"
     );
     assert_eq!(
         alloc::format!("{rx:?}"),
@@ -619,7 +619,7 @@ mod hostile {
         let hostile = Hostile::new();
         let (a, b) = (tx.clone(), tx.clone());
         hostile.on_wake(move || {
-            let _ = a.waiting_senders();
+            let _ = a.send_waiters();
         });
         hostile.on_drop(move || {
             let _ = b.receiver_count();

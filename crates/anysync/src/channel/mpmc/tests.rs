@@ -14,8 +14,8 @@ use futures_sink::Sink;
 use futures_test::task::new_count_waker;
 
 use crate::{
+    chan::Stats,
     channel::{self, oneshot, RecvError, SendError, TryRecvError, TrySendError},
-    queue::engine::Stats,
     util::test::TestTask,
 };
 

@@ -8,7 +8,7 @@ use core::cell::Cell;
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 
 use crate::sync::{
-    futures::{Acquire, AcquireOwned, Lock, LockOwned, Notified, Wait},
+    futures::{Acquire, AcquireOwned, EventWait, Lock, LockOwned, Notified},
     AcquireError, Event, MappedMutexGuard, Mutex, MutexGuard, Notify, OwnedMutexGuard,
     OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError, TryLockError,
 };
@@ -48,13 +48,13 @@ assert_impl_all!(AcquireOwned: Send, Sync);
 assert_impl_all!(Lock<'static, u8>: Send, Sync);
 assert_impl_all!(LockOwned<u8>: Send, Sync);
 assert_impl_all!(Notified<'static>: Send, Sync);
-assert_impl_all!(Wait<'static>: Send, Sync);
+assert_impl_all!(EventWait<'static>: Send, Sync);
 assert_not_impl_any!(Acquire<'static>: Unpin);
 assert_not_impl_any!(AcquireOwned: Unpin);
 assert_not_impl_any!(Lock<'static, u8>: Unpin);
 assert_not_impl_any!(LockOwned<u8>: Unpin);
 assert_not_impl_any!(Notified<'static>: Unpin);
-assert_not_impl_any!(Wait<'static>: Unpin);
+assert_not_impl_any!(EventWait<'static>: Unpin);
 assert_not_impl_any!(Lock<'static, Rc<u8>>: Send, Sync);
 
 // --- RwLock, Condvar, Barrier, OnceCell, BoundedSemaphore ---------------------
@@ -71,10 +71,10 @@ mod lock_family {
             UpgradableRead, UpgradableReadOwned, Upgrade, UpgradeOwned, WaitWhile, Write,
             WriteOwned,
         },
-        Barrier, BarrierWaitResult, BoundedSemaphore, BrokenBarrier, Condvar, ExceedsCapacity,
-        OnceCell, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLockWriteGuard,
-        ReleaseError, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
-        SetError, TryAcquireBoundedError,
+        Barrier, BarrierWaitResult, BoundedSemaphore, BoundedTryAcquireError, BrokenBarrier,
+        Condvar, ExceedsCapacity, OnceCell, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
+        OwnedRwLockWriteGuard, ReleaseError, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
+        RwLockWriteGuard, SetError,
     };
 
     assert_impl_all!(Condvar: Send, Sync, Unpin);
@@ -84,7 +84,7 @@ mod lock_family {
     assert_impl_all!(BarrierWaitResult: Send, Sync, Unpin);
     assert_impl_all!(ExceedsCapacity: Send, Sync, Unpin);
     assert_impl_all!(ReleaseError: Send, Sync, Unpin);
-    assert_impl_all!(TryAcquireBoundedError: Send, Sync, Unpin);
+    assert_impl_all!(BoundedTryAcquireError: Send, Sync, Unpin);
     assert_impl_all!(SetError<u8>: Send, Sync, Unpin);
 
     // RwLock<T>: Send when T: Send; Sync only when T: Send + Sync (readers

@@ -13,7 +13,7 @@ use crate::{
 #[track_caller]
 fn assert_quiescent(b: &Barrier) {
     let stats = b.statistics();
-    assert_eq!((stats.n_waiting, stats.broken), (0, false), "{stats:?}");
+    assert_eq!((stats.waiters, stats.broken), (0, false), "{stats:?}");
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn last_arrival_trips_wakes_everyone_and_leads() {
     let mut w2 = TestTask::new(b.wait());
     w1.pending();
     w2.pending();
-    assert_eq!(b.n_waiting(), 2);
+    assert_eq!(b.waiters(), 2);
     let mut w3 = TestTask::new(b.wait());
     let r3 = w3.ready().unwrap();
     assert!(r3.is_leader());
@@ -60,7 +60,7 @@ fn cancel_while_filling_withdraws_the_arrival() {
     w1.pending();
     w2.pending();
     w2.cancel();
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     let mut w3 = TestTask::new(b.wait());
     w3.pending(); // still needs a third party
     assert_eq!(w1.wakes(), 0);
@@ -81,7 +81,7 @@ fn cancel_after_the_trip_never_untrips() {
     let mut w3 = TestTask::new(b.wait());
     assert!(w3.ready().unwrap().is_leader());
     w1.cancel(); // woken, never polled
-    assert_eq!(b.n_waiting(), 0);
+    assert_eq!(b.waiters(), 0);
     assert!(w2.ready().is_ok());
     assert_quiescent(&b);
 }
@@ -96,7 +96,7 @@ fn generations_never_mix() {
     // B re-enters at once, before A has even been polled: next generation.
     let mut b2 = TestTask::new(b.wait());
     b2.pending();
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     assert!(a1.ready().is_ok());
     assert_eq!(b2.wakes(), 0);
     let mut a2 = TestTask::new(b.wait());
@@ -137,7 +137,7 @@ fn abort_breaks_current_and_later_waits_until_reset() {
     assert_eq!(w1.ready(), Err(BrokenBarrier));
     assert_eq!(w2.ready(), Err(BrokenBarrier));
     assert!(b.is_broken());
-    assert_eq!(b.n_waiting(), 0);
+    assert_eq!(b.waiters(), 0);
     let mut later = TestTask::new(b.wait());
     assert_eq!(later.ready(), Err(BrokenBarrier));
     b.abort(); // idempotent
@@ -159,7 +159,7 @@ fn reset_with_waiters_breaks_them_and_starts_empty() {
     b.reset();
     assert_eq!(w1.ready(), Err(BrokenBarrier));
     assert!(!b.is_broken());
-    assert_eq!(b.n_waiting(), 0);
+    assert_eq!(b.waiters(), 0);
     let mut a = TestTask::new(b.wait());
     a.pending(); // the reset emptied it: one arrival is not enough
     let mut c = TestTask::new(b.wait());
@@ -186,7 +186,7 @@ fn waker_update_wakes_only_the_latest_waker() {
     assert!(w.poll_with(&other).is_pending());
     w.pending();
     w.pending(); // spurious polls do not re-register
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     let mut last = TestTask::new(b.wait());
     assert!(last.ready().is_ok());
     assert_eq!((other_count.get(), w.wakes()), (0, 1));
@@ -282,16 +282,16 @@ fn a_waker_clone_that_panics_records_no_arrival() {
     assert!(panics(|| {
         let _ = a.poll_with(&hostile.waker());
     }));
-    assert_eq!(b.n_waiting(), 0, "no phantom arrival");
+    assert_eq!(b.waiters(), 0, "no phantom arrival");
     // So one more task alone does not trip a 2-party barrier.
     let mut c = TestTask::new(b.wait());
     c.pending();
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     // A later poll that replaces the waker: the arrival stays counted once.
     assert!(panics(|| {
         let _ = c.poll_with(&hostile.waker());
     }));
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     // `a`, polled again, is the second party.
     assert!(a.ready().unwrap().is_leader());
     assert_eq!(c.wakes(), 1, "the waker from before the panic is kept");
@@ -306,13 +306,13 @@ fn wakers_that_re_enter_the_barrier_are_never_run_under_its_lock() {
     let b1 = Arc::clone(&b);
     hostile.on_wake(move || {
         // Deadlocks (or trips the detector) if the lock is held.
-        let _ = b1.n_waiting();
+        let _ = b1.waiters();
         // Starts a new generation; the woken waiters keep their outcome.
         b1.reset();
     });
     let b2 = Arc::clone(&b);
     hostile.on_drop(move || {
-        let _ = b2.n_waiting();
+        let _ = b2.waiters();
     });
     let (counting, _) = futures_test::task::new_count_waker();
 
@@ -324,7 +324,7 @@ fn wakers_that_re_enter_the_barrier_are_never_run_under_its_lock() {
     let mut gone = TestTask::new(b.wait());
     assert!(gone.poll_with(&hostile.waker()).is_pending());
     gone.cancel();
-    assert_eq!(b.n_waiting(), 1);
+    assert_eq!(b.waiters(), 1);
     // Woken by the trip.
     let mut c = TestTask::new(b.wait());
     assert!(c.poll_with(&hostile.waker()).is_pending());
@@ -380,7 +380,7 @@ mod loom {
             let mut leaders = usize::from(theirs == Some(true));
             let mine = match first {
                 Poll::Ready(r) => r,
-                Poll::Pending if b.n_waiting() == 1 => {
+                Poll::Pending if b.waiters() == 1 => {
                     // The other arrival was withdrawn: a third task trips it.
                     let (mine, third) =
                         block_on(futures_util::future::join(mine.as_mut(), b.wait()));
@@ -391,7 +391,7 @@ mod loom {
             };
             leaders += usize::from(mine.unwrap().is_leader());
             assert_eq!(leaders, 1);
-            assert_eq!(b.n_waiting(), 0);
+            assert_eq!(b.waiters(), 0);
         });
     }
 }

@@ -4,7 +4,7 @@ use alloc::{sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{
-    sync::{BoundedSemaphore, ExceedsCapacity, ReleaseError, Semaphore, TryAcquireBoundedError},
+    sync::{BoundedSemaphore, BoundedTryAcquireError, ExceedsCapacity, ReleaseError, Semaphore},
     util::test::TestTask,
 };
 
@@ -70,7 +70,7 @@ fn acquire_more_than_the_capacity_fails_at_once_without_queueing() {
     assert_eq!(sem.waiters(), 0);
     assert_eq!(
         sem.try_acquire_many(4),
-        Err(TryAcquireBoundedError::ExceedsCapacity(ExceedsCapacity {
+        Err(BoundedTryAcquireError::ExceedsCapacity(ExceedsCapacity {
             requested: 4,
             capacity: 3
         }))
@@ -86,7 +86,7 @@ fn capacity_zero_refuses_every_acquire() {
     assert!(a.ready().is_err());
     assert!(matches!(
         sem.try_acquire(),
-        Err(TryAcquireBoundedError::ExceedsCapacity(_))
+        Err(BoundedTryAcquireError::ExceedsCapacity(_))
     ));
     let mut zero = TestTask::new(sem.acquire_many(0));
     assert_eq!(zero.ready(), Ok(()));
@@ -108,7 +108,7 @@ fn fifo_with_partial_assignment_like_semaphore() {
     let mut b = TestTask::new(sem.acquire_many(3));
     a.pending();
     b.pending();
-    assert_eq!(sem.try_acquire(), Err(TryAcquireBoundedError::NoPermits));
+    assert_eq!(sem.try_acquire(), Err(BoundedTryAcquireError::NoPermits));
     sem.release().unwrap();
     assert_eq!((a.wakes(), b.wakes()), (1, 0));
     assert_eq!(a.ready(), Ok(()));

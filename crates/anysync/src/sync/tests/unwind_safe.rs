@@ -22,9 +22,9 @@ use static_assertions::{assert_impl_all, assert_not_impl_any};
 
 use crate::sync::{
     futures::{
-        Acquire, AcquireOwned, BarrierWait, BoundedAcquire, CondvarWait, GetOrInit, GetOrTryInit,
-        Lock, LockOwned, Notified, OnceCellWait, Read, ReadOwned, UpgradableRead, Upgrade, Wait,
-        WaitWhile, Write, WriteOwned,
+        Acquire, AcquireOwned, BarrierWait, BoundedAcquire, CondvarWait, EventWait, GetOrInit,
+        GetOrTryInit, Lock, LockOwned, Notified, OnceCellWait, Read, ReadOwned, UpgradableRead,
+        Upgrade, WaitWhile, Write, WriteOwned,
     },
     Barrier, BoundedSemaphore, Condvar, Event, MappedMutexGuard, Mutex, MutexGuard, Notify,
     OnceCell, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard,
@@ -46,7 +46,7 @@ assert_impl_all!(OwnedSemaphorePermit: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(Acquire<'static>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(AcquireOwned: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(BoundedAcquire<'static>: UnwindSafe, RefUnwindSafe);
-assert_impl_all!(Wait<'static>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(EventWait<'static>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(Notified<'static>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(BarrierWait<'static>: UnwindSafe, RefUnwindSafe);
 

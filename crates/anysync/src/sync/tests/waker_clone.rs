@@ -158,11 +158,11 @@ fn barrier_wait_clones_its_waker_outside_the_lock() {
     let mut first = TestTask::new(b.wait());
     first.pending();
     let b2 = Arc::clone(&b);
-    let w = Reentrant::new(move || assert_eq!(b2.n_waiting(), 1));
+    let w = Reentrant::new(move || assert_eq!(b2.waiters(), 1));
     let mut second = TestTask::new(b.wait());
     assert!(second.poll_with(&w.hostile.waker()).is_pending());
     w.assert_reentered();
-    assert_eq!(b.n_waiting(), 2);
+    assert_eq!(b.waiters(), 2);
     let mut leader = TestTask::new(b.wait());
     assert!(leader.ready().unwrap().is_leader());
     assert_eq!(w.hostile.wakes(), 1);

@@ -52,7 +52,7 @@ fn loom_broadcast_blocked_publish_vs_block_subscriber_drop() {
         assert_eq!(other.try_recv().err(), Some(TryRecvError::Empty));
         drop(other);
         assert_eq!(Arc::strong_count(&token), 1);
-        assert_eq!(tx.waiting_senders(), 0);
+        assert_eq!(tx.send_waiters(), 0);
     });
 }
 
@@ -76,7 +76,7 @@ fn loom_broadcast_blocked_publish_vs_last_subscriber_drop_returns_message() {
         drop(blocker);
         publisher.join().unwrap();
         assert_eq!(Arc::strong_count(&token), 1);
-        assert_eq!(tx.waiting_senders(), 0);
+        assert_eq!(tx.send_waiters(), 0);
     });
 }
 

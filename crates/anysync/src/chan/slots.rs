@@ -12,10 +12,7 @@ use core::{
     task::{Context, Poll},
 };
 
-use super::{
-    engine::{Chan, Grant, RecvSide, SendSide, SendWant},
-    Buffer,
-};
+use super::{buffer::Buffer, Chan, Grant, RecvSide, SendSide, SendWant};
 use crate::waitq::{Wait, WaitOwner};
 
 pin_project_lite::pin_project! {

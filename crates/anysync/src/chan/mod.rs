@@ -100,8 +100,14 @@ use core::{
     task::{Context, Poll, Waker},
 };
 
-use super::buffer::Buffer;
+pub(crate) mod buffer;
+#[cfg(feature = "alloc")]
+pub(crate) mod slots;
+
 use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState};
+pub(crate) use buffer::{Buffer, Ring};
+#[cfg(feature = "alloc")]
+pub(crate) use buffer::{FifoBuf, LifoBuf, PriorityBuf};
 
 /// What a woken waiter was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
