@@ -565,6 +565,14 @@ pub struct RedisMutex<R: Timer + Spawn> {
     sem: RedisSemaphore<R>,
 }
 
+impl<R: Timer + Spawn> Clone for RedisMutex<R> {
+    fn clone(&self) -> Self {
+        RedisMutex {
+            sem: self.sem.clone(),
+        }
+    }
+}
+
 impl<R: Timer + Spawn> RedisMutex<R> {
     /// The mutex `name`, with default options.
     ///
