@@ -13,7 +13,7 @@
 //! |----------------------|-------------------------------------------------------------------|
 //! | [`RedisSemaphore`]   | weighted permits, FIFO across all clients, leases with a TTL renewed by the guard, fencing tokens |
 //! | [`RedisMutex`]       | the same with one permit                                          |
-//! | [`RedisRateLimiter`] | GCRA in one Lua script (the same [`Quota`](anysync::time::Quota) as the local limiter), keyed |
+//! | [`RedisRateLimiter`] | GCRA in one Lua script (the same [`Quota`](anysync::time::Quota) as the local limiter), keyed; FIFO among one client's waiters, server arrival order across clients |
 //! | [`RedisQueue`]       | a work queue on a Redis Stream with a consumer group: backpressure, acknowledgements, redelivery after a visibility timeout, a dead-letter stream |
 //!
 //! # How it works
@@ -74,6 +74,7 @@ use std::{
     convert::Infallible,
     fmt,
     future::Future,
+    hash::{BuildHasher, RandomState},
     pin::Pin,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -287,10 +288,14 @@ impl Redis {
         });
         RedisFuture::new(async move {
             let client = client?;
+            // Tickets start with this id, so two clients must never share
+            // it: the process, the time, and 64 random bits (std seeds
+            // every `RandomState` afresh).
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let id: Arc<str> = format!("{}-{nanos:x}", std::process::id()).into();
+            let random = RandomState::new().hash_one(nanos);
+            let id: Arc<str> = format!("{}-{nanos:x}-{random:x}", std::process::id()).into();
             let wakeups = Arc::new(Wakeups::new(format!("anysync:wake:{id}")));
             let dispatch = {
                 let wakeups = wakeups.clone();
@@ -316,8 +321,8 @@ impl Redis {
         })
     }
 
-    /// This client's identity in Redis (process id and start time): the
-    /// prefix of its tickets and its queue consumer name.
+    /// This client's identity in Redis (process id, start time and random
+    /// bits): the prefix of its tickets and its queue consumer names.
     pub fn client_id(&self) -> &str {
         &self.id
     }

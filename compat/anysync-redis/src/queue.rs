@@ -56,6 +56,8 @@ if r and r[1] and #r[1][2] > 0 then
   return {e[1], e[2][2], 1}
 end
 if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then return -1 end
+-- A consumer that waits is listed by XINFO CONSUMERS, as one that got items.
+redis.call('XGROUP', 'CREATECONSUMER', KEYS[1], ARGV[1], ARGV[2])
 local wait = 0
 for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 64)) do
   local left = math.max(tonumber(ARGV[3]) - tonumber(p[3]), 1)
@@ -258,8 +260,10 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (The item is added by one atomic script call, or not at all, unless
-    /// the future is dropped while that call is in flight.)
+    /// (Dropped while it waits for room, nothing was added. Dropped while
+    /// its one script call is in flight, the item was added exactly once or
+    /// not at all, and the caller cannot tell which: use a spawned task's
+    /// `put` when a duplicate put would matter.)
     ///
     /// # Errors
     /// [`Error::ShutDown`], [`Error::Connection`] or [`Error::Server`].
@@ -293,8 +297,10 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (An item delivered by a call in flight when the future is dropped is
-    /// delivered again after the visibility timeout.)
+    /// (Dropped while it waits, nothing was taken. An item delivered by a
+    /// script call in flight when the future is dropped reaches nobody
+    /// until its visibility timeout passes, and that delivery counts
+    /// towards [`max_deliveries`](QueueOptions::max_deliveries).)
     ///
     /// # Errors
     /// [`Error::ShutDown`] once the queue is shut down and drained;
@@ -348,6 +354,9 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropped while its script call is in flight, the item may have been
+    /// marked done already; calling again then answers
+    /// [`Error::NotPending`].)
     ///
     /// # Errors
     /// [`Error::NotPending`] if the item was already done or was redelivered
