@@ -31,7 +31,15 @@
 //! server restarts), so every waiter also asks again after a slow fallback
 //! interval (`poll_interval`, 1 s by default), and at once when its
 //! connection reports a disconnection; a lost message costs at most that
-//! delay, never a hang and never a grant.
+//! delay, never a hang and never a grant. (Why pub/sub: a blocking `BLPOP`
+//! on a list per waiter would take a connection per waiting task, since a
+//! blocking command stalls a shared connection, and leave lists behind
+//! cancelled or crashed waiters; keyspace notifications need a server
+//! setting that managed services often forbid, and fire on every write
+//! rather than for the waiter granted. A message per grant, to the one
+//! client that waits, on the connection it already has, costs nothing
+//! extra; the grant itself is recorded in Redis, so asking again always
+//! finds it.)
 //!
 //! * A permit is a *lease*: it expires `lease_ttl` after it was granted or
 //!   last renewed. The guard renews it in a background task on the
@@ -42,7 +50,8 @@
 //!   seen can refuse a holder whose lease lapsed without it noticing (a
 //!   long GC pause, a network partition).
 //! * A lost connection is an [`Error::Connection`] the caller sees; nothing
-//!   is ever granted on an error. The client reconnects on the next call.
+//!   is ever granted on an error. The client reconnects by itself, and
+//!   subscribes again.
 //!
 //! # Runtimes
 //!
