@@ -13,15 +13,33 @@
 //! |----------------------|-------------------------------------------------------------------|
 //! | [`RedisSemaphore`]   | weighted permits, FIFO across all clients, leases with a TTL renewed by the guard, fencing tokens |
 //! | [`RedisMutex`]       | the same with one permit                                          |
-//! | [`RedisRateLimiter`] | GCRA in one Lua script (the same [`Quota`](anysync::time::Quota) as the local limiter), keyed |
+//! | [`RedisRateLimiter`] | GCRA in one Lua script (the same [`Quota`](anysync::time::Quota) as the local limiter), keyed; FIFO among one client's waiters, server arrival order across clients |
 //! | [`RedisQueue`]       | a work queue on a Redis Stream with a consumer group: backpressure, acknowledgements, redelivery after a visibility timeout, a dead-letter stream |
 //!
 //! # How it works
 //!
 //! Every decision is made by a Lua script inside Redis, so it is atomic
 //! across clients, and every time is the server's (`TIME`), so client clocks
-//! do not matter. Waiting is client-side: a waiter holds its place in a
-//! queue kept in Redis and asks again every `poll_interval`.
+//! do not matter.
+//!
+//! Waiters are told, not polling. Each [`Redis`] client subscribes (RESP3
+//! pub/sub on its one connection) to a channel of its own; the script that
+//! grants a waiter its permits publishes the grant on that waiter's
+//! channel, so the waiter learns at once, with no extra round trip. A
+//! queue publishes on a channel of its own when an item is added or
+//! finished. A published message can be lost (the connection drops, the
+//! server restarts), so every waiter also asks again after a slow fallback
+//! interval (`poll_interval`, 1 s by default), and at once when its
+//! connection reports a disconnection; a lost message costs at most that
+//! delay, never a hang and never a grant. (Why pub/sub: a blocking `BLPOP`
+//! on a list per waiter would take a connection per waiting task, since a
+//! blocking command stalls a shared connection, and leave lists behind
+//! cancelled or crashed waiters; keyspace notifications need a server
+//! setting that managed services often forbid, and fire on every write
+//! rather than for the waiter granted. A message per grant, to the one
+//! client that waits, on the connection it already has, costs nothing
+//! extra; the grant itself is recorded in Redis, so asking again always
+//! finds it.)
 //!
 //! * A permit is a *lease*: it expires `lease_ttl` after it was granted or
 //!   last renewed. The guard renews it in a background task on the
@@ -32,7 +50,8 @@
 //!   seen can refuse a holder whose lease lapsed without it noticing (a
 //!   long GC pause, a network partition).
 //! * A lost connection is an [`Error::Connection`] the caller sees; nothing
-//!   is ever granted on an error. The client reconnects on the next call.
+//!   is ever granted on an error. The client reconnects by itself, and
+//!   subscribes again.
 //!
 //! # Runtimes
 //!
@@ -60,19 +79,28 @@
 #![forbid(unsafe_code)]
 
 use std::{
+    collections::HashMap,
+    convert::Infallible,
     fmt,
     future::Future,
+    hash::{BuildHasher, RandomState},
     pin::Pin,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Mutex as StdMutex, MutexGuard, PoisonError,
     },
     task::{Context, Poll},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use anysync::time::InsufficientCapacity;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use anysync::{
+    sync::{futures::Notified, Notify},
+    time::InsufficientCapacity,
+};
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind,
+};
 
 mod queue;
 mod rate;
@@ -237,43 +265,73 @@ impl<T> fmt::Debug for RedisFuture<'_, T> {
 
 /// A connection to one Redis server, shared by every primitive built on it.
 /// Cheap to clone; reconnects by itself after the connection is lost.
+///
+/// The connection speaks RESP3 (Redis 6 or later; the queue needs 6.2) and
+/// is subscribed to this client's wake-up channel, on which the server
+/// tells its waiters they were granted.
 #[derive(Clone)]
 pub struct Redis {
     con: ConnectionManager,
     id: Arc<str>,
     counter: Arc<AtomicU64>,
+    wakeups: Arc<Wakeups>,
 }
 
 impl Redis {
-    /// Connects to the server at `url` (`redis://host:port/db`).
+    /// Connects to the server at `url` (`redis://host:port/db`) and
+    /// subscribes to this client's wake-up channel.
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
     ///
     /// # Errors
-    /// [`Error::Connection`] if the server cannot be reached.
+    /// [`Error::Connection`] if the server cannot be reached;
+    /// [`Error::Server`] if it refuses RESP3 or the subscription.
     pub fn connect(url: &str) -> RedisFuture<'static, Result<Redis, Error>> {
-        let client = redis::Client::open(url);
+        let client = url.into_connection_info().and_then(|info| {
+            let settings = info
+                .redis_settings()
+                .clone()
+                .set_protocol(ProtocolVersion::RESP3);
+            redis::Client::open(info.set_redis_settings(settings))
+        });
         RedisFuture::new(async move {
             let client = client?;
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(2)))
-                .set_response_timeout(Some(Duration::from_secs(5)))
-                .set_number_of_retries(2);
-            let con = ConnectionManager::new_with_config(client, config).await?;
+            // Tickets start with this id, so two clients must never share
+            // it: the process, the time, and 64 random bits (std seeds
+            // every `RandomState` afresh).
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
+            let random = RandomState::new().hash_one(nanos);
+            let id: Arc<str> = format!("{}-{nanos:x}-{random:x}", std::process::id()).into();
+            let wakeups = Arc::new(Wakeups::new(format!("anysync:wake:{id}")));
+            let dispatch = {
+                let wakeups = wakeups.clone();
+                move |info: PushInfo| {
+                    wakeups.dispatch(info);
+                    Ok::<(), Infallible>(())
+                }
+            };
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(Duration::from_secs(5)))
+                .set_number_of_retries(2)
+                .set_push_sender(dispatch)
+                .set_automatic_resubscription();
+            let mut con = ConnectionManager::new_with_config(client, config).await?;
+            con.subscribe(wakeups.channel.as_str()).await?;
             Ok(Redis {
                 con,
-                id: format!("{}-{nanos:x}", std::process::id()).into(),
+                id,
                 counter: Arc::new(AtomicU64::new(0)),
+                wakeups,
             })
         })
     }
 
-    /// This client's identity in Redis (process id and start time): the
-    /// prefix of its tickets and its queue consumer name.
+    /// This client's identity in Redis (process id, start time and random
+    /// bits): the prefix of its tickets and its queue consumer names.
     pub fn client_id(&self) -> &str {
         &self.id
     }
@@ -289,6 +347,138 @@ impl Redis {
             self.id,
             self.counter.fetch_add(1, Ordering::Relaxed)
         )
+    }
+
+    /// The channel on which the server tells this client's waiters that
+    /// they were granted (message: `ticket|fence`).
+    pub(crate) fn wake_channel(&self) -> &str {
+        &self.wakeups.channel
+    }
+
+    /// Where the grant of `ticket` will be delivered, until the returned
+    /// registration is dropped.
+    pub(crate) fn register(&self, ticket: &str) -> Registration {
+        let wake = Arc::new(Wake::default());
+        self.wakeups.slots().insert(ticket.to_owned(), wake.clone());
+        Registration {
+            wakeups: self.wakeups.clone(),
+            key: ticket.to_owned(),
+            wake,
+        }
+    }
+
+    /// Subscribes to `channel` (kept across reconnections) and returns the
+    /// wake-up its messages trigger, shared by every user of the channel on
+    /// this client.
+    pub(crate) async fn listen(&self, channel: &str) -> Result<Arc<Wake>, Error> {
+        let wake = self
+            .wakeups
+            .slots()
+            .entry(channel.to_owned())
+            .or_default()
+            .clone();
+        self.con().subscribe(channel).await?;
+        Ok(wake)
+    }
+}
+
+/// The wake-ups of one client's waiters, by semaphore ticket or by queue
+/// channel, fed by the pub/sub messages that arrive on its connection.
+struct Wakeups {
+    channel: String,
+    slots: StdMutex<HashMap<String, Arc<Wake>>>,
+}
+
+impl Wakeups {
+    fn new(channel: String) -> Self {
+        Wakeups {
+            channel,
+            slots: StdMutex::new(HashMap::new()),
+        }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Arc<Wake>>> {
+        // Nothing under this lock can panic half-way.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs on the connection's reader for every push it receives.
+    fn dispatch(&self, info: PushInfo) {
+        if info.kind == PushKind::Disconnection {
+            // Messages may have been lost: every waiter asks again (and
+            // sees the lost connection, or finds its grant).
+            let all: Vec<Arc<Wake>> = self.slots().values().cloned().collect();
+            for wake in all {
+                wake.notify.notify_all();
+            }
+            return;
+        }
+        let Some(msg) = redis::Msg::from_push_info(info) else {
+            return;
+        };
+        let (Ok(channel), Ok(payload)) = (msg.get_channel::<String>(), msg.get_payload::<String>())
+        else {
+            return;
+        };
+        let key = if channel == self.channel {
+            payload.split('|').next().unwrap_or_default()
+        } else {
+            channel.as_str()
+        };
+        // Clone it out: the wake-up runs with no lock held.
+        let wake = self.slots().get(key).cloned();
+        if let Some(wake) = wake {
+            if channel == self.channel {
+                *wake.payload() = Some(payload);
+            }
+            wake.notify.notify_all();
+        }
+    }
+}
+
+/// One wake-up slot: the waiter takes `notified()` before it asks Redis,
+/// so a message that arrives while it asks is not missed.
+#[derive(Default)]
+pub(crate) struct Wake {
+    notify: Notify,
+    payload: StdMutex<Option<String>>,
+}
+
+impl Wake {
+    /// A future that completes at the next message (or disconnection) after
+    /// this call.
+    pub(crate) fn notified(&self) -> Notified<'_> {
+        self.notify.notified()
+    }
+
+    fn payload(&self) -> MutexGuard<'_, Option<String>> {
+        self.payload.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The fencing token of a grant delivered by message, if one came.
+    pub(crate) fn take_fence(&self) -> Option<u64> {
+        let payload = self.payload().take()?;
+        payload.rsplit('|').next()?.parse().ok()
+    }
+}
+
+/// A semaphore waiter's slot in [`Wakeups`], removed on drop.
+pub(crate) struct Registration {
+    wakeups: Arc<Wakeups>,
+    key: String,
+    wake: Arc<Wake>,
+}
+
+impl Registration {
+    pub(crate) fn wake(&self) -> &Wake {
+        &self.wake
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let removed = self.wakeups.slots().remove(&self.key);
+        drop(removed);
     }
 }
 

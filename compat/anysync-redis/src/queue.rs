@@ -5,27 +5,32 @@ use std::{fmt, sync::Arc, time::Duration};
 use anysync::{
     resource::{Delivery, WorkQueue},
     rt::Timer,
+    sync::futures::Notified,
 };
 use redis::Script;
 
-use crate::{check_name, check_nonzero, millis, Error, Redis, RedisFuture};
+use crate::{check_name, check_nonzero, millis, Error, Redis, RedisFuture, Wake};
 
 const GROUP: &str = "anysync";
 
-/// KEYS: stream, shutdown flag. ARGV: max length, payload. Returns 1 when
-/// added, 0 when full, -1 when shut down.
+/// KEYS: stream, shutdown flag, wake channel. ARGV: max length, payload.
+/// Returns 1 when added (and tells the waiting consumers), 0 when full, -1
+/// when shut down.
 const PUT: &str = r#"
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[1], '*', 'v', ARGV[2])
+redis.call('PUBLISH', KEYS[3], 'put')
 return 1
 "#;
 
-/// KEYS: stream, dead letters, shutdown flag. ARGV: group, consumer,
-/// visibility ms, max deliveries. Claims an item left unacknowledged past
-/// the visibility timeout (moving it to the dead letters if delivered too
-/// often), else reads a new one. Returns {id, payload, deliveries}, 0 when
-/// there is nothing, -1 when shut down and drained.
+/// KEYS: stream, dead letters, shutdown flag, wake channel. ARGV: group,
+/// consumer, visibility ms, max deliveries. Claims an item left
+/// unacknowledged past the visibility timeout (moving it to the dead
+/// letters if delivered too often, which tells `put` and `join` waiters),
+/// else reads a new one. Returns {id, payload, deliveries}; -1 when shut
+/// down and drained; otherwise the ms until the first of (up to 64)
+/// pending items can be claimed, or 0 when none is pending.
 const GET: &str = r#"
 for _ = 1, 16 do
   local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', 1)
@@ -40,6 +45,7 @@ for _ = 1, 16 do
     redis.call('XADD', KEYS[2], '*', 'id', e[1], 'v', e[2][2], 'deliveries', deliveries)
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
     redis.call('XDEL', KEYS[1], e[1])
+    redis.call('PUBLISH', KEYS[4], 'done')
   else
     return {e[1], e[2][2], deliveries}
   end
@@ -50,18 +56,34 @@ if r and r[1] and #r[1][2] > 0 then
   return {e[1], e[2][2], 1}
 end
 if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('XLEN', KEYS[1]) == 0 then return -1 end
-return 0
+-- A consumer that waits is listed by XINFO CONSUMERS, as one that got items.
+redis.call('XGROUP', 'CREATECONSUMER', KEYS[1], ARGV[1], ARGV[2])
+local wait = 0
+for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 64)) do
+  local left = math.max(tonumber(ARGV[3]) - tonumber(p[3]), 1)
+  if wait == 0 or left < wait then wait = left end
+end
+return wait
 "#;
 
-/// KEYS: stream. ARGV: group, consumer, id. Acknowledges and deletes the
-/// item if it is pending for this consumer. Returns 1 when done, 0 when not
-/// pending, -1 when pending for another consumer.
+/// KEYS: stream, wake channel. ARGV: group, consumer, id. Acknowledges and
+/// deletes the item if it is pending for this consumer, and tells `put` and
+/// `join` waiters. Returns 1 when done, 0 when not pending, -1 when pending
+/// for another consumer.
 const DONE: &str = r#"
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #p == 0 then return 0 end
 if p[1][2] ~= ARGV[2] then return -1 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[2], 'done')
+return 1
+"#;
+
+/// KEYS: shutdown flag, wake channel. Sets the flag and tells every waiter.
+const SHUTDOWN: &str = r#"
+redis.call('SET', KEYS[1], 1)
+redis.call('PUBLISH', KEYS[2], 'shutdown')
 return 1
 "#;
 
@@ -77,7 +99,11 @@ pub struct QueueOptions {
     /// An item delivered this many times without being marked done goes to
     /// the dead-letter stream instead of an (N+1)th delivery (default 5).
     pub max_deliveries: u32,
-    /// How often a waiting `put`, `get` or `join` asks again (default 20 ms).
+    /// How often a waiting `put`, `get` or `join` asks again if no message
+    /// came (default 1 s): only a fallback for a lost message, since adding
+    /// and finishing an item publish on the queue's channel, which wakes
+    /// them at once. A waiting `get` also asks again when the first pending
+    /// item's visibility timeout passes.
     pub poll_interval: Duration,
 }
 
@@ -87,7 +113,7 @@ impl Default for QueueOptions {
             max_len: 1000,
             visibility_timeout: Duration::from_secs(30),
             max_deliveries: 5,
-            poll_interval: Duration::from_millis(20),
+            poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -110,10 +136,13 @@ struct Inner<R> {
     stream: String,
     dead: String,
     shutdown: String,
+    channel: String,
+    wake: Arc<Wake>,
     options: QueueOptions,
     put: Script,
     get: Script,
     done: Script,
+    stop: Script,
 }
 
 /// A work queue shared by every client of a Redis server, asyncio's
@@ -172,21 +201,30 @@ impl<R: Timer> RedisQueue<R> {
             Ok(())
         })();
         let key = |part: &str| format!("anysync:queue:{name}:{part}");
-        let inner = Inner {
-            redis: redis.clone(),
-            rt,
-            name: name.to_owned(),
-            consumer: redis.unique(),
-            stream: key("stream"),
-            dead: key("dead"),
-            shutdown: key("shutdown"),
-            options,
-            put: Script::new(PUT),
-            get: Script::new(GET),
-            done: Script::new(DONE),
-        };
+        let (redis, name) = (redis.clone(), name.to_owned());
+        let (stream, dead, shutdown, channel) =
+            (key("stream"), key("dead"), key("shutdown"), key("wake"));
         RedisFuture::new(async move {
             checked?;
+            // Listening before the first ask: nothing published after it
+            // is missed.
+            let wake = redis.listen(&channel).await?;
+            let inner = Inner {
+                consumer: redis.unique(),
+                redis,
+                rt,
+                name,
+                stream,
+                dead,
+                shutdown,
+                channel,
+                wake,
+                options,
+                put: Script::new(PUT),
+                get: Script::new(GET),
+                done: Script::new(DONE),
+                stop: Script::new(SHUTDOWN),
+            };
             let mut con = inner.redis.con();
             let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
                 .arg("CREATE")
@@ -222,8 +260,10 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (The item is added by one atomic script call, or not at all, unless
-    /// the future is dropped while that call is in flight.)
+    /// (Dropped while it waits for room, nothing was added. Dropped while
+    /// its one script call is in flight, the item was added exactly once or
+    /// not at all, and the caller cannot tell which: use a spawned task's
+    /// `put` when a duplicate put would matter.)
     ///
     /// # Errors
     /// [`Error::ShutDown`], [`Error::Connection`] or [`Error::Server`].
@@ -231,18 +271,21 @@ impl<R: Timer> RedisQueue<R> {
         let inner = self.inner.clone();
         RedisFuture::new(async move {
             loop {
+                let woken = inner.wake.notified();
                 let mut con = inner.redis.con();
                 let added: i64 = inner
                     .put
                     .key(&inner.stream)
                     .key(&inner.shutdown)
+                    .key(&inner.channel)
                     .arg(inner.options.max_len)
                     .arg(&item[..])
                     .invoke_async(&mut con)
                     .await?;
                 match added {
                     1 => return Ok(()),
-                    0 => inner.rt.sleep(inner.options.poll_interval).await,
+                    // Full: until an item is finished (or the fallback).
+                    0 => inner.wait(inner.options.poll_interval, woken).await,
                     _ => return Err(Error::ShutDown),
                 }
             }
@@ -254,8 +297,10 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (An item delivered by a call in flight when the future is dropped is
-    /// delivered again after the visibility timeout.)
+    /// (Dropped while it waits, nothing was taken. An item delivered by a
+    /// script call in flight when the future is dropped reaches nobody
+    /// until its visibility timeout passes, and that delivery counts
+    /// towards [`max_deliveries`](QueueOptions::max_deliveries).)
     ///
     /// # Errors
     /// [`Error::ShutDown`] once the queue is shut down and drained;
@@ -264,12 +309,14 @@ impl<R: Timer> RedisQueue<R> {
         let inner = self.inner.clone();
         RedisFuture::new(async move {
             loop {
+                let woken = inner.wake.notified();
                 let mut con = inner.redis.con();
                 let reply: redis::Value = inner
                     .get
                     .key(&inner.stream)
                     .key(&inner.dead)
                     .key(&inner.shutdown)
+                    .key(&inner.channel)
                     .arg(GROUP)
                     .arg(&inner.consumer)
                     .arg(millis(inner.options.visibility_timeout))
@@ -277,8 +324,17 @@ impl<R: Timer> RedisQueue<R> {
                     .invoke_async(&mut con)
                     .await?;
                 match reply {
-                    redis::Value::Int(0) => inner.rt.sleep(inner.options.poll_interval).await,
-                    redis::Value::Int(_) => return Err(Error::ShutDown),
+                    redis::Value::Int(-1) => return Err(Error::ShutDown),
+                    // Nothing: until an item is added, a pending item can be
+                    // claimed, or the fallback.
+                    redis::Value::Int(claimable) => {
+                        let fallback = inner.options.poll_interval;
+                        let wait = match u64::try_from(claimable) {
+                            Ok(ms) if ms > 0 => fallback.min(Duration::from_millis(ms)),
+                            _ => fallback,
+                        };
+                        inner.wait(wait, woken).await;
+                    }
                     value => {
                         let (id, item, deliveries): (String, Vec<u8>, u32) =
                             redis::from_redis_value(value)
@@ -298,6 +354,9 @@ impl<R: Timer> RedisQueue<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
+    /// (Dropped while its script call is in flight, the item may have been
+    /// marked done already; calling again then answers
+    /// [`Error::NotPending`].)
     ///
     /// # Errors
     /// [`Error::NotPending`] if the item was already done or was redelivered
@@ -310,6 +369,7 @@ impl<R: Timer> RedisQueue<R> {
             let done: i64 = inner
                 .done
                 .key(&inner.stream)
+                .key(&inner.channel)
                 .arg(GROUP)
                 .arg(&inner.consumer)
                 .arg(&ticket.id)
@@ -335,10 +395,11 @@ impl<R: Timer> RedisQueue<R> {
         let inner = self.inner.clone();
         RedisFuture::new(async move {
             loop {
+                let woken = inner.wake.notified();
                 if len(&inner).await? == 0 {
                     return Ok(());
                 }
-                inner.rt.sleep(inner.options.poll_interval).await;
+                inner.wait(inner.options.poll_interval, woken).await;
             }
         })
     }
@@ -367,13 +428,22 @@ impl<R: Timer> RedisQueue<R> {
         let inner = self.inner.clone();
         RedisFuture::new(async move {
             let mut con = inner.redis.con();
-            let () = redis::cmd("SET")
-                .arg(&inner.shutdown)
-                .arg(1)
-                .query_async(&mut con)
+            let _: i64 = inner
+                .stop
+                .key(&inner.shutdown)
+                .key(&inner.channel)
+                .invoke_async(&mut con)
                 .await?;
             Ok(())
         })
+    }
+}
+
+impl<R: Timer> Inner<R> {
+    /// Waits for `woken` (a message on the queue's channel, or a
+    /// disconnection), at most `fallback`.
+    async fn wait(&self, fallback: Duration, woken: Notified<'_>) {
+        let _ = anysync::time::timeout(&self.rt, fallback, woken).await;
     }
 }
 

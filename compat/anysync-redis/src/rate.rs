@@ -50,13 +50,30 @@ struct Inner<R> {
 /// granted across all clients is exact (at most the burst plus the rate
 /// times the elapsed time).
 ///
-/// Waiting is client-side: a refused caller sleeps for the time the script
-/// says and asks again. The waiters of one client take turns in arrival
-/// order (a later caller never overtakes an earlier one of the same
-/// client); across clients the script decides who is first at each
-/// instant. The keyed form ([`acquire_key`](Self::acquire_key)) keeps one
-/// state per key in Redis, which expires when the key is idle; its waiters
-/// are not queued client-side, so one busy key never holds up another.
+/// Waiting is client-side, and it does not poll: a refused caller sleeps
+/// for exactly the time the script says the cells will be free and asks
+/// again. What is guaranteed about order:
+///
+/// * **FIFO among the waiters of one client** (one `RedisRateLimiter` and
+///   its clones): they take turns in arrival order, so a later
+///   caller never overtakes an earlier one of the same client, and a
+///   request for many cells is not starved by requests for few.
+/// * **Across clients, no queue**: each request is decided by the script,
+///   atomically, in the order its call reaches the server. The head waiter
+///   of each client asks again at the instant its cells are due, so clients
+///   compete at equal footing, but a client that has waited longer has no
+///   priority over one that asks at the same instant, and a request for
+///   many cells can be overtaken by other clients' requests for few.
+///
+/// A Redis-side queue would give FIFO across clients, at the price of
+/// every waiter keeping a place alive there and of a crashed or stalled
+/// client holding up every other until its place lapses; the total granted
+/// is exact either way.
+///
+/// The keyed form ([`acquire_key`](Self::acquire_key)) keeps one state per
+/// key in Redis, which expires when the key is idle; its waiters are not
+/// queued client-side, so one busy key never holds up another (and they
+/// have no order guarantee).
 ///
 /// Times are in whole microseconds (the quota's interval rounded up).
 pub struct RedisRateLimiter<R: Timer> {
@@ -105,7 +122,9 @@ impl<R: Timer> RedisRateLimiter<R> {
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
-    /// waiter. No cell is taken until it completes.
+    /// waiter. (No cell is taken while it waits; dropped while a script
+    /// call is in flight, the cells that call took go unused: the limiter
+    /// may then grant less, never more.)
     ///
     /// # Errors
     /// [`Error::Connection`] or [`Error::Server`]; nothing is taken.
@@ -113,12 +132,15 @@ impl<R: Timer> RedisRateLimiter<R> {
         self.acquire_n(1)
     }
 
-    /// Waits for `n` cells at once, after this client's earlier waiters.
+    /// Waits for `n` cells at once, after this client's earlier waiters
+    /// (across clients, the server decides each call in arrival order).
     ///
     /// # Cancel safety
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
-    /// waiter. No cell is taken until it completes.
+    /// waiter. (No cell is taken while it waits; dropped while a script
+    /// call is in flight, the cells that call took go unused: the limiter
+    /// may then grant less, never more.)
     ///
     /// # Errors
     /// [`Error::InsufficientCapacity`] at once if `n` exceeds the burst;
@@ -140,7 +162,9 @@ impl<R: Timer> RedisRateLimiter<R> {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (No cell is taken until it completes; keyed waiters keep no place.)
+    /// (Keyed waiters keep no place. No cell is taken while it waits;
+    /// dropped while a script call is in flight, the cells that call took
+    /// go unused.)
     ///
     /// # Errors
     /// [`Error::InvalidName`] if `key` is empty or contains the separator;

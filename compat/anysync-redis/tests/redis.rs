@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashMap},
     future::Future,
     io::{BufRead, BufReader, Write},
     num::NonZeroU32,
@@ -77,10 +77,39 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// A fallback poll interval so long that a waiter served in a test was
+/// told (by a published message, a lease or visibility timeout it waited
+/// for, or a disconnection), not found its grant by polling.
+const TOLD: Duration = Duration::from_secs(3600);
+
+/// The value of the integer (or missing) Redis key `key`, read on `con`.
+async fn int(con: &mut redis::aio::MultiplexedConnection, key: &str) -> u64 {
+    let value: Option<u64> = redis::cmd("GET").arg(key).query_async(con).await.unwrap();
+    value.unwrap_or(0)
+}
+
+/// The result of `cmd key` on `con`.
+async fn count(con: &mut redis::aio::MultiplexedConnection, cmd: &str, key: &str) -> usize {
+    redis::cmd(cmd).arg(key).query_async(con).await.unwrap()
+}
+
+/// Waits (asking Redis every 2 ms) until `n` requests have ever queued on
+/// the semaphore with the keys `prefix` (its arrivals counter).
+async fn arrivals<R: Timer>(
+    rt: &R,
+    con: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+    n: u64,
+) {
+    while int(con, &format!("{prefix}:arrivals")).await < n {
+        rt.sleep(ms(2)).await;
+    }
+}
+
 fn fast() -> SemaphoreOptions {
     SemaphoreOptions {
         lease_ttl: Duration::from_secs(2),
-        poll_interval: ms(5),
+        poll_interval: TOLD,
     }
 }
 
@@ -161,26 +190,44 @@ fn semaphore_weighted_head_is_not_overtaken() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let sem =
             RedisSemaphore::with_options(&redis, Tokio::current(), "weighted", 3, fast()).unwrap();
+        let mut con = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let rt = Tokio::current();
+        let prefix = "anysync:sem:weighted";
         let held = sem.acquire().await.unwrap();
         let big = tokio::spawn({
             let sem = sem.clone();
             async move { sem.acquire_many(3).await.unwrap() }
         });
-        tokio::time::sleep(ms(50)).await;
-        // One permit is free... but the head wants 3, so a later 1 waits.
+        arrivals(&rt, &mut con, prefix, 2).await;
+        // One permit is free... but the head wants 3, so a later 1 waits:
+        // once its own script call (which grants what it can) has queued
+        // it, one holder still holds and both wait.
         let small = tokio::spawn({
             let sem = sem.clone();
             async move { sem.acquire().await.unwrap() }
         });
-        tokio::time::sleep(ms(100)).await;
-        assert!(
-            !small.is_finished(),
+        arrivals(&rt, &mut con, prefix, 3).await;
+        assert_eq!(
+            count(&mut con, "HLEN", &format!("{prefix}:held")).await,
+            1,
             "a later small request overtook the head"
+        );
+        assert_eq!(
+            count(&mut con, "ZCARD", &format!("{prefix}:queue")).await,
+            2
         );
         held.release().await.unwrap();
         let big = big.await.unwrap();
         assert_eq!(big.permits(), 3);
-        tokio::time::sleep(ms(50)).await;
+        // The release granted the head only: the small request still waits.
+        assert_eq!(
+            count(&mut con, "ZCARD", &format!("{prefix}:queue")).await,
+            1
+        );
         assert!(!small.is_finished());
         big.release().await.unwrap();
         small.await.unwrap().release().await.unwrap();
@@ -196,7 +243,7 @@ fn semaphore_cancelled_acquire_leaves_the_queue() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = SemaphoreOptions {
             lease_ttl: Duration::from_secs(30),
-            poll_interval: ms(5),
+            poll_interval: TOLD,
         };
         let sem =
             RedisSemaphore::with_options(&redis, Tokio::current(), "cancel", 1, options).unwrap();
@@ -207,15 +254,159 @@ fn semaphore_cancelled_acquire_leaves_the_queue() {
             let sem = sem.clone();
             async move { sem.acquire().await.unwrap() }
         });
-        tokio::time::sleep(ms(50)).await;
-        let released_at = StdInstant::now();
+        let mut con = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        // The holder, the cancelled waiter, and the one behind it.
+        arrivals(&Tokio::current(), &mut con, "anysync:sem:cancel", 3).await;
         held.release().await.unwrap();
+        // Were the cancelled waiter still queued, it would be granted and
+        // the one behind would wait for its place to lapse (30 s).
         let permit = tokio::time::timeout(Duration::from_secs(5), behind)
             .await
             .expect("the waiter behind a cancelled one was stranded")
             .unwrap();
-        assert!(released_at.elapsed() < Duration::from_secs(5));
         permit.release().await.unwrap();
+    });
+}
+
+/// Two mutexes of one name on two clients, with leases of an hour, a
+/// connection to look at the keys, and the second client's wake channel.
+async fn told_pair(
+    url: &str,
+    name: &str,
+    poll_interval: Duration,
+) -> (
+    RedisMutex<Tokio>,
+    RedisMutex<Tokio>,
+    redis::aio::MultiplexedConnection,
+    String,
+) {
+    let options = SemaphoreOptions {
+        lease_ttl: TOLD,
+        poll_interval,
+    };
+    let a = Redis::connect(url).await.unwrap();
+    let b = Redis::connect(url).await.unwrap();
+    let con = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    (
+        RedisMutex::with_options(&a, Tokio::current(), name, options).unwrap(),
+        RedisMutex::with_options(&b, Tokio::current(), name, options).unwrap(),
+        con,
+        format!("anysync:wake:{}", b.client_id()),
+    )
+}
+
+/// A waiter on another client learns of its grant from the message the
+/// release publishes: with no lease to expire and no poll for an hour, it
+/// is served at once, round after round.
+#[test]
+fn semaphore_waiter_is_told_of_its_grant() {
+    let Some(server) = server() else { return };
+    on_tokio(async {
+        let (a, b, mut con, _) = told_pair(&server.url(), "told", TOLD).await;
+        let rt = Tokio::current();
+        for round in 0..20u64 {
+            let held = a.lock().await.unwrap();
+            let waiter = tokio::spawn({
+                let b = b.clone();
+                async move { b.lock().await.unwrap() }
+            });
+            arrivals(&rt, &mut con, "anysync:mutex:told", 2 * round + 2).await;
+            assert!(held.release().await.unwrap());
+            let next = tokio::time::timeout(Duration::from_secs(10), waiter)
+                .await
+                .expect("the waiter was not told of its grant")
+                .unwrap();
+            assert!(b.is_current(next.fencing_token()).await.unwrap());
+            assert!(next.release().await.unwrap());
+        }
+    });
+}
+
+/// A grant whose message is lost (here: published on a channel nobody
+/// hears) is found by the waiter's fallback poll.
+#[test]
+fn semaphore_lost_grant_message_is_found_by_the_fallback_poll() {
+    let Some(server) = server() else { return };
+    on_tokio(async {
+        let (a, b, mut con, _) = told_pair(&server.url(), "lost", ms(200)).await;
+        let held = a.lock().await.unwrap();
+        let waiter = tokio::spawn(async move { b.lock().await.unwrap() });
+        arrivals(&Tokio::current(), &mut con, "anysync:mutex:lost", 2).await;
+        let wants: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg("anysync:mutex:lost:wants")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert_eq!(wants.len(), 1);
+        let (ticket, want) = wants.into_iter().next().unwrap();
+        let (head, _channel) = want.rsplit_once('|').unwrap();
+        let () = redis::cmd("HSET")
+            .arg("anysync:mutex:lost:wants")
+            .arg(&ticket)
+            .arg(format!("{head}|anysync:wake:nobody"))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(held.release().await.unwrap());
+        let next = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .expect("a lost message left the waiter hanging")
+            .unwrap();
+        assert!(next.fencing_token() > 1);
+        assert!(next.release().await.unwrap());
+    });
+}
+
+/// The connections are cut while a waiter waits: it asks again on the new
+/// connection (still queued), which is subscribed again, so the next
+/// release still reaches it by message.
+#[test]
+fn semaphore_waiter_is_told_after_its_connection_was_cut() {
+    let Some(server) = server() else { return };
+    on_tokio(async {
+        let (a, b, mut con, channel) = told_pair(&server.url(), "cut", TOLD).await;
+        let rt = Tokio::current();
+        let held = a.lock().await.unwrap();
+        let waiter = tokio::spawn(async move { b.lock().await.unwrap() });
+        arrivals(&rt, &mut con, "anysync:mutex:cut", 2).await;
+        let killed: usize = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg("pubsub")
+            .arg("SKIPME")
+            .arg("yes")
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(killed >= 2, "killed {killed} connections");
+        // The waiter's client reconnects and subscribes again.
+        loop {
+            let subscribed: HashMap<String, usize> = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(&channel)
+                .query_async(&mut con)
+                .await
+                .unwrap();
+            if subscribed.get(&channel) == Some(&1) {
+                break;
+            }
+            rt.sleep(ms(2)).await;
+        }
+        assert!(!waiter.is_finished());
+        assert!(held.release().await.unwrap());
+        let next = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .expect("the waiter was not told after a reconnection")
+            .unwrap();
+        assert!(next.release().await.unwrap());
     });
 }
 
@@ -255,7 +446,7 @@ fn lease_lapses_when_not_renewed() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = SemaphoreOptions {
             lease_ttl: ms(600),
-            poll_interval: ms(5),
+            poll_interval: TOLD,
         };
         let sem =
             RedisSemaphore::with_options(&redis, Tokio::current(), "lapse", 1, options).unwrap();
@@ -274,7 +465,7 @@ fn lease_lapses_when_not_renewed() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = SemaphoreOptions {
             lease_ttl: ms(600),
-            poll_interval: ms(5),
+            poll_interval: TOLD,
         };
         let sem =
             RedisSemaphore::with_options(&redis, Tokio::current(), "lapse", 1, options).unwrap();
@@ -395,7 +586,7 @@ fn lost_connection_is_a_typed_error_and_reconnecting_resumes() {
         // One permit is held across the restart, and a queue holds 5 items.
         let kept = sem.acquire().await.unwrap();
         let options = QueueOptions {
-            poll_interval: ms(5),
+            poll_interval: TOLD,
             ..QueueOptions::default()
         };
         let q = RedisQueue::open(&redis, Tokio::current(), "restart", options)
@@ -528,7 +719,7 @@ fn queue_round_trip_backpressure_and_shutdown() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = QueueOptions {
             max_len: 3,
-            poll_interval: ms(5),
+            poll_interval: TOLD,
             ..QueueOptions::default()
         };
         let q = RedisQueue::open(&redis, Tokio::current(), "round", options)
@@ -565,6 +756,90 @@ fn queue_round_trip_backpressure_and_shutdown() {
     });
 }
 
+/// Queue waiters are told: a consumer waiting in `get` when another client
+/// puts an item, a `put` waiting for room when an item is done, `join`
+/// when the last one is; none polls for an hour.
+#[test]
+fn queue_waiters_are_told() {
+    let Some(server) = server() else { return };
+    on_tokio(async {
+        let options = QueueOptions {
+            max_len: 1,
+            visibility_timeout: TOLD,
+            poll_interval: TOLD,
+            ..QueueOptions::default()
+        };
+        let rt = Tokio::current();
+        let a = Redis::connect(&server.url()).await.unwrap();
+        let b = Redis::connect(&server.url()).await.unwrap();
+        let qa = RedisQueue::open(&a, rt.clone(), "told", options)
+            .await
+            .unwrap();
+        let qb = RedisQueue::open(&b, rt.clone(), "told", options)
+            .await
+            .unwrap();
+        let mut con = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let getter = tokio::spawn({
+            let qb = qb.clone();
+            async move { qb.get().await.unwrap() }
+        });
+        // Its first ask (which found nothing) made it a consumer of the
+        // group: from then on it waits to be told.
+        loop {
+            let consumers: Vec<HashMap<String, redis::Value>> = redis::cmd("XINFO")
+                .arg("CONSUMERS")
+                .arg("anysync:queue:told:stream")
+                .arg("anysync")
+                .query_async(&mut con)
+                .await
+                .unwrap();
+            let named = |c: &HashMap<String, redis::Value>| {
+                c.get("name")
+                    .and_then(|n| redis::from_redis_value::<String>(n.clone()).ok())
+                    .as_deref()
+                    == Some(qb.consumer())
+            };
+            if consumers.iter().any(named) {
+                break;
+            }
+            rt.sleep(ms(2)).await;
+        }
+        qa.put(b"first".to_vec()).await.unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(10), getter)
+            .await
+            .expect("the waiting consumer was not told of the item")
+            .unwrap();
+        assert_eq!(first.item, b"first");
+        // Full (the first item is not done): this put waits for room.
+        let putter = tokio::spawn({
+            let qa = qa.clone();
+            async move { qa.put(b"second".to_vec()).await }
+        });
+        qb.task_done(first.ticket).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), putter)
+            .await
+            .expect("the waiting put was not told of the room")
+            .unwrap()
+            .unwrap();
+        let second = qb.get().await.unwrap();
+        assert_eq!(second.item, b"second");
+        let joiner = tokio::spawn({
+            let qa = qa.clone();
+            async move { qa.join().await }
+        });
+        qb.task_done(second.ticket).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), joiner)
+            .await
+            .expect("join was not told")
+            .unwrap()
+            .unwrap();
+    });
+}
+
 /// An item not marked done within the visibility timeout goes to another
 /// consumer, is completed once, and after too many deliveries goes to the
 /// dead-letter stream.
@@ -576,7 +851,7 @@ fn queue_redelivers_after_the_visibility_timeout_then_dead_letters() {
         let options = QueueOptions {
             visibility_timeout: ms(200),
             max_deliveries: 2,
-            poll_interval: ms(5),
+            poll_interval: TOLD,
             ..QueueOptions::default()
         };
         let rt = Tokio::current();
@@ -635,14 +910,20 @@ fn works_on_smol_and_async_std() {
 async fn smoke<R: Timer + Spawn>(rt: R, url: String, name: &str) {
     let redis = Redis::connect(&url).await.unwrap();
     let sem = RedisSemaphore::with_options(&redis, rt.clone(), name, 1, fast()).unwrap();
+    let mut con = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let first = sem.acquire().await.unwrap();
     let waiter = rt.spawn({
         let sem = sem.clone();
         async move { sem.acquire().await.unwrap().fencing_token() }
     });
-    rt.sleep(ms(50)).await;
+    arrivals(&rt, &mut con, &format!("anysync:sem:{name}"), 2).await;
+    let fence = first.fencing_token();
     drop(first);
-    assert!(waiter.await.unwrap() > 0);
+    assert!(waiter.await.unwrap() > fence);
     let q = RedisQueue::open(&redis, rt.clone(), name, QueueOptions::default())
         .await
         .unwrap();
@@ -751,7 +1032,7 @@ fn worker() {
             "hold" => {
                 let options = SemaphoreOptions {
                     lease_ttl: ms(1000),
-                    poll_interval: ms(5),
+                    poll_interval: TOLD,
                 };
                 let m =
                     RedisMutex::with_options(&redis, Tokio::current(), "killed", options).unwrap();
@@ -788,7 +1069,7 @@ fn worker() {
             "consume" => {
                 let options = QueueOptions {
                     visibility_timeout: ms(500),
-                    poll_interval: ms(5),
+                    poll_interval: TOLD,
                     ..QueueOptions::default()
                 };
                 let q = RedisQueue::open(&redis, Tokio::current(), "procs", options)
@@ -921,7 +1202,7 @@ fn killed_holder_loses_the_lock_within_the_ttl() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = SemaphoreOptions {
             lease_ttl: ms(1000),
-            poll_interval: ms(5),
+            poll_interval: TOLD,
         };
         let m = RedisMutex::with_options(&redis, Tokio::current(), "killed", options).unwrap();
         let guard = m.lock().await.unwrap();
@@ -974,7 +1255,7 @@ fn queue_item_of_a_dead_consumer_is_completed_exactly_once() {
         let redis = Redis::connect(&server.url()).await.unwrap();
         let options = QueueOptions {
             visibility_timeout: ms(500),
-            poll_interval: ms(5),
+            poll_interval: TOLD,
             ..QueueOptions::default()
         };
         let q = RedisQueue::open(&redis, Tokio::current(), "procs", options)
