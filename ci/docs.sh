@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when a public fn that returns a named future (or is async) has no
+# Fails when a public fn (core or compat crate) that returns a named future (or is async) has no
 # `# Cancel safety` section in its docs, or one that does not open with one
 # of the three approved sentences (CONTRIBUTING.md lists them), word for word.
 set -euo pipefail
@@ -8,7 +8,8 @@ python3 - <<'PY'
 import pathlib, re, sys
 
 fut_ret = re.compile(r'^\s*pub\s+(?:const\s+)?fn\s+(\w+)')
-files = [p for p in sorted(pathlib.Path("crates/anysync/src").rglob("*.rs"))
+roots = ["crates/anysync/src"] + sorted(str(d / "src") for d in pathlib.Path("compat").iterdir())
+files = [p for root in roots for p in sorted(pathlib.Path(root).rglob("*.rs"))
          if "tests" not in p.parts and p.name != "tests.rs"]
 # The crate's named futures: every type with a `Future` impl, plus the
 # runtime traits' associated future types.
