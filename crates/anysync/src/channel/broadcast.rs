@@ -123,6 +123,31 @@ pub enum Overflow {
     Disconnect,
 }
 
+/// A snapshot of a [`broadcast`](self) channel, from
+/// [`Sender::statistics`] or [`Receiver::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct BroadcastStatistics {
+    /// Messages queued for the subscriber that is furthest behind (as
+    /// [`Sender::len`]).
+    pub len: usize,
+    /// Live [`Sender`]s; 0 means closed.
+    pub senders: usize,
+    /// Connected subscribers (not counting disconnected ones still
+    /// draining their queue).
+    pub receivers: usize,
+    /// Publishers waiting in [`send`](Sender::send).
+    pub send_waiters: usize,
+    /// Subscribers with a task waiting in [`recv`](Receiver::recv) (or
+    /// polling as a stream): those with a waker registered. A `recv`
+    /// future dropped while it waited still counts until its subscriber
+    /// receives or polls again.
+    pub recv_waiters: usize,
+    /// [`Overflow::Block`] subscribers whose queue is full: publishing
+    /// waits while this is not 0.
+    pub full_blocking_receivers: usize,
+}
+
 /// Why [`Receiver::recv`] returned no message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecvError {
@@ -434,6 +459,21 @@ fn unwrap_msg<T>(msg: Msg<T>) -> T {
 }
 
 impl<T> Shared<T> {
+    /// The snapshot behind `statistics()`, under the lock.
+    fn statistics(&self) -> BroadcastStatistics {
+        let queue = self.queue.lock();
+        let state = queue.state_ref();
+        let subs = state.subs.iter().flatten();
+        BroadcastStatistics {
+            len: subs.clone().map(|sub| sub.buf.len()).max().unwrap_or(0),
+            senders: state.senders,
+            receivers: state.connected,
+            send_waiters: queue.len(),
+            recv_waiters: subs.filter(|sub| sub.waker.is_some()).count(),
+            full_blocking_receivers: state.full_blockers,
+        }
+    }
+
     /// Runs `f` under the lock, then finishes what `f` set in motion (see
     /// [`settle`](Self::settle)).
     fn locked<R>(&self, f: impl FnOnce(&mut Guard<'_, T>) -> R) -> R {
@@ -839,6 +879,27 @@ impl<T> Sender<T> {
         self.shared.queue.lock().len()
     }
 
+    /// A snapshot of the channel's counters, read together under its lock.
+    ///
+    /// It takes the channel's lock and walks the subscribers: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel::broadcast::{self, Overflow};
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// let _slow = tx.subscribe_with(1, Overflow::Block);
+    /// tx.try_send(1).unwrap(); // `_slow` is now full
+    /// let s = tx.statistics();
+    /// assert_eq!((s.len, s.senders, s.receivers), (1, 1, 2));
+    /// assert_eq!((s.send_waiters, s.recv_waiters, s.full_blocking_receivers), (0, 0, 1));
+    /// ```
+    pub fn statistics(&self) -> BroadcastStatistics {
+        self.shared.statistics()
+    }
+
     /// `true` if both senders belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -1190,6 +1251,27 @@ impl<T> Receiver<T> {
     pub fn overflow(&self) -> Overflow {
         let mut queue = self.shared.queue.lock();
         queue.state().sub(self.idx).overflow
+    }
+
+    /// A snapshot of the channel's counters, read together under its lock.
+    ///
+    /// It takes the channel's lock and walks the subscribers: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anysync::channel::broadcast::{self, Overflow};
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// let _slow = tx.subscribe_with(1, Overflow::Block);
+    /// tx.try_send(1).unwrap(); // `_slow` is now full
+    /// let s = rx.statistics();
+    /// assert_eq!((s.len, s.senders, s.receivers), (1, 1, 2));
+    /// assert_eq!((s.send_waiters, s.recv_waiters, s.full_blocking_receivers), (0, 0, 1));
+    /// ```
+    pub fn statistics(&self) -> BroadcastStatistics {
+        self.shared.statistics()
     }
 
     /// `true` if this subscriber was disconnected for being too slow

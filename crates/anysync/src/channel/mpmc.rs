@@ -66,6 +66,13 @@ impl<T> Shared<T> {
     fn receiver_count(&self) -> usize {
         self.receivers.load(Ordering::Acquire)
     }
+
+    fn statistics(&self) -> super::ChannelStatistics {
+        let mut s = super::ChannelStatistics::from_stats(self.chan.stats());
+        s.senders = Some(self.sender_count());
+        s.receivers = Some(self.receiver_count());
+        s
+    }
 }
 
 /// What the reusable waiters of a [`Receiver`] and a [`SendSink`] hold:
@@ -588,6 +595,33 @@ impl<T> Sender<T> {
     pub fn recv_waiters(&self) -> usize {
         self.shared.chan.stats().recv_waiters
     }
+
+    /// A snapshot of the channel's counters, read together: what
+    /// [`len`](Self::len), [`capacity`](Self::capacity),
+    /// [`send_waiters`](Self::send_waiters), [`recv_waiters`](Self::recv_waiters),
+    /// [`sender_count`](Self::sender_count), [`receiver_count`](Self::receiver_count)
+    /// and [`is_closed`](Self::is_closed) return, plus the slots reserved
+    /// by permits and woken senders.
+    ///
+    /// It takes the channel's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(4);
+    /// tx.send(1).await.unwrap();
+    /// let _permit = tx.reserve().await.unwrap();
+    /// let s = tx.statistics();
+    /// assert_eq!((s.len, s.capacity, s.reserved), (1, Some(4), 1));
+    /// assert_eq!((s.senders, s.receivers, s.closed), (Some(1), Some(1), false));
+    /// # });
+    /// ```
+    pub fn statistics(&self) -> super::ChannelStatistics {
+        self.shared.statistics()
+    }
 }
 
 /// A sender that does not keep the channel open: made by
@@ -843,6 +877,33 @@ impl<T> Receiver<T> {
     /// stream).
     pub fn recv_waiters(&self) -> usize {
         self.shared.chan.stats().recv_waiters
+    }
+
+    /// A snapshot of the channel's counters, read together: what
+    /// [`len`](Self::len), [`capacity`](Self::capacity),
+    /// [`send_waiters`](Self::send_waiters), [`recv_waiters`](Self::recv_waiters),
+    /// [`sender_count`](Self::sender_count), [`receiver_count`](Self::receiver_count)
+    /// and [`is_closed`](Self::is_closed) return, plus the slots reserved
+    /// by permits and woken senders.
+    ///
+    /// It takes the channel's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(4);
+    /// tx.send(1).await.unwrap();
+    /// let _permit = tx.reserve().await.unwrap();
+    /// let s = rx.statistics();
+    /// assert_eq!((s.len, s.capacity, s.reserved), (1, Some(4), 1));
+    /// assert_eq!((s.senders, s.receivers, s.closed), (Some(1), Some(1), false));
+    /// # });
+    /// ```
+    pub fn statistics(&self) -> super::ChannelStatistics {
+        self.shared.statistics()
     }
 }
 

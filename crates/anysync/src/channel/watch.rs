@@ -159,6 +159,38 @@ pub struct Receiver<T> {
 #[doc(no_inline)]
 pub use super::{RecvError, SendError};
 
+impl<T> Shared<T> {
+    /// The snapshot behind `statistics()`, taking each lock in turn.
+    fn statistics(&self) -> WatchStatistics {
+        let (senders, changed_waiters) = {
+            let queue = self.value.lock();
+            (queue.state_ref().senders, queue.len())
+        };
+        WatchStatistics {
+            senders,
+            receivers: self.receivers.load(Ordering::Acquire),
+            changed_waiters,
+            closed_waiters: self.closed.lock().len(),
+        }
+    }
+}
+
+/// A snapshot of a [`watch`](self) channel, from [`Sender::statistics`]
+/// or [`Receiver::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct WatchStatistics {
+    /// Live [`Sender`]s; 0 means closed.
+    pub senders: usize,
+    /// Live [`Receiver`]s.
+    pub receivers: usize,
+    /// Tasks waiting for a change, in [`changed`](Receiver::changed) or
+    /// [`wait_for`](Receiver::wait_for).
+    pub changed_waiters: usize,
+    /// Tasks waiting in [`Sender::closed`].
+    pub closed_waiters: usize,
+}
+
 /// Wakes every receiver queued before this call (and none queued while it
 /// runs in batches), after `update` changed the state under the lock.
 fn wake_receivers<T>(shared: &Shared<T>, mut update: impl FnMut(&mut State<T>)) {
@@ -408,6 +440,24 @@ impl<T> Sender<T> {
             wait: Wait::new(&*self.shared, ()),
         }
     }
+
+    /// A snapshot of the channel's handles and waiting tasks.
+    ///
+    /// It takes the channel's locks and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(0);
+    /// let _rx2 = rx.clone();
+    /// let s = tx.statistics();
+    /// assert_eq!((s.senders, s.receivers), (1, 2));
+    /// assert_eq!((s.changed_waiters, s.closed_waiters), (0, 0));
+    /// ```
+    pub fn statistics(&self) -> WatchStatistics {
+        self.shared.statistics()
+    }
 }
 
 impl<T> Clone for Sender<T> {
@@ -630,6 +680,24 @@ impl<T> Receiver<T> {
     /// `true` if both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// A snapshot of the channel's handles and waiting tasks.
+    ///
+    /// It takes the channel's locks and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(0);
+    /// let _rx2 = rx.clone();
+    /// let s = rx.statistics();
+    /// assert_eq!((s.senders, s.receivers), (1, 2));
+    /// assert_eq!((s.changed_waiters, s.closed_waiters), (0, 0));
+    /// ```
+    pub fn statistics(&self) -> WatchStatistics {
+        self.shared.statistics()
     }
 }
 

@@ -68,7 +68,7 @@ pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};
 pub use order::{Fifo, Lifo, Order, Priority};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use types::{GenericQueue, LifoQueue, PriorityQueue, Queue};
+pub use types::{GenericQueue, LifoQueue, PriorityQueue, Queue, QueueStatistics};
 
 /// The named futures returned by the queues' methods.
 #[cfg(feature = "alloc")]

@@ -728,3 +728,44 @@ fn queue_is_send_and_sync() {
     static_assertions::assert_not_impl_any!(super::futures::Put<'static, u8>: Unpin);
     static_assertions::assert_not_impl_any!(Queue<alloc::rc::Rc<u8>>: Send, Sync);
 }
+
+#[test]
+fn queue_statistics_count_items_waiters_and_shutdown() {
+    let q = Queue::bounded(1);
+    let s = q.statistics();
+    assert_eq!((s.len, s.capacity, s.unfinished_tasks), (0, Some(1), 0));
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (0, 0, 0));
+    assert!(!s.shut_down);
+
+    TestTask::new(q.put('a')).ready().unwrap();
+    let mut put = TestTask::new(q.put('b'));
+    put.pending();
+    let mut join = TestTask::new(q.join());
+    join.pending();
+    let s = q.statistics();
+    assert_eq!((s.len, s.unfinished_tasks), (1, 1));
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (1, 0, 1));
+
+    assert_eq!(TestTask::new(q.get()).ready(), Ok('a'));
+    put.ready().unwrap();
+    assert_eq!(TestTask::new(q.get()).ready(), Ok('b'));
+    let mut get = TestTask::new(q.get());
+    get.pending();
+    let s = q.statistics();
+    assert_eq!((s.len, s.unfinished_tasks), (0, 2), "two got, none done");
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (0, 1, 1));
+
+    q.shutdown();
+    assert_eq!(get.ready(), Err(ShutDown));
+    let s = q.statistics();
+    assert!(s.shut_down);
+    assert_eq!(s.get_waiters, 0);
+    assert_eq!(
+        s,
+        q.statistics(),
+        "a snapshot compares equal while nothing changes"
+    );
+
+    let lifo = LifoQueue::<u8>::unbounded();
+    assert_eq!(lifo.statistics().capacity, None);
+}

@@ -98,10 +98,10 @@ impl<T, O: Order<T>> fmt::Debug for Core<T, O> {
             None => d.field("capacity", &format_args!("unbounded")),
             Some(cap) => d.field("capacity", &cap),
         };
-        d.field("unfinished", &(s.len + s.in_flight))
+        d.field("unfinished_tasks", &(s.len + s.in_flight))
             .field("shut_down", &(s.mode != crate::chan::Mode::Open))
-            .field("putters", &s.send_waiters)
-            .field("getters", &s.recv_waiters)
+            .field("put_waiters", &s.send_waiters)
+            .field("get_waiters", &s.recv_waiters)
             .finish()
     }
 }
@@ -675,6 +675,62 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     pub fn is_shutdown(&self) -> bool {
         self.core.chan.mode() != crate::chan::Mode::Open
     }
+
+    /// A snapshot of the queue's counters: what [`len`](Self::len),
+    /// [`capacity`](Self::capacity), [`unfinished_tasks`](Self::unfinished_tasks),
+    /// [`put_waiters`](Self::put_waiters), [`get_waiters`](Self::get_waiters)
+    /// and [`is_shutdown`](Self::is_shutdown) return, read together under
+    /// the queue's lock, plus the tasks waiting in [`join`](Self::join).
+    ///
+    /// It takes the queue's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::queue::Queue;
+    ///
+    /// let q = Queue::bounded(4);
+    /// q.try_put("a").unwrap();
+    /// q.try_put("b").unwrap();
+    /// q.try_get().unwrap();
+    /// let s = q.statistics();
+    /// assert_eq!((s.len, s.capacity, s.unfinished_tasks), (1, Some(4), 2));
+    /// assert_eq!((s.put_waiters, s.get_waiters, s.shut_down), (0, 0, false));
+    /// ```
+    pub fn statistics(&self) -> QueueStatistics {
+        let s = self.core.chan.stats();
+        QueueStatistics {
+            len: s.len,
+            capacity: s.cap,
+            unfinished_tasks: s.len + s.in_flight,
+            put_waiters: s.send_waiters,
+            get_waiters: s.recv_waiters,
+            join_waiters: self.core.done.waiters(),
+            shut_down: s.mode != crate::chan::Mode::Open,
+        }
+    }
+}
+
+/// A snapshot of a queue ([`Queue`], [`LifoQueue`] or [`PriorityQueue`]),
+/// from [`statistics`](GenericQueue::statistics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct QueueStatistics {
+    /// Items in the queue.
+    pub len: usize,
+    /// The most items the queue holds, `None` if it is unbounded.
+    pub capacity: Option<usize>,
+    /// Items put and not yet marked done: those in the queue plus those
+    /// got and still being processed.
+    pub unfinished_tasks: usize,
+    /// Tasks waiting in `put`.
+    pub put_waiters: usize,
+    /// Tasks waiting in `get`.
+    pub get_waiters: usize,
+    /// Tasks waiting in `join`.
+    pub join_waiters: usize,
+    /// The queue was shut down.
+    pub shut_down: bool,
 }
 
 #[cfg(feature = "std")]

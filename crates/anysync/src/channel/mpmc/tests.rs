@@ -922,3 +922,51 @@ fn reserve_many_cancelled_after_any_number_of_polls_loses_no_slot() {
         );
     }
 }
+
+#[test]
+fn statistics_count_values_reservations_waiters_and_handles() {
+    let (tx, rx) = channel::bounded(2);
+    let s = rx.statistics();
+    assert_eq!((s.len, s.capacity, s.reserved), (0, Some(2), 0));
+    assert_eq!((s.send_waiters, s.recv_waiters), (0, 0));
+    assert_eq!(
+        (s.senders, s.receivers, s.closed),
+        (Some(1), Some(1), false)
+    );
+
+    let mut recv = TestTask::new(rx.recv());
+    recv.pending();
+    assert_eq!(tx.statistics().recv_waiters, 1);
+    tx.try_send(1).unwrap();
+    assert_eq!(recv.ready(), Ok(1));
+
+    let permit = tx.try_reserve().unwrap();
+    tx.try_send(2).unwrap();
+    let mut send = TestTask::new(tx.send(3));
+    send.pending();
+    let tx2 = tx.clone();
+    let s = tx.statistics();
+    assert_eq!((s.len, s.reserved), (1, 1));
+    assert_eq!((s.send_waiters, s.recv_waiters), (1, 0));
+    assert_eq!((s.senders, s.receivers), (Some(2), Some(1)));
+    assert_eq!(s, rx.statistics(), "both halves see the same channel");
+
+    drop((permit, tx2));
+    assert_eq!(
+        send.wakes(),
+        1,
+        "the dropped permit's slot goes to the sender"
+    );
+    let s = rx.statistics();
+    assert_eq!(
+        (s.len, s.reserved, s.send_waiters, s.senders),
+        (1, 1, 0, Some(1))
+    );
+    send.ready().unwrap();
+    rx.close();
+    let s = rx.statistics();
+    assert_eq!((s.len, s.reserved, s.closed), (2, 0, true));
+
+    let (_tx, rx) = channel::unbounded::<u8>();
+    assert_eq!(rx.statistics().capacity, None);
+}

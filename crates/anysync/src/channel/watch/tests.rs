@@ -494,3 +494,34 @@ fn mark_changed_makes_the_current_value_unseen_and_mark_unchanged_makes_it_seen(
     assert_eq!(*rx.borrow(), 2);
     assert_eq!(TestTask::new(rx.changed()).ready(), Err(RecvError));
 }
+
+#[test]
+fn statistics_count_handles_and_both_kinds_of_waiters() {
+    let (tx, mut rx) = channel(0);
+    let mut rx2 = rx.clone();
+    let s = tx.statistics();
+    assert_eq!(
+        (s.senders, s.receivers, s.changed_waiters, s.closed_waiters),
+        (1, 2, 0, 0)
+    );
+    let mut changed = TestTask::new(rx2.changed());
+    changed.pending();
+    let tx2 = tx.clone();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    let s = rx.statistics();
+    assert_eq!(
+        (s.senders, s.receivers, s.changed_waiters, s.closed_waiters),
+        (2, 2, 1, 1)
+    );
+    tx2.send(1).unwrap();
+    changed.ready().unwrap();
+    drop(changed);
+    drop(rx2);
+    assert_eq!(tx.statistics().changed_waiters, 0);
+    assert_eq!(*rx.borrow_and_update(), 1);
+    drop(rx);
+    closed.ready();
+    let s = tx.statistics();
+    assert_eq!((s.senders, s.receivers, s.closed_waiters), (2, 0, 0));
+}
