@@ -56,6 +56,8 @@
 #[cfg(feature = "alloc")]
 mod error;
 #[cfg(feature = "alloc")]
+mod item;
+#[cfg(feature = "alloc")]
 mod order;
 #[cfg(feature = "alloc")]
 mod types;
@@ -63,6 +65,9 @@ mod types;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use item::QueueItem;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use order::{Fifo, Lifo, Order, Priority};
@@ -74,7 +79,10 @@ pub use types::{GenericQueue, LifoQueue, PriorityQueue, Queue, QueueStatistics};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod futures {
-    pub use super::types::{Get, Join, Put};
+    pub use super::{
+        item::GetTracked,
+        types::{Get, Join, Put},
+    };
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -11,6 +11,7 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use super::{
+    item::{GetTracked, QueueItem},
     Fifo, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 use crate::{
@@ -66,7 +67,7 @@ impl<T, O: Order<T>> Core<T, O> {
         })
     }
 
-    fn task_done(&self) -> Result<(), TaskDoneError> {
+    pub(super) fn task_done(&self) -> Result<(), TaskDoneError> {
         match self.chan.task_done() {
             Ok(true) => {
                 self.done.notify_all();
@@ -502,6 +503,73 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// [`TryGetError::ShutDown`]: crate::queue::TryGetError::ShutDown
     pub fn try_get(&self) -> Result<T, TryGetError> {
         self.core.try_get()
+    }
+
+    /// As [`get`](Self::get), but the item comes in a [`QueueItem`] that
+    /// marks it [done](Self::task_done) when it is dropped.
+    ///
+    /// Use it in workers: a worker that fails or panics while it holds the
+    /// item still marks it done as the `QueueItem` is dropped, so
+    /// [`join`](Self::join) does not wait for good.
+    /// [`QueueItem::done`] marks it done and hands the item out.
+    ///
+    /// # Cancel safety
+    /// This method is cancel safe. Dropping the future gives up its
+    /// place in the queue; a wake-up it had already received is
+    /// passed to the next waiter.
+    ///
+    /// # Errors
+    /// [`ShutDown`] once the queue is shut down and empty.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::queue::Queue;
+    ///
+    /// let q = Queue::bounded(4);
+    /// q.put(2).await.unwrap();
+    /// q.put(3).await.unwrap();
+    /// let worker = async {
+    ///     let mut sum = 0;
+    ///     while let Ok(n) = q.get_tracked().await {
+    ///         sum += *n;
+    ///     } // each item is marked done as `n` is dropped
+    ///     sum
+    /// };
+    /// q.shutdown();
+    /// let (sum, ()) = futures_util::future::join(worker, q.join()).await;
+    /// assert_eq!(sum, 5);
+    /// # });
+    /// ```
+    ///
+    /// [`ShutDown`]: crate::queue::ShutDown
+    /// [`QueueItem`]: crate::queue::QueueItem
+    /// [`QueueItem::done`]: crate::queue::QueueItem::done
+    pub fn get_tracked(&self) -> GetTracked<'_, T, O> {
+        GetTracked::new(self.get(), &self.core)
+    }
+
+    /// As [`try_get`](Self::try_get), but the item comes in a [`QueueItem`]
+    /// that marks it [done](Self::task_done) when it is dropped.
+    ///
+    /// # Errors
+    /// As [`try_get`](Self::try_get).
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::queue::Queue;
+    ///
+    /// let q = Queue::bounded(4);
+    /// q.try_put("a").unwrap();
+    /// drop(q.try_get_tracked().unwrap());
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// ```
+    ///
+    /// [`QueueItem`]: crate::queue::QueueItem
+    pub fn try_get_tracked(&self) -> Result<QueueItem<'_, T, O>, TryGetError> {
+        self.core
+            .try_get()
+            .map(|item| QueueItem::new(item, &self.core))
     }
 
     /// Marks one item that was got from the queue as processed.
