@@ -725,7 +725,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = anysync::channel::watch::channel(0);
+    /// let (_tx, rx) = anysync::channel::watch::channel(0);
     /// let _rx2 = rx.clone();
     /// let s = rx.statistics();
     /// assert_eq!((s.senders, s.receivers), (1, 2));
