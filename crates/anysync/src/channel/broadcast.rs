@@ -165,8 +165,12 @@ impl fmt::Display for RecvError {
         match self {
             RecvError::Lagged(1) => f.write_str("the receiver fell behind and missed 1 message"),
             RecvError::Lagged(n) => write!(f, "the receiver fell behind and missed {n} messages"),
-            RecvError::Closed => f.write_str("broadcast channel closed"),
-            RecvError::Disconnected => f.write_str("subscriber disconnected for being too slow"),
+            RecvError::Closed => {
+                f.write_str("the channel is closed and has no messages left for this receiver")
+            }
+            RecvError::Disconnected => f.write_str(
+                "the receiver was disconnected for falling behind and has no messages left",
+            ),
         }
     }
 }
@@ -189,7 +193,7 @@ pub enum TryRecvError {
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryRecvError::Empty => f.write_str("broadcast channel empty"),
+            TryRecvError::Empty => f.write_str("no message is queued for this receiver"),
             TryRecvError::Lagged(n) => RecvError::Lagged(*n).fmt(f),
             TryRecvError::Closed => RecvError::Closed.fmt(f),
             TryRecvError::Disconnected => RecvError::Disconnected.fmt(f),

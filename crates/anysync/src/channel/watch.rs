@@ -16,6 +16,8 @@
 //! * `borrow` returns an [`Arc`] of the value: reading never holds a lock
 //!   while your code runs, and a value read stays valid after the next
 //!   send.
+//! * A [`Receiver`] is also a `Stream` of the values: the current value
+//!   first, then each change it has not seen.
 //! * When the last [`Sender`] is dropped the channel is closed: `changed`
 //!   still reports a change not yet seen, then fails with
 //!   [`RecvError`]; `borrow` keeps returning the last value.

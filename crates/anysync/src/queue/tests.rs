@@ -854,3 +854,24 @@ fn queue_item_is_dropped_before_it_is_marked_done_even_if_its_drop_panics() {
     assert_eq!(q.unfinished_tasks(), 0, "done although its drop panicked");
     TestTask::new(q.join()).ready();
 }
+
+#[test]
+fn queue_errors_read_as_sentences() {
+    use alloc::string::ToString;
+    assert_eq!(PutError(1).to_string(), "putting on a shut-down queue");
+    assert_eq!(TryPutError::Full(1).to_string(), "the queue is full");
+    assert_eq!(
+        TryPutError::ShutDown(1).to_string(),
+        "putting on a shut-down queue"
+    );
+    assert_eq!(ShutDown.to_string(), "the queue is shut down and empty");
+    assert_eq!(TryGetError::Empty.to_string(), "the queue is empty");
+    assert_eq!(
+        TryGetError::ShutDown.to_string(),
+        "the queue is shut down and empty"
+    );
+    assert_eq!(
+        TaskDoneError.to_string(),
+        "task_done() called more times than items were got"
+    );
+}

@@ -770,3 +770,32 @@ fn statistics_count_backlog_handles_and_waiters() {
     drop((tx, tx2));
     assert_eq!(rx.statistics().senders, 0);
 }
+
+#[test]
+fn broadcast_errors_read_as_sentences() {
+    use alloc::string::ToString;
+    assert_eq!(
+        RecvError::Lagged(1).to_string(),
+        "the receiver fell behind and missed 1 message"
+    );
+    assert_eq!(
+        RecvError::Lagged(2).to_string(),
+        "the receiver fell behind and missed 2 messages"
+    );
+    assert_eq!(
+        TryRecvError::Lagged(1).to_string(),
+        RecvError::Lagged(1).to_string()
+    );
+    assert_eq!(
+        RecvError::Closed.to_string(),
+        "the channel is closed and has no messages left for this receiver"
+    );
+    assert_eq!(
+        RecvError::Disconnected.to_string(),
+        "the receiver was disconnected for falling behind and has no messages left"
+    );
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "no message is queued for this receiver"
+    );
+}

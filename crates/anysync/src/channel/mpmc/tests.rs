@@ -970,3 +970,39 @@ fn statistics_count_values_reservations_waiters_and_handles() {
     let (_tx, rx) = channel::unbounded::<u8>();
     assert_eq!(rx.statistics().capacity, None);
 }
+
+#[test]
+fn channel_errors_read_as_sentences() {
+    use alloc::string::ToString;
+
+    use crate::channel::SendTimeoutError;
+    assert_eq!(SendError(1).to_string(), "sending on a closed channel");
+    assert_eq!(
+        TrySendError::Full(1).to_string(),
+        "sending on a full channel"
+    );
+    assert_eq!(
+        TrySendError::Closed(1).to_string(),
+        "sending on a closed channel"
+    );
+    assert_eq!(
+        SendTimeoutError::Timeout(1).to_string(),
+        "timed out waiting to send on a full channel"
+    );
+    assert_eq!(
+        SendTimeoutError::Closed(1).to_string(),
+        "sending on a closed channel"
+    );
+    assert_eq!(
+        RecvError.to_string(),
+        "the channel is closed and has no messages left"
+    );
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "the channel has no message ready"
+    );
+    assert_eq!(
+        TryRecvError::Closed.to_string(),
+        "the channel is closed and has no messages left"
+    );
+}
