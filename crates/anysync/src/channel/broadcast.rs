@@ -455,7 +455,7 @@ impl<T> Sender<T> {
     /// ```
     /// use anysync::channel::broadcast::{self, Overflow};
     ///
-    /// let (tx, rx) = broadcast::channel(4);
+    /// let (tx, _rx) = broadcast::channel(4);
     /// let _slow = tx.subscribe_with(1, Overflow::Block);
     /// tx.try_send(1).unwrap(); // `_slow` is now full
     /// let s = tx.statistics();

@@ -611,7 +611,7 @@ impl<T> Sender<T> {
     /// # futures_executor::block_on(async {
     /// use anysync::channel;
     ///
-    /// let (tx, rx) = channel::bounded(4);
+    /// let (tx, _rx) = channel::bounded(4);
     /// tx.send(1).await.unwrap();
     /// let _permit = tx.reserve().await.unwrap();
     /// let s = tx.statistics();
