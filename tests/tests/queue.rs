@@ -313,7 +313,11 @@ async fn queue_tracked_item_of_a_panicking_worker_is_done<R: Runtime>(rt: R) {
         })
         .await;
     assert!(joined.unwrap_err().is_panic());
-    assert_eq!(q.unfinished_tasks(), 3, "the panicked worker's item is done");
+    assert_eq!(
+        q.unfinished_tasks(),
+        3,
+        "the panicked worker's item is done"
+    );
     let worker = Arc::clone(&q);
     let rest = rt.spawn(async move {
         let mut got = Vec::new();

@@ -175,12 +175,15 @@ pub struct Receiver<T> {
     /// The version this receiver has seen.
     seen: u64,
     /// As a stream: the waiter `poll_next` uses, boxed once, on first need.
-    stream_wait: Option<Pin<Box<Wait<SharedArc<Shared<T>>, ValueSide>>>>,
+    stream_wait: Option<Pin<Box<StreamWait<T>>>>,
     /// As a stream: the current value was yielded (the first item).
     stream_started: bool,
     /// As a stream: ended.
     stream_ended: bool,
 }
+
+/// The waiter a [`Receiver`] polled as a stream keeps between polls.
+type StreamWait<T> = Wait<SharedArc<Shared<T>>, ValueSide>;
 
 /// The channel errors, shared with the other channels:
 /// * [`SendError`]: [`Sender::send`] found no receivers; it holds the

@@ -779,7 +779,7 @@ fn queue_item_marks_itself_done_when_a_worker_panics() {
     q.try_put(2).unwrap();
     let mut join = TestTask::new(q.join());
     join.pending();
-    let worker = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let worker = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
         let item = TestTask::new(q.get_tracked()).ready().unwrap();
         assert_eq!(*item, 1);
         panic!("the worker fails while it holds the item");
@@ -844,7 +844,7 @@ fn queue_item_is_dropped_before_it_is_marked_done_even_if_its_drop_panics() {
     })
     .unwrap();
     let item = q.try_get_tracked().unwrap();
-    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(item)));
+    let dropped = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| drop(item)));
     assert!(dropped.is_err());
     assert_eq!(
         seen.load(Ordering::SeqCst),
