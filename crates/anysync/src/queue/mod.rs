@@ -8,11 +8,15 @@
 //! | smallest first                                        | [`PriorityQueue`]    | `PriorityQueue`  |
 //! | separate sending and receiving handles, `Stream`/`Sink` | [`channel`](crate::channel) | —        |
 //!
-//! All three have the same API: `bounded(capacity)` or `unbounded()`;
-//! `put`/`get` wait (for room, for an item), `try_put`/`try_get` do not;
-//! `task_done`/`join` track completion; `shutdown` and
+//! All three are one type, [`GenericQueue`], with the order as a type
+//! parameter, so they have the same API: `bounded(capacity)` or
+//! `unbounded()`; `put`/`get` wait (for room, for an item),
+//! `try_put`/`try_get` do not; `task_done`/`join` track completion (and
+//! [`get_tracked`](GenericQueue::get_tracked) hands out a [`QueueItem`]
+//! that marks itself done when dropped, even by a panic); `shutdown` and
 //! `shutdown_immediate` stop the queue the way Python 3.13's
-//! `Queue.shutdown(immediate=...)` does.
+//! `Queue.shutdown(immediate=...)` does; [`statistics`](GenericQueue::statistics)
+//! reads the counters.
 //!
 //! A queue is shared by reference (`&self`), like asyncio's: put it in an
 //! `Arc` to share it between tasks.
