@@ -296,6 +296,42 @@ async fn queue_shutdown_immediate_drops_each_item_once<R: Runtime>(rt: R) {
     assert_eq!(drops.count(), 5);
 }
 
+/// A worker that panics while it holds a tracked item does not hang
+/// `join`: the item marks itself done as the panic drops it, and the
+/// other workers finish the rest.
+async fn queue_tracked_item_of_a_panicking_worker_is_done<R: Runtime>(rt: R) {
+    let q = Arc::new(Queue::bounded(4));
+    for i in 0..4 {
+        q.put(i).await.unwrap();
+    }
+    let worker = Arc::clone(&q);
+    let joined = rt
+        .spawn(async move {
+            let item = worker.get_tracked().await.unwrap();
+            assert_eq!(*item, 0);
+            panic!("worker panicked on purpose while holding an item");
+        })
+        .await;
+    assert!(joined.unwrap_err().is_panic());
+    assert_eq!(
+        q.unfinished_tasks(),
+        3,
+        "the panicked worker's item is done"
+    );
+    let worker = Arc::clone(&q);
+    let rest = rt.spawn(async move {
+        let mut got = Vec::new();
+        while let Ok(item) = worker.get_tracked().await {
+            got.push(*item);
+        }
+        got
+    });
+    q.join().await;
+    assert_eq!(q.unfinished_tasks(), 0);
+    q.shutdown();
+    assert_eq!(rest.await.unwrap(), [1, 2, 3]);
+}
+
 scenarios!(
     queue_producers_and_consumers_deliver_every_item_once,
     queue_fifo_and_capacity_across_tasks,
@@ -303,7 +339,8 @@ scenarios!(
     queue_woken_getter_cancelled_passes_the_item_on,
     queue_join_releases_every_joiner,
     queue_shutdown_fails_putters_drains_getters_and_join_waits,
-    queue_shutdown_immediate_drops_each_item_once
+    queue_shutdown_immediate_drops_each_item_once,
+    queue_tracked_item_of_a_panicking_worker_is_done
 );
 
 /// 56: a pending get is cancelled after two puts; the next get returns

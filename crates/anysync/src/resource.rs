@@ -302,6 +302,15 @@ impl<K: core::hash::Hash + Eq + Clone, T: Timer> KeyedRateSlots<K>
 /// The ticket of an item got from a local [`Queue`](crate::queue::Queue)
 /// through [`WorkQueue`]: a local queue counts unfinished items and needs
 /// no identity.
+///
+/// It is a plain value, not a guard: as for a remote delivery that is never
+/// acknowledged, an item whose ticket is dropped without
+/// [`task_done`](WorkQueue::task_done) stays unfinished (and a local queue
+/// cannot deliver it again, so [`join`](WorkQueue::join) waits for it).
+/// Workers of a local queue that must not hang `join` when they panic
+/// between `get` and `task_done` can use
+/// [`Queue::get_tracked`](crate::queue::GenericQueue::get_tracked), whose
+/// item marks itself done when dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LocalTicket;
 

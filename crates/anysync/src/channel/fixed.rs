@@ -436,6 +436,38 @@ impl<T, const N: usize> StaticChannel<T, N> {
     pub const fn capacity(&self) -> usize {
         N
     }
+
+    /// The number of tasks waiting in `send` (and `reserve`).
+    pub fn send_waiters(&self) -> usize {
+        self.chan.stats().send_waiters
+    }
+
+    /// The number of tasks waiting in `recv`.
+    pub fn recv_waiters(&self) -> usize {
+        self.chan.stats().recv_waiters
+    }
+
+    /// A snapshot of the channel's counters, read together: the values in
+    /// it, its capacity (`Some(N)`), the slots reserved by permits and
+    /// woken senders, the waiting tasks and whether it is closed
+    /// (`senders` and `receivers` are `None`: a `StaticChannel` has no
+    /// handles).
+    ///
+    /// It takes the channel's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel::StaticChannel;
+    ///
+    /// static CH: StaticChannel<u8, 4> = StaticChannel::new();
+    /// CH.try_send(1).unwrap();
+    /// let s = CH.statistics();
+    /// assert_eq!((s.len, s.capacity, s.senders), (1, Some(4), None));
+    /// ```
+    pub fn statistics(&self) -> super::ChannelStatistics {
+        super::ChannelStatistics::from_stats(self.chan.stats())
+    }
 }
 
 #[cfg(feature = "std")]

@@ -66,11 +66,13 @@ mod error;
 mod fixed;
 pub mod futures;
 mod permit;
+mod statistics;
 pub mod storage;
 
 pub use error::{RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError};
 pub use fixed::StaticChannel;
 pub use permit::{Permit, Permits};
+pub use statistics::ChannelStatistics;
 
 #[cfg(feature = "alloc")]
 mod mpmc;

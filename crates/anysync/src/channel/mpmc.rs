@@ -53,6 +53,26 @@ impl<T> Shared<T> {
         self.closed.set();
         first
     }
+
+    /// `true` once the channel is closed.
+    fn is_closed(&self) -> bool {
+        self.chan.mode() != Mode::Open
+    }
+
+    fn sender_count(&self) -> usize {
+        self.senders.load(Ordering::Acquire)
+    }
+
+    fn receiver_count(&self) -> usize {
+        self.receivers.load(Ordering::Acquire)
+    }
+
+    fn statistics(&self) -> super::ChannelStatistics {
+        let mut s = super::ChannelStatistics::from_stats(self.chan.stats());
+        s.senders = Some(self.sender_count());
+        s.receivers = Some(self.receiver_count());
+        s
+    }
 }
 
 /// What the reusable waiters of a [`Receiver`] and a [`SendSink`] hold:
@@ -183,79 +203,6 @@ pub struct SendSink<T> {
     sender: Option<Sender<T>>,
     /// The waiter and the pending value, boxed once, on first need.
     slot: Option<Pin<Box<SinkSlot<T>>>>,
-}
-
-macro_rules! common_methods {
-    () => {
-        /// Closes the channel: sends fail from now on (waiting senders get
-        /// their values back) and receivers drain what is left, then fail.
-        /// Idempotent and permanent. Returns `true` if this call closed it.
-        ///
-        /// # Examples
-        /// ```
-        /// use anysync::channel;
-        ///
-        /// let (tx, rx) = channel::bounded::<u8>(1);
-        /// assert!(rx.close());
-        /// assert!(tx.is_closed());
-        /// ```
-        pub fn close(&self) -> bool {
-            self.shared.close()
-        }
-
-        /// `true` once the channel is closed.
-        pub fn is_closed(&self) -> bool {
-            self.shared.chan.mode() != Mode::Open
-        }
-
-        /// The number of values in the channel now.
-        pub fn len(&self) -> usize {
-            self.shared.chan.len()
-        }
-
-        /// `true` if the channel holds no values now.
-        pub fn is_empty(&self) -> bool {
-            self.len() == 0
-        }
-
-        /// `true` if a `send` would wait now: every slot holds a value or is
-        /// promised to a waiting sender. Never `true` when unbounded.
-        pub fn is_full(&self) -> bool {
-            self.shared.chan.is_full()
-        }
-
-        /// The most values the channel holds, or `None` if unbounded.
-        pub fn capacity(&self) -> Option<usize> {
-            self.shared.chan.capacity()
-        }
-
-        /// The number of [`Sender`]s alive.
-        pub fn sender_count(&self) -> usize {
-            self.shared.senders.load(Ordering::Acquire)
-        }
-
-        /// The number of [`Receiver`]s alive.
-        pub fn receiver_count(&self) -> usize {
-            self.shared.receivers.load(Ordering::Acquire)
-        }
-
-        /// The engine's counters, for tests.
-        #[cfg(test)]
-        pub(crate) fn stats(&self) -> crate::chan::Stats {
-            self.shared.chan.stats()
-        }
-
-        /// The number of tasks waiting in `send`.
-        pub fn send_waiters(&self) -> usize {
-            self.shared.chan.stats().send_waiters
-        }
-
-        /// The number of tasks waiting in `recv` (and receivers waiting as a
-        /// stream).
-        pub fn recv_waiters(&self) -> usize {
-            self.shared.chan.stats().recv_waiters
-        }
-    };
 }
 
 impl<T> Sender<T> {
@@ -580,7 +527,101 @@ impl<T> Sender<T> {
         }
     }
 
-    common_methods!();
+    /// Closes the channel: sends fail from now on (waiting senders get
+    /// their values back) and receivers drain what is left, then fail.
+    /// Idempotent and permanent. Returns `true` if this call closed it.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded::<u8>(1);
+    /// assert!(tx.close());
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.close()
+    }
+
+    /// `true` once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// The number of values in the channel now.
+    pub fn len(&self) -> usize {
+        self.shared.chan.len()
+    }
+
+    /// `true` if the channel holds no values now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if a `send` would wait now: every slot holds a value or is
+    /// promised to a waiting sender. Never `true` when unbounded.
+    pub fn is_full(&self) -> bool {
+        self.shared.chan.is_full()
+    }
+
+    /// The most values the channel holds, or `None` if unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.chan.capacity()
+    }
+
+    /// The number of [`Sender`]s alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// The number of [`Receiver`]s alive.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receiver_count()
+    }
+
+    /// The engine's counters, for tests.
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> crate::chan::Stats {
+        self.shared.chan.stats()
+    }
+
+    /// The number of tasks waiting in `send` (and `reserve`).
+    pub fn send_waiters(&self) -> usize {
+        self.shared.chan.stats().send_waiters
+    }
+
+    /// The number of tasks waiting in `recv` (and receivers waiting as a
+    /// stream).
+    pub fn recv_waiters(&self) -> usize {
+        self.shared.chan.stats().recv_waiters
+    }
+
+    /// A snapshot of the channel's counters, read together: what
+    /// [`len`](Self::len), [`capacity`](Self::capacity),
+    /// [`send_waiters`](Self::send_waiters), [`recv_waiters`](Self::recv_waiters),
+    /// [`sender_count`](Self::sender_count), [`receiver_count`](Self::receiver_count)
+    /// and [`is_closed`](Self::is_closed) return, plus the slots reserved
+    /// by permits and woken senders.
+    ///
+    /// It takes the channel's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, _rx) = channel::bounded(4);
+    /// tx.send(1).await.unwrap();
+    /// let _permit = tx.reserve().await.unwrap();
+    /// let s = tx.statistics();
+    /// assert_eq!((s.len, s.capacity, s.reserved), (1, Some(4), 1));
+    /// assert_eq!((s.senders, s.receivers, s.closed), (Some(1), Some(1), false));
+    /// # });
+    /// ```
+    pub fn statistics(&self) -> super::ChannelStatistics {
+        self.shared.statistics()
+    }
 }
 
 /// A sender that does not keep the channel open: made by
@@ -769,7 +810,101 @@ impl<T> Receiver<T> {
         RecvMany::new(&self.shared.chan, buf, limit)
     }
 
-    common_methods!();
+    /// Closes the channel: sends fail from now on (waiting senders get
+    /// their values back) and receivers drain what is left, then fail.
+    /// Idempotent and permanent. Returns `true` if this call closed it.
+    ///
+    /// # Examples
+    /// ```
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded::<u8>(1);
+    /// assert!(rx.close());
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.shared.close()
+    }
+
+    /// `true` once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// The number of values in the channel now.
+    pub fn len(&self) -> usize {
+        self.shared.chan.len()
+    }
+
+    /// `true` if the channel holds no values now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if a `send` would wait now: every slot holds a value or is
+    /// promised to a waiting sender. Never `true` when unbounded.
+    pub fn is_full(&self) -> bool {
+        self.shared.chan.is_full()
+    }
+
+    /// The most values the channel holds, or `None` if unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.chan.capacity()
+    }
+
+    /// The number of [`Sender`]s alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// The number of [`Receiver`]s alive.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receiver_count()
+    }
+
+    /// The engine's counters, for tests.
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> crate::chan::Stats {
+        self.shared.chan.stats()
+    }
+
+    /// The number of tasks waiting in `send` (and `reserve`).
+    pub fn send_waiters(&self) -> usize {
+        self.shared.chan.stats().send_waiters
+    }
+
+    /// The number of tasks waiting in `recv` (and receivers waiting as a
+    /// stream).
+    pub fn recv_waiters(&self) -> usize {
+        self.shared.chan.stats().recv_waiters
+    }
+
+    /// A snapshot of the channel's counters, read together: what
+    /// [`len`](Self::len), [`capacity`](Self::capacity),
+    /// [`send_waiters`](Self::send_waiters), [`recv_waiters`](Self::recv_waiters),
+    /// [`sender_count`](Self::sender_count), [`receiver_count`](Self::receiver_count)
+    /// and [`is_closed`](Self::is_closed) return, plus the slots reserved
+    /// by permits and woken senders.
+    ///
+    /// It takes the channel's lock and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use anysync::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(4);
+    /// tx.send(1).await.unwrap();
+    /// let _permit = tx.reserve().await.unwrap();
+    /// let s = rx.statistics();
+    /// assert_eq!((s.len, s.capacity, s.reserved), (1, Some(4), 1));
+    /// assert_eq!((s.senders, s.receivers, s.closed), (Some(1), Some(1), false));
+    /// # });
+    /// ```
+    pub fn statistics(&self) -> super::ChannelStatistics {
+        self.shared.statistics()
+    }
 }
 
 #[cfg(feature = "std")]

@@ -16,6 +16,8 @@
 //! * `borrow` returns an [`Arc`] of the value: reading never holds a lock
 //!   while your code runs, and a value read stays valid after the next
 //!   send.
+//! * A [`Receiver`] is also a `Stream` of the values: the current value
+//!   first, then each change it has not seen.
 //! * When the last [`Sender`] is dropped the channel is closed: `changed`
 //!   still reports a change not yet seen, then fails with
 //!   [`RecvError`]; `borrow` keeps returning the last value.
@@ -48,7 +50,7 @@
 //! zero. User code (predicates, `Clone` in `send_modify`, dropping old
 //! values) never runs under a lock.
 
-use alloc::sync::Arc as ValueArc;
+use alloc::{boxed::Box, sync::Arc};
 use core::{
     fmt,
     future::Future,
@@ -56,13 +58,13 @@ use core::{
     task::{Context, Poll, Waker},
 };
 
-use futures_core::FusedFuture;
+use futures_core::{FusedFuture, FusedStream, Stream};
 use pin_project_lite::pin_project;
 
 use crate::{
     loom::sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc,
+        Arc as SharedArc,
     },
     waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
 };
@@ -94,7 +96,7 @@ struct Shared<T> {
 }
 
 struct State<T> {
-    value: ValueArc<T>,
+    value: Arc<T>,
     /// Bumped by every send.
     version: u64,
     /// Live senders; 0 means closed.
@@ -141,16 +143,47 @@ impl<T> WaitOwner<ClosedSide> for Shared<T> {
 /// The sending half of a [`watch`](self) channel. Cloning it makes another
 /// sender; the channel closes when the last one is dropped.
 pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
+    shared: SharedArc<Shared<T>>,
 }
 
 /// The receiving half of a [`watch`](self) channel. Cloning it makes
 /// another receiver that has seen the same version.
+///
+/// It is also a [`Stream`] of the values, as `Arc<T>`: the first
+/// `poll_next` yields the current value at once (seen or not), then each
+/// poll yields the next value this receiver has not seen (several sends
+/// while it is not polled count as one, as for [`changed`](Self::changed)),
+/// marking it seen. The stream ends when every sender is gone and nothing
+/// new was stored. To start with the next change instead, skip the first
+/// item.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use futures_util::StreamExt;
+///
+/// let (tx, mut rx) = anysync::channel::watch::channel("a");
+/// assert_eq!(*rx.next().await.unwrap(), "a"); // the current value first
+/// tx.send("b").unwrap();
+/// tx.send("c").unwrap();
+/// assert_eq!(*rx.next().await.unwrap(), "c"); // the newest change
+/// drop(tx);
+/// assert!(rx.next().await.is_none());
+/// # });
+/// ```
 pub struct Receiver<T> {
-    shared: Arc<Shared<T>>,
+    shared: SharedArc<Shared<T>>,
     /// The version this receiver has seen.
     seen: u64,
+    /// As a stream: the waiter `poll_next` uses, boxed once, on first need.
+    stream_wait: Option<Pin<Box<StreamWait<T>>>>,
+    /// As a stream: the current value was yielded (the first item).
+    stream_started: bool,
+    /// As a stream: ended.
+    stream_ended: bool,
 }
+
+/// The waiter a [`Receiver`] polled as a stream keeps between polls.
+type StreamWait<T> = Wait<SharedArc<Shared<T>>, ValueSide>;
 
 /// The channel errors, shared with the other channels:
 /// * [`SendError`]: [`Sender::send`] found no receivers; it holds the
@@ -158,6 +191,38 @@ pub struct Receiver<T> {
 /// * [`RecvError`]: every sender is gone and there is nothing new to see.
 #[doc(no_inline)]
 pub use super::{RecvError, SendError};
+
+impl<T> Shared<T> {
+    /// The snapshot behind `statistics()`, taking each lock in turn.
+    fn statistics(&self) -> WatchStatistics {
+        let (senders, changed_waiters) = {
+            let queue = self.value.lock();
+            (queue.state_ref().senders, queue.len())
+        };
+        WatchStatistics {
+            senders,
+            receivers: self.receivers.load(Ordering::Acquire),
+            changed_waiters,
+            closed_waiters: self.closed.lock().len(),
+        }
+    }
+}
+
+/// A snapshot of a [`watch`](self) channel, from [`Sender::statistics`]
+/// or [`Receiver::statistics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct WatchStatistics {
+    /// Live [`Sender`]s; 0 means closed.
+    pub senders: usize,
+    /// Live [`Receiver`]s.
+    pub receivers: usize,
+    /// Tasks waiting for a change, in [`changed`](Receiver::changed) or
+    /// [`wait_for`](Receiver::wait_for).
+    pub changed_waiters: usize,
+    /// Tasks waiting in [`Sender::closed`].
+    pub closed_waiters: usize,
+}
 
 /// Wakes every receiver queued before this call (and none queued while it
 /// runs in batches), after `update` changed the state under the lock.
@@ -188,9 +253,9 @@ impl<T> Sender<T> {
     /// ```
     pub fn new(init: T) -> Sender<T> {
         Sender {
-            shared: Arc::new(Shared {
+            shared: SharedArc::new(Shared {
                 value: WaitQueue::new(State {
-                    value: ValueArc::new(init),
+                    value: Arc::new(init),
                     version: 0,
                     senders: 1,
                 }),
@@ -234,8 +299,8 @@ impl<T> Sender<T> {
     /// assert_eq!(*tx.send_replace(2), 1);
     /// assert_eq!(*tx.borrow(), 2);
     /// ```
-    pub fn send_replace(&self, value: T) -> ValueArc<T> {
-        let mut new = Some(ValueArc::new(value));
+    pub fn send_replace(&self, value: T) -> Arc<T> {
+        let mut new = Some(Arc::new(value));
         let mut old = None;
         wake_receivers(&self.shared, |state| {
             let new = new
@@ -295,14 +360,14 @@ impl<T> Sender<T> {
             let (current, version) = {
                 let queue = self.shared.value.lock();
                 let state = queue.state_ref();
-                (ValueArc::clone(&state.value), state.version)
+                (Arc::clone(&state.value), state.version)
             };
             let mut value = T::clone(&current);
             drop(current);
             if !modify(&mut value) {
                 return false;
             }
-            let mut new = Some(ValueArc::new(value));
+            let mut new = Some(Arc::new(value));
             let mut old = None;
             let mut stored = false;
             let mut end = None;
@@ -343,8 +408,8 @@ impl<T> Sender<T> {
     /// let (tx, _rx) = anysync::channel::watch::channel('a');
     /// assert_eq!(*tx.borrow(), 'a');
     /// ```
-    pub fn borrow(&self) -> ValueArc<T> {
-        ValueArc::clone(&self.shared.value.lock().state_ref().value)
+    pub fn borrow(&self) -> Arc<T> {
+        Arc::clone(&self.shared.value.lock().state_ref().value)
     }
 
     /// A new receiver that has seen the current value.
@@ -359,10 +424,7 @@ impl<T> Sender<T> {
     pub fn subscribe(&self) -> Receiver<T> {
         let seen = self.shared.value.lock().state_ref().version;
         self.shared.receivers.fetch_add(1, Ordering::AcqRel);
-        Receiver {
-            shared: Arc::clone(&self.shared),
-            seen,
-        }
+        Receiver::new(SharedArc::clone(&self.shared), seen)
     }
 
     /// The number of live receivers.
@@ -408,13 +470,31 @@ impl<T> Sender<T> {
             wait: Wait::new(&*self.shared, ()),
         }
     }
+
+    /// A snapshot of the channel's handles and waiting tasks.
+    ///
+    /// It takes the channel's locks and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anysync::channel::watch::channel(0);
+    /// let _rx2 = rx.clone();
+    /// let s = tx.statistics();
+    /// assert_eq!((s.senders, s.receivers), (1, 2));
+    /// assert_eq!((s.changed_waiters, s.closed_waiters), (0, 0));
+    /// ```
+    pub fn statistics(&self) -> WatchStatistics {
+        self.shared.statistics()
+    }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.shared.value.lock().state().senders += 1;
         Sender {
-            shared: Arc::clone(&self.shared),
+            shared: SharedArc::clone(&self.shared),
         }
     }
 }
@@ -444,6 +524,16 @@ impl<T> fmt::Debug for Sender<T> {
 }
 
 impl<T> Receiver<T> {
+    fn new(shared: SharedArc<Shared<T>>, seen: u64) -> Self {
+        Receiver {
+            shared,
+            seen,
+            stream_wait: None,
+            stream_started: false,
+            stream_ended: false,
+        }
+    }
+
     /// The current value. Does not mark it seen.
     ///
     /// # Examples
@@ -454,8 +544,8 @@ impl<T> Receiver<T> {
     /// assert_eq!(*rx.borrow(), 2);
     /// assert_eq!(rx.has_changed(), Ok(true));
     /// ```
-    pub fn borrow(&self) -> ValueArc<T> {
-        ValueArc::clone(&self.shared.value.lock().state_ref().value)
+    pub fn borrow(&self) -> Arc<T> {
+        Arc::clone(&self.shared.value.lock().state_ref().value)
     }
 
     /// The current value, marking it seen.
@@ -468,11 +558,11 @@ impl<T> Receiver<T> {
     /// assert_eq!(*rx.borrow_and_update(), 2);
     /// assert_eq!(rx.has_changed(), Ok(false));
     /// ```
-    pub fn borrow_and_update(&mut self) -> ValueArc<T> {
+    pub fn borrow_and_update(&mut self) -> Arc<T> {
         let queue = self.shared.value.lock();
         let state = queue.state_ref();
         self.seen = state.version;
-        ValueArc::clone(&state.value)
+        Arc::clone(&state.value)
     }
 
     /// Whether a value this receiver has not seen was stored.
@@ -572,7 +662,7 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn changed(&mut self) -> futures::Changed<'_, T> {
-        let Receiver { shared, seen } = self;
+        let Receiver { shared, seen, .. } = self;
         futures::Changed {
             seen,
             done: false,
@@ -617,7 +707,7 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub fn wait_for<F: FnMut(&T) -> bool>(&mut self, predicate: F) -> futures::WaitFor<'_, T, F> {
-        let Receiver { shared, seen } = self;
+        let Receiver { shared, seen, .. } = self;
         futures::WaitFor {
             seen,
             predicate,
@@ -629,17 +719,93 @@ impl<T> Receiver<T> {
 
     /// `true` if both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        SharedArc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// A snapshot of the channel's handles and waiting tasks.
+    ///
+    /// It takes the channel's locks and counts the waiters: meant for
+    /// monitoring and tests, not for a hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = anysync::channel::watch::channel(0);
+    /// let _rx2 = rx.clone();
+    /// let s = rx.statistics();
+    /// assert_eq!((s.senders, s.receivers), (1, 2));
+    /// assert_eq!((s.changed_waiters, s.closed_waiters), (0, 0));
+    /// ```
+    pub fn statistics(&self) -> WatchStatistics {
+        self.shared.statistics()
+    }
+}
+
+impl<T> Stream for Receiver<T> {
+    type Item = Arc<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Arc<T>>> {
+        let this = self.get_mut();
+        if this.stream_ended {
+            return Poll::Ready(None);
+        }
+        let wait = this
+            .stream_wait
+            .get_or_insert_with(|| Box::pin(Wait::new(SharedArc::clone(&this.shared), ())));
+        let (shared, mut node) = wait.as_mut().split();
+        let mut fresh = if this.stream_started {
+            prepare(&mut node, cx.waker())
+        } else {
+            None
+        };
+        let mut queue = shared.value.lock();
+        let state = queue.state_ref();
+        let (version, closed) = (state.version, state.senders == 0);
+        if this.stream_started && version == this.seen {
+            if closed {
+                this.stream_ended = true;
+                let (_, old) = node.remove(&mut queue);
+                drop(queue);
+                drop(old);
+                drop(fresh);
+                return Poll::Ready(None);
+            }
+            let old = park(&mut node, &mut queue, cx.waker(), &mut fresh);
+            drop(queue);
+            drop(old);
+            drop(fresh);
+            return Poll::Pending;
+        }
+        let value = Arc::clone(&state.value);
+        this.seen = version;
+        this.stream_started = true;
+        // Leave the queue if we are in it (nothing to pass on).
+        let (_, old) = node.remove(&mut queue);
+        drop(queue);
+        drop(old);
+        drop(fresh);
+        Poll::Ready(Some(value))
+    }
+}
+
+// The boxed wait node of the stream (its cells are why the compiler cannot
+// tell) is only changed under the channel's lock or through `&mut self`,
+// by operations that finish before any user code runs: a panic caught
+// around a use of a receiver never leaves it half-changed, and nothing
+// poisons.
+impl<T> core::panic::UnwindSafe for Receiver<T> {}
+impl<T> core::panic::RefUnwindSafe for Receiver<T> {}
+
+impl<T> FusedStream for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        self.stream_ended
     }
 }
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         self.shared.receivers.fetch_add(1, Ordering::AcqRel);
-        Receiver {
-            shared: Arc::clone(&self.shared),
-            seen: self.seen,
-        }
+        Receiver::new(SharedArc::clone(&self.shared), self.seen)
     }
 }
 
@@ -797,7 +963,7 @@ pub mod futures {
     }
 
     impl<T, F: FnMut(&T) -> bool> Future for WaitFor<'_, T, F> {
-        type Output = Result<ValueArc<T>, RecvError>;
+        type Output = Result<Arc<T>, RecvError>;
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
@@ -821,7 +987,7 @@ pub mod futures {
                     drop(fresh);
                     return Poll::Pending;
                 }
-                let value = ValueArc::clone(&state.value);
+                let value = Arc::clone(&state.value);
                 // Leave the queue if we are in it (nothing to pass on).
                 let (_, old) = node.remove(&mut queue);
                 drop(queue);

@@ -23,7 +23,7 @@ impl<T> fmt::Debug for PutError<T> {
 
 impl<T> fmt::Display for PutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("put on a shut-down queue")
+        f.write_str("putting on a shut-down queue")
     }
 }
 
@@ -77,8 +77,8 @@ impl<T> fmt::Debug for TryPutError<T> {
 impl<T> fmt::Display for TryPutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryPutError::Full(_) => f.write_str("queue is full"),
-            TryPutError::ShutDown(_) => f.write_str("put on a shut-down queue"),
+            TryPutError::Full(_) => f.write_str("the queue is full"),
+            TryPutError::ShutDown(_) => f.write_str("putting on a shut-down queue"),
         }
     }
 }
@@ -93,7 +93,7 @@ pub struct ShutDown;
 
 impl fmt::Display for ShutDown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("queue is shut down and empty")
+        f.write_str("the queue is shut down and empty")
     }
 }
 
@@ -118,8 +118,8 @@ impl From<ShutDown> for TryGetError {
 impl fmt::Display for TryGetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryGetError::Empty => f.write_str("queue is empty"),
-            TryGetError::ShutDown => f.write_str("queue is shut down and empty"),
+            TryGetError::Empty => f.write_str("the queue is empty"),
+            TryGetError::ShutDown => f.write_str("the queue is shut down and empty"),
         }
     }
 }

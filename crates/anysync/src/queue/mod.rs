@@ -8,11 +8,15 @@
 //! | smallest first                                        | [`PriorityQueue`]    | `PriorityQueue`  |
 //! | separate sending and receiving handles, `Stream`/`Sink` | [`channel`](crate::channel) | —        |
 //!
-//! All three have the same API: `bounded(capacity)` or `unbounded()`;
-//! `put`/`get` wait (for room, for an item), `try_put`/`try_get` do not;
-//! `task_done`/`join` track completion; `shutdown` and
+//! All three are one type, [`GenericQueue`], with the order as a type
+//! parameter, so they have the same API: `bounded(capacity)` or
+//! `unbounded()`; `put`/`get` wait (for room, for an item),
+//! `try_put`/`try_get` do not; `task_done`/`join` track completion (and
+//! [`get_tracked`](GenericQueue::get_tracked) hands out a [`QueueItem`]
+//! that marks itself done when dropped, even by a panic); `shutdown` and
 //! `shutdown_immediate` stop the queue the way Python 3.13's
-//! `Queue.shutdown(immediate=...)` does.
+//! `Queue.shutdown(immediate=...)` does; [`statistics`](GenericQueue::statistics)
+//! reads the counters.
 //!
 //! A queue is shared by reference (`&self`), like asyncio's: put it in an
 //! `Arc` to share it between tasks.
@@ -56,6 +60,8 @@
 #[cfg(feature = "alloc")]
 mod error;
 #[cfg(feature = "alloc")]
+mod item;
+#[cfg(feature = "alloc")]
 mod order;
 #[cfg(feature = "alloc")]
 mod types;
@@ -65,16 +71,22 @@ mod types;
 pub use error::{PutError, ShutDown, TaskDoneError, TryGetError, TryPutError};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use item::QueueItem;
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use order::{Fifo, Lifo, Order, Priority};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use types::{LifoQueue, PriorityQueue, Queue};
+pub use types::{GenericQueue, LifoQueue, PriorityQueue, Queue, QueueStatistics};
 
 /// The named futures returned by the queues' methods.
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod futures {
-    pub use super::types::{Get, Join, Put};
+    pub use super::{
+        item::GetTracked,
+        types::{Get, Join, Put},
+    };
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -725,6 +725,153 @@ fn queue_is_send_and_sync() {
     static_assertions::assert_impl_all!(super::futures::Put<'static, u8>: Send, Sync);
     static_assertions::assert_impl_all!(super::futures::Get<'static, u8>: Send, Sync);
     static_assertions::assert_impl_all!(super::futures::Join<'static, u8>: Send, Sync);
+    static_assertions::assert_impl_all!(super::futures::GetTracked<'static, u8>: Send, Sync);
+    static_assertions::assert_impl_all!(super::QueueItem<'static, u8>: Send, Sync);
     static_assertions::assert_not_impl_any!(super::futures::Put<'static, u8>: Unpin);
     static_assertions::assert_not_impl_any!(Queue<alloc::rc::Rc<u8>>: Send, Sync);
+}
+
+#[test]
+fn queue_statistics_count_items_waiters_and_shutdown() {
+    let q = Queue::bounded(1);
+    let s = q.statistics();
+    assert_eq!((s.len, s.capacity, s.unfinished_tasks), (0, Some(1), 0));
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (0, 0, 0));
+    assert!(!s.shut_down);
+
+    TestTask::new(q.put('a')).ready().unwrap();
+    let mut put = TestTask::new(q.put('b'));
+    put.pending();
+    let mut join = TestTask::new(q.join());
+    join.pending();
+    let s = q.statistics();
+    assert_eq!((s.len, s.unfinished_tasks), (1, 1));
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (1, 0, 1));
+
+    assert_eq!(TestTask::new(q.get()).ready(), Ok('a'));
+    put.ready().unwrap();
+    assert_eq!(TestTask::new(q.get()).ready(), Ok('b'));
+    let mut get = TestTask::new(q.get());
+    get.pending();
+    let s = q.statistics();
+    assert_eq!((s.len, s.unfinished_tasks), (0, 2), "two got, none done");
+    assert_eq!((s.put_waiters, s.get_waiters, s.join_waiters), (0, 1, 1));
+
+    q.shutdown();
+    assert_eq!(get.ready(), Err(ShutDown));
+    let s = q.statistics();
+    assert!(s.shut_down);
+    assert_eq!(s.get_waiters, 0);
+    assert_eq!(
+        s,
+        q.statistics(),
+        "a snapshot compares equal while nothing changes"
+    );
+
+    let lifo = LifoQueue::<u8>::unbounded();
+    assert_eq!(lifo.statistics().capacity, None);
+}
+
+#[test]
+fn queue_item_marks_itself_done_when_a_worker_panics() {
+    let q = Queue::bounded(2);
+    q.try_put(1).unwrap();
+    q.try_put(2).unwrap();
+    let mut join = TestTask::new(q.join());
+    join.pending();
+    let worker = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+        let item = TestTask::new(q.get_tracked()).ready().unwrap();
+        assert_eq!(*item, 1);
+        panic!("the worker fails while it holds the item");
+    }));
+    assert!(worker.is_err());
+    assert_eq!(
+        q.unfinished_tasks(),
+        1,
+        "the panicking worker's item is done"
+    );
+    assert!(!join.is_woken());
+    let item = q.try_get_tracked().unwrap();
+    assert_eq!(item.done(), 2);
+    assert_eq!(join.wakes(), 1);
+    join.ready();
+    assert_quiet(q.stats());
+}
+
+#[test]
+fn queue_item_into_inner_leaves_the_item_unfinished() {
+    let q = LifoQueue::unbounded();
+    q.try_put('a').unwrap();
+    q.try_put('b').unwrap();
+    let mut b = q.try_get_tracked().unwrap();
+    *b = 'B';
+    assert_eq!(b.into_inner(), 'B');
+    assert_eq!(q.unfinished_tasks(), 2, "into_inner does not mark it done");
+    q.task_done().unwrap();
+    let a = TestTask::new(q.get_tracked()).ready().unwrap();
+    // Marked done by hand as well: the drop then has nothing left to mark.
+    q.task_done().unwrap();
+    drop(a);
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert_eq!(q.task_done(), Err(TaskDoneError));
+    q.shutdown();
+    assert_eq!(
+        TestTask::new(q.get_tracked()).ready().map(|_| ()),
+        Err(ShutDown)
+    );
+    assert_eq!(q.try_get_tracked().map(|_| ()), Err(TryGetError::ShutDown));
+}
+
+#[test]
+fn queue_item_is_dropped_before_it_is_marked_done_even_if_its_drop_panics() {
+    /// Records the queue's unfinished count when dropped, then panics.
+    struct Job {
+        queue: Arc<Queue<Job>>,
+        seen: Arc<AtomicUsize>,
+    }
+    impl Drop for Job {
+        fn drop(&mut self) {
+            self.seen
+                .store(self.queue.unfinished_tasks(), Ordering::SeqCst);
+            panic!("the item's drop fails");
+        }
+    }
+    let q = Arc::new(Queue::unbounded());
+    let seen = Arc::new(AtomicUsize::new(usize::MAX));
+    q.try_put(Job {
+        queue: q.clone(),
+        seen: seen.clone(),
+    })
+    .unwrap();
+    let item = q.try_get_tracked().unwrap();
+    let dropped = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| drop(item)));
+    assert!(dropped.is_err());
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "not yet done while it drops"
+    );
+    assert_eq!(q.unfinished_tasks(), 0, "done although its drop panicked");
+    TestTask::new(q.join()).ready();
+}
+
+#[test]
+fn queue_errors_read_as_sentences() {
+    use alloc::string::ToString;
+    assert_eq!(PutError(1).to_string(), "putting on a shut-down queue");
+    assert_eq!(TryPutError::Full(1).to_string(), "the queue is full");
+    assert_eq!(
+        TryPutError::ShutDown(1).to_string(),
+        "putting on a shut-down queue"
+    );
+    assert_eq!(ShutDown.to_string(), "the queue is shut down and empty");
+    assert_eq!(TryGetError::Empty.to_string(), "the queue is empty");
+    assert_eq!(
+        TryGetError::ShutDown.to_string(),
+        "the queue is shut down and empty"
+    );
+    assert_eq!(
+        TaskDoneError.to_string(),
+        "task_done() called more times than items were got"
+    );
 }

@@ -722,3 +722,80 @@ fn a_weak_broadcast_sender_does_not_keep_the_channel_open() {
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
+
+#[test]
+fn statistics_count_backlog_handles_and_waiters() {
+    let (tx, mut rx) = channel(4);
+    let mut blocker = tx.subscribe_with(1, Overflow::Block);
+    let s = tx.statistics();
+    assert_eq!((s.len, s.senders, s.receivers), (0, 1, 2));
+    assert_eq!(
+        (s.send_waiters, s.recv_waiters, s.full_blocking_receivers),
+        (0, 0, 0)
+    );
+
+    let mut recv = TestTask::new(rx.recv());
+    recv.pending();
+    assert_eq!(tx.statistics().recv_waiters, 1);
+    tx.try_send(1).unwrap();
+    assert_eq!(recv.ready(), Ok(1));
+    drop(recv);
+    assert_eq!(
+        tx.statistics().recv_waiters,
+        0,
+        "a receive that completed stops counting"
+    );
+
+    let mut send = TestTask::new(tx.send(2));
+    send.pending();
+    let tx2 = tx.clone();
+    let s = rx.statistics();
+    assert_eq!((s.len, s.senders, s.receivers), (1, 2, 2));
+    assert_eq!((s.send_waiters, s.full_blocking_receivers), (1, 1));
+
+    assert_eq!(blocker.try_recv(), Ok(1));
+    send.ready().unwrap();
+    drop(send);
+    drop(blocker);
+    let s = tx2.statistics();
+    assert_eq!(
+        (
+            s.len,
+            s.receivers,
+            s.send_waiters,
+            s.full_blocking_receivers
+        ),
+        (1, 1, 0, 0)
+    );
+    drop((tx, tx2));
+    assert_eq!(rx.statistics().senders, 0);
+}
+
+#[test]
+fn broadcast_errors_read_as_sentences() {
+    use alloc::string::ToString;
+    assert_eq!(
+        RecvError::Lagged(1).to_string(),
+        "the receiver fell behind and missed 1 message"
+    );
+    assert_eq!(
+        RecvError::Lagged(2).to_string(),
+        "the receiver fell behind and missed 2 messages"
+    );
+    assert_eq!(
+        TryRecvError::Lagged(1).to_string(),
+        RecvError::Lagged(1).to_string()
+    );
+    assert_eq!(
+        RecvError::Closed.to_string(),
+        "the channel is closed and has no messages left for this receiver"
+    );
+    assert_eq!(
+        RecvError::Disconnected.to_string(),
+        "the receiver was disconnected for falling behind and has no messages left"
+    );
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "no message is queued for this receiver"
+    );
+}

@@ -146,3 +146,33 @@ fn static_send_cancel_hands_the_value_back_and_the_slot_on() {
     let s = ch.stats();
     assert_eq!((s.send_waiters, s.slots_reserved), (0, 0));
 }
+
+#[test]
+fn static_channel_statistics() {
+    let ch = StaticChannel::<u8, 1>::new();
+    ch.try_send(1).unwrap();
+    let mut send = TestTask::new(ch.send(2));
+    send.pending();
+    let s = ch.statistics();
+    assert_eq!((s.len, s.capacity, s.reserved), (1, Some(1), 0));
+    assert_eq!(
+        (s.send_waiters, s.recv_waiters, ch.send_waiters()),
+        (1, 0, 1)
+    );
+    assert_eq!((s.senders, s.receivers, s.closed), (None, None, false));
+    assert_eq!(ch.try_recv(), Ok(1));
+    assert_eq!(
+        ch.statistics().reserved,
+        1,
+        "the freed slot is the sender's"
+    );
+    send.ready().unwrap();
+    assert_eq!(TestTask::new(ch.recv()).ready(), Ok(2));
+    let mut recv = TestTask::new(ch.recv());
+    recv.pending();
+    assert_eq!(ch.recv_waiters(), 1);
+    ch.close();
+    assert_eq!(recv.ready(), Err(RecvError));
+    let s = ch.statistics();
+    assert_eq!((s.len, s.recv_waiters, s.closed), (0, 0, true));
+}

@@ -922,3 +922,87 @@ fn reserve_many_cancelled_after_any_number_of_polls_loses_no_slot() {
         );
     }
 }
+
+#[test]
+fn statistics_count_values_reservations_waiters_and_handles() {
+    let (tx, rx) = channel::bounded(2);
+    let s = rx.statistics();
+    assert_eq!((s.len, s.capacity, s.reserved), (0, Some(2), 0));
+    assert_eq!((s.send_waiters, s.recv_waiters), (0, 0));
+    assert_eq!(
+        (s.senders, s.receivers, s.closed),
+        (Some(1), Some(1), false)
+    );
+
+    let mut recv = TestTask::new(rx.recv());
+    recv.pending();
+    assert_eq!(tx.statistics().recv_waiters, 1);
+    tx.try_send(1).unwrap();
+    assert_eq!(recv.ready(), Ok(1));
+
+    let permit = tx.try_reserve().unwrap();
+    tx.try_send(2).unwrap();
+    let mut send = TestTask::new(tx.send(3));
+    send.pending();
+    let tx2 = tx.clone();
+    let s = tx.statistics();
+    assert_eq!((s.len, s.reserved), (1, 1));
+    assert_eq!((s.send_waiters, s.recv_waiters), (1, 0));
+    assert_eq!((s.senders, s.receivers), (Some(2), Some(1)));
+    assert_eq!(s, rx.statistics(), "both halves see the same channel");
+
+    drop((permit, tx2));
+    assert_eq!(
+        send.wakes(),
+        1,
+        "the dropped permit's slot goes to the sender"
+    );
+    let s = rx.statistics();
+    assert_eq!(
+        (s.len, s.reserved, s.send_waiters, s.senders),
+        (1, 1, 0, Some(1))
+    );
+    send.ready().unwrap();
+    rx.close();
+    let s = rx.statistics();
+    assert_eq!((s.len, s.reserved, s.closed), (2, 0, true));
+
+    let (_tx, rx) = channel::unbounded::<u8>();
+    assert_eq!(rx.statistics().capacity, None);
+}
+
+#[test]
+fn channel_errors_read_as_sentences() {
+    use alloc::string::ToString;
+
+    use crate::channel::SendTimeoutError;
+    assert_eq!(SendError(1).to_string(), "sending on a closed channel");
+    assert_eq!(
+        TrySendError::Full(1).to_string(),
+        "sending on a full channel"
+    );
+    assert_eq!(
+        TrySendError::Closed(1).to_string(),
+        "sending on a closed channel"
+    );
+    assert_eq!(
+        SendTimeoutError::Timeout(1).to_string(),
+        "timed out waiting to send on a full channel"
+    );
+    assert_eq!(
+        SendTimeoutError::Closed(1).to_string(),
+        "sending on a closed channel"
+    );
+    assert_eq!(
+        RecvError.to_string(),
+        "the channel is closed and has no messages left"
+    );
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "the channel has no message ready"
+    );
+    assert_eq!(
+        TryRecvError::Closed.to_string(),
+        "the channel is closed and has no messages left"
+    );
+}

@@ -494,3 +494,102 @@ fn mark_changed_makes_the_current_value_unseen_and_mark_unchanged_makes_it_seen(
     assert_eq!(*rx.borrow(), 2);
     assert_eq!(TestTask::new(rx.changed()).ready(), Err(RecvError));
 }
+
+#[test]
+fn statistics_count_handles_and_both_kinds_of_waiters() {
+    let (tx, mut rx) = channel(0);
+    let mut rx2 = rx.clone();
+    let s = tx.statistics();
+    assert_eq!(
+        (s.senders, s.receivers, s.changed_waiters, s.closed_waiters),
+        (1, 2, 0, 0)
+    );
+    let mut changed = TestTask::new(rx2.changed());
+    changed.pending();
+    let tx2 = tx.clone();
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    let s = rx.statistics();
+    assert_eq!(
+        (s.senders, s.receivers, s.changed_waiters, s.closed_waiters),
+        (2, 2, 1, 1)
+    );
+    tx2.send(1).unwrap();
+    changed.ready().unwrap();
+    drop(changed);
+    drop(rx2);
+    assert_eq!(tx.statistics().changed_waiters, 0);
+    assert_eq!(*rx.borrow_and_update(), 1);
+    drop(rx);
+    closed.ready();
+    let s = tx.statistics();
+    assert_eq!((s.senders, s.receivers, s.closed_waiters), (2, 0, 0));
+}
+
+#[test]
+fn stream_yields_the_current_value_first_then_each_unseen_change() {
+    use futures_core::FusedStream;
+    use futures_util::StreamExt;
+
+    let (tx, mut rx) = channel(1);
+    let mut next = TestTask::new(rx.next());
+    assert_eq!(next.ready().as_deref(), Some(&1), "seen, yielded anyway");
+    drop(next);
+    let mut next = TestTask::new(rx.next());
+    next.pending();
+    assert_eq!(
+        tx.statistics().changed_waiters,
+        1,
+        "the stream waits in the queue"
+    );
+    tx.send(2).unwrap();
+    tx.send(3).unwrap();
+    assert_eq!(next.wakes(), 1);
+    assert_eq!(next.ready().as_deref(), Some(&3), "two sends, one change");
+    drop(next);
+    assert_eq!(waiters(&rx), 0, "it left the queue with the value");
+    assert_eq!(rx.has_changed(), Ok(false), "yielding marks the value seen");
+
+    // A clone starts over with the current value.
+    let mut rx2 = rx.clone();
+    assert_eq!(TestTask::new(rx2.next()).ready().as_deref(), Some(&3));
+
+    tx.send(4).unwrap();
+    drop(tx);
+    assert_eq!(TestTask::new(rx.next()).ready().as_deref(), Some(&4));
+    assert!(!rx.is_terminated());
+    assert_eq!(TestTask::new(rx.next()).ready(), None);
+    assert!(rx.is_terminated());
+    assert_eq!(TestTask::new(rx.next()).ready(), None, "fused");
+}
+
+#[test]
+fn a_waiting_stream_ends_when_the_last_sender_goes_and_leaves_on_drop() {
+    use futures_util::StreamExt;
+
+    let (tx, mut rx) = channel(0);
+    let other = rx.clone();
+    assert_eq!(TestTask::new(rx.next()).ready().as_deref(), Some(&0));
+    let mut next = TestTask::new(rx.next());
+    next.pending();
+    drop(tx);
+    assert_eq!(next.wakes(), 1);
+    assert_eq!(next.ready(), None);
+    drop(next);
+
+    let (tx, mut rx) = channel(0);
+    assert_eq!(TestTask::new(rx.next()).ready().as_deref(), Some(&0));
+    TestTask::new(rx.next()).pending();
+    assert_eq!(
+        tx.statistics().changed_waiters,
+        1,
+        "still queued: polled, not dropped"
+    );
+    drop(rx);
+    assert_eq!(
+        tx.statistics().changed_waiters,
+        0,
+        "the receiver's drop left the queue"
+    );
+    drop(other);
+}
