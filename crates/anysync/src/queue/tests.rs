@@ -37,7 +37,7 @@ impl Drop for DropCount {
     }
 }
 
-// ----- 55: FIFO and capacity -----
+// ----- FIFO and capacity -----
 
 #[test]
 fn queue_fifo_and_capacity() {
@@ -136,7 +136,7 @@ fn queue_item_promised_to_a_getter_is_not_taken_by_try_get() {
     assert_quiet(q.stats());
 }
 
-// ----- 56, 57, 58: cancel safety -----
+// ----- cancel safety -----
 
 #[test]
 fn queue_get_is_cancel_safe() {
@@ -278,7 +278,7 @@ fn queue_cancel_at_every_await_sweep() {
     }
 }
 
-// ----- A3, A6: wakers and polls -----
+// ----- wakers and polls -----
 
 #[test]
 fn queue_getter_waker_update_wakes_only_the_new_waker() {
@@ -359,7 +359,7 @@ fn queue_futures_report_termination() {
     assert!(g.is_terminated());
 }
 
-// ----- 59: join / task_done -----
+// ----- join / task_done -----
 
 #[test]
 fn queue_join_and_task_done() {
@@ -427,7 +427,7 @@ fn queue_join_created_before_the_last_task_done_completes() {
     j.ready();
 }
 
-// ----- 60: graceful shutdown -----
+// ----- graceful shutdown -----
 
 #[test]
 fn queue_shutdown_fails_putters_and_drains_getters() {
@@ -533,7 +533,7 @@ fn queue_getter_behind_promised_items_gets_one_passed_on() {
     assert_quiet(q.stats());
 }
 
-// ----- 61: immediate shutdown -----
+// ----- immediate shutdown -----
 
 #[test]
 fn queue_shutdown_immediate_drops_each_item_once() {
