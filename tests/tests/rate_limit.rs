@@ -50,10 +50,16 @@ impl Timer for SteppedClock {
     type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
     fn sleep(&self, duration: Duration) -> Self::Sleep {
-        let clock = self.0.clone();
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        let deadline = clock.load(Ordering::SeqCst).saturating_add(nanos);
-        Box::pin(until(move || clock.load(Ordering::SeqCst) >= deadline))
+        self.sleep_until(self.now().saturating_add(duration))
+    }
+
+    /// Overridden so that the deadline is the one asked for: the default
+    /// reads the clock a second time, and a step taken between the two
+    /// reads would push the deadline past the step, where this clock,
+    /// unlike a real one, might never go.
+    fn sleep_until(&self, deadline: Instant) -> Self::Sleep {
+        let clock = self.clone();
+        Box::pin(until(move || clock.now() >= deadline))
     }
 
     fn now(&self) -> Instant {
@@ -191,12 +197,8 @@ async fn limits_never_exceed_the_concurrency_and_serve_everyone<R: Runtime>(rt: 
     let order = Arc::new(StdMutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let (limits2, inside, peak, order2) = (
-            limits.clone(),
-            inside.clone(),
-            peak.clone(),
-            order.clone(),
-        );
+        let (limits2, inside, peak, order2) =
+            (limits.clone(), inside.clone(), peak.clone(), order.clone());
         tasks.push(rt.spawn(async move {
             let permit = limits2.acquire().await.unwrap();
             let now = inside.fetch_add(1, Ordering::SeqCst) + 1;

@@ -27,8 +27,8 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod pool;
 
 mod error;
