@@ -307,7 +307,7 @@ impl Iterator for Backoff {
     fn next(&mut self) -> Option<Duration> {
         self.retries = self.retries.saturating_add(1);
         let delay = match self.jitter.0 {
-            JitterKind::Ratio(ratio) if ratio == 0.0 => self.base(self.retries),
+            JitterKind::Ratio(0.0) => self.base(self.retries),
             _ => self.jittered(),
         };
         self.prev = delay;
