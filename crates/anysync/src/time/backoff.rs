@@ -356,7 +356,7 @@ fn default_seed() -> u64 {
 
 #[cfg(not(feature = "std"))]
 fn default_seed() -> u64 {
-    0x5eed_0f_a4_5e_c0_de
+    0x005e_ed0f_a45e_c0de
 }
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): tiny, fast, and good enough to
