@@ -389,7 +389,7 @@ where
                 StateProj::Idle => {
                     // Only a budget needs the start time; skip the clock otherwise.
                     if this.budget.is_some() && this.started.is_none() {
-                        *this.started = Some(this.timer.now());
+                        *this.started = Some(read_clock(this.timer));
                     }
                     *this.attempts += 1;
                     let attempt = (this.op)();
@@ -455,6 +455,13 @@ where
         this.state.set(State::Done);
         Err(stop)
     }
+}
+
+/// `timer.now()`, out of line: only a retry with a budget reads the clock,
+/// and keeping the call out of `poll` keeps that function small.
+#[inline(never)]
+fn read_clock<T: Timer>(timer: &T) -> Instant {
+    timer.now()
 }
 
 /// The attempt limit: the one set, else unlimited under a budget, else the default.
