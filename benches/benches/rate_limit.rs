@@ -4,11 +4,14 @@
 //! * `rate_limit/check`: a non-waiting check that is always granted (a
 //!   quota too large to run out). anysync reads the std monotonic clock
 //!   (as the compat crates' timers do); governor its default TSC clock, and
-//!   (`governor_std_clock`) the std clock too. The clock read is most of
+//!   (`governor_std_clock`) the std clock too; `anysync_free_clock` reads
+//!   no clock at all (the limiter's own work). The clock read is most of
 //!   the cost: on this machine's VM a std `Instant::now` is about 70 ns.
-//! * `rate_limit/check_keyed`: the same over 1024 keys, round robin.
+//! * `rate_limit/check_keyed`: the same over 1024 keys, round robin
+//!   (governor on either clock).
 //! * `rate_limit/acquire`: the waiting form, granted at once, one task
-//!   under `futures_executor::block_on` (governor's `until_ready`).
+//!   under `futures_executor::block_on` (governor's `until_ready`, on
+//!   either clock).
 //! * `redis/*` (only when `redis-server` is installed): `incr` is one
 //!   INCR round trip on loopback; `semaphore_acquire_release` a
 //!   `RedisSemaphore` acquire plus an explicit release; `rate_check` one
@@ -46,6 +49,23 @@ impl Timer for StdClock {
     }
 }
 
+/// A clock that stands still and costs nothing: `anysync_free_clock` is
+/// the limiter's own work, without any clock read.
+#[derive(Clone, Copy, Debug)]
+struct FreeClock;
+
+impl Timer for FreeClock {
+    type Sleep = Pending<()>;
+
+    fn sleep(&self, _: Duration) -> Pending<()> {
+        std::future::pending()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::ORIGIN
+    }
+}
+
 const HUGE: NonZeroU32 = NonZeroU32::MAX;
 
 fn check(c: &mut Criterion) {
@@ -67,6 +87,10 @@ fn check(c: &mut Criterion) {
     g.bench_function("governor_std_clock", |b| {
         b.iter(|| black_box(theirs.check()).unwrap())
     });
+    let free = RateLimiter::new(FreeClock, Quota::per_second(HUGE));
+    g.bench_function("anysync_free_clock", |b| {
+        b.iter(|| black_box(free.try_acquire()).unwrap())
+    });
     g.finish();
 
     let mut g = group(c, "rate_limit/check_keyed", 1);
@@ -85,6 +109,16 @@ fn check(c: &mut Criterion) {
             black_box(theirs.check_key(&k)).unwrap()
         })
     });
+    let theirs = governor::RateLimiter::dashmap_with_clock(
+        governor::Quota::per_second(HUGE),
+        governor::clock::MonotonicClock,
+    );
+    g.bench_function("governor_std_clock", |b| {
+        b.iter(|| {
+            k = (k + 1) % 1024;
+            black_box(theirs.check_key(&k)).unwrap()
+        })
+    });
     g.finish();
 
     let mut g = group(c, "rate_limit/acquire", 1);
@@ -94,6 +128,13 @@ fn check(c: &mut Criterion) {
     });
     let theirs = governor::RateLimiter::direct(governor::Quota::per_second(HUGE));
     g.bench_function("governor", |b| {
+        b.iter_custom(|iters| uncontended(iters, || theirs.until_ready()))
+    });
+    let theirs = governor::RateLimiter::direct_with_clock(
+        governor::Quota::per_second(HUGE),
+        governor::clock::MonotonicClock,
+    );
+    g.bench_function("governor_std_clock", |b| {
         b.iter_custom(|iters| uncontended(iters, || theirs.until_ready()))
     });
     g.finish();

@@ -5,15 +5,15 @@
 
 extern crate alloc;
 
-use alloc::sync::Arc;
-use core::{num::NonZeroU32, time::Duration};
+use alloc::{boxed::Box, sync::Arc};
+use core::{future::Future, num::NonZeroU32, pin::Pin, time::Duration};
 use std::sync::{
-    atomic::{AtomicUsize, Ordering},
+    atomic::{AtomicU64, AtomicUsize, Ordering},
     Mutex as StdMutex,
 };
 
 use anysync::{
-    rt::{virtual_time::VirtualTime, Instant, JoinHandle, Runtime},
+    rt::{virtual_time::VirtualTime, Instant, JoinHandle, Runtime, Timer},
     time::{InsufficientCapacity, KeyedRateLimiter, Limits, Quota, RateLimiter, TryAcquireError},
 };
 use anysync_tests::{race_yields, scenarios, until};
@@ -31,11 +31,48 @@ fn glacial() -> Quota {
     Quota::per(nz(1), Duration::from_secs(3600)).unwrap()
 }
 
+/// A clock that moves only when the test moves it; its sleeps yield until
+/// it has. On a real executor this leaves every grant instant to the test,
+/// so the order of grants can be read without racing the clock: a task
+/// that is preempted between its grant and its record cannot be overtaken,
+/// because the next grant is not due until the test sees that record.
+#[derive(Clone, Debug, Default)]
+struct SteppedClock(Arc<AtomicU64>);
+
+impl SteppedClock {
+    fn set(&self, since_origin: Duration) {
+        let nanos = u64::try_from(since_origin.as_nanos()).expect("a short test");
+        self.0.store(nanos, Ordering::SeqCst);
+    }
+}
+
+impl Timer for SteppedClock {
+    type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    fn sleep(&self, duration: Duration) -> Self::Sleep {
+        self.sleep_until(self.now().saturating_add(duration))
+    }
+
+    /// Overridden so that the deadline is the one asked for: the default
+    /// reads the clock a second time, and a step taken between the two
+    /// reads would push the deadline past the step, where this clock,
+    /// unlike a real one, might never go.
+    fn sleep_until(&self, deadline: Instant) -> Self::Sleep {
+        let clock = self.clone();
+        Box::pin(until(move || clock.now() >= deadline))
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_origin(Duration::from_nanos(self.0.load(Ordering::SeqCst)))
+    }
+}
+
 /// Tasks waiting for cells are served in the order they started waiting,
 /// whatever they ask for.
 async fn rate_limiter_serves_waiters_in_arrival_order<R: Runtime>(rt: R) {
+    let clock = SteppedClock::default();
     let quota = Quota::per(nz(1), ms(2)).unwrap().allow_burst(nz(3));
-    let limiter = Arc::new(RateLimiter::new(rt.clone(), quota));
+    let limiter = Arc::new(RateLimiter::new(clock.clone(), quota));
     limiter.try_acquire_n(3).unwrap();
     let order = Arc::new(StdMutex::new(Vec::new()));
     let mut tasks = Vec::new();
@@ -45,8 +82,16 @@ async fn rate_limiter_serves_waiters_in_arrival_order<R: Runtime>(rt: R) {
             limiter2.acquire_n(n).await.unwrap();
             order2.lock().unwrap().push(i);
         }));
-        // Task i has arrived once it is served or waiting.
-        until(|| order.lock().unwrap().len() + limiter.waiters() > i).await;
+        // Task i has arrived once it is waiting (nobody is served while
+        // the clock stands still at 0).
+        until(|| limiter.waiters() > i).await;
+    }
+    // The instants at which each waiter's cells are due, in arrival order
+    // (2 ms a cell, a burst of 3 already spent at 0): only one waiter is
+    // due at each, so each step serves exactly the head of the queue.
+    for (k, due) in [6, 8, 12, 14, 20, 22].into_iter().enumerate() {
+        clock.set(ms(due));
+        until(|| order.lock().unwrap().len() > k).await;
     }
     for t in tasks {
         t.await.unwrap();
@@ -135,11 +180,15 @@ async fn keyed_limiter_keys_do_not_wait_for_each_other<R: Runtime>(rt: R) {
     assert!(waiter.await.unwrap_err().is_cancelled());
 }
 
-/// Ten calls through `Limits(3 at once, fast rate)`: never more than three
-/// inside, everyone served, entries in arrival order.
+/// Ten calls through `Limits(3 at once, one a millisecond)`: never more
+/// than three inside, everyone served, entries in arrival order, and every
+/// permit back at the end. The rate's clock moves one slot at a time, only
+/// once the previous entry is recorded, so the recorded order is the order
+/// of entry on every executor (see [`SteppedClock`]).
 async fn limits_never_exceed_the_concurrency_and_serve_everyone<R: Runtime>(rt: R) {
+    let clock = SteppedClock::default();
     let limits = Arc::new(Limits::new(
-        rt.clone(),
+        clock.clone(),
         3,
         Quota::per(nz(1), ms(1)).unwrap(),
     ));
@@ -148,25 +197,30 @@ async fn limits_never_exceed_the_concurrency_and_serve_everyone<R: Runtime>(rt: 
     let order = Arc::new(StdMutex::new(Vec::new()));
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let (limits2, inside, peak, order2, rt2) = (
-            limits.clone(),
-            inside.clone(),
-            peak.clone(),
-            order.clone(),
-            rt.clone(),
-        );
+        let (limits2, inside, peak, order2) =
+            (limits.clone(), inside.clone(), peak.clone(), order.clone());
         tasks.push(rt.spawn(async move {
             let permit = limits2.acquire().await.unwrap();
-            order2.lock().unwrap().push(i);
             let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
-            rt2.sleep(ms(4)).await;
+            order2.lock().unwrap().push(i);
+            // Stay inside a while (on the stepped clock a real sleep would
+            // stall the virtual runtime, which never goes idle).
+            for _ in 0..8 {
+                anysync_tests::yield_now().await;
+            }
             inside.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
         }));
         // Task i has arrived once it has entered or is waiting (for the
         // rate, or with the rate lock held, for a permit).
         until(|| order.lock().unwrap().len() + limits.rate_limiter().waiters() > i).await;
+    }
+    // Task 0 entered at 0 ms; each further slot is due one millisecond
+    // after the one before.
+    for k in 1..10 {
+        until(|| order.lock().unwrap().len() == k).await;
+        clock.set(ms(k as u64));
     }
     for t in tasks {
         t.await.unwrap();

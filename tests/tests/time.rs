@@ -571,6 +571,47 @@ fn virtual_time_retry_with_seeded_jitter_is_repeatable() {
     assert!(first <= at(100 + 200 + 400 + 800));
 }
 
+/// A finished `Retry` panics if polled again, with its own message, also
+/// when its cancellation future is ready by then (it is not asked to end
+/// a second time).
+#[test]
+fn retry_polled_after_completion_panics() {
+    let message = |run: &mut dyn FnMut()| {
+        let payload = std::panic::catch_unwind(core::panic::AssertUnwindSafe(run))
+            .expect_err("a second poll panics");
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    };
+    let backoff = || Backoff::constant(ms(1));
+    let mut done = Box::pin(retry(VirtualTime::new(), backoff(), || async {
+        Ok::<_, ()>(1)
+    }));
+    assert_eq!(futures_executor::block_on(&mut done), Ok(1));
+    assert!(futures_util::future::FusedFuture::is_terminated(&done));
+    let msg = message(&mut || drop(futures_executor::block_on(&mut done)));
+    assert!(msg.contains("polled after completion"), "{msg}");
+
+    let always = || core::future::poll_fn(|_| core::task::Poll::Ready(()));
+    let mut cancelled = Box::pin(
+        retry(VirtualTime::new(), backoff(), || async {
+            Err::<u32, _>(())
+        })
+        .cancel_on(always()),
+    );
+    assert_eq!(
+        futures_executor::block_on(&mut cancelled),
+        Err(RetryError::Cancelled {
+            error: None,
+            attempts: 0
+        })
+    );
+    let msg = message(&mut || drop(futures_executor::block_on(&mut cancelled)));
+    assert!(msg.contains("polled after completion"), "{msg}");
+}
+
 #[test]
 fn retry_error_types_are_errors_and_thread_safe() {
     fn error<E: core::error::Error + Send + Sync + 'static>() {}

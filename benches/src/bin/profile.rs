@@ -15,12 +15,24 @@
 //! current-thread),
 //! `channel_spsc` (capacity 64, tokio current-thread). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
+//!
+//! Resilience workloads (`futures_executor::block_on`, no runtime):
+//! `retry_ok` (an operation that succeeds at once), `retry_zero` (fails
+//! once, then succeeds after a zero delay), both `anysync` or `backon`;
+//! `rate_check` (a `try_acquire` always granted) for `anysync`,
+//! `anysync_free` (a clock that costs nothing), `governor` (its TSC clock)
+//! and `governor_std` (the std monotonic clock, like `anysync`).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
-use std::sync::Arc;
+use std::{future::Ready, hint::black_box, num::NonZeroU32, sync::Arc, time::Duration};
+
+use anysync::{
+    rt::{Instant, Timer},
+    time::{Backoff, Quota, RateLimiter, RetryExt},
+};
 
 use anysync_benches::{
     for_each_channel, for_each_mutex, for_each_notify, for_each_semaphore,
@@ -136,6 +148,116 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
     }
 }
 
+/// The std monotonic clock; its sleeps end at once (the workloads only
+/// ever sleep for zero).
+#[derive(Clone, Copy, Debug)]
+struct StdClock;
+
+impl Timer for StdClock {
+    type Sleep = Ready<()>;
+
+    fn sleep(&self, _: Duration) -> Ready<()> {
+        std::future::ready(())
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_std(std::time::Instant::now())
+    }
+}
+
+/// A clock that stands still and costs nothing: what is left is the
+/// limiter's own work.
+#[derive(Clone, Copy, Debug)]
+struct FreeClock;
+
+impl Timer for FreeClock {
+    type Sleep = Ready<()>;
+
+    fn sleep(&self, _: Duration) -> Ready<()> {
+        std::future::ready(())
+    }
+
+    fn now(&self) -> Instant {
+        Instant::ORIGIN
+    }
+}
+
+/// `retry_ok` (`fails = 0`) and `retry_zero` (`fails = 1`, zero delay).
+fn retry(a: &mut Args, fails: u32) {
+    let delay = if fails == 0 {
+        Duration::from_millis(1)
+    } else {
+        Duration::ZERO
+    };
+    let three = NonZeroU32::new(3).expect("non-zero");
+    match a.id.as_str() {
+        "anysync" => {
+            uncontended(a.ops, || async move {
+                let mut n = 0;
+                let op = move || {
+                    n += 1;
+                    let out = if n > fails { Ok(1) } else { Err(()) };
+                    async move { out }
+                };
+                let backoff = Backoff::exponential(delay, 2.0, Duration::from_secs(1))
+                    .expect("valid")
+                    .with_seed(1);
+                let out = RetryExt::retry(op, StdClock, backoff).attempts(three).await;
+                assert_eq!(black_box(out), Ok(1));
+            });
+        }
+        "backon" => {
+            uncontended(a.ops, || async move {
+                let mut n = 0;
+                let op = move || {
+                    n += 1;
+                    let out = if n > fails { Ok(1) } else { Err(()) };
+                    async move { out }
+                };
+                let out = backon::Retryable::retry(
+                    op,
+                    backon::ExponentialBuilder::default()
+                        .with_min_delay(delay)
+                        .with_max_times(2),
+                )
+                .sleep(|_| std::future::ready(()))
+                .await;
+                assert_eq!(black_box(out), Ok(1));
+            });
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
+fn rate_check(a: &mut Args) {
+    let huge = NonZeroU32::MAX;
+    let ops = a.ops;
+    match a.id.as_str() {
+        "anysync" => {
+            let ours = RateLimiter::new(StdClock, Quota::per_second(huge));
+            (0..ops).for_each(|_| black_box(ours.try_acquire()).expect("granted"));
+        }
+        "anysync_free" => {
+            let ours = RateLimiter::new(FreeClock, Quota::per_second(huge));
+            (0..ops).for_each(|_| black_box(ours.try_acquire()).expect("granted"));
+        }
+        "governor" => {
+            let theirs = governor::RateLimiter::direct(governor::Quota::per_second(huge));
+            (0..ops).for_each(|_| black_box(theirs.check()).expect("granted"));
+        }
+        "governor_std" => {
+            let theirs = governor::RateLimiter::direct_with_clock(
+                governor::Quota::per_second(huge),
+                governor::clock::MonotonicClock,
+            );
+            (0..ops).for_each(|_| black_box(theirs.check()).expect("granted"));
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -155,6 +277,9 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
+        "retry_ok" => retry(&mut a, 0),
+        "retry_zero" => retry(&mut a, 1),
+        "rate_check" => rate_check(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

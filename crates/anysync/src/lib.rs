@@ -28,8 +28,8 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod pool;
 
 pub mod resource;

@@ -39,12 +39,12 @@ use core::{
     ops::{Deref, DerefMut},
     time::Duration,
 };
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::{
     loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering},
     rt::{JoinHandle, Spawn, Timer},
     sync::{Notify, Semaphore},
+    waitq::lock::{Guard, Lock},
 };
 
 mod get;
@@ -259,14 +259,14 @@ impl<M: Manager> PoolBuilder<M> {
         let inner = Arc::new(Inner {
             manager: self.manager,
             permits: Semaphore::new(self.max_size),
-            idle: Mutex::new(VecDeque::new()),
+            idle: Lock::new(VecDeque::new()),
             size: AtomicUsize::new(0),
             max_size: self.max_size,
             min_idle: self.min_idle,
             wait_timeout: self.wait_timeout,
             closed: AtomicBool::new(false),
             replenish: Arc::new(Notify::new()),
-            stop_filler: Mutex::new(None),
+            stop_filler: Lock::new(None),
             created: AtomicUsize::new(0),
             discarded: AtomicUsize::new(0),
             create_failures: AtomicUsize::new(0),
@@ -325,7 +325,7 @@ type StopFn = Box<dyn FnOnce() + Send>;
 struct Inner<M: Manager> {
     manager: M,
     permits: Semaphore,
-    idle: Mutex<VecDeque<M::Object>>,
+    idle: Lock<VecDeque<M::Object>>,
     /// Live objects: idle, lent out, or being created.
     size: AtomicUsize,
     max_size: usize,
@@ -334,15 +334,25 @@ struct Inner<M: Manager> {
     closed: AtomicBool,
     /// Wakes the `min_idle` task when the idle count may have dropped.
     replenish: Arc<Notify>,
-    stop_filler: Mutex<Option<StopFn>>,
+    stop_filler: Lock<Option<StopFn>>,
     created: AtomicUsize,
     discarded: AtomicUsize,
     create_failures: AtomicUsize,
     timeouts: AtomicUsize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Lock<T>) -> Guard<'_, T> {
+    m.lock()
+}
+
+/// `true` while the thread unwinds from a panic. Without `std` there is
+/// no way to ask; `no_std` targets usually abort on panic, and where they
+/// unwind, an object dropped by a panic goes back to the pool.
+fn panicking() -> bool {
+    #[cfg(feature = "std")]
+    return std::thread::panicking();
+    #[cfg(not(feature = "std"))]
+    false
 }
 
 impl<M: Manager> Inner<M> {
@@ -393,7 +403,9 @@ impl<M: Manager> Inner<M> {
     }
 
     fn stop_filler(&self) {
-        if let Some(stop) = lock(&self.stop_filler).take() {
+        // Taken first, so the task is aborted with the lock released.
+        let stop = lock(&self.stop_filler).take();
+        if let Some(stop) = stop {
             stop();
         }
     }
@@ -627,8 +639,7 @@ impl<M: Manager> Object<M> {
 impl<M: Manager> Drop for Object<M> {
     fn drop(&mut self) {
         if let Some(object) = self.object.take() {
-            let keep =
-                !self.broken && !std::thread::panicking() && !self.pool.manager.is_broken(&object);
+            let keep = !self.broken && !panicking() && !self.pool.manager.is_broken(&object);
             self.pool.give_back(object, keep);
         }
     }

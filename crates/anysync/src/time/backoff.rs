@@ -179,6 +179,7 @@ impl Backoff {
     /// let d = Duration::from_millis(50);
     /// assert_eq!(Backoff::constant(d).take(3).collect::<Vec<_>>(), [d, d, d]);
     /// ```
+    #[inline]
     pub fn constant(delay: Duration) -> Backoff {
         Backoff::new(delay, 1.0, delay)
     }
@@ -208,6 +209,7 @@ impl Backoff {
     ///     Err(BackoffError::MaxBelowInitial { .. })
     /// ));
     /// ```
+    #[inline]
     pub fn exponential(
         initial: Duration,
         factor: f64,
@@ -222,6 +224,7 @@ impl Backoff {
         Ok(Backoff::new(initial, factor, max))
     }
 
+    #[inline]
     fn new(initial: Duration, factor: f64, max: Duration) -> Backoff {
         Backoff {
             initial,
@@ -235,12 +238,14 @@ impl Backoff {
     }
 
     /// Randomises the delays as `jitter` says.
+    #[inline]
     pub fn with_jitter(mut self, jitter: Jitter) -> Backoff {
         self.jitter = jitter;
         self
     }
 
     /// Seeds the jitter's random generator, so the delays are repeatable.
+    #[inline]
     pub fn with_seed(mut self, seed: u64) -> Backoff {
         self.rng = Some(SplitMix64(seed));
         self
@@ -257,10 +262,17 @@ impl Backoff {
     }
 
     /// The delay before jitter for the `retry`-th retry (1-based).
+    #[inline]
     fn base(&self, retry: u32) -> Duration {
         if retry <= 1 || self.factor == 1.0 {
-            return self.initial.min(self.max);
+            self.initial.min(self.max)
+        } else {
+            self.grown(retry)
         }
+    }
+
+    /// [`base`](Self::base) past the first retry of a growing schedule.
+    fn grown(&self, retry: u32) -> Duration {
         let nanos = self.initial.as_nanos() as f64 * powi(self.factor, retry - 1);
         if nanos.is_finite() && nanos < self.max.as_nanos() as f64 {
             // `as` saturates; adding 0.5 rounds the non-negative value.
@@ -269,30 +281,34 @@ impl Backoff {
             self.max
         }
     }
-}
 
-impl Iterator for Backoff {
-    type Item = Duration;
-
-    /// The next delay. Never `None`.
-    fn next(&mut self) -> Option<Duration> {
-        self.retries = self.retries.saturating_add(1);
-        let delay = match self.jitter.0 {
+    /// The next delay of a jittered schedule.
+    fn jittered(&mut self) -> Duration {
+        match self.jitter.0 {
             JitterKind::Ratio(ratio) => {
-                let d = self.base(self.retries);
-                if ratio == 0.0 {
-                    d
-                } else {
-                    let hi = nanos_u64(d);
-                    let lo = hi - ((hi as f64 * ratio + 0.5) as u64).min(hi);
-                    Duration::from_nanos(self.rng().between(lo, hi))
-                }
+                let hi = nanos_u64(self.base(self.retries));
+                let lo = hi - ((hi as f64 * ratio + 0.5) as u64).min(hi);
+                Duration::from_nanos(self.rng().between(lo, hi))
             }
             JitterKind::Decorrelated => {
                 let lo = nanos_u64(self.initial);
                 let hi = nanos_u64(self.prev).saturating_mul(3).max(lo);
                 Duration::from_nanos(self.rng().between(lo, hi)).min(self.max)
             }
+        }
+    }
+}
+
+impl Iterator for Backoff {
+    type Item = Duration;
+
+    /// The next delay. Never `None`.
+    #[inline]
+    fn next(&mut self) -> Option<Duration> {
+        self.retries = self.retries.saturating_add(1);
+        let delay = match self.jitter.0 {
+            JitterKind::Ratio(0.0) => self.base(self.retries),
+            _ => self.jittered(),
         };
         self.prev = delay;
         Some(delay)
@@ -340,7 +356,7 @@ fn default_seed() -> u64 {
 
 #[cfg(not(feature = "std"))]
 fn default_seed() -> u64 {
-    0x5eed_0f_a4_5e_c0_de
+    0x005e_ed0f_a45e_c0de
 }
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): tiny, fast, and good enough to

@@ -10,12 +10,16 @@ use core::{
     task::{Context, Poll},
     time::Duration,
 };
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use futures_core::{FusedFuture, TryFuture};
 use pin_project_lite::pin_project;
 
-use crate::{channel::watch, rt::Timer, time::Instant};
+use crate::{
+    channel::watch,
+    rt::Timer,
+    time::Instant,
+    waitq::lock::{Guard, Lock},
+};
 
 /// The state of a [`CircuitBreaker`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -257,7 +261,7 @@ impl CircuitBreakerBuilder {
         Ok(CircuitBreaker {
             timer,
             config: self,
-            core: Mutex::new(Core {
+            core: Lock::new(Core {
                 phase: Phase::Closed,
                 generation: 0,
                 consecutive: 0,
@@ -334,7 +338,7 @@ impl CircuitBreakerBuilder {
 pub struct CircuitBreaker<T> {
     timer: T,
     config: CircuitBreakerBuilder,
-    core: Mutex<Core>,
+    core: Lock<Core>,
     watch: watch::Sender<CircuitState>,
 }
 
@@ -378,8 +382,8 @@ impl CircuitBreaker<()> {
 }
 
 impl<T: Timer> CircuitBreaker<T> {
-    fn lock(&self) -> MutexGuard<'_, Core> {
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> Guard<'_, Core> {
+        self.core.lock()
     }
 
     /// Moves Open to HalfOpen if the cool-down has passed.
@@ -604,12 +608,14 @@ impl<T: Timer> CircuitBreaker<T> {
 
 impl<T: Timer> fmt::Debug for CircuitBreaker<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("CircuitBreaker");
-        match self.core.try_lock() {
-            Ok(core) => d.field("state", &core.phase.state()),
-            Err(_) => d.field("state", &format_args!("<locked>")),
-        };
-        d.field("config", &self.config).finish()
+        // The lock is only ever held for a few field updates (and a
+        // `Timer::now`), never across an await or user code that could
+        // print the breaker, so taking it here does not block for long.
+        let state = self.lock().phase.state();
+        f.debug_struct("CircuitBreaker")
+            .field("state", &state)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -658,7 +664,7 @@ impl<T: Timer> BreakerPermit<'_, T> {
 impl<T: Timer> Drop for BreakerPermit<'_, T> {
     fn drop(&mut self) {
         if !self.reported {
-            let outcome = if std::thread::panicking() {
+            let outcome = if panicking() {
                 Outcome::Failure
             } else {
                 Outcome::Abandoned
@@ -666,6 +672,17 @@ impl<T: Timer> Drop for BreakerPermit<'_, T> {
             self.breaker.report(self.generation, self.probe, outcome);
         }
     }
+}
+
+/// `true` while the thread unwinds from a panic. Without `std` there is
+/// no way to ask; `no_std` targets usually abort on panic, and where they
+/// unwind, a probe dropped by a panic counts as abandoned (its slot is
+/// still freed).
+fn panicking() -> bool {
+    #[cfg(feature = "std")]
+    return std::thread::panicking();
+    #[cfg(not(feature = "std"))]
+    false
 }
 
 impl<T: Timer> fmt::Debug for BreakerPermit<'_, T> {

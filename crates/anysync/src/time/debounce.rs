@@ -6,17 +6,13 @@ use alloc::{boxed::Box, sync::Arc};
 use core::{
     fmt,
     future::Future,
-    panic::AssertUnwindSafe,
     pin::{pin, Pin},
     task::{Context, Poll},
     time::Duration,
 };
 
 use futures_core::{FusedStream, Stream};
-use futures_util::{
-    future::{select, Either},
-    FutureExt,
-};
+use futures_util::future::{select, Either};
 use pin_project_lite::pin_project;
 
 use crate::{
@@ -24,6 +20,7 @@ use crate::{
     rt::{JoinHandle, Spawn, Timer},
     sync::Notify,
     time::Instant,
+    waitq::lock::Lock,
 };
 
 /// Why a debouncer or throttler could not be started.
@@ -339,14 +336,11 @@ pub struct TriggerHandle {
 
 impl TriggerHandle {
     fn new<H: JoinHandle<()>>(shared: Arc<Shared>, task: H) -> Self {
-        let task = std::sync::Mutex::new(task);
+        // In a lock only so that the stop function is `Sync`.
+        let task = Lock::new(task);
         TriggerHandle {
             shared,
-            stop: Some(Box::new(move || {
-                task.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .abort()
-            })),
+            stop: Some(Box::new(move || task.lock().abort())),
         }
     }
 
@@ -409,7 +403,13 @@ where
     /// Runs the action once, catching a panic and reporting failures.
     async fn run(&mut self) {
         self.shared.running.store(true, Ordering::Release);
-        let out = AssertUnwindSafe((self.action)()).catch_unwind().await;
+        #[cfg(feature = "std")]
+        let out =
+            futures_util::FutureExt::catch_unwind(core::panic::AssertUnwindSafe((self.action)()))
+                .await;
+        // Without `std` a panic cannot be caught (and usually aborts).
+        #[cfg(not(feature = "std"))]
+        let out = Ok::<_, ()>((self.action)().await);
         self.shared.running.store(false, Ordering::Release);
         let failure = match out {
             Ok(Ok(())) => None,

@@ -9,9 +9,9 @@
 //! | give up on a future after a while | [`timeout`], [`timeout_at`] | — |
 //! | do something every period | [`interval`] ([`MissedTickBehavior`]) | `alloc` |
 //! | call again after a failure, with backoff | [`retry`] / [`RetryExt`] with [`Backoff`] | — |
-//! | stop calling something that keeps failing | [`CircuitBreaker`] | `std` |
-//! | run once a burst of triggers goes quiet | [`DebounceConfig`], [`debounce_stream`] | `std` |
-//! | run at most once per period | [`ThrottleConfig`], [`throttle_stream`] | `std` |
+//! | stop calling something that keeps failing | [`CircuitBreaker`] | `alloc` |
+//! | run once a burst of triggers goes quiet | [`DebounceConfig`], [`debounce_stream`] | `alloc` |
+//! | run at most once per period | [`ThrottleConfig`], [`throttle_stream`] | `alloc` |
 //! | at most R calls per second, waiting in arrival order | [`RateLimiter`] | — |
 //! | the same, with a separate budget per user or host | [`KeyedRateLimiter`] | `std` |
 //! | at most N at once *and* R per second | [`Limits`] | — |
@@ -50,19 +50,19 @@ mod interval;
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 mod circuit_breaker;
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use circuit_breaker::{
     BreakerConfigError, BreakerPermit, BreakerStatistics, CallError, CircuitBreaker,
     CircuitBreakerBuilder, CircuitState, Rejected,
 };
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 mod debounce;
-#[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use debounce::{
     debounce_stream, throttle_stream, ActionError, DebounceConfig, DebounceConfigError,
     DebounceStream, ThrottleConfig, ThrottleStream, TriggerHandle, TriggerStatistics,
@@ -79,8 +79,8 @@ pub mod futures {
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub use super::interval::Tick;
 
-    #[cfg(feature = "std")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub use super::circuit_breaker::Call;
 
     pub use super::{limits::LimitsAcquire, rate_limit::Acquire};

@@ -272,6 +272,35 @@ impl<T: Timer> RateLimiter<T> {
     ///
     /// # Errors
     /// [`InsufficientCapacity`] at once if `n` exceeds the quota's burst.
+    ///
+    /// # Examples
+    /// There is no cancellation parameter: dropping the future is the
+    /// cancellation, and it takes nothing, so a
+    /// [`CancelToken`](crate::task::CancelToken) stops a wait by racing it.
+    /// ```
+    /// use std::{num::NonZeroU32, time::Duration};
+    /// use anysync::{
+    ///     rt::{virtual_time::VirtualTime, Instant},
+    ///     task::CancelToken,
+    ///     time::{Quota, RateLimiter, TryAcquireError},
+    /// };
+    ///
+    /// VirtualTime::new().block_on(|rt| async move {
+    ///     let limiter = RateLimiter::new(rt.clone(), Quota::per_hour(NonZeroU32::new(2).unwrap()));
+    ///     limiter.try_acquire_n(2).unwrap();
+    ///     let token = CancelToken::new();
+    ///     let (canceller, clock) = (token.clone(), rt.clone());
+    ///     let _detached = rt.spawn(async move {
+    ///         clock.sleep(Duration::from_secs(60)).await;
+    ///         canceller.cancel();
+    ///     });
+    ///     assert_eq!(token.run_until_cancelled(limiter.acquire()).await, None);
+    ///     assert_eq!(limiter.waiters(), 0);
+    ///     // The cancelled wait took nothing: the next cell is still due at 30 minutes.
+    ///     let due = Instant::from_origin(Duration::from_secs(30 * 60));
+    ///     assert_eq!(limiter.try_acquire(), Err(TryAcquireError::RateLimited { ready_at: Some(due) }));
+    /// });
+    /// ```
     pub fn acquire_n(&self, n: u32) -> Acquire<'_, T> {
         let early = match check_capacity(&self.quota, n) {
             Err(e) => Some(Err(e)),

@@ -370,14 +370,12 @@ where
 {
     type Output = Result<Fut::Ok, RetryError<E>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if matches!(*this.state, State::Done) {
-            panic!("`Retry` polled after completion");
-        }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.as_mut().project();
         if this.cancel.poll(cx).is_ready() {
-            let error = match this.state.as_mut().project_replace(State::Done) {
+            let error = match this.state.project_replace(State::Done) {
                 StateReplace::Sleeping { error, .. } => Some(error),
+                StateReplace::Done => panic!("`Retry` polled after completion"),
                 _ => None,
             };
             return Poll::Ready(Err(RetryError::Cancelled {
@@ -386,61 +384,84 @@ where
             }));
         }
         loop {
+            let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
                 StateProj::Idle => {
                     // Only a budget needs the start time; skip the clock otherwise.
-                    if this.started.is_none() && this.budget.is_some() {
-                        *this.started = Some(this.timer.now());
+                    if this.budget.is_some() && this.started.is_none() {
+                        *this.started = Some(read_clock(this.timer));
                     }
                     *this.attempts += 1;
                     let attempt = (this.op)();
                     this.state.set(State::Running { attempt });
                 }
-                StateProj::Running { attempt } => {
-                    let error = match attempt.try_poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(value)) => {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Ok(value));
-                        }
-                        Poll::Ready(Err(error)) => error,
-                    };
-                    let attempts = *this.attempts;
-                    let stop = if !(this.retry_if)(&error) {
-                        Some(RetryError::NotRetryable { error, attempts })
-                    } else if attempts >= max_attempts(*this.max_attempts, *this.budget) {
-                        Some(RetryError::Exhausted { error, attempts })
-                    } else {
-                        let delay = this.backoff.next().unwrap_or(Duration::MAX);
-                        let over_budget = this.budget.is_some_and(|budget| {
-                            let started = this.started.unwrap_or(Instant::ORIGIN);
-                            let spent = this.timer.now().saturating_duration_since(started);
-                            spent.saturating_add(delay) > budget
-                        });
-                        if over_budget {
-                            Some(RetryError::BudgetExhausted { error, attempts })
-                        } else {
-                            (this.on_retry)(attempts, &error, delay);
-                            let sleep = this.timer.sleep(delay);
-                            this.state.set(State::Sleeping { sleep, error });
-                            None
-                        }
-                    };
-                    if let Some(stop) = stop {
+                StateProj::Running { attempt } => match attempt.try_poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(value)) => {
                         this.state.set(State::Done);
-                        return Poll::Ready(Err(stop));
+                        return Poll::Ready(Ok(value));
                     }
-                }
+                    Poll::Ready(Err(error)) => {
+                        if let Err(stop) = self.as_mut().failed(error) {
+                            return Poll::Ready(Err(stop));
+                        }
+                    }
+                },
                 StateProj::Sleeping { sleep, .. } => {
                     if sleep.poll(cx).is_pending() {
                         return Poll::Pending;
                     }
                     this.state.set(State::Idle);
                 }
-                StateProj::Done => unreachable!("checked above"),
+                StateProj::Done => panic!("`Retry` polled after completion"),
             }
         }
     }
+}
+
+impl<T, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C>
+where
+    T: Timer,
+    P: FnMut(&E) -> bool,
+    N: FnMut(u32, &E, Duration),
+{
+    /// After a failed attempt: sets up the backoff sleep (`Ok`), or ends
+    /// the retry with the reason to stop. Kept out of `poll`, so that the
+    /// path of an attempt that succeeds stays small.
+    #[inline(never)]
+    fn failed(self: Pin<&mut Self>, error: E) -> Result<(), RetryError<E>> {
+        let mut this = self.project();
+        let attempts = *this.attempts;
+        let stop = if !(this.retry_if)(&error) {
+            RetryError::NotRetryable { error, attempts }
+        } else if attempts >= max_attempts(*this.max_attempts, *this.budget) {
+            RetryError::Exhausted { error, attempts }
+        } else {
+            let delay = this.backoff.next().unwrap_or(Duration::MAX);
+            let over_budget = this.budget.is_some_and(|budget| {
+                let started = this.started.unwrap_or(Instant::ORIGIN);
+                let spent = this.timer.now().saturating_duration_since(started);
+                spent.saturating_add(delay) > budget
+            });
+            if over_budget {
+                RetryError::BudgetExhausted { error, attempts }
+            } else {
+                (this.on_retry)(attempts, &error, delay);
+                let sleep = this.timer.sleep(delay);
+                this.state.set(State::Sleeping { sleep, error });
+                return Ok(());
+            }
+        };
+        this.state.set(State::Done);
+        Err(stop)
+    }
+}
+
+/// `timer.now()`, out of line: only a retry with a budget reads the clock,
+/// and keeping the call out of `poll` keeps that function small.
+#[inline(never)]
+fn read_clock<T: Timer>(timer: &T) -> Instant {
+    timer.now()
 }
 
 /// The attempt limit: the one set, else unlimited under a budget, else the default.
