@@ -13,7 +13,9 @@
 //! current-thread), `semaphore_hold` (4 permits, 64 tasks taking 1 or 2,
 //! tokio current-thread), `notify_uncontended`, `notify_ping_pong` (tokio
 //! current-thread),
-//! `channel_spsc` (capacity 64, tokio current-thread). Crate ids are those
+//! `channel_spsc` (capacity 64, tokio current-thread), `channel_one_task`
+//! (capacity 64, each message sent then received by the same task, in one
+//! `futures_executor::block_on`). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
@@ -136,6 +138,20 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
     }
 }
 
+fn channel_one_task<C: BenchChannel>(a: &mut Args) {
+    if C::ID == a.id {
+        let (tx, mut rx) = C::bounded(64);
+        let n = a.ops;
+        futures_executor::block_on(async {
+            for v in 0..n {
+                C::send(&tx, v).await;
+                C::recv(&mut rx).await;
+            }
+        });
+        a.ran = true;
+    }
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -155,6 +171,7 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
+        "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

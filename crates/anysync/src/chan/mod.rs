@@ -1125,30 +1125,42 @@ impl<'a, B: Buffer> SendFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready` or was cancelled.
+    #[inline]
     pub(crate) fn poll_send(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
+        // The first poll tries the non-waiting path here, inline and with
+        // nothing else on the stack; only a send that must wait (or a
+        // later poll) goes on to `poll_send_wait`.
+        if self.phase == Phase::Init {
+            let this = self.as_mut().project();
+            let item = this
+                .item
+                .take()
+                .expect("anysync bug: send polled without an item");
+            match this.chan.try_send(item) {
+                Ok(()) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySend::Closed(item)) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Err(item));
+                }
+                Err(TrySend::Full(item)) => *this.item = Some(item),
+            }
+        }
+        self.poll_send_wait(cx)
+    }
+
+    /// [`poll_send`](Self::poll_send) once the first non-waiting attempt
+    /// found no room: builds the wait node on the first call.
+    #[inline(never)]
+    fn poll_send_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), B::Item>> {
         let mut this = self.project();
         match *this.phase {
-            Phase::Init => {
-                let item = this
-                    .item
-                    .take()
-                    .expect("anysync bug: send polled without an item");
-                match this.chan.try_send(item) {
-                    Ok(()) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(TrySend::Closed(item)) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Err(item));
-                    }
-                    Err(TrySend::Full(item)) => *this.item = Some(item),
-                }
-                this.wait.set(Some(Wait::new(*this.chan, SendWant::new(1))));
-            }
+            Phase::Init => this.wait.set(Some(Wait::new(*this.chan, SendWant::new(1)))),
             // The item left the future only in a poll that moved it into
             // the buffer and then panicked (a `PriorityQueue` item's `Ord`):
             // it was sent.
@@ -1292,23 +1304,37 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready`.
-    pub(crate) fn poll_recv(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
+    #[inline]
+    pub(crate) fn poll_recv(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<B::Item>> {
+        // As in `SendFut::poll_send`: the non-waiting path inline, the
+        // rest in `poll_recv_wait`.
+        if self.phase == Phase::Init {
+            let this = self.as_mut().project();
+            match this.chan.try_recv() {
+                Ok(item) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Some(item));
+                }
+                Err(TryRecv::Closed) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(None);
+                }
+                Err(TryRecv::Empty) => {}
+            }
+        }
+        self.poll_recv_wait(cx)
+    }
+
+    /// [`poll_recv`](Self::poll_recv) once the first non-waiting attempt
+    /// found nothing: builds the wait node on the first call.
+    #[inline(never)]
+    fn poll_recv_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
         let mut this = self.project();
         match *this.phase {
-            Phase::Init => {
-                match this.chan.try_recv() {
-                    Ok(item) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Some(item));
-                    }
-                    Err(TryRecv::Closed) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(None);
-                    }
-                    Err(TryRecv::Empty) => {}
-                }
-                this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
-            }
+            Phase::Init => this.wait.set(Some(Wait::new(*this.chan, Grant::None))),
             Phase::Queued => {}
             Phase::Done => panic!("receive future polled after completion"),
         }
