@@ -343,6 +343,10 @@ impl<B: Buffer> Chan<B> {
         wakes: &mut Wakes,
         op: impl FnOnce(&mut B) -> R,
     ) -> R {
+        if !B::MAY_PANIC_MIDWAY {
+            // A panic here leaves the buffer as it was: nothing to repair.
+            return op(&mut q.state().buf);
+        }
         struct Repair<'g, 'q, B: Buffer> {
             chan: &'g Chan<B>,
             q: &'g mut RecvGuard<'q, B>,
@@ -391,7 +395,40 @@ impl<B: Buffer> Chan<B> {
     // ----- sending -----
 
     /// Sends without waiting.
+    #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        if B::MAY_PANIC_MIDWAY {
+            return self.try_send_guarded(item);
+        }
+        // The buffer's push cannot panic after changing it, so there is
+        // nothing to repair and at most the granted receiver to wake.
+        let mut q = self.recv.lock();
+        let st = q.state();
+        if st.mode != Mode::Open || st.buf.len() + st.slots_reserved >= st.cap {
+            let closed = st.mode != Mode::Open;
+            drop(q);
+            return Err(if closed {
+                TrySend::Closed(item)
+            } else {
+                TrySend::Full(item)
+            });
+        }
+        st.buf.push(item);
+        if q.is_empty() {
+            return Ok(());
+        }
+        let waker = Self::grant_pushed(&mut q);
+        drop(q);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// [`try_send`](Self::try_send) for a buffer whose push runs user code
+    /// that may panic midway (a `PriorityQueue`'s `Ord`).
+    #[inline(never)]
+    fn try_send_guarded(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         let mut wakes = Wakes::default();
         let mut q = self.recv.lock();
         let st = q.state();
@@ -449,8 +486,16 @@ impl<B: Buffer> Chan<B> {
 
     #[cold]
     fn grant_item_locked(q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
+        wakes.recv = Self::grant_pushed(q);
+    }
+
+    /// Grants the item just pushed to the head receiver (one is linked);
+    /// returns its waker, to wake once the lock is released.
+    #[cold]
+    #[inline(never)]
+    fn grant_pushed(q: &mut RecvGuard<'_, B>) -> Option<Waker> {
         debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
-        wakes.recv = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
+        grant_head(q, |st: &mut State<B>| st.items_reserved += 1)
     }
 
     /// Poll logic of a waiting send. On `Ready(Ok)`, `item` has been moved
@@ -678,12 +723,51 @@ impl<B: Buffer> Chan<B> {
     // ----- receiving -----
 
     /// Receives without waiting.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
-        let mut wakes = Wakes::default();
+        if B::MAY_PANIC_MIDWAY {
+            let mut wakes = Wakes::default();
+            let q = self.recv.lock();
+            return self.try_recv_locked(q, &mut wakes);
+        }
         let mut q = self.recv.lock();
-        let out = self.take_locked(&mut q, &mut wakes);
+        let st = q.state();
+        // The common case, kept short: open, a free item, and no waiting
+        // sender to grant the freed slot to. Then there is nobody to wake
+        // and no drained close to report, and the pop cannot panic after
+        // changing the buffer, so there is nothing to repair.
+        if st.mode == Mode::Open && st.send_linked == 0 && st.buf.len() > st.items_reserved {
+            let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
+            if st.track_done {
+                st.in_flight += 1;
+            }
+            return Ok(item);
+        }
+        self.try_recv_slow(q)
+    }
+
+    /// [`try_recv`](Self::try_recv) past its common case, with lock A
+    /// held (`q`).
+    #[cold]
+    #[inline(never)]
+    fn try_recv_slow(&self, q: RecvGuard<'_, B>) -> Result<B::Item, TryRecv> {
+        let mut wakes = Wakes::default();
+        self.try_recv_locked(q, &mut wakes)
+    }
+
+    /// Takes a free item with lock A held (`q`, released here before
+    /// anyone is woken). `wakes` is declared before the lock was taken,
+    /// so that it wakes after the lock is released also when a panic
+    /// unwinds.
+    #[inline]
+    fn try_recv_locked(&self, q: RecvGuard<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
+        let mut q = q;
+        let out = self.take_locked(&mut q, wakes);
         drop(q);
-        self.finish(wakes, out.as_ref().is_ok_and(|&(_, drained)| drained));
+        self.finish(
+            mem::take(wakes),
+            out.as_ref().is_ok_and(|&(_, drained)| drained),
+        );
         out.map(|(item, _)| item)
     }
 
