@@ -25,9 +25,17 @@
 //! pop that finds no sender after settling grants nothing.
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
-//! A once. Nothing is woken, and no user value is dropped, while a lock is
-//! held: a push, pop or dropped waiter grants at most one waiter and wakes
-//! its waker after unlocking (taken with `QueueGuard::wake_head` into a
+//! A once. A send or receive future tries its fast path inline on its first
+//! poll and builds its wait node only in a separate, non-inlined function
+//! once it must wait. For buffers that cannot panic midway
+//! ([`Buffer::MAY_PANIC_MIDWAY`] is `false`: all but the priority order)
+//! the common case (open, room or a free item, nobody of the other side to
+//! grant) runs without the repair guard; everything else (a waiter to
+//! grant, a close to report) goes to cold functions.
+//!
+//! Nothing is woken, and no user value is dropped, while a lock is held: a
+//! push, pop or dropped waiter grants at most one waiter and wakes its
+//! waker after unlocking (taken with `QueueGuard::wake_head` into a
 //! [`Wakes`], no batch); a close wakes everyone through
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
@@ -70,8 +78,8 @@
 //!
 //! The one piece of user code that runs with lock A held is the `Ord` of a
 //! [`PriorityQueue`](crate::queue::PriorityQueue)'s items, inside
-//! [`Buffer::push`] and [`Buffer::pop`]. Both run through
-//! [`Chan::guarded`]: if they panic, the counters and grants are repaired
+//! [`Buffer::push`] and [`Buffer::pop`] (so its buffer sets
+//! [`Buffer::MAY_PANIC_MIDWAY`]). Both run through [`Chan::guarded`]: if they panic, the counters and grants are repaired
 //! from what the buffer then holds before the lock is released, and the
 //! waiters granted by the repair are woken as the panic unwinds.
 //!
@@ -103,6 +111,8 @@ use core::{
 pub(crate) mod buffer;
 #[cfg(feature = "alloc")]
 pub(crate) mod slots;
+#[cfg(all(test, feature = "std"))]
+mod tests;
 
 use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState};
 pub(crate) use buffer::{Buffer, Ring};
