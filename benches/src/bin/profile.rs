@@ -13,7 +13,9 @@
 //! current-thread), `semaphore_hold` (4 permits, 64 tasks taking 1 or 2,
 //! tokio current-thread), `notify_uncontended`, `notify_ping_pong` (tokio
 //! current-thread),
-//! `channel_spsc` (capacity 64, tokio current-thread). Crate ids are those
+//! `channel_spsc` (capacity 64, tokio current-thread), `channel_one_task`
+//! (capacity 64, each message sent then received by the same task, in one
+//! `futures_executor::block_on`). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
 //!
 //! Resilience workloads (`futures_executor::block_on`, no runtime):
@@ -258,6 +260,20 @@ fn rate_check(a: &mut Args) {
     a.ran = true;
 }
 
+fn channel_one_task<C: BenchChannel>(a: &mut Args) {
+    if C::ID == a.id {
+        let (tx, mut rx) = C::bounded(64);
+        let n = a.ops;
+        futures_executor::block_on(async {
+            for v in 0..n {
+                C::send(&tx, v).await;
+                C::recv(&mut rx).await;
+            }
+        });
+        a.ran = true;
+    }
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -280,6 +296,7 @@ fn main() {
         "retry_ok" => retry(&mut a, 0),
         "retry_zero" => retry(&mut a, 1),
         "rate_check" => rate_check(&mut a),
+        "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

@@ -16,6 +16,13 @@ pub trait Buffer {
     /// What the buffer holds.
     type Item;
 
+    /// `true` if `push` or `pop` may panic after changing the buffer (a
+    /// priority order's `Ord` runs between the steps of a sift). The
+    /// engine then repairs its counters when one panics; for the other
+    /// buffers (whose only possible panic, an allocation failure, comes
+    /// before anything changed) it skips that guard on the fast paths.
+    const MAY_PANIC_MIDWAY: bool = false;
+
     /// The number of items held.
     fn len(&self) -> usize;
 
@@ -169,6 +176,8 @@ pub struct PriorityBuf<T>(pub(crate) Vec<T>);
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<T: Ord> Buffer for PriorityBuf<T> {
     type Item = T;
+
+    const MAY_PANIC_MIDWAY: bool = true;
 
     #[inline]
     fn len(&self) -> usize {

@@ -25,9 +25,17 @@
 //! pop that finds no sender after settling grants nothing.
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
-//! A once. Nothing is woken, and no user value is dropped, while a lock is
-//! held: a push, pop or dropped waiter grants at most one waiter and wakes
-//! its waker after unlocking (taken with `QueueGuard::wake_head` into a
+//! A once. A send or receive future tries its fast path inline on its first
+//! poll and builds its wait node only in a separate, non-inlined function
+//! once it must wait. For buffers that cannot panic midway
+//! ([`Buffer::MAY_PANIC_MIDWAY`] is `false`: all but the priority order)
+//! the common case (open, room or a free item, nobody of the other side to
+//! grant) runs without the repair guard; everything else (a waiter to
+//! grant, a close to report) goes to cold functions.
+//!
+//! Nothing is woken, and no user value is dropped, while a lock is held: a
+//! push, pop or dropped waiter grants at most one waiter and wakes its
+//! waker after unlocking (taken with `QueueGuard::wake_head` into a
 //! [`Wakes`], no batch); a close wakes everyone through
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
@@ -70,8 +78,8 @@
 //!
 //! The one piece of user code that runs with lock A held is the `Ord` of a
 //! [`PriorityQueue`](crate::queue::PriorityQueue)'s items, inside
-//! [`Buffer::push`] and [`Buffer::pop`]. Both run through
-//! [`Chan::guarded`]: if they panic, the counters and grants are repaired
+//! [`Buffer::push`] and [`Buffer::pop`] (so its buffer sets
+//! [`Buffer::MAY_PANIC_MIDWAY`]). Both run through [`Chan::guarded`]: if they panic, the counters and grants are repaired
 //! from what the buffer then holds before the lock is released, and the
 //! waiters granted by the repair are woken as the panic unwinds.
 //!
@@ -103,6 +111,8 @@ use core::{
 pub(crate) mod buffer;
 #[cfg(feature = "alloc")]
 pub(crate) mod slots;
+#[cfg(all(test, feature = "std"))]
+mod tests;
 
 use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState};
 pub(crate) use buffer::{Buffer, Ring};
@@ -343,6 +353,10 @@ impl<B: Buffer> Chan<B> {
         wakes: &mut Wakes,
         op: impl FnOnce(&mut B) -> R,
     ) -> R {
+        if !B::MAY_PANIC_MIDWAY {
+            // A panic here leaves the buffer as it was: nothing to repair.
+            return op(&mut q.state().buf);
+        }
         struct Repair<'g, 'q, B: Buffer> {
             chan: &'g Chan<B>,
             q: &'g mut RecvGuard<'q, B>,
@@ -391,7 +405,40 @@ impl<B: Buffer> Chan<B> {
     // ----- sending -----
 
     /// Sends without waiting.
+    #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        if B::MAY_PANIC_MIDWAY {
+            return self.try_send_guarded(item);
+        }
+        // The buffer's push cannot panic after changing it, so there is
+        // nothing to repair and at most the granted receiver to wake.
+        let mut q = self.recv.lock();
+        let st = q.state();
+        if st.mode != Mode::Open || st.buf.len() + st.slots_reserved >= st.cap {
+            let closed = st.mode != Mode::Open;
+            drop(q);
+            return Err(if closed {
+                TrySend::Closed(item)
+            } else {
+                TrySend::Full(item)
+            });
+        }
+        st.buf.push(item);
+        if q.is_empty() {
+            return Ok(());
+        }
+        let waker = Self::grant_pushed(&mut q);
+        drop(q);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// [`try_send`](Self::try_send) for a buffer whose push runs user code
+    /// that may panic midway (a `PriorityQueue`'s `Ord`).
+    #[inline(never)]
+    fn try_send_guarded(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         let mut wakes = Wakes::default();
         let mut q = self.recv.lock();
         let st = q.state();
@@ -449,8 +496,16 @@ impl<B: Buffer> Chan<B> {
 
     #[cold]
     fn grant_item_locked(q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
+        wakes.recv = Self::grant_pushed(q);
+    }
+
+    /// Grants the item just pushed to the head receiver (one is linked);
+    /// returns its waker, to wake once the lock is released.
+    #[cold]
+    #[inline(never)]
+    fn grant_pushed(q: &mut RecvGuard<'_, B>) -> Option<Waker> {
         debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
-        wakes.recv = grant_head(q, |st: &mut State<B>| st.items_reserved += 1);
+        grant_head(q, |st: &mut State<B>| st.items_reserved += 1)
     }
 
     /// Poll logic of a waiting send. On `Ready(Ok)`, `item` has been moved
@@ -678,12 +733,51 @@ impl<B: Buffer> Chan<B> {
     // ----- receiving -----
 
     /// Receives without waiting.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
-        let mut wakes = Wakes::default();
+        if B::MAY_PANIC_MIDWAY {
+            let mut wakes = Wakes::default();
+            let q = self.recv.lock();
+            return self.try_recv_locked(q, &mut wakes);
+        }
         let mut q = self.recv.lock();
-        let out = self.take_locked(&mut q, &mut wakes);
+        let st = q.state();
+        // The common case, kept short: open, a free item, and no waiting
+        // sender to grant the freed slot to. Then there is nobody to wake
+        // and no drained close to report, and the pop cannot panic after
+        // changing the buffer, so there is nothing to repair.
+        if st.mode == Mode::Open && st.send_linked == 0 && st.buf.len() > st.items_reserved {
+            let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
+            if st.track_done {
+                st.in_flight += 1;
+            }
+            return Ok(item);
+        }
+        self.try_recv_slow(q)
+    }
+
+    /// [`try_recv`](Self::try_recv) past its common case, with lock A
+    /// held (`q`).
+    #[cold]
+    #[inline(never)]
+    fn try_recv_slow(&self, q: RecvGuard<'_, B>) -> Result<B::Item, TryRecv> {
+        let mut wakes = Wakes::default();
+        self.try_recv_locked(q, &mut wakes)
+    }
+
+    /// Takes a free item with lock A held (`q`, released here before
+    /// anyone is woken). `wakes` is declared before the lock was taken,
+    /// so that it wakes after the lock is released also when a panic
+    /// unwinds.
+    #[inline]
+    fn try_recv_locked(&self, q: RecvGuard<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
+        let mut q = q;
+        let out = self.take_locked(&mut q, wakes);
         drop(q);
-        self.finish(wakes, out.as_ref().is_ok_and(|&(_, drained)| drained));
+        self.finish(
+            mem::take(wakes),
+            out.as_ref().is_ok_and(|&(_, drained)| drained),
+        );
         out.map(|(item, _)| item)
     }
 
@@ -1125,30 +1219,42 @@ impl<'a, B: Buffer> SendFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready` or was cancelled.
+    #[inline]
     pub(crate) fn poll_send(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
+        // The first poll tries the non-waiting path here, inline and with
+        // nothing else on the stack; only a send that must wait (or a
+        // later poll) goes on to `poll_send_wait`.
+        if self.phase == Phase::Init {
+            let this = self.as_mut().project();
+            let item = this
+                .item
+                .take()
+                .expect("anysync bug: send polled without an item");
+            match this.chan.try_send(item) {
+                Ok(()) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySend::Closed(item)) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Err(item));
+                }
+                Err(TrySend::Full(item)) => *this.item = Some(item),
+            }
+        }
+        self.poll_send_wait(cx)
+    }
+
+    /// [`poll_send`](Self::poll_send) once the first non-waiting attempt
+    /// found no room: builds the wait node on the first call.
+    #[inline(never)]
+    fn poll_send_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), B::Item>> {
         let mut this = self.project();
         match *this.phase {
-            Phase::Init => {
-                let item = this
-                    .item
-                    .take()
-                    .expect("anysync bug: send polled without an item");
-                match this.chan.try_send(item) {
-                    Ok(()) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(TrySend::Closed(item)) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Err(item));
-                    }
-                    Err(TrySend::Full(item)) => *this.item = Some(item),
-                }
-                this.wait.set(Some(Wait::new(*this.chan, SendWant::new(1))));
-            }
+            Phase::Init => this.wait.set(Some(Wait::new(*this.chan, SendWant::new(1)))),
             // The item left the future only in a poll that moved it into
             // the buffer and then panicked (a `PriorityQueue` item's `Ord`):
             // it was sent.
@@ -1292,23 +1398,37 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready`.
-    pub(crate) fn poll_recv(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
+    #[inline]
+    pub(crate) fn poll_recv(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<B::Item>> {
+        // As in `SendFut::poll_send`: the non-waiting path inline, the
+        // rest in `poll_recv_wait`.
+        if self.phase == Phase::Init {
+            let this = self.as_mut().project();
+            match this.chan.try_recv() {
+                Ok(item) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(Some(item));
+                }
+                Err(TryRecv::Closed) => {
+                    *this.phase = Phase::Done;
+                    return Poll::Ready(None);
+                }
+                Err(TryRecv::Empty) => {}
+            }
+        }
+        self.poll_recv_wait(cx)
+    }
+
+    /// [`poll_recv`](Self::poll_recv) once the first non-waiting attempt
+    /// found nothing: builds the wait node on the first call.
+    #[inline(never)]
+    fn poll_recv_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<B::Item>> {
         let mut this = self.project();
         match *this.phase {
-            Phase::Init => {
-                match this.chan.try_recv() {
-                    Ok(item) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(Some(item));
-                    }
-                    Err(TryRecv::Closed) => {
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(None);
-                    }
-                    Err(TryRecv::Empty) => {}
-                }
-                this.wait.set(Some(Wait::new(*this.chan, Grant::None)));
-            }
+            Phase::Init => this.wait.set(Some(Wait::new(*this.chan, Grant::None))),
             Phase::Queued => {}
             Phase::Done => panic!("receive future polled after completion"),
         }

@@ -1,0 +1,3 @@
+//! Tests of the engine itself (below the queue and channel types).
+
+mod loom;

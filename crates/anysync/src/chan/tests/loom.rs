@@ -1,0 +1,157 @@
+//! Loom models of the engine's non-waiting paths racing with a side that
+//! parks: a push or pop that finds nobody waiting must never miss a waiter
+//! that is about to link (no lost wake-up), and a newcomer must never take
+//! a slot or an item granted to a waiter (FIFO).
+//!
+//! They drive the engine's own futures, so they do not depend on the
+//! public handles. Under `--cfg anysync_loom` they explore every
+//! interleaving; otherwise each body runs once as an ordinary test.
+
+use alloc::{collections::VecDeque, vec::Vec};
+use core::{future::poll_fn, pin::pin};
+
+use crate::chan::{Buffer, Chan, FifoBuf, RecvFut, ReserveFut, Ring, SendFut, TrySend};
+use crate::loom::{self, future::block_on, sync::Arc, thread};
+
+/// A bounded FIFO engine of capacity `cap`, as the channel builds it.
+fn fifo(cap: usize) -> Arc<Chan<FifoBuf<u8>>> {
+    Arc::new(Chan::new(FifoBuf(VecDeque::new()), Some(cap), false))
+}
+
+/// Sends `v`, waiting for room. `Err(v)` if closed.
+fn send<B: Buffer>(chan: &Chan<B>, v: B::Item) -> Result<(), B::Item> {
+    let mut fut = pin!(SendFut::new(chan, v));
+    block_on(poll_fn(|cx| fut.as_mut().poll_send(cx)))
+}
+
+/// Receives, waiting for an item. `None` once closed and drained.
+fn recv<B: Buffer>(chan: &Chan<B>) -> Option<B::Item> {
+    let mut fut = pin!(RecvFut::new(chan));
+    block_on(poll_fn(|cx| fut.as_mut().poll_recv(cx)))
+}
+
+/// Reserves one slot, waiting for it. `Err` if closed.
+fn reserve<B: Buffer>(chan: &Chan<B>) -> Result<(), ()> {
+    let mut fut = pin!(ReserveFut::new(chan, 1));
+    block_on(poll_fn(|cx| fut.as_mut().poll_reserve(cx)))
+}
+
+/// Nothing left promised or linked.
+fn assert_quiet<B: Buffer>(chan: &Chan<B>) {
+    let s = chan.stats();
+    assert_eq!(
+        (
+            s.send_waiters,
+            s.recv_waiters,
+            s.slots_reserved,
+            s.items_reserved
+        ),
+        (0, 0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// A receiver that finds the engine empty and parks, racing a sender
+/// that pushes without waiting: the receiver gets the item (a lost
+/// wake-up would leave it parked forever, which loom reports).
+#[test]
+fn loom_push_racing_a_receiver_that_parks() {
+    loom::model(|| {
+        let chan = fifo(1);
+        let c = chan.clone();
+        let sender = thread::spawn(move || {
+            assert!(c.try_send(1).is_ok());
+        });
+        assert_eq!(recv(&*chan), Some(1));
+        sender.join().unwrap();
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
+    });
+}
+
+/// A sender that finds the engine full and parks, racing a receiver that
+/// pops without waiting: the sender gets the freed slot, and the items
+/// come out in order.
+#[test]
+fn loom_pop_racing_a_sender_that_parks() {
+    loom::model(|| {
+        let chan = fifo(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let sender = thread::spawn(move || {
+            assert!(send(&*c, 2).is_ok());
+        });
+        assert_eq!(recv(&*chan), Some(1));
+        assert_eq!(recv(&*chan), Some(2));
+        sender.join().unwrap();
+        assert_quiet(&*chan);
+    });
+}
+
+/// A reservation that waits for a slot, racing the pop that frees it:
+/// the reserved slot is filled and received after what was buffered.
+#[test]
+fn loom_reserve_racing_a_pop() {
+    loom::model(|| {
+        let chan = fifo(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let reserver = thread::spawn(move || {
+            assert_eq!(reserve(&*c), Ok(()));
+            assert!(c.send_reserved(2).is_ok());
+        });
+        assert_eq!(recv(&*chan), Some(1));
+        assert_eq!(recv(&*chan), Some(2));
+        reserver.join().unwrap();
+        assert_quiet(&*chan);
+    });
+}
+
+/// FIFO: once a sender is parked, the slot a pop frees is granted to it,
+/// so a newcomer's non-waiting send finds the engine full (whether or not
+/// the parked sender has used the slot yet) and the parked sender's item
+/// comes out next.
+#[test]
+fn loom_newcomer_does_not_overtake_a_parked_sender() {
+    loom::model(|| {
+        let chan = fifo(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let sender = thread::spawn(move || {
+            assert!(send(&*c, 2).is_ok());
+        });
+        while chan.stats().send_waiters == 0 {
+            thread::yield_now();
+        }
+        assert_eq!(chan.try_recv(), Ok(1));
+        assert!(matches!(chan.try_send(3), Err(TrySend::Full(3))));
+        assert_eq!(recv(&*chan), Some(2));
+        sender.join().unwrap();
+        assert_quiet(&*chan);
+    });
+}
+
+/// A close racing a non-waiting push into the no-alloc ring: the item is
+/// either refused as closed or buffered and then drained; receivers end.
+#[test]
+fn loom_close_racing_a_push_into_a_ring() {
+    loom::model(|| {
+        let chan: Arc<Chan<Ring<u8, 1>>> = Arc::new(Chan::new(Ring::new(), Some(1), false));
+        let c = chan.clone();
+        let closer = thread::spawn(move || {
+            c.close();
+        });
+        let sent = match chan.try_send(1) {
+            Ok(()) => true,
+            Err(TrySend::Closed(1)) => false,
+            Err(e) => panic!("unexpected {e:?}"),
+        };
+        let mut got = Vec::new();
+        while let Some(v) = recv(&*chan) {
+            got.push(v);
+        }
+        closer.join().unwrap();
+        assert_eq!(got, if sent { &[1][..] } else { &[][..] });
+        assert_quiet(&*chan);
+    });
+}
