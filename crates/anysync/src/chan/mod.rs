@@ -254,6 +254,17 @@ pub(crate) struct Chan<B> {
     send: WaitQueue<SendState, SendWant>,
 }
 
+/// Where a send or reserve future stands when polled
+/// ([`Chan::poll_queued_sender`]).
+enum QueuedSender {
+    /// Not queued: try the fast path, then queue.
+    Fresh,
+    /// Queued and still waiting.
+    Waiting,
+    /// Woken and unlinked, with what it was granted.
+    Woken(SendWant),
+}
+
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
 type SendGuard<'a> = QueueGuard<'a, SendState, SendWant>;
 
@@ -508,6 +519,37 @@ impl<B: Buffer> Chan<B> {
         grant_head(q, |st: &mut State<B>| st.items_reserved += 1)
     }
 
+    /// The step a send and a reserve share, with lock A held: where a
+    /// queued sender stands. Still waiting, its waker is refreshed (the
+    /// replaced one goes to `stale`, to drop after unlocking); woken, it is
+    /// unlinked and its grant taken.
+    fn poll_queued_sender(
+        &self,
+        q: &mut RecvGuard<'_, B>,
+        node: &mut WaitNode<'_, SendWant>,
+        cx: &Context<'_>,
+        stale: &mut Option<Waker>,
+    ) -> QueuedSender {
+        if !node.is_queued() {
+            return QueuedSender::Fresh;
+        }
+        let mut s = self.lock_send(q.state());
+        match node.state(&s) {
+            WaitState::Waiting => {
+                *stale = node.update_waker(&mut s, cx.waker());
+                QueuedSender::Waiting
+            }
+            WaitState::Woken => {
+                let (_, old) = node.remove(&mut s);
+                *stale = old;
+                QueuedSender::Woken(node.data(&mut s, SendWant::take))
+            }
+            // Not reachable: a queued waiter is linked or woken. Treat it
+            // as a fresh one.
+            WaitState::Idle => QueuedSender::Fresh,
+        }
+    }
+
     /// Poll logic of a waiting send. On `Ready(Ok)`, `item` has been moved
     /// into the buffer; on `Ready(Err)` it is handed back; on `Pending` it
     /// is still in `item` and `node` is queued.
@@ -526,38 +568,26 @@ impl<B: Buffer> Chan<B> {
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
-            if node.is_queued() {
-                let mut s = self.lock_send(q.state());
-                match node.state(&s) {
-                    WaitState::Waiting => {
-                        stale = node.update_waker(&mut s, cx.waker());
-                        break 'out Poll::Pending;
+            match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
+                QueuedSender::Fresh => {}
+                QueuedSender::Waiting => break 'out Poll::Pending,
+                QueuedSender::Woken(want) => {
+                    let value = item
+                        .take()
+                        .expect("anysync bug: send polled without an item");
+                    if want.grant != Grant::Granted {
+                        // Woken by a close, which is permanent. A send
+                        // wants one slot, so it holds none.
+                        debug_assert_eq!(want.got, 0);
+                        break 'out Poll::Ready(Err(value));
                     }
-                    WaitState::Woken => {
-                        let (_, old) = node.remove(&mut s);
-                        stale = old;
-                        let want = node.data(&mut s, SendWant::take);
-                        drop(s);
-                        let value = item
-                            .take()
-                            .expect("anysync bug: send polled without an item");
-                        if want.grant != Grant::Granted {
-                            // Woken by a close, which is permanent. A send
-                            // wants one slot, so it holds none.
-                            debug_assert_eq!(want.got, 0);
-                            break 'out Poll::Ready(Err(value));
-                        }
-                        let st = q.state();
-                        st.slots_reserved -= 1;
-                        if st.mode != Mode::Open {
-                            break 'out Poll::Ready(Err(value));
-                        }
-                        self.push_locked(&mut q, value, &mut wakes);
-                        break 'out Poll::Ready(Ok(()));
+                    let st = q.state();
+                    st.slots_reserved -= 1;
+                    if st.mode != Mode::Open {
+                        break 'out Poll::Ready(Err(value));
                     }
-                    // Not reachable: a queued waiter is linked or woken.
-                    // Treat it as a fresh send.
-                    WaitState::Idle => {}
+                    self.push_locked(&mut q, value, &mut wakes);
+                    break 'out Poll::Ready(Ok(()));
                 }
             }
             let st = q.state();
@@ -658,29 +688,19 @@ impl<B: Buffer> Chan<B> {
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.recv.lock();
         let out = 'out: {
-            if node.is_queued() {
-                let mut s = self.lock_send(q.state());
-                match node.state(&s) {
-                    WaitState::Waiting => {
-                        stale = node.update_waker(&mut s, cx.waker());
-                        break 'out Poll::Pending;
+            match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
+                QueuedSender::Fresh => {}
+                QueuedSender::Waiting => break 'out Poll::Pending,
+                QueuedSender::Woken(want) => {
+                    let st = q.state();
+                    if want.grant == Grant::Granted && st.mode == Mode::Open {
+                        debug_assert_eq!(want.got, n);
+                        break 'out Poll::Ready(Ok(()));
                     }
-                    WaitState::Woken => {
-                        let (_, old) = node.remove(&mut s);
-                        stale = old;
-                        let want = node.data(&mut s, SendWant::take);
-                        drop(s);
-                        let st = q.state();
-                        if want.grant == Grant::Granted && st.mode == Mode::Open {
-                            debug_assert_eq!(want.got, n);
-                            break 'out Poll::Ready(Ok(()));
-                        }
-                        // Closed: nobody waits to send any more, so the
-                        // slots it was assigned simply go back.
-                        st.slots_reserved -= want.got;
-                        break 'out Poll::Ready(Err(()));
-                    }
-                    WaitState::Idle => {}
+                    // Closed: nobody waits to send any more, so the
+                    // slots it was assigned simply go back.
+                    st.slots_reserved -= want.got;
+                    break 'out Poll::Ready(Err(()));
                 }
             }
             let st = q.state();
