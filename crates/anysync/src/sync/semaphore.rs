@@ -552,7 +552,7 @@ impl Semaphore {
         if let Some((needed, assigned)) =
             node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
         {
-            return self.complete_woken(needed, assigned);
+            return Poll::Ready(self.complete_woken(needed, assigned));
         }
         // A node not queued yet is about to wait: clone the waker before
         // the lock, so that a `Waker::clone` that calls back into this
@@ -578,7 +578,7 @@ impl Semaphore {
                 });
                 drop(queue);
                 drop(waker);
-                self.complete_woken(needed, assigned)
+                Poll::Ready(self.complete_woken(needed, assigned))
             }
             WaitState::Idle if front && !queue.is_empty() => {
                 // Ahead of the queue: take permits assigned to waiters.
@@ -614,7 +614,18 @@ impl Semaphore {
                         return Poll::Ready(Err(AcquireError::Closed));
                     }
                     let available = cur >> SHIFT;
-                    let (next, took) = if cur & QUEUED == 0 && available >= n {
+                    if cur & QUEUED != 0 {
+                        // With `QUEUED` set nothing is available, and the
+                        // state changes only under the lock held here (the
+                        // lock-free paths all need `QUEUED` clear): queue
+                        // without a read-modify-write that would change
+                        // nothing.
+                        debug_assert_eq!(available, 0, "permits available while queued");
+                        node.data(&mut queue, |need| need.assigned = 0);
+                        node.enqueue_with(&mut queue, waker);
+                        return Poll::Pending;
+                    }
+                    let (next, took) = if available >= n {
                         (cur - (n << SHIFT), n)
                     } else {
                         // Queue up, taking whatever is available: with
@@ -645,17 +656,17 @@ impl Semaphore {
     }
 
     #[inline]
-    fn complete_woken(&self, needed: usize, assigned: usize) -> Poll<Result<(), AcquireError>> {
+    fn complete_woken(&self, needed: usize, assigned: usize) -> Result<(), AcquireError> {
         if assigned >= needed && !self.is_closed() {
             // More than needed: the leftover of a release that completed
             // several waiters at once (see `release_slow`).
             self.release(assigned - needed);
-            Poll::Ready(Ok(()))
+            Ok(())
         } else {
             // Woken by `close`, or granted but closed before it could
             // complete: every acquire pending at `close` fails.
             self.release(assigned);
-            Poll::Ready(Err(AcquireError::Closed))
+            Err(AcquireError::Closed)
         }
     }
 
@@ -900,10 +911,20 @@ where
                 }
             }
             Phase::Waiting => {
-                let (owner, node) = this.wait.split();
-                match owner.sem().poll_acquire(node, *this.front, cx) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => return Poll::Pending,
+                let (owner, mut node) = this.wait.split();
+                // The hand-off's hot path, here rather than in
+                // `poll_acquire`: a woken acquire completes without the
+                // lock, and without the call into that larger function
+                // (its prologue and epilogue were a fifth of its cost).
+                if let Some((needed, assigned)) =
+                    node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
+                {
+                    owner.sem().complete_woken(needed, assigned)
+                } else {
+                    match owner.sem().poll_acquire(node, *this.front, cx) {
+                        Poll::Ready(r) => r,
+                        Poll::Pending => return Poll::Pending,
+                    }
                 }
             }
         };
