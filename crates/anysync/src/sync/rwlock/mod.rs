@@ -37,7 +37,7 @@ pub use owned::{OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLoc
 ///   queued writer is not starved by a stream of new readers: once a writer
 ///   waits, later readers queue behind it. When a writer unlocks, the run of
 ///   readers at the head of the queue gets in together, up to the next
-///   queued writer.
+///   queued writer. See [Fairness](#fairness) for how.
 /// * **Cancel safe.** Dropping a queued writer releases the readers queued
 ///   behind it if the lock is read-held, so they get in at once.
 /// * **Upgradable reads.** [`upgradable_read`](Self::upgradable_read)
@@ -61,6 +61,28 @@ pub use owned::{OwnedRwLockReadGuard, OwnedRwLockUpgradableReadGuard, OwnedRwLoc
 /// Taking a read lock while the same task already holds one can deadlock if
 /// a writer is queued in between (the new read waits behind the writer,
 /// which waits for the first read); this is the price of writer fairness.
+///
+/// # Fairness
+///
+/// A writer is never starved, and neither is a reader. Every acquire that
+/// cannot be served at once joins one queue, in arrival order. From the
+/// moment anyone is queued, the lock's fast path is closed: a new reader
+/// no longer takes a free read slot on its own, it queues behind the
+/// waiters, so readers that keep arriving cannot hold a queued writer off.
+/// A writer at the head of the queue collects the read slots as the
+/// readers ahead of it leave, and nobody behind it can take them; once it
+/// has them all it owns the lock and is woken. When it unlocks, the lock
+/// is handed to the head of the queue: the readers there get in together,
+/// up to the next queued writer, who waits only for those readers. Every
+/// waiter is therefore served after a bounded number of others: the ones
+/// that were queued before it, and at most one upgrade (an upgrade goes to
+/// the head of the queue, and there is only ever one upgradable read).
+///
+/// The price of this hand-off is paid under heavy contention with short
+/// critical sections: the lock passes to a woken task that still has to
+/// be scheduled, and tasks arriving meanwhile queue (and park) behind it.
+/// A lock that lets newcomers barge in ahead of woken waiters parks fewer
+/// tasks but gives up this order.
 ///
 /// # Futurelock
 ///
