@@ -89,7 +89,7 @@ fn rwlock_read_heavy<L: BenchRwLock>(a: &mut Args) {
             async move {
                 let mut w = 0;
                 for k in 0..share(ops, 16, i) {
-                    if (k + i as u64) % 10 == 0 {
+                    if (k + i as u64).is_multiple_of(10) {
                         w += u64::from(counted(l.write(false)).await.1);
                     } else {
                         let (v, pending) = counted(l.read(false)).await;
