@@ -24,6 +24,11 @@
 //! `rate_check` (a `try_acquire` always granted) for `anysync`,
 //! `anysync_free` (a clock that costs nothing), `governor` (its TSC clock)
 //! and `governor_std` (the std monotonic clock, like `anysync`).
+//! `channel_spsc` (capacity 64, tokio current-thread), `mutex_hold64`
+//! (64 tasks, tokio current-thread), `rwlock_read_heavy` (16 tasks on
+//! tokio multi-thread with 2 workers, 9 reads to 1 write, guards not held
+//! across an await; prints the wall time). Crate ids are those of the
+//! benches (`anysync`, `tokio`, `maitake_sync`, ...).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -37,8 +42,8 @@ use anysync::{
 };
 
 use anysync_benches::{
-    for_each_channel, for_each_mutex, for_each_notify, for_each_semaphore,
-    peers::{BenchChannel, BenchMutex, BenchNotify, BenchSemaphore},
+    for_each_channel, for_each_mutex, for_each_notify, for_each_rwlock, for_each_semaphore,
+    peers::{BenchChannel, BenchMutex, BenchNotify, BenchRwLock, BenchSemaphore},
     share, uncontended, Rt, RtKind,
 };
 
@@ -70,6 +75,68 @@ fn mutex_hold<M: BenchMutex>(a: &mut Args) {
         });
         a.ran = true;
     }
+}
+
+fn mutex_hold64<M: BenchMutex>(a: &mut Args) {
+    if M::ID == a.id {
+        let m = Arc::new(M::create());
+        let ops = a.ops;
+        Rt::new(RtKind::TokioCt).run_tasks(64, |i| {
+            let m = m.clone();
+            async move {
+                for _ in 0..share(ops, 64, i) {
+                    m.critical(true).await;
+                }
+            }
+        });
+        a.ran = true;
+    }
+}
+
+fn rwlock_read_heavy<L: BenchRwLock>(a: &mut Args) {
+    if L::ID == a.id {
+        let l = Arc::new(L::create());
+        let ops = a.ops;
+        let waited = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let start = std::time::Instant::now();
+        Rt::new(RtKind::TokioMt2).run_tasks(16, |i| {
+            let l = l.clone();
+            let waited = waited.clone();
+            async move {
+                let mut w = 0;
+                for k in 0..share(ops, 16, i) {
+                    if (k + i as u64).is_multiple_of(10) {
+                        w += u64::from(counted(l.write(false)).await.1);
+                    } else {
+                        let (v, pending) = counted(l.read(false)).await;
+                        std::hint::black_box(v);
+                        w += u64::from(pending);
+                    }
+                }
+                waited.fetch_add(w, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        eprintln!(
+            "{} rwlock_read_heavy: {:?}, {} of {ops} had to wait",
+            L::ID,
+            start.elapsed(),
+            waited.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        a.ran = true;
+    }
+}
+
+/// Runs `fut`, also saying whether it ever returned `Pending`.
+async fn counted<F: std::future::Future>(fut: F) -> (F::Output, bool) {
+    let mut fut = std::pin::pin!(fut);
+    let mut pending = false;
+    let out = std::future::poll_fn(|cx| {
+        let p = fut.as_mut().poll(cx);
+        pending |= p.is_pending();
+        p
+    })
+    .await;
+    (out, pending)
 }
 
 fn semaphore_hold<S: BenchSemaphore>(a: &mut Args) {
@@ -289,6 +356,8 @@ fn main() {
     match workload.as_str() {
         "mutex_uncontended" => for_each_mutex!(mutex_uncontended(&mut a)),
         "mutex_hold" => for_each_mutex!(mutex_hold(&mut a)),
+        "mutex_hold64" => for_each_mutex!(mutex_hold64(&mut a)),
+        "rwlock_read_heavy" => for_each_rwlock!(rwlock_read_heavy(&mut a)),
         "semaphore_hold" => for_each_semaphore!(semaphore_hold(&mut a)),
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),

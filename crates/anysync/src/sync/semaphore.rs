@@ -439,7 +439,7 @@ impl Semaphore {
         let mut rem = n;
         // Every permit is assigned before anyone is woken, so a waker that
         // panics cannot lose the rest.
-        let (first, more) = {
+        let (first, second, more) = {
             let mut queue = self.queue.lock();
             // The common case (every mutex unlock): the head takes all that
             // is released, so there is nothing else to assign; it is woken
@@ -478,15 +478,21 @@ impl Semaphore {
                     false // the head keeps what it got; FIFO: the rest wait
                 }
             });
-            if ready <= 1 {
-                // Only the head completes.
+            if ready <= 2 {
+                // The head completes, maybe the one after it too (a weighted
+                // release): woken with no `WakeBatch` either.
                 let first = queue.wake_head(|_, need, _| Self::ready(need));
+                let second = if ready == 2 {
+                    queue.wake_head(|_, need, _| Self::ready(need))
+                } else {
+                    None
+                };
                 if queue.is_empty() {
                     self.put_back_locked(&queue, rem);
                     rem = 0;
                 }
                 debug_assert_eq!(rem, 0, "permits left over with waiters queued");
-                (first, false)
+                (first, second, false)
             } else {
                 // Several complete. Whatever is left over when all are
                 // satisfied rides with the newest, which gives it back when
@@ -494,12 +500,16 @@ impl Semaphore {
                 if rem > 0 {
                     queue.tail_data(|_, need| need.assigned += rem);
                 }
-                (None, true)
+                (None, None, true)
             }
         };
+        // If the first wake panics, the second task is still woken (as the
+        // guard is dropped), as a `WakeBatch` would.
+        let second = WakeOnDrop(second);
         if let Some(waker) = first {
             waker.wake();
         }
+        drop(second);
         if more {
             self.queue.wake_loop(|queue, batch| {
                 if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
@@ -545,6 +555,7 @@ impl Semaphore {
     fn poll_acquire(
         &self,
         mut node: WaitNode<'_, Need>,
+        n: usize,
         front: bool,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
@@ -552,7 +563,7 @@ impl Semaphore {
         if let Some((needed, assigned)) =
             node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
         {
-            return self.complete_woken(needed, assigned);
+            return Poll::Ready(self.complete_woken(needed, assigned));
         }
         // A node not queued yet is about to wait: clone the waker before
         // the lock, so that a `Waker::clone` that calls back into this
@@ -578,7 +589,7 @@ impl Semaphore {
                 });
                 drop(queue);
                 drop(waker);
-                self.complete_woken(needed, assigned)
+                Poll::Ready(self.complete_woken(needed, assigned))
             }
             WaitState::Idle if front && !queue.is_empty() => {
                 // Ahead of the queue: take permits assigned to waiters.
@@ -587,7 +598,6 @@ impl Semaphore {
                     drop(fresh);
                     return Poll::Ready(Err(AcquireError::Closed));
                 }
-                let n = node.data(&mut queue, |need| need.needed);
                 let waker = fresh.unwrap_or_else(|| cx.waker().clone());
                 let got = Self::steal_locked(&mut queue, n);
                 if got == n {
@@ -601,7 +611,6 @@ impl Semaphore {
                 Poll::Pending
             }
             WaitState::Idle => {
-                let n = node.data(&mut queue, |need| need.needed);
                 // Cloned before any state changes (above): a panicking
                 // `Waker::clone` must not leave `QUEUED` set or permits
                 // assigned to an unlinked node.
@@ -614,7 +623,20 @@ impl Semaphore {
                         return Poll::Ready(Err(AcquireError::Closed));
                     }
                     let available = cur >> SHIFT;
-                    let (next, took) = if cur & QUEUED == 0 && available >= n {
+                    if cur & QUEUED != 0 {
+                        // With `QUEUED` set nothing is available, and the
+                        // state changes only under the lock held here (the
+                        // lock-free paths all need `QUEUED` clear): queue
+                        // without a read-modify-write that would change
+                        // nothing.
+                        debug_assert_eq!(available, 0, "permits available while queued");
+                        // An `Idle` node has nothing assigned: it is fresh
+                        // (completing takes what was assigned).
+                        debug_assert!(node.data(&mut queue, |need| need.assigned == 0));
+                        node.enqueue_with(&mut queue, waker);
+                        return Poll::Pending;
+                    }
+                    let (next, took) = if available >= n {
                         (cur - (n << SHIFT), n)
                     } else {
                         // Queue up, taking whatever is available: with
@@ -645,17 +667,17 @@ impl Semaphore {
     }
 
     #[inline]
-    fn complete_woken(&self, needed: usize, assigned: usize) -> Poll<Result<(), AcquireError>> {
+    fn complete_woken(&self, needed: usize, assigned: usize) -> Result<(), AcquireError> {
         if assigned >= needed && !self.is_closed() {
             // More than needed: the leftover of a release that completed
             // several waiters at once (see `release_slow`).
             self.release(assigned - needed);
-            Poll::Ready(Ok(()))
+            Ok(())
         } else {
             // Woken by `close`, or granted but closed before it could
             // complete: every acquire pending at `close` fails.
             self.release(assigned);
-            Poll::Ready(Err(AcquireError::Closed))
+            Err(AcquireError::Closed)
         }
     }
 
@@ -709,6 +731,19 @@ impl Semaphore {
             assigned_to_waiters: assigned,
             waiters: queue.len(),
             closed: state & CLOSED != 0,
+        }
+    }
+}
+
+/// A waker woken when dropped, also while unwinding: the second waker of a
+/// two-waiter hand-off, so that a panicking first wake cannot strand it.
+struct WakeOnDrop(Option<core::task::Waker>);
+
+impl Drop for WakeOnDrop {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(waker) = self.0.take() {
+            waker.wake();
         }
     }
 }
@@ -892,7 +927,7 @@ where
                     Err(TryAcquireError::NoPermits) => {
                         *this.phase = Phase::Waiting;
                         let (owner, node) = this.wait.split();
-                        match owner.sem().poll_acquire(node, *this.front, cx) {
+                        match owner.sem().poll_acquire(node, n, *this.front, cx) {
                             Poll::Ready(r) => r,
                             Poll::Pending => return Poll::Pending,
                         }
@@ -900,10 +935,20 @@ where
                 }
             }
             Phase::Waiting => {
-                let (owner, node) = this.wait.split();
-                match owner.sem().poll_acquire(node, *this.front, cx) {
-                    Poll::Ready(r) => r,
-                    Poll::Pending => return Poll::Pending,
+                let (owner, mut node) = this.wait.split();
+                // The hand-off's hot path, here rather than in
+                // `poll_acquire`: a woken acquire completes without the
+                // lock, and without the call into that larger function
+                // (its prologue and epilogue were a fifth of its cost).
+                if let Some((needed, assigned)) =
+                    node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
+                {
+                    owner.sem().complete_woken(needed, assigned)
+                } else {
+                    match owner.sem().poll_acquire(node, n, *this.front, cx) {
+                        Poll::Ready(r) => r,
+                        Poll::Pending => return Poll::Pending,
+                    }
                 }
             }
         };

@@ -12,7 +12,9 @@ const CAPACITY: usize = if cfg!(anysync_loom) { 2 } else { 16 };
 /// Slots from `len` on are always `None`. The array is in a `ManuallyDrop`
 /// so that dropping a batch visits only the `len` filled slots, not all
 /// `CAPACITY` (profiled: the array's own drop glue and the by-value move
-/// into `wake_all` were a third of the cost of a one-waiter hand-off).
+/// into `wake_all` were a third of the cost of a one-waiter hand-off). The
+/// `wake_all` methods take the batch by reference for the same reason: a
+/// by-value call copied its 264 bytes on every wake loop.
 pub(crate) struct WakeBatch {
     wakers: ManuallyDrop<[Option<Waker>; CAPACITY]>,
     len: usize,
@@ -46,7 +48,7 @@ impl WakeBatch {
     /// Wakes everything collected. Call only with no lock held.
     #[inline]
     #[cfg_attr(feature = "std", allow(dead_code))] // `std` builds catch panics
-    pub(crate) fn wake_all(mut self) {
+    pub(crate) fn wake_all(&mut self) {
         for slot in &mut self.wakers[..self.len] {
             if let Some(waker) = slot.take() {
                 waker.wake();
@@ -62,7 +64,7 @@ impl WakeBatch {
     /// panics; returns the first panic's payload. Call only with no lock
     /// held.
     pub(crate) fn wake_all_catching(
-        mut self,
+        &mut self,
     ) -> Result<(), alloc::boxed::Box<dyn core::any::Any + Send>> {
         let mut first = Ok(());
         for slot in &mut self.wakers[..self.len] {

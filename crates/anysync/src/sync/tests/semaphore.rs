@@ -467,6 +467,27 @@ mod hostile {
     }
 
     #[test]
+    fn a_release_completing_two_waiters_wakes_the_second_when_the_first_wake_panics() {
+        // The two-waiter hand-off wakes without a batch: the second waker
+        // must still run when the first one panics.
+        let sem = Semaphore::new(0);
+        let bad = Hostile::new();
+        let mut a = TestTask::new(sem.acquire());
+        let mut b = TestTask::new(sem.acquire_many(2));
+        assert!(a.poll_with(&bad.waker()).is_pending());
+        b.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(|| sem.add_permits(3)), "the wake's panic propagates");
+        assert!(b.is_woken(), "the second waiter is still woken");
+        bad.panic_on_wake(false);
+        let (pa, pb) = (a.ready().unwrap(), b.ready().unwrap());
+        assert_eq!((pa.num_permits(), pb.num_permits()), (1, 2));
+        assert_eq!(sem.available_permits(), 0);
+        drop((pa, pb));
+        assert_whole(&sem, 3);
+    }
+
+    #[test]
     fn leftover_permits_of_a_release_are_not_lost_when_a_wake_panics() {
         // Two waiters satisfied, one permit left over: it must end up
         // available whatever the wakers do.
