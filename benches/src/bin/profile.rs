@@ -13,7 +13,9 @@
 //! current-thread), `semaphore_hold` (4 permits, 64 tasks taking 1 or 2,
 //! tokio current-thread), `notify_uncontended`, `notify_ping_pong` (tokio
 //! current-thread),
-//! `channel_spsc` (capacity 64, tokio current-thread). Crate ids are those
+//! `channel_spsc` (capacity 64, tokio current-thread), `oneshot_ready`
+//! (create, send, receive in one task), `oneshot_recv_waits` (the receiver
+//! waits for a send made after a yield). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
@@ -23,9 +25,9 @@
 use std::sync::Arc;
 
 use anysync_benches::{
-    for_each_channel, for_each_mutex, for_each_notify, for_each_semaphore,
-    peers::{BenchChannel, BenchMutex, BenchNotify, BenchSemaphore},
-    share, uncontended, Rt, RtKind,
+    for_each_channel, for_each_mutex, for_each_notify, for_each_oneshot, for_each_semaphore,
+    peers::{BenchChannel, BenchMutex, BenchNotify, BenchOneshot, BenchSemaphore},
+    share, uncontended, yield_now, Rt, RtKind,
 };
 
 struct Args {
@@ -136,6 +138,32 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
     }
 }
 
+fn oneshot_ready<O: BenchOneshot>(a: &mut Args) {
+    if O::ID == a.id {
+        uncontended(a.ops, || async {
+            let (tx, rx) = O::pair();
+            O::send(tx, 7);
+            std::hint::black_box(O::recv(rx).await);
+        });
+        a.ran = true;
+    }
+}
+
+fn oneshot_recv_waits<O: BenchOneshot>(a: &mut Args) {
+    if O::ID == a.id {
+        uncontended(a.ops, || async {
+            let (tx, rx) = O::pair();
+            let send = async move {
+                yield_now().await;
+                O::send(tx, 7);
+            };
+            let (v, ()) = futures_util::future::join(O::recv(rx), send).await;
+            std::hint::black_box(v);
+        });
+        a.ran = true;
+    }
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -155,6 +183,8 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
+        "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
+        "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
