@@ -257,11 +257,14 @@ impl<T> Inner<T> {
         mut state: usize,
         waker: &Waker,
     ) -> usize {
+        // SAFETY: the flag is set and only this side clears it.
+        if state & mine != 0 && unsafe { Self::stored_will_wake(slot, waker) } {
+            return state;
+        }
+        // Clone before touching the state or the slot: if it panics, the
+        // waker stored before (if any) stays registered.
+        let fresh = waker.clone();
         if state & mine != 0 {
-            // SAFETY: the flag is set and only this side clears it.
-            if unsafe { Self::stored_will_wake(slot, waker) } {
-                return state;
-            }
             state = self.state.fetch_and(!mine, Ordering::AcqRel);
             if state & theirs != 0 {
                 // The other side finished (and may be waking the old
@@ -269,8 +272,6 @@ impl<T> Inner<T> {
                 return state & !mine;
             }
         }
-        // Clone before touching the slot: if it panics, nothing changed.
-        let fresh = waker.clone();
         // SAFETY: the flag is clear and the other side had not finished
         // when this side last saw or cleared it: the slot is this side's.
         let old = unsafe { Self::put_waker(slot, fresh) };
