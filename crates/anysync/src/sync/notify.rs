@@ -3,7 +3,6 @@
 use core::{
     fmt,
     future::Future,
-    mem::MaybeUninit,
     pin::Pin,
     task::{Context, Poll, Waker},
 };
@@ -91,8 +90,7 @@ pub(crate) enum Kind {
 /// `notify_one` with nobody waiting, and `notified` on a stored permit, are
 /// one compare-and-swap each. `WAITING` is set and cleared only under the
 /// queue lock, so a `notify_one` that sees it takes the lock and wakes the
-/// head waiter. A [`Notified`] builds its wait-queue node only when it must
-/// wait: consuming a stored permit writes three words and no node.
+/// head waiter.
 pub struct Notify {
     state: AtomicUsize,
     queue: WaitQueue<(), Kind>,
@@ -236,11 +234,9 @@ impl Notify {
     /// waiter.
     pub fn notified(&self) -> Notified<'_> {
         Notified {
-            notify: self,
             generation: self.state.load(Ordering::Acquire) & !STATE_MASK,
             phase: Phase::Init,
-            node_init: false,
-            wait: MaybeUninit::uninit(),
+            wait: Wait::new(self, Kind::None),
         }
     }
 
@@ -415,16 +411,12 @@ pin_project! {
     /// Future returned by [`Notify::notified`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Notified<'a> {
-        notify: &'a Notify,
         generation: usize,
         phase: Phase,
-        // `wait` is initialised (and then dropped with the future).
-        node_init: bool,
-        // The wait-queue node, built by the first poll that may wait (see
-        // `node`). Its drop leaves the queue and passes on a `notify_one`
-        // delivered to the node (`WaitOwner::abandon`).
+        // Its drop leaves the queue and passes on a `notify_one` delivered
+        // to the node (`WaitOwner::abandon`).
         #[pin]
-        wait: MaybeUninit<Wait<&'a Notify>>,
+        wait: Wait<&'a Notify>,
     }
 
     impl PinnedDrop for Notified<'_> {
@@ -434,37 +426,12 @@ pin_project! {
             // to pass on.
             let this = this.project();
             match *this.phase {
-                Phase::Notified(Kind::One) => this.notify.notify_one(),
-                Phase::Notified(Kind::Last) => this.notify.notify_last(),
+                Phase::Notified(Kind::One) => this.wait.owner().notify_one(),
+                Phase::Notified(Kind::Last) => this.wait.owner().notify_last(),
                 _ => {}
-            }
-            if *this.node_init {
-                // SAFETY: `node_init` says the node was written, and it is
-                // dropped only here, in place (it is pinned: this is the
-                // pinned-drop guarantee's drop).
-                unsafe { core::ptr::drop_in_place(this.wait.get_unchecked_mut().as_mut_ptr()) };
             }
         }
     }
-}
-
-/// The node of a [`Notified`], built on first use.
-fn node<'p, 'a>(
-    wait: Pin<&'p mut MaybeUninit<Wait<&'a Notify>>>,
-    node_init: &mut bool,
-    notify: &'a Notify,
-) -> Pin<&'p mut Wait<&'a Notify>> {
-    // SAFETY: the slot is not moved out of; the node in it is pinned
-    // again below.
-    let slot = unsafe { wait.get_unchecked_mut() };
-    if !*node_init {
-        // Nothing is in the slot yet, so nothing pinned is overwritten.
-        slot.write(Wait::new(notify, Kind::None));
-        *node_init = true;
-    }
-    // SAFETY: initialised (above or by an earlier call), and it lives in
-    // the pinned future: it does not move until it is dropped in place.
-    unsafe { Pin::new_unchecked(slot.assume_init_mut()) }
 }
 
 impl Notified<'_> {
@@ -480,7 +447,7 @@ impl Notified<'_> {
         match *this.phase {
             Phase::Done | Phase::Notified(_) => true,
             Phase::Queued => {
-                let (_, mut node) = node(this.wait, this.node_init, this.notify).split();
+                let (_, mut node) = this.wait.split();
                 match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
                     Some(kind) => {
                         *this.phase = Phase::Notified(kind);
@@ -491,7 +458,7 @@ impl Notified<'_> {
             }
             Phase::Init => {
                 let waker = futures_task::noop_waker_ref();
-                let (notify, node) = node(this.wait, this.node_init, this.notify).split();
+                let (notify, node) = this.wait.split();
                 match notify.poll_notified(node, *this.generation, waker) {
                     Poll::Ready(kind) => {
                         *this.phase = Phase::Notified(kind);
@@ -519,11 +486,11 @@ impl Future for Notified<'_> {
                 Poll::Ready(())
             }
             Phase::Init | Phase::Queued => {
-                if *this.phase == Phase::Init && this.notify.try_consume(*this.generation) {
+                let (notify, node) = this.wait.split();
+                if *this.phase == Phase::Init && notify.try_consume(*this.generation) {
                     *this.phase = Phase::Done;
                     return Poll::Ready(());
                 }
-                let (notify, node) = node(this.wait, this.node_init, this.notify).split();
                 let poll = notify.poll_notified(node, *this.generation, cx.waker());
                 *this.phase = if poll.is_ready() {
                     Phase::Done
