@@ -57,16 +57,16 @@
 //!   that sets both `VALUE` and `TX_DONE`; from then on it belongs to the
 //!   receiver, which clears `VALUE` when it moves the value out. A value
 //!   nobody took is dropped with the channel's memory.
-//! * A waker slot is written only by its own side, and only while its flag
-//!   is clear and the other side has not finished (`TX_DONE` for the
-//!   receiver's slot, `RX_CLOSED` for the sender's). Setting the flag
-//!   publishes the waker. The other side finishes with one atomic
-//!   operation; if that operation sees the flag, it wakes the waker by
-//!   reference and never writes the slot, so the owner may still read it
-//!   (to compare wakers on a re-poll) at the same time. A side that wants
-//!   to replace its waker clears its flag first and writes only if the
-//!   other side had not finished by then. A waker left in a slot is
-//!   dropped with the channel.
+//! * A waker slot belongs to its own side while its flag is clear, and is
+//!   written only then (and only if the other side had not finished when
+//!   this side last looked). Setting the flag publishes the waker and
+//!   hands the slot to whichever operation clears the flag next: the
+//!   other side's finishing operation (which takes the waker out and
+//!   wakes it), or this side taking it back to compare or replace the
+//!   waker on a re-poll. A side that finds, on setting its flag again,
+//!   that the other side finished meanwhile takes its waker back out, so
+//!   no waker outlives the wait it was for (a waker that owns the other
+//!   handle would otherwise keep the channel alive).
 //! * Wakers are cloned, woken and dropped, and values dropped, only once
 //!   the state word is consistent, so a waker that panics or calls back
 //!   into the channel finds it whole.
@@ -191,17 +191,13 @@ impl<T> Inner<T> {
         value
     }
 
-    /// Whether the waker in `slot` (whose flag the caller saw set) would
-    /// wake the same task as `waker`.
+    /// Whether the waker in `slot` would wake the same task as `waker`.
     ///
     /// # Safety
-    /// The caller owns `slot`'s side and saw its flag set with `Acquire`
-    /// (or set it itself) and has not cleared it since: the slot then
-    /// holds a waker that the other side may only read.
+    /// The caller owns `slot` (see [`put_waker`](Self::put_waker)).
     unsafe fn stored_will_wake(slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
         slot.with(|stored| {
-            // SAFETY: the caller's flag means the slot is initialised and
-            // nobody writes it while the caller does not.
+            // SAFETY: the caller owns the slot: nobody else touches it.
             unsafe { (*stored).as_ref() }.is_some_and(|stored| stored.will_wake(waker))
         })
     }
@@ -210,10 +206,11 @@ impl<T> Inner<T> {
     /// caller to drop once the state is consistent).
     ///
     /// # Safety
-    /// The caller owns `slot`: its flag is clear (the caller cleared it
-    /// or never set it) and the other side had not finished when it was
-    /// last cleared, so the other side will never touch the slot while
-    /// the flag stays clear.
+    /// The caller owns `slot`: either it is the slot's side, its flag is
+    /// clear, and the other side had not finished when this side last saw
+    /// the state (so the other side sees the flag clear and leaves the
+    /// slot alone); or its own read-modify-write cleared the flag, which
+    /// hands the slot to whoever clears it.
     unsafe fn put_waker(slot: &UnsafeCell<Option<Waker>>, waker: Waker) -> Option<Waker> {
         // SAFETY: the caller owns the slot (see above).
         slot.with_mut(|stored| unsafe { (*stored).replace(waker) })
@@ -228,27 +225,31 @@ impl<T> Inner<T> {
         slot.with_mut(|stored| unsafe { (*stored).take() })
     }
 
-    /// Wakes the other side's waker by reference.
-    ///
-    /// # Safety
-    /// The caller's read-modify-write that finished its side (set
-    /// `TX_DONE` or `RX_CLOSED`, with `Acquire`) saw the slot's flag set:
-    /// the slot then holds a waker its owner never writes again, and the
-    /// caller only reads it.
-    unsafe fn wake_other(slot: &UnsafeCell<Option<Waker>>) {
-        slot.with(|stored| {
-            // SAFETY: see above: initialised, and only ever read now.
-            if let Some(waker) = unsafe { &*stored } {
-                waker.wake_by_ref();
-            }
-        });
+    /// Sets this side's flag `mine` again after writing the slot, which
+    /// publishes the waker. If the other side finished (`theirs`) while
+    /// the flag was clear, it did not take the waker and never will: it is
+    /// taken back out and returned, for the caller to drop.
+    fn publish(
+        &self,
+        slot: &UnsafeCell<Option<Waker>>,
+        mine: usize,
+        theirs: usize,
+    ) -> (usize, Option<Waker>) {
+        let state = self.state.fetch_or(mine, Ordering::AcqRel);
+        let unused = if state & theirs != 0 {
+            // SAFETY: the other side's finishing operation saw the flag
+            // clear, so it left the slot to this side.
+            unsafe { Self::take_waker(slot) }
+        } else {
+            None
+        };
+        (state | mine, unused)
     }
 
     /// The part of polling that waits: makes sure `waker` is in `slot`
     /// (flag `mine`) unless the other side finished (`theirs`), and
-    /// returns the state as last seen (with `mine` set if registered).
-    /// `state` is the caller's latest `Acquire` load, in which `theirs` is
-    /// clear.
+    /// returns the state as last seen. `state` is the caller's latest
+    /// `Acquire` load, in which `theirs` is clear.
     fn register(
         &self,
         slot: &UnsafeCell<Option<Waker>>,
@@ -257,30 +258,130 @@ impl<T> Inner<T> {
         mut state: usize,
         waker: &Waker,
     ) -> usize {
-        // SAFETY: the flag is set and only this side clears it.
-        if state & mine != 0 && unsafe { Self::stored_will_wake(slot, waker) } {
-            return state;
-        }
-        // Clone before touching the state or the slot: if it panics, the
-        // waker stored before (if any) stays registered.
-        let fresh = waker.clone();
+        let mut rearm = None;
         if state & mine != 0 {
+            // Take the slot back first: the other side takes the waker out
+            // when it finishes, so it cannot even be compared before.
             state = self.state.fetch_and(!mine, Ordering::AcqRel);
             if state & theirs != 0 {
-                // The other side finished (and may be waking the old
-                // waker): the slot is not ours to write any more.
-                return state & !mine;
+                // It finished first, and has the waker to wake.
+                return state;
             }
+            // SAFETY: the flag was cleared by this side before the other
+            // side finished: the slot is this side's.
+            if unsafe { Self::stored_will_wake(slot, waker) } {
+                let (state, unused) = self.publish(slot, mine, theirs);
+                drop(unused);
+                return state;
+            }
+            // If cloning the replacement panics, the old waker is still
+            // in the slot: register it again as the panic unwinds.
+            rearm = Some(Rearm {
+                state: &self.state,
+                mine,
+            });
+        }
+        let fresh = waker.clone();
+        if let Some(rearm) = rearm {
+            core::mem::forget(rearm);
         }
         // SAFETY: the flag is clear and the other side had not finished
-        // when this side last saw or cleared it: the slot is this side's.
+        // when this side last saw the state: the slot is this side's.
         let old = unsafe { Self::put_waker(slot, fresh) };
-        state = self.state.fetch_or(mine, Ordering::AcqRel) | mine;
-        // The state is consistent: the old waker's drop may do anything.
+        let (state, unused) = self.publish(slot, mine, theirs);
+        // The state is consistent: these drops may do anything.
         drop(old);
+        drop(unused);
         state
     }
 }
+
+impl<T> Inner<T> {
+    /// After the sender's finishing operation (which set `TX_DONE` and
+    /// cleared both waker flags; `state` is what it replaced): wakes the
+    /// receiver's waker and drops the sender's own.
+    fn finish_sender(&self, state: usize) {
+        // The receiver's flag, cleared by the sender: the slot is the
+        // sender's to empty.
+        let theirs = if state & RX_WAKER != 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.rx_waker) }
+        } else {
+            None
+        };
+        // Its own flag, cleared before the receiver closed (a receiver that
+        // closed first emptied the slot itself).
+        let own = if state & TX_WAKER != 0 && state & RX_CLOSED == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.tx_waker) }
+        } else {
+            None
+        };
+        if let Some(waker) = theirs {
+            waker.wake();
+        }
+        drop(own);
+    }
+
+    /// Closes the receiving side (`close`, or the receiver's drop if
+    /// `dropping`): sets `RX_CLOSED` and clears the sender's flag (and the
+    /// receiver's own when dropping), then wakes the sender's waker and
+    /// drops the receiver's.
+    fn close_receiver(&self, dropping: bool) {
+        let clear = if dropping {
+            TX_WAKER | RX_WAKER
+        } else {
+            TX_WAKER
+        };
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let next = (state | RX_CLOSED) & !clear;
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        // The sender's flag, cleared here by the closing operation (one that
+        // was set again after an earlier close has an empty slot, which the
+        // sender empties itself).
+        let theirs = if state & TX_WAKER != 0 && state & RX_CLOSED == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.tx_waker) }
+        } else {
+            None
+        };
+        // Its own flag, cleared before the sender finished.
+        let own = if dropping && state & RX_WAKER != 0 && state & TX_DONE == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.rx_waker) }
+        } else {
+            None
+        };
+        if let Some(waker) = theirs {
+            waker.wake();
+        }
+        drop(own);
+    }
+}
+
+/// Sets a side's waker flag again if dropped, that is if cloning a
+/// replacement waker panicked after the flag was cleared: the waker still
+/// in the slot stays registered. (If the other side finished meanwhile,
+/// the flag is left set over that waker, which goes with the channel.)
+struct Rearm<'a> {
+    state: &'a AtomicUsize,
+    mine: usize,
+}
+
+impl Drop for Rearm<'_> {
+    fn drop(&mut self) {
+        self.state.fetch_or(self.mine, Ordering::AcqRel);
+    }
+}
+
 /// The sending half of a [`oneshot`](self) channel.
 ///
 /// Dropping it without sending makes the receiver complete with
@@ -361,7 +462,7 @@ impl<T> Sender<T> {
                 });
                 return Err(SendError(value));
             }
-            let next = (state | VALUE | TX_DONE) & !TX_WAKER;
+            let next = (state | VALUE | TX_DONE) & !(TX_WAKER | RX_WAKER);
             match inner.state.compare_exchange_weak(
                 state,
                 next,
@@ -372,19 +473,7 @@ impl<T> Sender<T> {
                 Err(actual) => state = actual,
             }
         }
-        // `TX_WAKER` was cleared before `RX_CLOSED` could be set: the slot
-        // is this side's again.
-        let own = if state & TX_WAKER != 0 {
-            // SAFETY: see the line above.
-            unsafe { Inner::<T>::take_waker(&inner.tx_waker) }
-        } else {
-            None
-        };
-        if state & RX_WAKER != 0 {
-            // SAFETY: this side just finished, and saw the receiver's flag.
-            unsafe { Inner::<T>::wake_other(&inner.rx_waker) };
-        }
-        drop(own);
+        inner.finish_sender(state);
         Ok(())
     }
 
@@ -442,7 +531,7 @@ impl<T> Drop for Sender<T> {
         };
         let mut state = inner.state.load(Ordering::Relaxed);
         loop {
-            let next = (state | TX_DONE) & !TX_WAKER;
+            let next = (state | TX_DONE) & !(TX_WAKER | RX_WAKER);
             match inner.state.compare_exchange_weak(
                 state,
                 next,
@@ -453,18 +542,7 @@ impl<T> Drop for Sender<T> {
                 Err(actual) => state = actual,
             }
         }
-        let own = if state & TX_WAKER != 0 && state & RX_CLOSED == 0 {
-            // SAFETY: the flag was cleared before the receiver closed, so
-            // the receiver never reads the slot: it is this side's.
-            unsafe { Inner::<T>::take_waker(&inner.tx_waker) }
-        } else {
-            None
-        };
-        if state & RX_WAKER != 0 {
-            // SAFETY: this side just finished, and saw the receiver's flag.
-            unsafe { Inner::<T>::wake_other(&inner.rx_waker) };
-        }
-        drop(own);
+        inner.finish_sender(state);
     }
 }
 
@@ -580,11 +658,7 @@ impl<T> Receiver<T> {
         if inner.state.load(Ordering::Relaxed) & RX_CLOSED != 0 {
             return;
         }
-        let state = inner.state.fetch_or(RX_CLOSED, Ordering::AcqRel);
-        if state & TX_WAKER != 0 && state & (TX_DONE | RX_CLOSED) == 0 {
-            // SAFETY: this side just finished, and saw the sender's flag.
-            unsafe { Inner::<T>::wake_other(&inner.tx_waker) };
-        }
+        inner.close_receiver(false);
     }
 
     /// The poll behind awaiting the receiver and [`recv`](Self::recv).
@@ -628,38 +702,11 @@ impl<T> FusedFuture for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let inner = &*self.inner;
-        let mut state = inner.state.load(Ordering::Acquire);
-        // With `TX_DONE` nobody reads a flag this side sets any more: the
-        // value and the wakers go with the channel's memory.
-        if state & TX_DONE != 0 {
-            return;
+        // Once the sender is done nobody looks at the state any more: the
+        // value, if any, goes with the channel's memory.
+        if self.inner.state.load(Ordering::Acquire) & TX_DONE == 0 {
+            self.inner.close_receiver(true);
         }
-        loop {
-            let next = (state | RX_CLOSED) & !RX_WAKER;
-            match inner.state.compare_exchange_weak(
-                state,
-                next,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
-        }
-        // Cleared before the sender finished: the slot is this side's, and
-        // the sender never reads it now.
-        let own = if state & RX_WAKER != 0 && state & TX_DONE == 0 {
-            // SAFETY: see the line above.
-            unsafe { Inner::<T>::take_waker(&inner.rx_waker) }
-        } else {
-            None
-        };
-        if state & TX_WAKER != 0 && state & (TX_DONE | RX_CLOSED) == 0 {
-            // SAFETY: this side just finished, and saw the sender's flag.
-            unsafe { Inner::<T>::wake_other(&inner.tx_waker) };
-        }
-        drop(own);
     }
 }
 
