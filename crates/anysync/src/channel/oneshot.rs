@@ -166,7 +166,7 @@ impl<T> Drop for Inner<T> {
             self.value.with_mut(|value| {
                 // SAFETY: `VALUE` says the cell holds a value nobody took,
                 // and nothing else can reach it any more.
-                unsafe { ptr::drop_in_place((*value).as_mut_ptr()) }
+                unsafe { ptr::drop_in_place(value.cast::<T>()) }
             });
         }
     }
@@ -184,7 +184,7 @@ impl<T> Inner<T> {
         // good; only the receiver, which the caller is, touches it now.
         let value = self
             .value
-            .with(|value| unsafe { ptr::read(value).assume_init() });
+            .with(|value| unsafe { ptr::read(value.cast::<T>()) });
         // The sender is done, so only the receiver changes the state now.
         let state = self.state.load(Ordering::Relaxed);
         self.state.store(state & !VALUE, Ordering::Relaxed);
@@ -458,7 +458,7 @@ impl<T> Sender<T> {
                 // Not published: the value is still the sender's.
                 let value = inner.value.with(|cell| {
                     // SAFETY: written above and never handed over.
-                    unsafe { ptr::read(cell).assume_init() }
+                    unsafe { ptr::read(cell.cast::<T>()) }
                 });
                 return Err(SendError(value));
             }

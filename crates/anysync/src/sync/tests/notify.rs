@@ -382,5 +382,8 @@ fn a_stored_permit_is_consumed_by_the_first_poll_and_the_future_stays_small() {
     // The node is inline: every `notified()` writes and moves all of it.
     // (Not under miri, whose CI run randomises field layout.)
     let size = core::mem::size_of::<crate::sync::futures::Notified<'_>>();
-    assert!(cfg!(miri) || size <= 12 * core::mem::size_of::<usize>(), "{size}");
+    assert!(
+        cfg!(miri) || size <= 12 * core::mem::size_of::<usize>(),
+        "{size}"
+    );
 }
