@@ -15,7 +15,9 @@
 //! current-thread),
 //! `channel_spsc` (capacity 64, tokio current-thread), `channel_one_task`
 //! (capacity 64, each message sent then received by the same task, in one
-//! `futures_executor::block_on`). Crate ids are those
+//! `futures_executor::block_on`), `oneshot_ready` (create, send, receive
+//! in one task), `oneshot_recv_waits` (the receiver waits for a send made
+//! after a yield). Crate ids are those
 //! of the benches (`anysync`, `tokio`, `maitake_sync`, ...).
 //!
 //! Resilience workloads (`futures_executor::block_on`, no runtime):
@@ -42,9 +44,10 @@ use anysync::{
 };
 
 use anysync_benches::{
-    for_each_channel, for_each_mutex, for_each_notify, for_each_rwlock, for_each_semaphore,
-    peers::{BenchChannel, BenchMutex, BenchNotify, BenchRwLock, BenchSemaphore},
-    share, uncontended, Rt, RtKind,
+    for_each_channel, for_each_mutex, for_each_notify, for_each_oneshot, for_each_rwlock,
+    for_each_semaphore,
+    peers::{BenchChannel, BenchMutex, BenchNotify, BenchOneshot, BenchRwLock, BenchSemaphore},
+    share, uncontended, yield_now, Rt, RtKind,
 };
 
 struct Args {
@@ -341,6 +344,32 @@ fn channel_one_task<C: BenchChannel>(a: &mut Args) {
     }
 }
 
+fn oneshot_ready<O: BenchOneshot>(a: &mut Args) {
+    if O::ID == a.id {
+        uncontended(a.ops, || async {
+            let (tx, rx) = O::pair();
+            O::send(tx, 7);
+            std::hint::black_box(O::recv(rx).await);
+        });
+        a.ran = true;
+    }
+}
+
+fn oneshot_recv_waits<O: BenchOneshot>(a: &mut Args) {
+    if O::ID == a.id {
+        uncontended(a.ops, || async {
+            let (tx, rx) = O::pair();
+            let send = async move {
+                yield_now().await;
+                O::send(tx, 7);
+            };
+            let (v, ()) = futures_util::future::join(O::recv(rx), send).await;
+            std::hint::black_box(v);
+        });
+        a.ran = true;
+    }
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -366,6 +395,8 @@ fn main() {
         "retry_zero" => retry(&mut a, 1),
         "rate_check" => rate_check(&mut a),
         "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
+        "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
+        "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

@@ -44,25 +44,51 @@
 //!
 //! # Implementation notes
 //!
-//! The value slot, two liveness flags and one waker per side sit behind the
-//! wait queue's short blocking lock (`waitq`), so the slot needs
-//! no `unsafe`. One waker slot per side is enough, not a wait queue: only
-//! one task at a time can wait on each side, because [`Receiver::recv`] and
-//! [`Sender::closed`] borrow their handle mutably (and the receiver future
-//! is the receiver itself). That also makes every future here `Unpin`.
-//! Wakers are woken, cloned, and replaced wakers and unreceived values are
-//! dropped, only with the lock released.
+//! No lock: one atomic word holds the whole state (value present, sender
+//! done, receiver closed, and one "waker stored" flag per side), and the
+//! value and the two wakers sit in cells that the state word hands from
+//! one side to the other. One waker slot per side is enough, not a wait
+//! queue: only one task at a time can wait on each side, because
+//! [`Receiver::recv`] and [`Sender::closed`] borrow their handle mutably
+//! (and the receiver future is the receiver itself). That also makes every
+//! future here `Unpin`.
+//!
+//! * The value cell belongs to the sender until the one atomic operation
+//!   that sets both `VALUE` and `TX_DONE`; from then on it belongs to the
+//!   receiver, which clears `VALUE` when it moves the value out. A value
+//!   nobody took is dropped with the channel's memory.
+//! * A waker slot belongs to its own side while its flag is clear, and is
+//!   written only then (and only if the other side had not finished when
+//!   this side last looked). Setting the flag publishes the waker and
+//!   hands the slot to whichever operation clears the flag next: the
+//!   other side's finishing operation (which takes the waker out and
+//!   wakes it), or this side taking it back to compare or replace the
+//!   waker on a re-poll. A side that finds, on setting its flag again,
+//!   that the other side finished meanwhile takes its waker back out, so
+//!   no waker outlives the wait it was for (a waker that owns the other
+//!   handle would otherwise keep the channel alive).
+//! * Wakers are cloned, woken and dropped, and values dropped, only once
+//!   the state word is consistent, so a waker that panics or calls back
+//!   into the channel finds it whole.
 
 use core::{
     fmt,
     future::Future,
+    mem::MaybeUninit,
     pin::Pin,
+    ptr,
     task::{Context, Poll, Waker},
 };
 
 use futures_core::FusedFuture;
 
-use crate::{loom::sync::Arc, waitq::lock::Lock};
+use crate::loom::{
+    cell::UnsafeCell,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
 
 /// The channel errors, shared with the other channels:
 /// * [`SendError`]: [`Sender::send`] failed because the receiver was
@@ -73,6 +99,17 @@ use crate::{loom::sync::Arc, waitq::lock::Lock};
 /// * [`TryRecvError`]: `Empty` (the sender may still send) or `Closed`.
 #[doc(no_inline)]
 pub use super::{RecvError, SendError, TryRecvError};
+
+/// The value cell holds a value the receiver has not taken.
+const VALUE: usize = 1;
+/// The sender is finished: it sent (together with `VALUE`) or was dropped.
+const TX_DONE: usize = 1 << 1;
+/// The receiver was closed or dropped: no value is accepted any more.
+const RX_CLOSED: usize = 1 << 2;
+/// The receiver's waker slot holds the waker to wake when `TX_DONE` is set.
+const RX_WAKER: usize = 1 << 3;
+/// The sender's waker slot holds the waker to wake when `RX_CLOSED` is set.
+const TX_WAKER: usize = 1 << 4;
 
 /// Creates a one-shot channel.
 ///
@@ -87,13 +124,10 @@ pub use super::{RecvError, SendError, TryRecvError};
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: Lock::new(State {
-            value: None,
-            tx_alive: true,
-            rx_open: true,
-            rx_waker: None,
-            tx_waker: None,
-        }),
+        state: AtomicUsize::new(0),
+        value: UnsafeCell::new(MaybeUninit::uninit()),
+        rx_waker: UnsafeCell::new(None),
+        tx_waker: UnsafeCell::new(None),
     });
     (
         Sender {
@@ -104,38 +138,247 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 struct Inner<T> {
-    state: Lock<State<T>>,
-}
-
-struct State<T> {
-    /// The sent value, until the receiver takes it.
-    value: Option<T>,
-    /// The sender exists: not dropped and not consumed by `send`.
-    tx_alive: bool,
-    /// The receiver exists and has not called `close`.
-    rx_open: bool,
+    /// `VALUE | TX_DONE | RX_CLOSED | RX_WAKER | TX_WAKER`: see the
+    /// module's implementation notes for who may touch which cell when.
+    state: AtomicUsize,
+    /// Initialised exactly while `VALUE` is set.
+    value: UnsafeCell<MaybeUninit<T>>,
     /// The task waiting in the receiver future, if any.
-    rx_waker: Option<Waker>,
+    rx_waker: UnsafeCell<Option<Waker>>,
     /// The task waiting in `Sender::closed`, if any.
-    tx_waker: Option<Waker>,
+    tx_waker: UnsafeCell<Option<Waker>>,
 }
 
-/// Stores `waker` in `slot` unless it would wake the same task. Returns the
-/// replaced waker, to be dropped after the lock is released; or `Err` if
-/// the waker must be stored and the caller has no clone of it in `fresh`
-/// yet: it clones with the lock released (so that a `Waker::clone` that
-/// calls back into this channel cannot deadlock) and tries again.
-fn register(
-    slot: &mut Option<Waker>,
-    waker: &Waker,
-    fresh: &mut Option<Waker>,
-) -> Result<Option<Waker>, ()> {
-    match slot {
-        Some(old) if old.will_wake(waker) => Ok(None),
-        _ => match fresh.take() {
-            Some(new) => Ok(slot.replace(new)),
-            None => Err(()),
-        },
+// SAFETY: the cells are shared between the two handles, which may live on
+// different threads; the state word orders every access to them (see the
+// module's implementation notes), and `Waker` is `Send + Sync`. A `T`
+// only ever moves from one thread to another (it is never shared by
+// reference), so `T: Send` is all either impl needs.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send` above.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Drop for Inner<T> {
+    fn drop(&mut self) {
+        // `&mut self`: both handles are gone, and the last `Arc` drop
+        // ordered every earlier access before this one.
+        if self.state.load(Ordering::Relaxed) & VALUE != 0 {
+            self.value.with_mut(|value| {
+                // SAFETY: `VALUE` says the cell holds a value nobody took,
+                // and nothing else can reach it any more.
+                unsafe { ptr::drop_in_place(value.cast::<T>()) }
+            });
+        }
+    }
+}
+
+impl<T> Inner<T> {
+    /// Moves the value out and clears `VALUE`.
+    ///
+    /// # Safety
+    /// Called by the receiver (through `&mut Receiver`), after an
+    /// `Acquire` load or read-modify-write of `state` saw `VALUE`.
+    unsafe fn take_value(&self) -> T {
+        // SAFETY: `VALUE` (seen with `Acquire`, which the caller promises)
+        // means the sender wrote the value and handed the cell over for
+        // good; only the receiver, which the caller is, touches it now.
+        let value = self
+            .value
+            .with(|value| unsafe { ptr::read(value.cast::<T>()) });
+        // The sender is done, so only the receiver changes the state now.
+        let state = self.state.load(Ordering::Relaxed);
+        self.state.store(state & !VALUE, Ordering::Relaxed);
+        value
+    }
+
+    /// Whether the waker in `slot` would wake the same task as `waker`.
+    ///
+    /// # Safety
+    /// The caller owns `slot` (see [`put_waker`](Self::put_waker)).
+    unsafe fn stored_will_wake(slot: &UnsafeCell<Option<Waker>>, waker: &Waker) -> bool {
+        slot.with(|stored| {
+            // SAFETY: the caller owns the slot: nobody else touches it.
+            unsafe { (*stored).as_ref() }.is_some_and(|stored| stored.will_wake(waker))
+        })
+    }
+
+    /// Replaces the waker in `slot`, returning the old one (for the
+    /// caller to drop once the state is consistent).
+    ///
+    /// # Safety
+    /// The caller owns `slot`: either it is the slot's side, its flag is
+    /// clear, and the other side had not finished when this side last saw
+    /// the state (so the other side sees the flag clear and leaves the
+    /// slot alone); or its own read-modify-write cleared the flag, which
+    /// hands the slot to whoever clears it.
+    unsafe fn put_waker(slot: &UnsafeCell<Option<Waker>>, waker: Waker) -> Option<Waker> {
+        // SAFETY: the caller owns the slot (see above).
+        slot.with_mut(|stored| unsafe { (*stored).replace(waker) })
+    }
+
+    /// Takes the waker out of `slot`.
+    ///
+    /// # Safety
+    /// As [`put_waker`](Self::put_waker).
+    unsafe fn take_waker(slot: &UnsafeCell<Option<Waker>>) -> Option<Waker> {
+        // SAFETY: the caller owns the slot (see above).
+        slot.with_mut(|stored| unsafe { (*stored).take() })
+    }
+
+    /// Sets this side's flag `mine` again after writing the slot, which
+    /// publishes the waker. If the other side finished (`theirs`) while
+    /// the flag was clear, it did not take the waker and never will: it is
+    /// taken back out and returned, for the caller to drop.
+    fn publish(
+        &self,
+        slot: &UnsafeCell<Option<Waker>>,
+        mine: usize,
+        theirs: usize,
+    ) -> (usize, Option<Waker>) {
+        let state = self.state.fetch_or(mine, Ordering::AcqRel);
+        let unused = if state & theirs != 0 {
+            // SAFETY: the other side's finishing operation saw the flag
+            // clear, so it left the slot to this side.
+            unsafe { Self::take_waker(slot) }
+        } else {
+            None
+        };
+        (state | mine, unused)
+    }
+
+    /// The part of polling that waits: makes sure `waker` is in `slot`
+    /// (flag `mine`) unless the other side finished (`theirs`), and
+    /// returns the state as last seen. `state` is the caller's latest
+    /// `Acquire` load, in which `theirs` is clear.
+    fn register(
+        &self,
+        slot: &UnsafeCell<Option<Waker>>,
+        mine: usize,
+        theirs: usize,
+        mut state: usize,
+        waker: &Waker,
+    ) -> usize {
+        let mut rearm = None;
+        if state & mine != 0 {
+            // Take the slot back first: the other side takes the waker out
+            // when it finishes, so it cannot even be compared before.
+            state = self.state.fetch_and(!mine, Ordering::AcqRel);
+            if state & theirs != 0 {
+                // It finished first, and has the waker to wake.
+                return state;
+            }
+            // SAFETY: the flag was cleared by this side before the other
+            // side finished: the slot is this side's.
+            if unsafe { Self::stored_will_wake(slot, waker) } {
+                let (state, unused) = self.publish(slot, mine, theirs);
+                drop(unused);
+                return state;
+            }
+            // If cloning the replacement panics, the old waker is still
+            // in the slot: register it again as the panic unwinds.
+            rearm = Some(Rearm {
+                state: &self.state,
+                mine,
+            });
+        }
+        let fresh = waker.clone();
+        if let Some(rearm) = rearm {
+            core::mem::forget(rearm);
+        }
+        // SAFETY: the flag is clear and the other side had not finished
+        // when this side last saw the state: the slot is this side's.
+        let old = unsafe { Self::put_waker(slot, fresh) };
+        let (state, unused) = self.publish(slot, mine, theirs);
+        // The state is consistent: these drops may do anything.
+        drop(old);
+        drop(unused);
+        state
+    }
+}
+
+impl<T> Inner<T> {
+    /// After the sender's finishing operation (which set `TX_DONE` and
+    /// cleared both waker flags; `state` is what it replaced): wakes the
+    /// receiver's waker and drops the sender's own.
+    fn finish_sender(&self, state: usize) {
+        // The receiver's flag, cleared by the sender: the slot is the
+        // sender's to empty.
+        let theirs = if state & RX_WAKER != 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.rx_waker) }
+        } else {
+            None
+        };
+        // Its own flag, cleared before the receiver closed (a receiver that
+        // closed first emptied the slot itself).
+        let own = if state & TX_WAKER != 0 && state & RX_CLOSED == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.tx_waker) }
+        } else {
+            None
+        };
+        if let Some(waker) = theirs {
+            waker.wake();
+        }
+        drop(own);
+    }
+
+    /// Closes the receiving side (`close`, or the receiver's drop if
+    /// `dropping`): sets `RX_CLOSED` and clears the sender's flag (and the
+    /// receiver's own when dropping), then wakes the sender's waker and
+    /// drops the receiver's.
+    fn close_receiver(&self, dropping: bool) {
+        let clear = if dropping {
+            TX_WAKER | RX_WAKER
+        } else {
+            TX_WAKER
+        };
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let next = (state | RX_CLOSED) & !clear;
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        // The sender's flag, cleared here by the closing operation (one that
+        // was set again after an earlier close has an empty slot, which the
+        // sender empties itself).
+        let theirs = if state & TX_WAKER != 0 && state & RX_CLOSED == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.tx_waker) }
+        } else {
+            None
+        };
+        // Its own flag, cleared before the sender finished.
+        let own = if dropping && state & RX_WAKER != 0 && state & TX_DONE == 0 {
+            // SAFETY: see the line above.
+            unsafe { Self::take_waker(&self.rx_waker) }
+        } else {
+            None
+        };
+        if let Some(waker) = theirs {
+            waker.wake();
+        }
+        drop(own);
+    }
+}
+
+/// Sets a side's waker flag again if dropped, that is if cloning a
+/// replacement waker panicked after the flag was cleared: the waker still
+/// in the slot stays registered. (If the other side finished meanwhile,
+/// the flag is left set over that waker, which goes with the channel.)
+struct Rearm<'a> {
+    state: &'a AtomicUsize,
+    mine: usize,
+}
+
+impl Drop for Rearm<'_> {
+    fn drop(&mut self) {
+        self.state.fetch_or(self.mine, Ordering::AcqRel);
     }
 }
 
@@ -166,6 +409,15 @@ pub struct Receiver<T> {
     done: bool,
 }
 
+// The cells inside are why the compiler cannot tell: every change to the
+// channel is one atomic operation on the state word, and user code (wakers,
+// the value's `Drop`) runs only once that word is consistent, so a panic
+// caught around a use of these handles never leaves them half-changed.
+impl<T> core::panic::UnwindSafe for Sender<T> {}
+impl<T> core::panic::RefUnwindSafe for Sender<T> {}
+impl<T> core::panic::UnwindSafe for Receiver<T> {}
+impl<T> core::panic::RefUnwindSafe for Receiver<T> {}
+
 impl<T> Sender<T> {
     fn inner(&self) -> &Inner<T> {
         self.inner
@@ -192,26 +444,43 @@ impl<T> Sender<T> {
             .inner
             .take()
             .expect("anysync bug: oneshot sender used after send");
-        let waker = {
-            let mut state = inner.state.lock();
-            state.tx_alive = false;
-            if !state.rx_open {
-                drop(state);
+        let mut state = inner.state.load(Ordering::Relaxed);
+        if state & RX_CLOSED != 0 {
+            return Err(SendError(value));
+        }
+        inner.value.with_mut(|cell| {
+            // SAFETY: the value cell is the sender's until it sets
+            // `TX_DONE`, and it has not (it is being consumed right now).
+            unsafe { (*cell).write(value) };
+        });
+        loop {
+            if state & RX_CLOSED != 0 {
+                // Not published: the value is still the sender's.
+                let value = inner.value.with(|cell| {
+                    // SAFETY: written above and never handed over.
+                    unsafe { ptr::read(cell.cast::<T>()) }
+                });
                 return Err(SendError(value));
             }
-            state.value = Some(value);
-            state.rx_waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+            let next = (state | VALUE | TX_DONE) & !(TX_WAKER | RX_WAKER);
+            match inner.state.compare_exchange_weak(
+                state,
+                next,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
         }
+        inner.finish_sender(state);
         Ok(())
     }
 
     /// `true` if the receiver was dropped or [closed](Receiver::close), so
     /// a [`send`](Self::send) would fail.
     pub fn is_closed(&self) -> bool {
-        !self.inner().state.lock().rx_open
+        self.inner().state.load(Ordering::Acquire) & RX_CLOSED != 0
     }
 
     /// Waits until the receiver is dropped or [closed](Receiver::close):
@@ -241,25 +510,16 @@ impl<T> Sender<T> {
     /// `Ready` once the receiver is gone or closed; otherwise registers
     /// `cx`'s waker (replacing the one from an earlier call).
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut fresh = None;
-        loop {
-            let registered = {
-                let mut state = self.inner().state.lock();
-                if !state.rx_open {
-                    let old = state.tx_waker.take();
-                    drop(state);
-                    drop(old);
-                    return Poll::Ready(());
-                }
-                register(&mut state.tx_waker, cx.waker(), &mut fresh)
-            };
-            match registered {
-                Ok(old) => {
-                    drop(old);
-                    return Poll::Pending;
-                }
-                Err(()) => fresh = Some(cx.waker().clone()),
-            }
+        let inner = self.inner();
+        let state = inner.state.load(Ordering::Acquire);
+        if state & RX_CLOSED != 0 {
+            return Poll::Ready(());
+        }
+        let state = inner.register(&inner.tx_waker, TX_WAKER, RX_CLOSED, state, cx.waker());
+        if state & RX_CLOSED != 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 }
@@ -269,21 +529,25 @@ impl<T> Drop for Sender<T> {
         let Some(inner) = self.inner.take() else {
             return;
         };
-        let (rx_waker, tx_waker) = {
-            let mut state = inner.state.lock();
-            state.tx_alive = false;
-            (state.rx_waker.take(), state.tx_waker.take())
-        };
-        drop(tx_waker);
-        if let Some(waker) = rx_waker {
-            waker.wake();
+        let mut state = inner.state.load(Ordering::Relaxed);
+        loop {
+            let next = (state | TX_DONE) & !(TX_WAKER | RX_WAKER);
+            match inner.state.compare_exchange_weak(
+                state,
+                next,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
         }
+        inner.finish_sender(state);
     }
 }
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The lock is only ever held for a few instructions.
         f.debug_struct("Sender")
             .field("closed", &self.is_closed())
             .finish()
@@ -347,14 +611,16 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = self.inner.state.lock();
-        match state.value.take() {
-            Some(value) => {
-                self.done = true;
-                Ok(value)
-            }
-            None if state.tx_alive && state.rx_open => Err(TryRecvError::Empty),
-            None => Err(TryRecvError::Closed),
+        let state = self.inner.state.load(Ordering::Acquire);
+        if state & VALUE != 0 {
+            self.done = true;
+            // SAFETY: `&mut self` is the receiver, and `VALUE` was seen
+            // with `Acquire`.
+            Ok(unsafe { self.inner.take_value() })
+        } else if state & (TX_DONE | RX_CLOSED) != 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
         }
     }
 
@@ -372,7 +638,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner.state.lock().value.is_none()
+        self.inner.state.load(Ordering::Acquire) & VALUE == 0
     }
 
     /// Closes the channel without dropping the receiver: a later
@@ -388,43 +654,28 @@ impl<T> Receiver<T> {
     /// assert!(tx.send(1).is_err());
     /// ```
     pub fn close(&mut self) {
-        let waker = {
-            let mut state = self.inner.state.lock();
-            state.rx_open = false;
-            state.tx_waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+        let inner = &*self.inner;
+        if inner.state.load(Ordering::Relaxed) & RX_CLOSED != 0 {
+            return;
         }
+        inner.close_receiver(false);
     }
 
     /// The poll behind awaiting the receiver and [`recv`](Self::recv).
     fn poll_value(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let mut fresh = None;
-        loop {
-            let registered = {
-                let mut state = self.inner.state.lock();
-                if let Some(value) = state.value.take() {
-                    let old = state.rx_waker.take();
-                    drop(state);
-                    drop(old);
-                    return Poll::Ready(Ok(value));
-                }
-                if !state.tx_alive || !state.rx_open {
-                    let old = state.rx_waker.take();
-                    drop(state);
-                    drop(old);
-                    return Poll::Ready(Err(RecvError));
-                }
-                register(&mut state.rx_waker, cx.waker(), &mut fresh)
-            };
-            match registered {
-                Ok(old) => {
-                    drop(old);
-                    return Poll::Pending;
-                }
-                Err(()) => fresh = Some(cx.waker().clone()),
-            }
+        let inner = &*self.inner;
+        let mut state = inner.state.load(Ordering::Acquire);
+        if state & (VALUE | TX_DONE | RX_CLOSED) == 0 {
+            state = inner.register(&inner.rx_waker, RX_WAKER, TX_DONE, state, cx.waker());
+        }
+        if state & VALUE != 0 {
+            // SAFETY: `&mut self` is the receiver, and `VALUE` was seen by
+            // an `Acquire` load or read-modify-write.
+            Poll::Ready(Ok(unsafe { inner.take_value() }))
+        } else if state & (TX_DONE | RX_CLOSED) != 0 {
+            Poll::Ready(Err(RecvError))
+        } else {
+            Poll::Pending
         }
     }
 }
@@ -451,30 +702,18 @@ impl<T> FusedFuture for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (value, rx_waker, tx_waker) = {
-            let mut state = self.inner.state.lock();
-            state.rx_open = false;
-            (
-                state.value.take(),
-                state.rx_waker.take(),
-                state.tx_waker.take(),
-            )
-        };
-        // User code (the value's `Drop`, wakers) runs without the lock.
-        drop(value);
-        drop(rx_waker);
-        if let Some(waker) = tx_waker {
-            waker.wake();
+        // Once the sender is done nobody looks at the state any more: the
+        // value, if any, goes with the channel's memory.
+        if self.inner.state.load(Ordering::Acquire) & TX_DONE == 0 {
+            self.inner.close_receiver(true);
         }
     }
 }
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (ready, closed) = {
-            let state = self.inner.state.lock();
-            (state.value.is_some(), !state.tx_alive || !state.rx_open)
-        };
+        let state = self.inner.state.load(Ordering::Acquire);
+        let (ready, closed) = (state & VALUE != 0, state & (TX_DONE | RX_CLOSED) != 0);
         f.debug_struct("Receiver")
             .field("value_ready", &ready)
             .field("closed", &closed)

@@ -53,13 +53,17 @@ use crate::{
 ///
 /// # Implementation notes
 ///
-/// One atomic word holds `generation << 1 | SET`, so `is_set` and a `wait`
-/// on a set event take no lock, and a reader never sees the flag and the
-/// generation out of step. `set` raises the flag and bumps the generation
-/// in one store under the queue lock and wakes the waiters that were queued
-/// before it (by sequence number, so a `clear` and new waiters arriving
-/// while it wakes in batches are not affected); `clear` drops the flag
-/// only. (With two atomics, a task that saw one half of a `set`, cleared
+/// One atomic word holds `generation << 2 | WAITERS | SET`, so `is_set` and
+/// a `wait` on a set event are one atomic load, and a reader never sees the
+/// flag and the generation out of step. `set` raises the flag and bumps the
+/// generation in one compare-and-swap; only if `WAITERS` says someone may be
+/// queued does it take the queue lock, and then it wakes the waiters that
+/// were queued before it (by sequence number, so a `clear` and new waiters
+/// arriving while it wakes in batches are not affected). One waiter, the
+/// usual case, is woken without a wake batch. A waiter sets `WAITERS` under
+/// the lock, in a compare-and-swap that fails if the event was released, so
+/// a `set` that skipped the lock cannot miss it; `set` clears it when it
+/// empties the queue. `clear` drops the flag only. (With two atomics, a task that saw one half of a `set`, cleared
 /// the event and waited again could be released by the other half: a
 /// manual-reset ping-pong lost a hand-off that way.)
 pub struct Event {
@@ -67,8 +71,13 @@ pub struct Event {
     queue: WaitQueue<(), ()>,
 }
 
-/// The flag bit of `Event::state`; the generation counts above it.
+/// The flag bit of `Event::state`.
 const SET: usize = 1;
+/// A waiter may be queued: `set` must take the lock. Set only under the
+/// lock, by a waiter about to queue.
+const WAITERS: usize = 1 << 1;
+/// The generation counts in the bits above `WAITERS`.
+const GEN_SHIFT: u32 = 2;
 
 impl Event {
     crate::util::macros::loom_const_fn! {
@@ -89,34 +98,81 @@ impl Event {
     /// Sets the event, releasing every current waiter. Setting a set event
     /// does nothing.
     pub fn set(&self) {
-        if self.is_set() {
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur & SET != 0 {
+                return;
+            }
+            if cur & WAITERS != 0 {
+                return self.set_and_wake();
+            }
+            // Nobody queued: flag and generation in one step, no lock.
+            let next = (cur | SET).wrapping_add(1 << GEN_SHIFT);
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// `set` with waiters queued: raises the flag under the lock and wakes
+    /// every waiter queued before that.
+    #[cold]
+    fn set_and_wake(&self) {
+        let mut queue = self.queue.lock();
+        // Flag and generation in one step (a concurrent `clear` only drops
+        // the flag, so retry until this CAS wins; a concurrent lock-free
+        // `set` cannot happen while `WAITERS` is set).
+        let mut cur = self.state.load(Ordering::Acquire);
+        while cur & SET == 0 {
+            let next = (cur | SET).wrapping_add(1 << GEN_SHIFT);
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        let end = queue.next_seq();
+        let before = |_: &mut (), _: &mut (), seq| {
+            if seq < end {
+                Visit::Wake
+            } else {
+                Visit::Stop
+            }
+        };
+        // The head first, without a batch: usually it is the only one.
+        let mut first = queue.wake_head(before);
+        if queue.is_empty() {
+            self.no_waiters_locked();
+            drop(queue);
+            if let Some(waker) = first {
+                waker.wake();
+            }
             return;
         }
-        let mut end = None;
+        drop(queue);
+        // More waiters: the first one goes into the first batch, so that a
+        // wake that panics strands no one.
         self.queue.wake_loop(|queue, batch| {
-            let end = *end.get_or_insert_with(|| {
-                // Flag and generation in one step (a concurrent `clear`
-                // only drops the flag, so retry until this CAS wins).
-                let mut cur = self.state.load(Ordering::Acquire);
-                while cur & SET == 0 {
-                    let next = (cur | SET).wrapping_add(SET << 1);
-                    match self.state.compare_exchange_weak(
-                        cur,
-                        next,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => break,
-                        Err(actual) => cur = actual,
-                    }
-                }
-                queue.next_seq()
-            });
-            queue.wake_front(
-                batch,
-                |_, _, seq| if seq < end { Visit::Wake } else { Visit::Stop },
-            )
+            if let Some(waker) = first.take() {
+                batch.push(waker);
+            }
+            let more = queue.wake_front(batch, before);
+            if queue.is_empty() {
+                self.no_waiters_locked();
+            }
+            more
         });
+    }
+
+    /// Clears `WAITERS`; the queue lock is held and the queue is empty.
+    fn no_waiters_locked(&self) {
+        self.state.fetch_and(!WAITERS, Ordering::AcqRel);
     }
 
     /// Clears the event: later waits block until the next [`set`](Self::set).
@@ -154,7 +210,7 @@ impl Event {
     /// has no effect.
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
-            generation: self.state.load(Ordering::Acquire) >> 1,
+            generation: self.state.load(Ordering::Acquire) >> GEN_SHIFT,
             done: false,
             wait: waitq::Wait::new(self, ()),
         }
@@ -163,8 +219,39 @@ impl Event {
     /// `true` once the event has been set since `generation` was read (or
     /// is set now).
     fn released(&self, generation: usize) -> bool {
-        let state = self.state.load(Ordering::Acquire);
-        state & SET != 0 || state >> 1 != generation
+        released(self.state.load(Ordering::Acquire), generation)
+    }
+}
+
+/// `true` if `state` says the event was set since `generation` (or is set).
+#[inline]
+fn released(state: usize, generation: usize) -> bool {
+    state & SET != 0 || state >> GEN_SHIFT != generation
+}
+
+impl Event {
+    /// A waiter about to queue (lock held): sets `WAITERS` unless the event
+    /// was released since `generation`. Returns `false` if it was (then
+    /// nothing changed and the waiter completes).
+    fn announce_waiter_locked(&self, generation: usize) -> bool {
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if released(cur, generation) {
+                return false;
+            }
+            if cur & WAITERS != 0 {
+                return true;
+            }
+            match self.state.compare_exchange_weak(
+                cur,
+                cur | WAITERS,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 }
 
@@ -178,6 +265,10 @@ impl WaitOwner for Event {
 
     fn abandon(&self, queue: QueueGuard<'_, (), ()>, _was: WaitState, _data: &mut ()) {
         // `set` releases everyone: a woken waiter holds nothing to pass on.
+        // The last waiter gone lets `set` skip the lock again.
+        if queue.is_empty() && self.state.load(Ordering::Relaxed) & WAITERS != 0 {
+            self.no_waiters_locked();
+        }
         drop(queue);
     }
 }
@@ -225,6 +316,11 @@ impl Future for EventWait<'_> {
         assert!(!*this.done, "`EventWait` polled after completion");
         let generation = *this.generation;
         let (event, mut node) = this.wait.split();
+        // Woken by a `set`: complete without the lock.
+        if node.take_woken(|_| ()).is_some() {
+            *this.done = true;
+            return Poll::Ready(());
+        }
         if event.released(generation) {
             *this.done = true;
             if node.is_queued() {
@@ -250,8 +346,8 @@ impl Future for EventWait<'_> {
                 return Poll::Pending;
             }
             WaitState::Idle => {
-                // `set` changes the flag and generation under this lock.
-                if event.released(generation) {
+                // A `set` that sees `WAITERS` takes this lock to wake.
+                if !event.announce_waiter_locked(generation) {
                     true
                 } else {
                     let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());

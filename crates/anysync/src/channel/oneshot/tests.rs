@@ -9,7 +9,10 @@ use futures_core::FusedFuture;
 use futures_test::task::new_count_waker;
 
 use super::{channel, RecvError, SendError, TryRecvError};
-use crate::util::test::TestTask;
+use crate::util::{
+    hostile::{panics, Hostile},
+    test::TestTask,
+};
 
 /// A value whose drop is visible: it holds a clone of a token `Arc`, so the
 /// token's strong count says how many of them are still alive.
@@ -319,4 +322,90 @@ fn receiver_is_empty_until_a_value_arrives_and_again_once_it_is_taken() {
     let (tx, rx) = channel::<u8>();
     drop(tx);
     assert!(rx.is_empty());
+}
+
+#[test]
+fn a_wake_that_panics_in_send_still_delivers_the_value() {
+    let (tx, rx) = channel();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut rx = TestTask::new(rx);
+    assert!(rx.poll_with(&hostile.waker()).is_pending());
+    assert!(panics(move || {
+        let _ = tx.send(4);
+    }));
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(rx.ready(), Ok(4));
+}
+
+#[test]
+fn a_wake_that_panics_in_a_receiver_drop_still_closes() {
+    let (mut tx, rx) = channel::<u8>();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut closed = TestTask::new(tx.closed());
+    assert!(closed.poll_with(&hostile.waker()).is_pending());
+    assert!(panics(move || drop(rx)));
+    assert_eq!(hostile.wakes(), 1);
+    closed.ready();
+    drop(closed);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(2), Err(SendError(2)));
+}
+
+#[test]
+fn a_waker_clone_that_panics_leaves_the_receiver_as_it_was() {
+    let (tx, rx) = channel();
+    let hostile = Hostile::new();
+    hostile.panic_on_clone(true);
+    let mut rx = TestTask::new(rx);
+    // Registering clones: nothing is stored.
+    assert!(panics(|| {
+        let _ = rx.poll_with(&hostile.waker());
+    }));
+    rx.pending();
+    // Replacing the stored waker clones: the old one is kept.
+    assert!(panics(|| {
+        let _ = rx.poll_with(&hostile.waker());
+    }));
+    tx.send(8).unwrap();
+    assert_eq!(rx.wakes(), 1, "the waker from before the panic is kept");
+    assert_eq!(rx.ready(), Ok(8));
+}
+
+#[test]
+fn a_replaced_waker_whose_drop_re_enters_and_panics_leaves_it_whole() {
+    let (tx, rx) = channel();
+    let rx = Arc::new(std::sync::Mutex::new(TestTask::new(rx)));
+    let hostile = Hostile::new();
+    let probe = Arc::clone(&rx);
+    // The old waker's drop runs inside the poll that replaces it: the
+    // receiver is borrowed there, so the hook only checks it cannot get it.
+    hostile.on_drop(move || assert!(probe.try_lock().is_err()));
+    assert!(rx.lock().unwrap().poll_with(&hostile.waker()).is_pending());
+    let (other, count) = futures_test::task::new_count_waker();
+    assert!(rx.lock().unwrap().poll_with(&other).is_pending());
+    assert!(hostile.drops() >= 1);
+    tx.send(6).unwrap();
+    assert_eq!(count.get(), 1);
+    assert_eq!(rx.lock().unwrap().ready(), Ok(6));
+}
+
+#[test]
+fn a_wake_that_re_enters_the_receiver_finds_the_value() {
+    let (tx, rx) = channel();
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let got = Arc::new(std::sync::Mutex::new(None));
+    let hostile = Hostile::new();
+    let (probe, out) = (Arc::clone(&rx), Arc::clone(&got));
+    hostile.on_wake(move || *out.lock().unwrap() = Some(probe.lock().unwrap().try_recv()));
+    {
+        let mut guard = rx.lock().unwrap();
+        let waker = hostile.waker();
+        let mut cx = core::task::Context::from_waker(&waker);
+        assert!(core::pin::Pin::new(&mut *guard).poll(&mut cx).is_pending());
+    }
+    tx.send(9).unwrap();
+    assert_eq!(*got.lock().unwrap(), Some(Ok(9)));
+    assert!(rx.lock().unwrap().is_terminated());
 }

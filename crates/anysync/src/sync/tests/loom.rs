@@ -162,3 +162,36 @@ fn loom_event_wait_after_clear_is_not_released_by_the_old_set() {
         setter.join().unwrap();
     });
 }
+
+/// Two waiters: `set` wakes the first one on its own and the second
+/// through a wake batch, while a third thread sets too.
+#[test]
+fn loom_event_set_releases_two_waiters() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let (e1, e2) = (Arc::clone(&e), Arc::clone(&e));
+        let a = thread::spawn(move || block_on(e1.wait()));
+        let b = thread::spawn(move || block_on(e2.wait()));
+        e.set();
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(e.waiters(), 0);
+    });
+}
+
+/// A cancelled wait (which may clear the waiters bit) racing a lock-free
+/// `set` and a wait that must still be released.
+#[test]
+fn loom_event_cancel_vs_set_vs_wait() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let (e1, e2) = (Arc::clone(&e), Arc::clone(&e));
+        let canceller = thread::spawn(move || {
+            let _ = poll_once_then_drop(e1.wait());
+        });
+        let waiter = thread::spawn(move || block_on(e2.wait()));
+        e.set();
+        canceller.join().unwrap();
+        waiter.join().unwrap();
+    });
+}

@@ -366,3 +366,24 @@ fn notify_last_taken_by_enable_goes_to_the_next_newest_when_dropped() {
     middle.ready();
     older.pending();
 }
+
+#[test]
+fn a_stored_permit_is_consumed_by_the_first_poll_and_the_future_stays_small() {
+    let n = Notify::new();
+    n.notify_one();
+    let mut t = TestTask::new(n.notified());
+    t.ready();
+    drop(t);
+    // Dropped before any poll: no permit consumed.
+    n.notify_one();
+    drop(n.notified());
+    TestTask::new(n.notified()).ready();
+    assert_eq!(n.waiters(), 0);
+    // The node is inline: every `notified()` writes and moves all of it.
+    // (Not under miri, whose CI run randomises field layout.)
+    let size = core::mem::size_of::<crate::sync::futures::Notified<'_>>();
+    assert!(
+        cfg!(miri) || size <= 12 * core::mem::size_of::<usize>(),
+        "{size}"
+    );
+}

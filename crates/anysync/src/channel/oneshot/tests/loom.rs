@@ -73,3 +73,72 @@ fn loom_oneshot_closed_vs_receiver_close() {
         closer.join().unwrap();
     });
 }
+
+#[test]
+fn loom_oneshot_closed_vs_receiver_drop() {
+    loom::model(|| {
+        let (mut tx, rx) = channel::<u32>();
+        let dropper = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        assert!(tx.send(1).is_err());
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_oneshot_send_vs_repoll_with_another_waker_delivers() {
+    // The receiver parks with one waker, then waits with another (the
+    // replacement races the sender's wake): the value still arrives.
+    loom::model(|| {
+        let (tx, mut rx) = channel();
+        let sender = thread::spawn(move || {
+            tx.send(7_u32).unwrap_or_else(|_| panic!("receiver alive"));
+        });
+        let first = {
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            pin!(rx.recv()).poll(&mut cx)
+        };
+        let got = match first {
+            core::task::Poll::Ready(v) => v,
+            core::task::Poll::Pending => block_on(rx.recv()),
+        };
+        assert_eq!(got, Ok(7));
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_oneshot_send_vs_close_accounts_for_the_value_once() {
+    loom::model(|| {
+        let token = Arc::new(());
+        let (tx, mut rx) = channel();
+        let t2 = Arc::clone(&token);
+        let sender = thread::spawn(move || tx.send(Tracked(t2)).is_ok());
+        rx.close();
+        let got = rx.try_recv();
+        let sent = sender.join().unwrap();
+        // Sent before the close: received. After: returned and dropped.
+        assert_eq!(got.is_ok(), sent);
+        if !sent {
+            assert!(matches!(got, Err(TryRecvError::Closed)));
+        }
+        drop(got);
+        drop(rx);
+        assert_eq!(Arc::strong_count(&token), 1);
+    });
+}
+
+#[test]
+fn loom_oneshot_sender_drop_vs_receiver_drop_with_both_parked() {
+    // Both sides have a waker stored when both go away at once.
+    loom::model(|| {
+        let (mut tx, mut rx) = channel::<u32>();
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(pin!(rx.recv()).poll(&mut cx).is_pending());
+        assert!(pin!(tx.closed()).poll(&mut cx).is_pending());
+        let dropper = thread::spawn(move || drop(tx));
+        drop(rx);
+        dropper.join().unwrap();
+    });
+}
