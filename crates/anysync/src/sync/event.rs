@@ -3,6 +3,7 @@
 use core::{
     fmt,
     future::Future,
+    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -210,9 +211,18 @@ impl Event {
     /// has no effect.
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
-            generation: self.state.load(Ordering::Acquire) >> GEN_SHIFT,
+            inner: Event::wait_via(self),
+        }
+    }
+
+    /// A wait on the event that `ptr` leads to, holding `ptr` for as long
+    /// as it exists: how an owned future (one that keeps the event alive
+    /// through an `Arc`) waits without borrowing.
+    pub(crate) fn wait_via<P: Deref<Target = Event>>(ptr: P) -> WaitVia<P> {
+        WaitVia {
+            generation: ptr.state.load(Ordering::Acquire) >> GEN_SHIFT,
             done: false,
-            wait: waitq::Wait::new(self, ()),
+            wait: waitq::Wait::new(ptr, ()),
         }
     }
 
@@ -301,14 +311,48 @@ pin_project! {
     /// Future returned by [`Event::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct EventWait<'a> {
-        generation: usize,
-        done: bool,
         #[pin]
-        wait: waitq::Wait<&'a Event>,
+        inner: WaitVia<&'a Event>,
     }
 }
 
 impl Future for EventWait<'_> {
+    type Output = ();
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll(cx)
+    }
+}
+
+pin_project! {
+    /// A wait on the event behind `P` (see [`Event::wait_via`]): the
+    /// engine of [`EventWait`] and of the owned waits elsewhere in the
+    /// crate. `P` is dropped after the node has left the queue.
+    pub(crate) struct WaitVia<P>
+    where
+        P: Deref<Target = Event>,
+    {
+        generation: usize,
+        done: bool,
+        #[pin]
+        wait: waitq::Wait<P>,
+    }
+}
+
+impl<P: Deref<Target = Event>> WaitVia<P> {
+    /// The pointer this wait holds.
+    pub(crate) fn ptr(&self) -> &P {
+        self.wait.ptr()
+    }
+
+    /// `true` once the wait has completed.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+impl<P: Deref<Target = Event>> Future for WaitVia<P> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -381,14 +425,14 @@ fn leave(event: &Event, node: &mut WaitNode<'_, ()>) {
 
 impl FusedFuture for EventWait<'_> {
     fn is_terminated(&self) -> bool {
-        self.done
+        self.inner.done
     }
 }
 
 impl fmt::Debug for EventWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventWait")
-            .field("done", &self.done)
+            .field("done", &self.inner.done)
             .finish()
     }
 }

@@ -18,7 +18,7 @@ use crate::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    sync::{futures::EventWait, Event},
+    sync::{futures::EventWait, Event, WaitVia},
 };
 
 /// Why a [`CancelToken`] was cancelled, from [`CancelToken::reason`].
@@ -286,15 +286,9 @@ impl CancelToken {
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
     pub fn cancelled_owned(self) -> CancelledOwned {
-        // SAFETY: the event lives inside the `Arc<Node>` that `token` keeps
-        // alive for as long as the returned future exists; the node is on
-        // the heap, so moving the future does not move the event; and
-        // `wait` is declared before `token`, so it is dropped first. The
-        // `'static` reference never leaves the future.
-        let event: &'static Event = unsafe { &*core::ptr::from_ref(self.node.watch()) };
+        self.node.watch();
         CancelledOwned {
-            wait: event.wait(),
-            token: self,
+            wait: Event::wait_via(TokenEvent(self)),
         }
     }
 
@@ -528,22 +522,32 @@ impl fmt::Debug for Cancelled<'_> {
     }
 }
 
+/// A token as the pointer to its event: what an owned wait holds, so the
+/// event lives as long as the wait.
+struct TokenEvent(CancelToken);
+
+impl core::ops::Deref for TokenEvent {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.0.node.event
+    }
+}
+
 pin_project! {
     /// Future returned by [`CancelToken::cancelled_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct CancelledOwned {
-        // Declared before `token`: dropped first, while the event it
-        // borrows is still alive.
+        // Holds the token, so the event it waits on lives as long as it.
         #[pin]
-        wait: EventWait<'static>,
-        token: CancelToken,
+        wait: WaitVia<TokenEvent>,
     }
 }
 
 impl CancelledOwned {
     /// The token this future waits for.
     pub fn token(&self) -> &CancelToken {
-        &self.token
+        &self.wait.ptr().0
     }
 }
 
@@ -552,7 +556,7 @@ impl Future for CancelledOwned {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.token.is_cancelled() || this.wait.is_terminated() {
+        if this.wait.ptr().0.is_cancelled() || this.wait.is_done() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)
@@ -568,7 +572,7 @@ impl FusedFuture for CancelledOwned {
 impl fmt::Debug for CancelledOwned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelledOwned")
-            .field("token", &self.token)
+            .field("token", self.token())
             .finish()
     }
 }
@@ -630,7 +634,7 @@ impl<F: Future> Future for RunUntilCancelledOwned<F> {
 impl<F> fmt::Debug for RunUntilCancelledOwned<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunUntilCancelledOwned")
-            .field("token", &self.cancelled.token)
+            .field("token", self.cancelled.token())
             .finish_non_exhaustive()
     }
 }
