@@ -22,7 +22,7 @@ fn color(i: usize) -> RGBColor {
     COLORS[i % COLORS.len()]
 }
 
-/// A range of `values` padded by a factor of 2 each way (for log axes).
+/// A range of `values` for a log axis, with room above for the legend.
 fn log_range(values: impl Iterator<Item = f64>) -> Range<f64> {
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
@@ -30,7 +30,16 @@ fn log_range(values: impl Iterator<Item = f64>) -> Range<f64> {
     if lo > hi {
         return 0.1..10.0;
     }
-    lo / 2.0..hi * 2.0
+    lo / 1.5..hi * 4.0
+}
+
+/// An axis label: no decimals from 10 up.
+fn num(v: &f64) -> String {
+    if *v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// A log-log line chart: one line with markers per series (the first
@@ -38,7 +47,10 @@ fn log_range(values: impl Iterator<Item = f64>) -> Range<f64> {
 pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &[Series]) -> Result {
     let root = SVGBackend::new(path, (560, 360)).into_drawing_area();
     root.fill(&WHITE)?;
-    let xs = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
+    let xs = {
+        let r = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.0)));
+        r.start..r.end / 2.0
+    };
     let ys = log_range(series.iter().flat_map(|s| s.1.iter().map(|p| p.1)));
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
@@ -50,7 +62,8 @@ pub fn lines(path: &Path, title: &str, x_desc: &str, y_desc: &str, series: &[Ser
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
-        .y_label_formatter(&|y| format!("{y:.3}"))
+        .x_label_formatter(&num)
+        .y_label_formatter(&num)
         .draw()?;
     for (i, (name, points)) in series.iter().enumerate() {
         let c = color(i);
@@ -77,6 +90,8 @@ pub fn ratios(path: &Path, title: &str, rows: &[(String, f64)]) -> Result {
     let height = 70 + 22 * rows.len() as u32;
     let root = SVGBackend::new(path, (760, height)).into_drawing_area();
     root.fill(&WHITE)?;
+    // The first row at the top, as in the table.
+    let slot = |i: usize| rows.len() - 1 - i;
     let max = rows.iter().map(|r| r.1).fold(1.2f64, f64::max) * 1.05;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))
@@ -89,12 +104,13 @@ pub fn ratios(path: &Path, title: &str, rows: &[(String, f64)]) -> Result {
         .disable_y_mesh()
         .y_labels(rows.len())
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => rows.get(*i).map_or(String::new(), |r| r.0.clone()),
+            SegmentValue::CenterOf(i) if *i < rows.len() => rows[slot(*i)].0.clone(),
             _ => String::new(),
         })
         .x_desc("ratio to the best same-guarantee peer (lower is better)")
         .draw()?;
     chart.draw_series(rows.iter().enumerate().map(|(i, (_, r))| {
+        let i = slot(i);
         let c = if *r > 1.05 { color(0) } else { color(2) };
         let mut bar = Rectangle::new(
             [

@@ -447,7 +447,12 @@ fn read_waits(dir: &Path) -> BTreeMap<(String, String), Waits> {
 }
 
 fn pct((waited, total): (u64, u64)) -> String {
-    format!("{:.0}%", 100.0 * waited as f64 / total.max(1) as f64)
+    let p = 100.0 * waited as f64 / total.max(1) as f64;
+    if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
 }
 
 /// "87%", or for channels "recv 87%, send 12%"; "-" if nothing was counted.
@@ -724,10 +729,16 @@ fn main() {
             });
         }
         let fam = summary.last_mut().expect("pushed above");
+        // A peer's fraction of waits, where counted: an unfair lock can
+        // lead by letting one task keep it.
+        let waited = |id: &str| match waits.get(&(group.clone(), id.to_owned())) {
+            Some(w) => format!(" ({} waited)", fmt_waits(Some(w))),
+            None => String::new(),
+        };
         for ours in rows.iter().filter(|r| is_ours(&r.id)) {
             let cell = |b: Option<&Row>| match b {
                 Some(b) => (
-                    format!("{} {}", b.id, fmt_ns(b.ns)),
+                    format!("{} {}{}", b.id, fmt_ns(b.ns), waited(&b.id)),
                     format!("{:.2}", ours.ns / b.ns),
                 ),
                 None => ("-".into(), "-".into()),
