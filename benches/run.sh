@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every bench of anysync-benches in one run, then regenerates
-# benches/RESULTS.md from the criterion output.
+# benches/RESULTS.md and its plots (benches/plots/*.svg) from the criterion
+# output and the benches' wait counts (criterion/waits.jsonl).
 #
 #   benches/run.sh            # full run (longer)
 #   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: the whole suite in a few minutes

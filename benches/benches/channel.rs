@@ -11,7 +11,12 @@
 //! threads). One iteration moves 10^6 `u64`s (10^5 with
 //! `ANYSYNC_BENCH_QUICK=1`); times are per message. Consumers stop on one
 //! sentinel each, sent after every producer has finished, so no channel
-//! needs a close operation; every message is counted.
+//! needs a close operation; every message is counted. The report shows the
+//! fraction of receives and of sends that had to wait.
+//!
+//! * `channel/send_recv_one_task/cap64`: send one message, then receive it,
+//!   in one task under `futures_executor::block_on` (nothing waits): the
+//!   cost of the buffered path itself.
 //!
 //! `cargo bench -p anysync-benches --bench channel`
 #![forbid(unsafe_code)]
@@ -25,19 +30,22 @@
 // `criterion_group!` defines an undocumented public fn.
 #![allow(missing_docs)]
 
-use std::sync::{
-    atomic::{AtomicU64, AtomicUsize, Ordering},
-    Arc, Mutex,
+use std::{
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Instant,
 };
 
 use anysync_benches::{
-    criterion, for_each_channel, group, peers::BenchChannel, quick, share, Rt, RtKind,
+    criterion, for_each_channel, group,
+    peers::BenchChannel,
+    quick, share,
+    wait::{count, Op},
+    Group, Rt, RtKind,
 };
-use criterion::{
-    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, Criterion,
-};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
+use criterion::{criterion_group, criterion_main, Criterion};
 
 const SENTINEL: u64 = u64::MAX;
 
@@ -66,13 +74,13 @@ fn transfer<C: BenchChannel>(rt: &Rt, producers: usize, consumers: usize, cap: u
         async move {
             if let Some(mut rx) = rx {
                 let mut got = 0;
-                while C::recv(&mut rx).await != SENTINEL {
+                while count(Op::Acquire, C::recv(&mut rx)).await != SENTINEL {
                     got += 1;
                 }
                 received.fetch_add(got, Ordering::Relaxed);
             } else {
                 for v in 0..share(n, producers, i - consumers) {
-                    C::send(&tx, v).await;
+                    count(Op::Send, C::send(&tx, v)).await;
                 }
                 if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                     for _ in 0..consumers {
@@ -104,7 +112,27 @@ fn channel_one<C: BenchChannel>(
     g.bench_function(C::ID, |b| b.iter(|| transfer::<C>(rt, p, c, cap, n)));
 }
 
+fn one_task_one<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
+    let (tx, mut rx) = C::bounded(cap);
+    g.bench_function(C::ID, |b| {
+        b.iter_custom(|iters| {
+            futures_executor::block_on(async {
+                let start = Instant::now();
+                for v in 0..iters {
+                    C::send(&tx, v).await;
+                    std::hint::black_box(C::recv(&mut rx).await);
+                }
+                start.elapsed()
+            })
+        })
+    });
+}
+
 fn bench(c: &mut Criterion) {
+    let mut g = group(c, "channel/send_recv_one_task/cap64", 1);
+    for_each_channel!(one_task_one(&mut g, 64));
+    g.finish();
+
     let n: u64 = if quick() { 100_000 } else { 1_000_000 };
     for kind in [RtKind::TokioMt2, RtKind::Smol] {
         let rt = Rt::new(kind);

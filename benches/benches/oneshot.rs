@@ -20,13 +20,9 @@
 #![allow(missing_docs)]
 
 use anysync_benches::{
-    criterion, for_each_oneshot, group, peers::BenchOneshot, uncontended, yield_now,
+    criterion, for_each_oneshot, group, peers::BenchOneshot, uncontended, yield_now, Group,
 };
-use criterion::{
-    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, Criterion,
-};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn ready_one<O: BenchOneshot>(g: &mut Group<'_>) {
     g.bench_function(O::ID, |b| {

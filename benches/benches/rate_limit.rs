@@ -1,5 +1,5 @@
-//! RateLimiter: anysync against governor, direct and keyed, and the Redis
-//! round trips of anysync-redis next to a plain INCR (the floor).
+//! RateLimiter: anysync against governor, direct and keyed (the Redis
+//! round trips are in `redis.rs`).
 //!
 //! * `rate_limit/check`: a non-waiting check that is always granted (a
 //!   quota too large to run out). anysync reads the std monotonic clock
@@ -12,10 +12,6 @@
 //! * `rate_limit/acquire`: the waiting form, granted at once, one task
 //!   under `futures_executor::block_on` (governor's `until_ready`, on
 //!   either clock).
-//! * `redis/*` (only when `redis-server` is installed): `incr` is one
-//!   INCR round trip on loopback; `semaphore_acquire_release` a
-//!   `RedisSemaphore` acquire plus an explicit release; `rate_check` one
-//!   `RedisRateLimiter` script call.
 //!
 //! `cargo bench -p anysync-benches --bench rate_limit`
 #![forbid(unsafe_code)]
@@ -140,62 +136,9 @@ fn check(c: &mut Criterion) {
     g.finish();
 }
 
-fn redis_round_trips(c: &mut Criterion) {
-    let server = match anysync_redis::server::LocalServer::start() {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("SKIPPED: redis benches: {e}");
-            return;
-        }
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let tokio_rt = rt.block_on(async { anysync_tokio::Tokio::current() });
-    let (redis, mut con) = rt.block_on(async {
-        let redis = anysync_redis::Redis::connect(&server.url()).await.unwrap();
-        let con = redis::Client::open(server.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        (redis, con)
-    });
-    let mut g = group(c, "redis", 1);
-    g.bench_function("incr", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let n: u64 = redis::cmd("INCR")
-                    .arg("bench")
-                    .query_async(&mut con)
-                    .await
-                    .unwrap();
-                black_box(n)
-            })
-        })
-    });
-    let sem = anysync_redis::RedisSemaphore::new(&redis, tokio_rt.clone(), "bench", 1).unwrap();
-    g.bench_function("semaphore_acquire_release", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let permit = sem.acquire().await.unwrap();
-                assert!(permit.release().await.unwrap());
-            })
-        })
-    });
-    let limiter =
-        anysync_redis::RedisRateLimiter::new(&redis, tokio_rt, "bench", Quota::per_second(HUGE))
-            .unwrap();
-    g.bench_function("rate_check", |b| {
-        b.iter(|| rt.block_on(async { limiter.acquire().await.unwrap() }))
-    });
-    g.finish();
-}
-
 criterion_group! {
     name = benches;
     config = criterion();
-    targets = check, redis_round_trips
+    targets = check
 }
 criterion_main!(benches);

@@ -4,7 +4,8 @@
 //!   under `futures_executor::block_on`: the overhead of the wrapper.
 //! * `pool/uncontended/tokio_ct`: get an object and put it back, one task.
 //! * `pool/o8/tokio_mt2/t64`: 64 tasks sharing 8 objects, each holding its
-//!   object across one yield, so gets queue.
+//!   object across one yield, so gets queue (the report shows the fraction
+//!   of gets that waited).
 //!
 //! Times are per operation (one retry, one get and put).
 //! `cargo bench -p anysync-benches --bench resilience`
@@ -21,7 +22,11 @@ use anysync::{
     rt::{Instant, Timer},
     time::{Backoff, RetryExt},
 };
-use anysync_benches::{criterion, group, quick, share, uncontended, yield_now, Rt, RtKind};
+use anysync_benches::{
+    criterion, group, quick, share, uncontended,
+    wait::{self, count, Op},
+    yield_now, Rt, RtKind,
+};
 use backon::Retryable;
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -165,21 +170,21 @@ impl AnyPool {
     async fn use_once(&self, hold: bool) {
         match self {
             AnyPool::Anysync(p) => {
-                let mut o = p.get().await.expect("object");
+                let mut o = count(Op::Acquire, p.get()).await.expect("object");
                 *o += 1;
                 if hold {
                     yield_now().await;
                 }
             }
             AnyPool::Deadpool(p) => {
-                let mut o = p.get().await.expect("object");
+                let mut o = count(Op::Acquire, p.get()).await.expect("object");
                 *o += 1;
                 if hold {
                     yield_now().await;
                 }
             }
             AnyPool::Bb8(p) => {
-                let mut o = p.get().await.expect("object");
+                let mut o = count(Op::Acquire, p.get()).await.expect("object");
                 *o += 1;
                 if hold {
                     yield_now().await;
@@ -201,6 +206,8 @@ fn pool(c: &mut Criterion) {
         let p = rt.block_on(AnyPool::new(id, 8));
         g.bench_function(id, |b| {
             b.iter_custom(|iters| {
+                // One task: nothing waits, so nothing is counted.
+                let _paused = wait::paused();
                 rt.block_on(async {
                     let start = std::time::Instant::now();
                     for _ in 0..iters {

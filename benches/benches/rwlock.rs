@@ -5,8 +5,11 @@
 //! * `rwlock/read90/<rt>/t16`: 16 tasks, 90% reads and 10% writes, each
 //!   guard held across one yield (so readers overlap and writers wait for
 //!   them), on tokio multi-thread (2 workers) and smol (2 threads).
+//! * `rwlock/read90_nohold/<rt>/t16`: the same with no guard held across
+//!   an await (read, or increment, and unlock): the read-heavy workload of
+//!   a cache or a configuration; readers wait only behind a writer.
 //!
-//! Times are per acquisition. `cargo bench -p anysync-benches --bench rwlock`
+//! Times are per acquisition; the report shows the fraction that waited. `cargo bench -p anysync-benches --bench rwlock`
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply, and trait methods spell out `impl Future + Send` so tasks can spawn.
@@ -21,13 +24,10 @@
 use std::sync::Arc;
 
 use anysync_benches::{
-    criterion, for_each_rwlock, group, peers::BenchRwLock, quick, share, uncontended, Rt, RtKind,
+    criterion, for_each_rwlock, group, peers::BenchRwLock, quick, share, uncontended, Group, Rt,
+    RtKind,
 };
-use criterion::{
-    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, Criterion,
-};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn read_one<L: BenchRwLock>(g: &mut Group<'_>) {
     let l = L::create();
@@ -47,7 +47,7 @@ fn write_one<L: BenchRwLock>(g: &mut Group<'_>) {
     });
 }
 
-fn read90_one<L: BenchRwLock>(g: &mut Group<'_>, rt: &Rt, tasks: usize, ops: u64) {
+fn read90_one<L: BenchRwLock>(g: &mut Group<'_>, rt: &Rt, tasks: usize, ops: u64, hold: bool) {
     let l = Arc::new(L::create());
     g.bench_function(L::ID, |b| {
         b.iter(|| {
@@ -56,9 +56,9 @@ fn read90_one<L: BenchRwLock>(g: &mut Group<'_>, rt: &Rt, tasks: usize, ops: u64
                 async move {
                     for j in 0..share(ops, tasks, i) {
                         if (j + i as u64).is_multiple_of(10) {
-                            l.write(true).await;
+                            l.write(hold).await;
                         } else {
-                            std::hint::black_box(l.read(true).await);
+                            std::hint::black_box(l.read(hold).await);
                         }
                     }
                 }
@@ -79,9 +79,11 @@ fn bench(c: &mut Criterion) {
 
     for kind in [RtKind::TokioMt2, RtKind::Smol] {
         let rt = Rt::new(kind);
-        let mut g = group(c, &format!("rwlock/read90/{}/t16", kind.name()), ops);
-        for_each_rwlock!(read90_one(&mut g, &rt, 16, ops));
-        g.finish();
+        for (name, hold) in [("read90", true), ("read90_nohold", false)] {
+            let mut g = group(c, &format!("rwlock/{name}/{}/t16", kind.name()), ops);
+            for_each_rwlock!(read90_one(&mut g, &rt, 16, ops, hold));
+            g.finish();
+        }
     }
 }
 

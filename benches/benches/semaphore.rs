@@ -25,14 +25,10 @@
 use std::sync::Arc;
 
 use anysync_benches::{
-    criterion, for_each_semaphore, group, peers::BenchSemaphore, quick, share, uncontended, Rt,
-    RtKind,
+    criterion, for_each_semaphore, group, peers::BenchSemaphore, quick, share, uncontended, Group,
+    Rt, RtKind,
 };
-use criterion::{
-    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, Criterion,
-};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn uncontended_one<S: BenchSemaphore>(g: &mut Group<'_>) {
     let s = S::create(1);

@@ -28,11 +28,20 @@
     clippy::manual_async_fn
 )]
 
+pub mod handoff;
 pub mod peers;
+pub mod plot;
+pub mod wait;
 
-use std::{future::Future, sync::Arc, thread, time::Duration};
+use std::{
+    future::Future,
+    ops::{Deref, DerefMut},
+    sync::Arc,
+    thread,
+    time::Duration,
+};
 
-use criterion::{measurement::WallTime, BenchmarkGroup, Criterion, Throughput};
+use criterion::{measurement::WallTime, Bencher, BenchmarkGroup, Criterion, Throughput};
 
 /// `true` when `ANYSYNC_BENCH_QUICK` is set (to anything but `0`).
 pub fn quick() -> bool {
@@ -48,17 +57,67 @@ pub fn criterion() -> Criterion {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_millis(1200))
     } else {
+        // About 300 functions at 2.4 s each: the full run stays near 13
+        // minutes on 2 cores.
         c.sample_size(20)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_millis(2500))
+            .warm_up_time(Duration::from_millis(400))
+            .measurement_time(Duration::from_millis(2000))
     }
 }
 
 /// Opens a group whose iterations each perform `ops` operations.
-pub fn group<'a>(c: &'a mut Criterion, name: &str, ops: u64) -> BenchmarkGroup<'a, WallTime> {
+pub fn group<'a>(c: &'a mut Criterion, name: &str, ops: u64) -> Group<'a> {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(ops));
-    g
+    Group {
+        inner: g,
+        name: name.to_owned(),
+    }
+}
+
+/// A criterion group that also records, per function, how many of the
+/// operations counted by [`wait::count`] had to wait. Everything else is
+/// criterion's `BenchmarkGroup` (through `Deref`).
+pub struct Group<'a> {
+    inner: BenchmarkGroup<'a, WallTime>,
+    name: String,
+}
+
+impl std::fmt::Debug for Group<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Group<'_> {
+    /// Criterion's `bench_function`, then [`wait::record`] of what it
+    /// counted.
+    pub fn bench_function(&mut self, id: &str, f: impl FnMut(&mut Bencher<'_, WallTime>)) {
+        wait::take(wait::Op::Acquire);
+        wait::take(wait::Op::Send);
+        self.inner.bench_function(id, f);
+        wait::record(&self.name, id);
+    }
+
+    /// Ends the group (criterion's `finish`).
+    pub fn finish(self) {
+        self.inner.finish();
+    }
+}
+
+impl<'a> Deref for Group<'a> {
+    type Target = BenchmarkGroup<'a, WallTime>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl DerefMut for Group<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
 }
 
 /// Yields once to the executor (wakes itself, returns `Pending` once):
@@ -208,12 +267,13 @@ pub fn share(total: u64, tasks: usize, i: usize) -> u64 {
 
 /// Runs `f` `iters` times inside one `futures_executor::block_on` and
 /// returns the elapsed time: the "uncontended, one task under a simple
-/// `block_on`" workload.
+/// `block_on`" workload. Nothing waits here, so [`wait::count`] is paused.
 pub fn uncontended<F, Fut>(iters: u64, mut f: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
+    let _paused = wait::paused();
     futures_executor::block_on(async {
         let start = std::time::Instant::now();
         for _ in 0..iters {

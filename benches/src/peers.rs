@@ -4,13 +4,21 @@
 //! the crate's row in `RESULTS.md`. `FAIR` says whether it gives the same
 //! guarantee as anysync's default (strict FIFO hand-off): the report
 //! compares anysync with the best fair peer, and with the best peer of all.
+//!
+//! Each lock, acquire and semaphore implementation wraps its crate's own
+//! acquisition future in [`count`], so the benches know how many
+//! acquisitions had to wait; channel sends and receives and notifier waits
+//! are wrapped where the benches call them.
 
 use std::{
     future::Future,
     sync::atomic::{AtomicBool, Ordering},
 };
 
-use crate::yield_now;
+use crate::{
+    wait::{count, Op},
+    yield_now,
+};
 
 /// An async mutex around a `u64`.
 pub trait BenchMutex: Send + Sync + 'static {
@@ -36,7 +44,7 @@ macro_rules! impl_mutex {
             fn critical(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
                 async move {
                     let $m = self;
-                    let mut guard = $lock;
+                    let mut guard = count(Op::Acquire, async { $lock }).await;
                     *guard += 1;
                     if hold {
                         yield_now().await;
@@ -110,7 +118,7 @@ macro_rules! impl_rwlock {
             fn read(&self, hold: bool) -> impl Future<Output = u64> + Send + '_ {
                 async move {
                     let $r = self;
-                    let guard = $read;
+                    let guard = count(Op::Acquire, async { $read }).await;
                     let v = *guard;
                     if hold {
                         yield_now().await;
@@ -122,7 +130,7 @@ macro_rules! impl_rwlock {
             fn write(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
                 async move {
                     let $w = self;
-                    let mut guard = $write;
+                    let mut guard = count(Op::Acquire, async { $write }).await;
                     *guard += 1;
                     if hold {
                         yield_now().await;
@@ -181,7 +189,7 @@ macro_rules! impl_semaphore {
             fn critical(&self, n: usize, hold: bool) -> impl Future<Output = ()> + Send + '_ {
                 async move {
                     let ($s, $n) = (self, n);
-                    let permit = $acq;
+                    let permit = count(Op::Acquire, async { $acq }).await;
                     if hold {
                         yield_now().await;
                     }

@@ -1,8 +1,12 @@
 //! Turns the criterion output of `cargo bench -p anysync-benches` into
 //! `benches/RESULTS.md`: per benchmark, each crate's median time per
-//! operation and its ratio to the best peer, plus `size_of` of each
-//! primitive of each crate and the heap allocations per contended wait of
-//! each crate, measured by this binary.
+//! operation, its ratio to the best peer and the fraction of its
+//! operations that had to wait (from the benches' `waits.jsonl`); the
+//! scaling curves and the Redis round trips in their own sections; plus
+//! `size_of` of each primitive of each crate, the heap allocations per
+//! contended wait and the memory per waiter of the scaling workload,
+//! measured by this binary. The ratio tables and the scaling curves are
+//! also drawn as SVG files in `benches/plots/`, embedded in `RESULTS.md`.
 //!
 //! ```text
 //! cargo run -p anysync-benches --release --bin report -- [CRITERION_DIR] [--note TEXT]
@@ -35,9 +39,9 @@ use std::{
 
 use anysync_benches::{
     for_each_channel, for_each_mutex, for_each_notify, for_each_oneshot, for_each_rwlock,
-    for_each_semaphore,
+    for_each_semaphore, handoff,
     peers::{BenchChannel, BenchMutex, BenchNotify, BenchOneshot, BenchRwLock, BenchSemaphore},
-    yield_now,
+    plot, wait, yield_now,
 };
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
@@ -238,8 +242,9 @@ type BoxFut<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 /// Runs `fut` (built, and so allocated, beforehand) to completion on this
 /// thread and returns the heap allocations it made divided by `waits`.
 fn allocs_per_wait(waits: usize, fut: BoxFut<'_>) -> f64 {
-    // Warm up block_on's thread-local waker.
+    // Warm up block_on's thread-local waker and the wait counters.
     futures_executor::block_on(async {});
+    wait::touch();
     let region = Region::new(GLOBAL);
     futures_executor::block_on(fut);
     region.change().allocations as f64 / waits as f64
@@ -406,6 +411,224 @@ fn allocations() -> String {
 }
 
 // ---------------------------------------------------------------------------
+// Wait fractions
+
+/// `(waited, total)` per op, from `waits.jsonl`.
+#[derive(Debug, Default, Clone, Copy)]
+struct Waits {
+    acquire: Option<(u64, u64)>,
+    send: Option<(u64, u64)>,
+}
+
+/// Reads `waits.jsonl` (the last line for each group, id and op wins).
+fn read_waits(dir: &Path) -> BTreeMap<(String, String), Waits> {
+    let mut out: BTreeMap<(String, String), Waits> = BTreeMap::new();
+    let text = std::fs::read_to_string(dir.join("waits.jsonl")).unwrap_or_default();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(group), Some(id), Some(op), Some(waited), Some(total)) = (
+            v["group"].as_str(),
+            v["id"].as_str(),
+            v["op"].as_str(),
+            v["waited"].as_u64(),
+            v["total"].as_u64(),
+        ) else {
+            continue;
+        };
+        let w = out.entry((group.to_owned(), id.to_owned())).or_default();
+        match op {
+            "send" => w.send = Some((waited, total)),
+            _ => w.acquire = Some((waited, total)),
+        }
+    }
+    out
+}
+
+fn pct((waited, total): (u64, u64)) -> String {
+    let p = 100.0 * waited as f64 / total.max(1) as f64;
+    if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// "87%", or for channels "recv 87%, send 12%"; "-" if nothing was counted.
+fn fmt_waits(w: Option<&Waits>) -> String {
+    match w.copied().unwrap_or_default() {
+        Waits {
+            acquire: Some(a),
+            send: Some(s),
+        } => format!("recv {}, send {}", pct(a), pct(s)),
+        Waits {
+            acquire: Some(a), ..
+        } => pct(a),
+        Waits { send: Some(s), .. } => format!("send {}", pct(s)),
+        _ => "-".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Scaling
+
+/// The scaling section: per primitive, time per hand-off against the
+/// number of waiting tasks (table and plot), then memory per waiter.
+fn scaling(results: &BTreeMap<String, Vec<Row>>, plots: &Path) -> String {
+    let mut md = String::from(
+        "\n## Scaling: time per hand-off and memory per waiter\n\n\
+         `n` tasks wait on one primitive (each checked to be pending), then a chain of `n` hand-offs \
+         lets them through: a release wakes the next waiter, which completes (for `Event`, one `set` \
+         releases all `n`; its peer is tokio's `Notify::notify_waiters`). The tasks are driven on one \
+         thread by the same minimal ready-queue driver for every crate; building and registering the \
+         waiters is not timed. Flat lines mean a constant cost per hand-off.\n",
+    );
+    for primitive in handoff::primitives() {
+        let ids: Vec<&str> = handoff::CASES
+            .iter()
+            .filter(|c| c.primitive == primitive)
+            .map(|c| c.id)
+            .collect();
+        let slug = primitive.replace(' ', "_");
+        let mut series: Vec<plot::Series> = ids.iter().map(|id| (id.to_string(), vec![])).collect();
+        let mut table = format!(
+            "| waiting tasks | {} |\n|---:|{}\n",
+            ids.join(" | "),
+            "---:|".repeat(ids.len())
+        );
+        for n in handoff::SIZES {
+            let rows = results.get(&format!("scaling/{slug}/n{n}"));
+            let _ = write!(table, "| {n} |");
+            for (i, id) in ids.iter().enumerate() {
+                let ns = rows
+                    .and_then(|r| r.iter().find(|r| r.id == *id))
+                    .map(|r| r.ns);
+                if let Some(ns) = ns {
+                    series[i].1.push((n as f64, ns));
+                }
+                let _ = write!(table, " {} |", ns.map_or("-".into(), fmt_ns));
+            }
+            table.push('\n');
+        }
+        let file = format!("scaling_{slug}.svg");
+        let drawn = plot::lines(
+            &plots.join(&file),
+            &format!("{primitive}: time per hand-off"),
+            "waiting tasks",
+            "ns per hand-off",
+            &series,
+        );
+        let _ = write!(md, "\n### {primitive}\n\n");
+        match drawn {
+            Ok(()) => {
+                let _ = write!(md, "![{primitive}: time per hand-off](plots/{file})\n\n");
+            }
+            Err(e) => eprintln!("plot {file}: {e}"),
+        }
+        md.push_str(&table);
+    }
+    md.push_str(&memory_per_waiter(plots));
+    md
+}
+
+/// Size of one waiting future, and heap allocations and bytes per waiter
+/// while `n` tasks register and are handed through, for each scaling case.
+fn memory_per_waiter(plots: &Path) -> String {
+    let mut md = format!(
+        "\n### Memory per waiter\n\n`future` is the size of one waiting task's future (the bench's \
+         wrapper included, the same for every crate); the other columns are heap bytes (and \
+         allocations) per waiter while `n` tasks register and are handed through, counted with \
+         `stats_alloc`, the tasks' boxes and wakers excluded. Constant columns mean constant memory \
+         per waiter.\n\n| primitive | crate | future (bytes) |{}\n|---|---|---:|{}\n",
+        handoff::SIZES.map(|n| format!(" n={n} |")).concat(),
+        "---:|".repeat(handoff::SIZES.len())
+    );
+    let mut series = Vec::new();
+    futures_executor::block_on(async {});
+    wait::touch();
+    for &handoff::Case {
+        primitive,
+        id,
+        make,
+    } in handoff::CASES
+    {
+        let mut size = 0;
+        let mut cells = String::new();
+        let mut points = Vec::new();
+        for n in handoff::SIZES {
+            let mut h = make(n);
+            size = h.waiter_size();
+            let region = Region::new(GLOBAL);
+            h.register();
+            h.drain();
+            let change = region.change();
+            let bytes = change.bytes_allocated as f64 / n as f64;
+            let allocs = change.allocations as f64 / n as f64;
+            let _ = write!(cells, " {bytes:.0} B ({allocs:.2}) |");
+            points.push((n as f64, size as f64 + bytes));
+        }
+        let _ = writeln!(md, "| {primitive} | {id} | {size} |{cells}");
+        if id == "anysync" {
+            series.push((primitive.to_string(), points));
+        }
+    }
+    let file = "memory_per_waiter.svg";
+    match plot::lines(
+        &plots.join(file),
+        "anysync: bytes per waiter (future + heap)",
+        "waiting tasks",
+        "bytes per waiter",
+        &series,
+    ) {
+        Ok(()) => {
+            let _ = write!(md, "\n![anysync: memory per waiter](plots/{file})\n");
+        }
+        Err(e) => eprintln!("plot {file}: {e}"),
+    }
+    md
+}
+
+// ---------------------------------------------------------------------------
+// Redis
+
+fn redis_section(results: &BTreeMap<String, Vec<Row>>) -> String {
+    let mut md = String::from(
+        "\n## Redis (anysync-redis)\n\nOne task on tokio's current-thread runtime against a \
+         `redis-server` started on a loopback port for the run. `incr` is a plain INCR round trip: \
+         the floor any Redis-backed primitive pays. `semaphore_acquire_release` is a `RedisSemaphore` \
+         acquire and an explicit release (two scripts); `rate_check` one `RedisRateLimiter` GCRA \
+         script call (`try_acquire_n(1)`); `rate_acquire` its waiting form, granted at once.\n\n",
+    );
+    let Some(rows) = results.get("redis/round_trip") else {
+        md.push_str("**Not measured in this run: `redis-server` was not installed (the bench printed SKIPPED).**\n");
+        return md;
+    };
+    let floor = rows.iter().find(|r| r.id == "incr").map(|r| r.ns);
+    md.push_str("| operation | median | vs INCR |\n|---|---:|---:|\n");
+    for r in rows {
+        let ratio = floor.map_or("-".into(), |f| format!("{:.2}", r.ns / f));
+        let _ = writeln!(md, "| {} | {} | {ratio} |", r.id, fmt_ns(r.ns));
+    }
+    md
+}
+
+// ---------------------------------------------------------------------------
+
+/// One family's part of the summary.
+#[derive(Debug, Default)]
+struct Family {
+    name: String,
+    /// Rows of its summary table.
+    table: String,
+    /// (row, ratio to the best same-guarantee peer), for its plot.
+    ratios: Vec<(String, f64)>,
+}
+
+/// Groups with their own sections, not in the summary.
+fn own_section(group: &str) -> bool {
+    group.starts_with("scaling/") || group.starts_with("redis/")
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -428,19 +651,27 @@ fn main() {
         );
         std::process::exit(1);
     }
+    let waits = read_waits(&dir);
+    let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plots = bench_dir.join("plots");
+    std::fs::create_dir_all(&plots).expect("create benches/plots");
+    for e in std::fs::read_dir(&plots)
+        .expect("read benches/plots")
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "svg") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 
     let mut fairness = Fairness::default();
     for_each_mutex!(fair_mutex(&mut fairness));
     for_each_rwlock!(fair_rwlock(&mut fairness));
     for_each_semaphore!(fair_semaphore(&mut fairness));
 
-    let mut summary = String::new();
+    let mut summary: Vec<Family> = Vec::new();
     let mut detail = String::new();
     let mut over = Vec::new();
-    summary.push_str(
-        "| benchmark | anysync | best same-guarantee peer | ratio | best peer of all | ratio |\n\
-         |---|---:|---|---:|---|---:|\n",
-    );
     let order = [
         "mutex",
         "rwlock",
@@ -449,7 +680,7 @@ fn main() {
         "channel",
         "oneshot",
     ];
-    let mut groups: Vec<_> = results.iter().collect();
+    let mut groups: Vec<_> = results.iter().filter(|(g, _)| !own_section(g)).collect();
     groups.sort_by_key(|(g, _)| {
         let fam = g.split('/').next().unwrap_or("");
         (
@@ -465,9 +696,14 @@ fn main() {
             .iter()
             .copied()
             .find(|r| fairness.same_guarantee(family, &r.id));
-        let _ = writeln!(
+        let counted = rows
+            .iter()
+            .any(|r| waits.contains_key(&(group.clone(), r.id.clone())));
+        let _ = write!(
             detail,
-            "\n### `{group}`\n\n| crate | median / op | vs best peer |\n|---|---:|---:|"
+            "\n### `{group}`\n\n| crate | median / op | vs best peer |{}\n|---|---:|---:|{}\n",
+            if counted { " waited |" } else { "" },
+            if counted { "---:|" } else { "" },
         );
         for r in rows {
             let ratio = best_all.map_or(String::from("-"), |b| format!("{:.2}", r.ns / b.ns));
@@ -476,29 +712,57 @@ fn main() {
             } else {
                 " (unfair)"
             };
-            let _ = writeln!(detail, "| {}{mark} | {} | {ratio} |", r.id, fmt_ns(r.ns));
+            let w = if counted {
+                format!(
+                    " {} |",
+                    fmt_waits(waits.get(&(group.clone(), r.id.clone())))
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(detail, "| {}{mark} | {} | {ratio} |{w}", r.id, fmt_ns(r.ns));
         }
+        if summary.last().is_none_or(|f| f.name != family) {
+            summary.push(Family {
+                name: family.to_owned(),
+                ..Family::default()
+            });
+        }
+        let fam = summary.last_mut().expect("pushed above");
+        // A peer's fraction of waits, where counted: an unfair lock can
+        // lead by letting one task keep it.
+        let waited = |id: &str| match waits.get(&(group.clone(), id.to_owned())) {
+            Some(w) => format!(" ({} waited)", fmt_waits(Some(w))),
+            None => String::new(),
+        };
         for ours in rows.iter().filter(|r| is_ours(&r.id)) {
             let cell = |b: Option<&Row>| match b {
                 Some(b) => (
-                    format!("{} {}", b.id, fmt_ns(b.ns)),
+                    format!("{} {}{}", b.id, fmt_ns(b.ns), waited(&b.id)),
                     format!("{:.2}", ours.ns / b.ns),
                 ),
                 None => ("-".into(), "-".into()),
             };
             let (same, same_ratio) = cell(best_same);
             let (all, all_ratio) = cell(best_all);
-            let name = if ours.id == "anysync" {
-                format!("`{group}`")
+            let (name, label) = if ours.id == "anysync" {
+                (format!("`{group}`"), group.clone())
             } else {
-                format!("`{group}` ({})", ours.id)
+                (
+                    format!("`{group}` ({})", ours.id),
+                    format!("{group} ({})", ours.id),
+                )
             };
-            if best_same.is_some_and(|b| ours.ns > b.ns) {
-                over.push(format!("`{group}` ({}): {same_ratio}", ours.id));
+            if let Some(b) = best_same {
+                fam.ratios.push((label, ours.ns / b.ns));
+                if ours.ns > b.ns {
+                    over.push(format!("`{group}` ({}): {same_ratio}", ours.id));
+                }
             }
+            let w = fmt_waits(waits.get(&(group.clone(), ours.id.clone())));
             let _ = writeln!(
-                summary,
-                "| {name} | {} | {same} | {same_ratio} | {all} | {all_ratio} |",
+                fam.table,
+                "| {name} | {} | {w} | {same} | {same_ratio} | {all} | {all_ratio} |",
                 fmt_ns(ours.ns)
             );
         }
@@ -516,15 +780,45 @@ fn main() {
         "\nEvery time is criterion's **median per operation** (acquisition, round trip, message or \
          channel). \"Same guarantee\" means the peer gives what anysync's default does (strict FIFO \
          hand-off for Mutex, Semaphore and RwLock); unfair peers are marked. A ratio above 1.00 means \
-         anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n",
+         anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n\
+         **waited** is the fraction of acquisitions (receives and sends for channels, waits for \
+         notifiers) whose first poll returned `Pending`: counted by one wrapper future around each \
+         crate's own future, the same for every crate (`benches/src/wait.rs`). A contended row with a \
+         low fraction measures the uncontended path under parallel load, not the wait queue.\n\n",
     );
-    md.push_str("## Summary: anysync against the best peer\n\n");
-    md.push_str(&summary);
+    md.push_str("## Summary: anysync against the best peer\n");
+    for Family {
+        name: family,
+        table,
+        ratios: bars,
+    } in &summary
+    {
+        let _ = write!(md, "\n### {family}\n\n");
+        if !bars.is_empty() {
+            let file = format!("ratios_{family}.svg");
+            match plot::ratios(&plots.join(&file), family, bars) {
+                Ok(()) => {
+                    let _ = write!(
+                        md,
+                        "![{family}: ratio to the best same-guarantee peer](plots/{file})\n\n"
+                    );
+                }
+                Err(e) => eprintln!("plot {file}: {e}"),
+            }
+        }
+        md.push_str(
+            "| benchmark | anysync | waited | best same-guarantee peer | ratio | best peer of all | ratio |\n\
+             |---|---:|---:|---|---:|---|---:|\n",
+        );
+        md.push_str(table);
+    }
     if !over.is_empty() {
         md.push_str("\nAbove 1.00 against the best same-guarantee peer in this run: ");
         md.push_str(&over.join("; "));
         md.push_str(". See the notes at the end of `benches/README.md`.\n");
     }
+    md.push_str(&scaling(&results, &plots));
+    md.push_str(&redis_section(&results));
     md.push_str("\n## Every benchmark\n");
     md.push_str(&detail);
     md.push_str("\n## `size_of`\n\nThe primitive itself (payload `u64` where there is one). Wait nodes live in the futures, so they are not counted here.\n\n");
@@ -536,7 +830,7 @@ fn main() {
     ));
     md.push_str(&allocations());
 
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md");
+    let out = bench_dir.join("RESULTS.md");
     std::fs::write(&out, md).expect("write RESULTS.md");
     println!("wrote {} ({} benchmarks)", out.display(), results.len());
 }
