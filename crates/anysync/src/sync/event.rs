@@ -340,6 +340,8 @@ pin_project! {
     }
 }
 
+// What the owned waits (`alloc` only) ask of their wait.
+#[cfg(feature = "alloc")]
 impl<P: Deref<Target = Event>> WaitVia<P> {
     /// The pointer this wait holds.
     pub(crate) fn ptr(&self) -> &P {

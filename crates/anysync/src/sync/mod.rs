@@ -42,6 +42,7 @@ pub use bounded_semaphore::{
     ReleaseError,
 };
 pub use condvar::{Condvar, CondvarStatistics};
+#[cfg(feature = "alloc")]
 pub(crate) use event::WaitVia;
 pub use event::{Event, EventStatistics};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, MutexStatistics, TryLockError};
