@@ -33,18 +33,14 @@ pub trait Buffer {
     fn pop(&mut self) -> Option<Self::Item>;
 }
 
-/// Prints the number of items (the items need not be `Debug`).
-macro_rules! debug_len {
-    ($name:ident $(, const $n:ident)?) => {
-        impl<T $(, const $n: usize)?> fmt::Debug for $name<T $(, $n)?> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name)).field("len", &Buffer::len(self)).finish()
-            }
-        }
-    };
+// Prints the number of items (the items need not be `Debug`).
+impl<T, const N: usize> fmt::Debug for Ring<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ring")
+            .field("len", &Buffer::len(self))
+            .finish()
+    }
 }
-
-debug_len!(Ring, const N);
 
 /// A ring of `N` slots stored inline: the buffer of the no-alloc channel.
 ///
@@ -127,10 +123,25 @@ impl<T> Buffer for FifoBuf<T> {
     }
 }
 
+// Prints the number of items (the items need not be `Debug`).
 #[cfg(feature = "alloc")]
-debug_len!(FifoBuf);
+impl<T> fmt::Debug for FifoBuf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FifoBuf")
+            .field("len", &Buffer::len(self))
+            .finish()
+    }
+}
+
+// Prints the number of items (the items need not be `Debug`).
 #[cfg(feature = "alloc")]
-debug_len!(LifoBuf);
+impl<T> fmt::Debug for LifoBuf<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LifoBuf")
+            .field("len", &Buffer::len(self))
+            .finish()
+    }
+}
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]

@@ -229,10 +229,61 @@ impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
     }
 }
 
-future_common!(Read<'a, T>, |this| this.inner.is_terminated());
-future_common!(Write<'a, T>, |this| this.inner.is_terminated());
-future_common!(UpgradableRead<'a, T>, |this| this.inner.is_terminated());
-future_common!(Upgrade<'a, T>, |this| this.guard.is_none());
+impl<T: ?Sized> FusedFuture for Read<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Read<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Read")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> FusedFuture for Write<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Write<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Write")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> FusedFuture for UpgradableRead<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for UpgradableRead<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpgradableRead")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> FusedFuture for Upgrade<'_, T> {
+    fn is_terminated(&self) -> bool {
+        self.guard.is_none()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Upgrade<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upgrade")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
 
 #[cfg(feature = "alloc")]
 pin_project! {
@@ -356,10 +407,65 @@ impl<T: ?Sized> Future for UpgradeOwned<T> {
 }
 
 #[cfg(feature = "alloc")]
-future_common!(ReadOwned<T>, |this| this.inner.is_terminated());
+impl<T: ?Sized> FusedFuture for ReadOwned<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
 #[cfg(feature = "alloc")]
-future_common!(WriteOwned<T>, |this| this.inner.is_terminated());
+impl<T: ?Sized> fmt::Debug for ReadOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadOwned")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(feature = "alloc")]
-future_common!(UpgradableReadOwned<T>, |this| this.inner.is_terminated());
+impl<T: ?Sized> FusedFuture for WriteOwned<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
 #[cfg(feature = "alloc")]
-future_common!(UpgradeOwned<T>, |this| this.guard.is_none());
+impl<T: ?Sized> fmt::Debug for WriteOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteOwned")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: ?Sized> FusedFuture for UpgradableReadOwned<T> {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: ?Sized> fmt::Debug for UpgradableReadOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpgradableReadOwned")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: ?Sized> FusedFuture for UpgradeOwned<T> {
+    fn is_terminated(&self) -> bool {
+        self.guard.is_none()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: ?Sized> fmt::Debug for UpgradeOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpgradeOwned")
+            .field("done", &FusedFuture::is_terminated(self))
+            .finish_non_exhaustive()
+    }
+}

@@ -12,7 +12,6 @@ use crate::loom::{
 };
 
 #[macro_use]
-mod macros;
 #[cfg(feature = "std")]
 mod blocking;
 mod engine;

@@ -320,12 +320,66 @@ impl<T: ?Sized> OwnedRwLockUpgradableReadGuard<T> {
     }
 }
 
-guard_common!(OwnedRwLockReadGuard<T>);
-guard_common!(OwnedRwLockWriteGuard<T>);
-guard_deref!(OwnedRwLockWriteGuard<T>);
-guard_deref_mut!(OwnedRwLockWriteGuard<T>);
-guard_common!(OwnedRwLockUpgradableReadGuard<T>);
-guard_deref!(OwnedRwLockUpgradableReadGuard<T>);
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for OwnedRwLockReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockWriteGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for OwnedRwLockWriteGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.hold.data()
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.hold.rwlock().data.with_mut(|p| {
+            // SAFETY: a write guard holds every read permit, so no
+            // other guard exists, and `&mut self` makes this
+            // reference unique.
+            unsafe { &mut *p }
+        })
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockUpgradableReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for OwnedRwLockUpgradableReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockUpgradableReadGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.hold.data()
+    }
+}
 
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<T: ?Sized + Send + Sync + 'static> OwnedRwLockWriteGuard<T> {
