@@ -5,7 +5,7 @@
 use core::pin::pin;
 
 use anysync::sync::{
-    AcquireError, BoundedSemaphore, Event, ExceedsCapacity, ReleaseError, Semaphore, BoundedTryAcquireError,
+    AcquireError, BoundedSemaphore, BoundedTryAcquireError, Event, ExceedsCapacity, ReleaseError, Semaphore,
     TryAcquireError,
 };
 use embassy_executor::Spawner;
