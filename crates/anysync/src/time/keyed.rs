@@ -188,12 +188,31 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
         if n == 0 {
             return Ok(());
         }
-        let entry = self.entry(key);
+        // One clock read and, for a known key, one lookup, all under the
+        // map's lock: no key clone and no reference count taken.
+        let mut keys = self.keys();
+        let now = now_nanos(&self.timer).max(keys.last_now);
+        keys.last_now = now;
+        if let Some(entry) = keys.entries.get(key) {
+            return self.try_take(entry, now, n);
+        }
+        if keys.entries.len() >= keys.next_sweep {
+            keys.sweep(now);
+        }
+        let entry = keys
+            .entries
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Mutex::new(Gcra::starting_at(now))));
+        self.try_take(entry, now, n)
+    }
+
+    /// Takes `n` cells of `entry` at `now` unless a task is waiting for it.
+    fn try_take(&self, entry: &Entry, now: u64, n: u32) -> Result<(), TryAcquireError> {
         let mut state = entry
             .try_lock()
             .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
         state
-            .check(&self.quota, now_nanos(&self.timer), n, true)
+            .check(&self.quota, now, n, true)
             .map_err(|at| TryAcquireError::RateLimited {
                 ready_at: Some(instant_at(at)),
             })
