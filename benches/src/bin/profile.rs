@@ -9,7 +9,8 @@
 //! callgrind_annotate callgrind.out.<pid> | head -40
 //! ```
 //!
-//! Workloads: `mutex_uncontended`, `mutex_hold` (8 tasks, tokio
+//! Workloads: `mutex_uncontended`, `semaphore_uncontended` (one permit,
+//! `acquire_many(1)` or each crate's weighted form), `mutex_hold` (8 tasks, tokio
 //! current-thread), `semaphore_hold` (4 permits, 64 tasks taking 1 or 2,
 //! tokio current-thread), `notify_uncontended`, `notify_ping_pong` (tokio
 //! current-thread),
@@ -60,6 +61,14 @@ fn mutex_uncontended<M: BenchMutex>(a: &mut Args) {
     if M::ID == a.id {
         let m = M::create();
         uncontended(a.ops, || m.critical(false));
+        a.ran = true;
+    }
+}
+
+fn semaphore_uncontended<S: BenchSemaphore>(a: &mut Args) {
+    if S::ID == a.id {
+        let s = S::create(1);
+        uncontended(a.ops, || s.critical(1, false));
         a.ran = true;
     }
 }
@@ -384,6 +393,7 @@ fn main() {
     };
     match workload.as_str() {
         "mutex_uncontended" => for_each_mutex!(mutex_uncontended(&mut a)),
+        "semaphore_uncontended" => for_each_semaphore!(semaphore_uncontended(&mut a)),
         "mutex_hold" => for_each_mutex!(mutex_hold(&mut a)),
         "mutex_hold64" => for_each_mutex!(mutex_hold64(&mut a)),
         "rwlock_read_heavy" => for_each_rwlock!(rwlock_read_heavy(&mut a)),
