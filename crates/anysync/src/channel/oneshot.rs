@@ -297,6 +297,29 @@ impl<T> Inner<T> {
 }
 
 impl<T> Inner<T> {
+    /// The sender's finishing operation, shared by `send` and its drop:
+    /// one compare-and-swap from `state` (a fresh load) that sets
+    /// `TX_DONE` and `set`, and clears both waker flags, then
+    /// [`finish_sender`](Self::finish_sender). `Err` without changing
+    /// anything if a bit of `stop` is found set.
+    fn finish_sender_with(&self, mut state: usize, set: usize, stop: usize) -> Result<(), ()> {
+        loop {
+            if state & stop != 0 {
+                return Err(());
+            }
+            let next = (state | set | TX_DONE) & !(TX_WAKER | RX_WAKER);
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        self.finish_sender(state);
+        Ok(())
+    }
+
     /// After the sender's finishing operation (which set `TX_DONE` and
     /// cleared both waker flags; `state` is what it replaced): wakes the
     /// receiver's waker and drops the sender's own.
@@ -444,7 +467,7 @@ impl<T> Sender<T> {
             .inner
             .take()
             .expect("anysync bug: oneshot sender used after send");
-        let mut state = inner.state.load(Ordering::Relaxed);
+        let state = inner.state.load(Ordering::Relaxed);
         if state & RX_CLOSED != 0 {
             return Err(SendError(value));
         }
@@ -453,27 +476,14 @@ impl<T> Sender<T> {
             // `TX_DONE`, and it has not (it is being consumed right now).
             unsafe { (*cell).write(value) };
         });
-        loop {
-            if state & RX_CLOSED != 0 {
-                // Not published: the value is still the sender's.
-                let value = inner.value.with(|cell| {
-                    // SAFETY: written above and never handed over.
-                    unsafe { ptr::read(cell.cast::<T>()) }
-                });
-                return Err(SendError(value));
-            }
-            let next = (state | VALUE | TX_DONE) & !(TX_WAKER | RX_WAKER);
-            match inner.state.compare_exchange_weak(
-                state,
-                next,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
+        if inner.finish_sender_with(state, VALUE, RX_CLOSED).is_err() {
+            // Not published: the value is still the sender's.
+            let value = inner.value.with(|cell| {
+                // SAFETY: written above and never handed over.
+                unsafe { ptr::read(cell.cast::<T>()) }
+            });
+            return Err(SendError(value));
         }
-        inner.finish_sender(state);
         Ok(())
     }
 
@@ -529,20 +539,9 @@ impl<T> Drop for Sender<T> {
         let Some(inner) = self.inner.take() else {
             return;
         };
-        let mut state = inner.state.load(Ordering::Relaxed);
-        loop {
-            let next = (state | TX_DONE) & !(TX_WAKER | RX_WAKER);
-            match inner.state.compare_exchange_weak(
-                state,
-                next,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
-        }
-        inner.finish_sender(state);
+        let state = inner.state.load(Ordering::Relaxed);
+        // Nothing stops a drop: it always finishes.
+        let _ = inner.finish_sender_with(state, 0, 0);
     }
 }
 
