@@ -73,30 +73,16 @@ fn semaphore_uncontended<S: BenchSemaphore>(a: &mut Args) {
     }
 }
 
-fn mutex_hold<M: BenchMutex>(a: &mut Args) {
+/// `tasks` tasks on tokio current-thread, each holding the lock across a
+/// yield.
+fn mutex_hold<M: BenchMutex>(a: &mut Args, tasks: usize) {
     if M::ID == a.id {
         let m = Arc::new(M::create());
         let ops = a.ops;
-        Rt::new(RtKind::TokioCt).run_tasks(8, |i| {
+        Rt::new(RtKind::TokioCt).run_tasks(tasks, |i| {
             let m = m.clone();
             async move {
-                for _ in 0..share(ops, 8, i) {
-                    m.critical(true).await;
-                }
-            }
-        });
-        a.ran = true;
-    }
-}
-
-fn mutex_hold64<M: BenchMutex>(a: &mut Args) {
-    if M::ID == a.id {
-        let m = Arc::new(M::create());
-        let ops = a.ops;
-        Rt::new(RtKind::TokioCt).run_tasks(64, |i| {
-            let m = m.clone();
-            async move {
-                for _ in 0..share(ops, 64, i) {
+                for _ in 0..share(ops, tasks, i) {
                     m.critical(true).await;
                 }
             }
@@ -394,8 +380,8 @@ fn main() {
     match workload.as_str() {
         "mutex_uncontended" => for_each_mutex!(mutex_uncontended(&mut a)),
         "semaphore_uncontended" => for_each_semaphore!(semaphore_uncontended(&mut a)),
-        "mutex_hold" => for_each_mutex!(mutex_hold(&mut a)),
-        "mutex_hold64" => for_each_mutex!(mutex_hold64(&mut a)),
+        "mutex_hold" => for_each_mutex!(mutex_hold(&mut a, 8)),
+        "mutex_hold64" => for_each_mutex!(mutex_hold(&mut a, 64)),
         "rwlock_read_heavy" => for_each_rwlock!(rwlock_read_heavy(&mut a)),
         "semaphore_hold" => for_each_semaphore!(semaphore_hold(&mut a)),
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
