@@ -195,7 +195,11 @@ pub trait WorkQueue {
     ///
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes has no effect.
-    /// (The item then stays unfinished, as if `task_done` was not called.)
+    /// (A local queue marks the item when `task_done` is called and returns
+    /// a ready future. A remote queue's future dropped before it sent its
+    /// call leaves the item unfinished; dropped while the call is in flight,
+    /// the item may be done already: it is never marked twice, and calling
+    /// again tells which.)
     fn task_done(&self, ticket: Self::Ticket) -> Self::TaskDone<'_>;
 
     /// Waits until every item put has been got and marked done.
