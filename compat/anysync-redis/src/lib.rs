@@ -451,6 +451,11 @@ impl Wake {
         self.notify.notified()
     }
 
+    /// The number of tasks waiting for the next message.
+    pub(crate) fn waiters(&self) -> usize {
+        self.notify.waiters()
+    }
+
     fn payload(&self) -> MutexGuard<'_, Option<String>> {
         self.payload.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -251,6 +251,15 @@ impl<R: Timer> RedisQueue<R> {
         &self.inner.dead
     }
 
+    /// The number of local tasks waiting to be told of a change to this
+    /// queue: a `put` waiting for room, a `get` for an item, a `join` for
+    /// the last item to be done. It counts the tasks of every handle of
+    /// this queue opened on the same [`Redis`] connection, not those of
+    /// other clients.
+    pub fn waiters(&self) -> usize {
+        self.inner.wake.waiters()
+    }
+
     /// This handle's consumer name in the group.
     pub fn consumer(&self) -> &str {
         &self.inner.consumer

@@ -756,6 +756,15 @@ fn queue_round_trip_backpressure_and_shutdown() {
     });
 }
 
+/// Returns once a task waits to be told of a change to `q` (it asked, found
+/// nothing to do, and now waits for a message; its fallback poll is an hour
+/// away).
+async fn until_waiting(rt: &Tokio, q: &RedisQueue<Tokio>) {
+    while q.waiters() == 0 {
+        rt.sleep(ms(2)).await;
+    }
+}
+
 /// Queue waiters are told: a consumer waiting in `get` when another client
 /// puts an item, a `put` waiting for room when an item is done, `join`
 /// when the last one is; none polls for an hour.
@@ -819,6 +828,7 @@ fn queue_waiters_are_told() {
             let qa = qa.clone();
             async move { qa.put(b"second".to_vec()).await }
         });
+        until_waiting(&rt, &qa).await;
         qb.task_done(first.ticket).await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), putter)
             .await
@@ -831,6 +841,7 @@ fn queue_waiters_are_told() {
             let qa = qa.clone();
             async move { qa.join().await }
         });
+        until_waiting(&rt, &qa).await;
         qb.task_done(second.ticket).await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), joiner)
             .await
