@@ -32,6 +32,12 @@
 //! tokio multi-thread with 2 workers, 9 reads to 1 write, guards not held
 //! across an await; prints the wall time). Crate ids are those of the
 //! benches (`anysync`, `tokio`, `maitake_sync`, ...).
+//!
+//! Task workloads: `cancel_child` (a root token, a child, cancel the
+//! root; `anysync` or `tokio_util`), `spawn_join` (groups of 10,000
+//! trivial tasks spawned and joined on tokio multi-thread with 2 workers;
+//! `anysync_task_group`, `tokio_join_set`, `futures_unordered_of_handles`;
+//! prints the wall time per task).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -365,6 +371,87 @@ fn oneshot_recv_waits<O: BenchOneshot>(a: &mut Args) {
     }
 }
 
+/// `cancel_child`: a root token, a child, cancel the root (no waiters),
+/// as `cancel_token/create_child_cancel`; `anysync` or `tokio_util`.
+fn cancel_child(a: &mut Args) {
+    let ops = a.ops;
+    match a.id.as_str() {
+        "anysync" => (0..ops).for_each(|_| {
+            let root = anysync::task::CancelToken::new();
+            let child = root.child();
+            root.cancel();
+            black_box(child.is_cancelled());
+        }),
+        "tokio_util" => (0..ops).for_each(|_| {
+            let root = tokio_util::sync::CancellationToken::new();
+            let child = root.child_token();
+            root.cancel();
+            black_box(child.is_cancelled());
+        }),
+        _ => return,
+    }
+    a.ran = true;
+}
+
+/// `spawn_join`: groups of 10,000 trivial tasks spawned and all joined, on
+/// tokio multi-thread with 2 workers, as `spawn_join_10000` (`OPS` tasks
+/// in all): `anysync_task_group`, `tokio_join_set` or
+/// `futures_unordered_of_handles`. Prints the wall time.
+fn spawn_join(a: &mut Args) {
+    const N: usize = 10_000;
+    let groups = a.ops.div_ceil(N as u64);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("tokio runtime");
+    let start = std::time::Instant::now();
+    match a.id.as_str() {
+        "anysync_task_group" => rt.block_on(async {
+            for _ in 0..groups {
+                let group =
+                    anysync::task::TaskGroup::<_, usize, ()>::new(anysync_tokio::Tokio::current());
+                for i in 0..N {
+                    group.spawn(async move { Ok(i) }).expect("spawn");
+                }
+                black_box(group.join().await.expect("join"));
+            }
+        }),
+        "tokio_join_set" => rt.block_on(async {
+            for _ in 0..groups {
+                let mut set = tokio::task::JoinSet::new();
+                for i in 0..N {
+                    set.spawn(async move { i });
+                }
+                let mut out = Vec::with_capacity(N);
+                while let Some(r) = set.join_next().await {
+                    out.push(r.expect("join"));
+                }
+                black_box(out);
+            }
+        }),
+        "futures_unordered_of_handles" => rt.block_on(async {
+            use futures_util::StreamExt;
+            for _ in 0..groups {
+                let mut set: futures_util::stream::FuturesUnordered<_> =
+                    (0..N).map(|i| tokio::spawn(async move { i })).collect();
+                let mut out = Vec::with_capacity(N);
+                while let Some(r) = set.next().await {
+                    out.push(r.expect("join"));
+                }
+                black_box(out);
+            }
+        }),
+        _ => return,
+    }
+    eprintln!(
+        "{} spawn_join: {:?} per task",
+        a.id,
+        start.elapsed() / (groups * N as u64) as u32
+    );
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -393,6 +480,8 @@ fn main() {
         "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
         "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
         "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
+        "cancel_child" => cancel_child(&mut a),
+        "spawn_join" => spawn_join(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

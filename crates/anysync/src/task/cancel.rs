@@ -412,6 +412,11 @@ fn unlink(node: &Arc<Node>) {
                 None => {
                     // A root (or detached): nothing to unlink from.
                     let children = mem::take(&mut tree.children);
+                    if children.is_empty() {
+                        // Nobody to detach or cancel (the common case: a
+                        // leaf, or a node whose cancel took its children).
+                        return;
+                    }
                     for child in &children {
                         child.tree.lock().parent = None;
                     }
@@ -440,7 +445,9 @@ fn unlink(node: &Arc<Node>) {
         }
         tree.parent = None;
         let children = mem::take(&mut tree.children);
-        if tree.reason.is_some() {
+        if children.is_empty() {
+            drop((tree, parent_tree, me));
+        } else if tree.reason.is_some() {
             // Cancelled, and its cancel has not reached these yet.
             for child in &children {
                 child.tree.lock().parent = None;

@@ -133,7 +133,16 @@ impl fmt::Display for SpawnError {
 
 impl core::error::Error for SpawnError {}
 
-type ChildOutput<T, E> = Option<Result<T, E>>;
+/// What a child's task returns: its outcome (`None` if cancelled before it
+/// started), and its clone of the group's token, handed back so that the
+/// joiner drops it. The token's counts are then written by the joiner's
+/// thread only (it cloned the token when spawning): a child that finishes
+/// on another thread leaves that memory alone instead of pulling it over
+/// to its own core and back, once per child.
+struct ChildOutput<T, E> {
+    out: Option<Result<T, E>>,
+    token: Option<CancelToken>,
+}
 type HandleOutput<T, E> = Result<ChildOutput<T, E>, JoinError>;
 
 /// Handles found pending in a row before `join` yields (waking itself) and
@@ -162,8 +171,9 @@ struct State<H> {
     outstanding: usize,
     /// Finished or dropped: no more spawns.
     closed: bool,
-    /// Handles not yet taken by the joiner.
-    spawned: Vec<(usize, H)>,
+    /// Handles not yet taken by the joiner, which swaps this queue with its
+    /// own empty one (so neither is copied nor allocated again).
+    spawned: VecDeque<(usize, H)>,
     limit: Option<Arc<Semaphore>>,
 }
 
@@ -257,7 +267,7 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> TaskGroup<R, T, E> 
                     next: 0,
                     outstanding: 0,
                     closed: false,
-                    spawned: Vec::new(),
+                    spawned: VecDeque::new(),
                     limit: None,
                 }),
                 joiner: AtomicWaker::new(),
@@ -406,10 +416,14 @@ where
         state.next += 1;
         (state.next - 1, state.limit.clone())
     };
-    // Spawn outside the lock: an executor may run foreign code here.
-    let handle = shared
-        .rt
-        .spawn(run_child(shared.token.clone(), limit, future));
+    // Spawn outside the lock: an executor may run foreign code here. A
+    // child without a limit runs the smaller future (no slot to wait for):
+    // the executor copies it into its task and polls it.
+    let token = shared.token.clone();
+    let handle = match limit {
+        None => shared.rt.spawn(run_child(token, future)),
+        Some(sem) => shared.rt.spawn(run_limited_child(token, sem, future)),
+    };
     let mut state = shared.state.lock();
     if state.closed {
         // Dropped while we spawned: do not leave an orphan.
@@ -417,35 +431,59 @@ where
         handle.abort();
         return Err(SpawnError::Closed);
     }
-    state.spawned.push((index, handle));
+    state.spawned.push_back((index, handle));
     drop(state);
     shared.joiner.wake();
     Ok(index)
 }
 
-/// The future each child runs: waits for a slot, then runs `future`; an
-/// `Err`, or a panic unwinding through here, cancels the group at once.
-async fn run_child<T, E, F>(
+/// Cancels the group's token with [`CancelReason::SiblingFailed`] if
+/// dropped armed: when a child returns `Err`, or panics through it.
+struct FailGuard(Option<CancelToken>);
+
+impl Drop for FailGuard {
+    fn drop(&mut self) {
+        if let Some(token) = self.0.take() {
+            token.cancel_with(CancelReason::SiblingFailed);
+        }
+    }
+}
+
+/// The future each child runs: runs `future`; an `Err`, or a panic
+/// unwinding through here, cancels the group at once, from the child's
+/// own task.
+async fn run_child<T, E, F>(token: CancelToken, future: F) -> ChildOutput<T, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    let mut guard = FailGuard(Some(token));
+    let out = future.await;
+    let token = if out.is_ok() { guard.0.take() } else { None };
+    drop(guard);
+    ChildOutput {
+        out: Some(out),
+        token,
+    }
+}
+
+/// A child under [`TaskGroup::with_limit`]: waits for a slot (or for the
+/// group's cancellation: then it never starts), then runs as
+/// [`run_child`], holding the slot until it is done.
+async fn run_limited_child<T, E, F>(
     token: CancelToken,
-    limit: Option<Arc<Semaphore>>,
+    sem: Arc<Semaphore>,
     future: F,
 ) -> ChildOutput<T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    let _permit = match limit {
-        Some(sem) => match token.run_until_cancelled(sem.acquire_owned()).await {
-            Some(Ok(permit)) => Some(permit),
-            _ => return None,
-        },
-        None => None,
+    let Some(Ok(_permit)) = token.run_until_cancelled(sem.acquire_owned()).await else {
+        return ChildOutput {
+            out: None,
+            token: Some(token),
+        };
     };
-    let guard = token.drop_guard_with(CancelReason::SiblingFailed);
-    let out = future.await;
-    if out.is_ok() {
-        drop(guard.disarm());
-    }
-    Some(out)
+    run_child(token, future).await
 }
 
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Drop for TaskGroup<R, T, E> {
@@ -516,6 +554,10 @@ struct Engine<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> {
     /// entry), and that is most of them when children finish before `join`
     /// runs.
     queue: VecDeque<(usize, Handle<R, T, E>)>,
+    /// How many children had been spawned when the queue was last refilled
+    /// (their indexes are below this): `Join` sizes its results once per
+    /// refill instead of growing them one child at a time.
+    known: usize,
 }
 
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
@@ -531,6 +573,7 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
             done: false,
             unflushed: 0,
             queue: VecDeque::new(),
+            known: 0,
         }
     }
 
@@ -549,9 +592,14 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
     fn emit(&mut self, index: usize, out: HandleOutput<T, E>) -> Outcome<T, E> {
         self.unflushed += 1;
         let outcome = match out {
-            Ok(Some(Ok(value))) => Ok(value),
-            Ok(Some(Err(error))) => Err(TaskError::Failed(error)),
-            Ok(None) => Err(TaskError::Cancelled),
+            Ok(ChildOutput { out, token }) => {
+                drop(token);
+                match out {
+                    Some(Ok(value)) => Ok(value),
+                    Some(Err(error)) => Err(TaskError::Failed(error)),
+                    None => Err(TaskError::Cancelled),
+                }
+            }
             Err(join) if join.is_panic() => Err(TaskError::Panicked(join)),
             Err(_) => Err(TaskError::Cancelled),
         };
@@ -594,29 +642,32 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
             // Register before taking new handles, so a spawn after the
             // take wakes us.
             shared.joiner.register(cx.waker());
-            let (spawned, finished) = {
+            let finished = {
                 let mut state = shared.state.lock();
                 state.outstanding -= self.unflushed;
                 self.unflushed = 0;
-                let spawned = core::mem::take(&mut state.spawned);
-                let finished = spawned.is_empty() && state.outstanding == 0;
+                // The queue is empty here (drained above): take the new
+                // handles, and leave the empty buffer for later spawns.
+                debug_assert!(self.queue.is_empty());
+                core::mem::swap(&mut self.queue, &mut state.spawned);
+                self.known = state.next;
+                let finished = self.queue.is_empty() && state.outstanding == 0;
                 if finished {
                     state.closed = true;
                 }
-                (spawned, finished)
+                finished
             };
             if finished {
                 self.done = true;
                 self.group.finished = true;
                 return Poll::Ready(None);
             }
-            if !spawned.is_empty() {
-                for (_, handle) in &spawned {
-                    if self.aborted {
+            if !self.queue.is_empty() {
+                if self.aborted {
+                    for (_, handle) in &self.queue {
                         handle.abort();
                     }
                 }
-                self.queue.extend(spawned);
                 continue;
             }
             if !self.cancel_seen && self.cancelled.as_mut().poll(cx).is_ready() {
@@ -686,7 +737,8 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Future for Join<R, 
             match outcome {
                 Ok(value) => {
                     if this.results.len() <= index {
-                        this.results.resize_with(index + 1, || None);
+                        let len = (index + 1).max(this.engine.known);
+                        this.results.resize_with(len, || None);
                     }
                     this.results[index] = Some(value);
                 }
