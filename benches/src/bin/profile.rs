@@ -365,6 +365,88 @@ fn oneshot_recv_waits<O: BenchOneshot>(a: &mut Args) {
     }
 }
 
+/// `rate_acquire`: the waiting form, granted at once, one task under
+/// `futures_executor::block_on` (`anysync`, `anysync_free`, `governor`,
+/// `governor_std`). `rate_keyed`: `try_acquire` over 1024 keys round robin
+/// (the same ids). `rate_sizes`: prints the size of each future (any id).
+fn rate_more(a: &mut Args, keyed: bool) {
+    let huge = NonZeroU32::MAX;
+    let ops = a.ops;
+    match (keyed, a.id.as_str()) {
+        (false, "anysync") => {
+            let ours = RateLimiter::new(StdClock, Quota::per_second(huge));
+            uncontended(ops, || async { ours.acquire().await.expect("granted") });
+        }
+        (false, "anysync_free") => {
+            let ours = RateLimiter::new(FreeClock, Quota::per_second(huge));
+            uncontended(ops, || async { ours.acquire().await.expect("granted") });
+        }
+        (false, "governor") => {
+            let theirs = governor::RateLimiter::direct(governor::Quota::per_second(huge));
+            uncontended(ops, || theirs.until_ready());
+        }
+        (false, "governor_std") => {
+            let theirs = governor::RateLimiter::direct_with_clock(
+                governor::Quota::per_second(huge),
+                governor::clock::MonotonicClock,
+            );
+            uncontended(ops, || theirs.until_ready());
+        }
+        (true, "anysync") => {
+            let ours = anysync::time::KeyedRateLimiter::new(StdClock, Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "anysync_free") => {
+            let ours = anysync::time::KeyedRateLimiter::new(FreeClock, Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "governor") => {
+            let theirs = governor::RateLimiter::keyed(governor::Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(theirs.check_key(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "governor_std") => {
+            let theirs = governor::RateLimiter::dashmap_with_clock(
+                governor::Quota::per_second(huge),
+                governor::clock::MonotonicClock,
+            );
+            (0..ops).for_each(|k| {
+                black_box(theirs.check_key(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
+/// Prints the size of the futures of the resilience workloads.
+fn rate_sizes(a: &mut Args) {
+    let limiter = RateLimiter::new(StdClock, Quota::per_second(NonZeroU32::MAX));
+    let keyed = anysync::time::KeyedRateLimiter::new(StdClock, Quota::per_second(NonZeroU32::MAX));
+    let op = || async { Ok::<u64, ()>(1) };
+    let backoff =
+        Backoff::exponential(Duration::from_millis(1), 2.0, Duration::from_secs(1)).expect("valid");
+    let retry = RetryExt::retry(op, StdClock, backoff);
+    let backon = backon::Retryable::retry(op, backon::ExponentialBuilder::default())
+        .sleep(|_| std::future::ready(()));
+    let governor = governor::RateLimiter::direct(governor::Quota::per_second(NonZeroU32::MAX));
+    eprintln!(
+        "acquire {} keyed_acquire {} retry {} backoff {} backon_retry {} governor_until_ready {}",
+        std::mem::size_of_val(&limiter.acquire()),
+        std::mem::size_of_val(&keyed.acquire(&1u32)),
+        std::mem::size_of_val(&retry),
+        std::mem::size_of::<Backoff>(),
+        std::mem::size_of_val(&backon),
+        std::mem::size_of_val(&governor.until_ready()),
+    );
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -393,6 +475,9 @@ fn main() {
         "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
         "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
         "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
+        "rate_acquire" => rate_more(&mut a, false),
+        "rate_keyed" => rate_more(&mut a, true),
+        "rate_sizes" => rate_sizes(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
