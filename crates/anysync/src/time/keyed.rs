@@ -272,7 +272,10 @@ impl<T: Timer> Future for KeyedAcquire<'_, T> {
         if let Some(early) = this.early.take() {
             return Poll::Ready(early);
         }
-        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx).map(Ok)
+        // A keyed acquire is built queued (`Phase::Locking`): its lock
+        // future holds the entry, so there is no start step.
+        let start = || unreachable!("a keyed acquire starts queued");
+        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx, start).map(Ok)
     }
 }
 
