@@ -132,6 +132,7 @@ impl Gcra {
     /// Checks whether `n` cells can be granted at `now`, and takes them if
     /// so and `commit` is set. `Err(at)`: the earliest instant (nanoseconds)
     /// at which they can. `n` must not exceed the burst.
+    #[inline]
     pub(crate) fn check(
         &mut self,
         quota: &Quota,
@@ -432,7 +433,19 @@ where
     loop {
         let mut guard = match phase.as_mut().project() {
             PhaseProj::Start => match start.take().map(|start| start()) {
-                Some(Ok(guard)) => guard,
+                // Checked here rather than below, where the phase is known
+                // to be `Start`: a grant at once then has nothing to drop.
+                Some(Ok(mut guard)) => match guard.check(quota, now_nanos(timer), n, true) {
+                    Ok(()) => {
+                        phase.set(Phase::Done);
+                        return Poll::Ready(());
+                    }
+                    Err(at) => {
+                        let sleep = timer.sleep_until(instant_at(at));
+                        phase.set(Phase::Sleeping { guard, sleep });
+                        continue;
+                    }
+                },
                 Some(Err(lock)) => {
                     phase.set(Phase::Locking { lock });
                     continue;
