@@ -447,6 +447,46 @@ fn rate_sizes(a: &mut Args) {
     a.ran = true;
 }
 
+/// `timer_now`: `Timer::now` of a compat runtime (`tokio`: `anysync_tokio`
+/// on a current-thread runtime, called from a task; `tokio_block_on`: from
+/// the future given to `block_on`, which is not a task; `std`: the std
+/// clock, for the difference).
+fn timer_now(a: &mut Args) {
+    let ops = a.ops;
+    match a.id.as_str() {
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("tokio runtime");
+            let timer = rt.block_on(async { anysync_tokio::Tokio::current() });
+            let task = rt.spawn(async move {
+                (0..ops).for_each(|_| {
+                    black_box(timer.now());
+                });
+            });
+            rt.block_on(task).expect("task");
+        }
+        "tokio_block_on" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("tokio runtime");
+            let timer = rt.block_on(async { anysync_tokio::Tokio::current() });
+            rt.block_on(async {
+                (0..ops).for_each(|_| {
+                    black_box(timer.now());
+                });
+            });
+        }
+        "std" => (0..ops).for_each(|_| {
+            black_box(StdClock.now());
+        }),
+        _ => return,
+    }
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -478,6 +518,7 @@ fn main() {
         "rate_acquire" => rate_more(&mut a, false),
         "rate_keyed" => rate_more(&mut a, true),
         "rate_sizes" => rate_sizes(&mut a),
+        "timer_now" => timer_now(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
