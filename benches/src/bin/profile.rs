@@ -487,6 +487,100 @@ fn timer_now(a: &mut Args) {
     a.ran = true;
 }
 
+/// The pooled object of `pool_hold`: a counter.
+struct PoolNumbers;
+
+impl anysync::pool::Manager for PoolNumbers {
+    type Object = u64;
+    type Error = std::convert::Infallible;
+
+    async fn create(&self) -> Result<u64, std::convert::Infallible> {
+        Ok(0)
+    }
+}
+
+impl deadpool::managed::Manager for PoolNumbers {
+    type Type = u64;
+    type Error = std::convert::Infallible;
+
+    async fn create(&self) -> Result<u64, std::convert::Infallible> {
+        Ok(0)
+    }
+
+    async fn recycle(
+        &self,
+        _: &mut u64,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<std::convert::Infallible> {
+        Ok(())
+    }
+}
+
+/// `pool_hold`: the `pool/o8` bench's work (64 tasks sharing 8 objects,
+/// each held across a yield) on tokio current-thread, so the counts are
+/// repeatable: `anysync`, `anysync_no_timeout` (no wait timeout, as
+/// deadpool's default) or `deadpool`.
+fn pool_hold(a: &mut Args) {
+    let ops = a.ops;
+    let tasks = 64;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime");
+    match a.id.as_str() {
+        "anysync" | "anysync_no_timeout" => {
+            let timeout = (a.id == "anysync").then_some(anysync::pool::DEFAULT_WAIT_TIMEOUT);
+            let pool = Arc::new(
+                anysync::pool::Pool::builder(PoolNumbers)
+                    .max_size(8)
+                    .wait_timeout(timeout)
+                    .build(rt.block_on(async { anysync_tokio::Tokio::current() }))
+                    .expect("valid"),
+            );
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let pool = pool.clone();
+                    rt.spawn(async move {
+                        for _ in 0..share(ops, tasks, i) {
+                            let mut o = pool.get().await.expect("object");
+                            *o += 1;
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                rt.block_on(h).expect("task");
+            }
+        }
+        "deadpool" => {
+            let pool: Arc<deadpool::managed::Pool<PoolNumbers>> = Arc::new(
+                deadpool::managed::Pool::builder(PoolNumbers)
+                    .max_size(8)
+                    .build()
+                    .expect("valid"),
+            );
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let pool = pool.clone();
+                    rt.spawn(async move {
+                        for _ in 0..share(ops, tasks, i) {
+                            let mut o = pool.get().await.expect("object");
+                            *o += 1;
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                rt.block_on(h).expect("task");
+            }
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -519,6 +613,7 @@ fn main() {
         "rate_keyed" => rate_more(&mut a, true),
         "rate_sizes" => rate_sizes(&mut a),
         "timer_now" => timer_now(&mut a),
+        "pool_hold" => pool_hold(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
