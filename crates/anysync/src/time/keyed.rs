@@ -91,8 +91,10 @@ fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
 /// are removed by [`retain_recent`](Self::retain_recent), which also runs by
 /// itself whenever the number of keys doubles since the last sweep, so the
 /// map holds at most about twice the number of recently used keys (and at
-/// least 16 before it sweeps). Forgetting an idle key is unobservable: a
-/// full key and a new one behave the same.
+/// least 16 before it sweeps). The states of forgotten keys are reused for
+/// new keys, within that same bound, rather than freed and allocated
+/// again. Forgetting an idle key is unobservable: a full key and a new one
+/// behave the same.
 ///
 /// Needs the `std` feature (for the key map).
 ///
