@@ -452,6 +452,222 @@ fn spawn_join(a: &mut Args) {
     a.ran = true;
 }
 
+/// `rate_acquire`: the waiting form, granted at once, one task under
+/// `futures_executor::block_on` (`anysync`, `anysync_free`, `governor`,
+/// `governor_std`). `rate_keyed`: `try_acquire` over 1024 keys round robin
+/// (the same ids). `rate_sizes`: prints the size of each future (any id).
+fn rate_more(a: &mut Args, keyed: bool) {
+    let huge = NonZeroU32::MAX;
+    let ops = a.ops;
+    match (keyed, a.id.as_str()) {
+        (false, "anysync") => {
+            let ours = RateLimiter::new(StdClock, Quota::per_second(huge));
+            uncontended(ops, || async { ours.acquire().await.expect("granted") });
+        }
+        (false, "anysync_free") => {
+            let ours = RateLimiter::new(FreeClock, Quota::per_second(huge));
+            uncontended(ops, || async { ours.acquire().await.expect("granted") });
+        }
+        (false, "governor") => {
+            let theirs = governor::RateLimiter::direct(governor::Quota::per_second(huge));
+            uncontended(ops, || theirs.until_ready());
+        }
+        (false, "governor_std") => {
+            let theirs = governor::RateLimiter::direct_with_clock(
+                governor::Quota::per_second(huge),
+                governor::clock::MonotonicClock,
+            );
+            uncontended(ops, || theirs.until_ready());
+        }
+        (true, "anysync") => {
+            let ours = anysync::time::KeyedRateLimiter::new(StdClock, Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "anysync_free") => {
+            let ours = anysync::time::KeyedRateLimiter::new(FreeClock, Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "governor") => {
+            let theirs = governor::RateLimiter::keyed(governor::Quota::per_second(huge));
+            (0..ops).for_each(|k| {
+                black_box(theirs.check_key(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        (true, "governor_std") => {
+            let theirs = governor::RateLimiter::dashmap_with_clock(
+                governor::Quota::per_second(huge),
+                governor::clock::MonotonicClock,
+            );
+            (0..ops).for_each(|k| {
+                black_box(theirs.check_key(&((k % 1024) as u32))).expect("granted");
+            });
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
+/// Prints the size of the futures of the resilience workloads.
+fn rate_sizes(a: &mut Args) {
+    let limiter = RateLimiter::new(StdClock, Quota::per_second(NonZeroU32::MAX));
+    let keyed = anysync::time::KeyedRateLimiter::new(StdClock, Quota::per_second(NonZeroU32::MAX));
+    let op = || async { Ok::<u64, ()>(1) };
+    let backoff =
+        Backoff::exponential(Duration::from_millis(1), 2.0, Duration::from_secs(1)).expect("valid");
+    let retry = RetryExt::retry(op, StdClock, backoff);
+    let backon = backon::Retryable::retry(op, backon::ExponentialBuilder::default())
+        .sleep(|_| std::future::ready(()));
+    let governor = governor::RateLimiter::direct(governor::Quota::per_second(NonZeroU32::MAX));
+    eprintln!(
+        "acquire {} keyed_acquire {} retry {} backoff {} backon_retry {} governor_until_ready {}",
+        std::mem::size_of_val(&limiter.acquire()),
+        std::mem::size_of_val(&keyed.acquire(&1u32)),
+        std::mem::size_of_val(&retry),
+        std::mem::size_of::<Backoff>(),
+        std::mem::size_of_val(&backon),
+        std::mem::size_of_val(&governor.until_ready()),
+    );
+    a.ran = true;
+}
+
+/// `timer_now`: `Timer::now` of a compat runtime (`tokio`: `anysync_tokio`
+/// on a current-thread runtime, called from a task; `tokio_block_on`: from
+/// the future given to `block_on`, which is not a task; `std`: the std
+/// clock, for the difference).
+fn timer_now(a: &mut Args) {
+    let ops = a.ops;
+    match a.id.as_str() {
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("tokio runtime");
+            let timer = rt.block_on(async { anysync_tokio::Tokio::current() });
+            let task = rt.spawn(async move {
+                (0..ops).for_each(|_| {
+                    black_box(timer.now());
+                });
+            });
+            rt.block_on(task).expect("task");
+        }
+        "tokio_block_on" => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("tokio runtime");
+            let timer = rt.block_on(async { anysync_tokio::Tokio::current() });
+            rt.block_on(async {
+                (0..ops).for_each(|_| {
+                    black_box(timer.now());
+                });
+            });
+        }
+        "std" => (0..ops).for_each(|_| {
+            black_box(StdClock.now());
+        }),
+        _ => return,
+    }
+    a.ran = true;
+}
+
+/// The pooled object of `pool_hold`: a counter.
+struct PoolNumbers;
+
+impl anysync::pool::Manager for PoolNumbers {
+    type Object = u64;
+    type Error = std::convert::Infallible;
+
+    async fn create(&self) -> Result<u64, std::convert::Infallible> {
+        Ok(0)
+    }
+}
+
+impl deadpool::managed::Manager for PoolNumbers {
+    type Type = u64;
+    type Error = std::convert::Infallible;
+
+    async fn create(&self) -> Result<u64, std::convert::Infallible> {
+        Ok(0)
+    }
+
+    async fn recycle(
+        &self,
+        _: &mut u64,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<std::convert::Infallible> {
+        Ok(())
+    }
+}
+
+/// `pool_hold`: the `pool/o8` bench's work (64 tasks sharing 8 objects,
+/// each held across a yield) on tokio current-thread, so the counts are
+/// repeatable: `anysync`, `anysync_no_timeout` (no wait timeout, as
+/// deadpool's default) or `deadpool`.
+fn pool_hold(a: &mut Args) {
+    let ops = a.ops;
+    let tasks = 64;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime");
+    match a.id.as_str() {
+        "anysync" | "anysync_no_timeout" => {
+            let timeout = (a.id == "anysync").then_some(anysync::pool::DEFAULT_WAIT_TIMEOUT);
+            let pool = Arc::new(
+                anysync::pool::Pool::builder(PoolNumbers)
+                    .max_size(8)
+                    .wait_timeout(timeout)
+                    .build(rt.block_on(async { anysync_tokio::Tokio::current() }))
+                    .expect("valid"),
+            );
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let pool = pool.clone();
+                    rt.spawn(async move {
+                        for _ in 0..share(ops, tasks, i) {
+                            let mut o = pool.get().await.expect("object");
+                            *o += 1;
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                rt.block_on(h).expect("task");
+            }
+        }
+        "deadpool" => {
+            let pool: Arc<deadpool::managed::Pool<PoolNumbers>> = Arc::new(
+                deadpool::managed::Pool::builder(PoolNumbers)
+                    .max_size(8)
+                    .build()
+                    .expect("valid"),
+            );
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let pool = pool.clone();
+                    rt.spawn(async move {
+                        for _ in 0..share(ops, tasks, i) {
+                            let mut o = pool.get().await.expect("object");
+                            *o += 1;
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                rt.block_on(h).expect("task");
+            }
+        }
+        _ => return,
+    }
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -482,6 +698,11 @@ fn main() {
         "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
         "cancel_child" => cancel_child(&mut a),
         "spawn_join" => spawn_join(&mut a),
+        "rate_acquire" => rate_more(&mut a, false),
+        "rate_keyed" => rate_more(&mut a, true),
+        "rate_sizes" => rate_sizes(&mut a),
+        "timer_now" => timer_now(&mut a),
+        "pool_hold" => pool_hold(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

@@ -232,10 +232,20 @@ impl Timer for Tokio {
     }
 
     /// tokio's clock (which honours `tokio::time::pause`) on the
-    /// process-wide scale of [`Instant::from_std`].
+    /// process-wide scale of [`Instant::from_std`]: inside a tokio task,
+    /// the clock of the task's runtime (normally this one); anywhere else,
+    /// that of this handle's runtime.
     fn now(&self) -> Instant {
-        let _context = self.handle.enter();
-        Instant::from_std(tokio::time::Instant::now().into_std())
+        // Inside a task, tokio already reads its runtime's clock; entering
+        // the handle (a reference count and two thread-local swaps) is
+        // needed only outside one.
+        let now = if tokio::task::try_id().is_some() {
+            tokio::time::Instant::now()
+        } else {
+            let _context = self.handle.enter();
+            tokio::time::Instant::now()
+        };
+        Instant::from_std(now.into_std())
     }
 }
 
@@ -509,6 +519,37 @@ mod tests {
         runtime.block_on(sleep);
         let task = rt.spawn(async { 3 });
         assert_eq!(runtime.block_on(task).unwrap(), 3);
+    }
+
+    /// `now` follows the runtime's paused clock exactly, whether it is
+    /// read from a task, from `block_on`'s future (not a task) or from
+    /// outside the runtime.
+    #[test]
+    fn now_follows_a_paused_clock_inside_and_outside_tasks() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let rt = Tokio::from(runtime.handle().clone());
+        let start = rt.now();
+        let in_task = runtime
+            .block_on(rt.spawn({
+                let rt = rt.clone();
+                async move {
+                    tokio::time::advance(Duration::from_secs(5)).await;
+                    rt.now()
+                }
+            }))
+            .unwrap();
+        assert_eq!(in_task - start, Duration::from_secs(5));
+        let in_block_on = runtime.block_on(async {
+            tokio::time::advance(Duration::from_secs(2)).await;
+            rt.now()
+        });
+        assert_eq!(in_block_on - start, Duration::from_secs(7));
+        // Outside the runtime: still its paused clock, not the real one.
+        assert_eq!(rt.now(), in_block_on);
     }
 }
 

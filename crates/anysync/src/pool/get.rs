@@ -31,7 +31,10 @@ pin_project! {
     {
         pool: &'a Pool<M, R>,
         timeout: Option<Duration>,
-        sleep: Option<Pin<Box<R::Sleep>>>,
+        // Inline rather than boxed: a get that waits makes one, and a
+        // box would add an allocation and a free to each such get.
+        #[pin]
+        sleep: Option<R::Sleep>,
         #[pin]
         cancel: C,
         #[pin]
@@ -222,13 +225,14 @@ impl<'a, M: Manager, R: Timer + Spawn, C: Future> Future for Get<'a, M, R, C> {
                     // served at once never touches the timer.
                     if this.sleep.is_none() {
                         if let Some(timeout) = *this.timeout {
-                            *this.sleep = Some(Box::pin(pool.rt.sleep(timeout)));
+                            this.sleep.set(Some(pool.rt.sleep(timeout)));
                         }
                     }
                     let elapsed = this
                         .sleep
                         .as_mut()
-                        .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+                        .as_pin_mut()
+                        .is_some_and(|s| s.poll(cx).is_ready());
                     if !elapsed {
                         return Poll::Pending;
                     }

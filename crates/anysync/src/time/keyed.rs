@@ -1,6 +1,6 @@
 //! `KeyedRateLimiter`: one GCRA state per key, idle keys forgotten.
 
-use alloc::sync::Arc;
+use alloc::{sync::Arc, vec::Vec};
 use core::{
     fmt,
     future::Future,
@@ -36,17 +36,44 @@ struct Keys<K> {
     last_now: u64,
     /// Sweep when `entries` reaches this many.
     next_sweep: usize,
+    /// Entries forgotten by the last sweep, nobody else's, kept for the
+    /// next new keys: a key that comes back after being forgotten reuses
+    /// one instead of allocating. With `entries`, never more than
+    /// `next_sweep` in all.
+    spare: Vec<Entry>,
 }
 
 impl<K: Hash + Eq> Keys<K> {
     fn sweep(&mut self, now: u64) {
         // An entry nobody holds (no waiter, no future) whose cells are all
         // back equals a fresh one: forgetting it changes nothing.
+        let spare = &mut self.spare;
         self.entries.retain(|_, entry| {
-            Arc::strong_count(entry) > 1 || entry.try_lock().map_or(true, |g| !g.is_idle(now))
+            let keep =
+                Arc::strong_count(entry) > 1 || entry.try_lock().map_or(true, |g| !g.is_idle(now));
+            if !keep {
+                spare.push(Arc::clone(entry));
+            }
+            keep
         });
         self.next_sweep = (self.entries.len() * 2).max(MIN_SWEEP);
+        let room = self.next_sweep - self.entries.len();
+        self.spare.truncate(room);
     }
+}
+
+/// A fresh state at `now` for a new key: a spare entry if there is one,
+/// else a new allocation.
+fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
+    if let Some(mut entry) = spare.pop() {
+        // Spares are unshared (the sweep kept every entry someone holds),
+        // so this always succeeds; a new entry is the fallback anyway.
+        if let Some(state) = Arc::get_mut(&mut entry) {
+            *state.get_mut() = Gcra::starting_at(now);
+            return entry;
+        }
+    }
+    Arc::new(Mutex::new(Gcra::starting_at(now)))
 }
 
 /// A rate limiter with a separate [`Quota`] budget per key (per user, per
@@ -64,8 +91,10 @@ impl<K: Hash + Eq> Keys<K> {
 /// are removed by [`retain_recent`](Self::retain_recent), which also runs by
 /// itself whenever the number of keys doubles since the last sweep, so the
 /// map holds at most about twice the number of recently used keys (and at
-/// least 16 before it sweeps). Forgetting an idle key is unobservable: a
-/// full key and a new one behave the same.
+/// least 16 before it sweeps). The states of forgotten keys are reused for
+/// new keys, within that same bound, rather than freed and allocated
+/// again. Forgetting an idle key is unobservable: a full key and a new one
+/// behave the same.
 ///
 /// Needs the `std` feature (for the key map).
 ///
@@ -93,6 +122,7 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
                 entries: HashMap::new(),
                 last_now: now_nanos(&timer),
                 next_sweep: MIN_SWEEP,
+                spare: Vec::new(),
             }),
             timer,
             quota,
@@ -111,15 +141,17 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
     }
 
     fn entry(&self, key: &K) -> Entry {
-        let mut keys = self.keys();
+        let mut guard = self.keys();
+        let keys = &mut *guard;
         let now = now_nanos(&self.timer).max(keys.last_now);
         keys.last_now = now;
         if keys.entries.len() >= keys.next_sweep {
             keys.sweep(now);
         }
+        let spare = &mut keys.spare;
         keys.entries
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(Mutex::new(Gcra::starting_at(now))))
+            .or_insert_with(|| fresh_entry(spare, now))
             .clone()
     }
 
@@ -190,7 +222,8 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
         }
         // One clock read and, for a known key, one lookup, all under the
         // map's lock: no key clone and no reference count taken.
-        let mut keys = self.keys();
+        let mut guard = self.keys();
+        let keys = &mut *guard;
         let now = now_nanos(&self.timer).max(keys.last_now);
         keys.last_now = now;
         if let Some(entry) = keys.entries.get(key) {
@@ -199,10 +232,11 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
         if keys.entries.len() >= keys.next_sweep {
             keys.sweep(now);
         }
+        let spare = &mut keys.spare;
         let entry = keys
             .entries
             .entry(key.clone())
-            .or_insert_with(|| Arc::new(Mutex::new(Gcra::starting_at(now))));
+            .or_insert_with(|| fresh_entry(spare, now));
         self.try_take(entry, now, n)
     }
 
@@ -272,7 +306,10 @@ impl<T: Timer> Future for KeyedAcquire<'_, T> {
         if let Some(early) = this.early.take() {
             return Poll::Ready(early);
         }
-        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx).map(Ok)
+        // A keyed acquire is built queued (`Phase::Locking`): its lock
+        // future holds the entry, so there is no start step.
+        let start = || unreachable!("a keyed acquire starts queued");
+        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx, start).map(Ok)
     }
 }
 

@@ -40,6 +40,9 @@ use core::{fmt, num::NonZeroU32, time::Duration};
 pub struct Quota {
     /// Nanoseconds per cell; at least 1.
     interval_nanos: u64,
+    /// `interval_nanos * burst`, saturating: computed once here rather than
+    /// in every check of a limiter.
+    tolerance_nanos: u64,
     burst: NonZeroU32,
 }
 
@@ -75,9 +78,14 @@ pub(crate) fn saturating_nanos(d: Duration) -> u64 {
 impl Quota {
     const fn from_parts(period_nanos: u64, count: NonZeroU32) -> Quota {
         let per = period_nanos / count.get() as u64;
+        Quota::with_parts(if per == 0 { 1 } else { per }, count)
+    }
+
+    const fn with_parts(interval_nanos: u64, burst: NonZeroU32) -> Quota {
         Quota {
-            interval_nanos: if per == 0 { 1 } else { per },
-            burst: count,
+            interval_nanos,
+            tolerance_nanos: interval_nanos.saturating_mul(burst.get() as u64),
+            burst,
         }
     }
 
@@ -139,10 +147,7 @@ impl Quota {
     /// the same instant, and a quiet spell refills at most that many.
     #[must_use]
     pub const fn allow_burst(self, burst: NonZeroU32) -> Quota {
-        Quota {
-            interval_nanos: self.interval_nanos,
-            burst,
-        }
+        Quota::with_parts(self.interval_nanos, burst)
     }
 
     /// The time one cell takes to come back.
@@ -167,7 +172,7 @@ impl Quota {
 
     /// GCRA's delay tolerance: `burst × interval`, saturating.
     pub(crate) const fn tolerance_nanos(&self) -> u64 {
-        self.interval_nanos.saturating_mul(self.burst.get() as u64)
+        self.tolerance_nanos
     }
 }
 

@@ -132,6 +132,7 @@ impl Gcra {
     /// Checks whether `n` cells can be granted at `now`, and takes them if
     /// so and `commit` is set. `Err(at)`: the earliest instant (nanoseconds)
     /// at which they can. `n` must not exceed the burst.
+    #[inline]
     pub(crate) fn check(
         &mut self,
         quota: &Quota,
@@ -311,11 +312,11 @@ impl<T: Timer> RateLimiter<T> {
             limiter: self,
             n,
             early,
+            // The lock future is built only if the first poll finds the
+            // state busy: an acquire granted at once never queues.
             phase: match early {
                 Some(_) => Phase::Done,
-                None => Phase::Locking {
-                    lock: self.state.lock(),
-                },
+                None => Phase::Start,
             },
         }
     }
@@ -391,6 +392,7 @@ pin_project! {
     /// sleeping until its cells are due.
     #[project = PhaseProj]
     pub(crate) enum Phase<L, G, S> {
+        Start,
         Locking { #[pin] lock: L },
         Sleeping { guard: G, #[pin] sleep: S },
         Done,
@@ -400,6 +402,7 @@ pin_project! {
 impl<L, G, S> Phase<L, G, S> {
     pub(crate) fn name(&self) -> &'static str {
         match self {
+            Phase::Start => "start",
             Phase::Locking { .. } => "locking",
             Phase::Sleeping { .. } => "sleeping",
             Phase::Done => "done",
@@ -409,35 +412,51 @@ impl<L, G, S> Phase<L, G, S> {
 
 /// Drives `phase` until `n` cells are granted. Shared by the plain and the
 /// keyed limiter, whose lock futures and guards differ.
+///
+/// In [`Phase::Start`], `start` is called once: the guard if the state is
+/// free and nobody is queued (what the lock future's first poll would
+/// give), else the lock future to queue with.
 pub(crate) fn poll_phase<L, G, T>(
     mut phase: Pin<&mut Phase<L, G, T::Sleep>>,
     timer: &T,
     quota: &Quota,
     n: u32,
     cx: &mut Context<'_>,
+    start: impl FnOnce() -> Result<G, L>,
 ) -> Poll<()>
 where
     L: Future<Output = G>,
     G: DerefMut<Target = Gcra>,
     T: Timer,
 {
+    let mut start = Some(start);
     loop {
-        match phase.as_mut().project() {
-            PhaseProj::Locking { lock } => {
-                let Poll::Ready(mut guard) = lock.poll(cx) else {
-                    return Poll::Pending;
-                };
-                match guard.check(quota, now_nanos(timer), n, true) {
+        let mut guard = match phase.as_mut().project() {
+            PhaseProj::Start => match start.take().map(|start| start()) {
+                // Checked here rather than below, where the phase is known
+                // to be `Start`: a grant at once then has nothing to drop.
+                Some(Ok(mut guard)) => match guard.check(quota, now_nanos(timer), n, true) {
                     Ok(()) => {
-                        // Dropping the guard releases the lock to the next waiter.
                         phase.set(Phase::Done);
                         return Poll::Ready(());
                     }
                     Err(at) => {
                         let sleep = timer.sleep_until(instant_at(at));
                         phase.set(Phase::Sleeping { guard, sleep });
+                        continue;
                     }
+                },
+                Some(Err(lock)) => {
+                    phase.set(Phase::Locking { lock });
+                    continue;
                 }
+                None => unreachable!("`Phase::Start` is left on the first poll"),
+            },
+            PhaseProj::Locking { lock } => {
+                let Poll::Ready(guard) = lock.poll(cx) else {
+                    return Poll::Pending;
+                };
+                guard
             }
             PhaseProj::Sleeping { guard, mut sleep } => {
                 if sleep.as_mut().poll(cx).is_pending() {
@@ -451,8 +470,20 @@ where
                     // Woken early (a coarse timer): sleep again, keeping the lock.
                     Err(at) => sleep.set(timer.sleep_until(instant_at(at))),
                 }
+                continue;
             }
             PhaseProj::Done => panic!("rate limiter acquire future polled after completion"),
+        };
+        match guard.check(quota, now_nanos(timer), n, true) {
+            Ok(()) => {
+                // Dropping the guard releases the lock to the next waiter.
+                phase.set(Phase::Done);
+                return Poll::Ready(());
+            }
+            Err(at) => {
+                let sleep = timer.sleep_until(instant_at(at));
+                phase.set(Phase::Sleeping { guard, sleep });
+            }
         }
     }
 }
@@ -470,7 +501,7 @@ pin_project! {
     }
 }
 
-impl<T: Timer> Future for Acquire<'_, T> {
+impl<'a, T: Timer> Future for Acquire<'a, T> {
     type Output = Result<(), InsufficientCapacity>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -478,8 +509,17 @@ impl<T: Timer> Future for Acquire<'_, T> {
         if let Some(early) = this.early.take() {
             return Poll::Ready(early);
         }
-        let limiter: &RateLimiter<T> = this.limiter;
-        poll_phase(this.phase, &limiter.timer, &limiter.quota, *this.n, cx).map(Ok)
+        let limiter: &'a RateLimiter<T> = this.limiter;
+        let start = || limiter.state.try_lock().map_err(|_| limiter.state.lock());
+        poll_phase(
+            this.phase,
+            &limiter.timer,
+            &limiter.quota,
+            *this.n,
+            cx,
+            start,
+        )
+        .map(Ok)
     }
 }
 

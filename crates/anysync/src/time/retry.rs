@@ -370,6 +370,10 @@ where
 {
     type Output = Result<Fut::Ok, RetryError<E>>;
 
+    // Inlined into the caller when it can be: an attempt that succeeds at
+    // once then costs no call, and the output stays in registers instead
+    // of being written to memory and read back.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.as_mut().project();
         if this.cancel.poll(cx).is_ready() {
