@@ -16,7 +16,10 @@
 //!   `retain_recent` is called. With this quota a key is idle again a
 //!   nanosecond after its check, so on the std clock anysync's sweeps
 //!   forget keys that come back 1024 checks later, and each such check
-//!   re-creates its key.
+//!   re-creates its key. `anysync_with_capacity` is built with
+//!   `KeyedRateLimiter::with_capacity(.., 1024)`, which keeps that many
+//!   keys without sweeping: governor's promise for these 1024 keys, the
+//!   like-for-like row.
 //! * `rate_limit/acquire`: the waiting form, granted at once, one task
 //!   under `futures_executor::block_on` (governor's `until_ready`, on
 //!   either clock).
@@ -104,6 +107,13 @@ fn check(c: &mut Criterion) {
         b.iter(|| {
             k = (k + 1) % 1024;
             black_box(ours.try_acquire(&k)).unwrap()
+        })
+    });
+    let sized = KeyedRateLimiter::with_capacity(StdClock, Quota::per_second(HUGE), 1024);
+    g.bench_function("anysync_with_capacity", |b| {
+        b.iter(|| {
+            k = (k + 1) % 1024;
+            black_box(sized.try_acquire(&k)).unwrap()
         })
     });
     let theirs = governor::RateLimiter::keyed(governor::Quota::per_second(HUGE));

@@ -485,6 +485,16 @@ fn rate_more(a: &mut Args, keyed: bool) {
                 black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
             });
         }
+        (true, "anysync_with_capacity") => {
+            let ours = anysync::time::KeyedRateLimiter::with_capacity(
+                StdClock,
+                Quota::per_second(huge),
+                1024,
+            );
+            (0..ops).for_each(|k| {
+                black_box(ours.try_acquire(&((k % 1024) as u32))).expect("granted");
+            });
+        }
         (true, "anysync_free") => {
             let ours = anysync::time::KeyedRateLimiter::new(FreeClock, Quota::per_second(huge));
             (0..ops).for_each(|k| {

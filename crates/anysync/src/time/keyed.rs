@@ -36,6 +36,9 @@ struct Keys<K> {
     last_now: u64,
     /// Sweep when `entries` reaches this many.
     next_sweep: usize,
+    /// No automatic sweep below this many keys (at least [`MIN_SWEEP`]):
+    /// the capacity given to [`KeyedRateLimiter::with_capacity`].
+    floor: usize,
     /// Entries forgotten by the last sweep, nobody else's, kept for the
     /// next new keys: a key that comes back after being forgotten reuses
     /// one instead of allocating. With `entries`, never more than
@@ -56,7 +59,7 @@ impl<K: Hash + Eq> Keys<K> {
             }
             keep
         });
-        self.next_sweep = (self.entries.len() * 2).max(MIN_SWEEP);
+        self.next_sweep = (self.entries.len() * 2).max(self.floor);
         let room = self.next_sweep - self.entries.len();
         self.spare.truncate(room);
     }
@@ -91,10 +94,18 @@ fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
 /// are removed by [`retain_recent`](Self::retain_recent), which also runs by
 /// itself whenever the number of keys doubles since the last sweep, so the
 /// map holds at most about twice the number of recently used keys (and at
-/// least 16 before it sweeps). The states of forgotten keys are reused for
-/// new keys, within that same bound, rather than freed and allocated
-/// again. Forgetting an idle key is unobservable: a full key and a new one
-/// behave the same.
+/// least 16, or the capacity given to
+/// [`with_capacity`](Self::with_capacity), before it sweeps). The states of
+/// forgotten keys are reused for new keys, within that same bound, rather
+/// than freed and allocated again. Forgetting an idle key is unobservable:
+/// a full key and a new one behave the same.
+///
+/// A key whose cells come back quickly (a generous quota) is idle soon
+/// after each use, so when many keys take turns a sweep forgets keys that
+/// are about to come back, and each comes back as a new entry (a second
+/// hash and a sweep now and then, not an allocation). If you know how many
+/// keys are in use, [`with_capacity`](Self::with_capacity) keeps that many
+/// without sweeping.
 ///
 /// Needs the `std` feature (for the key map).
 ///
@@ -117,11 +128,24 @@ pub struct KeyedRateLimiter<K, T: Timer> {
 impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
     /// A keyed limiter granting each key cells at `quota`.
     pub fn new(timer: T, quota: Quota) -> Self {
+        Self::with_capacity(timer, quota, 0)
+    }
+
+    /// A keyed limiter granting each key cells at `quota` that keeps up to
+    /// `capacity` keys without forgetting idle ones (and reserves room for
+    /// them): its automatic sweep runs only once the map holds more than
+    /// `capacity` keys, and then keeps at most about twice the recently
+    /// used keys, or `capacity`, whichever is more. A
+    /// [`retain_recent`](Self::retain_recent) call still forgets every idle
+    /// key at once.
+    pub fn with_capacity(timer: T, quota: Quota, capacity: usize) -> Self {
+        let floor = capacity.max(MIN_SWEEP);
         KeyedRateLimiter {
             keys: std::sync::Mutex::new(Keys {
-                entries: HashMap::new(),
+                entries: HashMap::with_capacity(capacity),
                 last_now: now_nanos(&timer),
-                next_sweep: MIN_SWEEP,
+                next_sweep: floor,
+                floor,
                 spare: Vec::new(),
             }),
             timer,

@@ -269,6 +269,42 @@ fn a_cancelled_waiter_consumes_nothing_and_passes_its_turn_on() {
     });
 }
 
+/// Keys taking turns, each idle again by the time the next is used: the
+/// default limiter forgets keys that are about to come back; one built
+/// `with_capacity` for them keeps every one.
+#[test]
+fn keyed_with_capacity_keeps_idle_keys_up_to_it() {
+    let timer = ManualTimer::default();
+    let default = KeyedRateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    let sized = KeyedRateLimiter::with_capacity(timer.clone(), Quota::per_second(nz(1)), 100);
+    let mut now = 0;
+    for _round in 0..3 {
+        for key in 0..100u32 {
+            // A second later: every key used before is full again.
+            now += 1_000_000_000;
+            timer.set(now);
+            default.try_acquire(&key).unwrap();
+            sized.try_acquire(&key).unwrap();
+            // Each key still has its own budget of one.
+            assert!(sized.try_acquire(&key).is_err());
+        }
+        assert_eq!(sized.len(), 100);
+        assert!(default.len() <= 2 * 16, "{} keys", default.len());
+    }
+    // Past its capacity, the sized limiter sweeps as the default one does,
+    // so the map stays bounded by recent use.
+    for key in 1000..1400u32 {
+        now += 1_000_000_000;
+        timer.set(now);
+        sized.try_acquire(&key).unwrap();
+        assert!(sized.len() <= 101, "{} keys", sized.len());
+    }
+    // An explicit trim still forgets every idle key.
+    timer.set(now + 1_000_000_000);
+    sized.retain_recent();
+    assert_eq!(sized.len(), 0);
+}
+
 #[test]
 fn keyed_limits_are_separate_and_idle_keys_are_forgotten() {
     let timer = ManualTimer::default();
