@@ -166,26 +166,21 @@ impl Notify {
             queue.wake_head(pick)
         };
         if queue.is_empty() {
-            self.set_state_locked(EMPTY);
+            self.clear_waiting_locked();
         }
         waker
     }
 
-    /// Sets the state bits (keeping the generation). Lock held: the state
-    /// can only change under us by a fast-path `NOTIFIED` store, which
-    /// happens only when not `WAITING`.
-    fn set_state_locked(&self, bits: usize) {
-        let mut cur = self.state.load(Ordering::Acquire);
-        loop {
-            let next = (cur & !STATE_MASK) | bits;
-            match self
-                .state
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
-        }
+    /// Clears `WAITING` (the queue has just become empty), keeping the
+    /// generation. Lock held and `WAITING` set: then every other change of
+    /// the state needs the lock too (the lock-free paths, `notify`'s and
+    /// `try_consume`'s, change it only while it is not `WAITING`), so a
+    /// load and a plain store do, with no read-modify-write.
+    fn clear_waiting_locked(&self) {
+        let cur = self.state.load(Ordering::Acquire);
+        debug_assert_eq!(cur & STATE_MASK, WAITING, "anysync bug: WAITING not set");
+        self.state
+            .store((cur & !STATE_MASK) | EMPTY, Ordering::Release);
     }
 
     /// Wakes every waiting task, including [`Notified`] futures created
@@ -206,7 +201,7 @@ impl Notify {
                 }
             });
             if queue.is_empty() && self.state.load(Ordering::Acquire) & STATE_MASK == WAITING {
-                self.set_state_locked(EMPTY);
+                self.clear_waiting_locked();
             }
             more
         });
@@ -370,7 +365,7 @@ impl WaitOwner for Notify {
             WaitState::Woken if matches!(kind, Kind::One | Kind::Last) => {
                 next = self.notify_locked(&mut queue, kind == Kind::Last);
             }
-            WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
+            WaitState::Waiting if queue.is_empty() => self.clear_waiting_locked(),
             _ => {}
         }
         drop(queue);
