@@ -274,13 +274,10 @@ impl Notify {
         }
     }
 
-    /// A queued [`Notified`] polled again: completes if it was woken,
-    /// else makes `waker` the one to wake.
+    /// A queued [`Notified`] polled again whose lock-free check
+    /// ([`WaitNode::take_woken`], in the poll) found no wake-up: completes
+    /// if one came since, else makes `waker` the one to wake.
     fn poll_queued(&self, mut node: WaitNode<'_, Kind>, waker: &Waker) -> Poll<Kind> {
-        // Woken by a notification: complete without the lock.
-        if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
-            return Poll::Ready(kind);
-        }
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Woken => {
@@ -522,8 +519,13 @@ impl Future for Notified<'_> {
                 }
             }
             StateProj::Queued { wait } => {
-                let (notify, node) = wait.split();
-                notify.poll_queued(node, cx.waker())
+                let (notify, mut node) = wait.split();
+                // Woken by a notification: complete without the lock, and
+                // without the call into `poll_queued`.
+                match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+                    Some(_) => Poll::Ready(Kind::None),
+                    None => notify.poll_queued(node, cx.waker()),
+                }
             }
         };
         match poll {
