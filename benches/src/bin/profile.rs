@@ -678,6 +678,59 @@ fn pool_hold(a: &mut Args) {
     a.ran = true;
 }
 
+/// `future_sizes` (crate `all`): prints `size_of` of the futures the
+/// semaphore and notify workloads build (each crate's bench future, then
+/// the primitives' own futures), since moving a large future costs a
+/// `memcpy` per operation.
+fn future_sizes(a: &mut Args) {
+    fn sem<S: BenchSemaphore>() {
+        let s = S::create(1);
+        println!(
+            "{:>26} semaphore critical: {:>4} bytes",
+            S::ID,
+            std::mem::size_of_val(&s.critical(1, false))
+        );
+    }
+    fn notify<N: BenchNotify>() {
+        let n = N::create();
+        println!(
+            "{:>26} notify wait:        {:>4} bytes",
+            N::ID,
+            std::mem::size_of_val(&n.wait())
+        );
+    }
+    if a.id != "all" {
+        return;
+    }
+    for_each_semaphore!(sem());
+    for_each_notify!(notify());
+    let s = anysync::sync::Semaphore::new(1);
+    let n = anysync::sync::Notify::new();
+    let e = anysync::sync::Event::new();
+    println!("anysync Acquire: {}", std::mem::size_of_val(&s.acquire()));
+    println!("anysync Notified: {}", std::mem::size_of_val(&n.notified()));
+    println!("anysync EventWait: {}", std::mem::size_of_val(&e.wait()));
+    let t = tokio::sync::Semaphore::new(1);
+    println!("tokio Acquire: {}", std::mem::size_of_val(&t.acquire()));
+    let t = tokio::sync::Notify::new();
+    println!("tokio Notified: {}", std::mem::size_of_val(&t.notified()));
+    let m = maitake_sync::Semaphore::new(1);
+    println!("maitake Acquire: {}", std::mem::size_of_val(&m.acquire(1)));
+    let m = maitake_sync::WaitQueue::new();
+    println!("maitake Wait: {}", std::mem::size_of_val(&m.wait()));
+    let f = futures_intrusive::sync::Semaphore::new(true, 1);
+    println!(
+        "futures_intrusive Acquire: {}",
+        std::mem::size_of_val(&f.acquire(1))
+    );
+    let l = event_listener::Event::new();
+    println!(
+        "event_listener EventListener: {}",
+        std::mem::size_of_val(&l.listen())
+    );
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -713,6 +766,7 @@ fn main() {
         "rate_sizes" => rate_sizes(&mut a),
         "timer_now" => timer_now(&mut a),
         "pool_hold" => pool_hold(&mut a),
+        "future_sizes" => future_sizes(&mut a),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

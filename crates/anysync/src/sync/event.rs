@@ -92,6 +92,7 @@ impl Event {
     }
 
     /// `true` if the event is set.
+    #[inline]
     pub fn is_set(&self) -> bool {
         self.state.load(Ordering::Acquire) & SET != 0
     }
@@ -124,17 +125,36 @@ impl Event {
     #[cold]
     fn set_and_wake(&self) {
         let mut queue = self.queue.lock();
+        // One waiter (the usual case, a hand-off) is woken below and leaves
+        // the queue empty: `WAITERS` is cleared in the same step as the flag
+        // is raised, rather than by a second read-modify-write. Under the
+        // lock no waiter can queue (and set `WAITERS` again) meanwhile.
+        // Counted with an early stop, so this is O(1) whatever the queue.
+        let mut queued = 0;
+        queue.visit_front(|_, _, _| {
+            queued += 1;
+            queued < 2
+        });
+        let clear = if queued <= 1 { WAITERS } else { 0 };
         // Flag and generation in one step (a concurrent `clear` only drops
         // the flag, so retry until this CAS wins; a concurrent lock-free
-        // `set` cannot happen while `WAITERS` is set).
+        // `set` cannot happen while `WAITERS` is set). The flag must be up
+        // before any waiter is marked woken: a woken waiter may complete
+        // and `clear` at once, without waiting for its wake-up call.
         let mut cur = self.state.load(Ordering::Acquire);
+        // Whether `WAITERS` went down with the flag (not if another `set`
+        // raised the flag first).
+        let mut cleared = false;
         while cur & SET == 0 {
-            let next = (cur | SET).wrapping_add(1 << GEN_SHIFT);
+            let next = (cur | SET).wrapping_add(1 << GEN_SHIFT) & !clear;
             match self
                 .state
                 .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => break,
+                Ok(_) => {
+                    cleared = clear != 0;
+                    break;
+                }
                 Err(actual) => cur = actual,
             }
         }
@@ -149,7 +169,9 @@ impl Event {
         // The head first, without a batch: usually it is the only one.
         let mut first = queue.wake_head(before);
         if queue.is_empty() {
-            self.no_waiters_locked();
+            if !cleared {
+                self.no_waiters_locked();
+            }
             drop(queue);
             if let Some(waker) = first {
                 waker.wake();
@@ -178,6 +200,7 @@ impl Event {
 
     /// Clears the event: later waits block until the next [`set`](Self::set).
     /// Waiters already released by a `set` are not affected.
+    #[inline]
     pub fn clear(&self) {
         self.state.fetch_and(!SET, Ordering::AcqRel);
     }
@@ -209,6 +232,7 @@ impl Event {
     /// # Cancel safety
     /// This method is cancel safe: dropping the future before it completes
     /// has no effect.
+    #[inline]
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             inner: Event::wait_via(self),
@@ -218,6 +242,7 @@ impl Event {
     /// A wait on the event that `ptr` leads to, holding `ptr` for as long
     /// as it exists: how an owned future (one that keeps the event alive
     /// through an `Arc`) waits without borrowing.
+    #[inline]
     pub(crate) fn wait_via<P: Deref<Target = Event>>(ptr: P) -> WaitVia<P> {
         WaitVia {
             generation: ptr.state.load(Ordering::Acquire) >> GEN_SHIFT,

@@ -105,16 +105,19 @@ impl Notify {
     }
 
     /// Wakes the longest-waiting task, or stores one permit if none waits.
+    #[inline]
     pub fn notify_one(&self) {
         self.notify(false);
     }
 
     /// Wakes the most recently queued task, or stores one permit if none
     /// waits.
+    #[inline]
     pub fn notify_last(&self) {
         self.notify(true);
     }
 
+    #[inline]
     fn notify(&self, last: bool) {
         let mut cur = self.state.load(Ordering::Acquire);
         // Fast path: nobody waits, store the permit.
@@ -128,6 +131,12 @@ impl Notify {
                 Err(actual) => cur = actual,
             }
         }
+        self.notify_waiter(last);
+    }
+
+    /// `notify` with a waiter queued: wakes it.
+    #[inline(never)]
+    fn notify_waiter(&self, last: bool) {
         let waker = self.notify_locked(&mut self.queue.lock(), last);
         if let Some(waker) = waker {
             waker.wake();
@@ -157,26 +166,21 @@ impl Notify {
             queue.wake_head(pick)
         };
         if queue.is_empty() {
-            self.set_state_locked(EMPTY);
+            self.clear_waiting_locked();
         }
         waker
     }
 
-    /// Sets the state bits (keeping the generation). Lock held: the state
-    /// can only change under us by a fast-path `NOTIFIED` store, which
-    /// happens only when not `WAITING`.
-    fn set_state_locked(&self, bits: usize) {
-        let mut cur = self.state.load(Ordering::Acquire);
-        loop {
-            let next = (cur & !STATE_MASK) | bits;
-            match self
-                .state
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(actual) => cur = actual,
-            }
-        }
+    /// Clears `WAITING` (the queue has just become empty), keeping the
+    /// generation. Lock held and `WAITING` set: then every other change of
+    /// the state needs the lock too (the lock-free paths, `notify`'s and
+    /// `try_consume`'s, change it only while it is not `WAITING`), so a
+    /// load and a plain store do, with no read-modify-write.
+    fn clear_waiting_locked(&self) {
+        let cur = self.state.load(Ordering::Acquire);
+        debug_assert_eq!(cur & STATE_MASK, WAITING, "anysync bug: WAITING not set");
+        self.state
+            .store((cur & !STATE_MASK) | EMPTY, Ordering::Release);
     }
 
     /// Wakes every waiting task, including [`Notified`] futures created
@@ -197,7 +201,7 @@ impl Notify {
                 }
             });
             if queue.is_empty() && self.state.load(Ordering::Acquire) & STATE_MASK == WAITING {
-                self.set_state_locked(EMPTY);
+                self.clear_waiting_locked();
             }
             more
         });
@@ -232,18 +236,20 @@ impl Notify {
     /// This method is cancel safe. Dropping the future gives up its place in
     /// the queue; a wake-up it had already received is passed to the next
     /// waiter.
+    #[inline]
     pub fn notified(&self) -> Notified<'_> {
         Notified {
-            generation: self.state.load(Ordering::Acquire) & !STATE_MASK,
-            phase: Phase::Init,
-            wait: Wait::new(self, Kind::None),
+            state: State::Init {
+                notify: self,
+                generation: self.state.load(Ordering::Acquire) & !STATE_MASK,
+            },
         }
     }
 
     /// The first poll's lock-free path: `true` if a `notify_all` happened
     /// since `notified()` (`generation`), or if a stored permit was there to
-    /// consume (it is consumed). The same transition as the `Idle` arm of
-    /// [`poll_notified`](Self::poll_notified), which needs no lock because a
+    /// consume (it is consumed). The same transition as
+    /// [`register`](Self::register), which needs no lock because a
     /// permit is only stored while nobody waits. Without it, notify-then-wait
     /// took the queue lock and cloned the waker (2.6x event-listener's time).
     #[inline]
@@ -268,25 +274,10 @@ impl Notify {
         }
     }
 
-    /// Poll logic of [`Notified`] (and of `enable`, with a no-op waker).
-    fn poll_notified(
-        &self,
-        mut node: WaitNode<'_, Kind>,
-        generation: usize,
-        waker: &Waker,
-    ) -> Poll<Kind> {
-        // Woken by a notification: complete without the lock.
-        if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
-            return Poll::Ready(kind);
-        }
-        // A node not queued yet is about to wait (the lock-free
-        // `try_consume` failed): clone the waker before the lock, so that a
-        // `Waker::clone` that calls back into this `Notify` cannot deadlock.
-        let fresh = if node.is_queued() {
-            None
-        } else {
-            Some(waker.clone())
-        };
+    /// A queued [`Notified`] polled again whose lock-free check
+    /// ([`WaitNode::take_woken`], in the poll) found no wake-up: completes
+    /// if one came since, else makes `waker` the one to wake.
+    fn poll_queued(&self, mut node: WaitNode<'_, Kind>, waker: &Waker) -> Poll<Kind> {
         let mut queue = self.queue.lock();
         match node.state(&queue) {
             WaitState::Woken => {
@@ -302,41 +293,54 @@ impl Notify {
                 drop(old);
                 Poll::Pending
             }
-            WaitState::Idle => {
-                // Cloned before changing the state word (see `enqueue_with`).
-                let waker = fresh.unwrap_or_else(|| waker.clone());
-                let mut cur = self.state.load(Ordering::Acquire);
-                loop {
-                    if cur & !STATE_MASK != generation {
-                        // A `notify_all` happened since `notified()`.
-                        drop(queue);
-                        drop(waker);
-                        return Poll::Ready(Kind::All);
-                    }
-                    let (next, ready) = if cur & STATE_MASK == NOTIFIED {
-                        ((cur & !STATE_MASK) | EMPTY, true)
-                    } else {
-                        ((cur & !STATE_MASK) | WAITING, false)
-                    };
-                    match self.state.compare_exchange_weak(
-                        cur,
-                        next,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) if ready => {
-                            drop(queue);
-                            drop(waker);
-                            return Poll::Ready(Kind::One);
-                        }
-                        Ok(_) => break,
-                        Err(actual) => cur = actual,
-                    }
+            // A node leaves the queue only through this future (which then
+            // completes) or its drop.
+            WaitState::Idle => unreachable!("anysync bug: a queued `Notified` has an idle node"),
+        }
+    }
+
+    /// The first wait of a [`Notified`] (from its poll once the lock-free
+    /// [`try_consume`](Self::try_consume) failed, or from `enable` with a
+    /// no-op waker): completes if notified since `generation`, else queues
+    /// the fresh node `node` with `waker`. The caller clones `waker` before
+    /// the lock, so that a `Waker::clone` that calls back into this
+    /// `Notify` cannot deadlock, and before it builds the node, so that a
+    /// panicking one changes nothing.
+    fn register(
+        &self,
+        mut node: WaitNode<'_, Kind>,
+        generation: usize,
+        waker: Waker,
+    ) -> Poll<Kind> {
+        let mut queue = self.queue.lock();
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur & !STATE_MASK != generation {
+                // A `notify_all` happened since `notified()`.
+                drop(queue);
+                drop(waker);
+                return Poll::Ready(Kind::All);
+            }
+            let (next, ready) = if cur & STATE_MASK == NOTIFIED {
+                ((cur & !STATE_MASK) | EMPTY, true)
+            } else {
+                ((cur & !STATE_MASK) | WAITING, false)
+            };
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if ready => {
+                    drop(queue);
+                    drop(waker);
+                    return Poll::Ready(Kind::One);
                 }
-                node.enqueue_with(&mut queue, waker);
-                Poll::Pending
+                Ok(_) => break,
+                Err(actual) => cur = actual,
             }
         }
+        node.enqueue_with(&mut queue, waker);
+        Poll::Pending
     }
 }
 
@@ -358,7 +362,7 @@ impl WaitOwner for Notify {
             WaitState::Woken if matches!(kind, Kind::One | Kind::Last) => {
                 next = self.notify_locked(&mut queue, kind == Kind::Last);
             }
-            WaitState::Waiting if queue.is_empty() => self.set_state_locked(EMPTY),
+            WaitState::Waiting if queue.is_empty() => self.clear_waiting_locked(),
             _ => {}
         }
         drop(queue);
@@ -394,43 +398,71 @@ impl fmt::Debug for Notify {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Not registered yet.
-    Init,
-    /// Registered in the queue (or woken from it, not yet polled).
-    Queued,
-    /// `enable` found it already notified (by `notify_one`/`notify_last`
-    /// or by `notify_all`); the next poll is ready. Dropped in this state, a
-    /// `notify_one` or `notify_last` permit is passed on the same way.
-    Notified(Kind),
-    Done,
+pin_project! {
+    /// Where a [`Notified`] stands.
+    #[project = StateProj]
+    enum State<'a> {
+        /// Not registered yet; `generation` is the `notify_all` count at
+        /// `notified()`.
+        Init { notify: &'a Notify, generation: usize },
+        /// Registered in the queue (or woken from it, not yet polled). The
+        /// node is built only when the future first has to wait: most of
+        /// the future is the node, and a future that completes at once (a
+        /// stored permit) then never writes it. Its drop leaves the queue
+        /// and passes on a `notify_one` delivered to the node
+        /// (`WaitOwner::abandon`).
+        Queued { #[pin] wait: Wait<&'a Notify> },
+        /// `enable` found it already notified (by `notify_one`/`notify_last`
+        /// or by `notify_all`); the next poll is ready. Dropped in this
+        /// state, a `notify_one` or `notify_last` permit is passed on the
+        /// same way.
+        Notified { notify: &'a Notify, kind: Kind },
+        Done,
+    }
 }
 
 pin_project! {
     /// Future returned by [`Notify::notified`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Notified<'a> {
-        generation: usize,
-        phase: Phase,
-        // Its drop leaves the queue and passes on a `notify_one` delivered
-        // to the node (`WaitOwner::abandon`).
         #[pin]
-        wait: Wait<&'a Notify>,
+        state: State<'a>,
     }
 
     impl PinnedDrop for Notified<'_> {
         fn drop(this: Pin<&mut Self>) {
             // `enable` consumed a `notify_one` (or `notify_last`) that
-            // nobody will use; the node is idle, so this is not the node's
+            // nobody will use; the node is gone, so this is not the node's
             // to pass on.
-            let this = this.project();
-            match *this.phase {
-                Phase::Notified(Kind::One) => this.wait.owner().notify_one(),
-                Phase::Notified(Kind::Last) => this.wait.owner().notify_last(),
-                _ => {}
+            if let StateProj::Notified { notify, kind } = this.project().state.project() {
+                match kind {
+                    Kind::One => notify.notify_one(),
+                    Kind::Last => notify.notify_last(),
+                    _ => {}
+                }
             }
         }
+    }
+}
+
+impl<'a> State<'a> {
+    /// From `Init`: builds the node, in place, and queues it (or completes).
+    fn register(
+        mut self: Pin<&mut Self>,
+        notify: &'a Notify,
+        generation: usize,
+        waker: &Waker,
+    ) -> Poll<Kind> {
+        // Cloned first: see `Notify::register`.
+        let waker = waker.clone();
+        self.set(State::Queued {
+            wait: Wait::new(notify, Kind::None),
+        });
+        let StateProj::Queued { wait } = self.project() else {
+            unreachable!("anysync bug: `Notified` state just set")
+        };
+        let (notify, node) = wait.split();
+        notify.register(node, generation, waker)
     }
 }
 
@@ -443,77 +475,85 @@ impl Notified<'_> {
     /// Use it to avoid a lost wake-up when the condition check comes after
     /// creating the future: create, `enable`, check, then await.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.project();
-        match *this.phase {
-            Phase::Done | Phase::Notified(_) => true,
-            Phase::Queued => {
-                let (_, mut node) = this.wait.split();
+        let mut state = self.project().state;
+        let (notify, kind) = match state.as_mut().project() {
+            StateProj::Done | StateProj::Notified { .. } => return true,
+            StateProj::Queued { wait } => {
+                let notify: &Notify = wait.ptr();
+                let (_, mut node) = wait.split();
                 match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
-                    Some(kind) => {
-                        *this.phase = Phase::Notified(kind);
-                        true
-                    }
-                    None => false,
+                    Some(kind) => (notify, kind),
+                    None => return false,
                 }
             }
-            Phase::Init => {
+            StateProj::Init { notify, generation } => {
+                let (notify, generation) = (*notify, *generation);
                 let waker = futures_task::noop_waker_ref();
-                let (notify, node) = this.wait.split();
-                match notify.poll_notified(node, *this.generation, waker) {
-                    Poll::Ready(kind) => {
-                        *this.phase = Phase::Notified(kind);
-                        true
-                    }
-                    Poll::Pending => {
-                        *this.phase = Phase::Queued;
-                        false
-                    }
+                match state.as_mut().register(notify, generation, waker) {
+                    Poll::Ready(kind) => (notify, kind),
+                    Poll::Pending => return false,
                 }
             }
-        }
+        };
+        // The node is idle (its wake-up consumed, or never queued).
+        state.set(State::Notified { notify, kind });
+        true
     }
 }
 
 impl Future for Notified<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        match *this.phase {
-            Phase::Done => panic!("`Notified` polled after completion"),
-            Phase::Notified(_) => {
-                *this.phase = Phase::Done;
+        let mut state = self.project().state;
+        let poll = match state.as_mut().project() {
+            StateProj::Done => panic!("`Notified` polled after completion"),
+            StateProj::Notified { .. } => Poll::Ready(Kind::None),
+            StateProj::Init { notify, generation } => {
+                let (notify, generation) = (*notify, *generation);
+                if notify.try_consume(generation) {
+                    Poll::Ready(Kind::None)
+                } else {
+                    state.as_mut().register(notify, generation, cx.waker())
+                }
+            }
+            StateProj::Queued { wait } => {
+                let (notify, mut node) = wait.split();
+                // Woken by a notification: complete without the lock, and
+                // without the call into `poll_queued`.
+                match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+                    Some(_) => Poll::Ready(Kind::None),
+                    None => notify.poll_queued(node, cx.waker()),
+                }
+            }
+        };
+        match poll {
+            // Done: drops the node, which is idle by now.
+            Poll::Ready(_) => {
+                state.set(State::Done);
                 Poll::Ready(())
             }
-            Phase::Init | Phase::Queued => {
-                let (notify, node) = this.wait.split();
-                if *this.phase == Phase::Init && notify.try_consume(*this.generation) {
-                    *this.phase = Phase::Done;
-                    return Poll::Ready(());
-                }
-                let poll = notify.poll_notified(node, *this.generation, cx.waker());
-                *this.phase = if poll.is_ready() {
-                    Phase::Done
-                } else {
-                    Phase::Queued
-                };
-                poll.map(drop)
-            }
+            Poll::Pending => Poll::Pending,
         }
     }
 }
 
 impl FusedFuture for Notified<'_> {
     fn is_terminated(&self) -> bool {
-        self.phase == Phase::Done
+        matches!(self.state, State::Done)
     }
 }
 
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notified")
-            .field("phase", &self.phase)
-            .finish()
+        let phase = match self.state {
+            State::Init { .. } => "init",
+            State::Queued { .. } => "queued",
+            State::Notified { .. } => "notified",
+            State::Done => "done",
+        };
+        f.debug_struct("Notified").field("phase", &phase).finish()
     }
 }
 

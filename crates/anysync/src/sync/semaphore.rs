@@ -219,6 +219,7 @@ impl Semaphore {
     ///
     /// # Errors
     /// [`AcquireError::Closed`] if the semaphore is or becomes closed.
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -246,6 +247,7 @@ impl Semaphore {
     /// * [`AcquireError::Closed`] if the semaphore is or becomes closed.
     /// * [`AcquireError::TooLarge`] at once if `n` exceeds
     ///   [`Semaphore::MAX_PERMITS`].
+    #[inline]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         Acquire {
             inner: AcquireInner::new(self, n),
@@ -367,24 +369,14 @@ impl Semaphore {
     /// The non-waiting acquire shared by `try_acquire*` and the fast path.
     #[inline]
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
-        if n > Self::MAX_PERMITS {
-            return Err(TryAcquireError::TooLarge { requested: n });
-        }
         let mut cur = self.state.load(Ordering::Acquire);
-        if n == 0 {
-            // Zero permits need no place in the queue.
-            return if cur & CLOSED != 0 {
-                Err(TryAcquireError::Closed)
-            } else {
-                Ok(())
-            };
-        }
         loop {
-            if cur & CLOSED != 0 {
-                return Err(TryAcquireError::Closed);
-            }
-            if cur & QUEUED != 0 || (cur >> SHIFT) < n {
-                return Err(TryAcquireError::NoPermits);
+            // One test for the common case. A request above `MAX_PERMITS`
+            // fails it too (never more than that are available), and so
+            // does `n == 0`, which needs no compare-and-swap: both are
+            // told apart in `try_take_other`.
+            if cur & (CLOSED | QUEUED) != 0 || (cur >> SHIFT) < n || n == 0 {
+                return Self::try_take_other(cur, n);
             }
             match self.state.compare_exchange_weak(
                 cur,
@@ -395,6 +387,22 @@ impl Semaphore {
                 Ok(_) => return Ok(()),
                 Err(actual) => cur = actual,
             }
+        }
+    }
+
+    /// `try_take` when the state `cur` does not let `n` permits be taken
+    /// at once: which error it is (or an empty grant, for `n == 0`).
+    #[cold]
+    fn try_take_other(cur: usize, n: usize) -> Result<(), TryAcquireError> {
+        if n > Self::MAX_PERMITS {
+            Err(TryAcquireError::TooLarge { requested: n })
+        } else if cur & CLOSED != 0 {
+            Err(TryAcquireError::Closed)
+        } else if n == 0 {
+            // Zero permits need no place in the queue.
+            Ok(())
+        } else {
+            Err(TryAcquireError::NoPermits)
         }
     }
 
@@ -554,16 +562,15 @@ impl Semaphore {
     /// Poll logic shared by the borrowed and owned acquire futures.
     fn poll_acquire(
         &self,
-        mut node: WaitNode<'_, Need>,
-        n: usize,
+        node: &mut WaitNode<'_, Need>,
         front: bool,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(), AcquireError>> {
+    ) -> Poll<Result<usize, AcquireError>> {
         // A hand-off (or `close`) already happened: complete without the lock.
         if let Some((needed, assigned)) =
             node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
         {
-            return Poll::Ready(self.complete_woken(needed, assigned));
+            return Poll::Ready(self.complete_woken(needed, assigned).map(|()| needed));
         }
         // A node not queued yet is about to wait: clone the waker before
         // the lock, so that a `Waker::clone` that calls back into this
@@ -589,9 +596,10 @@ impl Semaphore {
                 });
                 drop(queue);
                 drop(waker);
-                Poll::Ready(self.complete_woken(needed, assigned))
+                Poll::Ready(self.complete_woken(needed, assigned).map(|()| needed))
             }
             WaitState::Idle if front && !queue.is_empty() => {
+                let n = node.data(&mut queue, |need| need.needed);
                 // Ahead of the queue: take permits assigned to waiters.
                 if self.is_closed() {
                     drop(queue);
@@ -604,7 +612,7 @@ impl Semaphore {
                     // The unused clone is dropped with the lock released.
                     drop(queue);
                     drop(waker);
-                    return Poll::Ready(Ok(()));
+                    return Poll::Ready(Ok(n));
                 }
                 node.data(&mut queue, |need| need.assigned = got);
                 node.enqueue_front(&mut queue, waker);
@@ -615,6 +623,7 @@ impl Semaphore {
                 // `Waker::clone` must not leave `QUEUED` set or permits
                 // assigned to an unlinked node.
                 let waker = fresh.unwrap_or_else(|| cx.waker().clone());
+                let n = node.data(&mut queue, |need| need.needed);
                 let mut cur = self.state.load(Ordering::Acquire);
                 loop {
                     if cur & CLOSED != 0 {
@@ -652,7 +661,7 @@ impl Semaphore {
                         Ok(_) if took == n => {
                             drop(queue);
                             drop(waker);
-                            return Poll::Ready(Ok(()));
+                            return Poll::Ready(Ok(n));
                         }
                         Ok(_) => {
                             node.data(&mut queue, |need| need.assigned = took);
@@ -857,9 +866,12 @@ pin_project! {
         P: Deref,
         P::Target: SemOwner<K>,
     {
+        // The request is the node's `Need::needed`, read without the lock
+        // whenever the node is not queued; not kept here as well, so that
+        // the future stays small (it is moved at least once, and a bench's
+        // `async` block around it must stay within a few vector moves).
         #[pin]
         wait: Wait<P, K>,
-        needed: usize,
         front: bool,
         phase: Phase,
     }
@@ -871,6 +883,7 @@ where
     P::Target: SemOwner<K>,
 {
     /// An acquire of `n` permits of the semaphore behind `ptr`.
+    #[inline]
     pub(crate) fn new(ptr: P, n: usize) -> Self {
         Self {
             wait: Wait::new(
@@ -880,7 +893,6 @@ where
                     assigned: 0,
                 },
             ),
-            needed: n,
             front: false,
             phase: Phase::Init,
         }
@@ -902,32 +914,30 @@ where
         self.wait.ptr()
     }
 
-    /// The number of permits requested.
     #[inline]
-    pub(crate) fn needed(&self) -> usize {
-        self.needed
-    }
-
     pub(crate) fn poll(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<usize, AcquireError>> {
         let this = self.project();
-        let n = *this.needed;
+        let (owner, mut node) = this.wait.split();
+        let sem = owner.sem();
         let result = match this.phase {
             Phase::Done => panic!("acquire future polled after completion"),
             Phase::Init => {
-                // Fast path: no lock, no queue.
-                match this.wait.owner().sem().try_take(n) {
-                    Ok(()) => Ok(()),
+                // Fast path: no lock, no queue. The node is not queued
+                // before the first poll, so its request reads without the
+                // lock.
+                let n = node.data_unqueued(|need| need.needed);
+                match sem.try_take(n) {
+                    Ok(()) => Ok(n),
                     Err(TryAcquireError::TooLarge { requested }) => {
                         Err(AcquireError::TooLarge { requested })
                     }
                     Err(TryAcquireError::Closed) => Err(AcquireError::Closed),
                     Err(TryAcquireError::NoPermits) => {
                         *this.phase = Phase::Waiting;
-                        let (owner, node) = this.wait.split();
-                        match owner.sem().poll_acquire(node, n, *this.front, cx) {
+                        match sem.poll_acquire(&mut node, *this.front, cx) {
                             Poll::Ready(r) => r,
                             Poll::Pending => return Poll::Pending,
                         }
@@ -935,7 +945,6 @@ where
                 }
             }
             Phase::Waiting => {
-                let (owner, mut node) = this.wait.split();
                 // The hand-off's hot path, here rather than in
                 // `poll_acquire`: a woken acquire completes without the
                 // lock, and without the call into that larger function
@@ -943,9 +952,9 @@ where
                 if let Some((needed, assigned)) =
                     node.take_woken(|need| (need.needed, core::mem::take(&mut need.assigned)))
                 {
-                    owner.sem().complete_woken(needed, assigned)
+                    sem.complete_woken(needed, assigned).map(|()| needed)
                 } else {
-                    match owner.sem().poll_acquire(node, n, *this.front, cx) {
+                    match sem.poll_acquire(&mut node, *this.front, cx) {
                         Poll::Ready(r) => r,
                         Poll::Pending => return Poll::Pending,
                     }
@@ -953,7 +962,7 @@ where
             }
         };
         *this.phase = Phase::Done;
-        Poll::Ready(result.map(|()| n))
+        Poll::Ready(result)
     }
 
     pub(crate) fn is_terminated(&self) -> bool {
@@ -976,7 +985,6 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AcquireInner")
-            .field("needed", &self.needed)
             .field("phase", &self.phase)
             .finish()
     }
@@ -995,6 +1003,7 @@ pin_project! {
 impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let sem: &'a Semaphore = this.inner.ptr();
@@ -1013,7 +1022,6 @@ impl FusedFuture for Acquire<'_> {
 impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
-            .field("permits", &self.inner.needed())
             .field("done", &self.inner.is_terminated())
             .finish()
     }
@@ -1077,6 +1085,7 @@ impl<'a> SemaphorePermit<'a> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }
@@ -1115,6 +1124,7 @@ impl Semaphore {
     ///
     /// # Errors
     /// As [`acquire`](Self::acquire).
+    #[inline]
     pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
         self.acquire_many_owned(1)
     }
@@ -1137,6 +1147,7 @@ impl Semaphore {
     ///
     /// # Errors
     /// As [`acquire_many`](Self::acquire_many).
+    #[inline]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
         AcquireOwned {
             inner: AcquireInner::new(self, n),
@@ -1209,7 +1220,6 @@ impl FusedFuture for AcquireOwned {
 impl fmt::Debug for AcquireOwned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AcquireOwned")
-            .field("permits", &self.inner.needed())
             .field("done", &self.inner.is_terminated())
             .finish()
     }
