@@ -32,6 +32,8 @@
 //! tokio multi-thread with 2 workers, 9 reads to 1 write, guards not held
 //! across an await; prints the wall time). Crate ids are those of the
 //! benches (`anysync`, `tokio`, `maitake_sync`, ...).
+//! `rwlock_read_heavy_smol`: `rwlock_read_heavy` on a smol executor run by
+//! 2 threads (the `rwlock/read90_nohold/smol` bench row).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -92,12 +94,17 @@ fn mutex_hold<M: BenchMutex>(a: &mut Args, tasks: usize) {
 }
 
 fn rwlock_read_heavy<L: BenchRwLock>(a: &mut Args) {
+    rwlock_read_heavy_on::<L>(a, RtKind::TokioMt2);
+}
+
+/// `rwlock_read_heavy` on the runtime `kind`.
+fn rwlock_read_heavy_on<L: BenchRwLock>(a: &mut Args, kind: RtKind) {
     if L::ID == a.id {
         let l = Arc::new(L::create());
         let ops = a.ops;
         let waited = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let start = std::time::Instant::now();
-        Rt::new(RtKind::TokioMt2).run_tasks(16, |i| {
+        Rt::new(kind).run_tasks(16, |i| {
             let l = l.clone();
             let waited = waited.clone();
             async move {
@@ -393,6 +400,9 @@ fn main() {
         "channel_one_task" => for_each_channel!(channel_one_task(&mut a)),
         "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
         "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
+        "rwlock_read_heavy_smol" => {
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol));
+        }
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
