@@ -142,12 +142,16 @@ impl RawMutex {
         // Nobody else changes `state` now: the fast paths need it to be free
         // or exactly `LOCKED` with us as the owner, and `QUEUED` changes only
         // under the lock we hold.
-        let waker = queue.wake_head(|_, _, _| Visit::Wake);
+        let mut granted = false;
+        let waker = queue.wake_head(|_, _, _| {
+            granted = true;
+            Visit::Wake
+        });
         if queue.is_empty() {
             // `Release`: the data written under the lock is published to the
             // next owner (the woken waiter's `take_woken` pairs with the
             // queue's own `Release`; a later fast `lock` pairs with this).
-            let next = if waker.is_some() { LOCKED } else { 0 };
+            let next = if granted { LOCKED } else { 0 };
             self.state.store(next, Ordering::Release);
         }
         drop(queue);
