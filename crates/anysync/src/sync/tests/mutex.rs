@@ -241,3 +241,61 @@ fn lock_polled_after_completion_panics() {
     assert!(Future::poll(lock.as_mut(), &mut cx).is_ready());
     let _ = Future::poll(lock.as_mut(), &mut cx);
 }
+
+#[test]
+fn a_forgotten_lock_future_is_a_leak_not_a_panic() {
+    let m = Mutex::new(());
+    let _held = m.try_lock().unwrap();
+    let mut f = alloc::boxed::Box::pin(m.lock());
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
+    core::mem::forget(f); // leaks the node (allowed); must not panic on drop
+}
+
+mod hostile {
+    //! Foreign code that misbehaves: wakers that panic or re-enter.
+
+    use super::*;
+    use crate::util::hostile::{panics, Hostile};
+
+    #[test]
+    fn an_unlock_whose_wake_panics_still_hands_the_lock_over() {
+        let m = Mutex::new(0);
+        let bad = Hostile::new();
+        let a = m.try_lock().unwrap();
+        let mut b = TestTask::new(m.lock());
+        let mut c = TestTask::new(m.lock());
+        assert!(b.poll_with(&bad.waker()).is_pending());
+        c.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(move || drop(a)), "the wake's panic propagates");
+        assert!(m.is_locked(), "handed to B, not freed");
+        assert!(m.try_lock().is_err());
+        let mut g = b.ready();
+        *g += 1;
+        drop(g);
+        assert_eq!(c.wakes(), 1);
+        assert_eq!(*c.ready(), 1);
+        assert!(!m.is_locked());
+        assert_eq!(m.waiters(), 0);
+    }
+
+    #[test]
+    fn a_waker_clone_that_locks_the_same_mutex_does_not_deadlock() {
+        // The waker is cloned before the queue lock is taken.
+        let m = alloc::sync::Arc::new(Mutex::new(()));
+        let bad = Hostile::new();
+        let m2 = alloc::sync::Arc::clone(&m);
+        bad.on_clone(move || {
+            assert!(m2.try_lock().is_err());
+            let _ = m2.waiters();
+        });
+        let a = m.try_lock().unwrap();
+        let mut b = TestTask::new(m.lock());
+        assert!(b.poll_with(&bad.waker()).is_pending());
+        assert_eq!(bad.clones_under_lock(), 0);
+        drop(a);
+        drop(b.ready());
+        assert!(!m.is_locked());
+    }
+}
