@@ -138,6 +138,7 @@ impl RawMutex {
     /// With the lock held by the caller (or granted to a waiter that went
     /// away) and the queue locked: gives the lock to the head waiter, or
     /// frees it if nobody waits. Wakes the new owner after unlocking.
+    #[inline]
     fn hand_off(&self, mut queue: QueueGuard<'_, (), ()>) {
         // Nobody else changes `state` now: the fast paths need it to be free
         // or exactly `LOCKED` with us as the owner, and `QUEUED` changes only
