@@ -38,6 +38,9 @@
 //! trivial tasks spawned and joined on tokio multi-thread with 2 workers;
 //! `anysync_task_group`, `tokio_join_set`, `futures_unordered_of_handles`;
 //! prints the wall time per task).
+//!
+//! `rwlock_read_heavy_smol`: `rwlock_read_heavy` on a smol executor run by
+//! 2 threads (the `rwlock/read90_nohold/smol` bench row).
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -98,12 +101,17 @@ fn mutex_hold<M: BenchMutex>(a: &mut Args, tasks: usize) {
 }
 
 fn rwlock_read_heavy<L: BenchRwLock>(a: &mut Args) {
+    rwlock_read_heavy_on::<L>(a, RtKind::TokioMt2);
+}
+
+/// `rwlock_read_heavy` on the runtime `kind`.
+fn rwlock_read_heavy_on<L: BenchRwLock>(a: &mut Args, kind: RtKind) {
     if L::ID == a.id {
         let l = Arc::new(L::create());
         let ops = a.ops;
         let waited = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let start = std::time::Instant::now();
-        Rt::new(RtKind::TokioMt2).run_tasks(16, |i| {
+        Rt::new(kind).run_tasks(16, |i| {
             let l = l.clone();
             let waited = waited.clone();
             async move {
@@ -767,6 +775,9 @@ fn main() {
         "timer_now" => timer_now(&mut a),
         "pool_hold" => pool_hold(&mut a),
         "future_sizes" => future_sizes(&mut a),
+        "rwlock_read_heavy_smol" => {
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol));
+        }
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);

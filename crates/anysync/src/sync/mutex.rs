@@ -12,8 +12,13 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use super::semaphore::{never_closed, AcquireInner, SemOwner, Semaphore, TryAcquireError};
-use crate::loom::cell::UnsafeCell;
+use crate::{
+    loom::{
+        cell::UnsafeCell,
+        sync::atomic::{AtomicUsize, Ordering},
+    },
+    waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, WaitState},
+};
 
 /// An async mutual-exclusion lock whose guard may be held across `.await`.
 ///
@@ -64,13 +69,195 @@ use crate::loom::cell::UnsafeCell;
 ///
 /// # Implementation notes
 ///
-/// A mutex is a [`Semaphore`] with one permit plus the data cell, so fair
-/// hand-off, cancellation and wake-up forwarding are the semaphore's, tested
-/// once. Locking without contention is one compare-and-swap, unlocking one
-/// more; neither touches the wait queue.
+/// One atomic word holds two bits, `LOCKED` and `QUEUED`, next to a wait
+/// queue whose nodes carry no data. Locking without contention is one
+/// compare-and-swap from "free" to `LOCKED`, unlocking one from `LOCKED`
+/// back to free; neither touches the queue's lock. `QUEUED` is set and
+/// cleared only under the queue's lock, and only while `LOCKED` is set;
+/// unlocking with `QUEUED` set hands the lock to the head waiter without
+/// ever clearing `LOCKED`, so both fast paths fail while anyone waits and
+/// nobody can overtake the queue. A woken waiter finds its grant with one
+/// atomic load. (This is the one-permit case of a
+/// [`Semaphore`](super::Semaphore), without the counting, weights and
+/// closing that a mutex never needs.)
 pub struct Mutex<T: ?Sized> {
-    sem: Semaphore,
+    raw: RawMutex,
     data: UnsafeCell<T>,
+}
+
+/// Set while the lock is held (or being handed to a woken waiter).
+const LOCKED: usize = 0b01;
+/// Set while the wait queue is non-empty. Changed only with the queue lock
+/// held, and only while `LOCKED` is set.
+const QUEUED: usize = 0b10;
+
+/// The part of a [`Mutex`] that does not depend on `T`: the lock word and
+/// the wait queue.
+pub(crate) struct RawMutex {
+    state: AtomicUsize,
+    queue: WaitQueue<(), ()>,
+}
+
+impl RawMutex {
+    crate::util::macros::loom_const_fn! {
+        fn new() -> RawMutex {
+            RawMutex {
+                state: AtomicUsize::new(0),
+                queue: WaitQueue::new(()),
+            }
+        }
+    }
+
+    /// Takes the lock if it is free and nobody is queued.
+    #[inline]
+    fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[inline]
+    fn unlock(&self) {
+        if self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.unlock_slow();
+        }
+    }
+
+    /// Unlocking with waiters queued: hand the lock to the head.
+    #[cold]
+    #[inline(never)]
+    fn unlock_slow(&self) {
+        let queue = self.queue.lock();
+        self.hand_off(queue);
+    }
+
+    /// With the lock held by the caller (or granted to a waiter that went
+    /// away) and the queue locked: gives the lock to the head waiter, or
+    /// frees it if nobody waits. Wakes the new owner after unlocking.
+    #[inline]
+    fn hand_off(&self, mut queue: QueueGuard<'_, (), ()>) {
+        // Nobody else changes `state` now: the fast paths need it to be free
+        // or exactly `LOCKED` with us as the owner, and `QUEUED` changes only
+        // under the lock we hold.
+        let mut granted = false;
+        let waker = queue.wake_head(|_, _, _| {
+            granted = true;
+            Visit::Wake
+        });
+        if queue.is_empty() {
+            // `Release`: the data written under the lock is published to the
+            // next owner (the woken waiter's `take_woken` pairs with the
+            // queue's own `Release`; a later fast `lock` pairs with this).
+            let next = if granted { LOCKED } else { 0 };
+            self.state.store(next, Ordering::Release);
+        }
+        drop(queue);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The waiting path of a `lock` future: takes the lock, or queues the
+    /// node (or, if it is queued, updates its waker).
+    fn poll_lock(&self, mut node: WaitNode<'_, ()>, cx: &mut Context<'_>) -> Poll<()> {
+        if node.take_woken(|_| ()).is_some() {
+            return Poll::Ready(());
+        }
+        // A node not queued yet is about to wait: clone the waker before
+        // the lock, so that a `Waker::clone` that calls back into this
+        // mutex cannot deadlock (and a panicking one changes nothing).
+        let fresh = if node.is_queued() {
+            None
+        } else {
+            Some(cx.waker().clone())
+        };
+        let mut queue = self.queue.lock();
+        match node.state(&queue) {
+            WaitState::Waiting => {
+                let old = node.update_waker(&mut queue, cx.waker());
+                drop(queue);
+                drop(old);
+                Poll::Pending
+            }
+            WaitState::Woken => {
+                let (_, waker) = node.remove(&mut queue);
+                drop(queue);
+                drop(waker);
+                Poll::Ready(())
+            }
+            WaitState::Idle => {
+                let waker = fresh.unwrap_or_else(|| cx.waker().clone());
+                let mut cur = self.state.load(Ordering::Relaxed);
+                loop {
+                    let next = if cur == 0 { LOCKED } else { LOCKED | QUEUED };
+                    if cur == next {
+                        // Already `LOCKED | QUEUED`: only changed under the
+                        // lock we hold, so no read-modify-write needed.
+                        break;
+                    }
+                    match self.state.compare_exchange_weak(
+                        cur,
+                        next,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) if next == LOCKED => {
+                            drop(queue);
+                            drop(waker);
+                            return Poll::Ready(());
+                        }
+                        Ok(_) => break,
+                        Err(actual) => cur = actual,
+                    }
+                }
+                node.enqueue_with(&mut queue, waker);
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_locked(&self) -> bool {
+        self.state.load(Ordering::Acquire) & LOCKED != 0
+    }
+
+    fn waiters(&self) -> usize {
+        self.queue.lock().len()
+    }
+}
+
+impl fmt::Debug for RawMutex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Ordering::Acquire);
+        f.debug_struct("RawMutex")
+            .field("locked", &(state & LOCKED != 0))
+            .field("queued", &(state & QUEUED != 0))
+            .finish()
+    }
+}
+
+impl<T: ?Sized> WaitOwner for Mutex<T> {
+    type State = ();
+    type Data = ();
+
+    #[inline(always)]
+    fn wait_queue(&self) -> &WaitQueue<(), ()> {
+        &self.raw.queue
+    }
+
+    /// A dropped `lock` future: if it had been handed the lock, pass the
+    /// lock on; if it was only waiting, the queue may now be empty.
+    fn abandon(&self, queue: QueueGuard<'_, (), ()>, was: WaitState, _: &mut ()) {
+        if was == WaitState::Woken {
+            self.raw.hand_off(queue);
+        } else if queue.is_empty() {
+            // Still `LOCKED` (someone holds it): only `QUEUED` goes.
+            self.raw.state.store(LOCKED, Ordering::Release);
+        }
+    }
 }
 
 // SAFETY: the mutex hands out access to `T` to one task at a time, so it may
@@ -96,7 +283,7 @@ impl<T> Mutex<T> {
     crate::util::macros::loom_const_fn! {
         /// An unlocked mutex holding `data`.
         pub fn new(data: T) -> Mutex<T> {
-            Mutex { sem: Semaphore::new(1), data: UnsafeCell::new(data) }
+            Mutex { raw: RawMutex::new(), data: UnsafeCell::new(data) }
         }
     }
 
@@ -124,7 +311,7 @@ impl<T: ?Sized> Mutex<T> {
     /// waiter.
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
-            inner: AcquireInner::new(self, 1),
+            inner: LockInner::new(self),
         }
     }
 
@@ -133,13 +320,10 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     /// [`TryLockError`] if the lock is held or tasks are queued for it.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        match self.sem.try_acquire() {
-            Ok(permit) => {
-                permit.keep();
-                Ok(MutexGuard { mutex: self })
-            }
-            Err(TryAcquireError::NoPermits) => Err(TryLockError(())),
-            Err(e) => never_closed(Err(e)),
+        if self.raw.try_lock() {
+            Ok(MutexGuard { mutex: self })
+        } else {
+            Err(TryLockError(()))
         }
     }
 
@@ -153,12 +337,12 @@ impl<T: ?Sized> Mutex<T> {
 
     /// `true` if the lock is held right now (a snapshot).
     pub fn is_locked(&self) -> bool {
-        self.sem.available_permits() == 0
+        self.raw.is_locked()
     }
 
     /// The number of tasks waiting for the lock.
     pub fn waiters(&self) -> usize {
-        self.sem.waiters()
+        self.raw.waiters()
     }
 
     /// A snapshot of the lock's state (the same as [`is_locked`](Self::is_locked)
@@ -170,8 +354,9 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    #[inline]
     fn unlock(&self) {
-        self.sem.release(1);
+        self.raw.unlock();
     }
 }
 
@@ -213,14 +398,93 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Lock<'a, T: ?Sized> {
         #[pin]
-        inner: AcquireInner<&'a Mutex<T>>,
+        inner: LockInner<&'a Mutex<T>>,
     }
 }
 
-impl<T: ?Sized> SemOwner for Mutex<T> {
+/// Where a lock future stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Init,
+    Waiting,
+    Done,
+}
+
+/// A primitive whose waits are lock waits on a [`RawMutex`].
+trait RawOwner: WaitOwner<State = (), Data = ()> {
+    fn raw(&self) -> &RawMutex;
+}
+
+impl<T: ?Sized> RawOwner for Mutex<T> {
     #[inline(always)]
-    fn sem(&self) -> &Semaphore {
-        &self.sem
+    fn raw(&self) -> &RawMutex {
+        &self.raw
+    }
+}
+
+pin_project! {
+    /// The waiting part of [`Lock`] and `LockOwned`: the wait-queue node
+    /// (through [`Wait`], whose drop leaves the queue and passes on a grant
+    /// it was given) and where the future stands.
+    struct LockInner<P>
+    where
+        P: Deref,
+        P::Target: RawOwner,
+    {
+        #[pin]
+        wait: Wait<P>,
+        phase: Phase,
+    }
+}
+
+impl<P> LockInner<P>
+where
+    P: Deref,
+    P::Target: RawOwner,
+{
+    #[inline]
+    fn new(ptr: P) -> Self {
+        Self {
+            wait: Wait::new(ptr, ()),
+            phase: Phase::Init,
+        }
+    }
+
+    #[inline]
+    fn ptr(&self) -> &P {
+        self.wait.ptr()
+    }
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let (owner, mut node) = this.wait.split();
+        match *this.phase {
+            Phase::Done => panic!("lock future polled after completion"),
+            Phase::Init => {
+                if !owner.raw().try_lock() {
+                    *this.phase = Phase::Waiting;
+                    if owner.raw().poll_lock(node, cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+            }
+            Phase::Waiting => {
+                // The hand-off's hot path: the woken future finds its grant
+                // with one atomic load, without the queue's lock.
+                if node.take_woken(|_| ()).is_none() && owner.raw().poll_lock(node, cx).is_pending()
+                {
+                    return Poll::Pending;
+                }
+            }
+        }
+        *this.phase = Phase::Done;
+        Poll::Ready(())
+    }
+
+    #[inline]
+    fn is_terminated(&self) -> bool {
+        self.phase == Phase::Done
     }
 }
 
@@ -230,10 +494,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mutex: &'a Mutex<T> = this.inner.ptr();
-        this.inner.poll(cx).map(|r| {
-            never_closed(r);
-            MutexGuard { mutex }
-        })
+        this.inner.poll(cx).map(|()| MutexGuard { mutex })
     }
 }
 
@@ -274,7 +535,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         // The lock's ownership moves to the mapped guard.
         core::mem::forget(this);
         MappedMutexGuard {
-            sem: &mutex.sem,
+            raw: &mutex.raw,
             data,
             _marker: PhantomData,
         }
@@ -327,7 +588,7 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 /// A [`MutexGuard`] narrowed by [`MutexGuard::map`].
 #[must_use = "the mutex unlocks as soon as the guard is dropped"]
 pub struct MappedMutexGuard<'a, T: ?Sized> {
-    sem: &'a Semaphore,
+    raw: &'a RawMutex,
     data: *mut T,
     _marker: PhantomData<&'a mut T>,
 }
@@ -345,10 +606,10 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
         // mutex's cell. `f` runs while `this` still owns the lock, so a panic
         // in `f` drops `this` and unlocks.
         let data: *mut U = f(unsafe { &mut *this.data });
-        let sem = this.sem;
+        let raw = this.raw;
         core::mem::forget(this);
         MappedMutexGuard {
-            sem,
+            raw,
             data,
             _marker: PhantomData,
         }
@@ -373,7 +634,7 @@ impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.sem.release(1);
+        self.raw.unlock();
     }
 }
 
@@ -407,7 +668,7 @@ impl<T: ?Sized> Mutex<T> {
     /// next waiter.
     pub fn lock_owned(self: Arc<Self>) -> LockOwned<T> {
         LockOwned {
-            inner: AcquireInner::new(self, 1),
+            inner: LockInner::new(self),
         }
     }
 
@@ -429,7 +690,7 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct LockOwned<T: ?Sized> {
         #[pin]
-        inner: AcquireInner<Arc<Mutex<T>>>,
+        inner: LockInner<Arc<Mutex<T>>>,
     }
 }
 
@@ -440,11 +701,8 @@ impl<T: ?Sized> Future for LockOwned<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        this.inner.as_mut().poll(cx).map(|r| {
-            never_closed(r);
-            OwnedMutexGuard {
-                mutex: Arc::clone(this.inner.ptr()),
-            }
+        this.inner.as_mut().poll(cx).map(|()| OwnedMutexGuard {
+            mutex: Arc::clone(this.inner.ptr()),
         })
     }
 }

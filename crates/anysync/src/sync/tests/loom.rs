@@ -195,3 +195,47 @@ fn loom_event_cancel_vs_set_vs_wait() {
         waiter.join().unwrap();
     });
 }
+
+/// The only queued locker is cancelled (clearing `QUEUED` under the queue
+/// lock) while the holder unlocks (lock-free if it sees `QUEUED` clear, by
+/// hand-off otherwise): the lock must end up free either way.
+#[test]
+fn loom_mutex_unlock_vs_cancel_of_the_only_waiter() {
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(0));
+        let guard = m.try_lock().unwrap();
+        let m1 = Arc::clone(&m);
+        let canceller = thread::spawn(move || {
+            if poll_once_then_drop(m1.lock()) {
+                // Polled after the unlock: it took the lock and let it go.
+                assert_eq!(m1.waiters(), 0);
+            }
+        });
+        drop(guard);
+        canceller.join().unwrap();
+        assert!(!m.is_locked());
+        assert_eq!(m.waiters(), 0);
+        *m.try_lock().unwrap() += 1;
+    });
+}
+
+/// A woken locker is cancelled while a second one queues: the grant must
+/// pass to the second (or the lock be freed if it had not queued yet).
+#[test]
+fn loom_mutex_granted_waiter_cancelled_vs_a_new_locker() {
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(0));
+        let guard = m.try_lock().unwrap();
+        let m1 = Arc::clone(&m);
+        let m2 = Arc::clone(&m);
+        let first = thread::spawn(move || {
+            let _ = poll_once_then_drop(m1.lock());
+        });
+        let second = thread::spawn(move || *block_on(m2.lock()) += 1);
+        drop(guard);
+        first.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(*m.try_lock().unwrap(), 1);
+        assert_eq!(m.waiters(), 0);
+    });
+}

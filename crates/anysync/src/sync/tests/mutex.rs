@@ -1,6 +1,7 @@
 //! Hand-polled mutex tests.
 
 use alloc::sync::Arc;
+use core::future::Future;
 
 use crate::{sync::Mutex, util::test::TestTask};
 
@@ -183,4 +184,118 @@ fn lock_owned_blocking_waits_on_a_thread_for_the_holder() {
     drop(held);
     t.join().unwrap();
     assert_eq!(*m.try_lock().unwrap(), 1);
+}
+
+#[test]
+fn the_only_waiter_cancelled_leaves_the_fast_unlock_working() {
+    let m = Mutex::new(());
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    b.pending();
+    assert_eq!(m.waiters(), 1);
+    b.cancel();
+    assert_eq!(m.waiters(), 0);
+    assert!(m.is_locked(), "A still holds it");
+    assert!(m.try_lock().is_err());
+    drop(a);
+    assert!(!m.is_locked());
+    drop(m.try_lock().unwrap());
+}
+
+#[test]
+fn the_last_woken_waiter_cancelled_frees_the_lock() {
+    let m = Mutex::new(());
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    b.pending();
+    drop(a);
+    assert!(b.is_woken());
+    assert!(m.is_locked(), "handed to B, not freed");
+    b.cancel();
+    assert!(!m.is_locked());
+    drop(m.try_lock().unwrap());
+}
+
+#[test]
+fn a_woken_waiter_polled_with_a_new_waker_still_gets_the_lock() {
+    let m = Mutex::new(1);
+    let a = m.try_lock().unwrap();
+    let mut b = TestTask::new(m.lock());
+    b.pending();
+    // Re-polled while still waiting, with a different waker: stays queued.
+    let other = futures_util::task::noop_waker();
+    assert!(b.poll_with(&other).is_pending());
+    assert_eq!(m.waiters(), 1);
+    drop(a);
+    assert_eq!(*b.ready(), 1);
+    assert_eq!(m.waiters(), 0);
+    assert!(!m.is_locked());
+}
+
+#[test]
+#[should_panic(expected = "polled after completion")]
+fn lock_polled_after_completion_panics() {
+    let m = Mutex::new(());
+    let mut lock = core::pin::pin!(m.lock());
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(Future::poll(lock.as_mut(), &mut cx).is_ready());
+    let _ = Future::poll(lock.as_mut(), &mut cx);
+}
+
+#[test]
+fn a_forgotten_lock_future_is_a_leak_not_a_panic() {
+    let m = Mutex::new(());
+    let _held = m.try_lock().unwrap();
+    let mut f = alloc::boxed::Box::pin(m.lock());
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
+    core::mem::forget(f); // leaks the node (allowed); must not panic on drop
+}
+
+mod hostile {
+    //! Foreign code that misbehaves: wakers that panic or re-enter.
+
+    use super::*;
+    use crate::util::hostile::{panics, Hostile};
+
+    #[test]
+    fn an_unlock_whose_wake_panics_still_hands_the_lock_over() {
+        let m = Mutex::new(0);
+        let bad = Hostile::new();
+        let a = m.try_lock().unwrap();
+        let mut b = TestTask::new(m.lock());
+        let mut c = TestTask::new(m.lock());
+        assert!(b.poll_with(&bad.waker()).is_pending());
+        c.pending();
+        bad.panic_on_wake(true);
+        assert!(panics(move || drop(a)), "the wake's panic propagates");
+        assert!(m.is_locked(), "handed to B, not freed");
+        assert!(m.try_lock().is_err());
+        let mut g = b.ready();
+        *g += 1;
+        drop(g);
+        assert_eq!(c.wakes(), 1);
+        assert_eq!(*c.ready(), 1);
+        assert!(!m.is_locked());
+        assert_eq!(m.waiters(), 0);
+    }
+
+    #[test]
+    fn a_waker_clone_that_locks_the_same_mutex_does_not_deadlock() {
+        // The waker is cloned before the queue lock is taken.
+        let m = alloc::sync::Arc::new(Mutex::new(()));
+        let bad = Hostile::new();
+        let m2 = alloc::sync::Arc::clone(&m);
+        bad.on_clone(move || {
+            assert!(m2.try_lock().is_err());
+            let _ = m2.waiters();
+        });
+        let a = m.try_lock().unwrap();
+        let mut b = TestTask::new(m.lock());
+        assert!(b.poll_with(&bad.waker()).is_pending());
+        assert_eq!(bad.clones_under_lock(), 0);
+        drop(a);
+        drop(b.ready());
+        assert!(!m.is_locked());
+    }
 }
