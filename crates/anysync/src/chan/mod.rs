@@ -104,11 +104,14 @@
 
 use core::{
     fmt, mem,
+    ops::{Deref, DerefMut},
     pin::Pin,
     task::{Context, Poll, Waker},
 };
 
 pub(crate) mod buffer;
+#[cfg(feature = "alloc")]
+mod ring;
 #[cfg(feature = "alloc")]
 pub(crate) mod slots;
 #[cfg(all(test, feature = "std"))]
@@ -118,6 +121,8 @@ use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, Wait
 pub(crate) use buffer::{Buffer, Ring};
 #[cfg(feature = "alloc")]
 pub(crate) use buffer::{FifoBuf, LifoBuf, PriorityBuf};
+#[cfg(feature = "alloc")]
+use ring::{Fast, FastRing};
 
 /// What a woken waiter was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -246,7 +251,11 @@ pub(crate) struct Stats {
 }
 
 /// The queue engine: a buffer with waiting senders and receivers.
-pub(crate) struct Chan<B> {
+pub(crate) struct Chan<B: Buffer> {
+    /// The lock-free slots of a bounded FIFO engine built by
+    /// [`Chan::new_ring`]; then `State::buf` stays empty and unused.
+    #[cfg(feature = "alloc")]
+    ring: Option<FastRing<B::Item>>,
     /// Lock A: the state, and the receivers' list.
     recv: WaitQueue<State<B>, Grant>,
     /// Lock B (taken with A held, or alone by a dropped send future): the
@@ -267,6 +276,36 @@ enum QueuedSender {
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
 type SendGuard<'a> = QueueGuard<'a, SendState, SendWant>;
+
+/// Lock A as [`Chan::lock_a`] takes it: dropping it runs
+/// [`Chan::settle`], then unlocks.
+struct Locked<'a, B: Buffer> {
+    chan: &'a Chan<B>,
+    q: RecvGuard<'a, B>,
+}
+
+impl<'a, B: Buffer> Deref for Locked<'a, B> {
+    type Target = RecvGuard<'a, B>;
+
+    #[inline]
+    fn deref(&self) -> &RecvGuard<'a, B> {
+        &self.q
+    }
+}
+
+impl<B: Buffer> DerefMut for Locked<'_, B> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.q
+    }
+}
+
+impl<B: Buffer> Drop for Locked<'_, B> {
+    #[inline]
+    fn drop(&mut self) {
+        self.chan.settle(&mut self.q);
+    }
+}
 
 /// The wakers a push, pop or dropped waiter took out under the lock (at
 /// most one per side: each grants one item or one slot), woken when this
@@ -326,6 +365,8 @@ impl<B: Buffer> Chan<B> {
                 None => (usize::MAX, true),
             };
             Self {
+                #[cfg(feature = "alloc")]
+                ring: None,
                 recv: WaitQueue::new(State {
                     buf,
                     cap,
@@ -397,7 +438,7 @@ impl<B: Buffer> Chan<B> {
     fn repair(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
         let st = q.state_ref();
         if st.mode != Mode::Immediate
-            && st.buf.len() > st.items_reserved
+            && self.buf_len(st) > st.items_reserved
             && !q.is_empty()
             && wakes.recv.is_none()
         {
@@ -406,11 +447,108 @@ impl<B: Buffer> Chan<B> {
         let st = q.state();
         if st.mode == Mode::Open
             && st.send_linked > 0
-            && st.buf.len() + st.slots_reserved < st.cap
+            && self.buf_len(st) + st.slots_reserved < st.cap
             && wakes.send.is_none()
         {
             self.grant_slot_locked(st, wakes);
         }
+    }
+
+    // ----- the buffer, or the ring -----
+
+    /// Takes lock A. With a ring, also closes its fast path (sets `SLOW`)
+    /// before anything is read, and reopens it when the guard is dropped if
+    /// nothing then needs the lock (see [`settle`](Self::settle)).
+    #[inline]
+    fn lock_a(&self) -> Locked<'_, B> {
+        let q = self.recv.lock();
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            ring.set_slow();
+        }
+        Locked { chan: self, q }
+    }
+
+    /// Run as lock A (taken by [`lock_a`](Self::lock_a)) is released:
+    /// reopens the ring's fast path if nobody waits on either side, no
+    /// slot or item is reserved and the engine is open. Otherwise `SLOW`
+    /// stays set, so newcomers go through the lock and keep to the line.
+    #[inline]
+    fn settle(&self, q: &mut RecvGuard<'_, B>) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            let st = q.state_ref();
+            if st.mode != Mode::Open
+                || st.slots_reserved != 0
+                || st.items_reserved != 0
+                || !q.is_empty()
+            {
+                return;
+            }
+            if st.send_linked != 0 {
+                // Senders that left on their own may still be counted.
+                drop(self.lock_send(q.state()));
+                if q.state_ref().send_linked != 0 {
+                    return;
+                }
+            }
+            ring.clear_slow();
+        }
+        #[cfg(not(feature = "alloc"))]
+        let _ = q;
+    }
+
+    /// The number of items held (claimed, with a ring).
+    #[inline]
+    fn buf_len(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len();
+        }
+        st.buf.len()
+    }
+
+    /// Pushes with lock A held; nothing to repair (not for a buffer that
+    /// may panic midway, see [`push_buf`](Self::push_buf)).
+    #[inline]
+    fn buf_push(&self, st: &mut State<B>, item: B::Item) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            ring.push_locked(item);
+            return;
+        }
+        st.buf.push(item);
+    }
+
+    /// Pops with lock A held; as [`buf_push`](Self::buf_push).
+    #[inline]
+    fn buf_pop(&self, st: &mut State<B>) -> Option<B::Item> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.pop_locked();
+        }
+        st.buf.pop()
+    }
+
+    /// Pushes with lock A held, through [`guarded`](Self::guarded).
+    #[inline]
+    fn push_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes, item: B::Item) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            ring.push_locked(item);
+            return;
+        }
+        self.guarded(q, wakes, |buf| buf.push(item));
+    }
+
+    /// Pops with lock A held, through [`guarded`](Self::guarded).
+    #[inline]
+    fn pop_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> Option<B::Item> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.pop_locked();
+        }
+        self.guarded(q, wakes, |buf| buf.pop())
     }
 
     // ----- sending -----
@@ -418,14 +556,29 @@ impl<B: Buffer> Chan<B> {
     /// Sends without waiting.
     #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return match ring.try_push(item) {
+                Ok(()) => Ok(()),
+                Err(Fast::Done(item)) => Err(TrySend::Full(item)),
+                Err(Fast::Slow(item)) => self.try_send_locked(item),
+            };
+        }
+        self.try_send_locked(item)
+    }
+
+    /// [`try_send`](Self::try_send) under lock A: the only path of a
+    /// buffer without a ring, the slow path of one with a ring.
+    #[inline]
+    fn try_send_locked(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         if B::MAY_PANIC_MIDWAY {
             return self.try_send_guarded(item);
         }
         // The buffer's push cannot panic after changing it, so there is
         // nothing to repair and at most the granted receiver to wake.
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
-        if st.mode != Mode::Open || st.buf.len() + st.slots_reserved >= st.cap {
+        if st.mode != Mode::Open || self.buf_len(st) + st.slots_reserved >= st.cap {
             let closed = st.mode != Mode::Open;
             drop(q);
             return Err(if closed {
@@ -434,11 +587,11 @@ impl<B: Buffer> Chan<B> {
                 TrySend::Full(item)
             });
         }
-        st.buf.push(item);
+        self.buf_push(st, item);
         if q.is_empty() {
             return Ok(());
         }
-        let waker = Self::grant_pushed(&mut q);
+        let waker = self.grant_pushed(&mut q);
         drop(q);
         if let Some(waker) = waker {
             waker.wake();
@@ -451,12 +604,12 @@ impl<B: Buffer> Chan<B> {
     #[inline(never)]
     fn try_send_guarded(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(item));
         }
-        if st.buf.len() + st.slots_reserved >= st.cap {
+        if self.buf_len(st) + st.slots_reserved >= st.cap {
             return Err(TrySend::Full(item));
         }
         self.push_locked(&mut q, item, &mut wakes);
@@ -471,18 +624,18 @@ impl<B: Buffer> Chan<B> {
     /// or every slot is reserved).
     pub(crate) fn force_send(&self, item: B::Item) -> Result<Option<B::Item>, TrySend<B::Item>> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(item));
         }
         let mut evicted = None;
-        if st.buf.len() + st.slots_reserved >= st.cap {
-            if st.buf.len() <= st.items_reserved {
+        if self.buf_len(st) + st.slots_reserved >= st.cap {
+            if self.buf_len(st) <= st.items_reserved {
                 return Err(TrySend::Full(item));
             }
             // The slot is reused at once: waiting senders stay waiting.
-            evicted = self.guarded(&mut q, &mut wakes, |buf| buf.pop());
+            evicted = self.pop_buf(&mut q, &mut wakes);
         }
         self.push_locked(&mut q, item, &mut wakes);
         drop(q);
@@ -498,24 +651,27 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn push_locked(&self, q: &mut RecvGuard<'_, B>, item: B::Item, wakes: &mut Wakes) {
         let st = q.state_ref();
-        debug_assert!(st.buf.len() + st.slots_reserved < st.cap);
-        self.guarded(q, wakes, |buf| buf.push(item));
+        debug_assert!(self.buf_len(st) + st.slots_reserved < st.cap);
+        self.push_buf(q, wakes, item);
         if !q.is_empty() {
-            Self::grant_item_locked(q, wakes);
+            self.grant_item_locked(q, wakes);
         }
     }
 
     #[cold]
-    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
-        wakes.recv = Self::grant_pushed(q);
+    fn grant_item_locked(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
+        wakes.recv = self.grant_pushed(q);
     }
 
     /// Grants the item just pushed to the head receiver (one is linked);
     /// returns its waker, to wake once the lock is released.
     #[cold]
     #[inline(never)]
-    fn grant_pushed(q: &mut RecvGuard<'_, B>) -> Option<Waker> {
-        debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
+    fn grant_pushed(&self, q: &mut RecvGuard<'_, B>) -> Option<Waker> {
+        debug_assert_eq!(
+            self.buf_len(q.state_ref()),
+            q.state_ref().items_reserved + 1
+        );
         grant_head(q, |st: &mut State<B>| st.items_reserved += 1)
     }
 
@@ -566,7 +722,7 @@ impl<B: Buffer> Chan<B> {
         // calls back into this channel cannot deadlock, and a panicking one
         // changes nothing.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
                 QueuedSender::Fresh => {}
@@ -597,7 +753,7 @@ impl<B: Buffer> Chan<B> {
                     .expect("anysync bug: send polled without an item");
                 break 'out Poll::Ready(Err(value));
             }
-            if st.buf.len() + st.slots_reserved < st.cap {
+            if self.buf_len(st) + st.slots_reserved < st.cap {
                 let value = item
                     .take()
                     .expect("anysync bug: send polled without an item");
@@ -633,7 +789,7 @@ impl<B: Buffer> Chan<B> {
                 // which cannot be taken while B is held.
                 s.state().unlinked += 1;
                 drop(s);
-                let mut q = self.recv.lock();
+                let mut q = self.lock_a();
                 drop(self.lock_send(q.state()));
                 drop(q);
             }
@@ -648,7 +804,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn release_slots(&self, n: usize) {
         for _ in 0..n {
             let mut wakes = Wakes::default();
-            let mut q = self.recv.lock();
+            let mut q = self.lock_a();
             let st = q.state();
             st.slots_reserved -= 1;
             if st.mode == Mode::Open && st.send_linked > 0 {
@@ -661,12 +817,12 @@ impl<B: Buffer> Chan<B> {
 
     /// Reserves `n` slots without waiting.
     pub(crate) fn try_reserve(&self, n: usize) -> Result<(), TrySend<()>> {
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(()));
         }
-        if st.cap - st.buf.len() - st.slots_reserved < n {
+        if st.cap - self.buf_len(st) - st.slots_reserved < n {
             return Err(TrySend::Full(()));
         }
         st.slots_reserved += n;
@@ -686,7 +842,7 @@ impl<B: Buffer> Chan<B> {
         let mut stale = None;
         // Cloned before the lock, as in `poll_send`.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
                 QueuedSender::Fresh => {}
@@ -707,7 +863,7 @@ impl<B: Buffer> Chan<B> {
             if st.mode != Mode::Open {
                 break 'out Poll::Ready(Err(()));
             }
-            let free = st.cap - st.buf.len() - st.slots_reserved;
+            let free = st.cap - self.buf_len(st) - st.slots_reserved;
             if free >= n {
                 st.slots_reserved += n;
                 break 'out Poll::Ready(Ok(()));
@@ -736,7 +892,7 @@ impl<B: Buffer> Chan<B> {
     /// closed since (the slot is given back).
     pub(crate) fn send_reserved(&self, item: B::Item) -> Result<(), B::Item> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         st.slots_reserved -= 1;
         if st.mode != Mode::Open {
@@ -755,19 +911,29 @@ impl<B: Buffer> Chan<B> {
     /// Receives without waiting.
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            match ring.try_pop() {
+                Ok(item) => return Ok(item),
+                Err(Fast::Done(())) => return Err(TryRecv::Empty),
+                Err(Fast::Slow(())) => return self.try_recv_ring_slow(),
+            }
+        }
         if B::MAY_PANIC_MIDWAY {
             let mut wakes = Wakes::default();
-            let q = self.recv.lock();
+            let q = self.lock_a();
             return self.try_recv_locked(q, &mut wakes);
         }
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         // The common case, kept short: open, a free item, and no waiting
         // sender to grant the freed slot to. Then there is nobody to wake
         // and no drained close to report, and the pop cannot panic after
         // changing the buffer, so there is nothing to repair.
-        if st.mode == Mode::Open && st.send_linked == 0 && st.buf.len() > st.items_reserved {
-            let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
+        if st.mode == Mode::Open && st.send_linked == 0 && self.buf_len(st) > st.items_reserved {
+            let item = self
+                .buf_pop(st)
+                .expect("anysync bug: pop from an empty buffer");
             if st.track_done {
                 st.in_flight += 1;
             }
@@ -780,8 +946,19 @@ impl<B: Buffer> Chan<B> {
     /// held (`q`).
     #[cold]
     #[inline(never)]
-    fn try_recv_slow(&self, q: RecvGuard<'_, B>) -> Result<B::Item, TryRecv> {
+    fn try_recv_slow(&self, q: Locked<'_, B>) -> Result<B::Item, TryRecv> {
         let mut wakes = Wakes::default();
+        self.try_recv_locked(q, &mut wakes)
+    }
+
+    /// [`try_recv`](Self::try_recv) of an engine with a ring whose fast
+    /// path is closed (`SLOW` set): under lock A.
+    #[cfg(feature = "alloc")]
+    #[cold]
+    #[inline(never)]
+    fn try_recv_ring_slow(&self) -> Result<B::Item, TryRecv> {
+        let mut wakes = Wakes::default();
+        let q = self.lock_a();
         self.try_recv_locked(q, &mut wakes)
     }
 
@@ -790,7 +967,7 @@ impl<B: Buffer> Chan<B> {
     /// so that it wakes after the lock is released also when a panic
     /// unwinds.
     #[inline]
-    fn try_recv_locked(&self, q: RecvGuard<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
+    fn try_recv_locked(&self, q: Locked<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
         let mut q = q;
         let out = self.take_locked(&mut q, wakes);
         drop(q);
@@ -812,8 +989,8 @@ impl<B: Buffer> Chan<B> {
         let st = q.state();
         match st.mode {
             Mode::Immediate => Err(TryRecv::Closed),
-            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q, wakes)),
-            Mode::Closed if st.buf.len() == 0 => Err(TryRecv::Closed),
+            _ if self.buf_len(st) > st.items_reserved => Ok(self.pop_locked(q, wakes)),
+            Mode::Closed if self.buf_len(st) == 0 => Err(TryRecv::Closed),
             _ => Err(TryRecv::Empty),
         }
     }
@@ -825,7 +1002,7 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn pop_locked(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> (B::Item, bool) {
         let item = self
-            .guarded(q, wakes, |buf| buf.pop())
+            .pop_buf(q, wakes)
             .expect("anysync bug: pop from an empty buffer");
         let st = q.state();
         if st.track_done {
@@ -834,7 +1011,7 @@ impl<B: Buffer> Chan<B> {
         let mut drained = false;
         if st.send_linked > 0 {
             self.grant_slot_locked(st, wakes);
-        } else if st.mode != Mode::Open && st.buf.len() == 0 && !q.is_empty() {
+        } else if st.mode != Mode::Open && self.buf_len(st) == 0 && !q.is_empty() {
             // Closed and drained: receivers that linked while the last items
             // were reserved by others will get nothing. Wake them (after
             // unlocking, in `finish`).
@@ -893,7 +1070,7 @@ impl<B: Buffer> Chan<B> {
         let mut drained = false;
         // Cloned before the lock, as in `poll_send`.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             if node.is_queued() {
                 match node.state(&q) {
@@ -982,6 +1159,11 @@ impl<B: Buffer> Chan<B> {
         // panicking wake does not strand the later batches.
         self.recv.wake_loop(|q, batch| {
             let end = *end.get_or_insert_with(|| {
+                // Sends and receives go through the lock from now on.
+                #[cfg(feature = "alloc")]
+                if let Some(ring) = &self.ring {
+                    ring.set_slow();
+                }
                 let st = q.state();
                 first = st.mode == Mode::Open;
                 if st.mode != Mode::Immediate {
@@ -1042,7 +1224,10 @@ impl<B: Buffer> Chan<B> {
     /// drops every buffered item, as described there.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn drop_buffered(&self) -> usize {
-        let pop = || self.recv.lock().state().buf.pop();
+        let pop = || {
+            let mut q = self.lock_a();
+            self.buf_pop(q.state())
+        };
         let mut dropped = 0;
         #[cfg(feature = "std")]
         {
@@ -1093,7 +1278,7 @@ impl<B: Buffer> Chan<B> {
             return Err(());
         }
         st.in_flight -= 1;
-        Ok(st.in_flight == 0 && st.buf.len() == 0)
+        Ok(st.in_flight == 0 && self.buf_len(st) == 0)
     }
 
     /// Buffered items plus items taken and not yet marked done.
@@ -1101,12 +1286,16 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn unfinished(&self) -> usize {
         let mut q = self.recv.lock();
         let st = q.state();
-        st.buf.len() + st.in_flight
+        self.buf_len(st) + st.in_flight
     }
 
     // ----- inspection -----
 
     pub(crate) fn len(&self) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len();
+        }
         self.recv.lock().state_ref().buf.len()
     }
 
@@ -1123,7 +1312,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn is_full(&self) -> bool {
         let q = self.recv.lock();
         let st = q.state_ref();
-        st.buf.len() + st.slots_reserved >= st.cap
+        self.buf_len(st) + st.slots_reserved >= st.cap
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -1137,7 +1326,7 @@ impl<B: Buffer> Chan<B> {
         drop(self.lock_send(q.state()));
         let st = q.state_ref();
         Stats {
-            len: st.buf.len(),
+            len: self.buf_len(st),
             cap: (!st.unbounded).then_some(st.cap),
             mode: st.mode,
             slots_reserved: st.slots_reserved,
@@ -1146,6 +1335,25 @@ impl<B: Buffer> Chan<B> {
             recv_waiters,
             in_flight: st.in_flight,
         }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Chan<FifoBuf<T>> {
+    /// The largest capacity given a ring: its slots are allocated up
+    /// front, so a larger bounded engine keeps the growing `VecDeque`
+    /// (and the locked path).
+    pub(crate) const RING_MAX: usize = 1 << 12;
+
+    /// A bounded FIFO engine (no `task_done` accounting) of capacity `cap`:
+    /// with the lock-free fast path if `0 < cap <= RING_MAX`, else as
+    /// [`new`](Chan::new) builds it over `buf`.
+    pub(crate) fn new_bounded(buf: FifoBuf<T>, cap: usize) -> Self {
+        let mut chan = Self::new(buf, Some(cap), false);
+        if cap > 0 && cap <= Self::RING_MAX {
+            chan.ring = Some(FastRing::new(cap));
+        }
+        chan
     }
 }
 

@@ -143,6 +143,10 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "channel::bounded: `capacity` must be greater than zero (use channel::unbounded() for a channel without a limit)"
     );
+    if capacity <= Chan::<FifoBuf<T>>::RING_MAX {
+        // The items live in the engine's lock-free ring.
+        return new_channel(Chan::new_bounded(FifoBuf(VecDeque::new()), capacity));
+    }
     let buf = FifoBuf(VecDeque::with_capacity(capacity.min(PREALLOCATE)));
     new_channel(Chan::new(buf, Some(capacity), false))
 }
