@@ -40,6 +40,54 @@
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
 //!
+//! ## The lock-free fast path (bounded FIFO channels)
+//!
+//! An engine built by [`Chan::new_bounded`] (the heap channel of capacity
+//! at most [`RING_MAX`](Chan::RING_MAX)) keeps its items not in
+//! `State::buf` (which stays empty) but in a [`FastRing`]: slots with
+//! per-slot stamps and two claim counters, `tail` and `head`, on separate
+//! cache lines (see `ring.rs` for the word layout). A send claims `tail`
+//! with a compare-and-swap once the slot's stamp shows it free, writes,
+//! and publishes by moving the stamp; a receive does the same on `head`.
+//! Neither touches lock A. Queues, unbounded and no-alloc channels have no
+//! ring and always take the lock, as described above.
+//!
+//! Bit 0 of both counters is `SLOW`. Every holder of lock A that can change
+//! anything takes the lock through [`Chan::lock_a`], which sets `SLOW` in
+//! both counters (with read-modify-writes) before it reads the state; so
+//! does a close. A fast compare-and-swap expects `SLOW` clear, so once it is
+//! set no new fast operation claims a position: the counters move only
+//! under the lock. A fast operation that claimed before is counted already
+//! (its claim precedes the setting of `SLOW` in the counter's modification
+//! order, and the lock holder reads the counter after that), and may still
+//! be writing or reading its slot: the locked push and pop wait for the
+//! slot's stamp (a few instructions of the claimant, a spin then yields).
+//! Everything under the lock (`buf_len`, `buf_push`, `buf_pop`) then works
+//! on the ring as it did on the buffer.
+//!
+//! When lock A is released ([`Chan::settle`], run by the guard's drop),
+//! `SLOW` is cleared only if nobody is linked on either side (the sender
+//! count settled), no slot and no item is reserved, and the mode is
+//! `Open`. Hence the invariant: **`SLOW` clear ⇒ no waiter, no grant, no
+//! permit, open.** That is what makes the fast path keep every guarantee:
+//!
+//! * FIFO: a newcomer (including `try_send`/`try_recv`) takes the fast path
+//!   only while nobody waits and nothing is granted, so it cannot overtake;
+//!   otherwise it goes through the lock, where grants are honoured.
+//! * No lost wake-up: a receiver about to link sets `SLOW` under the lock
+//!   before its last look at the ring. A sender's claim either came first
+//!   (then the receiver counts the item and takes it instead of linking) or
+//!   fails (then the sender takes the lock and grants the linked receiver).
+//!   The same holds for a sender linking against a fast receive.
+//! * A permit, a `reserve_many` collecting slots, a woken waiter's grant, a
+//!   close, all keep `SLOW` set while they last; a fast "full" or "empty"
+//!   answer is given only with `SLOW` clear, when it is the whole truth.
+//! * No allocation per wait: the slots are allocated once, with the engine.
+//!
+//! A fast path that finds `SLOW` set falls back to the locked code, whose
+//! guard clears `SLOW` again on the way out if the engine is quiet: the
+//! waits are rare, so the lock is taken rarely.
+//!
 //! ## Wakers
 //!
 //! A waiting future clones its waker before it takes lock A whenever it is
@@ -84,6 +132,8 @@
 //! waiters granted by the repair are woken as the panic unwinds.
 //!
 //! ## Invariants (with locks A and B held)
+//!
+//! (`buf.len()` is the ring's count of claimed items when there is one.)
 //!
 //! * `buf.len() + slots_reserved <= cap`.
 //! * `items_reserved <= buf.len()`, except after `shutdown_immediate`, when
@@ -1340,6 +1390,12 @@ impl<B: Buffer> Chan<B> {
 
 #[cfg(feature = "alloc")]
 impl<T> Chan<FifoBuf<T>> {
+    /// Whether this engine has the lock-free ring.
+    #[cfg(test)]
+    pub(crate) fn has_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
     /// The largest capacity given a ring: its slots are allocated up
     /// front, so a larger bounded engine keeps the growing `VecDeque`
     /// (and the locked path).
