@@ -106,23 +106,19 @@ impl<T> FastRing<T> {
         self.slots.len()
     }
 
-    /// The slot of position `pos` (bit 0 clear).
+    /// The slot of position `pos` (bit 0 clear), and the position after
+    /// it.
     #[inline]
-    fn slot(&self, pos: usize) -> &Slot<T> {
+    fn slot(&self, pos: usize) -> (&Slot<T>, usize) {
         let index = (pos & (self.lap - 1)) >> 1;
-        // `index < cap`: positions are built by `next` from 0.
-        &self.slots[index]
-    }
-
-    /// The position after `pos` (bit 0 clear).
-    #[inline]
-    fn next(&self, pos: usize) -> usize {
-        let index = (pos & (self.lap - 1)) >> 1;
-        if index + 1 < self.cap() {
+        // `index < cap`: positions are built by this function from 0.
+        let slot = &self.slots[index];
+        let next = if index + 1 < self.cap() {
             pos.wrapping_add(2)
         } else {
             (pos & !(self.lap - 1)).wrapping_add(self.lap)
-        }
+        };
+        (slot, next)
     }
 
     /// The number of positions from `head` to `tail` (both bit 0 clear).
@@ -150,10 +146,9 @@ impl<T> FastRing<T> {
             if tail & SLOW != 0 {
                 return Err(Fast::Slow(item));
             }
-            let slot = self.slot(tail);
+            let (slot, next) = self.slot(tail);
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
-                let next = self.next(tail);
                 match self.tail.0.compare_exchange_weak(
                     tail,
                     next,
@@ -201,10 +196,9 @@ impl<T> FastRing<T> {
             if head & SLOW != 0 {
                 return Err(Fast::Slow(()));
             }
-            let slot = self.slot(head);
+            let (slot, next) = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == head.wrapping_add(2) {
-                let next = self.next(head);
                 match self.head.0.compare_exchange_weak(
                     head,
                     next,
@@ -299,14 +293,14 @@ impl<T> FastRing<T> {
         let word = self.tail.0.load(Ordering::Relaxed);
         debug_assert!(word & SLOW != 0, "anysync bug: locked push with SLOW clear");
         let tail = word & !SLOW;
-        let slot = self.slot(tail);
+        let (slot, next) = self.slot(tail);
         Self::wait_stamp(slot, tail);
         // SAFETY: with `SLOW` set only the lock holder claims positions,
         // and the stamp (acquired) shows the item of the lap before moved
         // out: the slot is this thread's until the stamp below.
         slot.value.with_mut(|v| unsafe { (*v).write(item) });
         slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
-        self.tail.0.store(self.next(tail) | SLOW, Ordering::Release);
+        self.tail.0.store(next | SLOW, Ordering::Release);
     }
 
     /// Pops with the lock held and `SLOW` set; `None` if empty.
@@ -317,7 +311,7 @@ impl<T> FastRing<T> {
         if self.tail.0.load(Ordering::Relaxed) & !SLOW == head {
             return None;
         }
-        let slot = self.slot(head);
+        let (slot, next) = self.slot(head);
         Self::wait_stamp(slot, head.wrapping_add(2));
         // SAFETY: with `SLOW` set only the lock holder claims positions;
         // `head` is behind `tail`, so a sender claimed it, and the stamp
@@ -326,7 +320,7 @@ impl<T> FastRing<T> {
         let item = slot.value.with(|v| unsafe { (*v).assume_init_read() });
         slot.stamp
             .store(head.wrapping_add(self.lap), Ordering::Release);
-        self.head.0.store(self.next(head) | SLOW, Ordering::Release);
+        self.head.0.store(next | SLOW, Ordering::Release);
         Some(item)
     }
 }
@@ -338,11 +332,11 @@ impl<T> Drop for FastRing<T> {
         let tail = self.tail.0.load(Ordering::Relaxed) & !SLOW;
         let mut head = self.head.0.load(Ordering::Relaxed) & !SLOW;
         while head != tail {
-            let slot = self.slot(head);
+            let (slot, next) = self.slot(head);
             // SAFETY: positions from `head` to `tail` hold items written
             // and not moved out; each is dropped once.
             slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
-            head = self.next(head);
+            head = next;
         }
     }
 }
