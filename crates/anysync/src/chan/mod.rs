@@ -252,10 +252,17 @@ pub(crate) struct State<B> {
     /// unlinked themselves and are counted in [`SendState::unlinked`] until
     /// settled.
     send_linked: usize,
-    /// Count items taken by receivers as in flight (for `task_done`).
+    /// Count items taken by receivers in `in_flight` (a queue without a
+    /// ring; with a ring the count is derived, see `done`).
     track_done: bool,
-    /// Items taken and not yet marked done.
+    /// Items taken and not yet marked done (a queue without a ring).
     in_flight: usize,
+    /// A queue (`task_done` accounting), with or without a ring.
+    tracked: bool,
+    /// A queue with a ring: items marked done plus items dropped by a
+    /// shutdown, counted modulo [`FastRing::modulus`]. Items in flight are
+    /// the ring's count of items taken less this.
+    done: usize,
 }
 
 /// Everything guarded by lock B.
@@ -427,6 +434,8 @@ impl<B: Buffer> Chan<B> {
                     send_linked: 0,
                     track_done,
                     in_flight: 0,
+                    tracked: track_done,
+                    done: 0,
                 }),
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
@@ -1276,7 +1285,14 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn drop_buffered(&self) -> usize {
         let pop = || {
             let mut q = self.lock_a();
-            self.buf_pop(q.state())
+            let st = q.state();
+            let item = self.buf_pop(st);
+            #[cfg(feature = "alloc")]
+            if item.is_some() && self.ring.is_some() {
+                // The ring counts it as taken: it is not in flight.
+                self.mark_done(st);
+            }
+            item
         };
         let mut dropped = 0;
         #[cfg(feature = "std")]
@@ -1322,21 +1338,58 @@ impl<B: Buffer> Chan<B> {
     /// `Ok(true)` if nothing is buffered or in flight any more.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn task_done(&self) -> Result<bool, ()> {
-        let mut q = self.recv.lock();
+        // With a ring, `SLOW` (set by `lock_a`) stops the counters, so the
+        // answer is exact.
+        let mut q = self.lock_a();
         let st = q.state();
-        if st.in_flight == 0 {
+        let in_flight = self.in_flight(st);
+        if in_flight == 0 {
             return Err(());
         }
+        self.mark_done(st);
+        Ok(in_flight == 1 && self.buf_len(st) == 0)
+    }
+
+    /// Items taken and not yet marked done (0 if not a queue).
+    fn in_flight(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            if !st.tracked {
+                return 0;
+            }
+            return ring.count_sub(ring.taken(), st.done);
+        }
+        st.in_flight
+    }
+
+    /// One item taken is done (or, with a ring, one buffered item was
+    /// dropped by a shutdown, which the ring counts as taken).
+    fn mark_done(&self, st: &mut State<B>) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            if st.tracked {
+                st.done = ring.count_add1(st.done);
+            }
+            return;
+        }
         st.in_flight -= 1;
-        Ok(st.in_flight == 0 && self.buf_len(st) == 0)
     }
 
     /// Buffered items plus items taken and not yet marked done.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn unfinished(&self) -> usize {
-        let mut q = self.recv.lock();
-        let st = q.state();
-        self.buf_len(st) + st.in_flight
+        let q = self.recv.lock();
+        let st = q.state_ref();
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            // Put and not done: one read of `tail`.
+            return if st.tracked {
+                ring.count_sub(ring.put(), st.done)
+            } else {
+                ring.len()
+            };
+        }
+        st.buf.len() + st.in_flight
     }
 
     // ----- inspection -----
@@ -1383,13 +1436,13 @@ impl<B: Buffer> Chan<B> {
             items_reserved: st.items_reserved,
             send_waiters: st.send_linked,
             recv_waiters,
-            in_flight: st.in_flight,
+            in_flight: self.in_flight(st),
         }
     }
 }
 
 #[cfg(feature = "alloc")]
-impl<T> Chan<FifoBuf<T>> {
+impl<B: Buffer> Chan<B> {
     /// Whether this engine has the lock-free ring.
     #[cfg(test)]
     pub(crate) fn has_ring(&self) -> bool {
@@ -1401,13 +1454,22 @@ impl<T> Chan<FifoBuf<T>> {
     /// (and the locked path).
     pub(crate) const RING_MAX: usize = 1 << 12;
 
-    /// A bounded FIFO engine (no `task_done` accounting) of capacity `cap`:
-    /// with the lock-free fast path if `0 < cap <= RING_MAX`, else as
+    /// Whether [`new_bounded`](Self::new_bounded) gives an engine of
+    /// capacity `cap` a ring (then its `buf` stays empty: pass one that
+    /// allocated nothing).
+    pub(crate) const fn uses_ring(cap: usize) -> bool {
+        B::FIFO && cap > 0 && cap <= Self::RING_MAX
+    }
+
+    /// A bounded engine of capacity `cap`: with the lock-free fast path
+    /// (see the notes) if [`uses_ring`](Self::uses_ring), else as
     /// [`new`](Chan::new) builds it over `buf`.
-    pub(crate) fn new_bounded(buf: FifoBuf<T>, cap: usize) -> Self {
-        let mut chan = Self::new(buf, Some(cap), false);
-        if cap > 0 && cap <= Self::RING_MAX {
+    pub(crate) fn new_bounded(buf: B, cap: usize, track_done: bool) -> Self {
+        let mut chan = Self::new(buf, Some(cap), track_done);
+        if Self::uses_ring(cap) {
             chan.ring = Some(FastRing::new(cap));
+            // Items taken are counted by the ring's `head`.
+            chan.recv.lock().state().track_done = false;
         }
         chan
     }

@@ -237,6 +237,52 @@ impl<T> FastRing<T> {
         }
     }
 
+    /// How many positions `pos` is past position 0, modulo
+    /// [`modulus`](Self::modulus).
+    #[inline]
+    fn count(&self, pos: usize) -> usize {
+        let pos = pos & !SLOW;
+        let laps = pos >> self.lap.trailing_zeros();
+        laps * self.cap() + ((pos & (self.lap - 1)) >> 1)
+    }
+
+    /// Items ever put (claimed by a sender), modulo
+    /// [`modulus`](Self::modulus).
+    pub(crate) fn put(&self) -> usize {
+        self.count(self.tail.0.load(Ordering::Acquire))
+    }
+
+    /// Items ever taken (claimed by a receiver), modulo
+    /// [`modulus`](Self::modulus).
+    pub(crate) fn taken(&self) -> usize {
+        self.count(self.head.0.load(Ordering::Acquire))
+    }
+
+    /// What the counts of [`put`](Self::put) and [`taken`](Self::taken)
+    /// wrap at: the laps a word holds times `cap` (below `2^63` on 64-bit
+    /// targets, as `cap` is below half a lap).
+    fn modulus(&self) -> usize {
+        ((usize::MAX >> self.lap.trailing_zeros()) + 1) * self.cap()
+    }
+
+    /// `a - b` for counts modulo [`modulus`](Self::modulus).
+    pub(crate) fn count_sub(&self, a: usize, b: usize) -> usize {
+        if a >= b {
+            a - b
+        } else {
+            a + (self.modulus() - b)
+        }
+    }
+
+    /// `a + 1` for a count modulo [`modulus`](Self::modulus).
+    pub(crate) fn count_add1(&self, a: usize) -> usize {
+        if a + 1 == self.modulus() {
+            0
+        } else {
+            a + 1
+        }
+    }
+
     /// Closes the fast path: from now on every compare-and-swap of a fast
     /// operation fails, so (apart from operations that already claimed a
     /// position and are still writing or reading their slot) the counters

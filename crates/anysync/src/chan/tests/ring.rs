@@ -14,7 +14,7 @@ use crate::chan::{Chan, FifoBuf, RecvFut, ReserveFut, SendFut, TrySend};
 type Engine = Chan<FifoBuf<u64>>;
 
 fn ring(cap: usize) -> Arc<Engine> {
-    let chan = Chan::new_bounded(FifoBuf(VecDeque::new()), cap);
+    let chan = Chan::new_bounded(FifoBuf(VecDeque::new()), cap, false);
     assert!(chan.has_ring());
     Arc::new(chan)
 }
@@ -253,4 +253,79 @@ fn ring_hammer_with_shutdown() {
         assert_eq!(got + dropped, sent, "round {round}");
         assert_eq!(chan.len(), 0);
     }
+}
+
+/// A queue's `task_done` accounting over a ring, where items taken are
+/// counted by the ring's `head`: exact across many laps, with items
+/// dropped by a shutdown not left in flight.
+#[test]
+fn ring_queue_accounting() {
+    let chan: Engine = Chan::new_bounded(FifoBuf(VecDeque::new()), 3, true);
+    assert!(chan.has_ring());
+    assert_eq!(chan.task_done(), Err(()));
+    for i in 0..1000u64 {
+        assert!(chan.try_send(i).is_ok());
+        assert!(chan.try_send(i + 1).is_ok());
+        assert_eq!(chan.unfinished(), 2);
+        assert_eq!(chan.try_recv(), Ok(i));
+        assert_eq!(chan.stats().in_flight, 1);
+        assert_eq!(chan.task_done(), Ok(false)); // one still buffered
+        assert_eq!(chan.try_recv(), Ok(i + 1));
+        assert_eq!(chan.unfinished(), 1);
+        assert_eq!(chan.task_done(), Ok(true));
+        assert_eq!(chan.task_done(), Err(()));
+        assert_eq!(chan.unfinished(), 0);
+    }
+    assert!(chan.try_send(1).is_ok());
+    assert!(chan.try_send(2).is_ok());
+    assert_eq!(chan.try_recv(), Ok(1));
+    assert_eq!(chan.shutdown_immediate(), 1);
+    assert_eq!((chan.unfinished(), chan.stats().in_flight), (1, 1));
+    assert_eq!(chan.task_done(), Ok(true));
+    assert_eq!(chan.unfinished(), 0);
+}
+
+/// Putters and getters (who mark each item done) on a queue's ring:
+/// nothing is left unfinished, and the last `task_done` is the one that
+/// reports everything done.
+#[test]
+fn ring_queue_hammer_task_done() {
+    const PER: u64 = if cfg!(miri) { 30 } else { 3000 };
+    let chan: Arc<Engine> = Arc::new(Chan::new_bounded(FifoBuf(VecDeque::new()), 2, true));
+    let putters: Vec<_> = (0..2u64)
+        .map(|who| {
+            let c = chan.clone();
+            thread::spawn(move || {
+                for seq in 0..PER {
+                    assert!(send(&c, who * SEQ + seq).is_ok());
+                }
+            })
+        })
+        .collect();
+    let getters: Vec<_> = (0..2)
+        .map(|_| {
+            let c = chan.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Some(v) = recv(&c) {
+                    got.push(v);
+                    assert!(c.task_done().is_ok());
+                }
+                got
+            })
+        })
+        .collect();
+    for p in putters {
+        p.join().unwrap();
+    }
+    chan.close();
+    let mut n = 0;
+    for g in getters {
+        let got = g.join().unwrap();
+        check_order(&got);
+        n += got.len();
+    }
+    assert_eq!(n as u64, 2 * PER);
+    assert_eq!(chan.unfinished(), 0);
+    assert_eq!(chan.task_done(), Err(()));
 }
