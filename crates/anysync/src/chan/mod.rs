@@ -52,12 +52,13 @@
 //! Neither touches lock A. Queues, unbounded and no-alloc channels have no
 //! ring and always take the lock, as described above.
 //!
-//! Bit 0 of both counters is `SLOW`. Every holder of lock A that can change
-//! anything takes the lock through [`Chan::lock_a`], which sets `SLOW` in
-//! both counters (with read-modify-writes) before it reads the state; so
-//! does a close. A fast compare-and-swap expects `SLOW` clear, so once it is
-//! set no new fast operation claims a position: the counters move only
-//! under the lock. A fast operation that claimed before is counted already
+//! Bit 0 of each counter is a `SLOW` bit: in `tail` it closes the fast
+//! path of sends, in `head` that of receives. Every holder of lock A that
+//! can change anything takes the lock through [`Chan::lock_a`], which sets
+//! both (with read-modify-writes) before it reads the state; so does a
+//! close. A fast compare-and-swap expects its counter's `SLOW` clear, so
+//! once both are set no new fast operation claims a position: the counters
+//! move only under the lock. A fast operation that claimed before is counted already
 //! (its claim precedes the setting of `SLOW` in the counter's modification
 //! order, and the lock holder reads the counter after that), and may still
 //! be writing or reading its slot: the locked push and pop wait for the
@@ -65,23 +66,32 @@
 //! Everything under the lock (`buf_len`, `buf_push`, `buf_pop`) then works
 //! on the ring as it did on the buffer.
 //!
-//! When lock A is released ([`Chan::settle`], run by the guard's drop),
-//! `SLOW` is cleared only if nobody is linked on either side (the sender
-//! count settled), no slot and no item is reserved, and the mode is
-//! `Open`. Hence the invariant: **`SLOW` clear ⇒ no waiter, no grant, no
-//! permit, open.** That is what makes the fast path keep every guarantee:
+//! When lock A is released ([`Chan::settle`], run by the guard's drop), a
+//! `SLOW` bit is cleared only if nobody is linked on either side (the
+//! sender count settled) and the mode is `Open`, and then the senders' bit
+//! only if no slot is reserved (granted to a woken sender, held by a
+//! permit), the receivers' bit only if no item is reserved (granted to a
+//! woken receiver). Hence the invariants: **`SLOW` clear in `tail` ⇒ no
+//! waiter, no reserved slot, open; `SLOW` clear in `head` ⇒ no waiter, no
+//! reserved item, open.** A fast send may run while an item is reserved (it
+//! appends behind it), a fast receive while a slot is reserved (it frees
+//! one more, which nobody waits for); so a woken waiter that has not run
+//! yet stops only the side it could be overtaken by. That is what makes
+//! the fast path keep every guarantee:
 //!
 //! * FIFO: a newcomer (including `try_send`/`try_recv`) takes the fast path
-//!   only while nobody waits and nothing is granted, so it cannot overtake;
-//!   otherwise it goes through the lock, where grants are honoured.
+//!   only while nobody waits and nothing it could take is granted, so it
+//!   cannot overtake; otherwise it goes through the lock, where grants are
+//!   honoured.
 //! * No lost wake-up: a receiver about to link sets `SLOW` under the lock
 //!   before its last look at the ring. A sender's claim either came first
 //!   (then the receiver counts the item and takes it instead of linking) or
 //!   fails (then the sender takes the lock and grants the linked receiver).
 //!   The same holds for a sender linking against a fast receive.
 //! * A permit, a `reserve_many` collecting slots, a woken waiter's grant, a
-//!   close, all keep `SLOW` set while they last; a fast "full" or "empty"
-//!   answer is given only with `SLOW` clear, when it is the whole truth.
+//!   close, all keep the `SLOW` bit of the side they concern set while they
+//!   last; a fast "full" (or "empty") answer is given only with the
+//!   senders' (receivers') bit clear, when it is the whole truth.
 //! * No allocation per wait: the slots are allocated once, with the engine.
 //!
 //! A fast path that finds `SLOW` set falls back to the locked code, whose
@@ -258,10 +268,12 @@ pub(crate) struct State<B> {
     /// Items taken and not yet marked done (a queue without a ring).
     in_flight: usize,
     /// A queue (`task_done` accounting), with or without a ring.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read with a ring
     tracked: bool,
     /// A queue with a ring: items marked done plus items dropped by a
     /// shutdown, counted modulo [`FastRing::modulus`]. Items in flight are
     /// the ring's count of items taken less this.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read with a ring
     done: usize,
 }
 
@@ -528,20 +540,21 @@ impl<B: Buffer> Chan<B> {
         Locked { chan: self, q }
     }
 
-    /// Run as lock A (taken by [`lock_a`](Self::lock_a)) is released:
-    /// reopens the ring's fast path if nobody waits on either side, no
-    /// slot or item is reserved and the engine is open. Otherwise `SLOW`
-    /// stays set, so newcomers go through the lock and keep to the line.
+    /// Run as lock A (taken by [`lock_a`](Self::lock_a)) is released: if
+    /// nobody waits on either side and the engine is open, reopens the
+    /// ring's fast path of sends unless a slot is reserved, and that of
+    /// receives unless an item is reserved. Otherwise `SLOW` stays set, so
+    /// newcomers go through the lock and keep to the line.
     #[inline]
     fn settle(&self, q: &mut RecvGuard<'_, B>) {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
             let st = q.state_ref();
-            if st.mode != Mode::Open
-                || st.slots_reserved != 0
-                || st.items_reserved != 0
-                || !q.is_empty()
-            {
+            if st.mode != Mode::Open || !q.is_empty() {
+                return;
+            }
+            let (send, recv) = (st.slots_reserved == 0, st.items_reserved == 0);
+            if !send && !recv {
                 return;
             }
             if st.send_linked != 0 {
@@ -551,15 +564,31 @@ impl<B: Buffer> Chan<B> {
                     return;
                 }
             }
-            ring.clear_slow();
+            if send {
+                ring.clear_send_slow();
+            }
+            if recv {
+                ring.clear_recv_slow();
+            }
         }
         #[cfg(not(feature = "alloc"))]
         let _ = q;
     }
 
-    /// The number of items held (claimed, with a ring).
+    /// The number of items held (claimed, with a ring), with lock A taken
+    /// by [`lock_a`](Self::lock_a).
     #[inline]
     fn buf_len(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len_locked();
+        }
+        st.buf.len()
+    }
+
+    /// As [`buf_len`](Self::buf_len), with lock A taken without closing
+    /// the fast path (for inspection): a snapshot.
+    fn len_snapshot(&self, st: &State<B>) -> usize {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
             return ring.len();
@@ -1415,7 +1444,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn is_full(&self) -> bool {
         let q = self.recv.lock();
         let st = q.state_ref();
-        self.buf_len(st) + st.slots_reserved >= st.cap
+        self.len_snapshot(st) + st.slots_reserved >= st.cap
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -1429,7 +1458,7 @@ impl<B: Buffer> Chan<B> {
         drop(self.lock_send(q.state()));
         let st = q.state_ref();
         Stats {
-            len: self.buf_len(st),
+            len: self.len_snapshot(st),
             cap: (!st.unbounded).then_some(st.cap),
             mode: st.mode,
             slots_reserved: st.slots_reserved,

@@ -7,9 +7,10 @@
 //! claims position `t` by moving `tail` from `t` to the next position with
 //! a compare-and-swap, but only once the slot's stamp shows it is free for
 //! `t`; it then writes the item and publishes it by moving the stamp on. A
-//! receiver does the same with `head`. Bit 0 of both counters is `SLOW`:
-//! while it is set every compare-and-swap of a fast operation fails, so the
-//! counters change only under the engine's lock (see [`FastRing::set_slow`]).
+//! receiver does the same with `head`. Bit 0 of each counter is `SLOW`:
+//! while it is set every compare-and-swap of a fast operation on that
+//! counter fails, so the counter changes only under the engine's lock (see
+//! [`FastRing::set_slow`]).
 //!
 //! # Words
 //!
@@ -170,10 +171,8 @@ impl<T> FastRing<T> {
             } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(2) {
                 // The slot still holds the item of the lap before: full,
                 // unless a receiver has claimed it and is moving it out.
-                let head = self.head.0.load(Ordering::Acquire);
-                if head & SLOW != 0 {
-                    return Err(Fast::Slow(item));
-                }
+                // (`SLOW` in `head` says nothing about sending.)
+                let head = self.head.0.load(Ordering::Acquire) & !SLOW;
                 if head.wrapping_add(self.lap) == tail {
                     return Err(Fast::Done(item));
                 }
@@ -210,7 +209,7 @@ impl<T> FastRing<T> {
                         // (acquired) showed the item of `head` published;
                         // nobody else touches the value until the stamp
                         // below frees the slot.
-                        let item = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+                        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
                         slot.stamp
                             .store(head.wrapping_add(self.lap), Ordering::Release);
                         return Ok(item);
@@ -220,10 +219,8 @@ impl<T> FastRing<T> {
             } else if stamp == head {
                 // Nothing published at `head`: empty, unless a sender has
                 // claimed it and is writing.
-                let tail = self.tail.0.load(Ordering::Acquire);
-                if tail & SLOW != 0 {
-                    return Err(Fast::Slow(()));
-                }
+                // (`SLOW` in `tail` says nothing about receiving.)
+                let tail = self.tail.0.load(Ordering::Acquire) & !SLOW;
                 if tail == head {
                     return Err(Fast::Done(()));
                 }
@@ -289,18 +286,26 @@ impl<T> FastRing<T> {
     /// change only under the engine's lock. Call with the lock held.
     #[inline]
     pub(crate) fn set_slow(&self) {
-        // Only lock holders change the bit, so this load is exact.
+        // Only lock holders change the bits, so these loads are exact.
         if self.tail.0.load(Ordering::Relaxed) & SLOW == 0 {
             self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
+        }
+        if self.head.0.load(Ordering::Relaxed) & SLOW == 0 {
             self.head.0.fetch_or(SLOW, Ordering::AcqRel);
         }
     }
 
-    /// Opens the fast path again. Call with the lock held, `SLOW` set, and
-    /// nobody waiting, nothing reserved, the engine open.
+    /// Opens the fast path of sends again (`SLOW` in `tail`). Call with
+    /// the lock held, before releasing it.
     #[inline]
-    pub(crate) fn clear_slow(&self) {
+    pub(crate) fn clear_send_slow(&self) {
         self.tail.0.fetch_and(!SLOW, Ordering::AcqRel);
+    }
+
+    /// Opens the fast path of receives again (`SLOW` in `head`). Call with
+    /// the lock held, before releasing it.
+    #[inline]
+    pub(crate) fn clear_recv_slow(&self) {
         self.head.0.fetch_and(!SLOW, Ordering::AcqRel);
     }
 
@@ -315,6 +320,19 @@ impl<T> FastRing<T> {
             }
             hint::spin_loop();
         }
+    }
+
+    /// [`len`](Self::len) with the lock held and `SLOW` set: the counters
+    /// do not move.
+    #[inline]
+    pub(crate) fn len_locked(&self) -> usize {
+        let tail = self.tail.0.load(Ordering::Relaxed);
+        let head = self.head.0.load(Ordering::Relaxed);
+        debug_assert!(
+            tail & head & SLOW != 0,
+            "anysync bug: SLOW clear under the lock"
+        );
+        self.distance(head & !SLOW, tail & !SLOW)
     }
 
     /// Waits (briefly) until `slot`'s stamp is `want`: a fast operation
@@ -363,7 +381,7 @@ impl<T> FastRing<T> {
         // `head` is behind `tail`, so a sender claimed it, and the stamp
         // (acquired) shows its item written. The slot is this thread's
         // until the stamp below frees it.
-        let item = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
         slot.stamp
             .store(head.wrapping_add(self.lap), Ordering::Release);
         self.head.0.store(next | SLOW, Ordering::Release);
@@ -381,7 +399,8 @@ impl<T> Drop for FastRing<T> {
             let (slot, next) = self.slot(head);
             // SAFETY: positions from `head` to `tail` hold items written
             // and not moved out; each is dropped once.
-            slot.value.with_mut(|v| unsafe { (*v).assume_init_drop() });
+            slot.value
+                .with_mut(|v| unsafe { v.cast::<T>().drop_in_place() });
             head = next;
         }
     }

@@ -37,15 +37,9 @@ impl<T, O: Order<T>> Core<T, O> {
             panic!("{name}::bounded: `capacity` must be greater than zero (use {name}::unbounded() for a queue without a limit)");
         }
         Self {
-            // A FIFO queue keeps its items in the engine's lock-free ring
-            // (allocated whole) when it has one.
-            chan: Chan::new_bounded(
-                O::with_capacity(if Chan::<O::Buf>::uses_ring(capacity) {
-                    0
-                } else {
-                    capacity.min(PREALLOCATE)
-                }),
-                capacity,
+            chan: Chan::new(
+                O::with_capacity(capacity.min(PREALLOCATE)),
+                Some(capacity),
                 true,
             ),
             done: Notify::new(),
