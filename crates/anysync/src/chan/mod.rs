@@ -275,6 +275,14 @@ pub(crate) struct State<B> {
     /// the ring's count of items taken less this.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read with a ring
     done: usize,
+    /// With a ring: its `tail` position as read by [`Chan::lock_a`] and
+    /// moved by the locked push. Valid only while lock A, so taken, is
+    /// held (it cannot move then).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_tail: usize,
+    /// As `ring_tail`, for `head` and the locked pop.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_head: usize,
 }
 
 /// Everything guarded by lock B.
@@ -448,6 +456,8 @@ impl<B: Buffer> Chan<B> {
                     in_flight: 0,
                     tracked: track_done,
                     done: 0,
+                    ring_tail: 0,
+                    ring_head: 0,
                 }),
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
@@ -532,10 +542,14 @@ impl<B: Buffer> Chan<B> {
     /// nothing then needs the lock (see [`settle`](Self::settle)).
     #[inline]
     fn lock_a(&self) -> Locked<'_, B> {
-        let q = self.recv.lock();
+        #[cfg_attr(not(feature = "alloc"), allow(unused_mut))]
+        let mut q = self.recv.lock();
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            ring.set_slow();
+            let (tail, head) = ring.set_slow();
+            let st = q.state();
+            st.ring_tail = tail;
+            st.ring_head = head;
         }
         Locked { chan: self, q }
     }
@@ -581,7 +595,7 @@ impl<B: Buffer> Chan<B> {
     fn buf_len(&self, st: &State<B>) -> usize {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            return ring.len_locked();
+            return ring.len_at(st.ring_head, st.ring_tail);
         }
         st.buf.len()
     }
@@ -602,7 +616,7 @@ impl<B: Buffer> Chan<B> {
     fn buf_push(&self, st: &mut State<B>, item: B::Item) {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            ring.push_locked(item);
+            st.ring_tail = ring.push_locked(st.ring_tail, item);
             return;
         }
         st.buf.push(item);
@@ -613,7 +627,12 @@ impl<B: Buffer> Chan<B> {
     fn buf_pop(&self, st: &mut State<B>) -> Option<B::Item> {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            return ring.pop_locked();
+            if st.ring_head == st.ring_tail {
+                return None;
+            }
+            let (item, head) = ring.pop_locked(st.ring_head);
+            st.ring_head = head;
+            return Some(item);
         }
         st.buf.pop()
     }
@@ -622,8 +641,8 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn push_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes, item: B::Item) {
         #[cfg(feature = "alloc")]
-        if let Some(ring) = &self.ring {
-            ring.push_locked(item);
+        if self.ring.is_some() {
+            self.buf_push(q.state(), item);
             return;
         }
         self.guarded(q, wakes, |buf| buf.push(item));
@@ -633,8 +652,8 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn pop_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> Option<B::Item> {
         #[cfg(feature = "alloc")]
-        if let Some(ring) = &self.ring {
-            return ring.pop_locked();
+        if self.ring.is_some() {
+            return self.buf_pop(q.state());
         }
         self.guarded(q, wakes, |buf| buf.pop())
     }

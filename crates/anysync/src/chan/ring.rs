@@ -284,15 +284,18 @@ impl<T> FastRing<T> {
     /// operation fails, so (apart from operations that already claimed a
     /// position and are still writing or reading their slot) the counters
     /// change only under the engine's lock. Call with the lock held.
+    ///
+    /// Returns the positions `(tail, head)`, which then stay as they are
+    /// until the lock holder moves them ([`push_locked`](Self::push_locked),
+    /// [`pop_locked`](Self::pop_locked)): the engine keeps them in its
+    /// locked state instead of reading the counters again.
     #[inline]
-    pub(crate) fn set_slow(&self) {
-        // Only lock holders change the bits, so these loads are exact.
-        if self.tail.0.load(Ordering::Relaxed) & SLOW == 0 {
-            self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
-        }
-        if self.head.0.load(Ordering::Relaxed) & SLOW == 0 {
-            self.head.0.fetch_or(SLOW, Ordering::AcqRel);
-        }
+    pub(crate) fn set_slow(&self) -> (usize, usize) {
+        // Read-modify-writes: they read the last value of each counter,
+        // so every claim made before is counted.
+        let tail = self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
+        let head = self.head.0.fetch_or(SLOW, Ordering::AcqRel);
+        (tail & !SLOW, head & !SLOW)
     }
 
     /// Opens the fast path of sends again (`SLOW` in `tail`). Call with
@@ -322,17 +325,11 @@ impl<T> FastRing<T> {
         }
     }
 
-    /// [`len`](Self::len) with the lock held and `SLOW` set: the counters
-    /// do not move.
+    /// [`len`](Self::len) from positions read with the lock held and
+    /// `SLOW` set.
     #[inline]
-    pub(crate) fn len_locked(&self) -> usize {
-        let tail = self.tail.0.load(Ordering::Relaxed);
-        let head = self.head.0.load(Ordering::Relaxed);
-        debug_assert!(
-            tail & head & SLOW != 0,
-            "anysync bug: SLOW clear under the lock"
-        );
-        self.distance(head & !SLOW, tail & !SLOW)
+    pub(crate) fn len_at(&self, head: usize, tail: usize) -> usize {
+        self.distance(head, tail)
     }
 
     /// Waits (briefly) until `slot`'s stamp is `want`: a fast operation
@@ -351,12 +348,10 @@ impl<T> FastRing<T> {
         }
     }
 
-    /// Pushes with the lock held and `SLOW` set; the engine has checked
-    /// that a slot is free.
-    pub(crate) fn push_locked(&self, item: T) {
-        let word = self.tail.0.load(Ordering::Relaxed);
-        debug_assert!(word & SLOW != 0, "anysync bug: locked push with SLOW clear");
-        let tail = word & !SLOW;
+    /// Pushes at position `tail` with the lock held and `SLOW` set (the
+    /// engine has checked that a slot is free); returns the next position.
+    pub(crate) fn push_locked(&self, tail: usize, item: T) -> usize {
+        debug_assert_eq!(self.tail.0.load(Ordering::Relaxed), tail | SLOW);
         let (slot, next) = self.slot(tail);
         Self::wait_stamp(slot, tail);
         // SAFETY: with `SLOW` set only the lock holder claims positions,
@@ -365,16 +360,13 @@ impl<T> FastRing<T> {
         slot.value.with_mut(|v| unsafe { (*v).write(item) });
         slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
         self.tail.0.store(next | SLOW, Ordering::Release);
+        next
     }
 
-    /// Pops with the lock held and `SLOW` set; `None` if empty.
-    pub(crate) fn pop_locked(&self) -> Option<T> {
-        let word = self.head.0.load(Ordering::Relaxed);
-        debug_assert!(word & SLOW != 0, "anysync bug: locked pop with SLOW clear");
-        let head = word & !SLOW;
-        if self.tail.0.load(Ordering::Relaxed) & !SLOW == head {
-            return None;
-        }
+    /// Pops at position `head`, which is behind the tail, with the lock
+    /// held and `SLOW` set; returns the item and the next position.
+    pub(crate) fn pop_locked(&self, head: usize) -> (T, usize) {
+        debug_assert_eq!(self.head.0.load(Ordering::Relaxed), head | SLOW);
         let (slot, next) = self.slot(head);
         Self::wait_stamp(slot, head.wrapping_add(2));
         // SAFETY: with `SLOW` set only the lock holder claims positions;
@@ -385,7 +377,7 @@ impl<T> FastRing<T> {
         slot.stamp
             .store(head.wrapping_add(self.lap), Ordering::Release);
         self.head.0.store(next | SLOW, Ordering::Release);
-        Some(item)
+        (item, next)
     }
 }
 
