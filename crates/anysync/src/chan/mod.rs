@@ -64,7 +64,16 @@
 //! be writing or reading its slot: the locked push and pop wait for the
 //! slot's stamp (a few instructions of the claimant, a spin then yields).
 //! Everything under the lock (`buf_len`, `buf_push`, `buf_pop`) then works
-//! on the ring as it did on the buffer.
+//! on the ring as it did on the buffer, from the positions `lock_a` read
+//! with its read-modify-writes and keeps in `State::ring_tail` and
+//! `State::ring_head` (only the lock holder moves the counters then).
+//!
+//! An engine with `task_done` accounting can have a ring too (a receive
+//! then cannot count itself in `State::in_flight` without the lock): items
+//! in flight are the ring's count of items taken less `State::done`, items
+//! marked done or dropped by a shutdown. `Queue` does not use it yet: with
+//! the ring, its loom model of a dropped woken putter (three threads)
+//! exceeds loom's branch limit, so it keeps the locked engine for now.
 //!
 //! When lock A is released ([`Chan::settle`], run by the guard's drop), a
 //! `SLOW` bit is cleared only if nobody is linked on either side (the
