@@ -23,6 +23,11 @@ pub trait Buffer {
     /// before anything changed) it skips that guard on the fast paths.
     const MAY_PANIC_MIDWAY: bool = false;
 
+    /// `true` for first-in-first-out order: the engine may then keep the
+    /// items of a bounded buffer in its lock-free ring instead.
+    #[doc(hidden)]
+    const FIFO: bool = false;
+
     /// The number of items held.
     fn len(&self) -> usize;
 
@@ -106,6 +111,8 @@ pub struct FifoBuf<T>(pub(crate) VecDeque<T>);
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 impl<T> Buffer for FifoBuf<T> {
     type Item = T;
+
+    const FIFO: bool = true;
 
     #[inline]
     fn len(&self) -> usize {

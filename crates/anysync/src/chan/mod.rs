@@ -40,6 +40,73 @@
 //! [`WaitQueue::wake_loop`]; and items dropped by
 //! [`Chan::shutdown_immediate`] are dropped one by one outside the lock.
 //!
+//! ## The lock-free fast path (bounded FIFO channels)
+//!
+//! An engine built by [`Chan::new_bounded`] (the heap channel of capacity
+//! at most [`RING_MAX`](Chan::RING_MAX)) keeps its items not in
+//! `State::buf` (which stays empty) but in a [`FastRing`]: slots with
+//! per-slot stamps and two claim counters, `tail` and `head`, on separate
+//! cache lines (see `ring.rs` for the word layout). A send claims `tail`
+//! with a compare-and-swap once the slot's stamp shows it free, writes,
+//! and publishes by moving the stamp; a receive does the same on `head`.
+//! Neither touches lock A. Queues, unbounded and no-alloc channels have no
+//! ring and always take the lock, as described above.
+//!
+//! Bit 0 of each counter is a `SLOW` bit: in `tail` it closes the fast
+//! path of sends, in `head` that of receives. Every holder of lock A that
+//! can change anything takes the lock through [`Chan::lock_a`], which sets
+//! both (with read-modify-writes) before it reads the state; so does a
+//! close. A fast compare-and-swap expects its counter's `SLOW` clear, so
+//! once both are set no new fast operation claims a position: the counters
+//! move only under the lock. A fast operation that claimed before is counted already
+//! (its claim precedes the setting of `SLOW` in the counter's modification
+//! order, and the lock holder reads the counter after that), and may still
+//! be writing or reading its slot: the locked push and pop wait for the
+//! slot's stamp (a few instructions of the claimant, a spin then yields).
+//! Everything under the lock (`buf_len`, `buf_push`, `buf_pop`) then works
+//! on the ring as it did on the buffer, from the positions `lock_a` read
+//! with its read-modify-writes and keeps in `State::ring_tail` and
+//! `State::ring_head` (only the lock holder moves the counters then).
+//!
+//! An engine with `task_done` accounting can have a ring too (a receive
+//! then cannot count itself in `State::in_flight` without the lock): items
+//! in flight are the ring's count of items taken less `State::done`, items
+//! marked done or dropped by a shutdown. `Queue` does not use it yet: with
+//! the ring, its loom model of a dropped woken putter (three threads)
+//! exceeds loom's branch limit, so it keeps the locked engine for now.
+//!
+//! When lock A is released ([`Chan::settle`], run by the guard's drop), a
+//! `SLOW` bit is cleared only if nobody is linked on either side (the
+//! sender count settled) and the mode is `Open`, and then the senders' bit
+//! only if no slot is reserved (granted to a woken sender, held by a
+//! permit), the receivers' bit only if no item is reserved (granted to a
+//! woken receiver). Hence the invariants: **`SLOW` clear in `tail` ⇒ no
+//! waiter, no reserved slot, open; `SLOW` clear in `head` ⇒ no waiter, no
+//! reserved item, open.** A fast send may run while an item is reserved (it
+//! appends behind it), a fast receive while a slot is reserved (it frees
+//! one more, which nobody waits for); so a woken waiter that has not run
+//! yet stops only the side it could be overtaken by. That is what makes
+//! the fast path keep every guarantee:
+//!
+//! * FIFO: a newcomer (including `try_send`/`try_recv`) takes the fast path
+//!   only while nobody waits and nothing it could take is granted, so it
+//!   cannot overtake; otherwise it goes through the lock, where grants are
+//!   honoured.
+//! * No lost wake-up: a receiver about to link sets `SLOW` under the lock
+//!   before its last look at the ring. A sender's claim either came first
+//!   (then the receiver counts the item and takes it instead of linking) or
+//!   fails (then the sender takes the lock and grants the linked receiver).
+//!   The same holds for a sender linking against a fast receive.
+//! * A permit, a `reserve_many` collecting slots, a woken waiter's grant, a
+//!   close, all keep the `SLOW` bit of the side they concern set while they
+//!   last; a fast "full" (or "empty") answer is given only with the
+//!   senders' (receivers') bit clear, when it is the whole truth.
+//! * No allocation per wait: the slots are allocated once, with the engine.
+//!
+//! A fast path that finds `SLOW` set falls back to the locked code, whose
+//! guard clears `SLOW` again on the way out if the engine is quiet: the
+//! waits are rare, so the lock is taken rarely.
+//!
 //! ## Wakers
 //!
 //! A waiting future clones its waker before it takes lock A whenever it is
@@ -85,6 +152,8 @@
 //!
 //! ## Invariants (with locks A and B held)
 //!
+//! (`buf.len()` is the ring's count of claimed items when there is one.)
+//!
 //! * `buf.len() + slots_reserved <= cap`.
 //! * `items_reserved <= buf.len()`, except after `shutdown_immediate`, when
 //!   the buffer is emptied while woken receivers still count as reserved;
@@ -104,11 +173,14 @@
 
 use core::{
     fmt, mem,
+    ops::{Deref, DerefMut},
     pin::Pin,
     task::{Context, Poll, Waker},
 };
 
 pub(crate) mod buffer;
+#[cfg(feature = "alloc")]
+mod ring;
 #[cfg(feature = "alloc")]
 pub(crate) mod slots;
 #[cfg(all(test, feature = "std"))]
@@ -118,6 +190,8 @@ use crate::waitq::{QueueGuard, Visit, Wait, WaitNode, WaitOwner, WaitQueue, Wait
 pub(crate) use buffer::{Buffer, Ring};
 #[cfg(feature = "alloc")]
 pub(crate) use buffer::{FifoBuf, LifoBuf, PriorityBuf};
+#[cfg(feature = "alloc")]
+use ring::{Fast, FastRing};
 
 /// What a woken waiter was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -197,10 +271,27 @@ pub(crate) struct State<B> {
     /// unlinked themselves and are counted in [`SendState::unlinked`] until
     /// settled.
     send_linked: usize,
-    /// Count items taken by receivers as in flight (for `task_done`).
+    /// Count items taken by receivers in `in_flight` (a queue without a
+    /// ring; with a ring the count is derived, see `done`).
     track_done: bool,
-    /// Items taken and not yet marked done.
+    /// Items taken and not yet marked done (a queue without a ring).
     in_flight: usize,
+    /// A queue (`task_done` accounting), with or without a ring.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read with a ring
+    tracked: bool,
+    /// A queue with a ring: items marked done plus items dropped by a
+    /// shutdown, counted modulo [`FastRing::modulus`]. Items in flight are
+    /// the ring's count of items taken less this.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // read with a ring
+    done: usize,
+    /// With a ring: its `tail` position as read by [`Chan::lock_a`] and
+    /// moved by the locked push. Valid only while lock A, so taken, is
+    /// held (it cannot move then).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_tail: usize,
+    /// As `ring_tail`, for `head` and the locked pop.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_head: usize,
 }
 
 /// Everything guarded by lock B.
@@ -246,7 +337,11 @@ pub(crate) struct Stats {
 }
 
 /// The queue engine: a buffer with waiting senders and receivers.
-pub(crate) struct Chan<B> {
+pub(crate) struct Chan<B: Buffer> {
+    /// The lock-free slots of a bounded FIFO engine built by
+    /// [`Chan::new_ring`]; then `State::buf` stays empty and unused.
+    #[cfg(feature = "alloc")]
+    ring: Option<FastRing<B::Item>>,
     /// Lock A: the state, and the receivers' list.
     recv: WaitQueue<State<B>, Grant>,
     /// Lock B (taken with A held, or alone by a dropped send future): the
@@ -267,6 +362,36 @@ enum QueuedSender {
 
 type RecvGuard<'a, B> = QueueGuard<'a, State<B>, Grant>;
 type SendGuard<'a> = QueueGuard<'a, SendState, SendWant>;
+
+/// Lock A as [`Chan::lock_a`] takes it: dropping it runs
+/// [`Chan::settle`], then unlocks.
+struct Locked<'a, B: Buffer> {
+    chan: &'a Chan<B>,
+    q: RecvGuard<'a, B>,
+}
+
+impl<'a, B: Buffer> Deref for Locked<'a, B> {
+    type Target = RecvGuard<'a, B>;
+
+    #[inline]
+    fn deref(&self) -> &RecvGuard<'a, B> {
+        &self.q
+    }
+}
+
+impl<B: Buffer> DerefMut for Locked<'_, B> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.q
+    }
+}
+
+impl<B: Buffer> Drop for Locked<'_, B> {
+    #[inline]
+    fn drop(&mut self) {
+        self.chan.settle(&mut self.q);
+    }
+}
 
 /// The wakers a push, pop or dropped waiter took out under the lock (at
 /// most one per side: each grants one item or one slot), woken when this
@@ -326,6 +451,8 @@ impl<B: Buffer> Chan<B> {
                 None => (usize::MAX, true),
             };
             Self {
+                #[cfg(feature = "alloc")]
+                ring: None,
                 recv: WaitQueue::new(State {
                     buf,
                     cap,
@@ -336,6 +463,10 @@ impl<B: Buffer> Chan<B> {
                     send_linked: 0,
                     track_done,
                     in_flight: 0,
+                    tracked: track_done,
+                    done: 0,
+                    ring_tail: 0,
+                    ring_head: 0,
                 }),
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
@@ -397,7 +528,7 @@ impl<B: Buffer> Chan<B> {
     fn repair(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
         let st = q.state_ref();
         if st.mode != Mode::Immediate
-            && st.buf.len() > st.items_reserved
+            && self.buf_len(st) > st.items_reserved
             && !q.is_empty()
             && wakes.recv.is_none()
         {
@@ -406,11 +537,134 @@ impl<B: Buffer> Chan<B> {
         let st = q.state();
         if st.mode == Mode::Open
             && st.send_linked > 0
-            && st.buf.len() + st.slots_reserved < st.cap
+            && self.buf_len(st) + st.slots_reserved < st.cap
             && wakes.send.is_none()
         {
             self.grant_slot_locked(st, wakes);
         }
+    }
+
+    // ----- the buffer, or the ring -----
+
+    /// Takes lock A. With a ring, also closes its fast path (sets `SLOW`)
+    /// before anything is read, and reopens it when the guard is dropped if
+    /// nothing then needs the lock (see [`settle`](Self::settle)).
+    #[inline]
+    fn lock_a(&self) -> Locked<'_, B> {
+        #[cfg_attr(not(feature = "alloc"), allow(unused_mut))]
+        let mut q = self.recv.lock();
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            let (tail, head) = ring.set_slow();
+            let st = q.state();
+            st.ring_tail = tail;
+            st.ring_head = head;
+        }
+        Locked { chan: self, q }
+    }
+
+    /// Run as lock A (taken by [`lock_a`](Self::lock_a)) is released: if
+    /// nobody waits on either side and the engine is open, reopens the
+    /// ring's fast path of sends unless a slot is reserved, and that of
+    /// receives unless an item is reserved. Otherwise `SLOW` stays set, so
+    /// newcomers go through the lock and keep to the line.
+    #[inline]
+    fn settle(&self, q: &mut RecvGuard<'_, B>) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            let st = q.state_ref();
+            if st.mode != Mode::Open || !q.is_empty() {
+                return;
+            }
+            let (send, recv) = (st.slots_reserved == 0, st.items_reserved == 0);
+            if !send && !recv {
+                return;
+            }
+            if st.send_linked != 0 {
+                // Senders that left on their own may still be counted.
+                drop(self.lock_send(q.state()));
+                if q.state_ref().send_linked != 0 {
+                    return;
+                }
+            }
+            if send {
+                ring.clear_send_slow();
+            }
+            if recv {
+                ring.clear_recv_slow();
+            }
+        }
+        #[cfg(not(feature = "alloc"))]
+        let _ = q;
+    }
+
+    /// The number of items held (claimed, with a ring), with lock A taken
+    /// by [`lock_a`](Self::lock_a).
+    #[inline]
+    fn buf_len(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len_at(st.ring_head, st.ring_tail);
+        }
+        st.buf.len()
+    }
+
+    /// As [`buf_len`](Self::buf_len), with lock A taken without closing
+    /// the fast path (for inspection): a snapshot.
+    fn len_snapshot(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len();
+        }
+        st.buf.len()
+    }
+
+    /// Pushes with lock A held; nothing to repair (not for a buffer that
+    /// may panic midway, see [`push_buf`](Self::push_buf)).
+    #[inline]
+    fn buf_push(&self, st: &mut State<B>, item: B::Item) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            st.ring_tail = ring.push_locked(st.ring_tail, item);
+            return;
+        }
+        st.buf.push(item);
+    }
+
+    /// Pops with lock A held; as [`buf_push`](Self::buf_push).
+    #[inline]
+    fn buf_pop(&self, st: &mut State<B>) -> Option<B::Item> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            if st.ring_head == st.ring_tail {
+                return None;
+            }
+            let (item, head) = ring.pop_locked(st.ring_head);
+            st.ring_head = head;
+            return Some(item);
+        }
+        st.buf.pop()
+    }
+
+    /// Pushes with lock A held, through [`guarded`](Self::guarded).
+    #[inline]
+    fn push_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes, item: B::Item) {
+        #[cfg(feature = "alloc")]
+        if self.ring.is_some() {
+            self.buf_push(q.state(), item);
+            return;
+        }
+        self.guarded(q, wakes, |buf| buf.push(item));
+    }
+
+    /// Pops with lock A held, through [`guarded`](Self::guarded).
+    #[inline]
+    fn pop_buf(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> Option<B::Item> {
+        #[cfg(feature = "alloc")]
+        if self.ring.is_some() {
+            return self.buf_pop(q.state());
+        }
+        self.guarded(q, wakes, |buf| buf.pop())
     }
 
     // ----- sending -----
@@ -418,14 +672,29 @@ impl<B: Buffer> Chan<B> {
     /// Sends without waiting.
     #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return match ring.try_push(item) {
+                Ok(()) => Ok(()),
+                Err(Fast::Done(item)) => Err(TrySend::Full(item)),
+                Err(Fast::Slow(item)) => self.try_send_locked(item),
+            };
+        }
+        self.try_send_locked(item)
+    }
+
+    /// [`try_send`](Self::try_send) under lock A: the only path of a
+    /// buffer without a ring, the slow path of one with a ring.
+    #[inline]
+    fn try_send_locked(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         if B::MAY_PANIC_MIDWAY {
             return self.try_send_guarded(item);
         }
         // The buffer's push cannot panic after changing it, so there is
         // nothing to repair and at most the granted receiver to wake.
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
-        if st.mode != Mode::Open || st.buf.len() + st.slots_reserved >= st.cap {
+        if st.mode != Mode::Open || self.buf_len(st) + st.slots_reserved >= st.cap {
             let closed = st.mode != Mode::Open;
             drop(q);
             return Err(if closed {
@@ -434,11 +703,11 @@ impl<B: Buffer> Chan<B> {
                 TrySend::Full(item)
             });
         }
-        st.buf.push(item);
+        self.buf_push(st, item);
         if q.is_empty() {
             return Ok(());
         }
-        let waker = Self::grant_pushed(&mut q);
+        let waker = self.grant_pushed(&mut q);
         drop(q);
         if let Some(waker) = waker {
             waker.wake();
@@ -451,12 +720,12 @@ impl<B: Buffer> Chan<B> {
     #[inline(never)]
     fn try_send_guarded(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(item));
         }
-        if st.buf.len() + st.slots_reserved >= st.cap {
+        if self.buf_len(st) + st.slots_reserved >= st.cap {
             return Err(TrySend::Full(item));
         }
         self.push_locked(&mut q, item, &mut wakes);
@@ -471,18 +740,18 @@ impl<B: Buffer> Chan<B> {
     /// or every slot is reserved).
     pub(crate) fn force_send(&self, item: B::Item) -> Result<Option<B::Item>, TrySend<B::Item>> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(item));
         }
         let mut evicted = None;
-        if st.buf.len() + st.slots_reserved >= st.cap {
-            if st.buf.len() <= st.items_reserved {
+        if self.buf_len(st) + st.slots_reserved >= st.cap {
+            if self.buf_len(st) <= st.items_reserved {
                 return Err(TrySend::Full(item));
             }
             // The slot is reused at once: waiting senders stay waiting.
-            evicted = self.guarded(&mut q, &mut wakes, |buf| buf.pop());
+            evicted = self.pop_buf(&mut q, &mut wakes);
         }
         self.push_locked(&mut q, item, &mut wakes);
         drop(q);
@@ -498,24 +767,27 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn push_locked(&self, q: &mut RecvGuard<'_, B>, item: B::Item, wakes: &mut Wakes) {
         let st = q.state_ref();
-        debug_assert!(st.buf.len() + st.slots_reserved < st.cap);
-        self.guarded(q, wakes, |buf| buf.push(item));
+        debug_assert!(self.buf_len(st) + st.slots_reserved < st.cap);
+        self.push_buf(q, wakes, item);
         if !q.is_empty() {
-            Self::grant_item_locked(q, wakes);
+            self.grant_item_locked(q, wakes);
         }
     }
 
     #[cold]
-    fn grant_item_locked(q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
-        wakes.recv = Self::grant_pushed(q);
+    fn grant_item_locked(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) {
+        wakes.recv = self.grant_pushed(q);
     }
 
     /// Grants the item just pushed to the head receiver (one is linked);
     /// returns its waker, to wake once the lock is released.
     #[cold]
     #[inline(never)]
-    fn grant_pushed(q: &mut RecvGuard<'_, B>) -> Option<Waker> {
-        debug_assert_eq!(q.state_ref().buf.len(), q.state_ref().items_reserved + 1);
+    fn grant_pushed(&self, q: &mut RecvGuard<'_, B>) -> Option<Waker> {
+        debug_assert_eq!(
+            self.buf_len(q.state_ref()),
+            q.state_ref().items_reserved + 1
+        );
         grant_head(q, |st: &mut State<B>| st.items_reserved += 1)
     }
 
@@ -566,7 +838,7 @@ impl<B: Buffer> Chan<B> {
         // calls back into this channel cannot deadlock, and a panicking one
         // changes nothing.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
                 QueuedSender::Fresh => {}
@@ -597,7 +869,7 @@ impl<B: Buffer> Chan<B> {
                     .expect("anysync bug: send polled without an item");
                 break 'out Poll::Ready(Err(value));
             }
-            if st.buf.len() + st.slots_reserved < st.cap {
+            if self.buf_len(st) + st.slots_reserved < st.cap {
                 let value = item
                     .take()
                     .expect("anysync bug: send polled without an item");
@@ -633,7 +905,7 @@ impl<B: Buffer> Chan<B> {
                 // which cannot be taken while B is held.
                 s.state().unlinked += 1;
                 drop(s);
-                let mut q = self.recv.lock();
+                let mut q = self.lock_a();
                 drop(self.lock_send(q.state()));
                 drop(q);
             }
@@ -648,7 +920,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn release_slots(&self, n: usize) {
         for _ in 0..n {
             let mut wakes = Wakes::default();
-            let mut q = self.recv.lock();
+            let mut q = self.lock_a();
             let st = q.state();
             st.slots_reserved -= 1;
             if st.mode == Mode::Open && st.send_linked > 0 {
@@ -661,12 +933,12 @@ impl<B: Buffer> Chan<B> {
 
     /// Reserves `n` slots without waiting.
     pub(crate) fn try_reserve(&self, n: usize) -> Result<(), TrySend<()>> {
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         if st.mode != Mode::Open {
             return Err(TrySend::Closed(()));
         }
-        if st.cap - st.buf.len() - st.slots_reserved < n {
+        if st.cap - self.buf_len(st) - st.slots_reserved < n {
             return Err(TrySend::Full(()));
         }
         st.slots_reserved += n;
@@ -686,7 +958,7 @@ impl<B: Buffer> Chan<B> {
         let mut stale = None;
         // Cloned before the lock, as in `poll_send`.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
                 QueuedSender::Fresh => {}
@@ -707,7 +979,7 @@ impl<B: Buffer> Chan<B> {
             if st.mode != Mode::Open {
                 break 'out Poll::Ready(Err(()));
             }
-            let free = st.cap - st.buf.len() - st.slots_reserved;
+            let free = st.cap - self.buf_len(st) - st.slots_reserved;
             if free >= n {
                 st.slots_reserved += n;
                 break 'out Poll::Ready(Ok(()));
@@ -736,7 +1008,7 @@ impl<B: Buffer> Chan<B> {
     /// closed since (the slot is given back).
     pub(crate) fn send_reserved(&self, item: B::Item) -> Result<(), B::Item> {
         let mut wakes = Wakes::default();
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         st.slots_reserved -= 1;
         if st.mode != Mode::Open {
@@ -755,19 +1027,29 @@ impl<B: Buffer> Chan<B> {
     /// Receives without waiting.
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            match ring.try_pop() {
+                Ok(item) => return Ok(item),
+                Err(Fast::Done(())) => return Err(TryRecv::Empty),
+                Err(Fast::Slow(())) => return self.try_recv_ring_slow(),
+            }
+        }
         if B::MAY_PANIC_MIDWAY {
             let mut wakes = Wakes::default();
-            let q = self.recv.lock();
+            let q = self.lock_a();
             return self.try_recv_locked(q, &mut wakes);
         }
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let st = q.state();
         // The common case, kept short: open, a free item, and no waiting
         // sender to grant the freed slot to. Then there is nobody to wake
         // and no drained close to report, and the pop cannot panic after
         // changing the buffer, so there is nothing to repair.
-        if st.mode == Mode::Open && st.send_linked == 0 && st.buf.len() > st.items_reserved {
-            let item = st.buf.pop().expect("anysync bug: pop from an empty buffer");
+        if st.mode == Mode::Open && st.send_linked == 0 && self.buf_len(st) > st.items_reserved {
+            let item = self
+                .buf_pop(st)
+                .expect("anysync bug: pop from an empty buffer");
             if st.track_done {
                 st.in_flight += 1;
             }
@@ -780,8 +1062,19 @@ impl<B: Buffer> Chan<B> {
     /// held (`q`).
     #[cold]
     #[inline(never)]
-    fn try_recv_slow(&self, q: RecvGuard<'_, B>) -> Result<B::Item, TryRecv> {
+    fn try_recv_slow(&self, q: Locked<'_, B>) -> Result<B::Item, TryRecv> {
         let mut wakes = Wakes::default();
+        self.try_recv_locked(q, &mut wakes)
+    }
+
+    /// [`try_recv`](Self::try_recv) of an engine with a ring whose fast
+    /// path is closed (`SLOW` set): under lock A.
+    #[cfg(feature = "alloc")]
+    #[cold]
+    #[inline(never)]
+    fn try_recv_ring_slow(&self) -> Result<B::Item, TryRecv> {
+        let mut wakes = Wakes::default();
+        let q = self.lock_a();
         self.try_recv_locked(q, &mut wakes)
     }
 
@@ -790,7 +1083,7 @@ impl<B: Buffer> Chan<B> {
     /// so that it wakes after the lock is released also when a panic
     /// unwinds.
     #[inline]
-    fn try_recv_locked(&self, q: RecvGuard<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
+    fn try_recv_locked(&self, q: Locked<'_, B>, wakes: &mut Wakes) -> Result<B::Item, TryRecv> {
         let mut q = q;
         let out = self.take_locked(&mut q, wakes);
         drop(q);
@@ -812,8 +1105,8 @@ impl<B: Buffer> Chan<B> {
         let st = q.state();
         match st.mode {
             Mode::Immediate => Err(TryRecv::Closed),
-            _ if st.buf.len() > st.items_reserved => Ok(self.pop_locked(q, wakes)),
-            Mode::Closed if st.buf.len() == 0 => Err(TryRecv::Closed),
+            _ if self.buf_len(st) > st.items_reserved => Ok(self.pop_locked(q, wakes)),
+            Mode::Closed if self.buf_len(st) == 0 => Err(TryRecv::Closed),
             _ => Err(TryRecv::Empty),
         }
     }
@@ -825,7 +1118,7 @@ impl<B: Buffer> Chan<B> {
     #[inline]
     fn pop_locked(&self, q: &mut RecvGuard<'_, B>, wakes: &mut Wakes) -> (B::Item, bool) {
         let item = self
-            .guarded(q, wakes, |buf| buf.pop())
+            .pop_buf(q, wakes)
             .expect("anysync bug: pop from an empty buffer");
         let st = q.state();
         if st.track_done {
@@ -834,7 +1127,7 @@ impl<B: Buffer> Chan<B> {
         let mut drained = false;
         if st.send_linked > 0 {
             self.grant_slot_locked(st, wakes);
-        } else if st.mode != Mode::Open && st.buf.len() == 0 && !q.is_empty() {
+        } else if st.mode != Mode::Open && self.buf_len(st) == 0 && !q.is_empty() {
             // Closed and drained: receivers that linked while the last items
             // were reserved by others will get nothing. Wake them (after
             // unlocking, in `finish`).
@@ -893,7 +1186,7 @@ impl<B: Buffer> Chan<B> {
         let mut drained = false;
         // Cloned before the lock, as in `poll_send`.
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
-        let mut q = self.recv.lock();
+        let mut q = self.lock_a();
         let out = 'out: {
             if node.is_queued() {
                 match node.state(&q) {
@@ -982,6 +1275,11 @@ impl<B: Buffer> Chan<B> {
         // panicking wake does not strand the later batches.
         self.recv.wake_loop(|q, batch| {
             let end = *end.get_or_insert_with(|| {
+                // Sends and receives go through the lock from now on.
+                #[cfg(feature = "alloc")]
+                if let Some(ring) = &self.ring {
+                    ring.set_slow();
+                }
                 let st = q.state();
                 first = st.mode == Mode::Open;
                 if st.mode != Mode::Immediate {
@@ -1042,7 +1340,17 @@ impl<B: Buffer> Chan<B> {
     /// drops every buffered item, as described there.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn drop_buffered(&self) -> usize {
-        let pop = || self.recv.lock().state().buf.pop();
+        let pop = || {
+            let mut q = self.lock_a();
+            let st = q.state();
+            let item = self.buf_pop(st);
+            #[cfg(feature = "alloc")]
+            if item.is_some() && self.ring.is_some() {
+                // The ring counts it as taken: it is not in flight.
+                self.mark_done(st);
+            }
+            item
+        };
         let mut dropped = 0;
         #[cfg(feature = "std")]
         {
@@ -1087,26 +1395,67 @@ impl<B: Buffer> Chan<B> {
     /// `Ok(true)` if nothing is buffered or in flight any more.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn task_done(&self) -> Result<bool, ()> {
-        let mut q = self.recv.lock();
+        // With a ring, `SLOW` (set by `lock_a`) stops the counters, so the
+        // answer is exact.
+        let mut q = self.lock_a();
         let st = q.state();
-        if st.in_flight == 0 {
+        let in_flight = self.in_flight(st);
+        if in_flight == 0 {
             return Err(());
         }
+        self.mark_done(st);
+        Ok(in_flight == 1 && self.buf_len(st) == 0)
+    }
+
+    /// Items taken and not yet marked done (0 if not a queue).
+    fn in_flight(&self, st: &State<B>) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            if !st.tracked {
+                return 0;
+            }
+            return ring.count_sub(ring.taken(), st.done);
+        }
+        st.in_flight
+    }
+
+    /// One item taken is done (or, with a ring, one buffered item was
+    /// dropped by a shutdown, which the ring counts as taken).
+    fn mark_done(&self, st: &mut State<B>) {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            if st.tracked {
+                st.done = ring.count_add1(st.done);
+            }
+            return;
+        }
         st.in_flight -= 1;
-        Ok(st.in_flight == 0 && st.buf.len() == 0)
     }
 
     /// Buffered items plus items taken and not yet marked done.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn unfinished(&self) -> usize {
-        let mut q = self.recv.lock();
-        let st = q.state();
+        let q = self.recv.lock();
+        let st = q.state_ref();
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            // Put and not done: one read of `tail`.
+            return if st.tracked {
+                ring.count_sub(ring.put(), st.done)
+            } else {
+                ring.len()
+            };
+        }
         st.buf.len() + st.in_flight
     }
 
     // ----- inspection -----
 
     pub(crate) fn len(&self) -> usize {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.len();
+        }
         self.recv.lock().state_ref().buf.len()
     }
 
@@ -1123,7 +1472,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn is_full(&self) -> bool {
         let q = self.recv.lock();
         let st = q.state_ref();
-        st.buf.len() + st.slots_reserved >= st.cap
+        self.len_snapshot(st) + st.slots_reserved >= st.cap
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -1137,15 +1486,49 @@ impl<B: Buffer> Chan<B> {
         drop(self.lock_send(q.state()));
         let st = q.state_ref();
         Stats {
-            len: st.buf.len(),
+            len: self.len_snapshot(st),
             cap: (!st.unbounded).then_some(st.cap),
             mode: st.mode,
             slots_reserved: st.slots_reserved,
             items_reserved: st.items_reserved,
             send_waiters: st.send_linked,
             recv_waiters,
-            in_flight: st.in_flight,
+            in_flight: self.in_flight(st),
         }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<B: Buffer> Chan<B> {
+    /// Whether this engine has the lock-free ring.
+    #[cfg(test)]
+    pub(crate) fn has_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
+    /// The largest capacity given a ring: its slots are allocated up
+    /// front, so a larger bounded engine keeps the growing `VecDeque`
+    /// (and the locked path).
+    pub(crate) const RING_MAX: usize = 1 << 12;
+
+    /// Whether [`new_bounded`](Self::new_bounded) gives an engine of
+    /// capacity `cap` a ring (then its `buf` stays empty: pass one that
+    /// allocated nothing).
+    pub(crate) const fn uses_ring(cap: usize) -> bool {
+        B::FIFO && cap > 0 && cap <= Self::RING_MAX
+    }
+
+    /// A bounded engine of capacity `cap`: with the lock-free fast path
+    /// (see the notes) if [`uses_ring`](Self::uses_ring), else as
+    /// [`new`](Chan::new) builds it over `buf`.
+    pub(crate) fn new_bounded(buf: B, cap: usize, track_done: bool) -> Self {
+        let mut chan = Self::new(buf, Some(cap), track_done);
+        if Self::uses_ring(cap) {
+            chan.ring = Some(FastRing::new(cap));
+            // Items taken are counted by the ring's `head`.
+            chan.recv.lock().state().track_done = false;
+        }
+        chan
     }
 }
 

@@ -143,8 +143,14 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "channel::bounded: `capacity` must be greater than zero (use channel::unbounded() for a channel without a limit)"
     );
-    let buf = FifoBuf(VecDeque::with_capacity(capacity.min(PREALLOCATE)));
-    new_channel(Chan::new(buf, Some(capacity), false))
+    // With the engine's lock-free ring the items live there instead.
+    let prealloc = if Chan::<FifoBuf<T>>::uses_ring(capacity) {
+        0
+    } else {
+        capacity.min(PREALLOCATE)
+    };
+    let buf = FifoBuf(VecDeque::with_capacity(prealloc));
+    new_channel(Chan::new_bounded(buf, capacity, false))
 }
 
 /// A channel with no limit: [`Sender::send`] never waits.

@@ -13,10 +13,22 @@ use core::{future::poll_fn, pin::pin};
 use crate::chan::{Buffer, Chan, FifoBuf, RecvFut, ReserveFut, Ring, SendFut, TrySend};
 use crate::loom::{self, future::block_on, sync::Arc, thread};
 
-/// A bounded FIFO engine of capacity `cap`, as the channel builds it.
+/// A bounded FIFO engine of capacity `cap` without the lock-free ring
+/// (as a `Queue` builds it).
 fn fifo(cap: usize) -> Arc<Chan<FifoBuf<u8>>> {
     Arc::new(Chan::new(FifoBuf(VecDeque::new()), Some(cap), false))
 }
+
+/// A bounded FIFO engine of capacity `cap` with the lock-free ring (as
+/// `channel::bounded` builds it).
+fn ring(cap: usize) -> Arc<Chan<FifoBuf<u8>>> {
+    let chan = Chan::new_bounded(FifoBuf(VecDeque::new()), cap, false);
+    assert!(chan.has_ring());
+    Arc::new(chan)
+}
+
+/// How a model builds its engine.
+type Make = fn(usize) -> Arc<Chan<FifoBuf<u8>>>;
 
 /// Sends `v`, waiting for room. `Err(v)` if closed.
 fn send<B: Buffer>(chan: &Chan<B>, v: B::Item) -> Result<(), B::Item> {
@@ -56,8 +68,19 @@ fn assert_quiet<B: Buffer>(chan: &Chan<B>) {
 /// wake-up would leave it parked forever, which loom reports).
 #[test]
 fn loom_push_racing_a_receiver_that_parks() {
-    loom::model(|| {
-        let chan = fifo(1);
+    push_racing_a_receiver_that_parks(fifo);
+}
+
+/// As above with the ring: a lock-free push racing a receiver that links
+/// (the receiver sets `SLOW` under the lock before its last look).
+#[test]
+fn loom_ring_push_racing_a_receiver_that_parks() {
+    push_racing_a_receiver_that_parks(ring);
+}
+
+fn push_racing_a_receiver_that_parks(make: Make) {
+    loom::model(move || {
+        let chan = make(1);
         let c = chan.clone();
         let sender = thread::spawn(move || {
             assert!(c.try_send(1).is_ok());
@@ -74,8 +97,18 @@ fn loom_push_racing_a_receiver_that_parks() {
 /// come out in order.
 #[test]
 fn loom_pop_racing_a_sender_that_parks() {
-    loom::model(|| {
-        let chan = fifo(1);
+    pop_racing_a_sender_that_parks(fifo);
+}
+
+/// As above with the ring: a lock-free pop racing a sender that links.
+#[test]
+fn loom_ring_pop_racing_a_sender_that_parks() {
+    pop_racing_a_sender_that_parks(ring);
+}
+
+fn pop_racing_a_sender_that_parks(make: Make) {
+    loom::model(move || {
+        let chan = make(1);
         assert!(chan.try_send(1).is_ok());
         let c = chan.clone();
         let sender = thread::spawn(move || {
@@ -113,8 +146,19 @@ fn loom_reserve_racing_a_pop() {
 /// comes out next.
 #[test]
 fn loom_newcomer_does_not_overtake_a_parked_sender() {
-    loom::model(|| {
-        let chan = fifo(1);
+    newcomer_does_not_overtake_a_parked_sender(fifo);
+}
+
+/// As above with the ring: the granted slot keeps `SLOW` set, so the
+/// newcomer's send goes through the lock and finds no free slot.
+#[test]
+fn loom_ring_newcomer_does_not_overtake_a_parked_sender() {
+    newcomer_does_not_overtake_a_parked_sender(ring);
+}
+
+fn newcomer_does_not_overtake_a_parked_sender(make: Make) {
+    loom::model(move || {
+        let chan = make(1);
         assert!(chan.try_send(1).is_ok());
         let c = chan.clone();
         let sender = thread::spawn(move || {
@@ -152,6 +196,79 @@ fn loom_close_racing_a_push_into_a_ring() {
         }
         closer.join().unwrap();
         assert_eq!(got, if sent { &[1][..] } else { &[][..] });
+        assert_quiet(&*chan);
+    });
+}
+
+/// A close racing a lock-free push into the ring: the item is either
+/// refused as closed or buffered and then drained; receivers end.
+#[test]
+fn loom_close_racing_a_lock_free_push() {
+    loom::model(|| {
+        let chan = ring(1);
+        let c = chan.clone();
+        let closer = thread::spawn(move || {
+            c.close();
+        });
+        let sent = match chan.try_send(1) {
+            Ok(()) => true,
+            Err(TrySend::Closed(1)) => false,
+            Err(e) => panic!("unexpected {e:?}"),
+        };
+        let mut got = Vec::new();
+        while let Some(v) = recv(&*chan) {
+            got.push(v);
+        }
+        closer.join().unwrap();
+        assert_eq!(got, if sent { &[1][..] } else { &[][..] });
+        assert_quiet(&*chan);
+    });
+}
+
+/// A permit taken while a lock-free push races for the one slot: exactly
+/// one of them gets it (the permit's slot is never also filled by the
+/// push), and the item that comes out is the winner's.
+#[test]
+fn loom_permit_racing_a_lock_free_push() {
+    loom::model(|| {
+        let chan = ring(1);
+        let c = chan.clone();
+        let sender = thread::spawn(move || c.try_send(2).is_ok());
+        let reserved = chan.try_reserve(1).is_ok();
+        let sent = sender.join().unwrap();
+        assert!(reserved != sent, "reserved {reserved}, sent {sent}");
+        if reserved {
+            assert!(chan.try_send(3).is_err());
+            assert!(chan.send_reserved(1).is_ok());
+            assert_eq!(chan.try_recv(), Ok(1));
+        } else {
+            assert_eq!(chan.try_recv(), Ok(2));
+        }
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
+    });
+}
+
+/// Two lock-free senders racing for the one slot while the receiver may
+/// park: the loser waits and is granted the slot the receive frees;
+/// both items arrive once.
+#[test]
+fn loom_ring_two_senders_one_receiver() {
+    loom::model(|| {
+        let chan = ring(1);
+        let senders: Vec<_> = [1u8, 2]
+            .into_iter()
+            .map(|v| {
+                let c = chan.clone();
+                thread::spawn(move || assert!(send(&*c, v).is_ok()))
+            })
+            .collect();
+        let mut got = [recv(&*chan).unwrap(), recv(&*chan).unwrap()];
+        for s in senders {
+            s.join().unwrap();
+        }
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
         assert_quiet(&*chan);
     });
 }

@@ -1,0 +1,408 @@
+//! The lock-free slots of a bounded FIFO engine: its fast path (see the
+//! engine's implementation notes, "The lock-free fast path").
+//!
+//! An array of slots, each with a `stamp` that says which position it
+//! waits for, and two claim counters, `tail` (the next position to fill)
+//! and `head` (the next to empty), on separate cache lines. A sender
+//! claims position `t` by moving `tail` from `t` to the next position with
+//! a compare-and-swap, but only once the slot's stamp shows it is free for
+//! `t`; it then writes the item and publishes it by moving the stamp on. A
+//! receiver does the same with `head`. Bit 0 of each counter is `SLOW`:
+//! while it is set every compare-and-swap of a fast operation on that
+//! counter fails, so the counter changes only under the engine's lock (see
+//! [`FastRing::set_slow`]).
+//!
+//! # Words
+//!
+//! A position is a word `lap * lap_len + 2 * index`, with `index < cap` and
+//! `lap_len` a power of two above `2 * cap`, so that bit 0 stays free for
+//! `SLOW`. A slot's stamp is a position (bit 0 clear): `p` when it is free
+//! for a sender at `p`, `p + 2` once that sender published its item (the
+//! item a receiver at `p` takes), and `p + lap_len` once that receiver took
+//! it (free for the sender one lap later). Every sum wraps.
+
+use alloc::{boxed::Box, vec::Vec};
+use core::mem::MaybeUninit;
+
+use crate::loom::{
+    cell::UnsafeCell,
+    hint,
+    sync::atomic::{AtomicUsize, Ordering},
+};
+
+/// Set in both counters while the engine's lock is the only way in.
+pub(crate) const SLOW: usize = 1;
+
+/// Keeps `tail` and `head` on separate cache lines, so that a sender and a
+/// receiver do not contend on one line.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+struct Slot<T> {
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Why a lock-free attempt gave up.
+#[derive(Debug)]
+pub(crate) enum Fast<T> {
+    /// `SLOW` is set: take the lock. Holds what was to be sent, if anything.
+    Slow(T),
+    /// Full (a send) or empty (a receive), with `SLOW` clear: nobody waits
+    /// and nothing is reserved, so this is the answer.
+    Done(T),
+}
+
+/// The slots and counters of a bounded FIFO engine.
+pub(crate) struct FastRing<T> {
+    tail: Padded<AtomicUsize>,
+    head: Padded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+    /// One lap in words: a power of two above `2 * cap`.
+    lap: usize,
+}
+
+// SAFETY: items are moved in by one thread and out by another (so `T:
+// Send`), each slot's value is accessed only by the one operation that
+// claimed its position (the stamps and counters order those accesses), and
+// no `&T` is ever handed out, so `T: Sync` is not needed.
+unsafe impl<T: Send> Send for FastRing<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for FastRing<T> {}
+
+// No user code runs between a claim and its publication (the item is
+// only moved), so a panic elsewhere never leaves a slot half done: what
+// other threads observe after it is a consistent ring.
+impl<T: core::panic::RefUnwindSafe> core::panic::RefUnwindSafe for FastRing<T> {}
+
+impl<T> FastRing<T> {
+    /// Empty slots for `cap` items, `SLOW` clear.
+    ///
+    /// # Panics
+    /// If `cap` is zero or so large that a lap does not fit in a word
+    /// (the engine only builds rings of a few thousand slots).
+    pub(crate) fn new(cap: usize) -> Self {
+        assert!(cap > 0, "anysync bug: a ring of zero slots");
+        let lap = cap
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
+            .and_then(|n| n.checked_mul(2))
+            .expect("anysync bug: ring too large");
+        let slots: Vec<Slot<T>> = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(2 * i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Self {
+            tail: Padded(AtomicUsize::new(0)),
+            head: Padded(AtomicUsize::new(0)),
+            slots: slots.into_boxed_slice(),
+            lap,
+        }
+    }
+
+    #[inline]
+    fn cap(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The slot of position `pos` (bit 0 clear), and the position after
+    /// it.
+    #[inline]
+    fn slot(&self, pos: usize) -> (&Slot<T>, usize) {
+        let index = (pos & (self.lap - 1)) >> 1;
+        // `index < cap`: positions are built by this function from 0.
+        let slot = &self.slots[index];
+        let next = if index + 1 < self.cap() {
+            pos.wrapping_add(2)
+        } else {
+            (pos & !(self.lap - 1)).wrapping_add(self.lap)
+        };
+        (slot, next)
+    }
+
+    /// The number of positions from `head` to `tail` (both bit 0 clear).
+    #[inline]
+    fn distance(&self, head: usize, tail: usize) -> usize {
+        let h = (head & (self.lap - 1)) >> 1;
+        let t = (tail & (self.lap - 1)) >> 1;
+        if h < t {
+            t - h
+        } else if h > t {
+            self.cap() - h + t
+        } else if head == tail {
+            0
+        } else {
+            self.cap()
+        }
+    }
+
+    /// Sends without the lock: claims the next position if `SLOW` is clear
+    /// and its slot free, writes `item` there and publishes it.
+    #[inline]
+    pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
+        let mut tail = self.tail.0.load(Ordering::Relaxed);
+        loop {
+            if tail & SLOW != 0 {
+                return Err(Fast::Slow(item));
+            }
+            let (slot, next) = self.slot(tail);
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                match self.tail.0.compare_exchange_weak(
+                    tail,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: this thread claimed `tail`, and the
+                        // stamp (acquired) showed the slot free for it: the
+                        // receiver of the lap before has moved its item
+                        // out, and nobody else touches the value until the
+                        // stamp below publishes it.
+                        slot.value.with_mut(|v| unsafe { (*v).write(item) });
+                        slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => tail = now,
+                }
+            } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(2) {
+                // The slot still holds the item of the lap before: full,
+                // unless a receiver has claimed it and is moving it out.
+                // (`SLOW` in `head` says nothing about sending.)
+                let head = self.head.0.load(Ordering::Acquire) & !SLOW;
+                if head.wrapping_add(self.lap) == tail {
+                    return Err(Fast::Done(item));
+                }
+                hint::spin_loop();
+                tail = self.tail.0.load(Ordering::Relaxed);
+            } else {
+                // Another sender claimed `tail` since it was read.
+                hint::spin_loop();
+                tail = self.tail.0.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Receives without the lock: claims the next position if `SLOW` is
+    /// clear and its item published, and moves the item out.
+    #[inline]
+    pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
+        let mut head = self.head.0.load(Ordering::Relaxed);
+        loop {
+            if head & SLOW != 0 {
+                return Err(Fast::Slow(()));
+            }
+            let (slot, next) = self.slot(head);
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head.wrapping_add(2) {
+                match self.head.0.compare_exchange_weak(
+                    head,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: this thread claimed `head`, and the stamp
+                        // (acquired) showed the item of `head` published;
+                        // nobody else touches the value until the stamp
+                        // below frees the slot.
+                        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
+                        slot.stamp
+                            .store(head.wrapping_add(self.lap), Ordering::Release);
+                        return Ok(item);
+                    }
+                    Err(now) => head = now,
+                }
+            } else if stamp == head {
+                // Nothing published at `head`: empty, unless a sender has
+                // claimed it and is writing.
+                // (`SLOW` in `tail` says nothing about receiving.)
+                let tail = self.tail.0.load(Ordering::Acquire) & !SLOW;
+                if tail == head {
+                    return Err(Fast::Done(()));
+                }
+                hint::spin_loop();
+                head = self.head.0.load(Ordering::Relaxed);
+            } else {
+                // Another receiver claimed `head` since it was read.
+                hint::spin_loop();
+                head = self.head.0.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// How many positions `pos` is past position 0, modulo
+    /// [`modulus`](Self::modulus).
+    #[inline]
+    fn count(&self, pos: usize) -> usize {
+        let pos = pos & !SLOW;
+        let laps = pos >> self.lap.trailing_zeros();
+        laps * self.cap() + ((pos & (self.lap - 1)) >> 1)
+    }
+
+    /// Items ever put (claimed by a sender), modulo
+    /// [`modulus`](Self::modulus).
+    pub(crate) fn put(&self) -> usize {
+        self.count(self.tail.0.load(Ordering::Acquire))
+    }
+
+    /// Items ever taken (claimed by a receiver), modulo
+    /// [`modulus`](Self::modulus).
+    pub(crate) fn taken(&self) -> usize {
+        self.count(self.head.0.load(Ordering::Acquire))
+    }
+
+    /// What the counts of [`put`](Self::put) and [`taken`](Self::taken)
+    /// wrap at: the laps a word holds times `cap` (below `2^63` on 64-bit
+    /// targets, as `cap` is below half a lap).
+    fn modulus(&self) -> usize {
+        ((usize::MAX >> self.lap.trailing_zeros()) + 1) * self.cap()
+    }
+
+    /// `a - b` for counts modulo [`modulus`](Self::modulus).
+    pub(crate) fn count_sub(&self, a: usize, b: usize) -> usize {
+        if a >= b {
+            a - b
+        } else {
+            a + (self.modulus() - b)
+        }
+    }
+
+    /// `a + 1` for a count modulo [`modulus`](Self::modulus).
+    pub(crate) fn count_add1(&self, a: usize) -> usize {
+        if a + 1 == self.modulus() {
+            0
+        } else {
+            a + 1
+        }
+    }
+
+    /// Closes the fast path: from now on every compare-and-swap of a fast
+    /// operation fails, so (apart from operations that already claimed a
+    /// position and are still writing or reading their slot) the counters
+    /// change only under the engine's lock. Call with the lock held.
+    ///
+    /// Returns the positions `(tail, head)`, which then stay as they are
+    /// until the lock holder moves them ([`push_locked`](Self::push_locked),
+    /// [`pop_locked`](Self::pop_locked)): the engine keeps them in its
+    /// locked state instead of reading the counters again.
+    #[inline]
+    pub(crate) fn set_slow(&self) -> (usize, usize) {
+        // Read-modify-writes: they read the last value of each counter,
+        // so every claim made before is counted.
+        let tail = self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
+        let head = self.head.0.fetch_or(SLOW, Ordering::AcqRel);
+        (tail & !SLOW, head & !SLOW)
+    }
+
+    /// Opens the fast path of sends again (`SLOW` in `tail`). Call with
+    /// the lock held, before releasing it.
+    #[inline]
+    pub(crate) fn clear_send_slow(&self) {
+        self.tail.0.fetch_and(!SLOW, Ordering::AcqRel);
+    }
+
+    /// Opens the fast path of receives again (`SLOW` in `head`). Call with
+    /// the lock held, before releasing it.
+    #[inline]
+    pub(crate) fn clear_recv_slow(&self) {
+        self.head.0.fetch_and(!SLOW, Ordering::AcqRel);
+    }
+
+    /// Items claimed into the ring and not yet claimed out: exact with
+    /// the lock held and `SLOW` set, a snapshot otherwise.
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            let tail = self.tail.0.load(Ordering::Acquire);
+            let head = self.head.0.load(Ordering::Acquire);
+            if self.tail.0.load(Ordering::Acquire) == tail {
+                return self.distance(head & !SLOW, tail & !SLOW);
+            }
+            hint::spin_loop();
+        }
+    }
+
+    /// [`len`](Self::len) from positions read with the lock held and
+    /// `SLOW` set.
+    #[inline]
+    pub(crate) fn len_at(&self, head: usize, tail: usize) -> usize {
+        self.distance(head, tail)
+    }
+
+    /// Waits (briefly) until `slot`'s stamp is `want`: a fast operation
+    /// that claimed its position before `SLOW` was set is still writing or
+    /// reading it.
+    #[inline]
+    fn wait_stamp(slot: &Slot<T>, want: usize) {
+        let mut spins = 0u32;
+        while slot.stamp.load(Ordering::Acquire) != want {
+            spins += 1;
+            if spins < 64 {
+                hint::spin_loop();
+            } else {
+                yield_thread();
+            }
+        }
+    }
+
+    /// Pushes at position `tail` with the lock held and `SLOW` set (the
+    /// engine has checked that a slot is free); returns the next position.
+    pub(crate) fn push_locked(&self, tail: usize, item: T) -> usize {
+        debug_assert_eq!(self.tail.0.load(Ordering::Relaxed), tail | SLOW);
+        let (slot, next) = self.slot(tail);
+        Self::wait_stamp(slot, tail);
+        // SAFETY: with `SLOW` set only the lock holder claims positions,
+        // and the stamp (acquired) shows the item of the lap before moved
+        // out: the slot is this thread's until the stamp below.
+        slot.value.with_mut(|v| unsafe { (*v).write(item) });
+        slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
+        self.tail.0.store(next | SLOW, Ordering::Release);
+        next
+    }
+
+    /// Pops at position `head`, which is behind the tail, with the lock
+    /// held and `SLOW` set; returns the item and the next position.
+    pub(crate) fn pop_locked(&self, head: usize) -> (T, usize) {
+        debug_assert_eq!(self.head.0.load(Ordering::Relaxed), head | SLOW);
+        let (slot, next) = self.slot(head);
+        Self::wait_stamp(slot, head.wrapping_add(2));
+        // SAFETY: with `SLOW` set only the lock holder claims positions;
+        // `head` is behind `tail`, so a sender claimed it, and the stamp
+        // (acquired) shows its item written. The slot is this thread's
+        // until the stamp below frees it.
+        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
+        slot.stamp
+            .store(head.wrapping_add(self.lap), Ordering::Release);
+        self.head.0.store(next | SLOW, Ordering::Release);
+        (item, next)
+    }
+}
+
+impl<T> Drop for FastRing<T> {
+    fn drop(&mut self) {
+        // No operation is in flight (`&mut self`): every claimed position
+        // between `head` and `tail` holds a published item.
+        let tail = self.tail.0.load(Ordering::Relaxed) & !SLOW;
+        let mut head = self.head.0.load(Ordering::Relaxed) & !SLOW;
+        while head != tail {
+            let (slot, next) = self.slot(head);
+            // SAFETY: positions from `head` to `tail` hold items written
+            // and not moved out; each is dropped once.
+            slot.value
+                .with_mut(|v| unsafe { v.cast::<T>().drop_in_place() });
+            head = next;
+        }
+    }
+}
+
+/// Lets the thread that is finishing a claimed slot run.
+#[inline]
+fn yield_thread() {
+    #[cfg(all(feature = "std", not(anysync_loom)))]
+    std::thread::yield_now();
+    #[cfg(any(not(feature = "std"), anysync_loom))]
+    hint::spin_loop();
+}

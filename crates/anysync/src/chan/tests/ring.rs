@@ -1,0 +1,331 @@
+//! Threads hammering the lock-free ring of a bounded FIFO engine while
+//! others take the slow path at random moments (permits, waiting, a
+//! close), so the windows between a fast claim and `SLOW` are hit often.
+//! Each checks what must hold whatever the interleaving: every item
+//! accepted comes out exactly once, each sender's items in order, and
+//! nothing is left reserved or waiting.
+
+use alloc::{collections::VecDeque, sync::Arc, vec::Vec};
+use core::{future::poll_fn, pin::pin};
+use std::thread;
+
+use crate::chan::{Chan, FifoBuf, RecvFut, ReserveFut, SendFut, TrySend};
+
+type Engine = Chan<FifoBuf<u64>>;
+
+fn ring(cap: usize) -> Arc<Engine> {
+    let chan = Chan::new_bounded(FifoBuf(VecDeque::new()), cap, false);
+    assert!(chan.has_ring());
+    Arc::new(chan)
+}
+
+fn send(chan: &Engine, v: u64) -> Result<(), u64> {
+    let mut fut = pin!(SendFut::new(chan, v));
+    futures_executor::block_on(poll_fn(|cx| fut.as_mut().poll_send(cx)))
+}
+
+fn recv(chan: &Engine) -> Option<u64> {
+    let mut fut = pin!(RecvFut::new(chan));
+    futures_executor::block_on(poll_fn(|cx| fut.as_mut().poll_recv(cx)))
+}
+
+fn reserve(chan: &Engine) -> Result<(), ()> {
+    let mut fut = pin!(ReserveFut::new(chan, 1));
+    futures_executor::block_on(poll_fn(|cx| fut.as_mut().poll_reserve(cx)))
+}
+
+/// A small xorshift generator: the tests need cheap, varied choices, not
+/// quality randomness.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Rounds of the close and shutdown races (fewer under miri, which is slow).
+const ROUNDS: u64 = if cfg!(miri) { 2 } else { 20 };
+
+/// Items are `sender << 32 | seq`.
+const SEQ: u64 = 1 << 32;
+
+fn assert_quiet(chan: &Engine) {
+    let s = chan.stats();
+    assert_eq!(
+        (
+            s.send_waiters,
+            s.recv_waiters,
+            s.slots_reserved,
+            s.items_reserved,
+            s.len
+        ),
+        (0, 0, 0, 0, 0),
+        "{s:?}"
+    );
+}
+
+/// Checks one receiver's items: each sender's in increasing order.
+fn check_order(got: &[u64]) {
+    let mut last: Vec<Option<u64>> = Vec::new();
+    for &v in got {
+        let (who, seq) = ((v / SEQ) as usize, v % SEQ);
+        if last.len() <= who {
+            last.resize(who + 1, None);
+        }
+        assert!(
+            !matches!(last[who], Some(prev) if prev >= seq),
+            "sender {who}: {seq} after {:?}",
+            last[who]
+        );
+        last[who] = Some(seq);
+    }
+}
+
+/// Senders and receivers on the fast path, one sender mixing in permits
+/// (taken without and with waiting, filled or dropped at random): every
+/// item arrives once, in order per sender, and the permits leave nothing
+/// reserved.
+#[test]
+fn ring_hammer_with_random_permits() {
+    const PER: u64 = if cfg!(miri) { 40 } else { 3000 };
+    for cap in [1, 2, 7] {
+        let chan = ring(cap);
+        let mut senders = Vec::new();
+        for who in 0..3u64 {
+            let c = chan.clone();
+            senders.push(thread::spawn(move || {
+                let mut rng = Rng(0x9e37_79b9 + who * 7919);
+                for seq in 0..PER {
+                    let v = who * SEQ + seq;
+                    if who == 0 && rng.below(4) == 0 {
+                        // A permit: held across a yield, then filled.
+                        let got = if rng.below(2) == 0 {
+                            c.try_reserve(1).is_ok()
+                        } else {
+                            reserve(&c).is_ok()
+                        };
+                        if got {
+                            thread::yield_now();
+                            if rng.below(3) == 0 {
+                                // Dropped unused: the slot goes back.
+                                c.release_slots(1);
+                            } else {
+                                assert!(c.send_reserved(v).is_ok());
+                                continue;
+                            }
+                        }
+                    }
+                    assert!(send(&c, v).is_ok());
+                }
+            }));
+        }
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let c = chan.clone();
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while let Some(v) = recv(&c) {
+                        got.push(v);
+                    }
+                    got
+                })
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        chan.close();
+        let mut all = Vec::new();
+        for r in receivers {
+            let got = r.join().unwrap();
+            check_order(&got);
+            all.extend(got);
+        }
+        all.sort_unstable();
+        let want: Vec<u64> = (0..3u64)
+            .flat_map(|w| (0..PER).map(move |s| w * SEQ + s))
+            .collect();
+        assert_eq!(all, want, "cap {cap}");
+        assert_quiet(&chan);
+    }
+}
+
+/// Senders (lock-free and waiting) racing a close at a random moment:
+/// every send that reported success is received exactly once, every
+/// failed one was refused as closed, and receivers end.
+#[test]
+fn ring_hammer_with_a_random_close() {
+    for round in 0..ROUNDS {
+        let chan = ring(1 + (round as usize % 4));
+        let senders: Vec<_> = (0..2u64)
+            .map(|who| {
+                let c = chan.clone();
+                thread::spawn(move || {
+                    let mut sent = Vec::new();
+                    for seq in 0.. {
+                        let v = who * SEQ + seq;
+                        let ok = if seq % 2 == 0 {
+                            send(&c, v).is_ok()
+                        } else {
+                            match c.try_send(v) {
+                                Ok(()) => true,
+                                Err(TrySend::Full(_)) => continue,
+                                Err(TrySend::Closed(_)) => false,
+                            }
+                        };
+                        if !ok {
+                            break;
+                        }
+                        sent.push(v);
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let receiver = {
+            let c = chan.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Some(v) = recv(&c) {
+                    got.push(v);
+                }
+                got
+            })
+        };
+        let mut rng = Rng(round + 1);
+        for _ in 0..rng.below(2000) {
+            thread::yield_now();
+        }
+        chan.close();
+        let mut sent: Vec<u64> = senders
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect();
+        let got = receiver.join().unwrap();
+        check_order(&got);
+        let mut got_sorted = got.clone();
+        got_sorted.sort_unstable();
+        sent.sort_unstable();
+        assert_eq!(got_sorted, sent, "round {round}");
+        assert_quiet(&chan);
+    }
+}
+
+/// `shutdown_immediate` racing lock-free senders and a receiver: every
+/// item is either received or dropped by the shutdown, never both or
+/// neither.
+#[test]
+fn ring_hammer_with_shutdown() {
+    for round in 0..ROUNDS {
+        let chan = ring(4);
+        let sender = {
+            let c = chan.clone();
+            thread::spawn(move || {
+                let mut sent = 0u64;
+                while send(&c, sent).is_ok() {
+                    sent += 1;
+                }
+                sent
+            })
+        };
+        let receiver = {
+            let c = chan.clone();
+            thread::spawn(move || {
+                let mut got = 0u64;
+                while let Some(v) = recv(&c) {
+                    assert_eq!(v, got);
+                    got += 1;
+                }
+                got
+            })
+        };
+        let mut rng = Rng(round + 77);
+        for _ in 0..rng.below(2000) {
+            thread::yield_now();
+        }
+        let dropped = chan.shutdown_immediate() as u64;
+        let sent = sender.join().unwrap();
+        let got = receiver.join().unwrap();
+        assert_eq!(got + dropped, sent, "round {round}");
+        assert_eq!(chan.len(), 0);
+    }
+}
+
+/// A queue's `task_done` accounting over a ring, where items taken are
+/// counted by the ring's `head`: exact across many laps, with items
+/// dropped by a shutdown not left in flight.
+#[test]
+fn ring_queue_accounting() {
+    let chan: Engine = Chan::new_bounded(FifoBuf(VecDeque::new()), 3, true);
+    assert!(chan.has_ring());
+    assert_eq!(chan.task_done(), Err(()));
+    for i in 0..1000u64 {
+        assert!(chan.try_send(i).is_ok());
+        assert!(chan.try_send(i + 1).is_ok());
+        assert_eq!(chan.unfinished(), 2);
+        assert_eq!(chan.try_recv(), Ok(i));
+        assert_eq!(chan.stats().in_flight, 1);
+        assert_eq!(chan.task_done(), Ok(false)); // one still buffered
+        assert_eq!(chan.try_recv(), Ok(i + 1));
+        assert_eq!(chan.unfinished(), 1);
+        assert_eq!(chan.task_done(), Ok(true));
+        assert_eq!(chan.task_done(), Err(()));
+        assert_eq!(chan.unfinished(), 0);
+    }
+    assert!(chan.try_send(1).is_ok());
+    assert!(chan.try_send(2).is_ok());
+    assert_eq!(chan.try_recv(), Ok(1));
+    assert_eq!(chan.shutdown_immediate(), 1);
+    assert_eq!((chan.unfinished(), chan.stats().in_flight), (1, 1));
+    assert_eq!(chan.task_done(), Ok(true));
+    assert_eq!(chan.unfinished(), 0);
+}
+
+/// Putters and getters (who mark each item done) on a queue's ring:
+/// nothing is left unfinished, and the last `task_done` is the one that
+/// reports everything done.
+#[test]
+fn ring_queue_hammer_task_done() {
+    const PER: u64 = if cfg!(miri) { 30 } else { 3000 };
+    let chan: Arc<Engine> = Arc::new(Chan::new_bounded(FifoBuf(VecDeque::new()), 2, true));
+    let putters: Vec<_> = (0..2u64)
+        .map(|who| {
+            let c = chan.clone();
+            thread::spawn(move || {
+                for seq in 0..PER {
+                    assert!(send(&c, who * SEQ + seq).is_ok());
+                }
+            })
+        })
+        .collect();
+    let getters: Vec<_> = (0..2)
+        .map(|_| {
+            let c = chan.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Some(v) = recv(&c) {
+                    got.push(v);
+                    assert!(c.task_done().is_ok());
+                }
+                got
+            })
+        })
+        .collect();
+    for p in putters {
+        p.join().unwrap();
+    }
+    chan.close();
+    let mut n = 0;
+    for g in getters {
+        let got = g.join().unwrap();
+        check_order(&got);
+        n += got.len();
+    }
+    assert_eq!(n as u64, 2 * PER);
+    assert_eq!(chan.unfinished(), 0);
+    assert_eq!(chan.task_done(), Err(()));
+}
