@@ -49,8 +49,11 @@
 //! cache lines (see `ring.rs` for the word layout). A send claims `tail`
 //! with a compare-and-swap once the slot's stamp shows it free, writes,
 //! and publishes by moving the stamp; a receive does the same on `head`.
-//! Neither touches lock A. Queues, unbounded and no-alloc channels have no
-//! ring and always take the lock, as described above.
+//! Neither touches lock A. Queues, unbounded and no-alloc channels, and
+//! every engine built without the `std` feature (where an interrupt
+//! handler could wait for a slot claimed by the code it interrupted; see
+//! [`uses_ring`](Chan::uses_ring)) have no ring and always take the lock,
+//! as described above.
 //!
 //! Bit 0 of each counter is a `SLOW` bit: in `tail` it closes the fast
 //! path of sends, in `head` that of receives. Every holder of lock A that
@@ -1514,8 +1517,15 @@ impl<B: Buffer> Chan<B> {
     /// Whether [`new_bounded`](Self::new_bounded) gives an engine of
     /// capacity `cap` a ring (then its `buf` stays empty: pass one that
     /// allocated nothing).
+    ///
+    /// Only with `std`, where every thread is preemptible and so a claim
+    /// left half done by a descheduled thread is finished once it runs
+    /// again. Without `std` the caller may be an interrupt handler: if it
+    /// interrupted a fast send or receive between its claim and its
+    /// publication, waiting for that slot (as the ring's full and empty
+    /// checks and the locked steps do) would never end.
     pub(crate) const fn uses_ring(cap: usize) -> bool {
-        B::FIFO && cap > 0 && cap <= Self::RING_MAX
+        cfg!(feature = "std") && B::FIFO && cap > 0 && cap <= Self::RING_MAX
     }
 
     /// A bounded engine of capacity `cap`: with the lock-free fast path
