@@ -34,6 +34,8 @@ mod tests;
 /// How much storage a bounded channel reserves up front (it grows as
 /// needed up to its capacity).
 const PREALLOCATE: usize = 1024;
+// The `# Memory` section of `bounded` names both figures.
+const _: () = assert!(PREALLOCATE == 1024 && Chan::<FifoBuf<u8>>::RING_MAX == 4096);
 
 /// What every handle of one channel shares.
 struct Shared<T> {
@@ -120,6 +122,13 @@ fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
 /// with it (one by one, with no lock held), as tokio's `mpsc` does: a
 /// value that carries a reply handle (a [`oneshot::Sender`](super::oneshot::Sender))
 /// then tells its requester at once that nobody will answer.
+///
+/// # Memory
+/// With the `std` feature, a capacity of at most 4,096 gets a lock-free
+/// ring whose `capacity` slots are allocated here, at once (a send or a
+/// receive that need not wait then takes no lock). A larger capacity, or
+/// a build without `std`, keeps a buffer that starts at up to 1,024 slots
+/// and grows as needed, and takes the lock on every operation.
 ///
 /// # Panics
 /// If `capacity` is zero (use [`unbounded`] for a channel without a limit).
