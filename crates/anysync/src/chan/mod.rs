@@ -57,9 +57,13 @@
 //!
 //! Bit 0 of each counter is a `SLOW` bit: in `tail` it closes the fast
 //! path of sends, in `head` that of receives. Every holder of lock A that
-//! can change anything takes the lock through [`Chan::lock_a`], which sets
-//! both (with read-modify-writes) before it reads the state; so does a
-//! close. A fast compare-and-swap expects its counter's `SLOW` clear, so
+//! can add a waiter, a reservation or a close, or move the counters, takes
+//! the lock through [`Chan::lock_a`], which sets both (with
+//! read-modify-writes) before it reads the state; so does a close. (A
+//! dropped waiter takes lock A directly: it only gives back or passes on
+//! a grant, which it can hold only while its side's `SLOW` is set, and it
+//! does not reopen the fast path; the next operation through `lock_a`
+//! does.) A fast compare-and-swap expects its counter's `SLOW` clear, so
 //! once both are set no new fast operation claims a position: the counters
 //! move only under the lock. A fast operation that claimed before is counted already
 //! (its claim precedes the setting of `SLOW` in the counter's modification
@@ -755,6 +759,12 @@ impl<B: Buffer> Chan<B> {
             }
             // The slot is reused at once: waiting senders stay waiting.
             evicted = self.pop_buf(&mut q, &mut wakes);
+            #[cfg(feature = "alloc")]
+            if evicted.is_some() && self.ring.is_some() {
+                // The ring counts it as taken, but nobody got it: it is
+                // not in flight (a queue's `task_done` is not owed for it).
+                self.mark_done(q.state());
+            }
         }
         self.push_locked(&mut q, item, &mut wakes);
         drop(q);
@@ -1520,7 +1530,8 @@ impl<B: Buffer> Chan<B> {
     ///
     /// Only with `std`, where every thread is preemptible and so a claim
     /// left half done by a descheduled thread is finished once it runs
-    /// again. Without `std` the caller may be an interrupt handler: if it
+    /// again (under a fair scheduler; see the ring's `Backoff` for strict
+    /// real-time priorities). Without `std` the caller may be an interrupt handler: if it
     /// interrupted a fast send or receive between its claim and its
     /// publication, waiting for that slot (as the ring's full and empty
     /// checks and the locked steps do) would never end.

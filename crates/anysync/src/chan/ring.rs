@@ -20,6 +20,12 @@
 //! for a sender at `p`, `p + 2` once that sender published its item (the
 //! item a receiver at `p` takes), and `p + lap_len` once that receiver took
 //! it (free for the sender one lap later). Every sum wraps.
+//!
+//! A position word wraps after `2^(bits - 1) / lap` laps. A fast operation
+//! that stalls between its stamp load and its compare-and-swap for that
+//! many laps of other operations (on a 32-bit target, at least about 2^30
+//! operations; on 64-bit, centuries) could claim a position a lap too
+//! late. Array queues of this design accept that window, and so do we.
 
 use alloc::{boxed::Box, vec::Vec};
 use core::mem::MaybeUninit;
@@ -48,8 +54,9 @@ struct Slot<T> {
 pub(crate) enum Fast<T> {
     /// `SLOW` is set: take the lock. Holds what was to be sent, if anything.
     Slow(T),
-    /// Full (a send) or empty (a receive), with `SLOW` clear: nobody waits
-    /// and nothing is reserved, so this is the answer.
+    /// Full (a send) or empty (a receive), with this side's `SLOW` clear:
+    /// nobody of this side waits and nothing this side could take is
+    /// reserved, so this is the answer.
     Done(T),
 }
 
@@ -73,7 +80,9 @@ unsafe impl<T: Send> Sync for FastRing<T> {}
 // No user code runs between a claim and its publication (the item is
 // only moved), so a panic elsewhere never leaves a slot half done: what
 // other threads observe after it is a consistent ring.
-impl<T: core::panic::RefUnwindSafe> core::panic::RefUnwindSafe for FastRing<T> {}
+// Nothing poisons and values are only moved, never borrowed, so this holds
+// for every `T`, as it does for the channel handles built on it.
+impl<T> core::panic::RefUnwindSafe for FastRing<T> {}
 
 impl<T> FastRing<T> {
     /// Empty slots for `cap` items, `SLOW` clear.
@@ -143,6 +152,7 @@ impl<T> FastRing<T> {
     #[inline]
     pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
         let mut tail = self.tail.0.load(Ordering::Relaxed);
+        let mut backoff = Backoff::default();
         loop {
             if tail & SLOW != 0 {
                 return Err(Fast::Slow(item));
@@ -176,11 +186,11 @@ impl<T> FastRing<T> {
                 if head.wrapping_add(self.lap) == tail {
                     return Err(Fast::Done(item));
                 }
-                hint::spin_loop();
+                backoff.snooze();
                 tail = self.tail.0.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed `tail` since it was read.
-                hint::spin_loop();
+                backoff.snooze();
                 tail = self.tail.0.load(Ordering::Relaxed);
             }
         }
@@ -191,6 +201,7 @@ impl<T> FastRing<T> {
     #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
         let mut head = self.head.0.load(Ordering::Relaxed);
+        let mut backoff = Backoff::default();
         loop {
             if head & SLOW != 0 {
                 return Err(Fast::Slow(()));
@@ -209,7 +220,7 @@ impl<T> FastRing<T> {
                         // (acquired) showed the item of `head` published;
                         // nobody else touches the value until the stamp
                         // below frees the slot.
-                        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
+                        let item = slot.value.with_mut(|v| unsafe { v.cast::<T>().read() });
                         slot.stamp
                             .store(head.wrapping_add(self.lap), Ordering::Release);
                         return Ok(item);
@@ -224,11 +235,11 @@ impl<T> FastRing<T> {
                 if tail == head {
                     return Err(Fast::Done(()));
                 }
-                hint::spin_loop();
+                backoff.snooze();
                 head = self.head.0.load(Ordering::Relaxed);
             } else {
                 // Another receiver claimed `head` since it was read.
-                hint::spin_loop();
+                backoff.snooze();
                 head = self.head.0.load(Ordering::Relaxed);
             }
         }
@@ -337,14 +348,9 @@ impl<T> FastRing<T> {
     /// reading it.
     #[inline]
     fn wait_stamp(slot: &Slot<T>, want: usize) {
-        let mut spins = 0u32;
+        let mut backoff = Backoff::default();
         while slot.stamp.load(Ordering::Acquire) != want {
-            spins += 1;
-            if spins < 64 {
-                hint::spin_loop();
-            } else {
-                yield_thread();
-            }
+            backoff.snooze();
         }
     }
 
@@ -373,7 +379,7 @@ impl<T> FastRing<T> {
         // `head` is behind `tail`, so a sender claimed it, and the stamp
         // (acquired) shows its item written. The slot is this thread's
         // until the stamp below frees it.
-        let item = slot.value.with(|v| unsafe { v.cast::<T>().read() });
+        let item = slot.value.with_mut(|v| unsafe { v.cast::<T>().read() });
         slot.stamp
             .store(head.wrapping_add(self.lap), Ordering::Release);
         self.head.0.store(next | SLOW, Ordering::Release);
@@ -394,6 +400,29 @@ impl<T> Drop for FastRing<T> {
             slot.value
                 .with_mut(|v| unsafe { v.cast::<T>().drop_in_place() });
             head = next;
+        }
+    }
+}
+
+/// Waiting for another thread to finish a claimed slot (or to move on
+/// from one): a short spin, then the thread yields, so a claimant that was
+/// descheduled gets the processor back instead of a whole time slice being
+/// burnt. (Under a strict-priority real-time scheduler a yield does not
+/// let a lower-priority claimant run: there, a waiter of higher priority on
+/// the claimant's processor spins until the claimant is moved elsewhere.)
+#[derive(Default)]
+struct Backoff {
+    spins: u32,
+}
+
+impl Backoff {
+    #[inline]
+    fn snooze(&mut self) {
+        if self.spins < 64 {
+            self.spins += 1;
+            hint::spin_loop();
+        } else {
+            yield_thread();
         }
     }
 }

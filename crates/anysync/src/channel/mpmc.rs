@@ -125,8 +125,9 @@ fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
 ///
 /// # Memory
 /// With the `std` feature, a capacity of at most 4,096 gets a lock-free
-/// ring whose `capacity` slots are allocated here, at once (a send or a
-/// receive that need not wait then takes no lock). A larger capacity, or
+/// ring whose `capacity` slots are allocated here, at once: a send or a
+/// receive that need not wait then takes no lock, unless a permit is held
+/// or a woken waiter has not taken its grant yet. A larger capacity, or
 /// a build without `std`, keeps a buffer that starts at up to 1,024 slots
 /// and grows as needed, and takes the lock on every operation.
 ///

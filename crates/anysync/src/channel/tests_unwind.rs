@@ -35,3 +35,13 @@ assert_impl_all!(watch::Receiver<u8>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(Queue<u8>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(LifoQueue<u8>: UnwindSafe, RefUnwindSafe);
 assert_impl_all!(PriorityQueue<u8>: UnwindSafe, RefUnwindSafe);
+
+// Whatever the item type: the handles share items only by moving them (the
+// lock-free ring of a bounded channel or queue included), so an item that
+// is not itself unwind safe does not make them so.
+assert_impl_all!(channel::Sender<core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(channel::Receiver<core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(channel::WeakSender<core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Permit<'static, core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Permits<'static, core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(Queue<core::cell::Cell<u8>>: UnwindSafe, RefUnwindSafe);

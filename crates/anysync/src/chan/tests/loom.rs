@@ -272,3 +272,60 @@ fn loom_ring_two_senders_one_receiver() {
         assert_quiet(&*chan);
     });
 }
+
+/// A fast send while an item is granted to a woken receiver (sends' `SLOW`
+/// clear, receives' set), and a newcomer receive after it: every item is
+/// received once and the engine ends quiet.
+#[test]
+fn loom_ring_fast_send_while_an_item_is_granted() {
+    loom::model(|| {
+        let chan = ring(2);
+        let c = chan.clone();
+        let r = thread::spawn(move || recv(&*c).unwrap());
+        assert!(chan.try_send(1).is_ok());
+        assert!(chan.try_send(2).is_ok());
+        let a = chan.try_recv().ok();
+        let b = r.join().unwrap();
+        let mut got: Vec<u8> = [a, Some(b)].into_iter().flatten().collect();
+        while let Ok(v) = chan.try_recv() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
+    });
+}
+
+/// `shutdown_immediate` racing a lock-free push: the item is either
+/// refused or dropped by the shutdown, never left behind.
+#[test]
+fn loom_ring_shutdown_racing_a_fast_push() {
+    loom::model(|| {
+        let chan = ring(1);
+        let c = chan.clone();
+        let t = thread::spawn(move || c.try_send(1).is_ok());
+        let dropped = chan.shutdown_immediate();
+        let sent = t.join().unwrap();
+        assert_eq!(sent, dropped == 1);
+        assert_eq!(chan.len(), 0);
+    });
+}
+
+/// A close racing a lock-free pop: the item is received once, then the
+/// engine reports closed.
+#[test]
+fn loom_ring_close_racing_a_fast_pop() {
+    loom::model(|| {
+        let chan = ring(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let closer = thread::spawn(move || {
+            c.close();
+        });
+        assert_eq!(chan.try_recv(), Ok(1));
+        closer.join().unwrap();
+        assert_eq!(chan.try_recv(), Err(crate::chan::TryRecv::Closed));
+        assert_quiet(&*chan);
+    });
+}
