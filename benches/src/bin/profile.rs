@@ -707,9 +707,19 @@ fn future_sizes(a: &mut Args) {
             std::mem::size_of_val(&n.wait())
         );
     }
+    fn chan<C: BenchChannel>() {
+        let (tx, mut rx) = C::bounded(64);
+        println!(
+            "{:>26} channel send/recv:  {:>4} / {:>4} bytes",
+            C::ID,
+            std::mem::size_of_val(&C::send(&tx, 1)),
+            std::mem::size_of_val(&C::recv(&mut rx))
+        );
+    }
     if a.id != "all" {
         return;
     }
+    for_each_channel!(chan());
     for_each_semaphore!(sem());
     for_each_notify!(notify());
     let s = anysync::sync::Semaphore::new(1);

@@ -60,10 +60,13 @@
 //! can add a waiter, a reservation or a close, or move the counters, takes
 //! the lock through [`Chan::lock_a`], which sets both (with
 //! read-modify-writes) before it reads the state; so does a close. (A
-//! dropped waiter takes lock A directly: it only gives back or passes on
-//! a grant, which it can hold only while its side's `SLOW` is set, and it
-//! does not reopen the fast path; the next operation through `lock_a`
-//! does.) A fast compare-and-swap expects its counter's `SLOW` clear, so
+//! dropped waiter takes lock A directly: it only passes a grant on, which
+//! changes no count, or gives one back, which leaves the count in the
+//! counter too high until the next operation through `lock_a` rewrites
+//! it, and only sends a fast receive to the lock meanwhile; it does not
+//! reopen the fast path.) While the fast path stays closed from one holder
+//! of the lock to the next, `lock_a` does not touch the counters again
+//! (`State::ring_slow`). A fast compare-and-swap expects its counter's `SLOW` clear, so
 //! once both are set no new fast operation claims a position: the counters
 //! move only under the lock. A fast operation that claimed before is counted already
 //! (its claim precedes the setting of `SLOW` in the counter's modification
@@ -82,32 +85,41 @@
 //! the ring, its loom model of a dropped woken putter (three threads)
 //! exceeds loom's branch limit, so it keeps the locked engine for now.
 //!
-//! When lock A is released ([`Chan::settle`], run by the guard's drop), a
-//! `SLOW` bit is cleared only if nobody is linked on either side (the
-//! sender count settled) and the mode is `Open`, and then the senders' bit
-//! only if no slot is reserved (granted to a woken sender, held by a
-//! permit), the receivers' bit only if no item is reserved (granted to a
-//! woken receiver). Hence the invariants: **`SLOW` clear in `tail` ⇒ no
-//! waiter, no reserved slot, open; `SLOW` clear in `head` ⇒ no waiter, no
-//! reserved item, open.** A fast send may run while an item is reserved (it
-//! appends behind it), a fast receive while a slot is reserved (it frees
-//! one more, which nobody waits for); so a woken waiter that has not run
-//! yet stops only the side it could be overtaken by. That is what makes
-//! the fast path keep every guarantee:
+//! When lock A is released ([`Chan::settle`], run by the guard's drop),
+//! the `SLOW` bits are cleared only if nobody is linked on either side
+//! (the sender count settled) and the mode is `Open`. The same stores
+//! write the reservations into the counters' `held` fields: in `tail` the
+//! slots reserved (granted to woken senders, held by permits), in `head`
+//! the items reserved (granted to woken receivers). A fast send claims
+//! only if a slot is left that is neither full nor reserved, a fast
+//! receive only if more items are buffered than are reserved; otherwise
+//! they take the lock. `held` is part of the word a fast operation's
+//! compare-and-swap checks, and the lock holder writes it only with `SLOW`
+//! set, so a claim succeeds only if the reservations it counted are still
+//! those in force (see `ring.rs`). Hence the invariants: **`SLOW` clear ⇒
+//! nobody linked, open, and `held` counts at least the reservations.**
+//! A woken waiter that has not run yet (on a busy executor, most of the
+//! time) thus keeps only what it was granted, and the fast paths stay open
+//! around it; before `held` existed, it closed its side's fast path until
+//! it ran, and with several tasks per thread nearly every operation took
+//! the lock. That is what makes the fast path keep every guarantee:
 //!
 //! * FIFO: a newcomer (including `try_send`/`try_recv`) takes the fast path
-//!   only while nobody waits and nothing it could take is granted, so it
-//!   cannot overtake; otherwise it goes through the lock, where grants are
-//!   honoured.
+//!   only while nobody waits, and never takes what is granted, so it
+//!   cannot overtake a waiter; otherwise it goes through the lock, where
+//!   grants are honoured. (A newcomer may take an item that arrived after
+//!   a woken receiver's grant, as it may under the lock: the grant is a
+//!   count, and the woken receiver takes the next item when it runs.)
 //! * No lost wake-up: a receiver about to link sets `SLOW` under the lock
 //!   before its last look at the ring. A sender's claim either came first
 //!   (then the receiver counts the item and takes it instead of linking) or
 //!   fails (then the sender takes the lock and grants the linked receiver).
 //!   The same holds for a sender linking against a fast receive.
-//! * A permit, a `reserve_many` collecting slots, a woken waiter's grant, a
-//!   close, all keep the `SLOW` bit of the side they concern set while they
-//!   last; a fast "full" (or "empty") answer is given only with the
-//!   senders' (receivers') bit clear, when it is the whole truth.
+//! * A `reserve_many` collecting slots (linked) and a close keep `SLOW`
+//!   set while they last; a permit and a woken waiter's grant are counted
+//!   in `held`. A fast "full" answer is given only when every slot holds an
+//!   item, and a fast "empty" only when none does and `held` counts no
+//!   grant: then it is the whole truth.
 //! * No allocation per wait: the slots are allocated once, with the engine.
 //!
 //! A fast path that finds `SLOW` set falls back to the locked code, whose
@@ -299,6 +311,12 @@ pub(crate) struct State<B> {
     /// As `ring_tail`, for `head` and the locked pop.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     ring_head: usize,
+    /// With a ring: both `SLOW` bits are set and have stayed set since a
+    /// holder of lock A set them, so `ring_tail` and `ring_head` are exact
+    /// and [`Chan::lock_a`] need not touch the counters' lines again.
+    /// Cleared by [`Chan::settle`] when it reopens either side.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_slow: bool,
 }
 
 /// Everything guarded by lock B.
@@ -474,6 +492,7 @@ impl<B: Buffer> Chan<B> {
                     done: 0,
                     ring_tail: 0,
                     ring_head: 0,
+                    ring_slow: false,
                 }),
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
@@ -556,35 +575,39 @@ impl<B: Buffer> Chan<B> {
     /// Takes lock A. With a ring, also closes its fast path (sets `SLOW`)
     /// before anything is read, and reopens it when the guard is dropped if
     /// nothing then needs the lock (see [`settle`](Self::settle)).
+    ///
+    /// While the fast path stays closed from one holder to the next (a
+    /// waiter or a grant keeps it so), the positions the last holder left
+    /// in the state are exact (nobody else moves the counters then), so
+    /// the counters' two contended lines are not touched again.
     #[inline]
     fn lock_a(&self) -> Locked<'_, B> {
         #[cfg_attr(not(feature = "alloc"), allow(unused_mut))]
         let mut q = self.recv.lock();
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            let (tail, head) = ring.set_slow();
             let st = q.state();
-            st.ring_tail = tail;
-            st.ring_head = head;
+            if !st.ring_slow {
+                let (tail, head) = ring.set_slow();
+                st.ring_tail = tail;
+                st.ring_head = head;
+                st.ring_slow = true;
+            }
         }
         Locked { chan: self, q }
     }
 
     /// Run as lock A (taken by [`lock_a`](Self::lock_a)) is released: if
     /// nobody waits on either side and the engine is open, reopens the
-    /// ring's fast path of sends unless a slot is reserved, and that of
-    /// receives unless an item is reserved. Otherwise `SLOW` stays set, so
+    /// ring's fast paths, telling them how many slots and items are
+    /// reserved (they leave those alone). Otherwise `SLOW` stays set, so
     /// newcomers go through the lock and keep to the line.
     #[inline]
     fn settle(&self, q: &mut RecvGuard<'_, B>) {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
             let st = q.state_ref();
-            if st.mode != Mode::Open || !q.is_empty() {
-                return;
-            }
-            let (send, recv) = (st.slots_reserved == 0, st.items_reserved == 0);
-            if !send && !recv {
+            if st.mode != Mode::Open || !q.is_empty() || !st.ring_slow {
                 return;
             }
             if st.send_linked != 0 {
@@ -594,11 +617,14 @@ impl<B: Buffer> Chan<B> {
                     return;
                 }
             }
-            if send {
-                ring.clear_send_slow();
-            }
-            if recv {
-                ring.clear_recv_slow();
+            let st = q.state();
+            if ring.open(
+                st.ring_tail,
+                st.slots_reserved,
+                st.ring_head,
+                st.items_reserved,
+            ) {
+                st.ring_slow = false;
             }
         }
         #[cfg(not(feature = "alloc"))]
@@ -1521,8 +1547,9 @@ impl<B: Buffer> Chan<B> {
 
     /// The largest capacity given a ring: its slots are allocated up
     /// front, so a larger bounded engine keeps the growing `VecDeque`
-    /// (and the locked path).
-    pub(crate) const RING_MAX: usize = 1 << 12;
+    /// (and the locked path). (Also the most reservations a ring's
+    /// counters can hold, see `ring.rs`.)
+    pub(crate) const RING_MAX: usize = ring::MAX_CAP;
 
     /// Whether [`new_bounded`](Self::new_bounded) gives an engine of
     /// capacity `cap` a ring (then its `buf` stays empty: pass one that
@@ -1535,8 +1562,12 @@ impl<B: Buffer> Chan<B> {
     /// interrupted a fast send or receive between its claim and its
     /// publication, waiting for that slot (as the ring's full and empty
     /// checks and the locked steps do) would never end.
+    ///
+    /// Only where a word has 64 bits: the ring's counters keep the
+    /// reservation counts in their low bits, which on a 32-bit target
+    /// would leave too few bits for positions (see `ring.rs`).
     pub(crate) const fn uses_ring(cap: usize) -> bool {
-        cfg!(feature = "std") && B::FIFO && cap > 0 && cap <= Self::RING_MAX
+        cfg!(feature = "std") && usize::BITS >= 64 && B::FIFO && cap > 0 && cap <= Self::RING_MAX
     }
 
     /// A bounded engine of capacity `cap`: with the lock-free fast path

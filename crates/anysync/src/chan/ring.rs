@@ -14,18 +14,32 @@
 //!
 //! # Words
 //!
-//! A position is a word `lap * lap_len + 2 * index`, with `index < cap` and
-//! `lap_len` a power of two above `2 * cap`, so that bit 0 stays free for
-//! `SLOW`. A slot's stamp is a position (bit 0 clear): `p` when it is free
-//! for a sender at `p`, `p + 2` once that sender published its item (the
-//! item a receiver at `p` takes), and `p + lap_len` once that receiver took
-//! it (free for the sender one lap later). Every sum wraps.
+//! A counter is one word: its position, the number of reservations that
+//! side's fast operations must respect (`held`, see below), and `SLOW`:
+//! `position | held << 1 | SLOW`. A position is a multiple of
+//! [`UNIT`]: `lap * lap_len + UNIT * index`, with `index < cap` and
+//! `lap_len` a power of two above `UNIT * cap`, so the bits below `UNIT`
+//! stay free for `held` and `SLOW`. A slot's stamp is a position: `p` when
+//! it is free for a sender at `p`, `p + UNIT` once that sender published
+//! its item (the item a receiver at `p` takes), and `p + lap_len` once that
+//! receiver took it (free for the sender one lap later). Every sum wraps.
 //!
-//! A position word wraps after `2^(bits - 1) / lap` laps. A fast operation
-//! that stalls between its stamp load and its compare-and-swap for that
-//! many laps of other operations (on a 32-bit target, at least about 2^30
-//! operations; on 64-bit, centuries) could claim a position a lap too
-//! late. Array queues of this design accept that window, and so do we.
+//! `held` in `tail` is the number of empty slots reserved under the lock
+//! (for woken senders and permits); in `head`, the number of buffered items
+//! granted to woken receivers that have not taken them yet. A fast send
+//! claims only if a slot is left that is neither full nor reserved, a fast
+//! receive only if an item is left that nobody was granted. Because `held`
+//! is in the word that the compare-and-swap checks, a claim succeeds only
+//! if the reservations it counted are still the ones in force: the lock
+//! holder writes `held` only while `SLOW` is set, and its write changes the
+//! word, so a fast operation that read the word before fails.
+//!
+//! Positions take the bits above `UNIT`: the ring is built only where a
+//! word has 64 bits, where a position wraps after about 2^37 laps. A fast
+//! operation that stalled between its load and its compare-and-swap for
+//! that many laps of other operations could claim a position a lap too
+//! late; array queues of this design accept such a window (it is
+//! centuries here).
 
 use alloc::{boxed::Box, vec::Vec};
 use core::mem::MaybeUninit;
@@ -38,6 +52,30 @@ use crate::loom::{
 
 /// Set in both counters while the engine's lock is the only way in.
 pub(crate) const SLOW: usize = 1;
+
+/// Bits of a counter's `held` field (above `SLOW`): enough for every
+/// reservation count up to [`MAX_CAP`].
+const HELD_BITS: u32 = 13;
+
+/// The largest capacity a ring is built for: every reservation count fits
+/// in `held`.
+pub(crate) const MAX_CAP: usize = 1 << (HELD_BITS - 1);
+
+/// The step between two positions: the counters' low bits hold `SLOW` and
+/// `held`.
+const UNIT: usize = 1 << (HELD_BITS + 1);
+
+/// The position bits of a counter.
+const POS: usize = !(UNIT - 1);
+
+/// The `held` bits of a counter.
+const HELD: usize = (UNIT - 1) & !SLOW;
+
+/// The reservations counted in a counter word.
+#[inline]
+const fn held(word: usize) -> usize {
+    (word & HELD) >> 1
+}
 
 /// Keeps `tail` and `head` on separate cache lines, so that a sender and a
 /// receiver do not contend on one line.
@@ -52,11 +90,13 @@ struct Slot<T> {
 /// Why a lock-free attempt gave up.
 #[derive(Debug)]
 pub(crate) enum Fast<T> {
-    /// `SLOW` is set: take the lock. Holds what was to be sent, if anything.
+    /// `SLOW` is set, or the reservations in `held` leave nothing to
+    /// claim: take the lock, which knows. Holds what was to be sent, if
+    /// anything.
     Slow(T),
-    /// Full (a send) or empty (a receive), with this side's `SLOW` clear:
-    /// nobody of this side waits and nothing this side could take is
-    /// reserved, so this is the answer.
+    /// Every slot holds an item (a send), or none does and no item is
+    /// granted (a receive), with this side's `SLOW` clear: nobody waits,
+    /// so this is the answer.
     Done(T),
 }
 
@@ -88,18 +128,17 @@ impl<T> FastRing<T> {
     /// Empty slots for `cap` items, `SLOW` clear.
     ///
     /// # Panics
-    /// If `cap` is zero or so large that a lap does not fit in a word
-    /// (the engine only builds rings of a few thousand slots).
+    /// If `cap` is zero or above [`MAX_CAP`], or on a target whose words
+    /// have fewer than 64 bits (the engine checks both first).
     pub(crate) fn new(cap: usize) -> Self {
-        assert!(cap > 0, "anysync bug: a ring of zero slots");
-        let lap = cap
-            .checked_add(1)
-            .and_then(usize::checked_next_power_of_two)
-            .and_then(|n| n.checked_mul(2))
-            .expect("anysync bug: ring too large");
+        assert!(
+            cap > 0 && cap <= MAX_CAP && usize::BITS >= 64,
+            "anysync bug: no ring of {cap} slots here"
+        );
+        let lap = (cap + 1).next_power_of_two() * UNIT;
         let slots: Vec<Slot<T>> = (0..cap)
             .map(|i| Slot {
-                stamp: AtomicUsize::new(2 * i),
+                stamp: AtomicUsize::new(UNIT * i),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             })
             .collect();
@@ -116,26 +155,26 @@ impl<T> FastRing<T> {
         self.slots.len()
     }
 
-    /// The slot of position `pos` (bit 0 clear), and the position after
+    /// The slot of position `pos` (low bits clear), and the position after
     /// it.
     #[inline]
     fn slot(&self, pos: usize) -> (&Slot<T>, usize) {
-        let index = (pos & (self.lap - 1)) >> 1;
+        let index = (pos & (self.lap - 1)) / UNIT;
         // `index < cap`: positions are built by this function from 0.
         let slot = &self.slots[index];
         let next = if index + 1 < self.cap() {
-            pos.wrapping_add(2)
+            pos.wrapping_add(UNIT)
         } else {
             (pos & !(self.lap - 1)).wrapping_add(self.lap)
         };
         (slot, next)
     }
 
-    /// The number of positions from `head` to `tail` (both bit 0 clear).
+    /// The number of positions from `head` to `tail` (both low bits clear).
     #[inline]
     fn distance(&self, head: usize, tail: usize) -> usize {
-        let h = (head & (self.lap - 1)) >> 1;
-        let t = (tail & (self.lap - 1)) >> 1;
+        let h = (head & (self.lap - 1)) / UNIT;
+        let t = (tail & (self.lap - 1)) / UNIT;
         if h < t {
             t - h
         } else if h > t {
@@ -148,21 +187,33 @@ impl<T> FastRing<T> {
     }
 
     /// Sends without the lock: claims the next position if `SLOW` is clear
-    /// and its slot free, writes `item` there and publishes it.
+    /// and its slot free and not reserved, writes `item` there and
+    /// publishes it.
     #[inline]
     pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
-        let mut tail = self.tail.0.load(Ordering::Relaxed);
+        let mut word = self.tail.0.load(Ordering::Relaxed);
         let mut backoff = Backoff::default();
         loop {
-            if tail & SLOW != 0 {
+            if word & SLOW != 0 {
                 return Err(Fast::Slow(item));
             }
+            let tail = word & POS;
             let (slot, next) = self.slot(tail);
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
+                let reserved = held(word);
+                if reserved != 0 {
+                    // Room only if a slot is left beyond the reserved ones.
+                    // A stale `head` is behind the real one, so this errs
+                    // towards the lock, which knows.
+                    let head = self.head.0.load(Ordering::Acquire) & POS;
+                    if self.distance(head, tail) + reserved >= self.cap() {
+                        return Err(Fast::Slow(item));
+                    }
+                }
                 match self.tail.0.compare_exchange_weak(
-                    tail,
-                    next,
+                    word,
+                    next | (word & HELD),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -173,45 +224,57 @@ impl<T> FastRing<T> {
                         // out, and nobody else touches the value until the
                         // stamp below publishes it.
                         slot.value.with_mut(|v| unsafe { (*v).write(item) });
-                        slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
+                        slot.stamp.store(tail.wrapping_add(UNIT), Ordering::Release);
                         return Ok(());
                     }
-                    Err(now) => tail = now,
+                    Err(now) => word = now,
                 }
-            } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(2) {
+            } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(UNIT) {
                 // The slot still holds the item of the lap before: full,
                 // unless a receiver has claimed it and is moving it out.
-                // (`SLOW` in `head` says nothing about sending.)
-                let head = self.head.0.load(Ordering::Acquire) & !SLOW;
+                // (`SLOW` and `held` in `head` say nothing about sending.)
+                let head = self.head.0.load(Ordering::Acquire) & POS;
                 if head.wrapping_add(self.lap) == tail {
                     return Err(Fast::Done(item));
                 }
                 backoff.snooze();
-                tail = self.tail.0.load(Ordering::Relaxed);
+                word = self.tail.0.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed `tail` since it was read.
                 backoff.snooze();
-                tail = self.tail.0.load(Ordering::Relaxed);
+                word = self.tail.0.load(Ordering::Relaxed);
             }
         }
     }
 
     /// Receives without the lock: claims the next position if `SLOW` is
-    /// clear and its item published, and moves the item out.
+    /// clear and its item published and more items are buffered than are
+    /// granted to woken receivers, and moves the item out.
     #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
-        let mut head = self.head.0.load(Ordering::Relaxed);
+        let mut word = self.head.0.load(Ordering::Relaxed);
         let mut backoff = Backoff::default();
         loop {
-            if head & SLOW != 0 {
+            if word & SLOW != 0 {
                 return Err(Fast::Slow(()));
             }
+            let head = word & POS;
+            let reserved = held(word);
             let (slot, next) = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == head.wrapping_add(2) {
+            if stamp == head.wrapping_add(UNIT) {
+                if reserved != 0 {
+                    // An item must be left beyond the granted ones. A stale
+                    // `tail` is behind the real one, so this errs towards
+                    // the lock, which knows.
+                    let tail = self.tail.0.load(Ordering::Acquire) & POS;
+                    if self.distance(head, tail) <= reserved {
+                        return Err(Fast::Slow(()));
+                    }
+                }
                 match self.head.0.compare_exchange_weak(
-                    head,
-                    next,
+                    word,
+                    next | (word & HELD),
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
@@ -225,22 +288,28 @@ impl<T> FastRing<T> {
                             .store(head.wrapping_add(self.lap), Ordering::Release);
                         return Ok(item);
                     }
-                    Err(now) => head = now,
+                    Err(now) => word = now,
                 }
             } else if stamp == head {
                 // Nothing published at `head`: empty, unless a sender has
-                // claimed it and is writing.
-                // (`SLOW` in `tail` says nothing about receiving.)
-                let tail = self.tail.0.load(Ordering::Acquire) & !SLOW;
+                // claimed it and is writing. (`SLOW` and `held` in `tail`
+                // say nothing about receiving; an item granted to a woken
+                // receiver is still buffered, so `reserved` is 0 here
+                // unless a stale `held` overstates it: then the lock
+                // answers.)
+                let tail = self.tail.0.load(Ordering::Acquire) & POS;
                 if tail == head {
+                    if reserved != 0 {
+                        return Err(Fast::Slow(()));
+                    }
                     return Err(Fast::Done(()));
                 }
                 backoff.snooze();
-                head = self.head.0.load(Ordering::Relaxed);
+                word = self.head.0.load(Ordering::Relaxed);
             } else {
                 // Another receiver claimed `head` since it was read.
                 backoff.snooze();
-                head = self.head.0.load(Ordering::Relaxed);
+                word = self.head.0.load(Ordering::Relaxed);
             }
         }
     }
@@ -249,9 +318,9 @@ impl<T> FastRing<T> {
     /// [`modulus`](Self::modulus).
     #[inline]
     fn count(&self, pos: usize) -> usize {
-        let pos = pos & !SLOW;
+        let pos = pos & POS;
         let laps = pos >> self.lap.trailing_zeros();
-        laps * self.cap() + ((pos & (self.lap - 1)) >> 1)
+        laps * self.cap() + (pos & (self.lap - 1)) / UNIT
     }
 
     /// Items ever put (claimed by a sender), modulo
@@ -306,21 +375,30 @@ impl<T> FastRing<T> {
         // so every claim made before is counted.
         let tail = self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
         let head = self.head.0.fetch_or(SLOW, Ordering::AcqRel);
-        (tail & !SLOW, head & !SLOW)
+        (tail & POS, head & POS)
     }
 
-    /// Opens the fast path of sends again (`SLOW` in `tail`). Call with
-    /// the lock held, before releasing it.
+    /// Opens the fast path again (clears `SLOW` in both counters), at the
+    /// positions `tail` and `head` (those [`set_slow`](Self::set_slow)
+    /// returned, as the locked push and pop moved them), with `slots`
+    /// empty slots and `items` buffered items reserved, which the fast
+    /// operations then leave alone. Call with the lock held and `SLOW`
+    /// set, before releasing the lock.
+    ///
+    /// Returns `false`, leaving `SLOW` set, if a count does not fit in
+    /// `held` (it cannot while the engine is open: both are at most the
+    /// capacity).
     #[inline]
-    pub(crate) fn clear_send_slow(&self) {
-        self.tail.0.fetch_and(!SLOW, Ordering::AcqRel);
-    }
-
-    /// Opens the fast path of receives again (`SLOW` in `head`). Call with
-    /// the lock held, before releasing it.
-    #[inline]
-    pub(crate) fn clear_recv_slow(&self) {
-        self.head.0.fetch_and(!SLOW, Ordering::AcqRel);
+    pub(crate) fn open(&self, tail: usize, slots: usize, head: usize, items: usize) -> bool {
+        if slots > MAX_CAP || items > MAX_CAP {
+            return false;
+        }
+        // Plain stores: with `SLOW` set only the lock holder writes the
+        // counters. Release, so that a fast operation that reads these
+        // words also sees what the lock holder wrote to the slots.
+        self.tail.0.store(tail | slots << 1, Ordering::Release);
+        self.head.0.store(head | items << 1, Ordering::Release);
+        true
     }
 
     /// Items claimed into the ring and not yet claimed out: exact with
@@ -330,7 +408,7 @@ impl<T> FastRing<T> {
             let tail = self.tail.0.load(Ordering::Acquire);
             let head = self.head.0.load(Ordering::Acquire);
             if self.tail.0.load(Ordering::Acquire) == tail {
-                return self.distance(head & !SLOW, tail & !SLOW);
+                return self.distance(head & POS, tail & POS);
             }
             hint::spin_loop();
         }
@@ -357,14 +435,17 @@ impl<T> FastRing<T> {
     /// Pushes at position `tail` with the lock held and `SLOW` set (the
     /// engine has checked that a slot is free); returns the next position.
     pub(crate) fn push_locked(&self, tail: usize, item: T) -> usize {
-        debug_assert_eq!(self.tail.0.load(Ordering::Relaxed), tail | SLOW);
+        debug_assert_eq!(
+            self.tail.0.load(Ordering::Relaxed) & (POS | SLOW),
+            tail | SLOW
+        );
         let (slot, next) = self.slot(tail);
         Self::wait_stamp(slot, tail);
         // SAFETY: with `SLOW` set only the lock holder claims positions,
         // and the stamp (acquired) shows the item of the lap before moved
         // out: the slot is this thread's until the stamp below.
         slot.value.with_mut(|v| unsafe { (*v).write(item) });
-        slot.stamp.store(tail.wrapping_add(2), Ordering::Release);
+        slot.stamp.store(tail.wrapping_add(UNIT), Ordering::Release);
         self.tail.0.store(next | SLOW, Ordering::Release);
         next
     }
@@ -372,9 +453,12 @@ impl<T> FastRing<T> {
     /// Pops at position `head`, which is behind the tail, with the lock
     /// held and `SLOW` set; returns the item and the next position.
     pub(crate) fn pop_locked(&self, head: usize) -> (T, usize) {
-        debug_assert_eq!(self.head.0.load(Ordering::Relaxed), head | SLOW);
+        debug_assert_eq!(
+            self.head.0.load(Ordering::Relaxed) & (POS | SLOW),
+            head | SLOW
+        );
         let (slot, next) = self.slot(head);
-        Self::wait_stamp(slot, head.wrapping_add(2));
+        Self::wait_stamp(slot, head.wrapping_add(UNIT));
         // SAFETY: with `SLOW` set only the lock holder claims positions;
         // `head` is behind `tail`, so a sender claimed it, and the stamp
         // (acquired) shows its item written. The slot is this thread's
@@ -391,8 +475,8 @@ impl<T> Drop for FastRing<T> {
     fn drop(&mut self) {
         // No operation is in flight (`&mut self`): every claimed position
         // between `head` and `tail` holds a published item.
-        let tail = self.tail.0.load(Ordering::Relaxed) & !SLOW;
-        let mut head = self.head.0.load(Ordering::Relaxed) & !SLOW;
+        let tail = self.tail.0.load(Ordering::Relaxed) & POS;
+        let mut head = self.head.0.load(Ordering::Relaxed) & POS;
         while head != tail {
             let (slot, next) = self.slot(head);
             // SAFETY: positions from `head` to `tail` hold items written

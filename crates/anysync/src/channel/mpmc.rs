@@ -124,12 +124,14 @@ fn new_channel<T>(chan: Chan<FifoBuf<T>>) -> (Sender<T>, Receiver<T>) {
 /// then tells its requester at once that nobody will answer.
 ///
 /// # Memory
-/// With the `std` feature, a capacity of at most 4,096 gets a lock-free
-/// ring whose `capacity` slots are allocated here, at once: a send or a
-/// receive that need not wait then takes no lock, unless a permit is held
-/// or a woken waiter has not taken its grant yet. A larger capacity, or
-/// a build without `std`, keeps a buffer that starts at up to 1,024 slots
-/// and grows as needed, and takes the lock on every operation.
+/// With the `std` feature on a 64-bit target, a capacity of at most 4,096
+/// gets a lock-free ring whose `capacity` slots are allocated here, at
+/// once: a send or a receive that need not wait then takes no lock while
+/// nobody waits (a permit held, or a woken waiter that has not taken its
+/// grant yet, only keeps newcomers off the slot or item set aside for it).
+/// A larger capacity, a build without `std`, or a 32-bit target keeps a
+/// buffer that starts at up to 1,024 slots and grows as needed, and takes
+/// the lock on every operation.
 ///
 /// # Panics
 /// If `capacity` is zero (use [`unbounded`] for a channel without a limit).

@@ -297,6 +297,58 @@ fn loom_ring_fast_send_while_an_item_is_granted() {
     });
 }
 
+/// A newcomer's fast receive while the only buffered item may be granted
+/// to a woken receiver that has not taken it yet (the receives' fast path
+/// is open again then, with the grant counted in `head`): the newcomer
+/// must leave it, or the woken receiver would find nothing to take.
+#[test]
+fn loom_ring_fast_recv_leaves_a_granted_item() {
+    loom::model(|| {
+        let chan = ring(2);
+        let c = chan.clone();
+        let r = thread::spawn(move || recv(&*c).unwrap());
+        assert!(chan.try_send(1).is_ok());
+        let a = chan.try_recv().ok();
+        assert!(chan.try_send(2).is_ok());
+        let b = r.join().unwrap();
+        let mut got: Vec<u8> = [a, Some(b)].into_iter().flatten().collect();
+        while let Ok(v) = chan.try_recv() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
+    });
+}
+
+/// A newcomer's fast send while the only free slot may be granted to a
+/// woken sender that has not used it yet (the sends' fast path is open
+/// again then, with the grant counted in `tail`): the newcomer must find
+/// the engine full, or the woken sender would find no slot.
+#[test]
+fn loom_ring_fast_send_leaves_a_granted_slot() {
+    loom::model(|| {
+        let chan = ring(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let s = thread::spawn(move || assert!(send(&*c, 2).is_ok()));
+        let mut got = Vec::from([chan.try_recv().unwrap()]);
+        let sent = chan.try_send(3).is_ok();
+        while !got.contains(&2) {
+            got.push(recv(&*chan).unwrap());
+        }
+        s.join().unwrap();
+        while let Ok(v) = chan.try_recv() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        let want: &[u8] = if sent { &[1, 2, 3] } else { &[1, 2] };
+        assert_eq!(got, want);
+        assert_quiet(&*chan);
+    });
+}
+
 /// `shutdown_immediate` racing a lock-free push: the item is either
 /// refused or dropped by the shutdown, never left behind.
 #[test]
