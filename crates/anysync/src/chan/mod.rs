@@ -83,7 +83,9 @@
 //! in flight are the ring's count of items taken less `State::done`, items
 //! marked done or dropped by a shutdown. `Queue` does not use it yet: with
 //! the ring, its loom model of a dropped woken putter (three threads)
-//! exceeds loom's branch limit, so it keeps the locked engine for now.
+//! exceeds loom's branch limit, so it keeps the locked engine for now. (The
+//! endless path is a fast send waiting for a receiver to finish moving an
+//! item out, re-reading values that loom may keep showing old for ever.)
 //!
 //! When lock A is released ([`Chan::settle`], run by the guard's drop),
 //! the `SLOW` bits are cleared only if nobody is linked on either side
