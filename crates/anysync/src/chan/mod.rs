@@ -42,14 +42,15 @@
 //!
 //! ## The lock-free fast path (bounded FIFO channels)
 //!
-//! An engine built by [`Chan::new_bounded`] (the heap channel of capacity
-//! at most [`RING_MAX`](Chan::RING_MAX)) keeps its items not in
+//! An engine built by [`Chan::new_bounded`] (the heap channel and the FIFO
+//! `Queue` of capacity at most [`RING_MAX`](Chan::RING_MAX)) keeps its items not in
 //! `State::buf` (which stays empty) but in a [`FastRing`]: slots with
 //! per-slot stamps and two claim counters, `tail` and `head`, on separate
 //! cache lines (see `ring.rs` for the word layout). A send claims `tail`
 //! with a compare-and-swap once the slot's stamp shows it free, writes,
 //! and publishes by moving the stamp; a receive does the same on `head`.
-//! Neither touches lock A. Queues, unbounded and no-alloc channels, and
+//! Neither touches lock A. LIFO and priority queues, unbounded and
+//! no-alloc channels, engines on 32-bit targets (see `ring.rs`), and
 //! every engine built without the `std` feature (where an interrupt
 //! handler could wait for a slot claimed by the code it interrupted; see
 //! [`uses_ring`](Chan::uses_ring)) have no ring and always take the lock,
@@ -81,11 +82,7 @@
 //! An engine with `task_done` accounting can have a ring too (a receive
 //! then cannot count itself in `State::in_flight` without the lock): items
 //! in flight are the ring's count of items taken less `State::done`, items
-//! marked done or dropped by a shutdown. `Queue` does not use it yet: with
-//! the ring, its loom model of a dropped woken putter (three threads)
-//! exceeds loom's branch limit, so it keeps the locked engine for now. (The
-//! endless path is a fast send waiting for a receiver to finish moving an
-//! item out, re-reading values that loom may keep showing old for ever.)
+//! marked done or dropped by a shutdown. A bounded FIFO `Queue` has one.
 //!
 //! When lock A is released ([`Chan::settle`], run by the guard's drop),
 //! the `SLOW` bits are cleared only if nobody is linked on either side

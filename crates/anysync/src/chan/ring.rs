@@ -237,10 +237,16 @@ impl<T> FastRing<T> {
                 if head.wrapping_add(self.lap) == tail {
                     return Err(Fast::Done(item));
                 }
+                if backoff.give_up() {
+                    return Err(Fast::Slow(item));
+                }
                 backoff.snooze();
                 word = self.tail.0.load(Ordering::Relaxed);
             } else {
                 // Another sender claimed `tail` since it was read.
+                if backoff.give_up() {
+                    return Err(Fast::Slow(item));
+                }
                 backoff.snooze();
                 word = self.tail.0.load(Ordering::Relaxed);
             }
@@ -304,10 +310,16 @@ impl<T> FastRing<T> {
                     }
                     return Err(Fast::Done(()));
                 }
+                if backoff.give_up() {
+                    return Err(Fast::Slow(()));
+                }
                 backoff.snooze();
                 word = self.head.0.load(Ordering::Relaxed);
             } else {
                 // Another receiver claimed `head` since it was read.
+                if backoff.give_up() {
+                    return Err(Fast::Slow(()));
+                }
                 backoff.snooze();
                 word = self.head.0.load(Ordering::Relaxed);
             }
@@ -500,6 +512,20 @@ struct Backoff {
 }
 
 impl Backoff {
+    /// Whether a fast operation should stop waiting and ask the lock,
+    /// which always knows the answer: never on real threads (a wait ends
+    /// once the other thread's store is visible), after a few rounds
+    /// under loom. Loom may go on showing a spinning thread values older
+    /// than stores already made, while the thread that would make things
+    /// move (a receiver parked on an empty ring) waits for the spinner:
+    /// without this, a model of three threads never finishes. The lock
+    /// path reads the counters with read-modify-writes, which see the
+    /// latest values, so the model still checks what a stale read does.
+    #[inline]
+    fn give_up(&self) -> bool {
+        cfg!(anysync_loom) && self.spins >= 4
+    }
+
     #[inline]
     fn snooze(&mut self) {
         if self.spins < 64 {

@@ -15,13 +15,15 @@ use super::{
     Fifo, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
 use crate::{
-    chan::{Chan, RecvFut, SendFut, TryRecv, TrySend},
+    chan::{Chan, FifoBuf, RecvFut, SendFut, TryRecv, TrySend},
     sync::{futures::Notified, Notify},
 };
 
 /// How much storage a bounded queue reserves up front (it grows as needed
 /// up to its capacity).
 const PREALLOCATE: usize = 1024;
+// The `# Memory` section of `Queue::bounded` names both figures.
+const _: () = assert!(PREALLOCATE == 1024 && Chan::<FifoBuf<u8>>::RING_MAX == 4096);
 
 /// What the three queue types share: the engine plus the `join` signal.
 pub(crate) struct Core<T, O: Order<T>> {
@@ -36,12 +38,15 @@ impl<T, O: Order<T>> Core<T, O> {
         if capacity == 0 {
             panic!("{name}::bounded: `capacity` must be greater than zero (use {name}::unbounded() for a queue without a limit)");
         }
+        // A FIFO queue of a ring's size keeps its items in the ring's
+        // slots (allocated by the engine); the buffer then stays empty.
+        let buf = if Chan::<O::Buf>::uses_ring(capacity) {
+            O::with_capacity(0)
+        } else {
+            O::with_capacity(capacity.min(PREALLOCATE))
+        };
         Self {
-            chan: Chan::new(
-                O::with_capacity(capacity.min(PREALLOCATE)),
-                Some(capacity),
-                true,
-            ),
+            chan: Chan::new_bounded(buf, capacity, true),
             done: Notify::new(),
         }
     }
@@ -229,6 +234,15 @@ impl<T> GenericQueue<T, Fifo> {
     /// A queue that holds at most `capacity` items, served first in, first out.
     ///
     /// [`put`](Self::put) waits while it is full.
+    ///
+    /// # Memory
+    /// As for [`channel::bounded`](crate::channel::bounded): with the
+    /// `std` feature on a 64-bit target, a capacity of at most 4,096 gets
+    /// a lock-free ring whose `capacity` slots are allocated here, and a
+    /// put or get that need not wait takes no lock while nobody waits.
+    /// Otherwise the buffer starts at up to 1,024 slots and grows as
+    /// needed, and every operation takes the lock. (`LifoQueue` and
+    /// `PriorityQueue` always take the lock.)
     ///
     /// # Panics
     /// If `capacity` is zero: a queue with no room could never take

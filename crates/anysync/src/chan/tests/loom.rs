@@ -8,7 +8,7 @@
 //! interleaving; otherwise each body runs once as an ordinary test.
 
 use alloc::{collections::VecDeque, vec::Vec};
-use core::{future::poll_fn, pin::pin};
+use core::{future::poll_fn, pin::pin, task::Context};
 
 use crate::chan::{Buffer, Chan, FifoBuf, RecvFut, ReserveFut, Ring, SendFut, TrySend};
 use crate::loom::{self, future::block_on, sync::Arc, thread};
@@ -149,8 +149,9 @@ fn loom_newcomer_does_not_overtake_a_parked_sender() {
     newcomer_does_not_overtake_a_parked_sender(fifo);
 }
 
-/// As above with the ring: the granted slot keeps `SLOW` set, so the
-/// newcomer's send goes through the lock and finds no free slot.
+/// As above with the ring: the granted slot is counted in `tail`'s
+/// `held`, so the newcomer's fast send leaves it and, through the lock,
+/// finds no free slot.
 #[test]
 fn loom_ring_newcomer_does_not_overtake_a_parked_sender() {
     newcomer_does_not_overtake_a_parked_sender(ring);
@@ -379,5 +380,46 @@ fn loom_ring_close_racing_a_fast_pop() {
         closer.join().unwrap();
         assert_eq!(chan.try_recv(), Err(crate::chan::TryRecv::Closed));
         assert_quiet(&*chan);
+    });
+}
+
+/// A sender woken with a free slot (the one a pop freed) and dropped
+/// before it sends, while another sender waits: the slot goes to the other
+/// sender, and the dropped sender's item is never received.
+#[test]
+fn loom_woken_sender_dropped_passes_the_slot_on() {
+    woken_sender_dropped_passes_the_slot_on(fifo);
+}
+
+/// As above with the ring, where the waiting sender may try the fast path
+/// while the receiver is still moving the first item out.
+#[test]
+fn loom_ring_woken_sender_dropped_passes_the_slot_on() {
+    woken_sender_dropped_passes_the_slot_on(ring);
+}
+
+fn woken_sender_dropped_passes_the_slot_on(make: Make) {
+    loom::model(move || {
+        let chan = make(1);
+        assert!(chan.try_send(0).is_ok());
+        let (c1, c2) = (chan.clone(), chan.clone());
+        let dropper = thread::spawn(move || {
+            let mut fut = pin!(SendFut::new(&*c1, 1));
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            fut.as_mut().poll_send(&mut cx).is_ready()
+        });
+        let waiter = thread::spawn(move || assert!(send(&*c2, 2).is_ok()));
+        assert_eq!(recv(&*chan), Some(0));
+        let sent = dropper.join().unwrap();
+        let mut got = Vec::from([recv(&*chan).unwrap()]);
+        if sent {
+            got.push(recv(&*chan).unwrap());
+        }
+        waiter.join().unwrap();
+        got.sort_unstable();
+        let want: &[u8] = if sent { &[1, 2] } else { &[2] };
+        assert_eq!(got, want);
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
     });
 }
