@@ -687,9 +687,9 @@ fn pool_hold(a: &mut Args) {
 }
 
 /// `future_sizes` (crate `all`): prints `size_of` of the futures the
-/// semaphore and notify workloads build (each crate's bench future, then
-/// the primitives' own futures), since moving a large future costs a
-/// `memcpy` per operation.
+/// channel, semaphore and notify workloads build (each crate's bench
+/// future, then the primitives' own futures), since moving a large future
+/// costs a `memcpy` per operation.
 fn future_sizes(a: &mut Args) {
     fn sem<S: BenchSemaphore>() {
         let s = S::create(1);

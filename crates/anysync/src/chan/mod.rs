@@ -313,7 +313,7 @@ pub(crate) struct State<B> {
     /// With a ring: both `SLOW` bits are set and have stayed set since a
     /// holder of lock A set them, so `ring_tail` and `ring_head` are exact
     /// and [`Chan::lock_a`] need not touch the counters' lines again.
-    /// Cleared by [`Chan::settle`] when it reopens either side.
+    /// Cleared by [`Chan::settle`] when it reopens the fast paths.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     ring_slow: bool,
 }

@@ -31,8 +31,9 @@
 //! receive only if an item is left that nobody was granted. Because `held`
 //! is in the word that the compare-and-swap checks, a claim succeeds only
 //! if the reservations it counted are still the ones in force: the lock
-//! holder writes `held` only while `SLOW` is set, and its write changes the
-//! word, so a fast operation that read the word before fails.
+//! holder writes `held` only while `SLOW` is set (which fails every claim
+//! in between), and reopens with the counts then in force, so a word that
+//! compares equal carries the same position and the same count.
 //!
 //! Positions take the bits above `UNIT`: the ring is built only where a
 //! word has 64 bits, where a position wraps after about 2^37 laps. A fast

@@ -63,6 +63,19 @@ fn assert_quiet<B: Buffer>(chan: &Chan<B>) {
     );
 }
 
+/// Receives what is left, then checks that `got` and the rest are `want`
+/// (in any order), each once, and that nothing is left promised, linked
+/// or buffered.
+fn assert_received_once(chan: &Chan<FifoBuf<u8>>, mut got: Vec<u8>, want: &[u8]) {
+    while let Ok(v) = chan.try_recv() {
+        got.push(v);
+    }
+    got.sort_unstable();
+    assert_eq!(got, want);
+    assert_quiet(chan);
+    assert_eq!(chan.len(), 0);
+}
+
 /// A receiver that finds the engine empty and parks, racing a sender
 /// that pushes without waiting: the receiver gets the item (a lost
 /// wake-up would leave it parked forever, which loom reports).
@@ -274,28 +287,12 @@ fn loom_ring_two_senders_one_receiver() {
     });
 }
 
-/// A fast send while an item is granted to a woken receiver (sends' `SLOW`
-/// clear, receives' set), and a newcomer receive after it: every item is
-/// received once and the engine ends quiet.
+/// A fast send while an item is granted to a woken receiver that has not
+/// taken it yet, and a newcomer receive after it: every item is received
+/// once and the engine ends quiet.
 #[test]
 fn loom_ring_fast_send_while_an_item_is_granted() {
-    loom::model(|| {
-        let chan = ring(2);
-        let c = chan.clone();
-        let r = thread::spawn(move || recv(&*c).unwrap());
-        assert!(chan.try_send(1).is_ok());
-        assert!(chan.try_send(2).is_ok());
-        let a = chan.try_recv().ok();
-        let b = r.join().unwrap();
-        let mut got: Vec<u8> = [a, Some(b)].into_iter().flatten().collect();
-        while let Ok(v) = chan.try_recv() {
-            got.push(v);
-        }
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
-        assert_quiet(&*chan);
-        assert_eq!(chan.len(), 0);
-    });
+    newcomer_and_a_granted_item(false);
 }
 
 /// A newcomer's fast receive while the only buffered item may be granted
@@ -304,22 +301,28 @@ fn loom_ring_fast_send_while_an_item_is_granted() {
 /// must leave it, or the woken receiver would find nothing to take.
 #[test]
 fn loom_ring_fast_recv_leaves_a_granted_item() {
-    loom::model(|| {
+    newcomer_and_a_granted_item(true);
+}
+
+/// A receiver that may park, two items sent without waiting, and a
+/// newcomer's receive after the first (`early`) or after both.
+fn newcomer_and_a_granted_item(early: bool) {
+    loom::model(move || {
         let chan = ring(2);
         let c = chan.clone();
         let r = thread::spawn(move || recv(&*c).unwrap());
         assert!(chan.try_send(1).is_ok());
-        let a = chan.try_recv().ok();
-        assert!(chan.try_send(2).is_ok());
-        let b = r.join().unwrap();
-        let mut got: Vec<u8> = [a, Some(b)].into_iter().flatten().collect();
-        while let Ok(v) = chan.try_recv() {
-            got.push(v);
+        let mut a = None;
+        if early {
+            a = chan.try_recv().ok();
         }
-        got.sort_unstable();
-        assert_eq!(got, [1, 2]);
-        assert_quiet(&*chan);
-        assert_eq!(chan.len(), 0);
+        assert!(chan.try_send(2).is_ok());
+        if !early {
+            a = chan.try_recv().ok();
+        }
+        let b = r.join().unwrap();
+        let got = [a, Some(b)].into_iter().flatten().collect();
+        assert_received_once(&chan, got, &[1, 2]);
     });
 }
 
@@ -340,13 +343,8 @@ fn loom_ring_fast_send_leaves_a_granted_slot() {
             got.push(recv(&*chan).unwrap());
         }
         s.join().unwrap();
-        while let Ok(v) = chan.try_recv() {
-            got.push(v);
-        }
-        got.sort_unstable();
         let want: &[u8] = if sent { &[1, 2, 3] } else { &[1, 2] };
-        assert_eq!(got, want);
-        assert_quiet(&*chan);
+        assert_received_once(&chan, got, want);
     });
 }
 
@@ -416,10 +414,7 @@ fn woken_sender_dropped_passes_the_slot_on(make: Make) {
             got.push(recv(&*chan).unwrap());
         }
         waiter.join().unwrap();
-        got.sort_unstable();
         let want: &[u8] = if sent { &[1, 2] } else { &[2] };
-        assert_eq!(got, want);
-        assert_quiet(&*chan);
-        assert_eq!(chan.len(), 0);
+        assert_received_once(&chan, got, want);
     });
 }
