@@ -41,6 +41,12 @@
 //!
 //! `rwlock_read_heavy_smol`: `rwlock_read_heavy` on a smol executor run by
 //! 2 threads (the `rwlock/read90_nohold/smol` bench row).
+//!
+//! `channel_mpmc`: 4 senders and 4 receivers on tokio multi-thread (2
+//! workers), capacity 64 (the `channel/mpmc_4x4/cap64/tokio_mt2` row,
+//! without criterion); prints the time per message. Under
+//! `strace -f -w -c -e trace=clock_nanosleep,sched_yield` it shows which
+//! crates put a worker thread to sleep.
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -225,6 +231,47 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
                 }
             }
         });
+        a.ran = true;
+    }
+}
+
+/// `channel_mpmc`: 4 senders and 4 receivers on tokio multi-thread (2
+/// workers), capacity 64, `ops` messages; prints the time per message.
+/// Each receiver stops on a sentinel that the last sender to finish sends.
+fn channel_mpmc<C: BenchChannel>(a: &mut Args) {
+    if C::ID == a.id {
+        assert!(C::MPMC, "{} has one receiver: no channel_mpmc", C::ID);
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (tx, rx) = C::bounded(64);
+        let rx = std::sync::Mutex::new(rx);
+        let tx = Arc::new(tx);
+        let senders_left = Arc::new(AtomicUsize::new(4));
+        let n = a.ops;
+        let start = std::time::Instant::now();
+        Rt::new(RtKind::TokioMt2).run_tasks(8, |i| {
+            let tx = C::clone_tx(&tx);
+            let rx = (i < 4).then(|| C::clone_rx(&rx.lock().unwrap()));
+            let senders_left = senders_left.clone();
+            async move {
+                if let Some(mut rx) = rx {
+                    while C::recv(&mut rx).await != u64::MAX {}
+                } else {
+                    for v in 0..share(n, 4, i - 4) {
+                        C::send(&tx, v).await;
+                    }
+                    if senders_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        for _ in 0..4 {
+                            C::send(&tx, u64::MAX).await;
+                        }
+                    }
+                }
+            }
+        });
+        eprintln!(
+            "{} channel_mpmc: {:.1} ns per message",
+            C::ID,
+            start.elapsed().as_nanos() as f64 / n as f64
+        );
         a.ran = true;
     }
 }
@@ -771,6 +818,7 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
+        "channel_mpmc" => for_each_channel!(channel_mpmc(&mut a)),
         "retry_ok" => retry(&mut a, 0),
         "retry_zero" => retry(&mut a, 1),
         "rate_check" => rate_check(&mut a),
