@@ -716,8 +716,10 @@ impl<B: Buffer> Chan<B> {
     }
 
     /// [`try_send`](Self::try_send) under lock A: the only path of a
-    /// buffer without a ring, the slow path of one with a ring.
-    #[inline]
+    /// buffer without a ring, the slow path of one with a ring. Out of
+    /// line, so that the ring's path in `try_send` (and the send future's
+    /// poll around it) calls nothing and needs no saved registers.
+    #[inline(never)]
     fn try_send_locked(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         if B::MAY_PANIC_MIDWAY {
             return self.try_send_guarded(item);
@@ -1073,6 +1075,13 @@ impl<B: Buffer> Chan<B> {
                 Err(Fast::Slow(())) => return self.try_recv_ring_slow(),
             }
         }
+        self.try_recv_unringed()
+    }
+
+    /// [`try_recv`](Self::try_recv) of an engine without a ring. Out of
+    /// line, as [`try_send_locked`](Self::try_send_locked).
+    #[inline(never)]
+    fn try_recv_unringed(&self) -> Result<B::Item, TryRecv> {
         if B::MAY_PANIC_MIDWAY {
             let mut wakes = Wakes::default();
             let q = self.lock_a();

@@ -101,6 +101,18 @@ pub(crate) enum Fast<T> {
     Done(T),
 }
 
+/// What one attempt of a fast operation came to.
+enum Step<R, T> {
+    /// The operation's answer.
+    Ret(R),
+    /// The compare-and-swap lost to another operation of the same side:
+    /// what was to be sent, and the counter word it found.
+    Raced(T, usize),
+    /// Another operation is finishing with the slot: try again after a
+    /// pause. Holds what was to be sent.
+    Wait(T),
+}
+
 /// The slots and counters of a bounded FIFO engine.
 pub(crate) struct FastRing<T> {
     tail: Padded<AtomicUsize>,
@@ -190,146 +202,197 @@ impl<T> FastRing<T> {
     /// Sends without the lock: claims the next position if `SLOW` is clear
     /// and its slot free and not reserved, writes `item` there and
     /// publishes it.
+    ///
+    /// The first attempt is inline and calls nothing; an attempt that
+    /// lost a race or must wait for another operation to finish goes on in
+    /// [`push_contended`](Self::push_contended), out of line, so that the
+    /// uncontended send keeps its registers to itself.
     #[inline]
     pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
-        let mut word = self.tail.0.load(Ordering::Relaxed);
+        let word = self.tail.0.load(Ordering::Relaxed);
+        match self.push_step(item, word) {
+            Step::Ret(out) => out,
+            Step::Raced(item, now) => self.push_contended(item, Some(now)),
+            Step::Wait(item) => self.push_contended(item, None),
+        }
+    }
+
+    /// [`try_push`](Self::try_push) after its first attempt: `raced` is
+    /// the counter word a lost compare-and-swap returned, `None` if the
+    /// attempt must wait for another operation to finish with the slot.
+    #[cold]
+    #[inline(never)]
+    fn push_contended(&self, mut item: T, mut raced: Option<usize>) -> Result<(), Fast<T>> {
         let mut backoff = Backoff::default();
         loop {
-            if word & SLOW != 0 {
-                return Err(Fast::Slow(item));
-            }
-            let tail = word & POS;
-            let (slot, next) = self.slot(tail);
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == tail {
-                let reserved = held(word);
-                if reserved != 0 {
-                    // Room only if a slot is left beyond the reserved ones.
-                    // A stale `head` is behind the real one, so this errs
-                    // towards the lock, which knows.
-                    let head = self.head.0.load(Ordering::Acquire) & POS;
-                    if self.distance(head, tail) + reserved >= self.cap() {
-                        return Err(Fast::Slow(item));
-                    }
-                }
-                match self.tail.0.compare_exchange_weak(
-                    word,
-                    next | (word & HELD),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: this thread claimed `tail`, and the
-                        // stamp (acquired) showed the slot free for it: the
-                        // receiver of the lap before has moved its item
-                        // out, and nobody else touches the value until the
-                        // stamp below publishes it.
-                        slot.value.with_mut(|v| unsafe { (*v).write(item) });
-                        slot.stamp.store(tail.wrapping_add(UNIT), Ordering::Release);
-                        return Ok(());
-                    }
-                    Err(now) => {
-                        backoff.lost_race();
-                        word = now;
-                    }
-                }
-            } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(UNIT) {
-                // The slot still holds the item of the lap before: full,
-                // unless a receiver has claimed it and is moving it out.
-                // (`SLOW` and `held` in `head` say nothing about sending.)
-                let head = self.head.0.load(Ordering::Acquire) & POS;
-                if head.wrapping_add(self.lap) == tail {
-                    return Err(Fast::Done(item));
-                }
-                if backoff.give_up() {
-                    return Err(Fast::Slow(item));
-                }
-                backoff.snooze();
-                word = self.tail.0.load(Ordering::Relaxed);
+            let word = if let Some(now) = raced {
+                backoff.lost_race();
+                now
             } else {
-                // Another sender claimed `tail` since it was read.
                 if backoff.give_up() {
                     return Err(Fast::Slow(item));
                 }
                 backoff.snooze();
-                word = self.tail.0.load(Ordering::Relaxed);
+                self.tail.0.load(Ordering::Relaxed)
+            };
+            match self.push_step(item, word) {
+                Step::Ret(out) => return out,
+                Step::Raced(back, now) => (item, raced) = (back, Some(now)),
+                Step::Wait(back) => (item, raced) = (back, None),
             }
+        }
+    }
+
+    /// One attempt of [`try_push`](Self::try_push) with the `tail` word
+    /// `word`.
+    #[inline(always)]
+    fn push_step(&self, item: T, word: usize) -> Step<Result<(), Fast<T>>, T> {
+        if word & SLOW != 0 {
+            return Step::Ret(Err(Fast::Slow(item)));
+        }
+        let tail = word & POS;
+        let (slot, next) = self.slot(tail);
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        if stamp == tail {
+            let reserved = held(word);
+            if reserved != 0 {
+                // Room only if a slot is left beyond the reserved ones. A
+                // stale `head` is behind the real one, so this errs towards
+                // the lock, which knows.
+                let head = self.head.0.load(Ordering::Acquire) & POS;
+                if self.distance(head, tail) + reserved >= self.cap() {
+                    return Step::Ret(Err(Fast::Slow(item)));
+                }
+            }
+            match self.tail.0.compare_exchange_weak(
+                word,
+                next | (word & HELD),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // SAFETY: this thread claimed `tail`, and the stamp
+                    // (acquired) showed the slot free for it: the receiver
+                    // of the lap before has moved its item out, and nobody
+                    // else touches the value until the stamp below
+                    // publishes it.
+                    slot.value.with_mut(|v| unsafe { (*v).write(item) });
+                    slot.stamp.store(tail.wrapping_add(UNIT), Ordering::Release);
+                    Step::Ret(Ok(()))
+                }
+                Err(now) => Step::Raced(item, now),
+            }
+        } else if stamp.wrapping_add(self.lap) == tail.wrapping_add(UNIT) {
+            // The slot still holds the item of the lap before: full, unless
+            // a receiver has claimed it and is moving it out. (`SLOW` and
+            // `held` in `head` say nothing about sending.)
+            let head = self.head.0.load(Ordering::Acquire) & POS;
+            if head.wrapping_add(self.lap) == tail {
+                return Step::Ret(Err(Fast::Done(item)));
+            }
+            Step::Wait(item)
+        } else {
+            // Another sender claimed `tail` since it was read.
+            Step::Wait(item)
         }
     }
 
     /// Receives without the lock: claims the next position if `SLOW` is
     /// clear and its item published and more items are buffered than are
-    /// granted to woken receivers, and moves the item out.
+    /// granted to woken receivers, and moves the item out. Inline first
+    /// attempt, out-of-line rest, as in [`try_push`](Self::try_push).
     #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
-        let mut word = self.head.0.load(Ordering::Relaxed);
+        let word = self.head.0.load(Ordering::Relaxed);
+        match self.pop_step(word) {
+            Step::Ret(out) => out,
+            Step::Raced((), now) => self.pop_contended(Some(now)),
+            Step::Wait(()) => self.pop_contended(None),
+        }
+    }
+
+    /// [`try_pop`](Self::try_pop) after its first attempt, as
+    /// [`push_contended`](Self::push_contended).
+    #[cold]
+    #[inline(never)]
+    fn pop_contended(&self, mut raced: Option<usize>) -> Result<T, Fast<()>> {
         let mut backoff = Backoff::default();
         loop {
-            if word & SLOW != 0 {
-                return Err(Fast::Slow(()));
-            }
-            let head = word & POS;
-            let reserved = held(word);
-            let (slot, next) = self.slot(head);
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            if stamp == head.wrapping_add(UNIT) {
-                if reserved != 0 {
-                    // An item must be left beyond the granted ones. A stale
-                    // `tail` is behind the real one, so this errs towards
-                    // the lock, which knows.
-                    let tail = self.tail.0.load(Ordering::Acquire) & POS;
-                    if self.distance(head, tail) <= reserved {
-                        return Err(Fast::Slow(()));
-                    }
-                }
-                match self.head.0.compare_exchange_weak(
-                    word,
-                    next | (word & HELD),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: this thread claimed `head`, and the stamp
-                        // (acquired) showed the item of `head` published;
-                        // nobody else touches the value until the stamp
-                        // below frees the slot.
-                        let item = slot.value.with_mut(|v| unsafe { v.cast::<T>().read() });
-                        slot.stamp
-                            .store(head.wrapping_add(self.lap), Ordering::Release);
-                        return Ok(item);
-                    }
-                    Err(now) => {
-                        backoff.lost_race();
-                        word = now;
-                    }
-                }
-            } else if stamp == head {
-                // Nothing published at `head`: empty, unless a sender has
-                // claimed it and is writing. (`SLOW` and `held` in `tail`
-                // say nothing about receiving; an item granted to a woken
-                // receiver is still buffered, so `reserved` is 0 here
-                // unless a stale `held` overstates it: then the lock
-                // answers.)
-                let tail = self.tail.0.load(Ordering::Acquire) & POS;
-                if tail == head {
-                    if reserved != 0 {
-                        return Err(Fast::Slow(()));
-                    }
-                    return Err(Fast::Done(()));
-                }
-                if backoff.give_up() {
-                    return Err(Fast::Slow(()));
-                }
-                backoff.snooze();
-                word = self.head.0.load(Ordering::Relaxed);
+            let word = if let Some(now) = raced {
+                backoff.lost_race();
+                now
             } else {
-                // Another receiver claimed `head` since it was read.
                 if backoff.give_up() {
                     return Err(Fast::Slow(()));
                 }
                 backoff.snooze();
-                word = self.head.0.load(Ordering::Relaxed);
+                self.head.0.load(Ordering::Relaxed)
+            };
+            match self.pop_step(word) {
+                Step::Ret(out) => return out,
+                Step::Raced((), now) => raced = Some(now),
+                Step::Wait(()) => raced = None,
             }
+        }
+    }
+
+    /// One attempt of [`try_pop`](Self::try_pop) with the `head` word
+    /// `word`.
+    #[inline(always)]
+    fn pop_step(&self, word: usize) -> Step<Result<T, Fast<()>>, ()> {
+        if word & SLOW != 0 {
+            return Step::Ret(Err(Fast::Slow(())));
+        }
+        let head = word & POS;
+        let reserved = held(word);
+        let (slot, next) = self.slot(head);
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        if stamp == head.wrapping_add(UNIT) {
+            if reserved != 0 {
+                // An item must be left beyond the granted ones. A stale
+                // `tail` is behind the real one, so this errs towards the
+                // lock, which knows.
+                let tail = self.tail.0.load(Ordering::Acquire) & POS;
+                if self.distance(head, tail) <= reserved {
+                    return Step::Ret(Err(Fast::Slow(())));
+                }
+            }
+            match self.head.0.compare_exchange_weak(
+                word,
+                next | (word & HELD),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // SAFETY: this thread claimed `head`, and the stamp
+                    // (acquired) showed the item of `head` published;
+                    // nobody else touches the value until the stamp below
+                    // frees the slot.
+                    let item = slot.value.with_mut(|v| unsafe { v.cast::<T>().read() });
+                    slot.stamp
+                        .store(head.wrapping_add(self.lap), Ordering::Release);
+                    Step::Ret(Ok(item))
+                }
+                Err(now) => Step::Raced((), now),
+            }
+        } else if stamp == head {
+            // Nothing published at `head`: empty, unless a sender has
+            // claimed it and is writing. (`SLOW` and `held` in `tail` say
+            // nothing about receiving; an item granted to a woken receiver
+            // is still buffered, so `reserved` is 0 here unless a stale
+            // `held` overstates it: then the lock answers.)
+            let tail = self.tail.0.load(Ordering::Acquire) & POS;
+            if tail == head {
+                return Step::Ret(Err(if reserved != 0 {
+                    Fast::Slow(())
+                } else {
+                    Fast::Done(())
+                }));
+            }
+            Step::Wait(())
+        } else {
+            // Another receiver claimed `head` since it was read.
+            Step::Wait(())
         }
     }
 
