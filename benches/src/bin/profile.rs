@@ -236,25 +236,32 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
 }
 
 /// `channel_mpmc`: 4 senders and 4 receivers on tokio multi-thread (2
-/// workers), capacity 64, `ops` messages; prints the time per message.
-/// Each receiver stops on a sentinel that the last sender to finish sends.
+/// workers), capacity 64, `ops` messages; prints the time per message
+/// (the runtime is built before the clock starts). Each receiver stops on
+/// a sentinel that the last sender to finish sends; panics if the count
+/// received differs from `ops`.
 fn channel_mpmc<C: BenchChannel>(a: &mut Args) {
     if C::ID == a.id {
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         assert!(C::MPMC, "{} has one receiver: no channel_mpmc", C::ID);
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let (tx, rx) = C::bounded(64);
-        let rx = std::sync::Mutex::new(rx);
-        let tx = Arc::new(tx);
         let senders_left = Arc::new(AtomicUsize::new(4));
+        let received = Arc::new(AtomicU64::new(0));
         let n = a.ops;
+        let rt = Rt::new(RtKind::TokioMt2);
         let start = std::time::Instant::now();
-        Rt::new(RtKind::TokioMt2).run_tasks(8, |i| {
+        rt.run_tasks(8, |i| {
             let tx = C::clone_tx(&tx);
-            let rx = (i < 4).then(|| C::clone_rx(&rx.lock().unwrap()));
+            let rx = (i < 4).then(|| C::clone_rx(&rx));
             let senders_left = senders_left.clone();
+            let received = received.clone();
             async move {
                 if let Some(mut rx) = rx {
-                    while C::recv(&mut rx).await != u64::MAX {}
+                    let mut got = 0;
+                    while C::recv(&mut rx).await != u64::MAX {
+                        got += 1;
+                    }
+                    received.fetch_add(got, Ordering::Relaxed);
                 } else {
                     for v in 0..share(n, 4, i - 4) {
                         C::send(&tx, v).await;
@@ -267,10 +274,12 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args) {
                 }
             }
         });
+        let elapsed = start.elapsed();
+        assert_eq!(received.load(Ordering::Relaxed), n, "messages lost");
         eprintln!(
             "{} channel_mpmc: {:.1} ns per message",
             C::ID,
-            start.elapsed().as_nanos() as f64 / n as f64
+            elapsed.as_nanos() as f64 / n as f64
         );
         a.ran = true;
     }
