@@ -205,29 +205,37 @@ impl<T> FastRing<T> {
     ///
     /// The first attempt is inline and calls nothing; an attempt that
     /// lost a race or must wait for another operation to finish goes on in
-    /// [`push_contended`](Self::push_contended), out of line, so that the
+    /// [`contended`](Self::contended), out of line, so that the
     /// uncontended send keeps its registers to itself.
     #[inline]
     pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
         let word = self.tail.0.load(Ordering::Relaxed);
-        match self.push_step(item, word) {
-            Step::Ret(out) => out,
-            Step::Raced(item, tried, now) => self.push_contended(item, Some((tried, now))),
-            Step::Wait(item) => self.push_contended(item, None),
-        }
+        let (item, raced) = match self.push_step(item, word) {
+            Step::Ret(out) => return out,
+            Step::Raced(item, tried, now) => (item, Some((tried, now))),
+            Step::Wait(item) => (item, None),
+        };
+        self.contended(&self.tail.0, item, raced, Self::push_step, |item| {
+            Err(Fast::Slow(item))
+        })
     }
 
-    /// [`try_push`](Self::try_push) after its first attempt: `raced` is
-    /// the counter word a failed compare-and-swap expected and the one it
-    /// found, `None` if the attempt must wait for another operation to
-    /// finish with the slot.
+    /// A fast operation after a first attempt that gave no answer: retries
+    /// `step` on `counter` (the side's counter word) until it answers.
+    /// `raced` is the word a failed compare-and-swap expected and the one
+    /// it found, `None` if the attempt must wait for another operation to
+    /// finish with the slot; `slow` is the answer when loom gives up
+    /// waiting. `item` is what is to be sent (`()` for a receive).
     #[cold]
     #[inline(never)]
-    fn push_contended(
+    fn contended<R, I>(
         &self,
-        mut item: T,
+        counter: &AtomicUsize,
+        mut item: I,
         mut raced: Option<(usize, usize)>,
-    ) -> Result<(), Fast<T>> {
+        step: impl Fn(&Self, I, usize) -> Step<R, I>,
+        slow: impl FnOnce(I) -> R,
+    ) -> R {
         let mut backoff = Backoff::default();
         loop {
             let word = if let Some((tried, now)) = raced {
@@ -235,12 +243,12 @@ impl<T> FastRing<T> {
                 now
             } else {
                 if backoff.give_up() {
-                    return Err(Fast::Slow(item));
+                    return slow(item);
                 }
                 backoff.snooze();
-                self.tail.0.load(Ordering::Relaxed)
+                counter.load(Ordering::Relaxed)
             };
-            match self.push_step(item, word) {
+            match step(self, item, word) {
                 Step::Ret(out) => return out,
                 Step::Raced(back, tried, now) => (item, raced) = (back, Some((tried, now))),
                 Step::Wait(back) => (item, raced) = (back, None),
@@ -269,12 +277,7 @@ impl<T> FastRing<T> {
                     return Step::Ret(Err(Fast::Slow(item)));
                 }
             }
-            match self.tail.0.compare_exchange_weak(
-                word,
-                next | (word & HELD),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
+            match claim(&self.tail.0, word, next) {
                 Ok(_) => {
                     // SAFETY: this thread claimed `tail`, and the stamp
                     // (acquired) showed the slot free for it: the receiver
@@ -309,42 +312,20 @@ impl<T> FastRing<T> {
     #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
         let word = self.head.0.load(Ordering::Relaxed);
-        match self.pop_step(word) {
-            Step::Ret(out) => out,
-            Step::Raced((), tried, now) => self.pop_contended(Some((tried, now))),
-            Step::Wait(()) => self.pop_contended(None),
-        }
-    }
-
-    /// [`try_pop`](Self::try_pop) after its first attempt, as
-    /// [`push_contended`](Self::push_contended).
-    #[cold]
-    #[inline(never)]
-    fn pop_contended(&self, mut raced: Option<(usize, usize)>) -> Result<T, Fast<()>> {
-        let mut backoff = Backoff::default();
-        loop {
-            let word = if let Some((tried, now)) = raced {
-                backoff.failed_claim(tried, now);
-                now
-            } else {
-                if backoff.give_up() {
-                    return Err(Fast::Slow(()));
-                }
-                backoff.snooze();
-                self.head.0.load(Ordering::Relaxed)
-            };
-            match self.pop_step(word) {
-                Step::Ret(out) => return out,
-                Step::Raced((), tried, now) => raced = Some((tried, now)),
-                Step::Wait(()) => raced = None,
-            }
-        }
+        let raced = match self.pop_step((), word) {
+            Step::Ret(out) => return out,
+            Step::Raced((), tried, now) => Some((tried, now)),
+            Step::Wait(()) => None,
+        };
+        self.contended(&self.head.0, (), raced, Self::pop_step, |()| {
+            Err(Fast::Slow(()))
+        })
     }
 
     /// One attempt of [`try_pop`](Self::try_pop) with the `head` word
     /// `word`.
     #[inline(always)]
-    fn pop_step(&self, word: usize) -> Step<Result<T, Fast<()>>, ()> {
+    fn pop_step(&self, (): (), word: usize) -> Step<Result<T, Fast<()>>, ()> {
         if word & SLOW != 0 {
             return Step::Ret(Err(Fast::Slow(())));
         }
@@ -362,12 +343,7 @@ impl<T> FastRing<T> {
                     return Step::Ret(Err(Fast::Slow(())));
                 }
             }
-            match self.head.0.compare_exchange_weak(
-                word,
-                next | (word & HELD),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
+            match claim(&self.head.0, word, next) {
                 Ok(_) => {
                     // SAFETY: this thread claimed `head`, and the stamp
                     // (acquired) showed the item of `head` published;
@@ -636,6 +612,19 @@ impl Backoff {
             yield_thread();
         }
     }
+}
+
+/// Moves `counter` from `word` to the position `next`, keeping the `held`
+/// count and `SLOW` clear: fails (with the word found) if the counter
+/// changed since `word` was read, `SLOW` and `held` included.
+#[inline(always)]
+fn claim(counter: &AtomicUsize, word: usize, next: usize) -> Result<usize, usize> {
+    counter.compare_exchange_weak(
+        word,
+        next | (word & HELD),
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    )
 }
 
 /// Lets the thread that is finishing a claimed slot run.
