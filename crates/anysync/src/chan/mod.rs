@@ -209,7 +209,7 @@ pub(crate) use buffer::{Buffer, Ring};
 #[cfg(feature = "alloc")]
 pub(crate) use buffer::{FifoBuf, LifoBuf, PriorityBuf};
 #[cfg(feature = "alloc")]
-use ring::{Fast, FastRing};
+use ring::{Fast, FastRing, PopAgain, PushAgain};
 
 /// What a woken waiter was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -343,6 +343,26 @@ pub(crate) enum TrySend<T> {
 pub(crate) enum TryRecv {
     Empty,
     Closed,
+}
+
+/// A send that [`Chan::try_send_first`] did not finish, for
+/// [`Chan::try_send_rest`].
+pub(crate) enum SendAgain<T> {
+    /// The ring's first attempt did not send.
+    #[cfg(feature = "alloc")]
+    Ring(PushAgain<T>),
+    /// The engine has no ring: the lock decides.
+    Locked(T),
+}
+
+/// A receive that [`Chan::try_recv_first`] did not finish, for
+/// [`Chan::try_recv_rest`].
+pub(crate) enum RecvAgain<T> {
+    /// The ring's first attempt took nothing.
+    #[cfg(feature = "alloc")]
+    Ring(PopAgain<T>),
+    /// The engine has no ring: the lock decides.
+    Locked,
 }
 
 /// A snapshot of the engine's counters, for tests and `Debug`.
@@ -701,24 +721,53 @@ impl<B: Buffer> Chan<B> {
 
     // ----- sending -----
 
-    /// Sends without waiting.
+    /// Sends without waiting: [`try_send_first`](Self::try_send_first),
+    /// then [`try_send_rest`](Self::try_send_rest) if that did not send.
     #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
+        self.try_send_first(item)
+            .or_else(|again| self.try_send_rest(again))
+    }
+
+    /// The first attempt of a send, inline: the ring's first claim, and
+    /// nothing else. It answers only when it sent; anything else is for
+    /// [`try_send_rest`](Self::try_send_rest), which the send future runs
+    /// out of line (`SendFut::poll_send_again`), so that the send that
+    /// finds room is a few loads, a compare-and-swap and two stores in the
+    /// caller's own code.
+    #[inline(always)]
+    fn try_send_first(&self, item: B::Item) -> Result<(), SendAgain<B::Item>> {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
-            return match ring.try_push(item) {
-                Ok(()) => Ok(()),
-                Err(Fast::Done(item)) => Err(TrySend::Full(item)),
-                Err(Fast::Slow(item)) => self.try_send_locked(item),
-            };
+            return ring.push_first(item).map_err(SendAgain::Ring);
         }
-        self.try_send_locked(item)
+        Err(SendAgain::Locked(item))
+    }
+
+    /// The rest of [`try_send`](Self::try_send) after
+    /// [`try_send_first`](Self::try_send_first): the ring's retries, then
+    /// the lock if the ring sends there.
+    #[inline]
+    fn try_send_rest(&self, again: SendAgain<B::Item>) -> Result<(), TrySend<B::Item>> {
+        match again {
+            #[cfg(feature = "alloc")]
+            SendAgain::Ring(again) => {
+                let ring = self
+                    .ring
+                    .as_ref()
+                    .expect("anysync bug: a ring's send without a ring");
+                match ring.push_rest(again) {
+                    Ok(()) => Ok(()),
+                    Err(Fast::Done(item)) => Err(TrySend::Full(item)),
+                    Err(Fast::Slow(item)) => self.try_send_locked(item),
+                }
+            }
+            SendAgain::Locked(item) => self.try_send_locked(item),
+        }
     }
 
     /// [`try_send`](Self::try_send) under lock A: the only path of a
-    /// buffer without a ring, the slow path of one with a ring. Out of
-    /// line, so that the ring's path in `try_send` (and the send future's
-    /// poll around it) calls nothing and needs no saved registers.
+    /// buffer without a ring, the slow path of one with a ring.
     #[inline(never)]
     fn try_send_locked(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
         if B::MAY_PANIC_MIDWAY {
@@ -1064,22 +1113,49 @@ impl<B: Buffer> Chan<B> {
 
     // ----- receiving -----
 
-    /// Receives without waiting.
+    /// Receives without waiting: [`try_recv_first`](Self::try_recv_first),
+    /// then [`try_recv_rest`](Self::try_recv_rest) if that took nothing.
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
-        #[cfg(feature = "alloc")]
-        if let Some(ring) = &self.ring {
-            match ring.try_pop() {
-                Ok(item) => return Ok(item),
-                Err(Fast::Done(())) => return Err(TryRecv::Empty),
-                Err(Fast::Slow(())) => return self.try_recv_ring_slow(),
-            }
-        }
-        self.try_recv_unringed()
+        self.try_recv_first()
+            .or_else(|again| self.try_recv_rest(again))
     }
 
-    /// [`try_recv`](Self::try_recv) of an engine without a ring. Out of
-    /// line, as [`try_send_locked`](Self::try_send_locked).
+    /// The first attempt of a receive, inline, as
+    /// [`try_send_first`](Self::try_send_first): it answers only with an
+    /// item.
+    #[inline(always)]
+    fn try_recv_first(&self) -> Result<B::Item, RecvAgain<B::Item>> {
+        #[cfg(feature = "alloc")]
+        if let Some(ring) = &self.ring {
+            return ring.pop_first().map_err(RecvAgain::Ring);
+        }
+        Err(RecvAgain::Locked)
+    }
+
+    /// The rest of [`try_recv`](Self::try_recv) after
+    /// [`try_recv_first`](Self::try_recv_first), as
+    /// [`try_send_rest`](Self::try_send_rest).
+    #[inline]
+    fn try_recv_rest(&self, again: RecvAgain<B::Item>) -> Result<B::Item, TryRecv> {
+        match again {
+            #[cfg(feature = "alloc")]
+            RecvAgain::Ring(again) => {
+                let ring = self
+                    .ring
+                    .as_ref()
+                    .expect("anysync bug: a ring's receive without a ring");
+                match ring.pop_rest(again) {
+                    Ok(item) => Ok(item),
+                    Err(Fast::Done(())) => Err(TryRecv::Empty),
+                    Err(Fast::Slow(())) => self.try_recv_ring_slow(),
+                }
+            }
+            RecvAgain::Locked => self.try_recv_unringed(),
+        }
+    }
+
+    /// [`try_recv`](Self::try_recv) of an engine without a ring.
     #[inline(never)]
     fn try_recv_unringed(&self) -> Result<B::Item, TryRecv> {
         if B::MAY_PANIC_MIDWAY {
@@ -1682,31 +1758,52 @@ impl<'a, B: Buffer> SendFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready` or was cancelled.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_send(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
-        // The first poll tries the non-waiting path here, inline and with
-        // nothing else on the stack; only a send that must wait (or a
-        // later poll) goes on to `poll_send_wait`.
+        // The first poll makes the first attempt here, inline: a send that
+        // finds room completes in the caller's code. Anything else goes on
+        // out of line, in `poll_send_again` (the rest of the non-waiting
+        // send) or `poll_send_wait` (a later poll).
         if self.phase == Phase::Init {
             let this = self.as_mut().project();
             let item = this
                 .item
                 .take()
                 .expect("anysync bug: send polled without an item");
-            match this.chan.try_send(item) {
+            match this.chan.try_send_first(item) {
                 Ok(()) => {
                     *this.phase = Phase::Done;
                     return Poll::Ready(Ok(()));
                 }
-                Err(TrySend::Closed(item)) => {
-                    *this.phase = Phase::Done;
-                    return Poll::Ready(Err(item));
-                }
-                Err(TrySend::Full(item)) => *this.item = Some(item),
+                Err(again) => return self.poll_send_again(cx, again),
             }
+        }
+        self.poll_send_wait(cx)
+    }
+
+    /// The first poll of [`poll_send`](Self::poll_send) after a first
+    /// attempt that did not send: the rest of the non-waiting send, then,
+    /// if there is no room, the wait.
+    #[inline(never)]
+    fn poll_send_again(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        again: SendAgain<B::Item>,
+    ) -> Poll<Result<(), B::Item>> {
+        let this = self.as_mut().project();
+        match this.chan.try_send_rest(again) {
+            Ok(()) => {
+                *this.phase = Phase::Done;
+                return Poll::Ready(Ok(()));
+            }
+            Err(TrySend::Closed(item)) => {
+                *this.phase = Phase::Done;
+                return Poll::Ready(Err(item));
+            }
+            Err(TrySend::Full(item)) => *this.item = Some(item),
         }
         self.poll_send_wait(cx)
     }
@@ -1861,26 +1958,45 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
     ///
     /// # Panics
     /// If polled after it returned `Ready`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_recv(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<B::Item>> {
-        // As in `SendFut::poll_send`: the non-waiting path inline, the
-        // rest in `poll_recv_wait`.
+        // As in `SendFut::poll_send`: the first attempt inline, the rest
+        // in `poll_recv_again` and `poll_recv_wait`.
         if self.phase == Phase::Init {
             let this = self.as_mut().project();
-            match this.chan.try_recv() {
+            match this.chan.try_recv_first() {
                 Ok(item) => {
                     *this.phase = Phase::Done;
                     return Poll::Ready(Some(item));
                 }
-                Err(TryRecv::Closed) => {
-                    *this.phase = Phase::Done;
-                    return Poll::Ready(None);
-                }
-                Err(TryRecv::Empty) => {}
+                Err(again) => return self.poll_recv_again(cx, again),
             }
+        }
+        self.poll_recv_wait(cx)
+    }
+
+    /// The first poll of [`poll_recv`](Self::poll_recv) after a first
+    /// attempt that took nothing, as [`SendFut::poll_send_again`].
+    #[inline(never)]
+    fn poll_recv_again(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        again: RecvAgain<B::Item>,
+    ) -> Poll<Option<B::Item>> {
+        let this = self.as_mut().project();
+        match this.chan.try_recv_rest(again) {
+            Ok(item) => {
+                *this.phase = Phase::Done;
+                return Poll::Ready(Some(item));
+            }
+            Err(TryRecv::Closed) => {
+                *this.phase = Phase::Done;
+                return Poll::Ready(None);
+            }
+            Err(TryRecv::Empty) => {}
         }
         self.poll_recv_wait(cx)
     }

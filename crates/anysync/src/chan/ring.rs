@@ -113,6 +113,16 @@ enum Step<R, T> {
     Wait(T),
 }
 
+/// A fast operation whose first attempt did not finish it: what that
+/// attempt came to, for the rest of the operation.
+pub(crate) struct Again<R, I>(Step<R, I>);
+
+/// A send after [`FastRing::push_first`].
+pub(crate) type PushAgain<T> = Again<Result<(), Fast<T>>, T>;
+
+/// A receive after [`FastRing::pop_first`].
+pub(crate) type PopAgain<T> = Again<Result<T, Fast<()>>, ()>;
+
 /// The slots and counters of a bounded FIFO engine.
 pub(crate) struct FastRing<T> {
     tail: Padded<AtomicUsize>,
@@ -201,16 +211,26 @@ impl<T> FastRing<T> {
 
     /// Sends without the lock: claims the next position if `SLOW` is clear
     /// and its slot free and not reserved, writes `item` there and
-    /// publishes it.
-    ///
-    /// The first attempt is inline and calls nothing; an attempt that
-    /// lost a race or must wait for another operation to finish goes on in
-    /// [`contended`](Self::contended), out of line, so that the
-    /// uncontended send keeps its registers to itself.
+    /// publishes it. This is the first attempt, inline: it calls nothing,
+    /// and it answers only when it sent. Anything else (a lost race, a
+    /// slot another operation is finishing with, a full ring, the lock's
+    /// turn) is for [`push_rest`](Self::push_rest), which a caller keeps
+    /// out of line, so that the uncontended send needs few registers and
+    /// no conversion of its result.
+    #[inline(always)]
+    pub(crate) fn push_first(&self, item: T) -> Result<(), PushAgain<T>> {
+        match self.push_step(item, self.tail.0.load(Ordering::Relaxed)) {
+            Step::Ret(Ok(())) => Ok(()),
+            step => Err(Again(step)),
+        }
+    }
+
+    /// The send after a [`push_first`](Self::push_first) that did not
+    /// send: that attempt's answer, or the retries of
+    /// [`contended`](Self::contended).
     #[inline]
-    pub(crate) fn try_push(&self, item: T) -> Result<(), Fast<T>> {
-        let word = self.tail.0.load(Ordering::Relaxed);
-        let (item, raced) = match self.push_step(item, word) {
+    pub(crate) fn push_rest(&self, again: PushAgain<T>) -> Result<(), Fast<T>> {
+        let (item, raced) = match again.0 {
             Step::Ret(out) => return out,
             Step::Raced(item, tried, now) => (item, Some((tried, now))),
             Step::Wait(item) => (item, None),
@@ -256,7 +276,7 @@ impl<T> FastRing<T> {
         }
     }
 
-    /// One attempt of [`try_push`](Self::try_push) with the `tail` word
+    /// One attempt of [`push_first`](Self::push_first) with the `tail` word
     /// `word`.
     #[inline(always)]
     fn push_step(&self, item: T, word: usize) -> Step<Result<(), Fast<T>>, T> {
@@ -307,12 +327,22 @@ impl<T> FastRing<T> {
 
     /// Receives without the lock: claims the next position if `SLOW` is
     /// clear and its item published and more items are buffered than are
-    /// granted to woken receivers, and moves the item out. Inline first
-    /// attempt, out-of-line rest, as in [`try_push`](Self::try_push).
+    /// granted to woken receivers, and moves the item out. The first
+    /// attempt, inline, as [`push_first`](Self::push_first): it answers
+    /// only with an item.
+    #[inline(always)]
+    pub(crate) fn pop_first(&self) -> Result<T, PopAgain<T>> {
+        match self.pop_step((), self.head.0.load(Ordering::Relaxed)) {
+            Step::Ret(Ok(item)) => Ok(item),
+            step => Err(Again(step)),
+        }
+    }
+
+    /// The receive after a [`pop_first`](Self::pop_first) that took
+    /// nothing, as [`push_rest`](Self::push_rest).
     #[inline]
-    pub(crate) fn try_pop(&self) -> Result<T, Fast<()>> {
-        let word = self.head.0.load(Ordering::Relaxed);
-        let raced = match self.pop_step((), word) {
+    pub(crate) fn pop_rest(&self, again: PopAgain<T>) -> Result<T, Fast<()>> {
+        let raced = match again.0 {
             Step::Ret(out) => return out,
             Step::Raced((), tried, now) => Some((tried, now)),
             Step::Wait(()) => None,
@@ -322,7 +352,7 @@ impl<T> FastRing<T> {
         })
     }
 
-    /// One attempt of [`try_pop`](Self::try_pop) with the `head` word
+    /// One attempt of [`pop_first`](Self::pop_first) with the `head` word
     /// `word`.
     #[inline(always)]
     fn pop_step(&self, (): (), word: usize) -> Step<Result<T, Fast<()>>, ()> {

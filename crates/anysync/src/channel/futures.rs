@@ -73,6 +73,7 @@ impl<T, S: Storage<T>> Send<'_, T, S> {
 impl<T, S: Storage<T>> Future for Send<'_, T, S> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project()
             .inner
@@ -116,6 +117,7 @@ impl<'a, T, S: Storage<T>> Recv<'a, T, S> {
 impl<T, S: Storage<T>> Future for Recv<'_, T, S> {
     type Output = Result<T, RecvError>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project()
             .inner

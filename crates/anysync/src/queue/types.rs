@@ -926,6 +926,7 @@ impl<T, O: Order<T>> Put<'_, T, O> {
 impl<T, O: Order<T>> Future for Put<'_, T, O> {
     type Output = Result<(), PutError<T>>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project()
             .inner
@@ -962,6 +963,7 @@ pin_project! {
 impl<T, O: Order<T>> Future for Get<'_, T, O> {
     type Output = Result<T, ShutDown>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.project()
             .inner
