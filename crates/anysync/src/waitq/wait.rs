@@ -59,10 +59,7 @@ where
     P::Target: WaitOwner<K>,
 {
     ptr: P,
-    /// `false` means the node is `Idle` (not linked, holding no wake-up);
-    /// `true` means it may be `Waiting` or `Woken`. Touched only through
-    /// `Pin<&mut Self>`.
-    queued: bool,
+    /// Also holds whether the node may be queued (`Waiter::is_queued`).
     waiter: Waiter<DataOf<P, K>>,
     _kind: PhantomData<fn() -> K>,
 }
@@ -77,7 +74,6 @@ where
     pub(crate) fn new(ptr: P, data: DataOf<P, K>) -> Self {
         Self {
             ptr,
-            queued: false,
             waiter: Waiter::new(data),
             _kind: PhantomData,
         }
@@ -99,7 +95,7 @@ where
     #[inline]
     #[allow(dead_code)] // not every primitive asks
     pub(crate) fn is_queued(&self) -> bool {
-        self.queued
+        self.waiter.is_queued()
     }
 
     /// The primitive and a handle on the node, borrowed together.
@@ -107,18 +103,12 @@ where
     pub(crate) fn split(self: Pin<&mut Self>) -> (&P::Target, WaitNode<'_, DataOf<P, K>>) {
         // SAFETY: the node (`waiter`) is structurally pinned: it is only
         // handed out as `Pin<&mut _>`, and `Wait` is `!Unpin` because the
-        // node is. `ptr` and `queued` are not pinned.
+        // node is. `ptr` is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let owner = this.ptr.deref();
         // SAFETY: see above: the node is structurally pinned.
         let waiter = unsafe { Pin::new_unchecked(&mut this.waiter) };
-        (
-            owner,
-            WaitNode {
-                waiter,
-                queued: &mut this.queued,
-            },
-        )
+        (owner, WaitNode { waiter })
     }
 }
 
@@ -129,7 +119,7 @@ where
 {
     #[inline]
     fn drop(&mut self) {
-        if self.queued {
+        if self.waiter.is_queued() {
             // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
             // `Pin<&mut Self>`, so this one was pinned and has not moved;
             // `drop` is the last use of it (the pinned-drop guarantee).
@@ -149,7 +139,7 @@ where
     /// reason while it may still be queued. Afterwards the node is idle.
     #[inline]
     pub(crate) fn leave(self: Pin<&mut Self>) {
-        if self.queued {
+        if self.waiter.is_queued() {
             self.leave_queued();
         }
     }
@@ -166,7 +156,7 @@ where
         // so the queue is too.
         let mut queue = owner.wait_queue().lock();
         let (was, old) = waiter.as_mut().remove(&mut queue);
-        this.queued = false;
+        waiter.as_mut().set_queued(false);
         if was == WaitState::Idle {
             drop(queue);
         } else {
@@ -206,7 +196,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
-            .field("queued", &self.queued)
+            .field("queued", &self.waiter.is_queued())
             .finish_non_exhaustive()
     }
 }
@@ -216,7 +206,6 @@ where
 /// its drop has anything to undo.
 pub(crate) struct WaitNode<'a, D> {
     waiter: Pin<&'a mut Waiter<D>>,
-    queued: &'a mut bool,
 }
 
 impl<D> WaitNode<'_, D> {
@@ -225,18 +214,18 @@ impl<D> WaitNode<'_, D> {
     #[inline]
     #[allow(dead_code)] // not every primitive asks
     pub(crate) fn is_queued(&self) -> bool {
-        *self.queued
+        self.waiter.is_queued()
     }
 
     /// The node's state.
     #[inline]
     pub(crate) fn state<S>(&mut self, guard: &QueueGuard<'_, S, D>) -> WaitState {
-        if !*self.queued {
+        if !self.waiter.is_queued() {
             return WaitState::Idle;
         }
         self.waiter.as_mut().with_locked(guard, |p| {
             // SAFETY: `with_locked` runs this with the node's queue lock held.
-            unsafe { (*p).state }
+            unsafe { (*p).tag.state() }
         })
     }
 
@@ -262,7 +251,7 @@ impl<D> WaitNode<'_, D> {
     #[allow(dead_code)] // not every primitive needs it
     pub(crate) fn data_unqueued<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> R {
         assert!(
-            !*self.queued,
+            !self.waiter.is_queued(),
             "anysync bug: unlocked access to a queued node"
         );
         self.waiter.as_mut().with_data_unlinked(f)
@@ -286,7 +275,7 @@ impl<D> WaitNode<'_, D> {
     #[inline]
     pub(crate) fn enqueue_with<S>(&mut self, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
         self.waiter.as_mut().link(guard, waker, false);
-        *self.queued = true;
+        self.waiter.as_mut().set_queued(true);
     }
 
     /// Links this `Idle` node at the **head**, ahead of every waiter. For a
@@ -301,7 +290,7 @@ impl<D> WaitNode<'_, D> {
     #[allow(dead_code)] // only the RwLock upgrade queues at the front
     pub(crate) fn enqueue_front<S>(&mut self, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
         self.waiter.as_mut().link(guard, waker, true);
-        *self.queued = true;
+        self.waiter.as_mut().set_queued(true);
     }
 
     /// While `Waiting`, makes `waker` the one to wake. Returns the replaced
@@ -330,11 +319,11 @@ impl<D> WaitNode<'_, D> {
         &mut self,
         guard: &mut QueueGuard<'_, S, D>,
     ) -> (WaitState, Option<Waker>) {
-        if !*self.queued {
+        if !self.waiter.is_queued() {
             return (WaitState::Idle, None);
         }
         let out = self.waiter.as_mut().remove(guard);
-        *self.queued = false;
+        self.waiter.as_mut().set_queued(false);
         out
     }
 
@@ -347,12 +336,12 @@ impl<D> WaitNode<'_, D> {
     /// without touching the queue's lock.
     #[inline]
     pub(crate) fn take_woken<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
-        if !*self.queued {
+        if !self.waiter.is_queued() {
             return None;
         }
         let out = self.waiter.as_mut().take_woken(f);
         if out.is_some() {
-            *self.queued = false;
+            self.waiter.as_mut().set_queued(false);
         }
         out
     }
@@ -361,7 +350,7 @@ impl<D> WaitNode<'_, D> {
 impl<D> fmt::Debug for WaitNode<'_, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitNode")
-            .field("queued", &self.queued)
+            .field("queued", &self.waiter.is_queued())
             .finish_non_exhaustive()
     }
 }
