@@ -329,3 +329,20 @@ fn ring_queue_hammer_task_done() {
     assert_eq!(chan.unfinished(), 0);
     assert_eq!(chan.task_done(), Err(()));
 }
+
+/// The send and receive futures of a `u64` stay small enough for the
+/// compiler to move them, and an `async` block awaiting one, with inline
+/// stores (at most 128 bytes) instead of a call to `memcpy`: `Stage` in
+/// one enum, the node's `queued` flag in its padding, its state and
+/// sequence number in one word. (Not under miri, whose CI run randomises
+/// field layout.)
+#[test]
+fn futures_fit_inline_moves() {
+    let chan = Chan::new_bounded(FifoBuf(VecDeque::<u64>::new()), 64, false);
+    let send = core::mem::size_of_val(&SendFut::new(&chan, 1));
+    let recv = core::mem::size_of_val(&RecvFut::new(&chan));
+    if cfg!(all(target_pointer_width = "64", not(miri))) {
+        assert!(send <= 104, "{send}");
+        assert!(recv <= 72, "{recv}");
+    }
+}
