@@ -144,12 +144,6 @@ pub(crate) struct Waiter<D> {
     /// cleared by the owner when it consumes the wake-up. Lets the owner
     /// consume a wake-up without taking the lock ([`Waiter::take_woken`]).
     woken: AtomicBool,
-    /// `false` means the node is `Idle` (not linked, holding no wake-up);
-    /// `true` means it may be `Waiting` or `Woken`. The [`Wait`] holding
-    /// the node keeps it here, in the node's padding, so that a `Wait` is
-    /// no larger than its node and pointer; the queue never reads it.
-    /// Touched only through `Pin<&mut Waiter>`.
-    queued: bool,
     _pin: PhantomPinned,
 }
 
@@ -157,50 +151,9 @@ struct Node<D> {
     prev: Option<NonNull<Waiter<D>>>,
     next: Option<NonNull<Waiter<D>>>,
     waker: Option<Waker>,
-    tag: Tag,
+    state: WaitState,
+    seq: u64,
     data: D,
-}
-
-/// A node's state and its sequence number, in one word: `seq << 2 |
-/// state`. Apart, the state's byte and the padding after it cost a word in
-/// every node whose data is word-aligned (a channel sender's). Sequence
-/// numbers keep 62 bits, so they wrap after 2^62 enqueues on one queue:
-/// more than a century at a billion enqueues a second.
-#[derive(Clone, Copy)]
-struct Tag(u64);
-
-impl Tag {
-    /// `Idle`, sequence number 0.
-    const IDLE: Self = Self(0);
-
-    #[inline]
-    fn state(self) -> WaitState {
-        match self.0 & 3 {
-            0 => WaitState::Idle,
-            1 => WaitState::Waiting,
-            _ => WaitState::Woken,
-        }
-    }
-
-    #[inline]
-    fn set_state(&mut self, state: WaitState) {
-        let bits = match state {
-            WaitState::Idle => 0,
-            WaitState::Waiting => 1,
-            WaitState::Woken => 2,
-        };
-        self.0 = (self.0 & !3) | bits;
-    }
-
-    #[inline]
-    fn seq(self) -> u64 {
-        self.0 >> 2
-    }
-
-    #[inline]
-    fn set_seq(&mut self, seq: u64) {
-        self.0 = (seq << 2) | (self.0 & 3);
-    }
 }
 
 // SAFETY: the node's fields are only reached with the owning queue's lock held
@@ -393,7 +346,7 @@ impl<S, D> QueueGuard<'_, S, D> {
                     f(
                         &mut inner.state,
                         &mut *core::ptr::addr_of_mut!((*p).data),
-                        (*p).tag.seq(),
+                        (*p).seq,
                     );
                     (*p).next
                 })
@@ -425,7 +378,7 @@ impl<S, D> QueueGuard<'_, S, D> {
                     let go_on = f(
                         &mut inner.state,
                         &mut *core::ptr::addr_of_mut!((*p).data),
-                        (*p).tag.seq(),
+                        (*p).seq,
                     );
                     (go_on, (*p).next)
                 })
@@ -512,7 +465,7 @@ impl<S, D> QueueGuard<'_, S, D> {
                 f(
                     &mut inner.state,
                     &mut *core::ptr::addr_of_mut!((*p).data),
-                    (*p).tag.seq(),
+                    (*p).seq,
                 )
             })
         };
@@ -523,16 +476,17 @@ impl<S, D> QueueGuard<'_, S, D> {
         let waker = unsafe {
             unlink(inner, node);
             with_node(node, |p| {
-                (*p).tag.set_state(WaitState::Woken);
+                (*p).state = WaitState::Woken;
                 (*p).waker.take()
             })
         };
         // Last touch of the node: once the owner sees this it may use the
         // node without the lock, and nothing here reaches it any more (it is
         // unlinked).
-        // SAFETY: `node` is alive (as above). Only the `woken` field is
-        // borrowed (see `with_node`).
-        unsafe { &*core::ptr::addr_of!((*node.as_ptr()).woken) }.store(true, Ordering::Release);
+        // SAFETY: `node` is alive (as above).
+        unsafe { node.as_ref() }
+            .woken
+            .store(true, Ordering::Release);
         Some(waker)
     }
 }
@@ -555,13 +509,10 @@ impl<S, D> fmt::Debug for QueueGuard<'_, S, D> {
 /// `f` may follow the raw `prev`/`next` pointers only under the lock.
 #[inline(always)]
 unsafe fn with_node<D, R>(waiter: NonNull<Waiter<D>>, f: impl FnOnce(*mut Node<D>) -> R) -> R {
-    // SAFETY: the caller promises `waiter` is alive. Only the `node` field
-    // is borrowed, never the whole `Waiter`: its `queued` flag is a plain
-    // field that the owner writes through its `Pin<&mut Waiter>`, and a
-    // `&Waiter` made from the queue's pointer would assert that it had not
-    // changed since that pointer was taken. `node` is an `UnsafeCell`, so
-    // borrowing it asserts nothing about the data inside.
-    unsafe { &*core::ptr::addr_of!((*waiter.as_ptr()).node) }.with_mut(f)
+    // SAFETY: the caller promises `waiter` is alive; `&Waiter` is fine to
+    // create because all of its fields are `UnsafeCell`s, atomics or
+    // zero-sized, so it asserts nothing about the data behind them.
+    unsafe { waiter.as_ref() }.node.with_mut(f)
 }
 
 /// Unlinks `node` from `inner`'s list.
@@ -623,30 +574,14 @@ impl<D> Waiter<D> {
                 prev: None,
                 next: None,
                 waker: None,
-                tag: Tag::IDLE,
+                state: WaitState::Idle,
+                seq: 0,
                 data,
             }),
             owner: UnsafeCell::new(core::ptr::null()),
             woken: AtomicBool::new(false),
-            queued: false,
             _pin: PhantomPinned,
         }
-    }
-
-    /// The [`Wait`]'s `queued` flag (see the field).
-    #[inline]
-    fn is_queued(&self) -> bool {
-        self.queued
-    }
-
-    /// Sets the [`Wait`]'s `queued` flag.
-    #[inline]
-    fn set_queued(self: Pin<&mut Self>, queued: bool) {
-        // SAFETY: `queued` is not structurally pinned (nothing points into
-        // it), and writing a `bool` moves nothing. No other thread reads
-        // it: the queue side reaches a node only through `node` and
-        // `woken`.
-        unsafe { self.get_unchecked_mut() }.queued = queued;
     }
 
     /// Binds this node to the queue behind `guard` on first use, and panics
@@ -709,15 +644,15 @@ impl<D> Waiter<D> {
         unsafe {
             with_node(this, |p| {
                 assert!(
-                    (*p).tag.state() == WaitState::Idle,
+                    (*p).state == WaitState::Idle,
                     "anysync bug: enqueue of a queued waiter"
                 );
-                (*p).tag.set_state(WaitState::Waiting);
+                (*p).state = WaitState::Waiting;
                 // An `Idle` node holds no waker (`remove` and `take_woken`
                 // take it out), so there is nothing to drop here.
                 debug_assert!((*p).waker.is_none());
                 core::ptr::write(core::ptr::addr_of_mut!((*p).waker), Some(waker));
-                (*p).tag.set_seq(seq);
+                (*p).seq = seq;
             });
             match inner.head {
                 None => {
@@ -766,12 +701,12 @@ impl<D> Waiter<D> {
         // SAFETY: we hold this node's queue lock (checked above); if the state
         // is `Waiting` the node is linked in this queue.
         unsafe {
-            let state = with_node(this, |p| (*p).tag.state());
+            let state = with_node(this, |p| (*p).state);
             if state == WaitState::Waiting {
                 unlink(inner, this);
             }
             with_node(this, |p| {
-                (*p).tag.set_state(WaitState::Idle);
+                (*p).state = WaitState::Idle;
                 (state, (*p).waker.take())
             })
         }
@@ -804,8 +739,8 @@ impl<D> Waiter<D> {
         // which we are (`Pin<&mut Self>`), links it again.
         unsafe {
             with_node(this, |p| {
-                debug_assert_eq!((*p).tag.state(), WaitState::Woken);
-                (*p).tag.set_state(WaitState::Idle);
+                debug_assert_eq!((*p).state, WaitState::Woken);
+                (*p).state = WaitState::Idle;
                 // `offer` moved the waker out; a replaced one would have been
                 // handed back by `update_waker`, so the slot is empty.
                 debug_assert!((*p).waker.is_none());
@@ -823,7 +758,7 @@ impl<D> Drop for Waiter<D> {
         // process ends before anything else happens.
         let linked = self.node.with(|p| {
             // SAFETY: `&mut self`: the owner's exclusive access; see above.
-            unsafe { (*p).tag.state() == WaitState::Waiting }
+            unsafe { (*p).state == WaitState::Waiting }
         });
         if linked {
             abort("anysync bug: a wait-queue node was freed while still linked");

@@ -19,7 +19,7 @@ impl<D> Waiter<D> {
 
     fn state<S>(self: Pin<&mut Self>, guard: &super::QueueGuard<'_, S, D>) -> WaitState {
         // SAFETY: `with_locked` runs this with the queue's lock held.
-        self.with_locked(guard, |p| unsafe { (*p).tag.state() })
+        self.with_locked(guard, |p| unsafe { (*p).state })
     }
 
     fn update_waker<S>(
@@ -200,7 +200,7 @@ fn a_waiter_cannot_move_between_queues() {
     let g2 = q2.lock();
     let _ = w.as_mut().with_locked(&g2, |p| {
         // SAFETY: never reached: `with_locked` panics first.
-        unsafe { (*p).tag.state() }
+        unsafe { (*p).state }
     });
 }
 

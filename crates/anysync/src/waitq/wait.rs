@@ -59,7 +59,10 @@ where
     P::Target: WaitOwner<K>,
 {
     ptr: P,
-    /// Also holds whether the node may be queued (`Waiter::is_queued`).
+    /// `false` means the node is `Idle` (not linked, holding no wake-up);
+    /// `true` means it may be `Waiting` or `Woken`. Touched only through
+    /// `Pin<&mut Self>`.
+    queued: bool,
     waiter: Waiter<DataOf<P, K>>,
     _kind: PhantomData<fn() -> K>,
 }
@@ -74,6 +77,7 @@ where
     pub(crate) fn new(ptr: P, data: DataOf<P, K>) -> Self {
         Self {
             ptr,
+            queued: false,
             waiter: Waiter::new(data),
             _kind: PhantomData,
         }
@@ -95,7 +99,7 @@ where
     #[inline]
     #[allow(dead_code)] // not every primitive asks
     pub(crate) fn is_queued(&self) -> bool {
-        self.waiter.is_queued()
+        self.queued
     }
 
     /// The primitive and a handle on the node, borrowed together.
@@ -103,12 +107,18 @@ where
     pub(crate) fn split(self: Pin<&mut Self>) -> (&P::Target, WaitNode<'_, DataOf<P, K>>) {
         // SAFETY: the node (`waiter`) is structurally pinned: it is only
         // handed out as `Pin<&mut _>`, and `Wait` is `!Unpin` because the
-        // node is. `ptr` is not pinned.
+        // node is. `ptr` and `queued` are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let owner = this.ptr.deref();
         // SAFETY: see above: the node is structurally pinned.
         let waiter = unsafe { Pin::new_unchecked(&mut this.waiter) };
-        (owner, WaitNode { waiter })
+        (
+            owner,
+            WaitNode {
+                waiter,
+                queued: &mut this.queued,
+            },
+        )
     }
 }
 
@@ -119,7 +129,7 @@ where
 {
     #[inline]
     fn drop(&mut self) {
-        if self.waiter.is_queued() {
+        if self.queued {
             // SAFETY: a `Wait` is `!Unpin` and `queued` is set only through
             // `Pin<&mut Self>`, so this one was pinned and has not moved;
             // `drop` is the last use of it (the pinned-drop guarantee).
@@ -139,7 +149,7 @@ where
     /// reason while it may still be queued. Afterwards the node is idle.
     #[inline]
     pub(crate) fn leave(self: Pin<&mut Self>) {
-        if self.waiter.is_queued() {
+        if self.queued {
             self.leave_queued();
         }
     }
@@ -156,7 +166,7 @@ where
         // so the queue is too.
         let mut queue = owner.wait_queue().lock();
         let (was, old) = waiter.as_mut().remove(&mut queue);
-        waiter.as_mut().set_queued(false);
+        this.queued = false;
         if was == WaitState::Idle {
             drop(queue);
         } else {
@@ -196,7 +206,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
-            .field("queued", &self.waiter.is_queued())
+            .field("queued", &self.queued)
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +216,7 @@ where
 /// its drop has anything to undo.
 pub(crate) struct WaitNode<'a, D> {
     waiter: Pin<&'a mut Waiter<D>>,
+    queued: &'a mut bool,
 }
 
 impl<D> WaitNode<'_, D> {
@@ -214,18 +225,18 @@ impl<D> WaitNode<'_, D> {
     #[inline]
     #[allow(dead_code)] // not every primitive asks
     pub(crate) fn is_queued(&self) -> bool {
-        self.waiter.is_queued()
+        *self.queued
     }
 
     /// The node's state.
     #[inline]
     pub(crate) fn state<S>(&mut self, guard: &QueueGuard<'_, S, D>) -> WaitState {
-        if !self.waiter.is_queued() {
+        if !*self.queued {
             return WaitState::Idle;
         }
         self.waiter.as_mut().with_locked(guard, |p| {
             // SAFETY: `with_locked` runs this with the node's queue lock held.
-            unsafe { (*p).tag.state() }
+            unsafe { (*p).state }
         })
     }
 
@@ -251,7 +262,7 @@ impl<D> WaitNode<'_, D> {
     #[allow(dead_code)] // not every primitive needs it
     pub(crate) fn data_unqueued<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> R {
         assert!(
-            !self.waiter.is_queued(),
+            !*self.queued,
             "anysync bug: unlocked access to a queued node"
         );
         self.waiter.as_mut().with_data_unlinked(f)
@@ -275,7 +286,7 @@ impl<D> WaitNode<'_, D> {
     #[inline]
     pub(crate) fn enqueue_with<S>(&mut self, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
         self.waiter.as_mut().link(guard, waker, false);
-        self.waiter.as_mut().set_queued(true);
+        *self.queued = true;
     }
 
     /// Links this `Idle` node at the **head**, ahead of every waiter. For a
@@ -290,7 +301,7 @@ impl<D> WaitNode<'_, D> {
     #[allow(dead_code)] // only the RwLock upgrade queues at the front
     pub(crate) fn enqueue_front<S>(&mut self, guard: &mut QueueGuard<'_, S, D>, waker: Waker) {
         self.waiter.as_mut().link(guard, waker, true);
-        self.waiter.as_mut().set_queued(true);
+        *self.queued = true;
     }
 
     /// While `Waiting`, makes `waker` the one to wake. Returns the replaced
@@ -319,11 +330,11 @@ impl<D> WaitNode<'_, D> {
         &mut self,
         guard: &mut QueueGuard<'_, S, D>,
     ) -> (WaitState, Option<Waker>) {
-        if !self.waiter.is_queued() {
+        if !*self.queued {
             return (WaitState::Idle, None);
         }
         let out = self.waiter.as_mut().remove(guard);
-        self.waiter.as_mut().set_queued(false);
+        *self.queued = false;
         out
     }
 
@@ -336,12 +347,12 @@ impl<D> WaitNode<'_, D> {
     /// without touching the queue's lock.
     #[inline]
     pub(crate) fn take_woken<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
-        if !self.waiter.is_queued() {
+        if !*self.queued {
             return None;
         }
         let out = self.waiter.as_mut().take_woken(f);
         if out.is_some() {
-            self.waiter.as_mut().set_queued(false);
+            *self.queued = false;
         }
         out
     }
@@ -350,7 +361,7 @@ impl<D> WaitNode<'_, D> {
 impl<D> fmt::Debug for WaitNode<'_, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitNode")
-            .field("queued", &self.waiter.is_queued())
+            .field("queued", &self.queued)
             .finish_non_exhaustive()
     }
 }
