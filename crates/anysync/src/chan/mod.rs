@@ -25,9 +25,10 @@
 //! pop that finds no sender after settling grants nothing.
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
-//! A once. A send or receive future tries its fast path inline on its first
-//! poll and builds its wait node only in a separate, non-inlined function
-//! once it must wait. For buffers that cannot panic midway
+//! A once (on a ring, only when the ring sends them there). A send or
+//! receive future makes the ring's first attempt inline on its first poll;
+//! the rest of the non-waiting path and the wait, which builds the wait
+//! node, run in separate, non-inlined functions. For buffers that cannot panic midway
 //! ([`Buffer::MAY_PANIC_MIDWAY`] is `false`: all but the priority order)
 //! the common case (open, room or a free item, nobody of the other side to
 //! grant) runs without the repair guard; everything else (a waiter to
@@ -190,7 +191,9 @@
 //! So receivers drain what is left after a graceful close.
 
 use core::{
-    fmt, mem,
+    fmt,
+    marker::PhantomData,
+    mem,
     ops::{Deref, DerefMut},
     pin::Pin,
     task::{Context, Poll, Waker},
@@ -228,24 +231,39 @@ pub(crate) enum Grant {
 /// `reserve_many(n)` wants `n`, and while it waits at the head the slots
 /// freed one by one are assigned to it (`got`, counted in
 /// `State::slots_reserved`) until it has them all.
+///
+/// The counts are 32-bit (`reserve_many` takes at most `u32::MAX`), so the
+/// node of a waiting sender is a word smaller: that word keeps a send
+/// future of a `u64` at 104 bytes, and the `async` block that awaits it
+/// within the 128 bytes the compiler moves with inline stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SendWant {
     grant: Grant,
     /// Slots wanted in all.
-    want: usize,
+    want: u32,
     /// Slots assigned to it so far.
-    got: usize,
+    got: u32,
 }
 
 impl SendWant {
     /// A sender waiting for `want` slots, holding none yet.
+    ///
+    /// # Panics
+    /// If `want` is above `u32::MAX` (`reserve_many` checks it first).
     #[inline]
-    pub(crate) const fn new(want: usize) -> Self {
+    pub(crate) fn new(want: usize) -> Self {
         Self {
             grant: Grant::None,
-            want,
+            want: u32::try_from(want)
+                .expect("anysync bug: a sender waits for more than u32::MAX slots"),
             got: 0,
         }
+    }
+
+    /// Slots assigned to it so far.
+    #[inline]
+    fn got(&self) -> usize {
+        self.got as usize
     }
 
     /// Takes what the node was given, leaving it ready to wait again for
@@ -361,8 +379,9 @@ pub(crate) enum RecvAgain<T> {
     /// The ring's first attempt took nothing.
     #[cfg(feature = "alloc")]
     Ring(PopAgain<T>),
-    /// The engine has no ring: the lock decides.
-    Locked,
+    /// The engine has no ring: the lock decides. (`T` is the ring's item
+    /// type; without `alloc` there is no ring.)
+    Locked(PhantomData<fn() -> T>),
 }
 
 /// A snapshot of the engine's counters, for tests and `Debug`.
@@ -1001,7 +1020,7 @@ impl<B: Buffer> Chan<B> {
             WaitState::Woken => drop(s),
             WaitState::Idle => return,
         }
-        self.release_slots(want.got);
+        self.release_slots(want.got());
     }
 
     /// Gives back `n` reserved slots, one at a time: each goes to the head
@@ -1055,12 +1074,12 @@ impl<B: Buffer> Chan<B> {
                 QueuedSender::Woken(want) => {
                     let st = q.state();
                     if want.grant == Grant::Granted && st.mode == Mode::Open {
-                        debug_assert_eq!(want.got, n);
+                        debug_assert_eq!(want.got(), n);
                         break 'out Poll::Ready(Ok(()));
                     }
                     // Closed: nobody waits to send any more, so the
                     // slots it was assigned simply go back.
-                    st.slots_reserved -= want.got;
+                    st.slots_reserved -= want.got();
                     break 'out Poll::Ready(Err(()));
                 }
             }
@@ -1079,7 +1098,8 @@ impl<B: Buffer> Chan<B> {
             // head, and takes what is free now towards its `n`.
             node.data_unqueued(|w| {
                 *w = SendWant::new(n);
-                w.got = free;
+                // `free < n <= u32::MAX`.
+                w.got = u32::try_from(free).expect("anysync bug: more free slots than wanted");
             });
             let st = q.state();
             st.slots_reserved += free;
@@ -1130,7 +1150,7 @@ impl<B: Buffer> Chan<B> {
         if let Some(ring) = &self.ring {
             return ring.pop_first().map_err(RecvAgain::Ring);
         }
-        Err(RecvAgain::Locked)
+        Err(RecvAgain::Locked(PhantomData))
     }
 
     /// The rest of [`try_recv`](Self::try_recv) after
@@ -1151,7 +1171,7 @@ impl<B: Buffer> Chan<B> {
                     Err(Fast::Slow(())) => self.try_recv_ring_slow(),
                 }
             }
-            RecvAgain::Locked => self.try_recv_unringed(),
+            RecvAgain::Locked(_) => self.try_recv_unringed(),
         }
     }
 
@@ -1717,9 +1737,11 @@ impl<B: Buffer> fmt::Debug for Chan<B> {
 /// Where a send or receive future stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// Not polled yet (it has no wait node).
+    /// It has no wait node yet: not polled, or its non-waiting attempt
+    /// has not finished.
     Init,
-    /// Returned `Pending` at least once: its node is linked or woken.
+    /// Its wait node is built (it returned `Pending`, or its first waiting
+    /// poll panicked): linked, woken or idle.
     Queued,
     /// Returned `Ready` (or was cancelled).
     Done,
@@ -1732,7 +1754,7 @@ pin_project_lite::pin_project! {
     ///
     /// One enum in place of an engine reference, a phase and an optional
     /// node: the node's `queued` flag has room for the other variants, so
-    /// the stage is no larger than the node. A send future of a `u64` is
+    /// the stage is no larger than the `Wait`. A send future of a `u64` is
     /// 104 bytes (it was 136), so it and the `async` block that awaits it
     /// stay within the 128 bytes that the compiler moves with inline
     /// stores; above that, every move (into an executor's task, into a
@@ -1802,9 +1824,9 @@ pin_project_lite::pin_project! {
     ///
     /// The wait node is built only when the send has to wait: the first
     /// poll tries the non-waiting path, so a send that finds room never
-    /// writes (or moves) a node. Dropping the node (with the future, or in
-    /// [`cancel`](Self::cancel)) leaves the queue and passes a granted slot
-    /// on.
+    /// writes (or moves) a node. Dropping the node (at `Ready`, where it
+    /// is idle; with the future; or in [`cancel`](Self::cancel)) leaves the
+    /// queue and passes a granted slot on.
     pub(crate) struct SendFut<'a, B: Buffer> {
         item: Option<B::Item>,
         #[pin]

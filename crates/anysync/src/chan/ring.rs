@@ -214,9 +214,9 @@ impl<T> FastRing<T> {
     /// publishes it. This is the first attempt, inline: it calls nothing,
     /// and it answers only when it sent. Anything else (a lost race, a
     /// slot another operation is finishing with, a full ring, the lock's
-    /// turn) is for [`push_rest`](Self::push_rest), which a caller keeps
-    /// out of line, so that the uncontended send needs few registers and
-    /// no conversion of its result.
+    /// turn) is for [`push_rest`](Self::push_rest), which the send future
+    /// calls out of line, so that its uncontended send needs few registers
+    /// and no conversion of its result.
     #[inline(always)]
     pub(crate) fn push_first(&self, item: T) -> Result<(), PushAgain<T>> {
         match self.push_step(item, self.tail.0.load(Ordering::Relaxed)) {
@@ -276,7 +276,8 @@ impl<T> FastRing<T> {
         }
     }
 
-    /// One attempt of [`push_first`](Self::push_first) with the `tail` word
+    /// One attempt of a send ([`push_first`](Self::push_first), or a retry
+    /// in [`contended`](Self::contended)) with the `tail` word
     /// `word`.
     #[inline(always)]
     fn push_step(&self, item: T, word: usize) -> Step<Result<(), Fast<T>>, T> {
@@ -352,7 +353,8 @@ impl<T> FastRing<T> {
         })
     }
 
-    /// One attempt of [`pop_first`](Self::pop_first) with the `head` word
+    /// One attempt of a receive ([`pop_first`](Self::pop_first), or a retry
+    /// in [`contended`](Self::contended)) with the `head` word
     /// `word`.
     #[inline(always)]
     fn pop_step(&self, (): (), word: usize) -> Step<Result<T, Fast<()>>, ()> {

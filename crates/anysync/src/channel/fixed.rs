@@ -299,7 +299,8 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// [`SendError`](super::SendError)`(())` if the channel is closed.
     ///
     /// # Panics
-    /// If `n` is more than `N`: it could never be reserved.
+    /// If `n` is more than `N` (it could never be reserved) or more than
+    /// `u32::MAX` (a waiting sender counts its slots in 32 bits).
     ///
     /// # Examples
     /// ```
@@ -318,6 +319,10 @@ impl<T, const N: usize> StaticChannel<T, N> {
         assert!(
             n <= N,
             "StaticChannel::reserve_many: `n` ({n}) is more than the capacity ({N})"
+        );
+        assert!(
+            u32::try_from(n).is_ok(),
+            "StaticChannel::reserve_many: `n` ({n}) is more than u32::MAX"
         );
         ReserveMany::new(&self.chan, n)
     }

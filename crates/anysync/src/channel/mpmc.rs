@@ -404,7 +404,9 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     /// If `n` is more than the channel's [`capacity`](Self::capacity): it
-    /// could never be reserved.
+    /// could never be reserved. On a bounded channel, also if `n` is more
+    /// than `u32::MAX` (a waiting sender counts its slots in 32 bits, which
+    /// keeps every send future a word smaller).
     ///
     /// # Examples
     /// ```
@@ -427,6 +429,10 @@ impl<T> Sender<T> {
             assert!(
                 n <= cap,
                 "Sender::reserve_many: `n` ({n}) is more than the capacity ({cap})"
+            );
+            assert!(
+                u32::try_from(n).is_ok(),
+                "Sender::reserve_many: `n` ({n}) is more than u32::MAX"
             );
         }
         ReserveMany::new(&self.shared.chan, n)

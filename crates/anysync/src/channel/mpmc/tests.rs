@@ -733,6 +733,25 @@ fn reserve_many_of_zero_is_ready_and_more_than_the_capacity_panics() {
     assert!(msg.contains("`n`"), "{msg}");
 }
 
+/// A waiting sender counts its slots in 32 bits: a bounded channel of a
+/// larger capacity refuses a `reserve_many` above `u32::MAX` up front (the
+/// future is never built); `u32::MAX` itself is accepted.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn reserve_many_above_u32_max_panics_naming_n() {
+    let (tx, _rx) = channel::bounded::<u8>(usize::MAX);
+    let err = std::panic::catch_unwind(|| {
+        drop(tx.reserve_many(u32::MAX as usize + 1));
+    })
+    .unwrap_err();
+    let msg = err.downcast_ref::<alloc::string::String>().unwrap();
+    assert!(msg.contains("`n`") && msg.contains("u32::MAX"), "{msg}");
+    tx.try_send(1).unwrap();
+    drop(tx.reserve_many(u32::MAX as usize));
+    let permits = TestTask::new(tx.reserve_many(2)).ready().unwrap();
+    assert_eq!((permits.len(), tx.len()), (2, 1));
+}
+
 #[test]
 fn reserve_fails_once_closed_and_a_permit_used_after_close_hands_the_value_back() {
     let (tx, rx) = channel::bounded(2);
