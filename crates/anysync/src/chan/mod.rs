@@ -740,6 +740,18 @@ impl<B: Buffer> Chan<B> {
 
     // ----- sending -----
 
+    /// The ring of an engine whose first attempt went to it.
+    ///
+    /// # Panics
+    /// If the engine has no ring (a bug in this module).
+    #[cfg(feature = "alloc")]
+    #[inline]
+    fn ring(&self) -> &FastRing<B::Item> {
+        self.ring
+            .as_ref()
+            .expect("anysync bug: a ring's operation without a ring")
+    }
+
     /// Sends without waiting: [`try_send_first`](Self::try_send_first),
     /// then [`try_send_rest`](Self::try_send_rest) if that did not send.
     #[inline]
@@ -770,17 +782,11 @@ impl<B: Buffer> Chan<B> {
     fn try_send_rest(&self, again: SendAgain<B::Item>) -> Result<(), TrySend<B::Item>> {
         match again {
             #[cfg(feature = "alloc")]
-            SendAgain::Ring(again) => {
-                let ring = self
-                    .ring
-                    .as_ref()
-                    .expect("anysync bug: a ring's send without a ring");
-                match ring.push_rest(again) {
-                    Ok(()) => Ok(()),
-                    Err(Fast::Done(item)) => Err(TrySend::Full(item)),
-                    Err(Fast::Slow(item)) => self.try_send_locked(item),
-                }
-            }
+            SendAgain::Ring(again) => match self.ring().push_rest(again) {
+                Ok(()) => Ok(()),
+                Err(Fast::Done(item)) => Err(TrySend::Full(item)),
+                Err(Fast::Slow(item)) => self.try_send_locked(item),
+            },
             SendAgain::Locked(item) => self.try_send_locked(item),
         }
     }
@@ -1160,17 +1166,11 @@ impl<B: Buffer> Chan<B> {
     fn try_recv_rest(&self, again: RecvAgain<B::Item>) -> Result<B::Item, TryRecv> {
         match again {
             #[cfg(feature = "alloc")]
-            RecvAgain::Ring(again) => {
-                let ring = self
-                    .ring
-                    .as_ref()
-                    .expect("anysync bug: a ring's receive without a ring");
-                match ring.pop_rest(again) {
-                    Ok(item) => Ok(item),
-                    Err(Fast::Done(())) => Err(TryRecv::Empty),
-                    Err(Fast::Slow(())) => self.try_recv_ring_slow(),
-                }
-            }
+            RecvAgain::Ring(again) => match self.ring().pop_rest(again) {
+                Ok(item) => Ok(item),
+                Err(Fast::Done(())) => Err(TryRecv::Empty),
+                Err(Fast::Slow(())) => self.try_recv_ring_slow(),
+            },
             RecvAgain::Locked(_) => self.try_recv_unringed(),
         }
     }
@@ -1753,8 +1753,8 @@ pin_project_lite::pin_project! {
     /// the engine) while it waits, nothing once it is done.
     ///
     /// One enum in place of an engine reference, a phase and an optional
-    /// node: the node's `queued` flag has room for the other variants, so
-    /// the stage is no larger than the `Wait`. A send future of a `u64` is
+    /// node: the `Wait`'s `queued` flag has room for the other variants,
+    /// so the stage is no larger than the `Wait`. A send future of a `u64` is
     /// 104 bytes (it was 136), so it and the `async` block that awaits it
     /// stay within the 128 bytes that the compiler moves with inline
     /// stores; above that, every move (into an executor's task, into a

@@ -333,9 +333,8 @@ fn ring_queue_hammer_task_done() {
 /// The send and receive futures of a `u64` stay small enough for the
 /// compiler to move them, and an `async` block awaiting one, with inline
 /// stores (at most 128 bytes) instead of a call to `memcpy`: `Stage` in
-/// one enum, the node's `queued` flag in its padding, its state and
-/// sequence number in one word. (Not under miri, whose CI run randomises
-/// field layout.)
+/// one enum, and 32-bit slot counts in a waiting sender's node. (Not under
+/// miri, whose CI run randomises field layout.)
 #[test]
 fn futures_fit_inline_moves() {
     let chan = Chan::new_bounded(FifoBuf(VecDeque::<u64>::new()), 64, false);
