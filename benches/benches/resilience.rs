@@ -143,15 +143,24 @@ enum AnyPool {
 impl AnyPool {
     async fn new(id: &str, size: usize) -> AnyPool {
         match id {
-            "anysync" => AnyPool::Anysync(
+            "anysync" | "anysync_no_timeout" => AnyPool::Anysync(
                 anysync::pool::Pool::builder(Numbers)
                     .max_size(size)
+                    .wait_timeout((id == "anysync").then_some(anysync::pool::DEFAULT_WAIT_TIMEOUT))
                     .build(anysync_tokio::Tokio::current())
                     .expect("valid"),
             ),
             "deadpool" => AnyPool::Deadpool(
                 deadpool::managed::Pool::builder(Numbers)
                     .max_size(size)
+                    .build()
+                    .expect("valid"),
+            ),
+            "deadpool_wait_timeout" => AnyPool::Deadpool(
+                deadpool::managed::Pool::builder(Numbers)
+                    .max_size(size)
+                    .wait_timeout(Some(anysync::pool::DEFAULT_WAIT_TIMEOUT))
+                    .runtime(deadpool::Runtime::Tokio1)
                     .build()
                     .expect("valid"),
             ),
@@ -194,7 +203,16 @@ impl AnyPool {
     }
 }
 
-const POOLS: [&str; 3] = ["anysync", "deadpool", "bb8"];
+/// The pools under test. `anysync` and `bb8` bound a wait by default (30
+/// s); `deadpool` does not, so `deadpool_wait_timeout` is deadpool given
+/// the same 30 s, and `anysync_no_timeout` is anysync without one.
+const POOLS: [&str; 5] = [
+    "anysync",
+    "anysync_no_timeout",
+    "deadpool",
+    "deadpool_wait_timeout",
+    "bb8",
+];
 
 fn pool(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -680,7 +680,8 @@ impl deadpool::managed::Manager for PoolNumbers {
 /// `pool_hold`: the `pool/o8` bench's work (64 tasks sharing 8 objects,
 /// each held across a yield) on tokio current-thread, so the counts are
 /// repeatable: `anysync`, `anysync_no_timeout` (no wait timeout, as
-/// deadpool's default) or `deadpool`.
+/// deadpool's default), `deadpool` or `deadpool_wait_timeout` (anysync's
+/// 30 s).
 fn pool_hold(a: &mut Args) {
     let ops = a.ops;
     let tasks = 64;
@@ -714,10 +715,14 @@ fn pool_hold(a: &mut Args) {
                 rt.block_on(h).expect("task");
             }
         }
-        "deadpool" => {
+        "deadpool" | "deadpool_wait_timeout" => {
+            let timeout =
+                (a.id == "deadpool_wait_timeout").then_some(anysync::pool::DEFAULT_WAIT_TIMEOUT);
             let pool: Arc<deadpool::managed::Pool<PoolNumbers>> = Arc::new(
                 deadpool::managed::Pool::builder(PoolNumbers)
                     .max_size(8)
+                    .wait_timeout(timeout)
+                    .runtime(deadpool::Runtime::Tokio1)
                     .build()
                     .expect("valid"),
             );

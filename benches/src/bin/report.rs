@@ -67,6 +67,16 @@ impl Fairness {
             .find(|((f, i), _)| *f == family && *i == id)
             .is_none_or(|(_, fair)| *fair)
     }
+
+    /// What a peer without the same guarantee is marked with in the tables.
+    fn mark(family: &str) -> &'static str {
+        match family {
+            // anysync's `Pool::get` waits at most 30 s by default; a pool
+            // that waits forever saves a timer per wait.
+            "pool" => " (no wait timeout)",
+            _ => " (unfair)",
+        }
+    }
 }
 
 fn fair_mutex<M: BenchMutex>(f: &mut Fairness) {
@@ -668,6 +678,9 @@ fn main() {
     for_each_mutex!(fair_mutex(&mut fairness));
     for_each_rwlock!(fair_rwlock(&mut fairness));
     for_each_semaphore!(fair_semaphore(&mut fairness));
+    // deadpool's default has no wait timeout (`deadpool_wait_timeout` is
+    // deadpool given anysync's 30 s).
+    fairness.0.insert(("pool", "deadpool"), false);
 
     let mut summary: Vec<Family> = Vec::new();
     let mut detail = String::new();
@@ -710,7 +723,7 @@ fn main() {
             let mark = if fairness.same_guarantee(family, &r.id) {
                 ""
             } else {
-                " (unfair)"
+                Fairness::mark(family)
             };
             let w = if counted {
                 format!(
@@ -779,7 +792,7 @@ fn main() {
     md.push_str(
         "\nEvery time is criterion's **median per operation** (acquisition, round trip, message or \
          channel). \"Same guarantee\" means the peer gives what anysync's default does (strict FIFO \
-         hand-off for Mutex, Semaphore and RwLock); unfair peers are marked. A ratio above 1.00 means \
+         hand-off for Mutex, Semaphore and RwLock; a wait timeout for Pool); other peers are marked. A ratio above 1.00 means \
          anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n\
          **waited** is the fraction of acquisitions (receives and sends for channels, waits for \
          notifiers) whose first poll returned `Pending`: counted by one wrapper future around each \
