@@ -1029,16 +1029,24 @@ impl<B: Buffer> Chan<B> {
         self.release_slots(want.got());
     }
 
-    /// Gives back `n` reserved slots, one at a time: each goes to the head
-    /// sender if one waits (as a pop would), else becomes free.
-    pub(crate) fn release_slots(&self, n: usize) {
-        for _ in 0..n {
+    /// Gives back `n` reserved slots. While senders wait, each slot goes to
+    /// the head sender (as a pop would), until one has all it wants and is
+    /// woken, outside the lock; once none waits, the rest become free at
+    /// once.
+    pub(crate) fn release_slots(&self, mut n: usize) {
+        while n > 0 {
             let mut wakes = Wakes::default();
             let mut q = self.lock_a();
             let st = q.state();
-            st.slots_reserved -= 1;
-            if st.mode == Mode::Open && st.send_linked > 0 {
+            while n > 0 && st.mode == Mode::Open && st.send_linked > 0 && wakes.send.is_none() {
+                st.slots_reserved -= 1;
+                n -= 1;
                 self.grant_slot_locked(st, &mut wakes);
+            }
+            if wakes.send.is_none() {
+                // No sender waits (or the engine is closed): free slots.
+                st.slots_reserved -= n;
+                n = 0;
             }
             drop(q);
             drop(wakes);

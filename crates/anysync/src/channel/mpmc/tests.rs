@@ -750,6 +750,42 @@ fn reserve_many_above_u32_max_panics_naming_n() {
     drop(tx.reserve_many(u32::MAX as usize));
     let permits = TestTask::new(tx.reserve_many(2)).ready().unwrap();
     assert_eq!((permits.len(), tx.len()), (2, 1));
+    // Dropping permits for that many slots gives them back in one step
+    // when no sender waits (one at a time took minutes in a debug build).
+    let big = TestTask::new(tx.reserve_many(u32::MAX as usize))
+        .ready()
+        .unwrap();
+    assert_eq!(tx.stats().slots_reserved, u32::MAX as usize + 2);
+    drop(big);
+    assert_eq!(tx.stats().slots_reserved, 2);
+}
+
+/// Dropped permits of several slots serve the waiting senders in order:
+/// the head until it has all it wants (woken once), then the next, then
+/// what is left is free.
+#[test]
+fn dropped_permits_serve_each_waiting_sender_in_turn_then_free_the_rest() {
+    let (tx, rx) = channel::bounded(5);
+    let permits = TestTask::new(tx.reserve_many(5)).ready().unwrap();
+    let mut two = TestTask::new(tx.reserve_many(2));
+    two.pending();
+    let mut one = TestTask::new(tx.send(7));
+    one.pending();
+    drop(permits);
+    assert!(two.is_woken() && one.is_woken());
+    let two = two.ready().unwrap();
+    assert_eq!(two.len(), 2);
+    assert_eq!(one.ready(), Ok(()));
+    // 5 slots: 2 held by `two`, 1 filled by the send, 2 free.
+    assert_eq!(tx.stats().slots_reserved, 2);
+    tx.try_send(8).unwrap();
+    tx.try_send(9).unwrap();
+    assert_eq!(tx.try_send(10), Err(TrySendError::Full(10)));
+    drop(two);
+    assert_eq!(tx.stats().slots_reserved, 0);
+    let got: Vec<_> = core::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(got, [7, 8, 9]);
+    assert_quiet(tx.stats());
 }
 
 #[test]
