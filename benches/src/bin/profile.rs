@@ -46,7 +46,11 @@
 //! workers), capacity 64 (the `channel/mpmc_4x4/cap64/tokio_mt2` row,
 //! without criterion); prints the time per message. Under
 //! `strace -f -w -c -e trace=clock_nanosleep,sched_yield` it shows which
-//! crates put a worker thread to sleep.
+//! crates put a worker thread to sleep. `channel_mpmc_bystander`: the
+//! same with a ninth task that yields in a loop and records how long it
+//! waits to run again. `channel_mpmc_latency`: that, with each message
+//! carrying the time it was sent; prints percentiles of the time from
+//! send to receive.
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -240,31 +244,72 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
 /// (the runtime is built before the clock starts). Each receiver stops on
 /// a sentinel that the last sender to finish sends; panics if the count
 /// received differs from `ops`.
-fn channel_mpmc<C: BenchChannel>(a: &mut Args) {
+///
+/// With `latency`, each message is the time it was sent (nanoseconds
+/// since the start), and each receiver records how long it took to
+/// arrive; prints the median, the 99th and 99.9th percentiles and the
+/// maximum. Reading the clock twice per message slows the run, so the
+/// time per message is not comparable with `channel_mpmc`'s.
+///
+/// With `bystander`, a ninth task, which uses no channel, yields in a loop
+/// while the senders run and records how long each yield kept it from
+/// running (a worker thread that sleeps holds up every task queued on it);
+/// prints the same percentiles. It also keeps both workers busy.
+fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
     if C::ID == a.id {
-        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+        use std::sync::{
+            atomic::{AtomicU64, AtomicUsize, Ordering},
+            Mutex,
+        };
         assert!(C::MPMC, "{} has one receiver: no channel_mpmc", C::ID);
         let (tx, rx) = C::bounded(64);
         let senders_left = Arc::new(AtomicUsize::new(4));
         let received = Arc::new(AtomicU64::new(0));
+        let delays = Arc::new(Mutex::new(Vec::new()));
         let n = a.ops;
         let rt = Rt::new(RtKind::TokioMt2);
         let start = std::time::Instant::now();
-        rt.run_tasks(8, |i| {
+        // Nanoseconds since `start`; never `u64::MAX`, the sentinel.
+        let stamp = move || start.elapsed().as_nanos() as u64;
+        let gaps = Arc::new(Mutex::new(Vec::new()));
+        rt.run_tasks(if bystander { 9 } else { 8 }, |i| {
             let tx = C::clone_tx(&tx);
             let rx = (i < 4).then(|| C::clone_rx(&rx));
             let senders_left = senders_left.clone();
             let received = received.clone();
+            let delays = delays.clone();
+            let gaps = gaps.clone();
             async move {
-                if let Some(mut rx) = rx {
+                if i == 8 {
+                    // A task that uses no channel: how long it waits to be
+                    // polled again after each yield, while the senders run.
+                    let mut mine = Vec::new();
+                    let mut last = stamp();
+                    while senders_left.load(Ordering::Acquire) > 0 {
+                        yield_now().await;
+                        let now = stamp();
+                        mine.push(now - last);
+                        last = now;
+                    }
+                    *gaps.lock().expect("not poisoned") = mine;
+                } else if let Some(mut rx) = rx {
                     let mut got = 0;
-                    while C::recv(&mut rx).await != u64::MAX {
+                    let mut mine = Vec::new();
+                    loop {
+                        let v = C::recv(&mut rx).await;
+                        if v == u64::MAX {
+                            break;
+                        }
+                        if latency {
+                            mine.push(stamp().saturating_sub(v));
+                        }
                         got += 1;
                     }
                     received.fetch_add(got, Ordering::Relaxed);
+                    delays.lock().expect("not poisoned").extend(mine);
                 } else {
                     for v in 0..share(n, 4, i - 4) {
-                        C::send(&tx, v).await;
+                        C::send(&tx, if latency { stamp() } else { v }).await;
                     }
                     if senders_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                         for _ in 0..4 {
@@ -281,8 +326,35 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args) {
             C::ID,
             elapsed.as_nanos() as f64 / n as f64
         );
+        if latency {
+            let d = std::mem::take(&mut *delays.lock().expect("not poisoned"));
+            percentiles(&format!("{} send to receive", C::ID), d);
+        }
+        if bystander {
+            let g = std::mem::take(&mut *gaps.lock().expect("not poisoned"));
+            percentiles(&format!("{} a bystander task's yields", C::ID), g);
+        }
         a.ran = true;
     }
+}
+
+/// Prints the count, median, 99th and 99.9th percentiles and maximum of
+/// `ns` (nanoseconds) in microseconds.
+fn percentiles(what: &str, mut ns: Vec<u64>) {
+    ns.sort_unstable();
+    let Some(last) = ns.len().checked_sub(1) else {
+        eprintln!("{what}: no samples");
+        return;
+    };
+    let at = |q: f64| ns[(last as f64 * q) as usize] as f64 / 1000.0;
+    eprintln!(
+        "{what}: {} samples, median {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        ns.len(),
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        at(1.0)
+    );
 }
 
 /// The std monotonic clock; its sleeps end at once (the workloads only
@@ -832,7 +904,9 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
-        "channel_mpmc" => for_each_channel!(channel_mpmc(&mut a)),
+        "channel_mpmc" => for_each_channel!(channel_mpmc(&mut a, false, false)),
+        "channel_mpmc_bystander" => for_each_channel!(channel_mpmc(&mut a, false, true)),
+        "channel_mpmc_latency" => for_each_channel!(channel_mpmc(&mut a, true, true)),
         "retry_ok" => retry(&mut a, 0),
         "retry_zero" => retry(&mut a, 1),
         "rate_check" => rate_check(&mut a),
