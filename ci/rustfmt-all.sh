@@ -28,4 +28,13 @@ done < <(git ls-files '*.rs' ':!tests/embedded/')
 if [ "$status" != 0 ]; then
   echo "rustfmt: the files above are not formatted (run rustfmt --edition 2021 on them)"
 fi
+
+# rustfmt leaves a macro invoked with braces alone, so the structs and
+# functions written inside `pin_project! { ... }` were never formatted.
+# Invoked with parentheses (`pin_project!( ... );`), they are. Only
+# criterion_group!, which lists names, keeps its braces.
+if git ls-files '*.rs' | xargs grep -nE '^\s*[A-Za-z_:]+! *\{\s*$' | grep -v 'criterion_group!'; then
+  echo "rustfmt: the macros above are invoked with braces, which hides their contents from rustfmt; use parentheses and a trailing ';'"
+  status=1
+fi
 exit "$status"

@@ -51,9 +51,9 @@ struct Counters([[AtomicU64; 2]; 2]);
 
 static THREADS: Mutex<Vec<Arc<Counters>>> = Mutex::new(Vec::new());
 
-thread_local! {
+thread_local!(
     static MINE: OnceCell<Arc<Counters>> = const { OnceCell::new() };
-}
+);
 
 fn bump(op: Op, waited: bool) {
     MINE.with(|mine| {

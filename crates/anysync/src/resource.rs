@@ -332,14 +332,14 @@ mod local_queue {
         PutError, Queue, ShutDown, TaskDoneError,
     };
 
-    pin_project_lite::pin_project! {
+    pin_project_lite::pin_project!(
         /// Future of [`WorkQueue::get`] on a local [`Queue`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct LocalGet<'a, T: 'a> {
             #[pin]
             inner: Get<'a, T>,
         }
-    }
+    );
 
     impl<T> Future for LocalGet<'_, T> {
         type Output = Result<Delivery<T, LocalTicket>, ShutDown>;
@@ -362,14 +362,14 @@ mod local_queue {
         }
     }
 
-    pin_project_lite::pin_project! {
+    pin_project_lite::pin_project!(
         /// Future of [`WorkQueue::join`] on a local [`Queue`]: never fails.
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct LocalJoin<'a, T: 'a> {
             #[pin]
             inner: Join<'a, T>,
         }
-    }
+    );
 
     impl<T> Future for LocalJoin<'_, T> {
         type Output = Result<(), core::convert::Infallible>;
@@ -550,16 +550,22 @@ impl<P: Permits, S: RateSlots> Limited<P, S> {
     }
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     #[project = LimitedProj]
     enum LimitedPhase<R, A> {
-        Rate { #[pin] fut: R },
-        Permit { #[pin] fut: A },
+        Rate {
+            #[pin]
+            fut: R,
+        },
+        Permit {
+            #[pin]
+            fut: A,
+        },
         Done,
     }
-}
+);
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// Future returned by [`Limited::acquire`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct LimitedAcquire<'a, P: Permits, S: RateSlots> {
@@ -567,7 +573,7 @@ pin_project_lite::pin_project! {
         #[pin]
         phase: LimitedPhase<S::AcquireSlots<'a>, P::Acquire<'a>>,
     }
-}
+);
 
 impl<'a, P: Permits, S: RateSlots> Future for LimitedAcquire<'a, P, S> {
     type Output = Result<P::Permit<'a>, LimitedError<P::Error, S::Error>>;

@@ -58,11 +58,15 @@ pub struct Ring<T, const N: usize> {
 }
 
 impl<T, const N: usize> Ring<T, N> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         pub(crate) fn new() -> Self {
-            Self { slots: [const { None }; N], head: 0, len: 0 }
+            Self {
+                slots: [const { None }; N],
+                head: 0,
+                len: 0,
+            }
         }
-    }
+    );
 }
 
 impl<T, const N: usize> Buffer for Ring<T, N> {

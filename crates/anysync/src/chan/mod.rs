@@ -505,7 +505,7 @@ fn grant_head<S>(q: &mut QueueGuard<'_, S, Grant>, on_grant: impl FnOnce(&mut S)
 }
 
 impl<B: Buffer> Chan<B> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An open engine over `buf`, holding at most `cap` items (`None`:
         /// no limit).
         pub(crate) fn new(buf: B, cap: Option<usize>, track_done: bool) -> Self {
@@ -535,7 +535,7 @@ impl<B: Buffer> Chan<B> {
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
         }
-    }
+    );
 
     /// Takes lock B (A is held: `st` is A's state) and settles the count
     /// of senders that unlinked themselves.
@@ -1755,7 +1755,7 @@ pub(crate) enum Phase {
     Done,
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// Where a send, reserve or receive future stands, and what it holds
     /// there: the engine before it waits, the wait node (which refers to
     /// the engine) while it waits, nothing once it is done.
@@ -1772,11 +1772,16 @@ pin_project_lite::pin_project! {
     where
         Chan<B>: WaitOwner<K>,
     {
-        Init { chan: &'a Chan<B> },
-        Queued { #[pin] wait: Wait<&'a Chan<B>, K> },
+        Init {
+            chan: &'a Chan<B>,
+        },
+        Queued {
+            #[pin]
+            wait: Wait<&'a Chan<B>, K>,
+        },
         Done,
     }
-}
+);
 
 impl<'a, B: Buffer, K> Stage<'a, B, K>
 where
@@ -1826,7 +1831,7 @@ where
     }
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// The body of every send/put future: the item stays here until the
     /// poll that moves it into the buffer.
     ///
@@ -1840,7 +1845,7 @@ pin_project_lite::pin_project! {
         #[pin]
         stage: Stage<'a, B, SendSide>,
     }
-}
+);
 
 impl<'a, B: Buffer> SendFut<'a, B> {
     #[inline]
@@ -1948,7 +1953,7 @@ impl<'a, B: Buffer> SendFut<'a, B> {
     }
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// The body of every reserve future: waits, in line with the senders,
     /// for `n` slots. The wait node is built only when it has to wait;
     /// dropping it leaves the queue and gives back the slots it was
@@ -1958,7 +1963,7 @@ pin_project_lite::pin_project! {
         #[pin]
         stage: Stage<'a, B, SendSide>,
     }
-}
+);
 
 impl<'a, B: Buffer> ReserveFut<'a, B> {
     #[inline]
@@ -2008,14 +2013,14 @@ impl<'a, B: Buffer> ReserveFut<'a, B> {
     }
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// The body of every receive/get future. As with [`SendFut`], the
     /// wait node is built only when the receive has to wait.
     pub(crate) struct RecvFut<'a, B: Buffer> {
         #[pin]
         stage: Stage<'a, B, RecvSide>,
     }
-}
+);
 
 impl<'a, B: Buffer> RecvFut<'a, B> {
     #[inline]

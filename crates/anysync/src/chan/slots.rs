@@ -15,7 +15,7 @@ use core::{
 use super::{buffer::Buffer, Chan, Grant, RecvSide, SendSide, SendWant};
 use crate::waitq::{Wait, WaitOwner};
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// A reusable receive waiter for handles that poll without a future
     /// (`Stream::poll_next`). Boxed once by its owner.
     pub(crate) struct RecvSlot<P>
@@ -26,7 +26,7 @@ pin_project_lite::pin_project! {
         #[pin]
         wait: Wait<P, RecvSide>,
     }
-}
+);
 
 impl<P, B> RecvSlot<P>
 where
@@ -45,7 +45,7 @@ where
     }
 }
 
-pin_project_lite::pin_project! {
+pin_project_lite::pin_project!(
     /// A reusable send waiter plus the one item it is sending, for handles
     /// that poll without a future (`Sink`). Boxed once by its owner.
     /// Dropping it leaves the queue, then drops a stored item.
@@ -58,7 +58,7 @@ pin_project_lite::pin_project! {
         wait: Wait<P, SendSide>,
         item: Option<T>,
     }
-}
+);
 
 impl<P, B> SendSlot<P, B::Item>
 where

@@ -947,7 +947,7 @@ impl<T: Clone> Receiver<T> {
 pub mod futures {
     use super::*;
 
-    pin_project! {
+    pin_project!(
         /// Future returned by [`Sender::send`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Send<'a, T> {
@@ -958,7 +958,7 @@ pub mod futures {
             #[pin]
             pub(super) wait: Wait<&'a Shared<T>>,
         }
-    }
+    );
 
     impl<T> Send<'_, T> {
         /// Withdraws the message: returns it if it has not been published
@@ -1017,7 +1017,7 @@ pub mod futures {
         }
     }
 
-    pin_project! {
+    pin_project!(
         /// Future returned by [`Sender::closed`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Closed<'a, T> {
@@ -1028,7 +1028,7 @@ pub mod futures {
             pub(super) notified: crate::sync::futures::Notified<'a>,
             pub(super) done: bool,
         }
-    }
+    );
 
     impl<T> Future for Closed<'_, T> {
         type Output = ();

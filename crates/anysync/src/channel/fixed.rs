@@ -62,7 +62,7 @@ pub struct StaticChannel<T, const N: usize> {
 }
 
 impl<T, const N: usize> StaticChannel<T, N> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An empty, open channel with room for `N` values.
         ///
         /// # Panics
@@ -78,10 +78,16 @@ impl<T, const N: usize> StaticChannel<T, N> {
         /// ```
         #[track_caller]
         pub fn new() -> Self {
-            assert!(N > 0, "StaticChannel::new: the capacity `N` must be greater than zero");
-            Self { chan: Chan::new(Ring::new(), Some(N), false), closed: Event::new() }
+            assert!(
+                N > 0,
+                "StaticChannel::new: the capacity `N` must be greater than zero"
+            );
+            Self {
+                chan: Chan::new(Ring::new(), Some(N), false),
+                closed: Event::new(),
+            }
         }
-    }
+    );
 
     /// Sends `value`, waiting for room while the channel is full.
     ///

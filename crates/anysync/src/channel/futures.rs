@@ -25,7 +25,7 @@ use super::{
 };
 use crate::chan::{Chan, RecvFut, ReserveFut, SendFut};
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Sender::send`](super::Sender::send) and
     /// [`StaticChannel::send`](super::StaticChannel::send).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -33,7 +33,7 @@ pin_project! {
         #[pin]
         inner: SendFut<'a, S::Buf>,
     }
-}
+);
 
 impl<'a, T, S: Storage<T>> Send<'a, T, S> {
     pub(crate) fn new(chan: &'a Chan<S::Buf>, value: T) -> Self {
@@ -96,7 +96,7 @@ impl<T, S: Storage<T>> fmt::Debug for Send<'_, T, S> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Receiver::recv`](super::Receiver::recv) and
     /// [`StaticChannel::recv`](super::StaticChannel::recv).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -104,7 +104,7 @@ pin_project! {
         #[pin]
         inner: RecvFut<'a, S::Buf>,
     }
-}
+);
 
 impl<'a, T, S: Storage<T>> Recv<'a, T, S> {
     pub(crate) fn new(chan: &'a Chan<S::Buf>) -> Self {
@@ -140,7 +140,7 @@ impl<T, S: Storage<T>> fmt::Debug for Recv<'_, T, S> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Sender::reserve`](super::Sender::reserve) and
     /// [`StaticChannel::reserve`](super::StaticChannel::reserve).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -149,7 +149,7 @@ pin_project! {
         inner: ReserveFut<'a, S::Buf>,
         chan: &'a Chan<S::Buf>,
     }
-}
+);
 
 impl<'a, T, S: Storage<T>> Reserve<'a, T, S> {
     pub(crate) fn new(chan: &'a Chan<S::Buf>) -> Self {
@@ -186,7 +186,7 @@ impl<T, S: Storage<T>> fmt::Debug for Reserve<'_, T, S> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Sender::reserve_many`](super::Sender::reserve_many)
     /// and [`StaticChannel::reserve_many`](super::StaticChannel::reserve_many).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -196,7 +196,7 @@ pin_project! {
         chan: &'a Chan<S::Buf>,
         n: usize,
     }
-}
+);
 
 impl<'a, T, S: Storage<T>> ReserveMany<'a, T, S> {
     pub(crate) fn new(chan: &'a Chan<S::Buf>, n: usize) -> Self {
@@ -236,7 +236,7 @@ impl<T, S: Storage<T>> fmt::Debug for ReserveMany<'_, T, S> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Sender::send_timeout`](super::Sender::send_timeout)
     /// and [`StaticChannel::send_timeout`](super::StaticChannel::send_timeout).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -246,7 +246,7 @@ pin_project! {
         #[pin]
         sleep: Sl,
     }
-}
+);
 
 impl<'a, T, Sl, S: Storage<T>> SendTimeout<'a, T, Sl, S> {
     pub(crate) fn new(send: Send<'a, T, S>, sleep: Sl) -> Self {
@@ -296,7 +296,7 @@ impl<T, Sl, S: Storage<T>> fmt::Debug for SendTimeout<'_, T, Sl, S> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Sender::closed`](super::Sender::closed) and
     /// [`StaticChannel::closed`](super::StaticChannel::closed).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -304,7 +304,7 @@ pin_project! {
         #[pin]
         inner: crate::sync::futures::EventWait<'a>,
     }
-}
+);
 
 impl<'a> Closed<'a> {
     pub(crate) fn new(event: &'a crate::sync::Event) -> Self {
@@ -337,7 +337,7 @@ impl fmt::Debug for Closed<'_> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     /// Future returned by [`Receiver::recv_many`](super::Receiver::recv_many).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RecvMany<'a, 'b, T> {
@@ -347,7 +347,7 @@ pin_project! {
         buf: &'b mut alloc::vec::Vec<T>,
         limit: usize,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 impl<'a, 'b, T> RecvMany<'a, 'b, T> {

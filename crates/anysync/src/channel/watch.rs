@@ -887,7 +887,7 @@ impl<T> Receiver<T> {
 pub mod futures {
     use super::*;
 
-    pin_project! {
+    pin_project!(
         /// Future returned by [`Receiver::changed`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Changed<'a, T> {
@@ -897,7 +897,7 @@ pub mod futures {
             #[pin]
             pub(super) wait: Wait<&'a Shared<T>, ValueSide>,
         }
-    }
+    );
 
     impl<T> Future for Changed<'_, T> {
         type Output = Result<(), RecvError>;
@@ -947,7 +947,7 @@ pub mod futures {
         }
     }
 
-    pin_project! {
+    pin_project!(
         /// Future returned by [`Receiver::wait_for`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct WaitFor<'a, T, F> {
@@ -960,7 +960,7 @@ pub mod futures {
             #[pin]
             pub(super) wait: Wait<&'a Shared<T>, ValueSide>,
         }
-    }
+    );
 
     impl<T, F: FnMut(&T) -> bool> Future for WaitFor<'_, T, F> {
         type Output = Result<Arc<T>, RecvError>;
@@ -1024,7 +1024,7 @@ pub mod futures {
         }
     }
 
-    pin_project! {
+    pin_project!(
         /// Future returned by [`Sender::closed`].
         #[must_use = "futures do nothing unless you `.await` or poll them"]
         pub struct Closed<'a, T> {
@@ -1032,7 +1032,7 @@ pub mod futures {
             #[pin]
             pub(super) wait: Wait<&'a Shared<T>, ClosedSide>,
         }
-    }
+    );
 
     impl<T> Future for Closed<'_, T> {
         type Output = ();

@@ -21,7 +21,7 @@ use crate::{
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Pool::get`] and [`Pool::get_timeout`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Get<'a, M, R, C = core::future::Pending<()>>
@@ -40,20 +40,29 @@ pin_project! {
         #[pin]
         state: GetState<'a, M>,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     #[project = GetProj]
     enum GetState<'a, M>
     where
         M: Manager,
     {
-        Acquire { #[pin] acquire: Acquire<'a> },
-        Recycle { fut: BoxFuture<'a, Result<M::Object, M::Error>>, claim: Claim<'a, M> },
-        Create { fut: BoxFuture<'a, Result<M::Object, M::Error>>, claim: Claim<'a, M> },
+        Acquire {
+            #[pin]
+            acquire: Acquire<'a>,
+        },
+        Recycle {
+            fut: BoxFuture<'a, Result<M::Object, M::Error>>,
+            claim: Claim<'a, M>,
+        },
+        Create {
+            fut: BoxFuture<'a, Result<M::Object, M::Error>>,
+            claim: Claim<'a, M>,
+        },
         Done,
     }
-}
+);
 
 /// What a `get` holds between its permit and its object: the permit, and
 /// an object in the middle of its check (`object`) or a reserved place in

@@ -76,7 +76,7 @@ fn poll(get: &mut Pending<'_>) -> Poll<Result<Object<Counted>, PoolError<()>>> {
     get.as_mut().poll(&mut Context::from_waker(&waker))
 }
 
-proptest! {
+proptest!(
     #[test]
     fn pool_keeps_its_invariants_under_any_interleaving(
         max in 1usize..4,
@@ -148,4 +148,4 @@ proptest! {
         let mut extra: Pending<'_> = Box::pin(pool.get());
         prop_assert!(poll(&mut extra).is_pending(), "more than max_size lent");
     }
-}
+);

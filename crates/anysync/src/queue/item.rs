@@ -142,7 +142,7 @@ impl<T: fmt::Debug, O: Order<T>> fmt::Debug for QueueItem<'_, T, O> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`get_tracked`](super::GenericQueue::get_tracked).
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct GetTracked<'a, T, O: Order<T> = Fifo> {
@@ -150,7 +150,7 @@ pin_project! {
         inner: Get<'a, T, O>,
         core: &'a Core<T, O>,
     }
-}
+);
 
 impl<'a, T, O: Order<T>> GetTracked<'a, T, O> {
     pub(super) fn new(inner: Get<'a, T, O>, core: &'a Core<T, O>) -> Self {

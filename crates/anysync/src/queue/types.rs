@@ -885,7 +885,7 @@ impl<T, O: Order<T>> fmt::Debug for GenericQueue<T, O> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Queue::put`] (and the `put` of
     /// [`LifoQueue`](super::LifoQueue) and
     /// [`PriorityQueue`](super::PriorityQueue)).
@@ -894,7 +894,7 @@ pin_project! {
         #[pin]
         inner: SendFut<'a, O::Buf>,
     }
-}
+);
 
 impl<T, O: Order<T>> Put<'_, T, O> {
     /// Stops the put: returns the item if it was not put yet (it never
@@ -949,7 +949,7 @@ impl<T, O: Order<T>> fmt::Debug for Put<'_, T, O> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Queue::get`] (and the `get` of
     /// [`LifoQueue`](super::LifoQueue) and
     /// [`PriorityQueue`](super::PriorityQueue)).
@@ -958,7 +958,7 @@ pin_project! {
         #[pin]
         inner: RecvFut<'a, O::Buf>,
     }
-}
+);
 
 impl<T, O: Order<T>> Future for Get<'_, T, O> {
     type Output = Result<T, ShutDown>;
@@ -986,7 +986,7 @@ impl<T, O: Order<T>> fmt::Debug for Get<'_, T, O> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Queue::join`] (and the `join` of
     /// [`LifoQueue`](super::LifoQueue) and
     /// [`PriorityQueue`](super::PriorityQueue)).
@@ -999,7 +999,7 @@ pin_project! {
         notified: Notified<'a>,
         done: bool,
     }
-}
+);
 
 impl<T, O: Order<T>> Future for Join<'_, T, O> {
     type Output = ();

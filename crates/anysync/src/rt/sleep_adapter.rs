@@ -10,7 +10,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-pin_project! {
+pin_project!(
     /// Adapts a runtime's timer future, whatever its output, into a sleep
     /// with output `()`, as [`Timer::Sleep`](super::Timer::Sleep) requires.
     ///
@@ -31,7 +31,7 @@ pin_project! {
         timer: F,
         done: bool,
     }
-}
+);
 
 impl<F> SleepAdapter<F> {
     /// Wraps `timer`.

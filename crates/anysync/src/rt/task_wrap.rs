@@ -161,15 +161,18 @@ where
     (job, TaskHandle { shared, abort })
 }
 
-pin_project! {
+pin_project!(
     #[project = StageProj]
     enum Stage<F> {
-        Running { #[pin] future: F },
+        Running {
+            #[pin]
+            future: F,
+        },
         Done,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     /// The future to spawn (detached) for a task made by [`catch_task`].
     ///
     /// It completes with `()` once the wrapped future has completed,
@@ -184,7 +187,7 @@ pin_project! {
         abort: Arc<AbortFlag>,
         output: Publisher<F::Output>,
     }
-}
+);
 
 impl<F: Future> Future for CatchTask<F> {
     type Output = ();

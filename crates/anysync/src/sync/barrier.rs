@@ -142,16 +142,19 @@ pub struct BarrierStatistics {
 }
 
 impl Barrier {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A barrier that trips when `parties` tasks are waiting.
         /// `Barrier::new(0)` is the same as `Barrier::new(1)`.
         pub fn new(parties: usize) -> Barrier {
             Barrier {
                 parties: if parties == 0 { 1 } else { parties },
-                queue: WaitQueue::new(State { arrived: 0, broken: false }),
+                queue: WaitQueue::new(State {
+                    arrived: 0,
+                    broken: false,
+                }),
             }
         }
-    }
+    );
 
     /// Waits until `parties` tasks are waiting, then all of them continue.
     ///
@@ -393,7 +396,7 @@ enum Phase {
     Done,
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Barrier::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct BarrierWait<'a> {
@@ -403,7 +406,7 @@ pin_project! {
         #[pin]
         wait: Wait<&'a Barrier>,
     }
-}
+);
 
 impl Future for BarrierWait<'_> {
     type Output = Result<BarrierWaitResult, BrokenBarrier>;

@@ -168,7 +168,7 @@ pub struct BoundedSemaphoreStatistics {
 }
 
 impl BoundedSemaphore {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A semaphore with `capacity` permits, all available. A capacity of
         /// 0 is allowed: every acquire then fails with [`ExceedsCapacity`].
         ///
@@ -186,7 +186,7 @@ impl BoundedSemaphore {
                 sem: Semaphore::new(capacity),
             }
         }
-    }
+    );
 
     /// Waits for one permit.
     ///
@@ -368,7 +368,7 @@ impl fmt::Debug for BoundedSemaphore {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`BoundedSemaphore::acquire`] and
     /// [`BoundedSemaphore::acquire_many`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -378,7 +378,7 @@ pin_project! {
         needed: usize,
         done: bool,
     }
-}
+);
 
 impl SemOwner for BoundedSemaphore {
     #[inline(always)]

@@ -113,12 +113,14 @@ pub struct CondvarStatistics {
 }
 
 impl Condvar {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A new condition variable with no waiters.
         pub fn new() -> Condvar {
-            Condvar { queue: WaitQueue::new(()) }
+            Condvar {
+                queue: WaitQueue::new(()),
+            }
         }
-    }
+    );
 
     /// Unlocks the mutex of `guard`, waits for a notification, then locks
     /// the mutex again and returns its guard.
@@ -316,7 +318,7 @@ enum Phase {
     Done,
 }
 
-pin_project! {
+pin_project!(
     /// The state machine shared by [`CondvarWait`] and [`WaitWhile`].
     struct WaitInner<'a, T: ?Sized> {
         mutex: &'a Mutex<T>,
@@ -343,7 +345,7 @@ pin_project! {
             }
         }
     }
-}
+);
 
 impl<'a, T: ?Sized> WaitInner<'a, T> {
     fn new(condvar: &'a Condvar, guard: MutexGuard<'a, T>) -> Self {
@@ -434,14 +436,14 @@ impl<'a, T: ?Sized> WaitInner<'a, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Condvar::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct CondvarWait<'a, T: ?Sized> {
         #[pin]
         inner: WaitInner<'a, T>,
     }
-}
+);
 
 impl<'a, T: ?Sized> Future for CondvarWait<'a, T> {
     type Output = MutexGuard<'a, T>;
@@ -465,7 +467,7 @@ impl<T: ?Sized> fmt::Debug for CondvarWait<'_, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Condvar::wait_while`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WaitWhile<'a, T: ?Sized, F> {
@@ -473,7 +475,7 @@ pin_project! {
         inner: WaitInner<'a, T>,
         condition: F,
     }
-}
+);
 
 impl<'a, T: ?Sized, F> Future for WaitWhile<'a, T, F>
 where

@@ -81,7 +81,7 @@ const WAITERS: usize = 1 << 1;
 const GEN_SHIFT: u32 = 2;
 
 impl Event {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A new event, not set.
         pub fn new() -> Event {
             Event {
@@ -89,7 +89,7 @@ impl Event {
                 queue: WaitQueue::new(()),
             }
         }
-    }
+    );
 
     /// `true` if the event is set.
     #[inline]
@@ -332,14 +332,14 @@ impl fmt::Debug for Event {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Event::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct EventWait<'a> {
         #[pin]
         inner: WaitVia<&'a Event>,
     }
-}
+);
 
 impl Future for EventWait<'_> {
     type Output = ();
@@ -350,7 +350,7 @@ impl Future for EventWait<'_> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// A wait on the event behind `P` (see [`Event::wait_via`]): the
     /// engine of [`EventWait`] and of the owned waits elsewhere in the
     /// crate. `P` is dropped after the node has left the queue.
@@ -363,7 +363,7 @@ pin_project! {
         #[pin]
         wait: waitq::Wait<P>,
     }
-}
+);
 
 // What the owned waits (`alloc` only) ask of their wait.
 #[cfg(feature = "alloc")]

@@ -99,14 +99,14 @@ pub(crate) struct RawMutex {
 }
 
 impl RawMutex {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         fn new() -> RawMutex {
             RawMutex {
                 state: AtomicUsize::new(0),
                 queue: WaitQueue::new(()),
             }
         }
-    }
+    );
 
     /// Takes the lock if it is free and nobody is queued.
     #[inline]
@@ -280,12 +280,15 @@ impl fmt::Display for TryLockError {
 impl core::error::Error for TryLockError {}
 
 impl<T> Mutex<T> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An unlocked mutex holding `data`.
         pub fn new(data: T) -> Mutex<T> {
-            Mutex { raw: RawMutex::new(), data: UnsafeCell::new(data) }
+            Mutex {
+                raw: RawMutex::new(),
+                data: UnsafeCell::new(data),
+            }
         }
-    }
+    );
 
     /// Consumes the mutex, returning the data.
     pub fn into_inner(self) -> T {
@@ -393,14 +396,14 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Mutex::lock`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Lock<'a, T: ?Sized> {
         #[pin]
         inner: LockInner<&'a Mutex<T>>,
     }
-}
+);
 
 /// Where a lock future stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,7 +425,7 @@ impl<T: ?Sized> RawOwner for Mutex<T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// The waiting part of [`Lock`] and `LockOwned`: the wait-queue node
     /// (through [`Wait`], whose drop leaves the queue and passes on a grant
     /// it was given) and where the future stands.
@@ -435,7 +438,7 @@ pin_project! {
         wait: Wait<P>,
         phase: Phase,
     }
-}
+);
 
 impl<P> LockInner<P>
 where
@@ -684,7 +687,7 @@ impl<T: ?Sized> Mutex<T> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`Mutex::lock_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -692,7 +695,7 @@ pin_project! {
         #[pin]
         inner: LockInner<Arc<Mutex<T>>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]

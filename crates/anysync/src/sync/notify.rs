@@ -97,12 +97,15 @@ pub struct Notify {
 }
 
 impl Notify {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A new `Notify` with no stored permit.
         pub fn new() -> Notify {
-            Notify { state: AtomicUsize::new(EMPTY), queue: WaitQueue::new(()) }
+            Notify {
+                state: AtomicUsize::new(EMPTY),
+                queue: WaitQueue::new(()),
+            }
         }
-    }
+    );
 
     /// Wakes the longest-waiting task, or stores one permit if none waits.
     #[inline]
@@ -398,30 +401,39 @@ impl fmt::Debug for Notify {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Where a [`Notified`] stands.
     #[project = StateProj]
     enum State<'a> {
         /// Not registered yet; `generation` is the `notify_all` count at
         /// `notified()`.
-        Init { notify: &'a Notify, generation: usize },
+        Init {
+            notify: &'a Notify,
+            generation: usize,
+        },
         /// Registered in the queue (or woken from it, not yet polled). The
         /// node is built only when the future first has to wait: most of
         /// the future is the node, and a future that completes at once (a
         /// stored permit) then never writes it. Its drop leaves the queue
         /// and passes on a `notify_one` delivered to the node
         /// (`WaitOwner::abandon`).
-        Queued { #[pin] wait: Wait<&'a Notify> },
+        Queued {
+            #[pin]
+            wait: Wait<&'a Notify>,
+        },
         /// `enable` found it already notified (by `notify_one`/`notify_last`
         /// or by `notify_all`); the next poll is ready. Dropped in this
         /// state, a `notify_one` or `notify_last` permit is passed on the
         /// same way.
-        Notified { notify: &'a Notify, kind: Kind },
+        Notified {
+            notify: &'a Notify,
+            kind: Kind,
+        },
         Done,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Notify::notified`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Notified<'a> {
@@ -443,7 +455,7 @@ pin_project! {
             }
         }
     }
-}
+);
 
 impl<'a> State<'a> {
     /// From `Init`: builds the node, in place, and queues it (or completes).

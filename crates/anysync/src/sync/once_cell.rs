@@ -145,7 +145,7 @@ pub struct OnceCellStatistics {
 }
 
 impl<T> OnceCell<T> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An empty cell.
         pub fn new() -> OnceCell<T> {
             OnceCell {
@@ -155,7 +155,7 @@ impl<T> OnceCell<T> {
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             }
         }
-    }
+    );
 
     /// A cell holding `value` if it is `Some`, else empty.
     pub fn new_with(value: Option<T>) -> OnceCell<T> {
@@ -460,7 +460,7 @@ enum Step<'a, T, O> {
     Output(O),
 }
 
-pin_project! {
+pin_project!(
     /// The state machine shared by [`GetOrInit`] and [`GetOrTryInit`].
     struct InitInner<'a, T, F, Fut> {
         cell: &'a OnceCell<T>,
@@ -487,7 +487,7 @@ pin_project! {
             }
         }
     }
-}
+);
 
 impl<T> SemOwner for OnceCell<T> {
     #[inline(always)]
@@ -572,14 +572,14 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`OnceCell::get_or_init`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct GetOrInit<'a, T, F, Fut> {
         #[pin]
         inner: InitInner<'a, T, F, Fut>,
     }
-}
+);
 
 impl<'a, T, F, Fut> Future for GetOrInit<'a, T, F, Fut>
 where
@@ -616,14 +616,14 @@ impl<T, F, Fut> fmt::Debug for GetOrInit<'_, T, F, Fut> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`OnceCell::get_or_try_init`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct GetOrTryInit<'a, T, F, Fut> {
         #[pin]
         inner: InitInner<'a, T, F, Fut>,
     }
-}
+);
 
 impl<'a, T, E, F, Fut> Future for GetOrTryInit<'a, T, F, Fut>
 where
@@ -664,7 +664,7 @@ impl<T, F, Fut> fmt::Debug for GetOrTryInit<'_, T, F, Fut> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`OnceCell::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct OnceCellWait<'a, T> {
@@ -673,7 +673,7 @@ pin_project! {
         #[pin]
         wait: event::EventWait<'a>,
     }
-}
+);
 
 impl<'a, T> Future for OnceCellWait<'a, T> {
     type Output = &'a T;

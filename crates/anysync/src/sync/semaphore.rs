@@ -167,7 +167,7 @@ impl Semaphore {
     /// (`usize::MAX >> 3`).
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A semaphore with `permits` permits. Zero is allowed: acquirers
         /// then wait for [`add_permits`](Self::add_permits).
         ///
@@ -184,7 +184,7 @@ impl Semaphore {
                 queue: WaitQueue::new(permits),
             }
         }
-    }
+    );
 
     /// The number of permits available right now.
     pub fn available_permits(&self) -> usize {
@@ -857,7 +857,7 @@ enum Phase {
     Done,
 }
 
-pin_project! {
+pin_project!(
     /// The waiting part of every acquire future built on a semaphore: the
     /// wait-queue node (through [`Wait`], which leaves the queue and passes
     /// on any assigned permits when dropped) and the request.
@@ -875,7 +875,7 @@ pin_project! {
         front: bool,
         phase: Phase,
     }
-}
+);
 
 impl<P, K> AcquireInner<P, K>
 where
@@ -990,7 +990,7 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Semaphore::acquire`] and
     /// [`Semaphore::acquire_many`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -998,7 +998,7 @@ pin_project! {
         #[pin]
         inner: AcquireInner<&'a Semaphore>,
     }
-}
+);
 
 impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
@@ -1180,7 +1180,7 @@ impl Semaphore {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`Semaphore::acquire_owned`] and
     /// [`Semaphore::acquire_many_owned`].
@@ -1189,7 +1189,7 @@ pin_project! {
         #[pin]
         inner: AcquireInner<Arc<Semaphore>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]

@@ -490,7 +490,7 @@ impl fmt::Debug for CancelToken {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`CancelToken::cancelled`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Cancelled<'a> {
@@ -498,7 +498,7 @@ pin_project! {
         wait: EventWait<'a>,
         token: &'a CancelToken,
     }
-}
+);
 
 impl Future for Cancelled<'_> {
     type Output = ();
@@ -541,7 +541,7 @@ impl core::ops::Deref for TokenEvent {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`CancelToken::cancelled_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct CancelledOwned {
@@ -549,7 +549,7 @@ pin_project! {
         #[pin]
         wait: WaitVia<TokenEvent>,
     }
-}
+);
 
 impl CancelledOwned {
     /// The token this future waits for.
@@ -584,7 +584,7 @@ impl fmt::Debug for CancelledOwned {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`CancelToken::run_until_cancelled`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RunUntilCancelled<'a, F> {
@@ -593,7 +593,7 @@ pin_project! {
         #[pin]
         future: F,
     }
-}
+);
 
 impl<F: Future> Future for RunUntilCancelled<'_, F> {
     type Output = Option<F::Output>;
@@ -615,7 +615,7 @@ impl<F> fmt::Debug for RunUntilCancelled<'_, F> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`CancelToken::run_until_cancelled_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RunUntilCancelledOwned<F> {
@@ -624,7 +624,7 @@ pin_project! {
         #[pin]
         future: F,
     }
-}
+);
 
 impl<F: Future> Future for RunUntilCancelledOwned<F> {
     type Output = Option<F::Output>;

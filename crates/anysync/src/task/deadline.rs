@@ -99,7 +99,7 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`move_on_at`] and [`move_on_after`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct MoveOnAt<S, F> {
@@ -110,7 +110,7 @@ pin_project! {
         token: CancelToken,
         done: bool,
     }
-}
+);
 
 impl<S, F> MoveOnAt<S, F> {
     /// The scope's token (a child of the parent given to [`move_on_at`]).
@@ -223,14 +223,14 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`fail_at`] and [`fail_after`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct FailAt<S, F> {
         #[pin]
         inner: MoveOnAt<S, F>,
     }
-}
+);
 
 impl<S, F> FailAt<S, F> {
     /// The scope's token.

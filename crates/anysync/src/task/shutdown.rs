@@ -237,7 +237,7 @@ impl fmt::Display for ShutdownReport {
     }
 }
 
-pin_project! {
+pin_project!(
     /// A future tracked by a [`Shutdown`], from [`Shutdown::track`]:
     /// `Some(output)`, or `None` if it was aborted.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -246,7 +246,7 @@ pin_project! {
         future: Tracked<RunUntilCancelledOwned<F>>,
         inner: Arc<Inner>,
     }
-}
+);
 
 impl<F: Future> Future for ShutdownTask<F> {
     type Output = Option<F::Output>;
@@ -298,7 +298,7 @@ enum Phase {
     Done,
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Shutdown::run`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct RunShutdown<'a, T: Timer, St> {
@@ -313,7 +313,7 @@ pin_project! {
         phase: Phase,
         report: ShutdownReport,
     }
-}
+);
 
 impl<T: Timer, St: Stream<Item = Signal> + Unpin> Future for RunShutdown<'_, T, St> {
     type Output = ShutdownReport;

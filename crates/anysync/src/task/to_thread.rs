@@ -186,7 +186,7 @@ enum Permit {
 /// allocation, next to the executor's own for the blocking job).
 type Job<T> = Box<dyn FnOnce() -> T + Send + 'static>;
 
-pin_project! {
+pin_project!(
     #[project = StateProj]
     enum State<B, T>
     where
@@ -209,9 +209,9 @@ pin_project! {
         },
         Done,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     /// Future returned by [`to_thread`], [`CapacityLimiter::run`] and
     /// [`CapacityLimiter::run_cancellable`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -225,7 +225,7 @@ pin_project! {
         state: State<B, T>,
         _guard: Option<DropGuard>,
     }
-}
+);
 
 impl<B: Blocking, T: Send + 'static> Future for ToThread<B, T> {
     type Output = Result<T, JoinError>;

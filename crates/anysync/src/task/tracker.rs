@@ -204,7 +204,7 @@ impl fmt::Debug for TrackerToken {
     }
 }
 
-pin_project! {
+pin_project!(
     /// A future counted by a [`TaskTracker`], from [`TaskTracker::track`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Tracked<F> {
@@ -212,7 +212,7 @@ pin_project! {
         future: F,
         _token: TrackerToken,
     }
-}
+);
 
 impl<F: Future> Future for Tracked<F> {
     type Output = F::Output;
@@ -234,7 +234,7 @@ impl<F> fmt::Debug for Tracked<F> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`TaskTracker::wait`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct TrackerWait<'a> {
@@ -243,7 +243,7 @@ pin_project! {
         wait: Option<EventWait<'a>>,
         done: bool,
     }
-}
+);
 
 impl Future for TrackerWait<'_> {
     type Output = ();

@@ -143,7 +143,7 @@ impl<F: TryFuture + Unpin> Future for Indexed<F> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`wait`] and [`wait_timeout`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WaitFor<F: TryFuture, S> {
@@ -154,7 +154,7 @@ pin_project! {
         timeout: S,
         finished: bool,
     }
-}
+);
 
 impl<F: TryFuture, S> WaitFor<F, S> {
     fn new<I: IntoIterator<Item = F>>(futures: I, when: ReturnWhen, timeout: S) -> Self {

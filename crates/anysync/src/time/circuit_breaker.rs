@@ -694,7 +694,7 @@ impl<T: Timer> fmt::Debug for BreakerPermit<'_, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`CircuitBreaker::call`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Call<'a, T, F, Fut, E, P = fn(&E) -> bool>
@@ -707,19 +707,25 @@ pin_project! {
         #[pin]
         state: CallState<'a, T, F, Fut>,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     #[project = CallProj]
     enum CallState<'a, T, F, Fut>
     where
         T: Timer,
     {
-        Start { op: Option<F> },
-        Running { #[pin] fut: Fut, permit: Option<BreakerPermit<'a, T>> },
+        Start {
+            op: Option<F>,
+        },
+        Running {
+            #[pin]
+            fut: Fut,
+            permit: Option<BreakerPermit<'a, T>>,
+        },
         Done,
     }
-}
+);
 
 impl<'a, T: Timer, F, Fut, E, P> Call<'a, T, F, Fut, E, P> {
     /// Counts an `Err` as a failure only if `pred` returns `true`; other

@@ -537,7 +537,7 @@ pub fn debounce_stream<S: Stream, T: Timer>(
     }
 }
 
-pin_project! {
+pin_project!(
     /// The stream returned by [`debounce_stream`].
     #[must_use = "streams do nothing unless polled"]
     pub struct DebounceStream<S: Stream, T: Timer> {
@@ -549,7 +549,7 @@ pin_project! {
         sleep: Option<Pin<Box<T::Sleep>>>,
         done: bool,
     }
-}
+);
 
 impl<S: Stream, T: Timer> Stream for DebounceStream<S, T> {
     type Item = S::Item;
@@ -640,7 +640,7 @@ pub fn throttle_stream<S: Stream, T: Timer>(
     }
 }
 
-pin_project! {
+pin_project!(
     /// The stream returned by [`throttle_stream`].
     #[must_use = "streams do nothing unless polled"]
     pub struct ThrottleStream<S: Stream, T: Timer> {
@@ -653,7 +653,7 @@ pin_project! {
         window: Option<Pin<Box<T::Sleep>>>,
         done: bool,
     }
-}
+);
 
 impl<S: Stream, T: Timer> Stream for ThrottleStream<S, T> {
     type Item = S::Item;

@@ -308,7 +308,7 @@ impl<K, T: Timer> fmt::Debug for KeyedRateLimiter<K, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`KeyedRateLimiter::acquire`] and
     /// [`KeyedRateLimiter::acquire_n`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -320,7 +320,7 @@ pin_project! {
         #[pin]
         phase: Phase<LockOwned<Gcra>, OwnedMutexGuard<Gcra>, T::Sleep>,
     }
-}
+);
 
 impl<T: Timer> Future for KeyedAcquire<'_, T> {
     type Output = Result<(), InsufficientCapacity>;

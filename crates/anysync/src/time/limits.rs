@@ -141,20 +141,31 @@ impl<T: Timer + fmt::Debug> fmt::Debug for Limits<T> {
 
 const HELD: &str = "the rate lock is held until the phase changes";
 
-pin_project! {
+pin_project!(
     #[project = LimitsProj]
     enum LimitsPhase<'a, S> {
         // Queued for the rate limiter.
-        Locking { #[pin] lock: Lock<'a, Gcra> },
+        Locking {
+            #[pin]
+            lock: Lock<'a, Gcra>,
+        },
         // First in line for the rate; sleeping until a slot is due. No permit.
-        Sleeping { guard: Option<MutexGuard<'a, Gcra>>, #[pin] sleep: S },
+        Sleeping {
+            guard: Option<MutexGuard<'a, Gcra>>,
+            #[pin]
+            sleep: S,
+        },
         // First in line for the rate, a slot due; waiting for a permit.
-        Permit { guard: Option<MutexGuard<'a, Gcra>>, #[pin] acquire: SemAcquire<'a> },
+        Permit {
+            guard: Option<MutexGuard<'a, Gcra>>,
+            #[pin]
+            acquire: SemAcquire<'a>,
+        },
         Done,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     /// Future returned by [`Limits::acquire`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct LimitsAcquire<'a, T: Timer> {
@@ -162,7 +173,7 @@ pin_project! {
         #[pin]
         phase: LimitsPhase<'a, T::Sleep>,
     }
-}
+);
 
 impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;

@@ -387,17 +387,24 @@ impl<T: Timer + fmt::Debug> fmt::Debug for RateLimiter<T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Where an acquire is: queued for the state's lock, or holding it and
     /// sleeping until its cells are due.
     #[project = PhaseProj]
     pub(crate) enum Phase<L, G, S> {
         Start,
-        Locking { #[pin] lock: L },
-        Sleeping { guard: G, #[pin] sleep: S },
+        Locking {
+            #[pin]
+            lock: L,
+        },
+        Sleeping {
+            guard: G,
+            #[pin]
+            sleep: S,
+        },
         Done,
     }
-}
+);
 
 impl<L, G, S> Phase<L, G, S> {
     pub(crate) fn name(&self) -> &'static str {
@@ -488,7 +495,7 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`RateLimiter::acquire`] and
     /// [`RateLimiter::acquire_n`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -499,7 +506,7 @@ pin_project! {
         #[pin]
         phase: Phase<Lock<'a, Gcra>, MutexGuard<'a, Gcra>, T::Sleep>,
     }
-}
+);
 
 impl<'a, T: Timer> Future for Acquire<'a, T> {
     type Output = Result<(), InsufficientCapacity>;

@@ -226,7 +226,7 @@ impl<E: core::error::Error + 'static> core::error::Error for RetryError<E> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`retry`] and [`RetryExt::retry`]; configure it
     /// with its methods before awaiting it.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -248,18 +248,25 @@ pin_project! {
         #[pin]
         state: State<Fut, T::Sleep, E>,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     #[project = StateProj]
     #[project_replace = StateReplace]
     enum State<Fut, S, E> {
         Idle,
-        Running { #[pin] attempt: Fut },
-        Sleeping { #[pin] sleep: S, error: E },
+        Running {
+            #[pin]
+            attempt: Fut,
+        },
+        Sleeping {
+            #[pin]
+            sleep: S,
+            error: E,
+        },
         Done,
     }
-}
+);
 
 impl<T: Timer, F, Fut, E, P, N, C> Retry<T, F, Fut, E, P, N, C> {
     /// At most `attempts` attempts in all, the first try included.

@@ -107,22 +107,27 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`timeout`] and [`timeout_at`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Timeout<S, F> {
         #[pin]
         inner: State<S, F>,
     }
-}
+);
 
-pin_project! {
+pin_project!(
     #[project = StateProj]
     enum State<S, F> {
-        Running { #[pin] future: F, #[pin] sleep: S },
+        Running {
+            #[pin]
+            future: F,
+            #[pin]
+            sleep: S,
+        },
         Done,
     }
-}
+);
 
 impl<S: Future<Output = ()>, F: Future> Future for Timeout<S, F> {
     type Output = Result<F::Output, Elapsed>;

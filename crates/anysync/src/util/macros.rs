@@ -2,6 +2,10 @@
 
 /// Emits a `const fn` normally and a plain `fn` under loom, whose types
 /// cannot be built in a const context.
+///
+/// Invoke it with parentheses, `loom_const_fn!( ... );`: rustfmt formats
+/// the function inside those, and leaves a braced invocation alone
+/// (`ci/rustfmt-all.sh` rejects one).
 macro_rules! loom_const_fn {
     (
         $(#[$meta:meta])*

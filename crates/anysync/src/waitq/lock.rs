@@ -89,9 +89,9 @@ mod imp {
 }
 
 #[cfg(all(not(anysync_loom), feature = "std", any(test, feature = "test-util")))]
-std::thread_local! {
+std::thread_local!(
     static HELD: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
-}
+);
 
 /// How many wait-queue locks this thread holds now (test builds with `std`
 /// only; elsewhere always 0). Lets tests catch a waker that is woken or

@@ -165,7 +165,7 @@ unsafe impl<D: Send> Send for Waiter<D> {}
 unsafe impl<D: Send> Sync for Waiter<D> {}
 
 impl<S, D> WaitQueue<S, D> {
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// A new, empty queue guarding `state`.
         pub(crate) fn new(state: S) -> Self {
             Self {
@@ -176,7 +176,7 @@ impl<S, D> WaitQueue<S, D> {
                 }),
             }
         }
-    }
+    );
 
     /// Takes the lock.
     #[inline]

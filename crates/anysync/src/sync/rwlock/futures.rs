@@ -50,7 +50,7 @@ impl<T: ?Sized> SemOwner<UpgradableSlot> for RwLock<T> {
     }
 }
 
-pin_project! {
+pin_project!(
     pub(super) struct UpgradableInner<P>
     where
         P: Deref,
@@ -78,7 +78,7 @@ pin_project! {
             }
         }
     }
-}
+);
 
 impl<P> UpgradableInner<P>
 where
@@ -127,14 +127,14 @@ where
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`RwLock::read`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Read<'a, T: ?Sized> {
         #[pin]
         pub(super) inner: AcquireInner<&'a RwLock<T>>,
     }
-}
+);
 
 impl<'a, T: ?Sized> Future for Read<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
@@ -149,14 +149,14 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`RwLock::write`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Write<'a, T: ?Sized> {
         #[pin]
         pub(super) inner: AcquireInner<&'a RwLock<T>>,
     }
-}
+);
 
 impl<'a, T: ?Sized> Future for Write<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
@@ -173,14 +173,14 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`RwLock::upgradable_read`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct UpgradableRead<'a, T: ?Sized> {
         #[pin]
         pub(super) inner: UpgradableInner<&'a RwLock<T>>,
     }
-}
+);
 
 impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
     type Output = RwLockUpgradableReadGuard<'a, T>;
@@ -194,7 +194,7 @@ impl<'a, T: ?Sized> Future for UpgradableRead<'a, T> {
     }
 }
 
-pin_project! {
+pin_project!(
     /// Future returned by [`RwLockUpgradableReadGuard::upgrade`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Upgrade<'a, T: ?Sized> {
@@ -204,7 +204,7 @@ pin_project! {
         pub(super) inner: AcquireInner<&'a RwLock<T>>,
         pub(super) guard: Option<RwLockUpgradableReadGuard<'a, T>>,
     }
-}
+);
 
 impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
@@ -286,7 +286,7 @@ impl<T: ?Sized> fmt::Debug for Upgrade<'_, T> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`RwLock::read_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -294,7 +294,7 @@ pin_project! {
         #[pin]
         pub(super) inner: AcquireInner<Arc<RwLock<T>>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
@@ -311,7 +311,7 @@ impl<T: ?Sized> Future for ReadOwned<T> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`RwLock::write_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -319,7 +319,7 @@ pin_project! {
         #[pin]
         pub(super) inner: AcquireInner<Arc<RwLock<T>>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
@@ -341,7 +341,7 @@ impl<T: ?Sized> Future for WriteOwned<T> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`RwLock::upgradable_read_owned`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -349,7 +349,7 @@ pin_project! {
         #[pin]
         pub(super) inner: UpgradableInner<Arc<RwLock<T>>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
@@ -368,7 +368,7 @@ impl<T: ?Sized> Future for UpgradableReadOwned<T> {
 }
 
 #[cfg(feature = "alloc")]
-pin_project! {
+pin_project!(
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Future returned by [`OwnedRwLockUpgradableReadGuard::upgrade`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
@@ -379,7 +379,7 @@ pin_project! {
         pub(super) inner: AcquireInner<Arc<RwLock<T>>>,
         pub(super) guard: Option<OwnedRwLockUpgradableReadGuard<T>>,
     }
-}
+);
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]

@@ -179,15 +179,15 @@ impl<T> RwLock<T> {
     /// accepts, and the default ([`Semaphore::MAX_PERMITS`]).
     pub const MAX_READERS: usize = Semaphore::MAX_PERMITS;
 
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An unlocked lock holding `data`, allowing up to
         /// [`RwLock::MAX_READERS`] readers at once.
         pub fn new(data: T) -> RwLock<T> {
             Self::with_max_readers(data, Self::MAX_READERS)
         }
-    }
+    );
 
-    crate::util::macros::loom_const_fn! {
+    crate::util::macros::loom_const_fn!(
         /// An unlocked lock holding `data` that lets at most `max_readers`
         /// readers in at once; the next one waits.
         ///
@@ -206,7 +206,10 @@ impl<T> RwLock<T> {
         /// ```
         #[track_caller]
         pub fn with_max_readers(data: T, max_readers: usize) -> RwLock<T> {
-            assert!(max_readers > 0, "RwLock::with_max_readers: `max_readers` must be at least 1");
+            assert!(
+                max_readers > 0,
+                "RwLock::with_max_readers: `max_readers` must be at least 1"
+            );
             assert!(
                 max_readers <= Self::MAX_READERS,
                 "RwLock::with_max_readers: `max_readers` exceeds RwLock::MAX_READERS"
@@ -221,7 +224,7 @@ impl<T> RwLock<T> {
                 data: UnsafeCell::new(data),
             }
         }
-    }
+    );
 
     /// Consumes the lock, returning the data.
     pub fn into_inner(self) -> T {

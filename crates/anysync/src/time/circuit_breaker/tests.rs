@@ -120,7 +120,7 @@ impl Model {
     }
 }
 
-proptest! {
+proptest!(
     #[test]
     fn breaker_matches_its_model(
         n in 1u32..4,
@@ -177,4 +177,4 @@ proptest! {
             prop_assert_eq!(*breaker.subscribe().borrow(), model.state);
         }
     }
-}
+);

@@ -491,7 +491,7 @@ impl Model {
 
 // Property tests: logic, not memory safety, and far too slow under miri.
 #[cfg(not(miri))]
-proptest! {
+proptest!(
     /// Under random requests and random clock steps (backwards included),
     /// the limiter grants exactly what the token-bucket model grants, and
     /// says the same `ready_at`.
@@ -559,4 +559,4 @@ proptest! {
             }
         }
     }
-}
+);
