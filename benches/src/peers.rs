@@ -5,14 +5,20 @@
 //! guarantee as anysync's default (strict FIFO hand-off): the report
 //! compares anysync with the best fair peer, and with the best peer of all.
 //!
-//! Each lock, acquire and semaphore implementation wraps its crate's own
-//! acquisition future in [`count`], so the benches know how many
-//! acquisitions had to wait; channel sends and receives and notifier waits
-//! are wrapped where the benches call them.
+//! The lock and semaphore traits write each workload operation once, as a
+//! provided method that wraps the crate's own acquisition future in
+//! [`count`], so the benches know how many acquisitions had to wait; each
+//! implementation only names its crate's constructor, acquisition and
+//! guard. Channel sends and receives and notifier waits are wrapped where
+//! the benches call them.
 
 use std::{
     future::Future,
-    sync::atomic::{AtomicBool, Ordering},
+    ops::{Deref, DerefMut},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
 };
 
 use crate::{
@@ -26,57 +32,124 @@ pub trait BenchMutex: Send + Sync + 'static {
     const ID: &'static str;
     /// Strict FIFO hand-off, like anysync's default.
     const FAIR: bool;
+    /// The crate's guard.
+    type Guard<'a>: DerefMut<Target = u64> + Send
+    where
+        Self: 'a;
     /// A new unlocked mutex holding `0`.
     fn create() -> Self;
+    /// The crate's own lock future, returned as it is:
+    /// [`critical`](Self::critical) wraps it in [`count`].
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_;
     /// Locks, increments the value, yields once while still holding the
     /// guard if `hold`, and unlocks.
-    fn critical(&self, hold: bool) -> impl Future<Output = ()> + Send + '_;
+    fn critical(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
+        async move {
+            let mut guard = count(Op::Acquire, async { self.lock().await }).await;
+            *guard += 1;
+            if hold {
+                yield_now().await;
+            }
+            drop(guard);
+        }
+    }
 }
 
-macro_rules! impl_mutex {
-    ($ty:ty, $id:literal, fair: $fair:expr, new: $new:expr, lock: |$m:ident| $lock:expr) => {
-        impl BenchMutex for $ty {
-            const ID: &'static str = $id;
-            const FAIR: bool = $fair;
-            fn create() -> Self {
-                $new
-            }
-            fn critical(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
-                async move {
-                    let $m = self;
-                    let mut guard = count(Op::Acquire, async { $lock }).await;
-                    *guard += 1;
-                    if hold {
-                        yield_now().await;
-                    }
-                    drop(guard);
-                }
-            }
-        }
-    };
+// In the impls below, `tokio::sync::Mutex::lock(self)` and the like call the
+// crate's inherent method (an inherent method wins over a trait method of
+// the same name), so each `lock` returns the crate's future itself.
+
+impl BenchMutex for anysync::sync::Mutex<u64> {
+    const ID: &'static str = "anysync";
+    const FAIR: bool = true;
+    type Guard<'a> = anysync::sync::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        anysync::sync::Mutex::new(0)
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        anysync::sync::Mutex::lock(self)
+    }
+}
+
+impl BenchMutex for tokio::sync::Mutex<u64> {
+    const ID: &'static str = "tokio";
+    const FAIR: bool = true;
+    type Guard<'a> = tokio::sync::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        tokio::sync::Mutex::new(0)
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        tokio::sync::Mutex::lock(self)
+    }
+}
+
+impl BenchMutex for maitake_sync::Mutex<u64> {
+    const ID: &'static str = "maitake_sync";
+    const FAIR: bool = true;
+    type Guard<'a> = maitake_sync::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        maitake_sync::Mutex::new(0)
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        maitake_sync::Mutex::lock(self)
+    }
 }
 
 /// futures-intrusive's mutex in fair mode.
 #[derive(Debug)]
 pub struct FiFairMutex(futures_intrusive::sync::Mutex<u64>);
+
+impl BenchMutex for FiFairMutex {
+    const ID: &'static str = "futures_intrusive_fair";
+    const FAIR: bool = true;
+    type Guard<'a> = futures_intrusive::sync::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        FiFairMutex(futures_intrusive::sync::Mutex::new(0, true))
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        self.0.lock()
+    }
+}
+
 /// futures-intrusive's mutex in unfair mode.
 #[derive(Debug)]
 pub struct FiUnfairMutex(futures_intrusive::sync::Mutex<u64>);
 
-impl_mutex!(anysync::sync::Mutex<u64>, "anysync", fair: true,
-    new: anysync::sync::Mutex::new(0), lock: |m| m.lock().await);
-impl_mutex!(tokio::sync::Mutex<u64>, "tokio", fair: true,
-    new: tokio::sync::Mutex::new(0), lock: |m| m.lock().await);
-impl_mutex!(maitake_sync::Mutex<u64>, "maitake_sync", fair: true,
-    new: maitake_sync::Mutex::new(0), lock: |m| m.lock().await);
-impl_mutex!(FiFairMutex, "futures_intrusive_fair", fair: true,
-    new: FiFairMutex(futures_intrusive::sync::Mutex::new(0, true)), lock: |m| m.0.lock().await);
-impl_mutex!(FiUnfairMutex, "futures_intrusive_unfair", fair: false,
-    new: FiUnfairMutex(futures_intrusive::sync::Mutex::new(0, false)), lock: |m| m.0.lock().await);
-impl_mutex!(async_lock::Mutex<u64>, "async_lock", fair: false,
-    new: async_lock::Mutex::new(0), lock: |m| m.lock().await);
-impl_mutex!(futures_util::lock::Mutex<u64>, "futures_util", fair: false,
-    new: futures_util::lock::Mutex::new(0), lock: |m| m.lock().await);
+impl BenchMutex for FiUnfairMutex {
+    const ID: &'static str = "futures_intrusive_unfair";
+    const FAIR: bool = false;
+    type Guard<'a> = futures_intrusive::sync::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        FiUnfairMutex(futures_intrusive::sync::Mutex::new(0, false))
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        self.0.lock()
+    }
+}
+
+impl BenchMutex for async_lock::Mutex<u64> {
+    const ID: &'static str = "async_lock";
+    const FAIR: bool = false;
+    type Guard<'a> = async_lock::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        async_lock::Mutex::new(0)
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        async_lock::Mutex::lock(self)
+    }
+}
+
+impl BenchMutex for futures_util::lock::Mutex<u64> {
+    const ID: &'static str = "futures_util";
+    const FAIR: bool = false;
+    type Guard<'a> = futures_util::lock::MutexGuard<'a, u64>;
+    fn create() -> Self {
+        futures_util::lock::Mutex::new(0)
+    }
+    fn lock(&self) -> impl Future<Output = Self::Guard<'_>> + Send + '_ {
+        futures_util::lock::Mutex::lock(self)
+    }
+}
 
 /// Calls `$f::<T>($args)` for every mutex implementation.
 #[macro_export]
@@ -98,58 +171,113 @@ pub trait BenchRwLock: Send + Sync + 'static {
     const ID: &'static str;
     /// Fair between readers and writers (no writer starvation, FIFO).
     const FAIR: bool;
+    /// The crate's read guard.
+    type ReadGuard<'a>: Deref<Target = u64> + Send
+    where
+        Self: 'a;
+    /// The crate's write guard.
+    type WriteGuard<'a>: DerefMut<Target = u64> + Send
+    where
+        Self: 'a;
     /// A new unlocked lock holding `0`.
     fn create() -> Self;
+    /// The crate's own read-lock future, returned as it is:
+    /// [`read`](Self::read) wraps it in [`count`].
+    fn lock_read(&self) -> impl Future<Output = Self::ReadGuard<'_>> + Send + '_;
+    /// The crate's own write-lock future, returned as it is:
+    /// [`write`](Self::write) wraps it in [`count`].
+    fn lock_write(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send + '_;
     /// Read-locks, reads, optionally yields while holding, unlocks.
-    fn read(&self, hold: bool) -> impl Future<Output = u64> + Send + '_;
-    /// Write-locks, increments, optionally yields while holding, unlocks.
-    fn write(&self, hold: bool) -> impl Future<Output = ()> + Send + '_;
-}
-
-macro_rules! impl_rwlock {
-    ($ty:ty, $id:literal, fair: $fair:expr, new: $new:expr,
-     read: |$r:ident| $read:expr, write: |$w:ident| $write:expr) => {
-        impl BenchRwLock for $ty {
-            const ID: &'static str = $id;
-            const FAIR: bool = $fair;
-            fn create() -> Self {
-                $new
+    fn read(&self, hold: bool) -> impl Future<Output = u64> + Send + '_ {
+        async move {
+            let guard = count(Op::Acquire, async { self.lock_read().await }).await;
+            let v = *guard;
+            if hold {
+                yield_now().await;
             }
-            fn read(&self, hold: bool) -> impl Future<Output = u64> + Send + '_ {
-                async move {
-                    let $r = self;
-                    let guard = count(Op::Acquire, async { $read }).await;
-                    let v = *guard;
-                    if hold {
-                        yield_now().await;
-                    }
-                    drop(guard);
-                    v
-                }
-            }
-            fn write(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
-                async move {
-                    let $w = self;
-                    let mut guard = count(Op::Acquire, async { $write }).await;
-                    *guard += 1;
-                    if hold {
-                        yield_now().await;
-                    }
-                    drop(guard);
-                }
-            }
+            drop(guard);
+            v
         }
-    };
+    }
+    /// Write-locks, increments, optionally yields while holding, unlocks.
+    fn write(&self, hold: bool) -> impl Future<Output = ()> + Send + '_ {
+        async move {
+            let mut guard = count(Op::Acquire, async { self.lock_write().await }).await;
+            *guard += 1;
+            if hold {
+                yield_now().await;
+            }
+            drop(guard);
+        }
+    }
 }
 
-impl_rwlock!(anysync::sync::RwLock<u64>, "anysync", fair: true,
-    new: anysync::sync::RwLock::new(0), read: |l| l.read().await, write: |l| l.write().await);
-impl_rwlock!(tokio::sync::RwLock<u64>, "tokio", fair: true,
-    new: tokio::sync::RwLock::new(0), read: |l| l.read().await, write: |l| l.write().await);
-impl_rwlock!(maitake_sync::RwLock<u64>, "maitake_sync", fair: true,
-    new: maitake_sync::RwLock::new(0), read: |l| l.read().await, write: |l| l.write().await);
-impl_rwlock!(async_lock::RwLock<u64>, "async_lock", fair: false,
-    new: async_lock::RwLock::new(0), read: |l| l.read().await, write: |l| l.write().await);
+// As for the mutexes, `tokio::sync::RwLock::read(self)` and the like call the
+// crates' inherent methods, whose futures `lock_read` and `lock_write` return.
+
+impl BenchRwLock for anysync::sync::RwLock<u64> {
+    const ID: &'static str = "anysync";
+    const FAIR: bool = true;
+    type ReadGuard<'a> = anysync::sync::RwLockReadGuard<'a, u64>;
+    type WriteGuard<'a> = anysync::sync::RwLockWriteGuard<'a, u64>;
+    fn create() -> Self {
+        anysync::sync::RwLock::new(0)
+    }
+    fn lock_read(&self) -> impl Future<Output = Self::ReadGuard<'_>> + Send + '_ {
+        anysync::sync::RwLock::read(self)
+    }
+    fn lock_write(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send + '_ {
+        anysync::sync::RwLock::write(self)
+    }
+}
+
+impl BenchRwLock for tokio::sync::RwLock<u64> {
+    const ID: &'static str = "tokio";
+    const FAIR: bool = true;
+    type ReadGuard<'a> = tokio::sync::RwLockReadGuard<'a, u64>;
+    type WriteGuard<'a> = tokio::sync::RwLockWriteGuard<'a, u64>;
+    fn create() -> Self {
+        tokio::sync::RwLock::new(0)
+    }
+    fn lock_read(&self) -> impl Future<Output = Self::ReadGuard<'_>> + Send + '_ {
+        tokio::sync::RwLock::read(self)
+    }
+    fn lock_write(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send + '_ {
+        tokio::sync::RwLock::write(self)
+    }
+}
+
+impl BenchRwLock for maitake_sync::RwLock<u64> {
+    const ID: &'static str = "maitake_sync";
+    const FAIR: bool = true;
+    type ReadGuard<'a> = maitake_sync::RwLockReadGuard<'a, u64>;
+    type WriteGuard<'a> = maitake_sync::RwLockWriteGuard<'a, u64>;
+    fn create() -> Self {
+        maitake_sync::RwLock::new(0)
+    }
+    fn lock_read(&self) -> impl Future<Output = Self::ReadGuard<'_>> + Send + '_ {
+        maitake_sync::RwLock::read(self)
+    }
+    fn lock_write(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send + '_ {
+        maitake_sync::RwLock::write(self)
+    }
+}
+
+impl BenchRwLock for async_lock::RwLock<u64> {
+    const ID: &'static str = "async_lock";
+    const FAIR: bool = false;
+    type ReadGuard<'a> = async_lock::RwLockReadGuard<'a, u64>;
+    type WriteGuard<'a> = async_lock::RwLockWriteGuard<'a, u64>;
+    fn create() -> Self {
+        async_lock::RwLock::new(0)
+    }
+    fn lock_read(&self) -> impl Future<Output = Self::ReadGuard<'_>> + Send + '_ {
+        async_lock::RwLock::read(self)
+    }
+    fn lock_write(&self) -> impl Future<Output = Self::WriteGuard<'_>> + Send + '_ {
+        async_lock::RwLock::write(self)
+    }
+}
 
 /// Calls `$f::<T>($args)` for every reader-writer lock implementation.
 #[macro_export]
@@ -170,58 +298,119 @@ pub trait BenchSemaphore: Send + Sync + 'static {
     const FAIR: bool;
     /// Can acquire several permits at once.
     const WEIGHTED: bool;
+    /// What holds the permits until dropped.
+    type Permit<'a>: Send
+    where
+        Self: 'a;
     /// A semaphore with `permits` permits.
     fn create(permits: usize) -> Self;
+    /// Acquires `n` permits: an `async` block around the crate's own
+    /// acquisition (and the unwrap of its result, where it has one). This
+    /// is the future [`critical`](Self::critical) wraps in [`count`].
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_;
     /// Acquires `n` permits, optionally yields while holding them, releases.
-    fn critical(&self, n: usize, hold: bool) -> impl Future<Output = ()> + Send + '_;
+    fn critical(&self, n: usize, hold: bool) -> impl Future<Output = ()> + Send + '_ {
+        async move {
+            // Where the mutexes write `async { self.lock().await }`, the
+            // semaphores' `async` block is the one `acquire_permits`
+            // returns, so that the unwrap stays inside the counted future.
+            let permit = count(Op::Acquire, self.acquire_permits(n)).await;
+            if hold {
+                yield_now().await;
+            }
+            drop(permit);
+        }
+    }
 }
 
-macro_rules! impl_semaphore {
-    ($ty:ty, $id:literal, fair: $fair:expr, weighted: $w:expr, new: |$p:ident| $new:expr,
-     acquire: |$s:ident, $n:ident| $acq:expr) => {
-        impl BenchSemaphore for $ty {
-            const ID: &'static str = $id;
-            const FAIR: bool = $fair;
-            const WEIGHTED: bool = $w;
-            fn create($p: usize) -> Self {
-                $new
-            }
-            fn critical(&self, n: usize, hold: bool) -> impl Future<Output = ()> + Send + '_ {
-                async move {
-                    let ($s, $n) = (self, n);
-                    let permit = count(Op::Acquire, async { $acq }).await;
-                    if hold {
-                        yield_now().await;
-                    }
-                    drop(permit);
-                }
-            }
-        }
-    };
+impl BenchSemaphore for anysync::sync::Semaphore {
+    const ID: &'static str = "anysync";
+    const FAIR: bool = true;
+    const WEIGHTED: bool = true;
+    type Permit<'a> = anysync::sync::SemaphorePermit<'a>;
+    fn create(permits: usize) -> Self {
+        anysync::sync::Semaphore::new(permits)
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move { self.acquire_many(n).await.unwrap() }
+    }
+}
+
+impl BenchSemaphore for tokio::sync::Semaphore {
+    const ID: &'static str = "tokio";
+    const FAIR: bool = true;
+    const WEIGHTED: bool = true;
+    type Permit<'a> = tokio::sync::SemaphorePermit<'a>;
+    fn create(permits: usize) -> Self {
+        tokio::sync::Semaphore::new(permits)
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move { self.acquire_many(n as u32).await.unwrap() }
+    }
+}
+
+impl BenchSemaphore for maitake_sync::Semaphore {
+    const ID: &'static str = "maitake_sync";
+    const FAIR: bool = true;
+    const WEIGHTED: bool = true;
+    type Permit<'a> = maitake_sync::semaphore::Permit<'a>;
+    fn create(permits: usize) -> Self {
+        maitake_sync::Semaphore::new(permits)
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move { self.acquire(n).await.unwrap() }
+    }
 }
 
 /// futures-intrusive's semaphore in fair mode.
 #[derive(Debug)]
 pub struct FiFairSemaphore(futures_intrusive::sync::Semaphore);
+
+impl BenchSemaphore for FiFairSemaphore {
+    const ID: &'static str = "futures_intrusive_fair";
+    const FAIR: bool = true;
+    const WEIGHTED: bool = true;
+    type Permit<'a> = futures_intrusive::sync::SemaphoreReleaser<'a>;
+    fn create(permits: usize) -> Self {
+        FiFairSemaphore(futures_intrusive::sync::Semaphore::new(true, permits))
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move { self.0.acquire(n).await }
+    }
+}
+
 /// futures-intrusive's semaphore in unfair mode.
 #[derive(Debug)]
 pub struct FiUnfairSemaphore(futures_intrusive::sync::Semaphore);
 
-impl_semaphore!(anysync::sync::Semaphore, "anysync", fair: true, weighted: true,
-    new: |p| anysync::sync::Semaphore::new(p), acquire: |s, n| s.acquire_many(n).await.unwrap());
-impl_semaphore!(tokio::sync::Semaphore, "tokio", fair: true, weighted: true,
-    new: |p| tokio::sync::Semaphore::new(p),
-    acquire: |s, n| s.acquire_many(n as u32).await.unwrap());
-impl_semaphore!(maitake_sync::Semaphore, "maitake_sync", fair: true, weighted: true,
-    new: |p| maitake_sync::Semaphore::new(p), acquire: |s, n| s.acquire(n).await.unwrap());
-impl_semaphore!(FiFairSemaphore, "futures_intrusive_fair", fair: true, weighted: true,
-    new: |p| FiFairSemaphore(futures_intrusive::sync::Semaphore::new(true, p)),
-    acquire: |s, n| s.0.acquire(n).await);
-impl_semaphore!(FiUnfairSemaphore, "futures_intrusive_unfair", fair: false, weighted: true,
-    new: |p| FiUnfairSemaphore(futures_intrusive::sync::Semaphore::new(false, p)),
-    acquire: |s, n| s.0.acquire(n).await);
-impl_semaphore!(async_lock::Semaphore, "async_lock", fair: false, weighted: false,
-    new: |p| async_lock::Semaphore::new(p), acquire: |s, n| { assert_eq!(n, 1); s.acquire().await });
+impl BenchSemaphore for FiUnfairSemaphore {
+    const ID: &'static str = "futures_intrusive_unfair";
+    const FAIR: bool = false;
+    const WEIGHTED: bool = true;
+    type Permit<'a> = futures_intrusive::sync::SemaphoreReleaser<'a>;
+    fn create(permits: usize) -> Self {
+        FiUnfairSemaphore(futures_intrusive::sync::Semaphore::new(false, permits))
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move { self.0.acquire(n).await }
+    }
+}
+
+impl BenchSemaphore for async_lock::Semaphore {
+    const ID: &'static str = "async_lock";
+    const FAIR: bool = false;
+    const WEIGHTED: bool = false;
+    type Permit<'a> = async_lock::SemaphoreGuard<'a>;
+    fn create(permits: usize) -> Self {
+        async_lock::Semaphore::new(permits)
+    }
+    fn acquire_permits(&self, n: usize) -> impl Future<Output = Self::Permit<'_>> + Send + '_ {
+        async move {
+            assert_eq!(n, 1);
+            self.acquire().await
+        }
+    }
+}
 
 /// Calls `$f::<T>($args)` for every semaphore implementation.
 #[macro_export]
@@ -485,13 +674,15 @@ pub trait BenchChannel: 'static {
     /// Several receivers may share the channel.
     const MPMC: bool;
     /// Sending handle.
-    type Tx: Send + Sync + 'static;
+    type Tx: Clone + Send + Sync + 'static;
     /// Receiving handle.
     type Rx: Send + 'static;
     /// A channel holding at most `cap` messages.
     fn bounded(cap: usize) -> (Self::Tx, Self::Rx);
     /// Another sending handle.
-    fn clone_tx(tx: &Self::Tx) -> Self::Tx;
+    fn clone_tx(tx: &Self::Tx) -> Self::Tx {
+        tx.clone()
+    }
     /// Another receiving handle (only called if [`MPMC`](Self::MPMC)).
     fn clone_rx(rx: &Self::Rx) -> Self::Rx;
     /// Sends `v`, waiting for room.
@@ -500,80 +691,148 @@ pub trait BenchChannel: 'static {
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_;
 }
 
-macro_rules! impl_channel {
-    ($name:ident, $id:literal, mpmc: $mpmc:expr, tx: $tx:ty, rx: $rx:ty,
-     bounded: |$cap:ident| $bounded:expr,
-     clone_rx: |$crx:ident| $clone_rx:expr,
-     send: |$stx:ident, $v:ident| $send:expr,
-     recv: |$rrx:ident| $recv:expr) => {
-        #[doc = concat!("`", $id, "` in the channel benches.")]
-        #[derive(Debug)]
-        pub enum $name {}
-        impl BenchChannel for $name {
-            const ID: &'static str = $id;
-            const MPMC: bool = $mpmc;
-            type Tx = $tx;
-            type Rx = $rx;
-            fn bounded($cap: usize) -> (Self::Tx, Self::Rx) {
-                $bounded
-            }
-            fn clone_tx(tx: &Self::Tx) -> Self::Tx {
-                tx.clone()
-            }
-            fn clone_rx($crx: &Self::Rx) -> Self::Rx {
-                $clone_rx
-            }
-            fn send($stx: &Self::Tx, $v: u64) -> impl Future<Output = ()> + Send + '_ {
-                async move { $send }
-            }
-            fn recv($rrx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
-                async move { $recv }
-            }
-        }
-    };
+/// `anysync` in the channel benches: `anysync::channel::bounded`.
+#[derive(Debug)]
+pub enum AnysyncChannel {}
+
+impl BenchChannel for AnysyncChannel {
+    const ID: &'static str = "anysync";
+    const MPMC: bool = true;
+    type Tx = anysync::channel::Sender<u64>;
+    type Rx = anysync::channel::Receiver<u64>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        anysync::channel::bounded(cap)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.recv().await.unwrap() }
+    }
 }
 
-impl_channel!(AnysyncChannel, "anysync", mpmc: true,
-    tx: anysync::channel::Sender<u64>, rx: anysync::channel::Receiver<u64>,
-    bounded: |cap| anysync::channel::bounded(cap),
-    clone_rx: |rx| rx.clone(),
-    send: |tx, v| tx.send(v).await.unwrap(),
-    recv: |rx| rx.recv().await.unwrap());
-impl_channel!(AnysyncQueue, "anysync_queue", mpmc: true,
-    tx: std::sync::Arc<anysync::queue::Queue<u64>>, rx: std::sync::Arc<anysync::queue::Queue<u64>>,
-    bounded: |cap| {
-        let q = std::sync::Arc::new(anysync::queue::Queue::bounded(cap));
+/// `anysync_queue` in the channel benches: a bounded
+/// `anysync::queue::Queue` shared by every sender and receiver.
+#[derive(Debug)]
+pub enum AnysyncQueue {}
+
+impl BenchChannel for AnysyncQueue {
+    const ID: &'static str = "anysync_queue";
+    const MPMC: bool = true;
+    type Tx = Arc<anysync::queue::Queue<u64>>;
+    type Rx = Arc<anysync::queue::Queue<u64>>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(anysync::queue::Queue::bounded(cap));
         (q.clone(), q)
-    },
-    clone_rx: |rx| rx.clone(),
-    send: |tx, v| tx.put(v).await.unwrap(),
-    recv: |rx| rx.get().await.unwrap());
-impl_channel!(AsyncChannel, "async_channel", mpmc: true,
-    tx: async_channel::Sender<u64>, rx: async_channel::Receiver<u64>,
-    bounded: |cap| async_channel::bounded(cap),
-    clone_rx: |rx| rx.clone(),
-    send: |tx, v| tx.send(v).await.unwrap(),
-    recv: |rx| rx.recv().await.unwrap());
-// MPMC excluded: with 4 async receivers flume 0.11 hung here (every thread
-// parked, a lost wake-up), so it runs SPSC only.
-impl_channel!(Flume, "flume", mpmc: false,
-    tx: flume::Sender<u64>, rx: flume::Receiver<u64>,
-    bounded: |cap| flume::bounded(cap),
-    clone_rx: |rx| rx.clone(),
-    send: |tx, v| tx.send_async(v).await.unwrap(),
-    recv: |rx| rx.recv_async().await.unwrap());
-impl_channel!(Kanal, "kanal", mpmc: true,
-    tx: kanal::AsyncSender<u64>, rx: kanal::AsyncReceiver<u64>,
-    bounded: |cap| kanal::bounded_async(cap),
-    clone_rx: |rx| rx.clone(),
-    send: |tx, v| tx.send(v).await.unwrap(),
-    recv: |rx| rx.recv().await.unwrap());
-impl_channel!(TokioMpsc, "tokio_mpsc", mpmc: false,
-    tx: tokio::sync::mpsc::Sender<u64>, rx: tokio::sync::mpsc::Receiver<u64>,
-    bounded: |cap| tokio::sync::mpsc::channel(cap),
-    clone_rx: |_rx| unreachable!("tokio's mpsc has one receiver"),
-    send: |tx, v| tx.send(v).await.unwrap(),
-    recv: |rx| rx.recv().await.unwrap());
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.put(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.get().await.unwrap() }
+    }
+}
+
+/// `async_channel` in the channel benches: `async_channel::bounded`.
+#[derive(Debug)]
+pub enum AsyncChannel {}
+
+impl BenchChannel for AsyncChannel {
+    const ID: &'static str = "async_channel";
+    const MPMC: bool = true;
+    type Tx = async_channel::Sender<u64>;
+    type Rx = async_channel::Receiver<u64>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        async_channel::bounded(cap)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.recv().await.unwrap() }
+    }
+}
+
+/// `flume` in the channel benches: `flume::bounded`, used through its
+/// async methods.
+#[derive(Debug)]
+pub enum Flume {}
+
+impl BenchChannel for Flume {
+    const ID: &'static str = "flume";
+    // MPMC excluded: with 4 async receivers flume 0.11 hung here (every
+    // thread parked, a lost wake-up), so it runs SPSC only.
+    const MPMC: bool = false;
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(cap)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send_async(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.recv_async().await.unwrap() }
+    }
+}
+
+/// `kanal` in the channel benches: `kanal::bounded_async`.
+#[derive(Debug)]
+pub enum Kanal {}
+
+impl BenchChannel for Kanal {
+    const ID: &'static str = "kanal";
+    const MPMC: bool = true;
+    type Tx = kanal::AsyncSender<u64>;
+    type Rx = kanal::AsyncReceiver<u64>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded_async(cap)
+    }
+    fn clone_rx(rx: &Self::Rx) -> Self::Rx {
+        rx.clone()
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.recv().await.unwrap() }
+    }
+}
+
+/// `tokio_mpsc` in the channel benches: `tokio::sync::mpsc::channel`.
+#[derive(Debug)]
+pub enum TokioMpsc {}
+
+impl BenchChannel for TokioMpsc {
+    const ID: &'static str = "tokio_mpsc";
+    const MPMC: bool = false;
+    type Tx = tokio::sync::mpsc::Sender<u64>;
+    type Rx = tokio::sync::mpsc::Receiver<u64>;
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::mpsc::channel(cap)
+    }
+    fn clone_rx(_rx: &Self::Rx) -> Self::Rx {
+        unreachable!("tokio's mpsc has one receiver")
+    }
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.unwrap() }
+    }
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
+        async move { rx.recv().await.unwrap() }
+    }
+}
 
 /// Calls `$f::<T>($args)` for every channel.
 #[macro_export]

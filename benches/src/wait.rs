@@ -3,8 +3,9 @@
 //! A contended bench is only honest if its tasks really queue. [`count`]
 //! wraps one acquisition, send, receive or wait: if its first poll returns
 //! `Pending`, the operation waited. The wrapper is the same for anysync
-//! and every peer (the `impl_*` macros in [`peers`](crate::peers) put it
-//! around each crate's own future), so it costs every crate the same.
+//! and every peer (the provided methods of the lock and semaphore traits
+//! in [`peers`](crate::peers) put it around each crate's own future), so
+//! it costs every crate the same.
 //!
 //! Counters are per thread (plain loads and stores, no shared cache line,
 //! no read-modify-write), registered once per thread in a global list.
