@@ -193,6 +193,25 @@ impl<T> FastRing<T> {
         (slot, next)
     }
 
+    /// The position `n` steps after `pos` (low bits clear), for `n < cap`.
+    #[inline]
+    fn ahead(&self, pos: usize, n: usize) -> usize {
+        let index = (pos & (self.lap - 1)) / UNIT + n;
+        if index < self.cap() {
+            pos.wrapping_add(n * UNIT)
+        } else {
+            (pos & !(self.lap - 1))
+                .wrapping_add(self.lap)
+                .wrapping_add((index - self.cap()) * UNIT)
+        }
+    }
+
+    /// The stamp of position `pos`'s slot.
+    #[inline]
+    fn stamp_at(&self, pos: usize) -> usize {
+        self.slot(pos).0.stamp.load(Ordering::Acquire)
+    }
+
     /// The number of positions from `head` to `tail` (both low bits clear).
     #[inline]
     fn distance(&self, head: usize, tail: usize) -> usize {
@@ -290,12 +309,22 @@ impl<T> FastRing<T> {
         if stamp == tail {
             let reserved = held(word);
             if reserved != 0 {
-                // Room only if a slot is left beyond the reserved ones. A
-                // stale `head` is behind the real one, so this errs towards
+                // Room only if a slot is left beyond the reserved ones.
+                // First the slot `reserved` positions on: free for its
+                // position, it shows the receivers of the lap before past
+                // it, so at most `cap - reserved - 1` slots are full. Its
+                // line is most likely one this side has just used, where
+                // `head` is written by the other side. Else `head` decides:
+                // a stale one is behind the real one, so this errs towards
                 // the lock, which knows.
-                let head = self.head.0.load(Ordering::Acquire) & POS;
-                if self.distance(head, tail) + reserved >= self.cap() {
-                    return Step::Ret(Err(Fast::Slow(item)));
+                if reserved >= self.cap() || {
+                    let p = self.ahead(tail, reserved);
+                    self.stamp_at(p) != p
+                } {
+                    let head = self.head.0.load(Ordering::Acquire) & POS;
+                    if self.distance(head, tail) + reserved >= self.cap() {
+                        return Step::Ret(Err(Fast::Slow(item)));
+                    }
                 }
             }
             match claim(&self.tail.0, word, next) {
@@ -367,12 +396,20 @@ impl<T> FastRing<T> {
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp == head.wrapping_add(UNIT) {
             if reserved != 0 {
-                // An item must be left beyond the granted ones. A stale
-                // `tail` is behind the real one, so this errs towards the
-                // lock, which knows.
-                let tail = self.tail.0.load(Ordering::Acquire) & POS;
-                if self.distance(head, tail) <= reserved {
-                    return Step::Ret(Err(Fast::Slow(())));
+                // An item must be left beyond the granted ones. First the
+                // item `reserved` positions on: published, it shows that
+                // many more positions claimed by senders (as
+                // [`push_step`](Self::push_step) checks the slot ahead).
+                // Else `tail` decides: a stale one is behind the real one,
+                // so this errs towards the lock, which knows.
+                if reserved >= self.cap() || {
+                    let p = self.ahead(head, reserved);
+                    self.stamp_at(p) != p.wrapping_add(UNIT)
+                } {
+                    let tail = self.tail.0.load(Ordering::Acquire) & POS;
+                    if self.distance(head, tail) <= reserved {
+                        return Step::Ret(Err(Fast::Slow(())));
+                    }
                 }
             }
             match claim(&self.head.0, word, next) {
@@ -666,4 +703,27 @@ fn yield_thread() {
     std::thread::yield_now();
     #[cfg(any(not(feature = "std"), anysync_loom))]
     hint::spin_loop();
+}
+
+#[cfg(all(test, not(anysync_loom)))]
+mod tests {
+    use super::FastRing;
+
+    /// `ahead(pos, n)` is `n` steps of `slot(pos).1`, across the ends of
+    /// laps, for every capacity up to 5.
+    #[test]
+    fn ahead_is_n_steps() {
+        for cap in 1..=5 {
+            let ring = FastRing::<u8>::new(cap);
+            let mut pos = 0;
+            for _ in 0..3 * cap {
+                let mut step = pos;
+                for n in 0..cap {
+                    assert_eq!(ring.ahead(pos, n), step, "cap {cap}, pos {pos:#x}, n {n}");
+                    step = ring.slot(step).1;
+                }
+                pos = ring.slot(pos).1;
+            }
+        }
+    }
 }

@@ -348,6 +348,49 @@ fn loom_ring_fast_send_leaves_a_granted_slot() {
     });
 }
 
+/// As above on a ring of two, so the newcomer checks the slot past its
+/// own (which holds an item) before it reads `head`: full, since the one
+/// free slot may be granted.
+#[test]
+fn loom_ring_fast_send_beside_a_granted_slot_full() {
+    fast_send_beside_a_granted_slot(2, 1);
+}
+
+/// As above with room beyond the granted slot: a full ring of three and
+/// two receives. When a slot is granted to the woken sender, the newcomer
+/// decides from the slot one past its own (freed by the second receive)
+/// instead of reading `head`.
+#[test]
+fn loom_ring_fast_send_beside_a_granted_slot_room() {
+    fast_send_beside_a_granted_slot(3, 2);
+}
+
+/// A full ring of `cap`, a sender that may park, `receives` receives, then
+/// a newcomer's fast send: every item arrives once, and the engine ends
+/// quiet (a newcomer that took the granted slot would leave the woken
+/// sender an item over the capacity).
+fn fast_send_beside_a_granted_slot(cap: u8, receives: u8) {
+    loom::model(move || {
+        let chan = ring(usize::from(cap));
+        for v in 1..=cap {
+            assert!(chan.try_send(v).is_ok());
+        }
+        let c = chan.clone();
+        let s = thread::spawn(move || assert!(send(&*c, 10).is_ok()));
+        let mut got: Vec<u8> = (0..receives).map(|_| chan.try_recv().unwrap()).collect();
+        let sent = chan.try_send(11).is_ok();
+        while !got.contains(&10) {
+            got.push(recv(&*chan).unwrap());
+        }
+        s.join().unwrap();
+        let mut want: Vec<u8> = (1..=cap).chain([10]).collect();
+        if sent {
+            want.push(11);
+        }
+        assert_received_once(&chan, got, &want);
+    });
+}
+
 /// `shutdown_immediate` racing a lock-free push: the item is either
 /// refused or dropped by the shutdown, never left behind.
 #[test]
