@@ -32,8 +32,10 @@ fi
 # rustfmt leaves a macro invoked with braces alone, so the structs and
 # functions written inside `pin_project! { ... }` were never formatted.
 # Invoked with parentheses (`pin_project!( ... );`), they are. Only
-# criterion_group!, which lists names, keeps its braces.
-if git ls-files '*.rs' | xargs grep -nE '^\s*[A-Za-z_:]+! *\{\s*$' | grep -v 'criterion_group!'; then
+# criterion_group!, which lists names, keeps its braces. This covers the
+# firmware in tests/embedded too.
+if git grep -nE '^\s*[A-Za-z0-9_:]+! *\{\s*(//.*)?$' -- '*.rs' |
+  grep -v 'criterion_group!'; then
   echo "rustfmt: the macros above are invoked with braces, which hides their contents from rustfmt; use parentheses and a trailing ';'"
   status=1
 fi

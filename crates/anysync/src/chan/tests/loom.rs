@@ -350,28 +350,40 @@ fn loom_ring_fast_send_leaves_a_granted_slot() {
 
 /// As above on a ring of two, so the newcomer checks the slot past its
 /// own (which holds an item) before it reads `head`: full, since the one
-/// free slot may be granted.
+/// free slot may be granted. This model fails (the woken sender finds no
+/// slot and spins) if that check answers "room" regardless.
 #[test]
 fn loom_ring_fast_send_beside_a_granted_slot_full() {
-    fast_send_beside_a_granted_slot(2, 1);
+    fast_send_beside_a_granted_slot(2, 1, false);
+}
+
+/// As the model above with the ring moved on by one position first, so
+/// the slot past the newcomer's is in the next lap.
+#[test]
+fn loom_ring_fast_send_beside_a_granted_slot_across_a_lap() {
+    fast_send_beside_a_granted_slot(2, 1, true);
 }
 
 /// As above with room beyond the granted slot: a full ring of three and
 /// two receives. When a slot is granted to the woken sender, the newcomer
-/// decides from the slot one past its own (freed by the second receive)
-/// instead of reading `head`.
+/// may send, deciding from the slot one past its own (freed by the second
+/// receive) instead of reading `head`.
 #[test]
 fn loom_ring_fast_send_beside_a_granted_slot_room() {
-    fast_send_beside_a_granted_slot(3, 2);
+    fast_send_beside_a_granted_slot(3, 2, false);
 }
 
-/// A full ring of `cap`, a sender that may park, `receives` receives, then
-/// a newcomer's fast send: every item arrives once, and the engine ends
-/// quiet (a newcomer that took the granted slot would leave the woken
-/// sender an item over the capacity).
-fn fast_send_beside_a_granted_slot(cap: u8, receives: u8) {
+/// A full ring of `cap` (moved on by one position first if `shift`), a
+/// sender that may park, `receives` receives, then a newcomer's fast send:
+/// every item arrives once, and the engine ends quiet (a newcomer that
+/// took the granted slot would leave the woken sender none).
+fn fast_send_beside_a_granted_slot(cap: u8, receives: u8, shift: bool) {
     loom::model(move || {
         let chan = ring(usize::from(cap));
+        if shift {
+            assert!(chan.try_send(0).is_ok());
+            assert_eq!(chan.try_recv().ok(), Some(0));
+        }
         for v in 1..=cap {
             assert!(chan.try_send(v).is_ok());
         }

@@ -761,17 +761,21 @@ fn reserve_many_above_u32_max_panics_naming_n() {
 }
 
 /// Dropped permits of several slots serve the waiting senders in order:
-/// the head until it has all it wants (woken once), then the next, then
-/// what is left is free.
+/// the head until it has all it wants (woken once, and only then), then
+/// the next, then what is left is free.
 #[test]
 fn dropped_permits_serve_each_waiting_sender_in_turn_then_free_the_rest() {
     let (tx, rx) = channel::bounded(5);
-    let permits = TestTask::new(tx.reserve_many(5)).ready().unwrap();
+    let first = TestTask::new(tx.reserve_many(1)).ready().unwrap();
+    let rest = TestTask::new(tx.reserve_many(4)).ready().unwrap();
     let mut two = TestTask::new(tx.reserve_many(2));
     two.pending();
     let mut one = TestTask::new(tx.send(7));
     one.pending();
-    drop(permits);
+    drop(first);
+    assert!(!two.is_woken(), "one slot of two is not enough");
+    assert!(!one.is_woken(), "nobody overtakes the head");
+    drop(rest);
     assert!(two.is_woken() && one.is_woken());
     let two = two.ready().unwrap();
     assert_eq!(two.len(), 2);
