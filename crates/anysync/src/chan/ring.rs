@@ -128,7 +128,8 @@ pub(crate) struct FastRing<T> {
     tail: Padded<AtomicUsize>,
     head: Padded<AtomicUsize>,
     slots: Box<[Slot<T>]>,
-    /// One lap in words: a power of two above `2 * cap`.
+    /// One lap in words: `UNIT` times the power of two above `cap`, so
+    /// the index bits of a position never reach its lap bits.
     lap: usize,
 }
 
