@@ -3,12 +3,17 @@
 # benches/RESULTS.md and its plots (benches/plots/*.svg) from the criterion
 # output and the benches' wait counts (criterion/waits.jsonl).
 #
-#   benches/run.sh            # full run (longer)
-#   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: the whole suite in a few minutes
+#   benches/run.sh            # full run: three passes of the suite (~25 min)
+#   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: one short pass, a few minutes
 #
-# Honours CARGO_TARGET_DIR. Clears that target's criterion/ first, so the
-# report sees this run only. Check `uptime` first: other builds on the
-# machine make the numbers noisy.
+# ANYSYNC_BENCH_PASSES overrides the number of passes. On a machine of two
+# processors one criterion function can land, whole, in a fast or a slow
+# state of the machine and of the runtime's workers; the report takes each
+# row's median over the passes and shows the range.
+#
+# Honours CARGO_TARGET_DIR. Clears that target's criterion/ and
+# criterion-pass-*/ first, so the report sees this run only. Check `uptime`
+# first: other builds on the machine make the numbers noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -17,6 +22,8 @@ if [[ "${1:-}" == --quick ]]; then
     export ANYSYNC_BENCH_QUICK=1
     mode=quick
 fi
+passes="${ANYSYNC_BENCH_PASSES:-$([[ $mode == quick ]] && echo 1 || echo 3)}"
+export ANYSYNC_BENCH_PASSES="$passes"
 # Waits, up to five minutes, for the one-minute load average to fall below
 # 1: before the run, so that nothing else competes with it; after, so
 # that the file records whether anything else was running (right after
@@ -30,15 +37,21 @@ wait_quiet() {
 }
 cargo bench -p anysync-benches --no-run
 cargo build -p anysync-benches --release --bin report
-rm -rf "$target/criterion"
+rm -rf "$target/criterion" "$target"/criterion-pass-*
 wait_quiet
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s)
-cargo bench -p anysync-benches
+dirs=()
+for pass in $(seq "$passes"); do
+    echo "run.sh: pass $pass of $passes" >&2
+    cargo bench -p anysync-benches
+    mv "$target/criterion" "$target/criterion-pass-$pass"
+    dirs+=("$target/criterion-pass-$pass")
+done
 secs=$(($(date +%s) - start))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 wait_quiet
 idle=$(($(date +%s) - start - secs))
 load_idle=$(cut -d' ' -f1-3 /proc/loadavg)
-cargo run -p anysync-benches --release --bin report -- "$target/criterion" \
-    --note "$mode mode, ${secs} s of benches; load average before: $load, right after: $load_after, ${idle} s later: $load_idle"
+cargo run -p anysync-benches --release --bin report -- "${dirs[@]}" \
+    --note "$mode mode, $passes pass(es), ${secs} s of benches; load average before: $load, right after: $load_after, ${idle} s later: $load_idle"

@@ -15,6 +15,10 @@
 //! * `ANYSYNC_BENCH_QUICK=1` shortens warm-up, measurement and sample count
 //!   (and the message count of the channel benches) so the whole suite runs
 //!   in a few minutes; the default is the full run.
+//! * `ANYSYNC_BENCH_PASSES=n` tells each run that it is one of `n` passes
+//!   (see [`passes`]): a full run then measures each function for a share
+//!   of the time. `benches/run.sh` runs the passes and keeps each one's
+//!   criterion output apart for the report.
 //! * Contended workloads run on tokio's multi-thread runtime with 2 workers
 //!   (`tokio_mt2`) and on a smol `Executor` driven by 2 threads (`smol`), so
 //!   no result depends on one runtime; ping-pong and hold-across-yield also
@@ -57,12 +61,28 @@ pub fn criterion() -> Criterion {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_millis(1200))
     } else {
-        // About 300 functions at 2.4 s each: the full run stays near 13
-        // minutes on 2 cores.
+        // About 300 functions at 2.4 s each in one pass: near 13 minutes
+        // on 2 cores. With several passes (`benches/run.sh` runs three),
+        // each function measures for a share of the 2 s, so that the
+        // passes together take about twice one long pass.
+        let ms = (2000 / passes()).max(600);
         c.sample_size(20)
-            .warm_up_time(Duration::from_millis(400))
-            .measurement_time(Duration::from_millis(2000))
+            .warm_up_time(Duration::from_millis(if passes() > 1 { 300 } else { 400 }))
+            .measurement_time(Duration::from_millis(ms))
     }
+}
+
+/// How many passes of the whole suite `benches/run.sh` runs
+/// (`ANYSYNC_BENCH_PASSES`, default 1). Each criterion function lands in
+/// whatever state the machine and the runtime's workers are in while it
+/// runs, and on two processors that state can hold for a whole function,
+/// so the report takes the median over passes.
+pub fn passes() -> u64 {
+    std::env::var("ANYSYNC_BENCH_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
 }
 
 /// Opens a group whose iterations each perform `ops` operations.

@@ -9,12 +9,15 @@
 //! also drawn as SVG files in `benches/plots/`, embedded in `RESULTS.md`.
 //!
 //! ```text
-//! cargo run -p anysync-benches --release --bin report -- [CRITERION_DIR] [--note TEXT]
+//! cargo run -p anysync-benches --release --bin report -- [CRITERION_DIR...] [--note TEXT]
 //! ```
 //!
 //! `CRITERION_DIR` defaults to `$CARGO_TARGET_DIR/criterion`, else
-//! `target/criterion` at the workspace root. `benches/run.sh` runs the
-//! benches and then this.
+//! `target/criterion` at the workspace root. Given several directories,
+//! one per pass of the whole suite, the report takes for each crate of each
+//! benchmark the median of its per-pass medians, sums the wait counts, and
+//! shows beside each summary ratio its range over the passes.
+//! `benches/run.sh` runs the passes and then this.
 //!
 //! Allocations are counted by `stats_alloc`'s instrumented system allocator
 //! installed as this binary's global allocator (no `unsafe` here: the crate
@@ -48,11 +51,45 @@ use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
-/// One criterion result: median time per operation.
+/// One crate's result in one benchmark: median time per operation (over
+/// the passes, the median of the per-pass medians).
 #[derive(Debug, Clone)]
 struct Row {
     id: String,
     ns: f64,
+    /// Criterion's median per operation in each pass (`None`: the pass has
+    /// no result for this row).
+    passes: Vec<Option<f64>>,
+}
+
+impl Row {
+    /// This row's ratio to `best` in each pass that measured both, as
+    /// `(lowest, highest)`; `None` with fewer than two such passes.
+    fn ratio_range(&self, best: &Row) -> Option<(f64, f64)> {
+        let ratios: Vec<f64> = self
+            .passes
+            .iter()
+            .zip(&best.passes)
+            .filter_map(|(a, b)| Some((*a)? / (*b)?))
+            .collect();
+        if ratios.len() < 2 {
+            return None;
+        }
+        let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some((lo, hi))
+    }
+}
+
+/// The median of `v` (the mean of the middle two for an even count).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// Which crates give the same guarantee as anysync's default, per family
@@ -93,19 +130,56 @@ fn is_ours(id: &str) -> bool {
     id == "anysync" || id.starts_with("anysync_")
 }
 
-fn criterion_dir(arg: Option<&String>) -> PathBuf {
-    if let Some(a) = arg {
-        return PathBuf::from(a);
+/// The criterion directories named on the command line, else the default
+/// one.
+fn criterion_dirs(args: &[&String]) -> Vec<PathBuf> {
+    if !args.is_empty() {
+        return args.iter().map(PathBuf::from).collect();
     }
     if let Ok(t) = std::env::var("CARGO_TARGET_DIR") {
-        return Path::new(&t).join("criterion");
+        return vec![Path::new(&t).join("criterion")];
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")
+    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")]
 }
 
-/// Reads every `*/new/benchmark.json` + `estimates.json` under `dir`.
-fn read_results(dir: &Path) -> BTreeMap<String, Vec<Row>> {
+/// Reads the results of every pass (one criterion directory each) and
+/// merges them: per group, one row per crate, its time the median of the
+/// passes that measured it. Rows are sorted fastest first.
+fn read_passes(dirs: &[PathBuf]) -> BTreeMap<String, Vec<Row>> {
+    let passes: Vec<_> = dirs.iter().map(|d| read_results(d)).collect();
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    for (k, pass) in passes.iter().enumerate() {
+        for (group, rows) in pass {
+            let merged = out.entry(group.clone()).or_default();
+            for (id, ns) in rows {
+                let i = match merged.iter().position(|r| r.id == *id) {
+                    Some(i) => i,
+                    None => {
+                        merged.push(Row {
+                            id: id.clone(),
+                            ns: 0.0,
+                            passes: vec![None; passes.len()],
+                        });
+                        merged.len() - 1
+                    }
+                };
+                merged[i].passes[k] = Some(*ns);
+            }
+        }
+    }
+    for rows in out.values_mut() {
+        for r in rows.iter_mut() {
+            r.ns = median(r.passes.iter().flatten().copied().collect());
+        }
+        rows.sort_by(|a, b| a.ns.total_cmp(&b.ns));
+    }
+    out
+}
+
+/// Reads every `*/new/benchmark.json` + `estimates.json` under `dir`:
+/// per group, `(crate id, median ns per operation)`.
+fn read_results(dir: &Path) -> BTreeMap<String, Vec<(String, f64)>> {
+    let mut out: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
@@ -125,13 +199,10 @@ fn read_results(dir: &Path) -> BTreeMap<String, Vec<Row>> {
             }
         }
     }
-    for rows in out.values_mut() {
-        rows.sort_by(|a, b| a.ns.total_cmp(&b.ns));
-    }
     out
 }
 
-fn read_one(new: &Path) -> Option<(String, Row)> {
+fn read_one(new: &Path) -> Option<(String, (String, f64))> {
     let bench: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(new.join("benchmark.json")).ok()?).ok()?;
     let est: serde_json::Value =
@@ -140,13 +211,7 @@ fn read_one(new: &Path) -> Option<(String, Row)> {
     let id = bench["function_id"].as_str()?.to_owned();
     let elements = bench["throughput"]["Elements"].as_f64().unwrap_or(1.0);
     let median = est["median"]["point_estimate"].as_f64()?;
-    Some((
-        group,
-        Row {
-            id,
-            ns: median / elements,
-        },
-    ))
+    Some((group, (id, median / elements)))
 }
 
 fn fmt_ns(ns: f64) -> String {
@@ -430,8 +495,28 @@ struct Waits {
     send: Option<(u64, u64)>,
 }
 
-/// Reads `waits.jsonl` (the last line for each group, id and op wins).
-fn read_waits(dir: &Path) -> BTreeMap<(String, String), Waits> {
+/// Reads `waits.jsonl` of every pass and sums the counts over the passes
+/// (within one pass, the last line for each group, id and op wins).
+fn read_waits(dirs: &[PathBuf]) -> BTreeMap<(String, String), Waits> {
+    let mut out: BTreeMap<(String, String), Waits> = BTreeMap::new();
+    for dir in dirs {
+        for (key, w) in read_waits_one(dir) {
+            let sum = out.entry(key).or_default();
+            sum.acquire = add(sum.acquire, w.acquire);
+            sum.send = add(sum.send, w.send);
+        }
+    }
+    out
+}
+
+fn add(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    match (a, b) {
+        (Some((w1, t1)), Some((w2, t2))) => Some((w1 + w2, t1 + t2)),
+        (x, None) | (None, x) => x,
+    }
+}
+
+fn read_waits_one(dir: &Path) -> BTreeMap<(String, String), Waits> {
     let mut out: BTreeMap<(String, String), Waits> = BTreeMap::new();
     let text = std::fs::read_to_string(dir.join("waits.jsonl")).unwrap_or_default();
     for line in text.lines() {
@@ -643,25 +728,28 @@ fn own_section(group: &str) -> bool {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut note = None;
-    let mut dir_arg = None;
+    let mut dir_args = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--note" {
             note = it.next().cloned();
         } else {
-            dir_arg = Some(a);
+            dir_args.push(a);
         }
     }
-    let dir = criterion_dir(dir_arg);
-    let results = read_results(&dir);
+    let dirs = criterion_dirs(&dir_args);
+    let results = read_passes(&dirs);
     if results.is_empty() {
         eprintln!(
             "no criterion results under {}: run `cargo bench -p anysync-benches` first",
-            dir.display()
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         std::process::exit(1);
     }
-    let waits = read_waits(&dir);
+    let waits = read_waits(&dirs);
     let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let plots = bench_dir.join("plots");
     std::fs::create_dir_all(&plots).expect("create benches/plots");
@@ -757,6 +845,9 @@ fn main() {
                 None => ("-".into(), "-".into()),
             };
             let (same, same_ratio) = cell(best_same);
+            let range = best_same
+                .and_then(|b| ours.ratio_range(b))
+                .map_or("-".into(), |(lo, hi)| format!("{lo:.2}-{hi:.2}"));
             let (all, all_ratio) = cell(best_all);
             let (name, label) = if ours.id == "anysync" {
                 (format!("`{group}`"), group.clone())
@@ -775,7 +866,7 @@ fn main() {
             let w = fmt_waits(waits.get(&(group.clone(), ours.id.clone())));
             let _ = writeln!(
                 fam.table,
-                "| {name} | {} | {w} | {same} | {same_ratio} | {all} | {all_ratio} |",
+                "| {name} | {} | {w} | {same} | {same_ratio} | {range} | {all} | {all_ratio} |",
                 fmt_ns(ours.ns)
             );
         }
@@ -789,9 +880,15 @@ fn main() {
     if let Some(n) = note {
         let _ = writeln!(md, "* Run: {n}");
     }
+    let _ = writeln!(
+        md,
+        "* Passes: {} (each crate's time in each benchmark is the median of its per-pass medians)",
+        dirs.len()
+    );
     md.push_str(
         "\nEvery time is criterion's **median per operation** (acquisition, round trip, message or \
-         channel). \"Same guarantee\" means the peer gives what anysync's default does (strict FIFO \
+         channel); with several passes of the whole suite, the median of the passes' medians, and \
+         **per pass** gives the lowest and highest ratio one pass measured. \"Same guarantee\" means the peer gives what anysync's default does (strict FIFO \
          hand-off for Mutex, Semaphore and RwLock; a wait timeout for Pool); other peers are marked. A ratio above 1.00 means \
          anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n\
          **waited** is the fraction of acquisitions (receives and sends for channels, waits for \
@@ -820,8 +917,8 @@ fn main() {
             }
         }
         md.push_str(
-            "| benchmark | anysync | waited | best same-guarantee peer | ratio | best peer of all | ratio |\n\
-             |---|---:|---:|---|---:|---|---:|\n",
+            "| benchmark | anysync | waited | best same-guarantee peer | ratio | per pass | best peer of all | ratio |\n\
+             |---|---:|---:|---|---:|---:|---|---:|\n",
         );
         md.push_str(table);
     }
