@@ -22,7 +22,9 @@
 //! in order and settles the count. Everyone who takes B with A held settles
 //! it first ([`Chan::lock_send`]), so under A and B `send_linked` is exact,
 //! and in between it can only be too high, which every reader tolerates: a
-//! pop that finds no sender after settling grants nothing.
+//! pop that finds no sender after settling grants nothing, and
+//! [`Chan::settle`] keeps the ring's fast paths closed until the sender that
+//! left settles the count and so reopens them.
 //!
 //! Fast paths (`try_send`, and a `send`/`recv` that need not wait) take lock
 //! A once (on a ring, only when the ring sends them there). A send or
@@ -645,15 +647,13 @@ impl<B: Buffer> Chan<B> {
         #[cfg(feature = "alloc")]
         if let Some(ring) = &self.ring {
             let st = q.state_ref();
-            if st.mode != Mode::Open || !q.is_empty() || !st.ring_slow {
+            // `send_linked` may still count senders that left on their own
+            // (see the module docs). Not settled here, which would take
+            // lock B on every release while senders wait: each of those
+            // senders takes A right after it counted itself, settles, and
+            // so runs this again with the exact count.
+            if st.mode != Mode::Open || !q.is_empty() || !st.ring_slow || st.send_linked != 0 {
                 return;
-            }
-            if st.send_linked != 0 {
-                // Senders that left on their own may still be counted.
-                drop(self.lock_send(q.state()));
-                if q.state_ref().send_linked != 0 {
-                    return;
-                }
             }
             let st = q.state();
             if ring.open(
@@ -918,6 +918,11 @@ impl<B: Buffer> Chan<B> {
     ) -> QueuedSender {
         if !node.is_queued() {
             return QueuedSender::Fresh;
+        }
+        // The hand-off's hot path: a woken sender takes its grant without
+        // lock B (the granter unlinked it and moved its waker out).
+        if let Some(want) = node.take_woken(SendWant::take) {
+            return QueuedSender::Woken(want);
         }
         let mut s = self.lock_send(q.state());
         match node.state(&s) {
@@ -1680,6 +1685,12 @@ impl<B: Buffer> Chan<B> {
     /// would leave too few bits for positions (see `ring.rs`).
     pub(crate) const fn uses_ring(cap: usize) -> bool {
         cfg!(feature = "std") && usize::BITS >= 64 && B::FIFO && cap > 0 && cap <= Self::RING_MAX
+    }
+
+    /// Whether the ring's fast paths are open; `false` without a ring.
+    #[cfg(test)]
+    pub(crate) fn fast_paths_open(&self) -> bool {
+        self.ring.as_ref().is_some_and(FastRing::is_open)
     }
 
     /// A bounded engine of capacity `cap`: with the lock-free fast path

@@ -534,6 +534,12 @@ impl<T> FastRing<T> {
         true
     }
 
+    /// Whether both fast paths are open (`SLOW` clear in both counters).
+    #[cfg(test)]
+    pub(crate) fn is_open(&self) -> bool {
+        (self.tail.0.load(Ordering::Acquire) | self.head.0.load(Ordering::Acquire)) & SLOW == 0
+    }
+
     /// Items claimed into the ring and not yet claimed out: exact with
     /// the lock held and `SLOW` set, a snapshot otherwise.
     pub(crate) fn len(&self) -> usize {

@@ -471,5 +471,8 @@ fn woken_sender_dropped_passes_the_slot_on(make: Make) {
         waiter.join().unwrap();
         let want: &[u8] = if sent { &[1, 2] } else { &[2] };
         assert_received_once(&chan, got, want);
+        // Quiet and open again: the ring's fast paths are open, whoever
+        // settled the dropped sender's count.
+        assert_eq!(chan.fast_paths_open(), chan.has_ring());
     });
 }

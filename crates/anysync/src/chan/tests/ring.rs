@@ -345,3 +345,43 @@ fn futures_fit_inline_moves() {
         assert!(recv <= 80, "{recv}");
     }
 }
+
+/// A sender that waits on a full ring and is dropped counts itself under
+/// the senders' lock alone. Releasing the receivers' lock does not settle
+/// that count (it would take the senders' lock on every release while
+/// senders wait), so the dropped sender settles it and reopens the fast
+/// paths itself, with no receive in between. Then a sender dropped while
+/// another holds a granted slot: the ring opens once that one has sent.
+#[test]
+fn dropped_waiting_sender_reopens_the_fast_paths() {
+    let chan = ring(1);
+    assert!(chan.try_send(0).is_ok());
+    assert!(chan.fast_paths_open());
+    let waker = futures_util::task::noop_waker_ref();
+    let mut cx = core::task::Context::from_waker(waker);
+    {
+        let mut fut = pin!(SendFut::new(&*chan, 1));
+        assert!(fut.as_mut().poll_send(&mut cx).is_pending());
+        assert!(!chan.fast_paths_open(), "a waiting sender closes them");
+    }
+    assert!(chan.fast_paths_open(), "the dropped sender reopened them");
+    let s = chan.stats();
+    assert_eq!(
+        (s.len, s.send_waiters, s.slots_reserved),
+        (1, 0, 0),
+        "{s:?}"
+    );
+    // Two waiting senders; a receive grants the freed slot to the first,
+    // which the ring keeps closed for; the second is dropped.
+    let mut first = pin!(SendFut::new(&*chan, 2));
+    assert!(first.as_mut().poll_send(&mut cx).is_pending());
+    {
+        let mut second = pin!(SendFut::new(&*chan, 3));
+        assert!(second.as_mut().poll_send(&mut cx).is_pending());
+        assert_eq!(chan.try_recv(), Ok(0));
+    }
+    assert!(first.as_mut().poll_send(&mut cx).is_ready());
+    assert!(chan.fast_paths_open());
+    assert_eq!(chan.try_recv(), Ok(2));
+    assert_quiet(&chan);
+}
