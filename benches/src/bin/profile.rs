@@ -268,6 +268,11 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         let delays = Arc::new(Mutex::new(Vec::new()));
         let n = a.ops;
         let rt = Rt::new(RtKind::TokioMt2);
+        // `ANYSYNC_PROFILE_NO_COUNT=1`: without the wait counter the bench
+        // puts around every operation, to see what it changes.
+        let _paused = std::env::var_os("ANYSYNC_PROFILE_NO_COUNT")
+            .is_some()
+            .then(anysync_benches::wait::paused);
         let start = std::time::Instant::now();
         // Nanoseconds since `start`; never `u64::MAX`, the sentinel.
         let stamp = move || start.elapsed().as_nanos() as u64;
@@ -296,7 +301,11 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
                     let mut got = 0;
                     let mut mine = Vec::new();
                     loop {
-                        let v = C::recv(&mut rx).await;
+                        let v = anysync_benches::wait::count(
+                            anysync_benches::wait::Op::Acquire,
+                            C::recv(&mut rx),
+                        )
+                        .await;
                         if v == u64::MAX {
                             break;
                         }
@@ -309,7 +318,11 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
                     delays.lock().expect("not poisoned").extend(mine);
                 } else {
                     for v in 0..share(n, 4, i - 4) {
-                        C::send(&tx, if latency { stamp() } else { v }).await;
+                        anysync_benches::wait::count(
+                            anysync_benches::wait::Op::Send,
+                            C::send(&tx, if latency { stamp() } else { v }),
+                        )
+                        .await;
                     }
                     if senders_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                         for _ in 0..4 {
@@ -321,10 +334,14 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         });
         let elapsed = start.elapsed();
         assert_eq!(received.load(Ordering::Relaxed), n, "messages lost");
+        let (rw, rt) = anysync_benches::wait::take(anysync_benches::wait::Op::Acquire);
+        let (sw, st) = anysync_benches::wait::take(anysync_benches::wait::Op::Send);
         eprintln!(
-            "{} channel_mpmc: {:.1} ns per message",
+            "{} channel_mpmc: {:.1} ns per message; waited: recv {:.2}%, send {:.2}%",
             C::ID,
-            elapsed.as_nanos() as f64 / n as f64
+            elapsed.as_nanos() as f64 / n as f64,
+            100.0 * rw as f64 / rt.max(1) as f64,
+            100.0 * sw as f64 / st.max(1) as f64,
         );
         if latency {
             let d = std::mem::take(&mut *delays.lock().expect("not poisoned"));
@@ -882,6 +899,30 @@ fn future_sizes(a: &mut Args) {
     a.ran = true;
 }
 
+/// The scaling bench's workload for `primitive` (its name with `_` for a
+/// space: `handoff_RwLock_write`) with `ops` waiters, once. For
+/// instruction counts of the hand-offs alone, give callgrind
+/// `--toggle-collect='*Handoffs*drain*'`.
+fn handoff(a: &mut Args, primitive: &str) {
+    let primitive = primitive.replace('_', " ");
+    let Some(case) = anysync_benches::handoff::CASES
+        .iter()
+        .find(|c| c.primitive == primitive && c.id == a.id)
+    else {
+        return;
+    };
+    let mut h = (case.make)(a.ops as usize);
+    h.register();
+    let start = std::time::Instant::now();
+    h.drain();
+    println!(
+        "{primitive} {}: {:?} per hand-off",
+        a.id,
+        start.elapsed() / a.ops as u32
+    );
+    a.ran = true;
+}
+
 fn main() {
     let mut argv = std::env::args().skip(1);
     let (Some(workload), Some(id)) = (argv.next(), argv.next()) else {
@@ -924,6 +965,7 @@ fn main() {
         "rwlock_read_heavy_smol" => {
             for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol));
         }
+        w if w.starts_with("handoff_") => handoff(&mut a, &w["handoff_".len()..]),
         w => {
             eprintln!("unknown workload {w}");
             std::process::exit(2);
