@@ -64,7 +64,7 @@
 //! can add a waiter, a reservation or a close, or move the counters, takes
 //! the lock through [`Chan::lock_a`], which sets both (with
 //! read-modify-writes) before it reads the state; so does a close. (A
-//! dropped waiter takes lock A directly: it only passes a grant on, which
+//! dropped receiver takes lock A directly: it only passes a grant on, which
 //! changes no count, or gives one back, which leaves the count in the
 //! counter too high until the next operation through `lock_a` rewrites
 //! it, and only sends a fast receive to the lock meanwhile; it does not
@@ -89,7 +89,10 @@
 //!
 //! When lock A is released ([`Chan::settle`], run by the guard's drop),
 //! the `SLOW` bits are cleared only if nobody is linked on either side
-//! (the sender count settled) and the mode is `Open`. The same stores
+//! and the mode is `Open`. `State::send_linked` must be zero for that,
+//! so a count that still includes senders that left on their own keeps
+//! the ring closed until each of them settles it (under `lock_a`, so the
+//! guard's drop then reopens the ring). The same stores
 //! write the reservations into the counters' `held` fields: in `tail` the
 //! slots reserved (granted to woken senders, held by permits), in `head`
 //! the items reserved (granted to woken receivers). A fast send claims
@@ -920,7 +923,9 @@ impl<B: Buffer> Chan<B> {
             return QueuedSender::Fresh;
         }
         // The hand-off's hot path: a woken sender takes its grant without
-        // lock B (the granter unlinked it and moved its waker out).
+        // lock B (the granter unlinked it and moved its waker out). Every
+        // wake of a sender happens under lock A, which the caller holds,
+        // so the `Woken` arm below is only a fallback.
         if let Some(want) = node.take_woken(SendWant::take) {
             return QueuedSender::Woken(want);
         }
@@ -1026,6 +1031,9 @@ impl<B: Buffer> Chan<B> {
                 drop(s);
                 let mut q = self.lock_a();
                 drop(self.lock_send(q.state()));
+                // Runs `settle` with the exact count: releasing lock A
+                // elsewhere does not settle it, so this is what reopens
+                // the ring if this sender was the last one linked.
                 drop(q);
             }
             WaitState::Woken => drop(s),

@@ -351,7 +351,8 @@ fn futures_fit_inline_moves() {
 /// that count (it would take the senders' lock on every release while
 /// senders wait), so the dropped sender settles it and reopens the fast
 /// paths itself, with no receive in between. Then a sender dropped while
-/// another holds a granted slot: the ring opens once that one has sent.
+/// another holds a granted slot: the ring reopens at once, with the
+/// granted slot kept in its `held` count for the woken sender.
 #[test]
 fn dropped_waiting_sender_reopens_the_fast_paths() {
     let chan = ring(1);
@@ -372,7 +373,7 @@ fn dropped_waiting_sender_reopens_the_fast_paths() {
         "{s:?}"
     );
     // Two waiting senders; a receive grants the freed slot to the first,
-    // which the ring keeps closed for; the second is dropped.
+    // and the second is dropped.
     let mut first = pin!(SendFut::new(&*chan, 2));
     assert!(first.as_mut().poll_send(&mut cx).is_pending());
     {
@@ -380,6 +381,14 @@ fn dropped_waiting_sender_reopens_the_fast_paths() {
         assert!(second.as_mut().poll_send(&mut cx).is_pending());
         assert_eq!(chan.try_recv(), Ok(0));
     }
+    assert!(
+        chan.fast_paths_open(),
+        "reopened with the first sender's slot held"
+    );
+    assert!(
+        matches!(chan.try_send(9), Err(TrySend::Full(9))),
+        "the slot is held"
+    );
     assert!(first.as_mut().poll_send(&mut cx).is_ready());
     assert!(chan.fast_paths_open());
     assert_eq!(chan.try_recv(), Ok(2));
