@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs every bench of anysync-benches in one run, then regenerates
+# Runs every bench of anysync-benches, in several passes, then regenerates
 # benches/RESULTS.md and its plots (benches/plots/*.svg) from the criterion
-# output and the benches' wait counts (criterion/waits.jsonl).
+# output and the benches' wait counts (waits.jsonl) of every pass.
 #
-#   benches/run.sh            # full run: three passes of the suite (~25 min)
+#   benches/run.sh            # full run: three passes of the suite (~21 min)
 #   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: one short pass, a few minutes
 #
 # ANYSYNC_BENCH_PASSES overrides the number of passes. On a machine of two
@@ -23,6 +23,10 @@ if [[ "${1:-}" == --quick ]]; then
     mode=quick
 fi
 passes="${ANYSYNC_BENCH_PASSES:-$([[ $mode == quick ]] && echo 1 || echo 3)}"
+[[ $passes =~ ^[1-9][0-9]*$ ]] || {
+    echo "run.sh: ANYSYNC_BENCH_PASSES must be a positive number, not '$passes'" >&2
+    exit 2
+}
 export ANYSYNC_BENCH_PASSES="$passes"
 # Waits, up to five minutes, for the one-minute load average to fall below
 # 1: before the run, so that nothing else competes with it; after, so

@@ -61,10 +61,11 @@ pub fn criterion() -> Criterion {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_millis(1200))
     } else {
-        // About 300 functions at 2.4 s each in one pass: near 13 minutes
-        // on 2 cores. With several passes (`benches/run.sh` runs three),
-        // each function measures for a share of the 2 s, so that the
-        // passes together take about twice one long pass.
+        // About 300 functions. One pass at 0.4 s + 2 s each took 13
+        // minutes on 2 cores; with several passes (`benches/run.sh` runs
+        // three) each function measures for a share of the 2 s (at least
+        // 0.6 s) after 0.3 s of warm-up, and three passes took 21 minutes
+        // (criterion lengthens a function whose iterations are slow).
         let ms = (2000 / passes()).max(600);
         c.sample_size(20)
             .warm_up_time(Duration::from_millis(if passes() > 1 { 300 } else { 400 }))
@@ -72,8 +73,8 @@ pub fn criterion() -> Criterion {
     }
 }
 
-/// How many passes of the whole suite `benches/run.sh` runs
-/// (`ANYSYNC_BENCH_PASSES`, default 1). Each criterion function lands in
+/// How many passes of the whole suite this run is one of
+/// (`ANYSYNC_BENCH_PASSES`; 1 when unset, `benches/run.sh` sets 3). Each criterion function lands in
 /// whatever state the machine and the runtime's workers are in while it
 /// runs, and on two processors that state can hold for a whole function,
 /// so the report takes the median over passes.

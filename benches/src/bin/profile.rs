@@ -334,14 +334,14 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         });
         let elapsed = start.elapsed();
         assert_eq!(received.load(Ordering::Relaxed), n, "messages lost");
-        let (rw, rt) = anysync_benches::wait::take(anysync_benches::wait::Op::Acquire);
-        let (sw, st) = anysync_benches::wait::take(anysync_benches::wait::Op::Send);
+        let (recv_waited, recvs) = anysync_benches::wait::take(anysync_benches::wait::Op::Acquire);
+        let (send_waited, sends) = anysync_benches::wait::take(anysync_benches::wait::Op::Send);
         eprintln!(
             "{} channel_mpmc: {:.1} ns per message; waited: recv {:.2}%, send {:.2}%",
             C::ID,
             elapsed.as_nanos() as f64 / n as f64,
-            100.0 * rw as f64 / rt.max(1) as f64,
-            100.0 * sw as f64 / st.max(1) as f64,
+            100.0 * recv_waited as f64 / recvs.max(1) as f64,
+            100.0 * send_waited as f64 / sends.max(1) as f64,
         );
         if latency {
             let d = std::mem::take(&mut *delays.lock().expect("not poisoned"));
@@ -905,6 +905,14 @@ fn future_sizes(a: &mut Args) {
 /// `--toggle-collect='*Handoffs*drain*'`.
 fn handoff(a: &mut Args, primitive: &str) {
     let primitive = primitive.replace('_', " ");
+    assert!(a.ops > 0, "OPS (the number of waiters) must be at least 1");
+    if !anysync_benches::handoff::primitives().contains(&primitive.as_str()) {
+        eprintln!(
+            "no scaling case for {primitive:?}; the primitives are {:?}",
+            anysync_benches::handoff::primitives()
+        );
+        std::process::exit(2);
+    }
     let Some(case) = anysync_benches::handoff::CASES
         .iter()
         .find(|c| c.primitive == primitive && c.id == a.id)

@@ -12,12 +12,14 @@
 //! cargo run -p anysync-benches --release --bin report -- [CRITERION_DIR...] [--note TEXT]
 //! ```
 //!
-//! `CRITERION_DIR` defaults to `$CARGO_TARGET_DIR/criterion`, else
-//! `target/criterion` at the workspace root. Given several directories,
-//! one per pass of the whole suite, the report takes for each crate of each
-//! benchmark the median of its per-pass medians, sums the wait counts, and
-//! shows beside each summary ratio its range over the passes.
-//! `benches/run.sh` runs the passes and then this.
+//! Given several directories, one per pass of the whole suite, the report
+//! takes for each crate of each benchmark the median of its per-pass
+//! medians, sums the wait counts, and shows beside each summary ratio to
+//! the best same-guarantee peer its range over the passes. With none, it
+//! reads the passes `benches/run.sh` left in the target directory
+//! (`$CARGO_TARGET_DIR`, else `target` at the workspace root):
+//! `criterion-pass-1`, `criterion-pass-2`, ..., or `criterion` if there
+//! are none. `benches/run.sh` runs the passes and then this.
 //!
 //! Allocations are counted by `stats_alloc`'s instrumented system allocator
 //! installed as this binary's global allocator (no `unsafe` here: the crate
@@ -130,16 +132,36 @@ fn is_ours(id: &str) -> bool {
     id == "anysync" || id.starts_with("anysync_")
 }
 
-/// The criterion directories named on the command line, else the default
-/// one.
+/// The criterion directories named on the command line; else the passes
+/// `run.sh` left in the target directory (`criterion-pass-N`, in order of
+/// `N`), or its `criterion` directory if there are none.
 fn criterion_dirs(args: &[&String]) -> Vec<PathBuf> {
     if !args.is_empty() {
         return args.iter().map(PathBuf::from).collect();
     }
-    if let Ok(t) = std::env::var("CARGO_TARGET_DIR") {
-        return vec![Path::new(&t).join("criterion")];
+    let target = match std::env::var("CARGO_TARGET_DIR") {
+        Ok(t) => PathBuf::from(t),
+        Err(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    };
+    let mut passes: Vec<(u32, PathBuf)> = std::fs::read_dir(&target)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let n = name
+                .to_str()?
+                .strip_prefix("criterion-pass-")?
+                .parse()
+                .ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    if passes.is_empty() {
+        return vec![target.join("criterion")];
     }
-    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")]
+    passes.sort();
+    passes.into_iter().map(|(_, p)| p).collect()
 }
 
 /// Reads the results of every pass (one criterion directory each) and
@@ -147,6 +169,11 @@ fn criterion_dirs(args: &[&String]) -> Vec<PathBuf> {
 /// passes that measured it. Rows are sorted fastest first.
 fn read_passes(dirs: &[PathBuf]) -> BTreeMap<String, Vec<Row>> {
     let passes: Vec<_> = dirs.iter().map(|d| read_results(d)).collect();
+    for (dir, pass) in dirs.iter().zip(&passes) {
+        if pass.is_empty() && dirs.len() > 1 {
+            eprintln!("warning: no criterion results under {}", dir.display());
+        }
+    }
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for (k, pass) in passes.iter().enumerate() {
         for (group, rows) in pass {
@@ -880,17 +907,20 @@ fn main() {
     if let Some(n) = note {
         let _ = writeln!(md, "* Run: {n}");
     }
-    let _ = writeln!(
-        md,
-        "* Passes: {} (each crate's time in each benchmark is the median of its per-pass medians)",
-        dirs.len()
-    );
+    if dirs.len() > 1 {
+        let _ = writeln!(
+            md,
+            "* Passes: {}; each crate's time in each benchmark is the median of its per-pass medians",
+            dirs.len()
+        );
+    }
     md.push_str(
         "\nEvery time is criterion's **median per operation** (acquisition, round trip, message or \
          channel); with several passes of the whole suite, the median of the passes' medians, and \
-         **per pass** gives the lowest and highest ratio one pass measured. \"Same guarantee\" means the peer gives what anysync's default does (strict FIFO \
-         hand-off for Mutex, Semaphore and RwLock; a wait timeout for Pool); other peers are marked. A ratio above 1.00 means \
-         anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n\
+         **per pass** gives the lowest and highest ratio to the best same-guarantee peer that one \
+         pass measured. \"Same guarantee\" means the peer gives what anysync's default does (strict \
+         FIFO hand-off for Mutex, Semaphore and RwLock; a wait timeout for Pool); other peers are \
+         marked. A ratio above 1.00 means anysync is slower. The machine is small and shared, so differences under about 10% are noise.\n\n\
          **waited** is the fraction of acquisitions (receives and sends for channels, waits for \
          notifiers) whose first poll returned `Pending`: counted by one wrapper future around each \
          crate's own future, the same for every crate (`benches/src/wait.rs`). A contended row with a \
