@@ -57,5 +57,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 wait_quiet
 idle=$(($(date +%s) - start - secs))
 load_idle=$(cut -d' ' -f1-3 /proc/loadavg)
-cargo run -p anysync-benches --release --bin report -- "${dirs[@]}" \
-    --note "$mode mode, $passes pass(es), ${secs} s of benches; load average before: $load, right after: $load_after, ${idle} s later: $load_idle"
+note="$mode mode, $passes pass(es), ${secs} s of benches; load average before: $load, right after: $load_after, ${idle} s later: $load_idle"
+# Kept beside the passes, so that the report run again without --note
+# still records the run.
+echo "$note" > "${dirs[0]}/run-note.txt"
+cargo run -p anysync-benches --release --bin report -- "${dirs[@]}" --note "$note"

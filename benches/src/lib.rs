@@ -66,18 +66,20 @@ pub fn criterion() -> Criterion {
         // three) each function measures for a share of the 2 s (at least
         // 0.6 s) after 0.3 s of warm-up, and three passes took 21 minutes
         // (criterion lengthens a function whose iterations are slow).
-        let ms = (2000 / passes()).max(600);
+        let passes = passes();
+        let warm_up = if passes > 1 { 300 } else { 400 };
         c.sample_size(20)
-            .warm_up_time(Duration::from_millis(if passes() > 1 { 300 } else { 400 }))
-            .measurement_time(Duration::from_millis(ms))
+            .warm_up_time(Duration::from_millis(warm_up))
+            .measurement_time(Duration::from_millis((2000 / passes).max(600)))
     }
 }
 
 /// How many passes of the whole suite this run is one of
-/// (`ANYSYNC_BENCH_PASSES`; 1 when unset, `benches/run.sh` sets 3). Each criterion function lands in
-/// whatever state the machine and the runtime's workers are in while it
-/// runs, and on two processors that state can hold for a whole function,
-/// so the report takes the median over passes.
+/// (`ANYSYNC_BENCH_PASSES`; 1 when unset, `benches/run.sh` sets 3). Each
+/// criterion function lands in whatever state the machine and the
+/// runtime's workers are in while it runs, and on two processors that
+/// state can hold for a whole function, so the report takes the median
+/// over passes.
 pub fn passes() -> u64 {
     std::env::var("ANYSYNC_BENCH_PASSES")
         .ok()

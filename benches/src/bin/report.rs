@@ -19,7 +19,9 @@
 //! reads the passes `benches/run.sh` left in the target directory
 //! (`$CARGO_TARGET_DIR`, else `target` at the workspace root):
 //! `criterion-pass-1`, `criterion-pass-2`, ..., or `criterion` if there
-//! are none. `benches/run.sh` runs the passes and then this.
+//! are none. `benches/run.sh` runs the passes and then this; it also
+//! leaves its `--note` in the first pass's `run-note.txt`, which the report
+//! uses when it is run again without one.
 //!
 //! Allocations are counted by `stats_alloc`'s instrumented system allocator
 //! installed as this binary's global allocator (no `unsafe` here: the crate
@@ -131,6 +133,10 @@ fn fair_semaphore<S: BenchSemaphore>(f: &mut Fairness) {
 fn is_ours(id: &str) -> bool {
     id == "anysync" || id.starts_with("anysync_")
 }
+
+/// The file in the first pass's directory where `run.sh` keeps the note
+/// it passed as `--note`.
+const RUN_NOTE: &str = "run-note.txt";
 
 /// The criterion directories named on the command line; else the passes
 /// `run.sh` left in the target directory (`criterion-pass-N`, in order of
@@ -777,6 +783,13 @@ fn main() {
         std::process::exit(1);
     }
     let waits = read_waits(&dirs);
+    // Without `--note`, the one `run.sh` left beside the first pass, so
+    // that regenerating the report keeps the run's load averages.
+    let note = note.or_else(|| {
+        std::fs::read_to_string(dirs[0].join(RUN_NOTE))
+            .ok()
+            .map(|n| n.trim().to_owned())
+    });
     let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let plots = bench_dir.join("plots");
     std::fs::create_dir_all(&plots).expect("create benches/plots");
