@@ -107,7 +107,22 @@
 //! time) thus keeps only what it was granted, and the fast paths stay open
 //! around it; before `held` existed, it closed its side's fast path until
 //! it ran, and with several tasks per thread nearly every operation took
-//! the lock. That is what makes the fast path keep every guarantee:
+//! the lock.
+//!
+//! When it runs, a woken waiter (and a permit's send) uses what it holds
+//! without the lock if the fast paths are open: a woken receiver moves
+//! `head` past an item and a woken sender moves `tail` past a free slot,
+//! each lowering that counter's `held` by one in the same
+//! compare-and-swap ([`FastRing::pop_reserved`],
+//! [`FastRing::push_reserved`]). A wait thus closes the fast paths while
+//! the waiter is linked, but not a second time when it runs, which would
+//! send every operation that arrives meanwhile to the lock too. The
+//! counts under the lock (`items_reserved`, `slots_reserved`) are not
+//! touched then; [`Chan::lock_a`], when it closes the paths, subtracts
+//! what the counters' `held` lost since [`Chan::settle`] last wrote them
+//! (`State::ring_held_open`), and inspection (`stats`, `is_full`) does the
+//! same sum without closing them. With `SLOW` set, the waiter takes the
+//! lock as before. That is what makes the fast path keep every guarantee:
 //!
 //! * FIFO: a newcomer (including `try_send`/`try_recv`) takes the fast path
 //!   only while nobody waits, and never takes what is granted, so it
@@ -339,6 +354,15 @@ pub(crate) struct State<B> {
     /// Cleared by [`Chan::settle`] when it reopens the fast paths.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
     ring_slow: bool,
+    /// With a ring: the `held` counts [`Chan::settle`] last wrote when it
+    /// opened the fast paths (`slots_reserved`, `items_reserved`). While
+    /// they are open, a woken waiter or a permit may use its reservation
+    /// without the lock, lowering `held` in the counter but not the count
+    /// here; [`Chan::lock_a`] subtracts what the counters lost since. (It
+    /// subtracts rather than copies: a dropped woken receiver gives its
+    /// grant back here, under the lock, without touching the counter.)
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    ring_held_open: (usize, usize),
 }
 
 /// Everything guarded by lock B.
@@ -407,7 +431,7 @@ pub(crate) struct Stats {
 /// The queue engine: a buffer with waiting senders and receivers.
 pub(crate) struct Chan<B: Buffer> {
     /// The lock-free slots of a bounded FIFO engine built by
-    /// [`Chan::new_ring`]; then `State::buf` stays empty and unused.
+    /// [`Chan::new_bounded`]; then `State::buf` stays empty and unused.
     #[cfg(feature = "alloc")]
     ring: Option<FastRing<B::Item>>,
     /// Lock A: the state, and the receivers' list.
@@ -536,6 +560,7 @@ impl<B: Buffer> Chan<B> {
                     ring_tail: 0,
                     ring_head: 0,
                     ring_slow: false,
+                    ring_held_open: (0, 0),
                 }),
                 send: WaitQueue::new(SendState { unlinked: 0 }),
             }
@@ -631,9 +656,14 @@ impl<B: Buffer> Chan<B> {
         if let Some(ring) = &self.ring {
             let st = q.state();
             if !st.ring_slow {
-                let (tail, head) = ring.set_slow();
-                st.ring_tail = tail;
-                st.ring_head = head;
+                let closed = ring.set_slow();
+                st.ring_tail = closed.tail;
+                st.ring_head = closed.head;
+                // Reservations used without the lock since the fast paths
+                // opened ([`FastRing::push_reserved`], `pop_reserved`).
+                let (slots, items) = st.ring_held_open;
+                st.slots_reserved -= slots - closed.slots_held;
+                st.items_reserved -= items - closed.items_held;
                 st.ring_slow = true;
             }
         }
@@ -666,10 +696,28 @@ impl<B: Buffer> Chan<B> {
                 st.items_reserved,
             ) {
                 st.ring_slow = false;
+                st.ring_held_open = (st.slots_reserved, st.items_reserved);
             }
         }
         #[cfg(not(feature = "alloc"))]
         let _ = q;
+    }
+
+    /// `slots_reserved` and `items_reserved`, with lock A taken without
+    /// closing the fast path (for inspection): with a ring whose fast
+    /// paths are open, less the reservations used since without the lock,
+    /// as [`lock_a`](Self::lock_a) counts them (a snapshot).
+    fn reserved_now(&self, st: &State<B>) -> (usize, usize) {
+        #[cfg(feature = "alloc")]
+        if let (Some(ring), false) = (&self.ring, st.ring_slow) {
+            let (slots, items) = ring.held_now();
+            let (slots_open, items_open) = st.ring_held_open;
+            return (
+                st.slots_reserved - (slots_open - slots),
+                st.items_reserved - (items_open - items),
+            );
+        }
+        (st.slots_reserved, st.items_reserved)
     }
 
     /// The number of items held (claimed, with a ring), with lock A taken
@@ -911,14 +959,19 @@ impl<B: Buffer> Chan<B> {
     /// The step a send and a reserve share, with lock A held: where a
     /// queued sender stands. Still waiting, its waker is refreshed (the
     /// replaced one goes to `stale`, to drop after unlocking); woken, it is
-    /// unlinked and its grant taken.
+    /// unlinked and its grant taken. `woken` is a grant the caller already
+    /// took before the lock (see [`poll_send`](Self::poll_send)).
     fn poll_queued_sender(
         &self,
         q: &mut RecvGuard<'_, B>,
         node: &mut WaitNode<'_, SendWant>,
         cx: &Context<'_>,
         stale: &mut Option<Waker>,
+        woken: Option<SendWant>,
     ) -> QueuedSender {
+        if let Some(want) = woken {
+            return QueuedSender::Woken(want);
+        }
         if !node.is_queued() {
             return QueuedSender::Fresh;
         }
@@ -955,16 +1008,33 @@ impl<B: Buffer> Chan<B> {
         item: &mut Option<B::Item>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), B::Item>> {
+        // As in `poll_recv`: a woken sender takes its grant without the
+        // lock, and with an open ring sends into the granted slot without
+        // it too (see [`FastRing::push_reserved`]).
+        let woken = node.take_woken(SendWant::take);
+        #[cfg(feature = "alloc")]
+        if let (Some(want), Some(ring)) = (woken, &self.ring) {
+            // A send waits for one slot.
+            if want.grant == Grant::Granted && want.want == 1 {
+                let value = item
+                    .take()
+                    .expect("anysync bug: send polled without an item");
+                match ring.push_reserved(value) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(value) => *item = Some(value),
+                }
+            }
+        }
         let mut wakes = Wakes::default();
         let mut stale = None;
         // A send that is not queued yet is about to wait: clone the waker
         // (executor code) before the lock, so that a `Waker::clone` that
         // calls back into this channel cannot deadlock, and a panicking one
         // changes nothing.
-        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
+        let mut fresh = (woken.is_none() && !node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.lock_a();
         let out = 'out: {
-            match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
+            match self.poll_queued_sender(&mut q, node, cx, &mut stale, woken) {
                 QueuedSender::Fresh => {}
                 QueuedSender::Waiting => break 'out Poll::Pending,
                 QueuedSender::Woken(want) => {
@@ -1095,7 +1165,7 @@ impl<B: Buffer> Chan<B> {
         let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.lock_a();
         let out = 'out: {
-            match self.poll_queued_sender(&mut q, node, cx, &mut stale) {
+            match self.poll_queued_sender(&mut q, node, cx, &mut stale, None) {
                 QueuedSender::Fresh => {}
                 QueuedSender::Waiting => break 'out Poll::Pending,
                 QueuedSender::Woken(want) => {
@@ -1143,6 +1213,16 @@ impl<B: Buffer> Chan<B> {
     /// Fills one reserved slot with `item`. `Err(item)` if the engine was
     /// closed since (the slot is given back).
     pub(crate) fn send_reserved(&self, item: B::Item) -> Result<(), B::Item> {
+        // With an open ring, without the lock (see
+        // [`FastRing::push_reserved`]).
+        #[cfg(feature = "alloc")]
+        let item = match &self.ring {
+            Some(ring) => match ring.push_reserved(item) {
+                Ok(()) => return Ok(()),
+                Err(item) => item,
+            },
+            None => item,
+        };
         let mut wakes = Wakes::default();
         let mut q = self.lock_a();
         let st = q.state();
@@ -1345,15 +1425,28 @@ impl<B: Buffer> Chan<B> {
         node: &mut WaitNode<'_, Grant>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<B::Item>> {
+        // The hand-off's hot path: a woken receiver takes its grant
+        // without the lock (the granter unlinked it and moved its waker
+        // out), and with a ring whose fast paths are open, its item too
+        // (see [`FastRing::pop_reserved`]): a wait then closes the fast
+        // paths only while the receiver is linked, not again when it runs.
+        let woken = node.take_woken(mem::take);
+        #[cfg(feature = "alloc")]
+        if woken == Some(Grant::Granted) {
+            if let Some(item) = self.ring.as_ref().and_then(FastRing::pop_reserved) {
+                return Poll::Ready(Some(item));
+            }
+        }
         let mut wakes = Wakes::default();
         let mut stale = None;
         let mut drained = false;
         // Cloned before the lock, as in `poll_send`.
-        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
+        let mut fresh = (woken.is_none() && !node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.lock_a();
         let out = 'out: {
-            if node.is_queued() {
-                match node.state(&q) {
+            let woken = match woken {
+                Some(grant) => Some(grant),
+                None if node.is_queued() => match node.state(&q) {
                     WaitState::Waiting => {
                         stale = node.update_waker(&mut q, cx.waker());
                         break 'out Poll::Pending;
@@ -1361,22 +1454,23 @@ impl<B: Buffer> Chan<B> {
                     WaitState::Woken => {
                         let (_, old) = node.remove(&mut q);
                         stale = old;
-                        let grant = node.data(&mut q, mem::take);
-                        if grant == Grant::Granted {
-                            let st = q.state();
-                            st.items_reserved -= 1;
-                            if st.mode == Mode::Immediate {
-                                break 'out Poll::Ready(None);
-                            }
-                            let (item, d) = self.pop_locked(&mut q, &mut wakes);
-                            drained = d;
-                            break 'out Poll::Ready(Some(item));
-                        }
-                        // Woken by a close: re-check below.
+                        Some(node.data(&mut q, mem::take))
                     }
-                    WaitState::Idle => {}
+                    WaitState::Idle => None,
+                },
+                None => None,
+            };
+            if woken == Some(Grant::Granted) {
+                let st = q.state();
+                st.items_reserved -= 1;
+                if st.mode == Mode::Immediate {
+                    break 'out Poll::Ready(None);
                 }
+                let (item, d) = self.pop_locked(&mut q, &mut wakes);
+                drained = d;
+                break 'out Poll::Ready(Some(item));
             }
+            // Not woken yet, or woken by a close: re-check.
             match self.take_locked(&mut q, &mut wakes) {
                 Ok((item, d)) => {
                     drained = d;
@@ -1636,7 +1730,7 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn is_full(&self) -> bool {
         let q = self.recv.lock();
         let st = q.state_ref();
-        self.len_snapshot(st) + st.slots_reserved >= st.cap
+        self.len_snapshot(st) + self.reserved_now(st).0 >= st.cap
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -1649,12 +1743,13 @@ impl<B: Buffer> Chan<B> {
         // Settle senders that left on their own, so the count is exact.
         drop(self.lock_send(q.state()));
         let st = q.state_ref();
+        let (slots_reserved, items_reserved) = self.reserved_now(st);
         Stats {
             len: self.len_snapshot(st),
             cap: (!st.unbounded).then_some(st.cap),
             mode: st.mode,
-            slots_reserved: st.slots_reserved,
-            items_reserved: st.items_reserved,
+            slots_reserved,
+            items_reserved,
             send_waiters: st.send_linked,
             recv_waiters,
             in_flight: self.in_flight(st),

@@ -88,6 +88,20 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
+/// What [`FastRing::set_slow`] found in the counters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Closed {
+    /// The position of `tail`.
+    pub(crate) tail: usize,
+    /// The position of `head`.
+    pub(crate) head: usize,
+    /// `held` of `tail`: the slots still reserved of those the last
+    /// [`FastRing::open`] wrote, less any given up since without the lock.
+    pub(crate) slots_held: usize,
+    /// `held` of `head`, as `slots_held`.
+    pub(crate) items_held: usize,
+}
+
 /// Why a lock-free attempt gave up.
 #[derive(Debug)]
 pub(crate) enum Fast<T> {
@@ -498,17 +512,135 @@ impl<T> FastRing<T> {
     /// position and are still writing or reading their slot) the counters
     /// change only under the engine's lock. Call with the lock held.
     ///
-    /// Returns the positions `(tail, head)`, which then stay as they are
-    /// until the lock holder moves them ([`push_locked`](Self::push_locked),
-    /// [`pop_locked`](Self::pop_locked)): the engine keeps them in its
-    /// locked state instead of reading the counters again.
+    /// Returns what the counters then hold ([`Closed`]): the positions,
+    /// which stay as they are until the lock holder moves them
+    /// ([`push_locked`](Self::push_locked), [`pop_locked`](Self::pop_locked)),
+    /// so the engine keeps them in its locked state instead of reading the
+    /// counters again; and the `held` counts, lowered since the last
+    /// [`open`](Self::open) by one for each reservation used without the
+    /// lock ([`push_reserved`](Self::push_reserved),
+    /// [`pop_reserved`](Self::pop_reserved)).
     #[inline]
-    pub(crate) fn set_slow(&self) -> (usize, usize) {
+    pub(crate) fn set_slow(&self) -> Closed {
         // Read-modify-writes: they read the last value of each counter,
         // so every claim made before is counted.
         let tail = self.tail.0.fetch_or(SLOW, Ordering::AcqRel);
         let head = self.head.0.fetch_or(SLOW, Ordering::AcqRel);
-        (tail & POS, head & POS)
+        Closed {
+            tail: tail & POS,
+            head: head & POS,
+            slots_held: held(tail),
+            items_held: held(head),
+        }
+    }
+
+    /// The `held` counts of `tail` and `head` now: a snapshot, for
+    /// inspection while the fast paths are open.
+    pub(crate) fn held_now(&self) -> (usize, usize) {
+        (
+            held(self.tail.0.load(Ordering::Acquire)),
+            held(self.head.0.load(Ordering::Acquire)),
+        )
+    }
+
+    /// Sends `item` into a slot reserved for the caller (a woken sender's
+    /// grant, or a permit's slot) without the lock: claims `tail` and
+    /// lowers its `held` count by one in the same compare-and-swap, so
+    /// the lock, once it closes the fast paths, sees one reservation fewer
+    /// in the word than it wrote at [`open`](Self::open) and gives it up
+    /// in its own count too ([`Closed::slots_held`]).
+    ///
+    /// The reservation is counted in `held` while the fast paths are open
+    /// (the engine reopens them with every reservation in force), and fast
+    /// sends leave the reserved slots alone, so a free slot is there: at
+    /// most, the receiver of the lap before is still moving its item out.
+    ///
+    /// `Err(item)` when `SLOW` is set: then the lock decides, with the
+    /// reservation still the caller's (and still in the engine's count).
+    #[inline]
+    pub(crate) fn push_reserved(&self, item: T) -> Result<(), T> {
+        let mut backoff = Backoff::default();
+        let mut word = self.tail.0.load(Ordering::Relaxed);
+        loop {
+            if word & SLOW != 0 || held(word) == 0 {
+                // `held == 0` with the path open would be a reservation
+                // that was not counted: the lock knows better.
+                return Err(item);
+            }
+            let tail = word & POS;
+            let (slot, next) = self.slot(tail);
+            if slot.stamp.load(Ordering::Acquire) == tail {
+                match take_held(&self.tail.0, word, next) {
+                    Ok(()) => {
+                        // SAFETY: as in `push_step`: this thread claimed
+                        // `tail` and the stamp (acquired) showed its slot
+                        // free; nobody else touches the value until the
+                        // stamp below publishes it.
+                        slot.value.with_mut(|v| unsafe { (*v).write(item) });
+                        slot.stamp.store(tail.wrapping_add(UNIT), Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(now) => {
+                        backoff.failed_claim(word, now);
+                        word = now;
+                        continue;
+                    }
+                }
+            }
+            // The receiver of the lap before is still moving its item out,
+            // or another sender claimed `tail` since it was read.
+            if backoff.give_up() {
+                return Err(item);
+            }
+            backoff.snooze();
+            word = self.tail.0.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Receives the item granted to the caller (a woken receiver) without
+    /// the lock, as [`push_reserved`](Self::push_reserved) sends: claims
+    /// `head` and lowers its `held` count by one. Granted items are
+    /// counted in `held` while the fast paths are open and fast receives
+    /// leave them alone, so one is buffered: at most, its sender is still
+    /// writing it. `None` when `SLOW` is set: then the lock decides, with
+    /// the grant still the caller's.
+    #[inline]
+    pub(crate) fn pop_reserved(&self) -> Option<T> {
+        let mut backoff = Backoff::default();
+        let mut word = self.head.0.load(Ordering::Relaxed);
+        loop {
+            if word & SLOW != 0 || held(word) == 0 {
+                return None;
+            }
+            let head = word & POS;
+            let (slot, next) = self.slot(head);
+            if slot.stamp.load(Ordering::Acquire) == head.wrapping_add(UNIT) {
+                match take_held(&self.head.0, word, next) {
+                    Ok(()) => {
+                        // SAFETY: as in `pop_step`: this thread claimed
+                        // `head` and the stamp (acquired) showed its item
+                        // published; nobody else touches the value until
+                        // the stamp below frees the slot.
+                        let item = slot.value.with_mut(|v| unsafe { v.cast::<T>().read() });
+                        slot.stamp
+                            .store(head.wrapping_add(self.lap), Ordering::Release);
+                        return Some(item);
+                    }
+                    Err(now) => {
+                        backoff.failed_claim(word, now);
+                        word = now;
+                        continue;
+                    }
+                }
+            }
+            // The item's sender is still writing it, or another receiver
+            // claimed `head` since it was read.
+            if backoff.give_up() {
+                return None;
+            }
+            backoff.snooze();
+            word = self.head.0.load(Ordering::Relaxed);
+        }
     }
 
     /// Opens the fast path again (clears `SLOW` in both counters), at the
@@ -701,6 +833,18 @@ fn claim(counter: &AtomicUsize, word: usize, next: usize) -> Result<usize, usize
         Ordering::Relaxed,
         Ordering::Relaxed,
     )
+}
+
+/// Moves `counter` from `word` to the position `next` and lowers its
+/// `held` count by one (the caller's reservation, used), keeping `SLOW`
+/// clear: fails (with the word found) if the counter changed since `word`
+/// was read.
+#[inline]
+fn take_held(counter: &AtomicUsize, word: usize, next: usize) -> Result<(), usize> {
+    let held = (held(word) - 1) << 1;
+    counter
+        .compare_exchange_weak(word, next | held, Ordering::Relaxed, Ordering::Relaxed)
+        .map(drop)
 }
 
 /// Lets the thread that is finishing a claimed slot run.

@@ -476,3 +476,45 @@ fn woken_sender_dropped_passes_the_slot_on(make: Make) {
         assert_eq!(chan.fast_paths_open(), chan.has_ring());
     });
 }
+
+/// Two receivers that may both park, and two sends that do not wait. A
+/// woken receiver takes its granted item without the lock when the fast
+/// paths are open, which may race the other receiver closing them to
+/// link: the lock then counts the grant as used (the counter's `held` went
+/// down) and must not give it out again. Both items arrive once and the
+/// engine ends quiet.
+#[test]
+fn loom_ring_woken_receiver_takes_beside_one_that_links() {
+    loom::model(|| {
+        let chan = ring(2);
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let c = chan.clone();
+                thread::spawn(move || recv(&*c).unwrap())
+            })
+            .collect();
+        assert!(chan.try_send(1).is_ok());
+        assert!(chan.try_send(2).is_ok());
+        let got = receivers.into_iter().map(|r| r.join().unwrap()).collect();
+        assert_received_once(&chan, got, &[1, 2]);
+    });
+}
+
+/// A permit's send, which goes into its slot without the lock while the
+/// fast paths are open, racing a close (which closes them without
+/// counting anything): the item is either in the engine, received after
+/// the close, or handed back, and the permit's slot is let go either way.
+#[test]
+fn loom_ring_permit_send_racing_a_close() {
+    loom::model(|| {
+        let chan = ring(1);
+        assert!(chan.try_reserve(1).is_ok());
+        let c = chan.clone();
+        let closer = thread::spawn(move || assert!(c.close()));
+        let sent = chan.send_reserved(1).is_ok();
+        closer.join().unwrap();
+        assert_eq!(chan.try_recv().ok(), sent.then_some(1));
+        assert_quiet(&*chan);
+        assert_eq!(chan.len(), 0);
+    });
+}

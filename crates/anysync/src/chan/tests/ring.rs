@@ -394,3 +394,89 @@ fn dropped_waiting_sender_reopens_the_fast_paths() {
     assert_eq!(chan.try_recv(), Ok(2));
     assert_quiet(&chan);
 }
+
+/// A woken waiter (a receiver granted an item, a sender granted a slot)
+/// and a permit use what they hold without the lock when the fast paths
+/// are open: the engine's own counts still include those reservations
+/// (nothing under the lock ran), the fast paths stay open, and the counts
+/// `stats` reports (as the next locked pass counts them) have let them go.
+/// The last part drops a woken receiver unpolled while the fast paths are
+/// open, which gives its grant back under the lock with the counter's
+/// `held` left as it was: the lock must subtract what was used, not copy
+/// the counter.
+#[test]
+fn woken_waiters_use_their_grants_without_the_lock() {
+    let chan = ring(2);
+    let waker = futures_util::task::noop_waker_ref();
+    let mut cx = core::task::Context::from_waker(waker);
+    let locked_reserved = |chan: &Engine| {
+        let q = chan.recv.lock();
+        let st = q.state_ref();
+        (st.slots_reserved, st.items_reserved)
+    };
+    // A receiver waits; a send grants it the item and reopens the paths.
+    let mut rx = pin!(RecvFut::new(&*chan));
+    assert!(rx.as_mut().poll_recv(&mut cx).is_pending());
+    assert!(chan.try_send(1).is_ok());
+    assert!(chan.fast_paths_open());
+    assert_eq!(locked_reserved(&chan), (0, 1));
+    assert_eq!(
+        rx.as_mut().poll_recv(&mut cx),
+        core::task::Poll::Ready(Some(1))
+    );
+    assert!(chan.fast_paths_open(), "the woken receiver took the lock");
+    assert_eq!(
+        locked_reserved(&chan),
+        (0, 1),
+        "not counted under the lock yet"
+    );
+    assert_eq!(chan.stats().items_reserved, 0);
+    // A full ring, a sender waits; a receive grants it the freed slot.
+    assert!(chan.try_send(2).is_ok());
+    assert!(chan.try_send(3).is_ok());
+    let mut tx = pin!(SendFut::new(&*chan, 4));
+    assert!(tx.as_mut().poll_send(&mut cx).is_pending());
+    assert_eq!(chan.try_recv(), Ok(2));
+    assert!(chan.fast_paths_open());
+    assert!(tx.as_mut().poll_send(&mut cx).is_ready());
+    assert!(chan.fast_paths_open(), "the woken sender took the lock");
+    let s = chan.stats();
+    assert_eq!(
+        (s.len, s.slots_reserved, s.items_reserved),
+        (2, 0, 0),
+        "{s:?}"
+    );
+    // A permit sends without the lock.
+    assert_eq!(chan.try_recv(), Ok(3));
+    assert!(chan.try_reserve(1).is_ok());
+    assert!(chan.send_reserved(5).is_ok());
+    assert!(chan.fast_paths_open());
+    assert_eq!(chan.stats().slots_reserved, 0);
+    // A locked pass (a reservation that finds the ring full) folds in
+    // all three.
+    assert!(matches!(chan.try_reserve(1), Err(TrySend::Full(()))));
+    assert_eq!(locked_reserved(&chan), (0, 0));
+    assert_eq!(chan.try_recv(), Ok(4));
+    assert_eq!(chan.try_recv(), Ok(5));
+    // Two receivers wait; two sends grant both items, and the first is
+    // dropped before it runs: its grant goes back under the lock.
+    let mut first = alloc::boxed::Box::pin(RecvFut::new(&*chan));
+    let mut second = pin!(RecvFut::new(&*chan));
+    assert!(first.as_mut().poll_recv(&mut cx).is_pending());
+    assert!(second.as_mut().poll_recv(&mut cx).is_pending());
+    assert!(chan.try_send(6).is_ok());
+    assert!(chan.try_send(7).is_ok());
+    assert!(chan.fast_paths_open());
+    assert_eq!(
+        second.as_mut().poll_recv(&mut cx),
+        core::task::Poll::Ready(Some(6))
+    );
+    drop(first);
+    assert_eq!(
+        chan.try_recv(),
+        Ok(7),
+        "the dropped receiver's item is free"
+    );
+    assert_quiet(&chan);
+    assert_eq!(locked_reserved(&chan), (0, 0));
+}
