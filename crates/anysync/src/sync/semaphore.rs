@@ -449,86 +449,84 @@ impl Semaphore {
         // panics cannot lose the rest.
         let (first, second, more) = {
             let mut queue = self.queue.lock();
-            // The common case (every mutex unlock): the head takes all that
-            // is released, so there is nothing else to assign; it is woken
-            // with no `WakeBatch` (the batch's setup was a third of a
-            // hand-off's cost in the profile).
-            let mut more_than_head = false;
-            let first = queue.wake_head(|_, need, _| {
-                let missing = need.needed - need.assigned.min(need.needed);
-                if rem > missing {
-                    more_than_head = true;
-                    return Visit::Stop;
-                }
-                need.assigned += rem;
-                rem = 0;
-                Self::ready(need)
-            });
-            if !more_than_head {
-                if queue.is_empty() {
-                    self.put_back_locked(&queue, rem);
-                }
-                drop(queue);
-                if let Some(waker) = first {
-                    waker.wake();
-                }
-                return;
-            }
-            let mut ready = 0usize;
-            queue.visit_front(|_, need, _| {
-                let take = (need.needed - need.assigned.min(need.needed)).min(rem);
-                need.assigned += take;
-                rem -= take;
-                if need.assigned >= need.needed {
-                    ready += 1;
-                    true
-                } else {
-                    false // the head keeps what it got; FIFO: the rest wait
-                }
-            });
-            if ready <= 2 {
-                // The head completes, maybe the one after it too (a weighted
-                // release): woken with no `WakeBatch` either.
-                let first = queue.wake_head(|_, need, _| Self::ready(need));
-                let second = if ready == 2 {
-                    queue.wake_head(|_, need, _| Self::ready(need))
-                } else {
-                    None
-                };
-                if queue.is_empty() {
-                    self.put_back_locked(&queue, rem);
-                    rem = 0;
-                }
-                debug_assert_eq!(rem, 0, "permits left over with waiters queued");
-                (first, second, false)
+            // The common cases, one visit of the head each: the head takes
+            // all that is released (every mutex unlock), or completes and
+            // the one after it takes the rest (a weighted release). Both
+            // are woken with no `WakeBatch` (the batch's setup was a third
+            // of a hand-off's cost in the profile).
+            let first = Self::assign_head(&mut queue, &mut rem);
+            let second = if first.is_some() && rem > 0 {
+                Self::assign_head(&mut queue, &mut rem)
             } else {
-                // Several complete. Whatever is left over when all are
+                None
+            };
+            let mut more = false;
+            if second.is_some() && rem > 0 && !queue.is_empty() {
+                // Assign the rest in order; those it completes are woken in
+                // batches below. Whatever is left over when all are
                 // satisfied rides with the newest, which gives it back when
-                // it completes: no permit is held by this call while it wakes.
+                // it completes: no permit is held by this call while it
+                // wakes.
+                queue.visit_front(|_, need, _| {
+                    let take = (need.needed - need.assigned.min(need.needed)).min(rem);
+                    need.assigned += take;
+                    rem -= take;
+                    let ready = need.assigned >= need.needed;
+                    more |= ready;
+                    // The head keeps what it got; FIFO: the rest wait.
+                    ready
+                });
                 if rem > 0 {
                     queue.tail_data(|_, need| need.assigned += rem);
                 }
-                (None, None, true)
+            } else if queue.is_empty() {
+                self.put_back_locked(&queue, rem);
+            } else {
+                debug_assert_eq!(rem, 0, "permits left over with waiters queued");
             }
+            (first, second, more)
         };
-        // If the first wake panics, the second task is still woken (as the
-        // guard is dropped), as a `WakeBatch` would.
+        // If the first wake panics, the second task and the rest are still
+        // woken (as the guards are dropped), as a `WakeBatch` would.
+        let rest = WakeReady(self, more);
         let second = WakeOnDrop(second);
         if let Some(waker) = first {
             waker.wake();
         }
         drop(second);
-        if more {
-            self.queue.wake_loop(|queue, batch| {
-                if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
-                    return true;
-                }
-                if queue.is_empty() {
-                    self.put_back_locked(queue, 0);
-                }
-                false
-            });
-        }
+        drop(rest);
+    }
+
+    /// Wakes, in batches, the waiters at the front that have all they
+    /// need (a release assigned it to them), then makes the permits
+    /// available again if nobody is left.
+    fn wake_ready(&self) {
+        self.queue.wake_loop(|queue, batch| {
+            if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
+                return true;
+            }
+            if queue.is_empty() {
+                self.put_back_locked(queue, 0);
+            }
+            false
+        });
+    }
+
+    /// Assigns to the head waiter what it still misses, at most `rem`
+    /// (less what it takes), and unlinks it if that completes it: returns
+    /// its waker then, to wake once the lock is released. `None` if nobody
+    /// waits or the head still misses some.
+    #[inline]
+    fn assign_head(
+        queue: &mut QueueGuard<'_, usize, Need>,
+        rem: &mut usize,
+    ) -> Option<core::task::Waker> {
+        queue.wake_head(|_, need, _| {
+            let take = (need.needed - need.assigned.min(need.needed)).min(*rem);
+            need.assigned += take;
+            *rem -= take;
+            Self::ready(need)
+        })
     }
 
     /// Whether a queued waiter has all it needs.
@@ -747,6 +745,19 @@ impl Semaphore {
 /// A waker woken when dropped, also while unwinding: the second waker of a
 /// two-waiter hand-off, so that a panicking first wake cannot strand it.
 struct WakeOnDrop(Option<core::task::Waker>);
+
+/// Runs [`Semaphore::wake_ready`] when dropped if its flag is set: after
+/// a release's first wakes, also when one of them panics.
+struct WakeReady<'a>(&'a Semaphore, bool);
+
+impl Drop for WakeReady<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.wake_ready();
+        }
+    }
+}
 
 impl Drop for WakeOnDrop {
     #[inline]
