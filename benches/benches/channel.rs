@@ -17,6 +17,9 @@
 //! * `channel/send_recv_one_task/cap64`: send one message, then receive it,
 //!   in one task under `futures_executor::block_on` (nothing waits): the
 //!   cost of the buffered path itself.
+//! * `channel/reserve_send_recv_one_task/cap64`: the same with each send
+//!   made through a reserved slot (`reserve`, then the permit's `send`),
+//!   for the crates that have reservations (anysync, tokio's mpsc).
 //!
 //! `cargo bench -p anysync-benches --bench channel`
 #![forbid(unsafe_code)]
@@ -128,9 +131,34 @@ fn one_task_one<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
     });
 }
 
+/// As [`one_task_one`], each message sent through a reserved slot, for
+/// the crates that have reservations.
+fn one_task_reserve<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
+    if !C::RESERVES {
+        return;
+    }
+    let (tx, mut rx) = C::bounded(cap);
+    g.bench_function(C::ID, |b| {
+        b.iter_custom(|iters| {
+            futures_executor::block_on(async {
+                let start = Instant::now();
+                for v in 0..iters {
+                    C::reserve_send(&tx, v).await;
+                    std::hint::black_box(C::recv(&mut rx).await);
+                }
+                start.elapsed()
+            })
+        })
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = group(c, "channel/send_recv_one_task/cap64", 1);
     for_each_channel!(one_task_one(&mut g, 64));
+    g.finish();
+
+    let mut g = group(c, "channel/reserve_send_recv_one_task/cap64", 1);
+    for_each_channel!(one_task_reserve(&mut g, 64));
     g.finish();
 
     let n: u64 = if quick() { 100_000 } else { 1_000_000 };

@@ -689,6 +689,17 @@ pub trait BenchChannel: 'static {
     fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_;
     /// Receives a message, waiting for one.
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_;
+    /// The crate reserves a slot first and sends through the permit
+    /// (tokio's `reserve`).
+    const RESERVES: bool = false;
+    /// Reserves a slot, waiting for room, then sends `v` into it (only
+    /// called if [`RESERVES`](Self::RESERVES)).
+    fn reserve_send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move {
+            let _ = (tx, v);
+            unreachable!("{} has no reservations", Self::ID)
+        }
+    }
 }
 
 /// `anysync` in the channel benches: `anysync::channel::bounded`.
@@ -711,6 +722,10 @@ impl BenchChannel for AnysyncChannel {
     }
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
         async move { rx.recv().await.unwrap() }
+    }
+    const RESERVES: bool = true;
+    fn reserve_send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.reserve().await.unwrap().send(v).unwrap() }
     }
 }
 
@@ -831,6 +846,10 @@ impl BenchChannel for TokioMpsc {
     }
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = u64> + Send + '_ {
         async move { rx.recv().await.unwrap() }
+    }
+    const RESERVES: bool = true;
+    fn reserve_send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.reserve().await.unwrap().send(v) }
     }
 }
 
