@@ -486,30 +486,32 @@ impl Semaphore {
             }
             (first, second, more)
         };
-        // If the first wake panics, the second task and the rest are still
-        // woken (as the guards are dropped), as a `WakeBatch` would.
-        let rest = WakeReady(self, more);
+        if more {
+            // Three or more complete: all are woken in batches, the two
+            // already unlinked first, so that wakers that panic are caught
+            // one by one and the first panic is raised once all are woken.
+            let mut unlinked = [first, second];
+            self.queue.wake_loop(|queue, batch| {
+                for waker in unlinked.iter_mut().filter_map(Option::take) {
+                    batch.push(waker);
+                }
+                if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
+                    return true;
+                }
+                if queue.is_empty() {
+                    self.put_back_locked(queue, 0);
+                }
+                false
+            });
+            return;
+        }
+        // If the first wake panics, the second task is still woken (as the
+        // guard is dropped), as a `WakeBatch` would.
         let second = WakeOnDrop(second);
         if let Some(waker) = first {
             waker.wake();
         }
         drop(second);
-        drop(rest);
-    }
-
-    /// Wakes, in batches, the waiters at the front that have all they
-    /// need (a release assigned it to them), then makes the permits
-    /// available again if nobody is left.
-    fn wake_ready(&self) {
-        self.queue.wake_loop(|queue, batch| {
-            if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
-                return true;
-            }
-            if queue.is_empty() {
-                self.put_back_locked(queue, 0);
-            }
-            false
-        });
     }
 
     /// Assigns to the head waiter what it still misses, at most `rem`
@@ -745,19 +747,6 @@ impl Semaphore {
 /// A waker woken when dropped, also while unwinding: the second waker of a
 /// two-waiter hand-off, so that a panicking first wake cannot strand it.
 struct WakeOnDrop(Option<core::task::Waker>);
-
-/// Runs [`Semaphore::wake_ready`] when dropped if its flag is set: after
-/// a release's first wakes, also when one of them panics.
-struct WakeReady<'a>(&'a Semaphore, bool);
-
-impl Drop for WakeReady<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        if self.1 {
-            self.0.wake_ready();
-        }
-    }
-}
 
 impl Drop for WakeOnDrop {
     #[inline]

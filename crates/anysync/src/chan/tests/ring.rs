@@ -424,11 +424,11 @@ fn woken_waiters_use_their_grants_without_the_lock() {
         rx.as_mut().poll_recv(&mut cx),
         core::task::Poll::Ready(Some(1))
     );
-    assert!(chan.fast_paths_open(), "the woken receiver took the lock");
+    assert!(chan.fast_paths_open());
     assert_eq!(
         locked_reserved(&chan),
         (0, 1),
-        "not counted under the lock yet"
+        "the woken receiver took the lock"
     );
     assert_eq!(chan.stats().items_reserved, 0);
     // A full ring, a sender waits; a receive grants it the freed slot.
@@ -439,7 +439,12 @@ fn woken_waiters_use_their_grants_without_the_lock() {
     assert_eq!(chan.try_recv(), Ok(2));
     assert!(chan.fast_paths_open());
     assert!(tx.as_mut().poll_send(&mut cx).is_ready());
-    assert!(chan.fast_paths_open(), "the woken sender took the lock");
+    assert!(chan.fast_paths_open());
+    assert_eq!(
+        locked_reserved(&chan),
+        (1, 0),
+        "the woken sender took the lock"
+    );
     let s = chan.stats();
     assert_eq!(
         (s.len, s.slots_reserved, s.items_reserved),
@@ -451,6 +456,7 @@ fn woken_waiters_use_their_grants_without_the_lock() {
     assert!(chan.try_reserve(1).is_ok());
     assert!(chan.send_reserved(5).is_ok());
     assert!(chan.fast_paths_open());
+    assert_eq!(locked_reserved(&chan), (1, 0), "the permit took the lock");
     assert_eq!(chan.stats().slots_reserved, 0);
     // A locked pass (a reservation that finds the ring full) folds in
     // all three.

@@ -467,6 +467,30 @@ mod hostile {
     }
 
     #[test]
+    fn a_release_completing_three_waiters_survives_two_panicking_wakes() {
+        // Three or more completed waiters are woken in batches, which
+        // catch each waker's panic: with the first and the last wakers
+        // panicking, one panic comes out (not an abort) and the middle
+        // waiter is still woken.
+        let sem = Semaphore::new(0);
+        let bad = Hostile::new();
+        let mut a = TestTask::new(sem.acquire());
+        let mut b = TestTask::new(sem.acquire());
+        let mut c = TestTask::new(sem.acquire());
+        assert!(a.poll_with(&bad.waker()).is_pending());
+        b.pending();
+        assert!(c.poll_with(&bad.waker()).is_pending());
+        bad.panic_on_wake(true);
+        assert!(panics(|| sem.add_permits(3)), "a wake's panic propagates");
+        assert!(b.is_woken(), "the middle waiter is still woken");
+        bad.panic_on_wake(false);
+        let (pa, pb, pc) = (a.ready().unwrap(), b.ready().unwrap(), c.ready().unwrap());
+        assert_eq!(sem.available_permits(), 0);
+        drop((pa, pb, pc));
+        assert_whole(&sem, 3);
+    }
+
+    #[test]
     fn a_release_completing_two_waiters_wakes_the_second_when_the_first_wake_panics() {
         // The two-waiter hand-off wakes without a batch: the second waker
         // must still run when the first one panics.
