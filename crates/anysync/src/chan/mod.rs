@@ -1730,7 +1730,11 @@ impl<B: Buffer> Chan<B> {
     pub(crate) fn is_full(&self) -> bool {
         let q = self.recv.lock();
         let st = q.state_ref();
-        self.len_snapshot(st) + self.reserved_now(st).0 >= st.cap
+        // The reservations first: a permit that sends without the lock in
+        // between then counts twice (towards "full"), rather than not at
+        // all.
+        let reserved = self.reserved_now(st).0;
+        self.len_snapshot(st) + reserved >= st.cap
     }
 
     pub(crate) fn mode(&self) -> Mode {
