@@ -115,26 +115,12 @@ fn channel_one<C: BenchChannel>(
     g.bench_function(C::ID, |b| b.iter(|| transfer::<C>(rt, p, c, cap, n)));
 }
 
-fn one_task_one<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
-    let (tx, mut rx) = C::bounded(cap);
-    g.bench_function(C::ID, |b| {
-        b.iter_custom(|iters| {
-            futures_executor::block_on(async {
-                let start = Instant::now();
-                for v in 0..iters {
-                    C::send(&tx, v).await;
-                    std::hint::black_box(C::recv(&mut rx).await);
-                }
-                start.elapsed()
-            })
-        })
-    });
-}
-
-/// As [`one_task_one`], each message sent through a reserved slot, for
-/// the crates that have reservations.
-fn one_task_reserve<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
-    if !C::RESERVES {
+/// Sends and receives `cap`-buffered messages in one task; with
+/// `reserve`, each message goes through a reserved slot (crates without
+/// reservations are skipped). The flag is fixed for a whole bench, so the
+/// branch costs every crate the same.
+fn one_task_one<C: BenchChannel>(g: &mut Group<'_>, cap: usize, reserve: bool) {
+    if reserve && !C::RESERVES {
         return;
     }
     let (tx, mut rx) = C::bounded(cap);
@@ -143,7 +129,11 @@ fn one_task_reserve<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
             futures_executor::block_on(async {
                 let start = Instant::now();
                 for v in 0..iters {
-                    C::reserve_send(&tx, v).await;
+                    if reserve {
+                        C::reserve_send(&tx, v).await;
+                    } else {
+                        C::send(&tx, v).await;
+                    }
                     std::hint::black_box(C::recv(&mut rx).await);
                 }
                 start.elapsed()
@@ -154,11 +144,11 @@ fn one_task_reserve<C: BenchChannel>(g: &mut Group<'_>, cap: usize) {
 
 fn bench(c: &mut Criterion) {
     let mut g = group(c, "channel/send_recv_one_task/cap64", 1);
-    for_each_channel!(one_task_one(&mut g, 64));
+    for_each_channel!(one_task_one(&mut g, 64, false));
     g.finish();
 
     let mut g = group(c, "channel/reserve_send_recv_one_task/cap64", 1);
-    for_each_channel!(one_task_reserve(&mut g, 64));
+    for_each_channel!(one_task_one(&mut g, 64, true));
     g.finish();
 
     let n: u64 = if quick() { 100_000 } else { 1_000_000 };
