@@ -18,37 +18,11 @@
 // `criterion_group!` defines an undocumented public fn.
 #![allow(missing_docs)]
 
-use std::{
-    future::Future,
-    hint::black_box,
-    pin::Pin,
-    task::{Context, Poll},
-    time::Instant,
-};
+use std::{future::Future, hint::black_box, time::Instant};
 
-use anysync_benches::{criterion, group, quick};
+use anysync_benches::{criterion, group, quick, register_fire_complete};
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::{stream::FuturesUnordered, StreamExt};
-
-fn noop_cx() -> Context<'static> {
-    Context::from_waker(futures_util::task::noop_waker_ref())
-}
-
-/// Registers every future (one poll each, all pending), runs `fire`, then
-/// polls each to completion.
-fn register_fire_complete<F: Future<Output = ()>>(
-    waiters: &mut [Pin<Box<F>>],
-    fire: impl FnOnce(),
-) {
-    let mut cx = noop_cx();
-    for w in waiters.iter_mut() {
-        assert!(w.as_mut().poll(&mut cx).is_pending());
-    }
-    fire();
-    for w in waiters.iter_mut() {
-        assert_eq!(w.as_mut().poll(&mut cx), Poll::Ready(()));
-    }
-}
 
 fn cancel_token(c: &mut Criterion) {
     let mut g = group(c, "cancel_token/create_child_cancel", 1);

@@ -40,7 +40,9 @@ pub mod wait;
 use std::{
     future::Future,
     ops::{Deref, DerefMut},
+    pin::Pin,
     sync::Arc,
+    task::{Context, Poll},
     thread,
     time::Duration,
 };
@@ -304,4 +306,25 @@ where
         }
         start.elapsed()
     })
+}
+
+/// Registers every future (one poll each with a no-op waker, all
+/// pending), runs `fire`, then polls each to completion: the
+/// `cancel_token/wake_<n>` workload, shared by the bench and `profile`.
+///
+/// # Panics
+/// If a future completes on its first poll or is still pending after
+/// `fire`.
+pub fn register_fire_complete<F: Future<Output = ()>>(
+    waiters: &mut [Pin<Box<F>>],
+    fire: impl FnOnce(),
+) {
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    for w in waiters.iter_mut() {
+        assert!(w.as_mut().poll(&mut cx).is_pending());
+    }
+    fire();
+    for w in waiters.iter_mut() {
+        assert_eq!(w.as_mut().poll(&mut cx), Poll::Ready(()));
+    }
 }

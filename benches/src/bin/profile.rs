@@ -34,7 +34,9 @@
 //! benches (`anysync`, `tokio`, `maitake_sync`, ...).
 //!
 //! Task workloads: `cancel_child` (a root token, a child, cancel the
-//! root; `anysync` or `tokio_util`), `spawn_join` (groups of 10,000
+//! root; `anysync` or `tokio_util`), `cancel_wake_1` and
+//! `cancel_wake_1000` (`OPS` tokens, each with 1 or 1,000 waiters
+//! registered, one cancel, every waiter completed), `spawn_join` (groups of 10,000
 //! trivial tasks spawned and joined on tokio multi-thread with 2 workers;
 //! `anysync_task_group`, `tokio_join_set`, `futures_unordered_of_handles`;
 //! prints the wall time per task).
@@ -67,7 +69,7 @@ use anysync_benches::{
     for_each_channel, for_each_mutex, for_each_notify, for_each_oneshot, for_each_rwlock,
     for_each_semaphore,
     peers::{BenchChannel, BenchMutex, BenchNotify, BenchOneshot, BenchRwLock, BenchSemaphore},
-    share, uncontended, yield_now, Rt, RtKind,
+    register_fire_complete, share, uncontended, yield_now, Rt, RtKind,
 };
 
 struct Args {
@@ -546,6 +548,28 @@ fn cancel_child(a: &mut Args) {
     a.ran = true;
 }
 
+/// `cancel_wake_<n>`: `a.ops` tokens, each with `waiters` waiters
+/// registered, cancelled, and completed, as `cancel_token/wake_<n>`.
+fn cancel_wake(a: &mut Args, waiters: usize) {
+    let ops = a.ops;
+    match a.id.as_str() {
+        "anysync" => (0..ops).for_each(|_| {
+            let token = anysync::task::CancelToken::new();
+            let mut w: Vec<_> = (0..waiters).map(|_| Box::pin(token.cancelled())).collect();
+            register_fire_complete(&mut w, || {
+                token.cancel();
+            });
+        }),
+        "tokio_util" => (0..ops).for_each(|_| {
+            let token = tokio_util::sync::CancellationToken::new();
+            let mut w: Vec<_> = (0..waiters).map(|_| Box::pin(token.cancelled())).collect();
+            register_fire_complete(&mut w, || token.cancel());
+        }),
+        _ => return,
+    }
+    a.ran = true;
+}
+
 /// `spawn_join`: groups of 10,000 trivial tasks spawned and all joined, on
 /// tokio multi-thread with 2 workers, as `spawn_join_10000` (`OPS` tasks
 /// in all): `anysync_task_group`, `tokio_join_set` or
@@ -963,6 +987,8 @@ fn main() {
         "oneshot_ready" => for_each_oneshot!(oneshot_ready(&mut a)),
         "oneshot_recv_waits" => for_each_oneshot!(oneshot_recv_waits(&mut a)),
         "cancel_child" => cancel_child(&mut a),
+        "cancel_wake_1" => cancel_wake(&mut a, 1),
+        "cancel_wake_1000" => cancel_wake(&mut a, 1000),
         "spawn_join" => spawn_join(&mut a),
         "rate_acquire" => rate_more(&mut a, false),
         "rate_keyed" => rate_more(&mut a, true),

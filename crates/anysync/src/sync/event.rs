@@ -379,6 +379,30 @@ impl<P: Deref<Target = Event>> WaitVia<P> {
     }
 }
 
+impl<P: Deref<Target = Event>> WaitVia<P> {
+    /// For a caller that learned from elsewhere that the wait is over (a
+    /// token's flag, a cell's value) and completes without polling: consumes a wake-up
+    /// already delivered, without the lock, so that dropping the wait then
+    /// has nothing to unlink. A node still waiting is left for the drop to
+    /// unlink, as before.
+    #[inline]
+    pub(crate) fn finish_if_woken(self: Pin<&mut Self>) {
+        let this = self.project();
+        let (_, mut node) = this.wait.split();
+        if node.take_woken(|_| ()).is_some() {
+            *this.done = true;
+        }
+    }
+}
+
+impl EventWait<'_> {
+    /// [`WaitVia::finish_if_woken`] for a borrowed wait.
+    #[inline]
+    pub(crate) fn finish_if_woken(self: Pin<&mut Self>) {
+        self.project().inner.finish_if_woken();
+    }
+}
+
 impl<P: Deref<Target = Event>> Future for WaitVia<P> {
     type Output = ();
 

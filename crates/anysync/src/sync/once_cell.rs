@@ -682,7 +682,11 @@ impl<'a, T> Future for OnceCellWait<'a, T> {
         let this = self.project();
         let cell: &'a OnceCell<T> = this.cell;
         assert!(!*this.done, "`OnceCellWait` polled after completion");
-        if !cell.is_initialized() {
+        if cell.is_initialized() {
+            // A wake-up already delivered is consumed lock-free, so the
+            // drop has nothing to unlink.
+            this.wait.finish_if_woken();
+        } else {
             match this.wait.poll(cx) {
                 Poll::Ready(()) => {}
                 Poll::Pending => return Poll::Pending,

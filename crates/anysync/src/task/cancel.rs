@@ -506,8 +506,13 @@ impl Future for Cancelled<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         // The flag first: a cancel that saw no watcher did not set the
-        // event (see `Node::flags`).
-        if this.token.is_cancelled() || this.wait.is_terminated() {
+        // event (see `Node::flags`). A wake-up the cancel already delivered
+        // is consumed here, lock-free, so the drop has nothing to unlink.
+        if this.token.is_cancelled() {
+            this.wait.finish_if_woken();
+            return Poll::Ready(());
+        }
+        if this.wait.is_terminated() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)
@@ -563,7 +568,11 @@ impl Future for CancelledOwned {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.wait.ptr().0.is_cancelled() || this.wait.is_done() {
+        if this.wait.ptr().0.is_cancelled() {
+            this.wait.finish_if_woken();
+            return Poll::Ready(());
+        }
+        if this.wait.is_done() {
             return Poll::Ready(());
         }
         this.wait.poll(cx)

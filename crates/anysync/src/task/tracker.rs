@@ -262,6 +262,11 @@ impl Future for TrackerWait<'_> {
             }
             if inner.state.load(Ordering::Acquire) == CLOSED {
                 *this.done = true;
+                // A pulse already delivered is consumed lock-free, so the
+                // drop has nothing to unlink.
+                if let Some(wait) = this.wait.as_mut().as_pin_mut() {
+                    wait.finish_if_woken();
+                }
                 this.wait.set(None);
                 return Poll::Ready(());
             }

@@ -60,7 +60,10 @@ mod imp {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             #[cfg(any(test, feature = "test-util"))]
-            super::HELD.with(|held| held.set(held.get() + 1));
+            {
+                super::HELD.with(|held| held.set(held.get() + 1));
+                super::TAKEN.with(|taken| taken.set(taken.get() + 1));
+            }
             Guard(guard)
         }
     }
@@ -91,6 +94,7 @@ mod imp {
 #[cfg(all(not(anysync_loom), feature = "std", any(test, feature = "test-util")))]
 std::thread_local!(
     static HELD: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    static TAKEN: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
 );
 
 /// How many wait-queue locks this thread holds now (test builds with `std`
@@ -100,6 +104,17 @@ std::thread_local!(
 pub(crate) fn held() -> usize {
     #[cfg(all(not(anysync_loom), feature = "std"))]
     return HELD.with(core::cell::Cell::get);
+    #[cfg(not(all(not(anysync_loom), feature = "std")))]
+    0
+}
+
+/// How many times this thread has taken a wait-queue lock (test builds
+/// with `std` only; elsewhere always 0). Lets tests check that a path
+/// meant to be lock-free takes no lock.
+#[cfg(test)]
+pub(crate) fn taken() -> usize {
+    #[cfg(all(not(anysync_loom), feature = "std"))]
+    return TAKEN.with(core::cell::Cell::get);
     #[cfg(not(all(not(anysync_loom), feature = "std")))]
     0
 }

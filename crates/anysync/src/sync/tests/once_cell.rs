@@ -357,3 +357,20 @@ fn get_or_try_init_blocking_leaves_the_cell_empty_on_error_and_a_panic_too() {
     assert_eq!(cell.get_or_try_init_blocking(|| Ok::<_, u8>(4)), Ok(&4));
     assert_settled(&cell, true);
 }
+
+/// A `set` wakes the waiter; the woken wait completes and is dropped
+/// without taking the event's lock (it sees the value first, and must
+/// still consume its wake-up, or the drop would lock to unlink).
+#[test]
+fn a_woken_wait_completes_and_drops_without_the_lock() {
+    let cell = OnceCell::new();
+    let mut wait = TestTask::new(cell.wait());
+    wait.pending();
+    assert_eq!(cell.set(7), Ok(()));
+    assert_eq!(wait.wakes(), 1);
+    let before = crate::waitq::lock::taken();
+    assert_eq!(*wait.ready(), 7);
+    drop(wait);
+    assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
+    assert_settled(&cell, true);
+}

@@ -276,3 +276,24 @@ fn waits_made_before_or_after_the_cancel_complete_without_a_wake() {
     made_after.ready();
     assert_eq!(made_before.wakes() + made_after.wakes(), 0);
 }
+
+/// The cancel wakes each waiter; a woken waiter then completes and is
+/// dropped without taking the event's lock (the flag is checked first, and
+/// the wake-up must still be consumed, or the drop would lock to unlink).
+#[test]
+fn a_woken_waiter_completes_and_drops_without_the_lock() {
+    let token = CancelToken::new();
+    let mut borrowed = TestTask::new(token.cancelled());
+    let mut owned = TestTask::new(token.clone().cancelled_owned());
+    borrowed.pending();
+    owned.pending();
+    assert!(token.cancel());
+    assert_eq!((borrowed.wakes(), owned.wakes()), (1, 1));
+    let before = crate::waitq::lock::taken();
+    borrowed.ready();
+    owned.ready();
+    drop(borrowed);
+    drop(owned);
+    assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
+    assert!(token.is_cancelled());
+}

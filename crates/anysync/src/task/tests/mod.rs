@@ -2,5 +2,6 @@
 
 mod auto_traits;
 mod cancel;
+mod tracker;
 
 mod loom;
