@@ -279,7 +279,12 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         // Nanoseconds since `start`; never `u64::MAX`, the sentinel.
         let stamp = move || start.elapsed().as_nanos() as u64;
         let gaps = Arc::new(Mutex::new(Vec::new()));
+        // `ANYSYNC_PROFILE_PLACEMENT=1`: each task counts its operations
+        // per thread, printed at the end (which worker ran which side).
+        let placement = std::env::var_os("ANYSYNC_PROFILE_PLACEMENT").is_some();
+        let places = Arc::new(Mutex::new(Vec::new()));
         rt.run_tasks(if bystander { 9 } else { 8 }, |i| {
+            let places = places.clone();
             let tx = C::clone_tx(&tx);
             let rx = (i < 4).then(|| C::clone_rx(&rx));
             let senders_left = senders_left.clone();
@@ -302,6 +307,7 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
                 } else if let Some(mut rx) = rx {
                     let mut got = 0;
                     let mut mine = Vec::new();
+                    let mut on = [0u64; 3];
                     loop {
                         let v = anysync_benches::wait::count(
                             anysync_benches::wait::Op::Acquire,
@@ -314,18 +320,27 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
                         if latency {
                             mine.push(stamp().saturating_sub(v));
                         }
+                        if placement {
+                            count_place(&mut on);
+                        }
                         got += 1;
                     }
+                    places.lock().expect("not poisoned").push((i, on));
                     received.fetch_add(got, Ordering::Relaxed);
                     delays.lock().expect("not poisoned").extend(mine);
                 } else {
+                    let mut on = [0u64; 3];
                     for v in 0..share(n, 4, i - 4) {
                         anysync_benches::wait::count(
                             anysync_benches::wait::Op::Send,
                             C::send(&tx, if latency { stamp() } else { v }),
                         )
                         .await;
+                        if placement {
+                            count_place(&mut on);
+                        }
                     }
+                    places.lock().expect("not poisoned").push((i, on));
                     if senders_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                         for _ in 0..4 {
                             C::send(&tx, u64::MAX).await;
@@ -345,6 +360,26 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
             100.0 * recv_waited as f64 / recvs.max(1) as f64,
             100.0 * send_waited as f64 / sends.max(1) as f64,
         );
+        if placement {
+            let mut p = std::mem::take(&mut *places.lock().expect("not poisoned"));
+            p.sort_unstable();
+            let line: Vec<String> = p
+                .iter()
+                .map(|(i, on)| {
+                    let total = on.iter().sum::<u64>().max(1) as f64;
+                    let side = if *i < 4 { 'r' } else { 's' };
+                    let share: Vec<String> = on
+                        .iter()
+                        .map(|c| format!("{:.0}", 100.0 * *c as f64 / total))
+                        .collect();
+                    format!("{side}{i} {}", share.join("/"))
+                })
+                .collect();
+            eprintln!(
+                "placement (% of operations on thread 0/1/2): {}",
+                line.join(", ")
+            );
+        }
         if latency {
             let d = std::mem::take(&mut *delays.lock().expect("not poisoned"));
             percentiles(&format!("{} send to receive", C::ID), d);
@@ -355,6 +390,15 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         }
         a.ran = true;
     }
+}
+
+/// Counts one operation in `on` under the running thread's number (in
+/// order of first use; a third and later thread share the last count).
+fn count_place(on: &mut [u64; 3]) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::thread_local!(static THREAD: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+    on[THREAD.with(|t| *t).min(2)] += 1;
 }
 
 /// Prints the count, median, 99th and 99.9th percentiles and maximum of
