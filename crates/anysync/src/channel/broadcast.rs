@@ -1040,6 +1040,10 @@ pub mod futures {
             assert!(!*this.done, "`Closed` polled after completion");
             loop {
                 if this.shared.queue.lock().state_ref().connected == 0 {
+                    // The last receiver's notification may have woken this
+                    // future already: consumed lock-free, so the drop has
+                    // nothing to unlink.
+                    this.notified.as_mut().finish_if_woken();
                     *this.done = true;
                     return Poll::Ready(());
                 }

@@ -1041,6 +1041,11 @@ pub mod futures {
             let this = self.project();
             assert!(!*this.done, "`Closed` polled after completion");
             let (shared, mut node) = this.wait.split();
+            // Woken by the last receiver's drop: done, without the lock.
+            if node.take_woken(|_| ()).is_some() {
+                *this.done = true;
+                return Poll::Ready(());
+            }
             // A first poll may have to wait: clone before the lock.
             let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
             let mut queue = shared.closed.lock();

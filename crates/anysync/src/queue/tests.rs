@@ -427,6 +427,24 @@ fn queue_join_created_before_the_last_task_done_completes() {
     j.ready();
 }
 
+/// The last `task_done` wakes the joiner; the woken join takes the
+/// queue's lock once, to read the count, and nothing else: its wake-up is
+/// consumed lock-free, so its drop has nothing to unlink.
+#[test]
+fn queue_join_woken_takes_only_the_lock_that_reads_the_count() {
+    let q = Queue::unbounded();
+    q.try_put(1).unwrap();
+    let mut j = TestTask::new(q.join());
+    j.pending();
+    q.try_get().unwrap();
+    q.task_done().unwrap();
+    assert_eq!(j.wakes(), 1);
+    let before = crate::waitq::lock::taken();
+    j.ready();
+    drop(j);
+    assert_eq!(crate::waitq::lock::taken(), before + 1);
+}
+
 // ----- graceful shutdown -----
 
 #[test]

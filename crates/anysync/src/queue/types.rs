@@ -1010,11 +1010,16 @@ impl<T, O: Order<T>> Future for Join<'_, T, O> {
         // `done` is notified only when the count reaches zero, so a
         // notification means it was zero at some point since `join()` was
         // called: done, as in asyncio, even if items were put since.
-        if this.core.chan.unfinished() == 0 || this.notified.poll(cx).is_ready() {
-            *this.done = true;
-            return Poll::Ready(());
+        if this.core.chan.unfinished() == 0 {
+            // The notification that brought the count to zero may have
+            // woken this future already: consumed lock-free, so the drop
+            // has nothing to unlink.
+            this.notified.finish_if_woken();
+        } else if this.notified.poll(cx).is_pending() {
+            return Poll::Pending;
         }
-        Poll::Pending
+        *this.done = true;
+        Poll::Ready(())
     }
 }
 

@@ -511,6 +511,24 @@ impl Notified<'_> {
         state.set(State::Notified { notify, kind });
         true
     }
+
+    /// For a caller that learned from elsewhere that what it waits for has
+    /// happened (a count at zero) and completes without polling: if a
+    /// notification already woke this future, consumes it without the
+    /// lock, so that dropping the future has nothing to unlink. A
+    /// `notify_one` consumed this way is passed on by the drop, as a
+    /// consumed one always is. Otherwise changes nothing.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn finish_if_woken(self: Pin<&mut Self>) {
+        let mut state = self.project().state;
+        if let StateProj::Queued { wait } = state.as_mut().project() {
+            let notify: &Notify = wait.ptr();
+            let (_, mut node) = wait.split();
+            if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
+                state.set(State::Notified { notify, kind });
+            }
+        }
+    }
 }
 
 impl Future for Notified<'_> {

@@ -971,9 +971,18 @@ where
 
     /// Gives up the acquire now, as dropping it would: leaves the queue and
     /// passes on any permits already assigned. The future is then done.
+    ///
+    /// A node already woken (by a release or `close`) gives its permits
+    /// back without the queue's lock, as a completing poll would take
+    /// them: only a node still waiting takes the lock to unlink.
     pub(crate) fn cancel(self: Pin<&mut Self>) {
-        let this = self.project();
-        this.wait.leave();
+        let mut this = self.project();
+        let (owner, mut node) = this.wait.as_mut().split();
+        if let Some(assigned) = node.take_woken(|need| core::mem::take(&mut need.assigned)) {
+            owner.sem().release(assigned);
+        } else {
+            this.wait.leave();
+        }
         *this.phase = Phase::Done;
     }
 }

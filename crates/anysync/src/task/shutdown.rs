@@ -327,6 +327,10 @@ impl<T: Timer, St: Stream<Item = Signal> + Unpin> Future for RunShutdown<'_, T, 
                     if let Some(signal) = next_signal(this.signals, cx) {
                         this.report.signal = Some(signal);
                         shutdown.trigger();
+                        // That cancel woke `cancelled` if it was queued;
+                        // with the flag set, a poll is ready at once and
+                        // consumes the wake-up lock-free.
+                        let _ = this.cancelled.as_mut().poll(cx);
                     } else if this.cancelled.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }

@@ -398,6 +398,15 @@ impl<T> Shared<T> {
                 }
             }
             SendPhase::Queued => {
+                // Woken: `settle` published the message or left it in the
+                // node before waking, so the outcome is taken lock-free.
+                if let Some(left) = node.take_woken(Option::take) {
+                    *phase = SendPhase::Done;
+                    return Poll::Ready(match left {
+                        None => Ok(()),
+                        Some(m) => Err(SendError(unwrap_msg(m))),
+                    });
+                }
                 let mut queue = self.queue.lock();
                 match node.state(&queue) {
                     WaitState::Waiting => {

@@ -208,6 +208,25 @@ fn blocked_publishers_are_served_in_order_and_woken_one_at_a_time() {
     assert_eq!(check(&tx), 0);
 }
 
+/// A blocked publisher woken because its message was published completes
+/// without taking the channel's lock: the outcome is in its node.
+#[test]
+fn a_woken_publisher_completes_without_the_lock() {
+    let tx = Sender::new(8);
+    let mut rx = tx.subscribe_with(1, Overflow::Block);
+    tx.try_send(0).unwrap();
+    let mut s = TestTask::new(tx.send(1));
+    s.pending();
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(s.wakes(), 1);
+    let before = crate::waitq::lock::taken();
+    assert_eq!(s.ready(), Ok(()));
+    drop(s);
+    assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(check(&tx), 0);
+}
+
 #[test]
 fn blocked_publisher_waker_change_is_honoured() {
     let tx = Sender::new(8);
@@ -707,6 +726,22 @@ fn sender_closed_completes_when_no_subscriber_is_connected() {
     drop(rx3);
     assert!(closed.is_woken());
     assert_eq!(closed.ready(), ());
+}
+
+/// The last subscriber's drop wakes `closed`; the woken future takes the
+/// channel's lock once, to read the count, and nothing else: its wake-up
+/// is consumed lock-free, so its drop has nothing to unlink.
+#[test]
+fn a_woken_sender_closed_takes_only_the_lock_that_reads_the_count() {
+    let (tx, rx) = channel::<u8>(2);
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    drop(rx);
+    assert!(closed.is_woken());
+    let before = crate::waitq::lock::taken();
+    assert_eq!(closed.ready(), ());
+    drop(closed);
+    assert_eq!(crate::waitq::lock::taken(), before + 1);
 }
 
 #[test]

@@ -292,6 +292,21 @@ fn sender_closed_completes_when_the_last_receiver_drops() {
     assert_eq!(tx.shared.closed.lock().len(), 0);
 }
 
+/// The last receiver's drop wakes `closed`; the woken future completes
+/// and is dropped without taking a lock.
+#[test]
+fn a_woken_sender_closed_completes_without_the_lock() {
+    let (tx, rx) = channel(());
+    let mut closed = TestTask::new(tx.closed());
+    closed.pending();
+    drop(rx);
+    assert_eq!(closed.wakes(), 1);
+    let before = crate::waitq::lock::taken();
+    closed.ready();
+    drop(closed);
+    assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
+}
+
 #[test]
 fn dropped_sender_closed_future_leaves_the_queue() {
     let (tx, _rx) = channel(());

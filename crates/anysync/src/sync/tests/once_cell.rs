@@ -358,18 +358,29 @@ fn get_or_try_init_blocking_leaves_the_cell_empty_on_error_and_a_panic_too() {
     assert_settled(&cell, true);
 }
 
-/// A `set` wakes the waiter; the woken wait completes and is dropped
-/// without taking the event's lock (it sees the value first, and must
-/// still consume its wake-up, or the drop would lock to unlink).
+/// The value wakes a `wait` and a `get_or_init` queued behind the running
+/// initialiser; each woken future completes and is dropped without taking
+/// a lock (each sees the value first, and must still consume its
+/// wake-up, or its drop would lock to unlink).
 #[test]
-fn a_woken_wait_completes_and_drops_without_the_lock() {
+fn woken_waiters_complete_and_drop_without_the_lock() {
     let cell = OnceCell::new();
+    let gate = Event::new();
+    let mut init = TestTask::new(cell.get_or_init(|| async {
+        gate.wait().await;
+        7
+    }));
+    let mut queued = TestTask::new(cell.get_or_init(|| async { 8 }));
     let mut wait = TestTask::new(cell.wait());
+    init.pending();
+    queued.pending();
     wait.pending();
-    assert_eq!(cell.set(7), Ok(()));
-    assert_eq!(wait.wakes(), 1);
+    gate.set();
+    assert_eq!(*init.ready(), 7);
+    assert_eq!((queued.wakes(), wait.wakes()), (1, 1));
     let before = crate::waitq::lock::taken();
-    assert_eq!(*wait.ready(), 7);
+    assert_eq!((*queued.ready(), *wait.ready()), (7, 7));
+    drop(queued);
     drop(wait);
     assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
     assert_settled(&cell, true);

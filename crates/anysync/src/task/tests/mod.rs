@@ -2,6 +2,8 @@
 
 mod auto_traits;
 mod cancel;
+#[cfg(feature = "std")]
+mod shutdown;
 mod tracker;
 
 mod loom;
