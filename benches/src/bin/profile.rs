@@ -42,7 +42,9 @@
 //! prints the wall time per task).
 //!
 //! `rwlock_read_heavy_smol`: `rwlock_read_heavy` on a smol executor run by
-//! 2 threads (the `rwlock/read90_nohold/smol` bench row).
+//! 2 threads (the `rwlock/read90_nohold/smol` bench row);
+//! `rwlock_read_heavy_ct` on tokio current-thread, where the
+//! instruction counts repeat.
 //!
 //! `channel_mpmc`: 4 senders and 4 receivers on tokio multi-thread (2
 //! workers), capacity 64 (the `channel/mpmc_4x4/cap64/tokio_mt2` row,
@@ -1042,6 +1044,9 @@ fn main() {
         "future_sizes" => future_sizes(&mut a),
         "rwlock_read_heavy_smol" => {
             for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol));
+        }
+        "rwlock_read_heavy_ct" => {
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::TokioCt));
         }
         w if w.starts_with("handoff_") => handoff(&mut a, &w["handoff_".len()..]),
         w => {
