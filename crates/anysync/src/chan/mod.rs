@@ -1160,12 +1160,26 @@ impl<B: Buffer> Chan<B> {
         n: usize,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), ()>> {
+        // As in `poll_send`: a woken reserve takes its grant without the
+        // lock. With the ring's send path open (so not closed), it is done:
+        // the slots stay counted as held for the permit, which sends into
+        // them without the lock too (`send_reserved`). A close that comes
+        // after this check finds a permit, as it would had the reserve
+        // completed a moment earlier.
+        let woken = node.take_woken(SendWant::take);
+        #[cfg(feature = "alloc")]
+        if let (Some(want), Some(ring)) = (&woken, &self.ring) {
+            if want.grant == Grant::Granted && ring.send_path_open() {
+                debug_assert_eq!(want.got(), n);
+                return Poll::Ready(Ok(()));
+            }
+        }
         let mut stale = None;
         // Cloned before the lock, as in `poll_send`.
-        let mut fresh = (!node.is_queued()).then(|| cx.waker().clone());
+        let mut fresh = (woken.is_none() && !node.is_queued()).then(|| cx.waker().clone());
         let mut q = self.lock_a();
         let out = 'out: {
-            match self.poll_queued_sender(&mut q, node, cx, &mut stale, None) {
+            match self.poll_queued_sender(&mut q, node, cx, &mut stale, woken) {
                 QueuedSender::Fresh => {}
                 QueuedSender::Waiting => break 'out Poll::Pending,
                 QueuedSender::Woken(want) => {

@@ -666,6 +666,14 @@ impl<T> FastRing<T> {
         true
     }
 
+    /// Whether the send path is open (`SLOW` clear in `tail`): nobody
+    /// holds the lock and the engine is not closed. A snapshot: a lock
+    /// holder or a close may set `SLOW` right after.
+    #[inline]
+    pub(crate) fn send_path_open(&self) -> bool {
+        self.tail.0.load(Ordering::Acquire) & SLOW == 0
+    }
+
     /// Whether both fast paths are open (`SLOW` clear in both counters).
     #[cfg(test)]
     pub(crate) fn is_open(&self) -> bool {

@@ -518,3 +518,25 @@ fn loom_ring_permit_send_racing_a_close() {
         assert_eq!(chan.len(), 0);
     });
 }
+
+/// A reserve woken with a slot of a ring, which completes without the
+/// lock while the send path is open, racing a close: it reports the close,
+/// or gets a permit whose send delivers the item or hands it back; the
+/// slot is let go either way.
+#[test]
+fn loom_ring_woken_reserve_racing_a_close() {
+    loom::model(|| {
+        let chan = ring(1);
+        assert!(chan.try_send(1).is_ok());
+        let c = chan.clone();
+        let reserver = thread::spawn(move || match reserve(&*c) {
+            Ok(()) => c.send_reserved(2).is_ok(),
+            Err(()) => false,
+        });
+        assert_eq!(recv(&*chan), Some(1));
+        assert!(chan.close());
+        let sent = reserver.join().unwrap();
+        assert_eq!(chan.try_recv().ok(), sent.then_some(2));
+        assert_quiet(&*chan);
+    });
+}

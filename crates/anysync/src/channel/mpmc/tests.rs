@@ -636,6 +636,34 @@ fn reserve_waits_in_line_and_its_permit_sends_without_waiting() {
     assert_quiet(tx.stats());
 }
 
+/// The only waiter, a reserve woken with a slot, completes without a lock,
+/// and its permit sends without one; granted and then closed before it
+/// runs, it reports the close and the slot is free again.
+#[test]
+fn a_woken_reserve_and_its_permit_take_no_lock_unless_closed() {
+    let (tx, rx) = channel::bounded(1);
+    tx.try_send(1).unwrap();
+    let mut reserve = TestTask::new(tx.reserve());
+    reserve.pending();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(reserve.is_woken());
+    let before = crate::waitq::lock::taken();
+    let permit = reserve.ready().unwrap();
+    permit.send(2).unwrap();
+    assert_eq!(crate::waitq::lock::taken(), before, "a lock was taken");
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_quiet(tx.stats());
+
+    tx.try_send(3).unwrap();
+    let mut reserve = TestTask::new(tx.reserve());
+    reserve.pending();
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert!(reserve.is_woken());
+    drop(rx);
+    assert!(matches!(reserve.ready(), Err(SendError(()))));
+    assert_quiet(tx.stats());
+}
+
 #[test]
 fn a_permit_dropped_unused_gives_its_slot_to_the_waiting_sender() {
     let (tx, rx) = channel::bounded(1);
