@@ -666,9 +666,9 @@ impl<T> FastRing<T> {
         true
     }
 
-    /// Whether the send path is open (`SLOW` clear in `tail`): nobody
-    /// holds the lock and the engine is not closed. A snapshot: a lock
-    /// holder or a close may set `SLOW` right after.
+    /// Whether the send path is open (`SLOW` clear in `tail`): no holder
+    /// of the lock has closed it (`lock_a`), and the engine is not closed.
+    /// A snapshot: either may set `SLOW` right after.
     #[inline]
     pub(crate) fn send_path_open(&self) -> bool {
         self.tail.0.load(Ordering::Acquire) & SLOW == 0

@@ -76,8 +76,7 @@ impl<F: Future> TestTask<F> {
 }
 
 /// Runs `f` and returns the number of wait-queue locks this thread took
-/// meanwhile (always 0 without `std`): for tests of paths meant to be
-/// lock-free.
+/// meanwhile: for tests of paths meant to be lock-free.
 pub(crate) fn locks_taken(f: impl FnOnce()) -> usize {
     let before = crate::waitq::lock::taken();
     f();

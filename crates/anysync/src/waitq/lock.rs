@@ -26,6 +26,8 @@ mod imp {
         }
 
         pub(crate) fn lock(&self) -> Guard<'_, T> {
+            #[cfg(test)]
+            super::count_take();
             self.0.lock().unwrap()
         }
     }
@@ -60,10 +62,9 @@ mod imp {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             #[cfg(any(test, feature = "test-util"))]
-            {
-                super::HELD.with(|held| held.set(held.get() + 1));
-                super::TAKEN.with(|taken| taken.set(taken.get() + 1));
-            }
+            super::HELD.with(|held| held.set(held.get() + 1));
+            #[cfg(test)]
+            super::count_take();
             Guard(guard)
         }
     }
@@ -94,8 +95,20 @@ mod imp {
 #[cfg(all(not(anysync_loom), feature = "std", any(test, feature = "test-util")))]
 std::thread_local!(
     static HELD: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+);
+
+// Test builds link `std` with or without the feature (see the crate root),
+// so every lock, the spin lock and the critical section included, counts.
+#[cfg(test)]
+std::thread_local!(
     static TAKEN: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
 );
+
+#[cfg(test)]
+#[inline]
+fn count_take() {
+    TAKEN.with(|taken| taken.set(taken.get() + 1));
+}
 
 /// How many wait-queue locks this thread holds now (test builds with `std`
 /// only; elsewhere always 0). Lets tests catch a waker that is woken or
@@ -108,15 +121,12 @@ pub(crate) fn held() -> usize {
     0
 }
 
-/// How many times this thread has taken a wait-queue lock (test builds
-/// with `std` only; elsewhere always 0). Lets tests check that a path
-/// meant to be lock-free takes no lock.
+/// How many times this thread has taken a wait-queue lock, whichever lock
+/// the build uses (test builds only). Lets tests check that a path meant
+/// to be lock-free takes no lock.
 #[cfg(test)]
 pub(crate) fn taken() -> usize {
-    #[cfg(all(not(anysync_loom), feature = "std"))]
-    return TAKEN.with(core::cell::Cell::get);
-    #[cfg(not(all(not(anysync_loom), feature = "std")))]
-    0
+    TAKEN.with(core::cell::Cell::get)
 }
 
 #[cfg(all(not(anysync_loom), not(feature = "std")))]
@@ -163,6 +173,8 @@ mod imp {
                     .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
                 {
+                    #[cfg(test)]
+                    super::count_take();
                     return Guard { lock: self };
                 }
                 while self.locked.load(Ordering::Relaxed) {
@@ -178,6 +190,8 @@ mod imp {
             // state; guards are dropped in reverse order of creation because
             // each lives in a lexical scope of the wait queue code.
             let restore = unsafe { critical_section::acquire() };
+            #[cfg(test)]
+            super::count_take();
             Guard {
                 lock: self,
                 restore,

@@ -665,6 +665,48 @@ fn a_woken_reserve_and_its_permit_take_no_lock_unless_closed() {
     assert_quiet(tx.stats());
 }
 
+/// Reserves that complete without a lock still give back what they do not
+/// use: a permit dropped unused, and one slot of two reserved together.
+#[test]
+fn lock_free_reserves_give_back_the_slots_they_do_not_use() {
+    let (tx, rx) = channel::bounded(2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let mut one = TestTask::new(tx.reserve());
+    one.pending();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(one.is_woken());
+    let mut permit = None;
+    let locks = crate::util::test::locks_taken(|| permit = Some(one.ready().unwrap()));
+    assert_eq!(locks, 0);
+    drop(permit);
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(tx.try_send(3), Ok(()), "the unused slot is free");
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_quiet(tx.stats());
+
+    tx.try_send(4).unwrap();
+    tx.try_send(5).unwrap();
+    let mut two = TestTask::new(tx.reserve_many(2));
+    two.pending();
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert!(!two.is_woken(), "one of two slots is not enough");
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert!(two.is_woken());
+    let mut permits = None;
+    let locks = crate::util::test::locks_taken(|| permits = Some(two.ready().unwrap()));
+    assert_eq!(locks, 0);
+    let mut permits = permits.unwrap();
+    assert_eq!(permits.len(), 2);
+    permits.send(5).unwrap();
+    drop(permits);
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_eq!(tx.try_send(6), Ok(()));
+    assert_eq!(tx.try_send(7), Ok(()), "the unused slot is free");
+    assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(6), Ok(7)));
+    assert_quiet(tx.stats());
+}
+
 #[test]
 fn a_permit_dropped_unused_gives_its_slot_to_the_waiting_sender() {
     let (tx, rx) = channel::bounded(1);

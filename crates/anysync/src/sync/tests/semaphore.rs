@@ -693,3 +693,21 @@ fn acquire_many_owned_blocking_waits_on_a_thread_until_permits_are_added() {
         Some(AcquireError::Closed)
     );
 }
+
+/// An acquire woken with its permits and then given up (as `OnceCell`
+/// does when it finds the value set) hands them back without the lock.
+#[test]
+fn cancelling_a_woken_acquire_gives_its_permits_back_without_the_lock() {
+    let sem = Semaphore::new(2);
+    let held = sem.try_acquire_many(2).unwrap();
+    let mut acquire = alloc::boxed::Box::pin(crate::sync::semaphore::AcquireInner::new(&sem, 2));
+    let mut cx = core::task::Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(acquire.as_mut().poll(&mut cx).is_pending());
+    drop(held);
+    assert_eq!(sem.available_permits(), 0, "assigned to the waiter");
+    let locks = crate::util::test::locks_taken(|| acquire.as_mut().cancel());
+    assert_eq!(locks, 0);
+    assert!(acquire.is_terminated());
+    drop(acquire);
+    assert_whole(&sem, 2);
+}
