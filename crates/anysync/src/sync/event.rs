@@ -381,10 +381,10 @@ impl<P: Deref<Target = Event>> WaitVia<P> {
 
 impl<P: Deref<Target = Event>> WaitVia<P> {
     /// For a caller that learned from elsewhere that the wait is over (a
-    /// token's flag, a cell's value) and completes without polling: consumes a wake-up
-    /// already delivered, without the lock, so that dropping the wait then
-    /// has nothing to unlink. A node still waiting is left for the drop to
-    /// unlink, as before.
+    /// token's flag, a cell's value) and completes without polling:
+    /// consumes a wake-up already delivered, without the lock, so that
+    /// dropping the wait then has nothing to unlink. A node still waiting
+    /// is left for the drop to unlink, as before.
     #[inline]
     pub(crate) fn finish_if_woken(self: Pin<&mut Self>) {
         let this = self.project();

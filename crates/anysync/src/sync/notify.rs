@@ -487,17 +487,13 @@ impl Notified<'_> {
     /// Use it to avoid a lost wake-up when the condition check comes after
     /// creating the future: create, `enable`, check, then await.
     pub fn enable(self: Pin<&mut Self>) -> bool {
+        if matches!(self.state, State::Queued { .. }) {
+            return self.finish_if_woken();
+        }
         let mut state = self.project().state;
         let (notify, kind) = match state.as_mut().project() {
             StateProj::Done | StateProj::Notified { .. } => return true,
-            StateProj::Queued { wait } => {
-                let notify: &Notify = wait.ptr();
-                let (_, mut node) = wait.split();
-                match node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
-                    Some(kind) => (notify, kind),
-                    None => return false,
-                }
-            }
+            StateProj::Queued { .. } => unreachable!("anysync bug: handled above"),
             StateProj::Init { notify, generation } => {
                 let (notify, generation) = (*notify, *generation);
                 let waker = futures_task::noop_waker_ref();
@@ -512,22 +508,24 @@ impl Notified<'_> {
         true
     }
 
-    /// For a caller that learned from elsewhere that what it waits for has
-    /// happened (a count at zero) and completes without polling: if a
-    /// notification already woke this future, consumes it without the
-    /// lock, so that dropping the future has nothing to unlink. A
+    /// If a notification already woke this queued future, consumes it
+    /// without the lock and returns `true` (the next poll is ready, and a
     /// `notify_one` consumed this way is passed on by the drop, as a
-    /// consumed one always is. Otherwise changes nothing.
-    #[cfg(feature = "alloc")]
-    pub(crate) fn finish_if_woken(self: Pin<&mut Self>) {
+    /// consumed one always is); otherwise changes nothing. `enable` uses
+    /// it, and so does a caller that learned from elsewhere that what it
+    /// waits for has happened (a count at zero) and completes without
+    /// polling: the drop then has nothing to unlink.
+    pub(crate) fn finish_if_woken(self: Pin<&mut Self>) -> bool {
         let mut state = self.project().state;
         if let StateProj::Queued { wait } = state.as_mut().project() {
             let notify: &Notify = wait.ptr();
             let (_, mut node) = wait.split();
             if let Some(kind) = node.take_woken(|kind| core::mem::replace(kind, Kind::None)) {
                 state.set(State::Notified { notify, kind });
+                return true;
             }
         }
+        false
     }
 }
 
