@@ -146,6 +146,13 @@
 //! guard clears `SLOW` again on the way out if the engine is quiet: the
 //! waits are rare, so the lock is taken rarely.
 //!
+//! A send or receive future whose claim another operation of its side
+//! wins (the position moved, `SLOW` still clear) returns `Pending` after
+//! waking its own task, with nothing claimed, reserved or queued, and
+//! tries again when polled: its worker thread runs another task meanwhile
+//! instead of pausing (see [`FastRing::push_rest`]). `try_send` and
+//! `try_recv`, which cannot yield, pause the thread and try again.
+//!
 //! ## Wakers
 //!
 //! A waiting future clones its waker before it takes lock A whenever it is
@@ -807,8 +814,12 @@ impl<B: Buffer> Chan<B> {
     /// then [`try_send_rest`](Self::try_send_rest) if that did not send.
     #[inline]
     pub(crate) fn try_send(&self, item: B::Item) -> Result<(), TrySend<B::Item>> {
-        self.try_send_first(item)
-            .or_else(|again| self.try_send_rest(again))
+        self.try_send_first(item).or_else(|again| {
+            // Not in a task: `Busy` is never the answer (and the lock would
+            // be a right one).
+            self.try_send_rest(again, false)
+                .unwrap_or_else(|item| self.try_send_locked(item))
+        })
     }
 
     /// The first attempt of a send, inline: the ring's first claim, and
@@ -829,17 +840,28 @@ impl<B: Buffer> Chan<B> {
     /// The rest of [`try_send`](Self::try_send) after
     /// [`try_send_first`](Self::try_send_first): the ring's retries, then
     /// the lock if the ring sends there.
+    ///
+    /// `in_task`: the caller is a send future, which yields to its
+    /// executor when its claim is lost to another sender
+    /// ([`FastRing::push_rest`]): the answer is `Err(item)` then, and
+    /// otherwise `try_send`'s, in `Ok`.
     #[inline]
-    fn try_send_rest(&self, again: SendAgain<B::Item>) -> Result<(), TrySend<B::Item>> {
-        match again {
+    #[cfg_attr(not(feature = "alloc"), allow(unused_variables))] // only a ring yields
+    fn try_send_rest(
+        &self,
+        again: SendAgain<B::Item>,
+        in_task: bool,
+    ) -> Result<Result<(), TrySend<B::Item>>, B::Item> {
+        Ok(match again {
             #[cfg(feature = "alloc")]
-            SendAgain::Ring(again) => match self.ring().push_rest(again) {
+            SendAgain::Ring(again) => match self.ring().push_rest(again, in_task) {
                 Ok(()) => Ok(()),
                 Err(Fast::Done(item)) => Err(TrySend::Full(item)),
                 Err(Fast::Slow(item)) => self.try_send_locked(item),
+                Err(Fast::Busy(item)) => return Err(item),
             },
             SendAgain::Locked(item) => self.try_send_locked(item),
-        }
+        })
     }
 
     /// [`try_send`](Self::try_send) under lock A: the only path of a
@@ -1258,8 +1280,11 @@ impl<B: Buffer> Chan<B> {
     /// then [`try_recv_rest`](Self::try_recv_rest) if that took nothing.
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<B::Item, TryRecv> {
-        self.try_recv_first()
-            .or_else(|again| self.try_recv_rest(again))
+        self.try_recv_first().or_else(|again| {
+            // Not in a task, as in `try_send`.
+            self.try_recv_rest(again, false)
+                .unwrap_or_else(|()| self.try_recv_ring_slow())
+        })
     }
 
     /// The first attempt of a receive, inline, as
@@ -1278,16 +1303,22 @@ impl<B: Buffer> Chan<B> {
     /// [`try_recv_first`](Self::try_recv_first), as
     /// [`try_send_rest`](Self::try_send_rest).
     #[inline]
-    fn try_recv_rest(&self, again: RecvAgain<B::Item>) -> Result<B::Item, TryRecv> {
-        match again {
+    #[cfg_attr(not(feature = "alloc"), allow(unused_variables))] // only a ring yields
+    fn try_recv_rest(
+        &self,
+        again: RecvAgain<B::Item>,
+        in_task: bool,
+    ) -> Result<Result<B::Item, TryRecv>, ()> {
+        Ok(match again {
             #[cfg(feature = "alloc")]
-            RecvAgain::Ring(again) => match self.ring().pop_rest(again) {
+            RecvAgain::Ring(again) => match self.ring().pop_rest(again, in_task) {
                 Ok(item) => Ok(item),
                 Err(Fast::Done(())) => Err(TryRecv::Empty),
                 Err(Fast::Slow(())) => self.try_recv_ring_slow(),
+                Err(Fast::Busy(())) => return Err(()),
             },
             RecvAgain::Locked(_) => self.try_recv_unringed(),
-        }
+        })
     }
 
     /// [`try_recv`](Self::try_recv) of an engine without a ring.
@@ -1327,7 +1358,6 @@ impl<B: Buffer> Chan<B> {
 
     /// [`try_recv`](Self::try_recv) of an engine with a ring whose fast
     /// path is closed (`SLOW` set): under lock A.
-    #[cfg(feature = "alloc")]
     #[cold]
     #[inline(never)]
     fn try_recv_ring_slow(&self) -> Result<B::Item, TryRecv> {
@@ -2031,7 +2061,19 @@ impl<'a, B: Buffer> SendFut<'a, B> {
         again: SendAgain<B::Item>,
     ) -> Poll<Result<(), B::Item>> {
         let this = self.as_mut().project();
-        match chan.try_send_rest(again) {
+        let out = match chan.try_send_rest(again, true) {
+            Ok(out) => out,
+            Err(item) => {
+                // Another sender claimed the position first: give the
+                // worker to another task and try again when polled (see
+                // `FastRing::push_rest`). Nothing is queued or reserved;
+                // the future holds the item, as before its first poll.
+                *this.item = Some(item);
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        };
+        match out {
             Ok(()) => {
                 this.stage.finish();
                 return Poll::Ready(Ok(()));
@@ -2197,7 +2239,13 @@ impl<'a, B: Buffer> RecvFut<'a, B> {
         again: RecvAgain<B::Item>,
     ) -> Poll<Option<B::Item>> {
         let this = self.as_mut().project();
-        match chan.try_recv_rest(again) {
+        let Ok(out) = chan.try_recv_rest(again, true) else {
+            // Another receiver claimed the position first: as a send does
+            // (`poll_send_again`), with nothing taken or queued.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        };
+        match out {
             Ok(item) => {
                 this.stage.finish();
                 return Poll::Ready(Some(item));

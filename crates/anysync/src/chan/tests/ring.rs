@@ -9,7 +9,10 @@ use alloc::{collections::VecDeque, sync::Arc, vec::Vec};
 use core::{future::poll_fn, pin::pin};
 use std::thread;
 
-use crate::chan::{Chan, FifoBuf, RecvFut, ReserveFut, SendFut, TrySend};
+use crate::{
+    chan::{ring::before_claim, Chan, FifoBuf, RecvFut, ReserveFut, SendFut, TryRecv, TrySend},
+    util::test::{locks_taken, TestTask},
+};
 
 type Engine = Chan<FifoBuf<u64>>;
 
@@ -485,4 +488,77 @@ fn woken_waiters_use_their_grants_without_the_lock() {
     );
     assert_quiet(&chan);
     assert_eq!(locked_reserved(&chan), (0, 0));
+}
+
+/// A send future whose claim another sender wins, between its read of
+/// `tail` and its compare-and-swap, gives its worker back to the executor:
+/// `Pending`, woken once, its item kept and nothing claimed, queued or
+/// locked. Polled again, it sends after the winner's item; cancelled
+/// instead, it hands its item back.
+#[test]
+fn a_send_future_that_loses_its_claim_yields_to_its_executor() {
+    for cancel in [false, true] {
+        let chan = ring(4);
+        let other = chan.clone();
+        let mut fut = alloc::boxed::Box::pin(SendFut::new(&*chan, 2));
+        let mut send = TestTask::new(poll_fn(|cx| fut.as_mut().poll_send(cx)));
+        before_claim::set(move || assert!(other.try_send(1).is_ok()));
+        assert_eq!(
+            locks_taken(|| send.pending()),
+            0,
+            "a lost claim took the lock"
+        );
+        assert_eq!(send.wakes(), 1, "the future did not wake itself");
+        assert_eq!(chan.stats().len, 1, "only the winner's item is in");
+        assert!(chan.fast_paths_open());
+        if cancel {
+            drop(send);
+            assert_eq!(fut.as_mut().cancel(), Some(2), "the item was lost");
+            assert_eq!(chan.try_recv(), Ok(1));
+        } else {
+            assert_eq!(send.ready(), Ok(()));
+            assert_eq!(chan.try_recv(), Ok(1));
+            assert_eq!(chan.try_recv(), Ok(2));
+        }
+        assert_eq!(chan.try_recv(), Err(TryRecv::Empty));
+        assert_quiet(&chan);
+    }
+}
+
+/// The same for a receive future: the item it was about to claim goes to
+/// the other receiver, and polled again it takes the next one.
+#[test]
+fn a_receive_future_that_loses_its_claim_yields_to_its_executor() {
+    let chan = ring(4);
+    assert!(chan.try_send(1).is_ok());
+    assert!(chan.try_send(2).is_ok());
+    let other = chan.clone();
+    let mut fut = alloc::boxed::Box::pin(RecvFut::new(&*chan));
+    let mut recv = TestTask::new(poll_fn(|cx| fut.as_mut().poll_recv(cx)));
+    before_claim::set(move || assert_eq!(other.try_recv(), Ok(1)));
+    assert_eq!(
+        locks_taken(|| recv.pending()),
+        0,
+        "a lost claim took the lock"
+    );
+    assert_eq!(recv.wakes(), 1, "the future did not wake itself");
+    assert_eq!(chan.stats().len, 1, "the future took an item");
+    assert!(chan.fast_paths_open());
+    assert_eq!(recv.ready(), Some(2));
+    assert_quiet(&chan);
+}
+
+/// `try_send` and `try_recv` cannot yield: a claim they lose is tried
+/// again, and they answer as before.
+#[test]
+fn try_send_and_try_recv_retry_a_lost_claim() {
+    let chan = ring(4);
+    let other = chan.clone();
+    before_claim::set(move || assert!(other.try_send(1).is_ok()));
+    assert!(chan.try_send(2).is_ok());
+    let other = chan.clone();
+    before_claim::set(move || assert_eq!(other.try_recv(), Ok(1)));
+    assert_eq!(chan.try_recv(), Ok(2));
+    assert_eq!(chan.try_recv(), Err(TryRecv::Empty));
+    assert_quiet(&chan);
 }
