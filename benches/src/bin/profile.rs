@@ -50,7 +50,8 @@
 //! workers), capacity 64 (the `channel/mpmc_4x4/cap64/tokio_mt2` row,
 //! without criterion); prints the time per message. Under
 //! `strace -f -w -c -e trace=clock_nanosleep,sched_yield` it shows which
-//! crates put a worker thread to sleep. `channel_mpmc_bystander`: the
+//! crates put a worker thread to sleep. `channel_mpmc_smol`: the same on
+//! a smol executor run by 2 threads. `channel_mpmc_bystander`: the
 //! same with a ninth task that yields in a loop and records how long it
 //! waits to run again. `channel_mpmc_latency`: that, with each message
 //! carrying the time it was sent; prints percentiles of the time from
@@ -259,7 +260,7 @@ fn channel_spsc<C: BenchChannel>(a: &mut Args) {
 /// while the senders run and records how long each yield kept it from
 /// running (a worker thread that sleeps holds up every task queued on it);
 /// prints the same percentiles. It also keeps both workers busy.
-fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
+fn channel_mpmc<C: BenchChannel>(a: &mut Args, kind: RtKind, latency: bool, bystander: bool) {
     if C::ID == a.id {
         use std::sync::{
             atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -271,7 +272,7 @@ fn channel_mpmc<C: BenchChannel>(a: &mut Args, latency: bool, bystander: bool) {
         let received = Arc::new(AtomicU64::new(0));
         let delays = Arc::new(Mutex::new(Vec::new()));
         let n = a.ops;
-        let rt = Rt::new(RtKind::TokioMt2);
+        let rt = Rt::new(kind);
         // `ANYSYNC_PROFILE_NO_COUNT=1`: without the wait counter the bench
         // puts around every operation, to see what it changes.
         let _paused = std::env::var_os("ANYSYNC_PROFILE_NO_COUNT")
@@ -1023,9 +1024,14 @@ fn main() {
         "notify_uncontended" => for_each_notify!(notify_uncontended(&mut a)),
         "notify_ping_pong" => for_each_notify!(notify_ping_pong(&mut a)),
         "channel_spsc" => for_each_channel!(channel_spsc(&mut a)),
-        "channel_mpmc" => for_each_channel!(channel_mpmc(&mut a, false, false)),
-        "channel_mpmc_bystander" => for_each_channel!(channel_mpmc(&mut a, false, true)),
-        "channel_mpmc_latency" => for_each_channel!(channel_mpmc(&mut a, true, true)),
+        "channel_mpmc" => for_each_channel!(channel_mpmc(&mut a, RtKind::TokioMt2, false, false)),
+        "channel_mpmc_smol" => for_each_channel!(channel_mpmc(&mut a, RtKind::Smol, false, false)),
+        "channel_mpmc_bystander" => {
+            for_each_channel!(channel_mpmc(&mut a, RtKind::TokioMt2, false, true))
+        }
+        "channel_mpmc_latency" => {
+            for_each_channel!(channel_mpmc(&mut a, RtKind::TokioMt2, true, true))
+        }
         "retry_ok" => retry(&mut a, 0),
         "retry_zero" => retry(&mut a, 1),
         "rate_check" => rate_check(&mut a),
