@@ -1356,8 +1356,10 @@ impl<B: Buffer> Chan<B> {
         self.try_recv_locked(q, &mut wakes)
     }
 
-    /// [`try_recv`](Self::try_recv) of an engine with a ring whose fast
-    /// path is closed (`SLOW` set): under lock A.
+    /// [`try_recv`](Self::try_recv) under lock A: for an engine with a
+    /// ring whose fast path is closed (`SLOW` set), and the answer `try_recv`
+    /// would give a ring's `Busy` (which it never gets: it does not ask for
+    /// it). Correct for any engine: it is the locked receive.
     #[cold]
     #[inline(never)]
     fn try_recv_ring_slow(&self) -> Result<B::Item, TryRecv> {

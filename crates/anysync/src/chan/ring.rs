@@ -304,7 +304,8 @@ impl<T> FastRing<T> {
     /// finish with the slot; `slow` is the answer when loom gives up
     /// waiting; `busy`, if given, the answer to a claim lost to another
     /// operation of the side (the position moved, `SLOW` still clear),
-    /// instead of a retry. `item` is what is to be sent (`()` for a
+    /// instead of a retry. (A word that changed only in `held` is retried:
+    /// a lock holder closed and reopened the ring in between.) `item` is what is to be sent (`()` for a
     /// receive).
     #[cold]
     #[inline(never)]
@@ -321,7 +322,7 @@ impl<T> FastRing<T> {
         let mut busy = busy;
         loop {
             let word = if let Some((tried, now)) = raced {
-                if now != tried && now & SLOW == 0 {
+                if (now ^ tried) & POS != 0 && now & SLOW == 0 {
                     if let Some(busy) = busy.take() {
                         return busy(item);
                     }
@@ -842,10 +843,12 @@ impl Backoff {
     /// longer. Both were measured in the 4-by-4 channel bench, where two
     /// workers each run a sender half of the time; yielding only when the
     /// position moved was slower there (about 76 ns per message against
-    /// 61-64). A future does not get here for a lost claim: it yields to
-    /// its executor instead ([`Fast::Busy`]), so this pause is for the
-    /// callers that cannot (`try_send`, `try_recv`, and a woken waiter
-    /// using its reservation). A weak compare-and-swap that failed spuriously (the word did
+    /// 61-64). A send or receive future's own claim does not get here when
+    /// the position moved: the future yields to its executor instead
+    /// ([`Fast::Busy`]), so this pause is for the callers that cannot
+    /// (`try_send`, `try_recv`, a woken waiter using its reservation) and
+    /// for a word that changed only in `held` (a lock holder closed and
+    /// reopened the ring in between). A weak compare-and-swap that failed spuriously (the word did
     /// not change, as load-linked/store-conditional targets allow) retries
     /// at once. Under loom, where a yield is a scheduling point, and
     /// without `std`, this does nothing.
@@ -876,7 +879,7 @@ impl Backoff {
 /// changed since `word` was read, `SLOW` and `held` included.
 #[inline(always)]
 fn claim(counter: &AtomicUsize, word: usize, next: usize) -> Result<usize, usize> {
-    #[cfg(all(test, not(anysync_loom)))]
+    #[cfg(all(test, feature = "std", not(anysync_loom)))]
     before_claim::run();
     counter.compare_exchange_weak(
         word,
@@ -910,7 +913,7 @@ fn yield_thread() {
 /// A test's hook into the window between a fast operation's read of its
 /// counter and its compare-and-swap, where another operation of the same
 /// side can claim first.
-#[cfg(all(test, not(anysync_loom)))]
+#[cfg(all(test, feature = "std", not(anysync_loom)))]
 pub(crate) mod before_claim {
     use alloc::boxed::Box;
     use core::cell::Cell;

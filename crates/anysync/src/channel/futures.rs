@@ -23,7 +23,7 @@ use super::{
     storage::{Heap, Storage},
     RecvError, SendError, SendTimeoutError,
 };
-use crate::chan::{Chan, RecvFut, ReserveFut, SendFut};
+use crate::chan::{Chan, Phase, RecvFut, ReserveFut, SendFut};
 
 pin_project!(
     /// Future returned by [`Sender::send`](super::Sender::send) and
@@ -268,6 +268,12 @@ impl<T, Sl: Future<Output = ()>, S: Storage<T>> Future for SendTimeout<'_, T, Sl
             Poll::Ready(Err(SendError(value))) => {
                 return Poll::Ready(Err(SendTimeoutError::Closed(value)))
             }
+            // Not queued: the send lost its claim to another sender and
+            // gave its worker away with its task woken (see
+            // `Sender::send`). It has not waited yet, so the timer does not
+            // end it before it tries again; each such loss is another
+            // sender's success, so this ends.
+            Poll::Pending if this.send.inner.phase() == Phase::Init => return Poll::Pending,
             Poll::Pending => {}
         }
         if this.sleep.poll(cx).is_pending() {

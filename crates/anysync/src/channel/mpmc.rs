@@ -231,6 +231,14 @@ impl<T> Sender<T> {
     /// `send` or `try_send` can take it. The value stays in the future until
     /// it is moved into the channel.
     ///
+    /// On a multi-threaded executor a poll can return `Pending` without
+    /// waiting: another sender, running at that moment on another thread,
+    /// claimed the slot this one was about to take. The future has then
+    /// woken its own task, holds its value and no place in the queue, and
+    /// tries again when polled, so that the worker thread runs another task
+    /// meanwhile instead of pausing. [`try_send`](Self::try_send) never
+    /// returns early for that reason.
+    ///
     /// # Wakers
     /// The waker is cloned with no lock held when the wait starts, so a
     /// `Waker::clone` may call back into this channel. A waiting future polled
@@ -730,6 +738,11 @@ impl<T> Receiver<T> {
     /// receivers wait is promised to the longest-waiting one. A value leaves
     /// the channel only in the poll that returns it. After the channel is
     /// closed, receives return what is left, then fail.
+    ///
+    /// As with [`Sender::send`], a poll can return `Pending` without
+    /// waiting when another receiver, on another thread, claimed the value
+    /// this one was about to take: the future has woken its own task, holds
+    /// no place in the queue, and tries again when polled.
     ///
     /// # Wakers
     /// The waker is cloned with no lock held when the wait starts, so a

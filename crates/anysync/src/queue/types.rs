@@ -385,6 +385,13 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// later `put` or `try_put` can take it. The item stays in the
     /// future until it is moved into the queue.
     ///
+    /// A bounded FIFO [`Queue`] on a multi-threaded executor can return
+    /// `Pending` from a poll without waiting, when another putter on
+    /// another thread claimed the slot this one was about to take: the
+    /// future has woken its own task, holds its item and no place in line,
+    /// and tries again when polled (as
+    /// [`Sender::send`](crate::channel::Sender::send) does).
+    ///
     /// # Wakers
     /// The waker is cloned with no lock held when the wait starts, so a
     /// `Waker::clone` may call back into this queue. A waiting future polled
@@ -451,7 +458,9 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// Getters that wait are served in arrival order: an item put
     /// while getters wait is promised to the longest-waiting one.
-    /// An item leaves the queue only in the poll that returns it.
+    /// An item leaves the queue only in the poll that returns it. A get
+    /// can return `Pending` without waiting when another getter on another
+    /// thread claimed the item first, as a [`put`](Self::put) can.
     ///
     /// After [`shutdown`](Self::shutdown), gets still return what is
     /// left, then fail; after

@@ -562,3 +562,54 @@ fn try_send_and_try_recv_retry_a_lost_claim() {
     assert_eq!(chan.try_recv(), Err(TryRecv::Empty));
     assert_quiet(&chan);
 }
+
+/// A claim that fails because a close set `SLOW` is not a race with
+/// another sender: the future does not yield but answers through the
+/// lock, with its item back.
+#[test]
+fn a_claim_lost_to_a_close_answers_through_the_lock() {
+    let chan = ring(4);
+    let other = chan.clone();
+    let mut fut = alloc::boxed::Box::pin(SendFut::new(&*chan, 2));
+    let mut send = TestTask::new(poll_fn(|cx| fut.as_mut().poll_send(cx)));
+    before_claim::set(move || assert!(other.close()));
+    assert_eq!(send.ready(), Err(2));
+    assert_eq!(send.wakes(), 0);
+}
+
+/// A claim whose counter changed only in `held` (a lock holder closed the
+/// ring and reopened it with a reservation, the position where it was)
+/// is tried again at once: the future sends on its first poll.
+#[test]
+fn a_claim_that_found_only_the_reservations_changed_is_retried() {
+    let chan = ring(4);
+    let other = chan.clone();
+    let mut fut = alloc::boxed::Box::pin(SendFut::new(&*chan, 2));
+    let mut send = TestTask::new(poll_fn(|cx| fut.as_mut().poll_send(cx)));
+    before_claim::set(move || assert!(other.try_reserve(1).is_ok()));
+    assert_eq!(send.ready(), Ok(()));
+    assert_eq!(send.wakes(), 0);
+    assert!(chan.send_reserved(3).is_ok());
+    assert_eq!(chan.try_recv(), Ok(2));
+    assert_eq!(chan.try_recv(), Ok(3));
+    assert_quiet(&chan);
+}
+
+/// `send_timeout` with its time already up still sends when its claim is
+/// lost to another sender: the loss is not a wait, so the timer does not
+/// end the send before it tries again.
+#[test]
+fn a_send_timeout_that_loses_a_claim_tries_again_before_the_timer() {
+    let (tx, rx) = crate::channel::bounded::<u64>(4);
+    let other = tx.clone();
+    let mut send = TestTask::new(crate::channel::futures::SendTimeout::new(
+        tx.send(2),
+        core::future::ready(()),
+    ));
+    before_claim::set(move || assert!(other.try_send(1).is_ok()));
+    send.pending();
+    assert_eq!(send.wakes(), 1, "the send did not wake its task");
+    assert!(send.ready().is_ok(), "timed out with room");
+    assert_eq!(rx.try_recv().ok(), Some(1));
+    assert_eq!(rx.try_recv().ok(), Some(2));
+}
