@@ -305,8 +305,8 @@ impl<T> FastRing<T> {
     /// waiting; `busy`, if given, the answer to a claim lost to another
     /// operation of the side (the position moved, `SLOW` still clear),
     /// instead of a retry. (A word that changed only in `held` is retried:
-    /// a lock holder closed and reopened the ring in between.) `item` is what is to be sent (`()` for a
-    /// receive).
+    /// a lock holder closed and reopened the ring in between.) `item` is
+    /// what is to be sent (`()` for a receive).
     #[cold]
     #[inline(never)]
     fn contended<R, I>(
@@ -316,10 +316,9 @@ impl<T> FastRing<T> {
         mut raced: Option<(usize, usize)>,
         step: impl Fn(&Self, I, usize) -> Step<R, I>,
         slow: impl FnOnce(I) -> R,
-        busy: Option<impl FnOnce(I) -> R>,
+        mut busy: Option<impl FnOnce(I) -> R>,
     ) -> R {
         let mut backoff = Backoff::default();
-        let mut busy = busy;
         loop {
             let word = if let Some((tried, now)) = raced {
                 if (now ^ tried) & POS != 0 && now & SLOW == 0 {
@@ -848,9 +847,9 @@ impl Backoff {
     /// ([`Fast::Busy`]), so this pause is for the callers that cannot
     /// (`try_send`, `try_recv`, a woken waiter using its reservation) and
     /// for a word that changed only in `held` (a lock holder closed and
-    /// reopened the ring in between). A weak compare-and-swap that failed spuriously (the word did
-    /// not change, as load-linked/store-conditional targets allow) retries
-    /// at once. Under loom, where a yield is a scheduling point, and
+    /// reopened the ring in between). A weak compare-and-swap that failed
+    /// spuriously (the word did not change, as load-linked/store-conditional
+    /// targets allow) retries at once. Under loom, where a yield is a scheduling point, and
     /// without `std`, this does nothing.
     #[inline]
     fn failed_claim(&mut self, tried: usize, now: usize) {
