@@ -3,7 +3,7 @@
 # benches/RESULTS.md and its plots (benches/plots/*.svg) from the criterion
 # output and the benches' wait counts (waits.jsonl) of every pass.
 #
-#   benches/run.sh            # full run: three passes of the suite (~21 min)
+#   benches/run.sh            # full run: six passes of the suite
 #   benches/run.sh --quick    # ANYSYNC_BENCH_QUICK=1: one short pass, a few minutes
 #
 # ANYSYNC_BENCH_PASSES overrides the number of passes. On a machine of two
@@ -22,7 +22,7 @@ if [[ "${1:-}" == --quick ]]; then
     export ANYSYNC_BENCH_QUICK=1
     mode=quick
 fi
-passes="${ANYSYNC_BENCH_PASSES:-$([[ $mode == quick ]] && echo 1 || echo 3)}"
+passes="${ANYSYNC_BENCH_PASSES:-$([[ $mode == quick ]] && echo 1 || echo 6)}"
 [[ $passes =~ ^[1-9][0-9]*$ ]] || {
     echo "run.sh: ANYSYNC_BENCH_PASSES must be a positive number, not '$passes'" >&2
     exit 2

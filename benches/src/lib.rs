@@ -64,20 +64,28 @@ pub fn criterion() -> Criterion {
             .measurement_time(Duration::from_millis(1200))
     } else {
         // About 300 functions. One pass at 0.4 s + 2 s each took 13
-        // minutes on 2 cores; with several passes (`benches/run.sh` runs
-        // three) each function measures for a share of the 2 s (at least
-        // 0.6 s) after 0.3 s of warm-up, and three passes took 21 minutes
-        // (criterion lengthens a function whose iterations are slow).
+        // minutes on 2 cores. A pass is a draw of the machine's state (see
+        // `passes`), so the time goes into more, shorter passes: with
+        // three, each function measured 0.67 s after 0.3 s of warm-up (21
+        // minutes, as criterion lengthens a function whose iterations are
+        // slow); with six (`benches/run.sh`), 10 samples in 0.33 s after
+        // 0.2 s, the same number of samples per row over the run.
         let passes = passes();
-        let warm_up = if passes > 1 { 300 } else { 400 };
-        c.sample_size(20)
-            .warm_up_time(Duration::from_millis(warm_up))
-            .measurement_time(Duration::from_millis((2000 / passes).max(600)))
+        if passes > 3 {
+            c.sample_size(10)
+                .warm_up_time(Duration::from_millis(200))
+                .measurement_time(Duration::from_millis((2000 / passes).max(300)))
+        } else {
+            let warm_up = if passes > 1 { 300 } else { 400 };
+            c.sample_size(20)
+                .warm_up_time(Duration::from_millis(warm_up))
+                .measurement_time(Duration::from_millis((2000 / passes).max(600)))
+        }
     }
 }
 
 /// How many passes of the whole suite this run is one of
-/// (`ANYSYNC_BENCH_PASSES`; 1 when unset, `benches/run.sh` sets 3). Each
+/// (`ANYSYNC_BENCH_PASSES`; 1 when unset, `benches/run.sh` sets 6). Each
 /// criterion function lands in whatever state the machine and the
 /// runtime's workers are in while it runs, and on two processors that
 /// state can hold for a whole function, so the report takes the median
