@@ -5,7 +5,7 @@ use core::{
     future::Future,
     ops::Deref,
     pin::Pin,
-    task::{Context, Poll},
+    task::{Context, Poll, Waker},
 };
 
 use futures_core::FusedFuture;
@@ -253,6 +253,7 @@ impl Event {
 
     /// `true` once the event has been set since `generation` was read (or
     /// is set now).
+    #[inline]
     fn released(&self, generation: usize) -> bool {
         released(self.state.load(Ordering::Acquire), generation)
     }
@@ -268,6 +269,7 @@ impl Event {
     /// A waiter about to queue (lock held): sets `WAITERS` unless the event
     /// was released since `generation`. Returns `false` if it was (then
     /// nothing changed and the waiter completes).
+    #[inline]
     fn announce_waiter_locked(&self, generation: usize) -> bool {
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
@@ -406,61 +408,81 @@ impl EventWait<'_> {
 impl<P: Deref<Target = Event>> Future for WaitVia<P> {
     type Output = ();
 
+    /// The hot path is inlined into the caller: a woken wait completes
+    /// without the lock, and without the call into the larger
+    /// [`poll_wait`] (its prologue and epilogue were a sixth of a
+    /// ping-pong wait's cost in the profile).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         assert!(!*this.done, "`EventWait` polled after completion");
         let generation = *this.generation;
         let (event, mut node) = this.wait.split();
         // Woken by a `set`: complete without the lock.
-        if node.take_woken(|_| ()).is_some() {
-            *this.done = true;
-            return Poll::Ready(());
-        }
-        if event.released(generation) {
-            *this.done = true;
-            if node.is_queued() {
-                leave(event, &mut node);
-            }
-            return Poll::Ready(());
-        }
-        // A node not queued yet is about to wait (the event is not set):
-        // clone the waker before the lock, so that a `Waker::clone` that
-        // calls back into this event cannot deadlock.
-        let mut fresh = if node.is_queued() {
-            None
-        } else {
-            Some(cx.waker().clone())
-        };
-        let mut queue = event.queue.lock();
-        let ready = match node.state(&queue) {
-            WaitState::Woken => true,
-            WaitState::Waiting => {
-                let old = node.update_waker(&mut queue, cx.waker());
-                drop(queue);
-                drop(old);
-                return Poll::Pending;
-            }
-            WaitState::Idle => {
-                // A `set` that sees `WAITERS` takes this lock to wake.
-                if !event.announce_waiter_locked(generation) {
-                    true
-                } else {
-                    let waker = fresh.take().unwrap_or_else(|| cx.waker().clone());
-                    node.enqueue_with(&mut queue, waker);
-                    false
-                }
-            }
-        };
-        if ready {
-            let (_, waker) = node.remove(&mut queue);
-            drop(queue);
-            drop(waker);
-            drop(fresh);
-            *this.done = true;
+        let poll = if node.take_woken(|_| ()).is_some() {
             Poll::Ready(())
         } else {
-            Poll::Pending
+            poll_wait(event, &mut node, generation, cx.waker())
+        };
+        if poll.is_ready() {
+            *this.done = true;
         }
+        poll
+    }
+}
+
+/// A [`WaitVia`] poll that found no wake-up delivered to its node:
+/// completes if the event was released since `generation`, else queues
+/// the node (or makes `waker` the one to wake).
+#[inline(never)]
+fn poll_wait(
+    event: &Event,
+    node: &mut WaitNode<'_, ()>,
+    generation: usize,
+    waker: &Waker,
+) -> Poll<()> {
+    if event.released(generation) {
+        if node.is_queued() {
+            leave(event, node);
+        }
+        return Poll::Ready(());
+    }
+    // A node not queued yet is about to wait (the event is not set):
+    // clone the waker before the lock, so that a `Waker::clone` that
+    // calls back into this event cannot deadlock.
+    let mut fresh = if node.is_queued() {
+        None
+    } else {
+        Some(waker.clone())
+    };
+    let mut queue = event.queue.lock();
+    let ready = match node.state(&queue) {
+        WaitState::Woken => true,
+        WaitState::Waiting => {
+            let old = node.update_waker(&mut queue, waker);
+            drop(queue);
+            drop(old);
+            return Poll::Pending;
+        }
+        WaitState::Idle => {
+            // A `set` that sees `WAITERS` takes this lock to wake.
+            if !event.announce_waiter_locked(generation) {
+                true
+            } else {
+                let waker = fresh.take().unwrap_or_else(|| waker.clone());
+                node.enqueue_with(&mut queue, waker);
+                false
+            }
+        }
+    };
+    if ready {
+        let (_, waker) = node.remove(&mut queue);
+        drop(queue);
+        drop(waker);
+        drop(fresh);
+        Poll::Ready(())
+    } else {
+        Poll::Pending
     }
 }
 
