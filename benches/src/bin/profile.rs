@@ -44,7 +44,9 @@
 //! `rwlock_read_heavy_smol`: `rwlock_read_heavy` on a smol executor run by
 //! 2 threads (the `rwlock/read90_nohold/smol` bench row);
 //! `rwlock_read_heavy_ct` on tokio current-thread, where the
-//! instruction counts repeat.
+//! instruction counts repeat. `rwlock_read90_hold_smol`: the smol one
+//! with each guard held across a yield (the `rwlock/read90/smol` row),
+//! and `rwlock_read90_hold_ct` the same on tokio current-thread.
 //!
 //! `channel_mpmc`: 4 senders and 4 receivers on tokio multi-thread (2
 //! workers), capacity 64 (the `channel/mpmc_4x4/cap64/tokio_mt2` row,
@@ -116,11 +118,12 @@ fn mutex_hold<M: BenchMutex>(a: &mut Args, tasks: usize) {
 }
 
 fn rwlock_read_heavy<L: BenchRwLock>(a: &mut Args) {
-    rwlock_read_heavy_on::<L>(a, RtKind::TokioMt2);
+    rwlock_read_heavy_on::<L>(a, RtKind::TokioMt2, false);
 }
 
-/// `rwlock_read_heavy` on the runtime `kind`.
-fn rwlock_read_heavy_on<L: BenchRwLock>(a: &mut Args, kind: RtKind) {
+/// `rwlock_read_heavy` on the runtime `kind`; with `hold`, each guard is
+/// held across a yield (the `rwlock/read90` rows).
+fn rwlock_read_heavy_on<L: BenchRwLock>(a: &mut Args, kind: RtKind, hold: bool) {
     if L::ID == a.id {
         let l = Arc::new(L::create());
         let ops = a.ops;
@@ -133,9 +136,9 @@ fn rwlock_read_heavy_on<L: BenchRwLock>(a: &mut Args, kind: RtKind) {
                 let mut w = 0;
                 for k in 0..share(ops, 16, i) {
                     if (k + i as u64).is_multiple_of(10) {
-                        w += u64::from(counted(l.write(false)).await.1);
+                        w += u64::from(counted(l.write(hold)).await.1);
                     } else {
-                        let (v, pending) = counted(l.read(false)).await;
+                        let (v, pending) = counted(l.read(hold)).await;
                         std::hint::black_box(v);
                         w += u64::from(pending);
                     }
@@ -1049,10 +1052,16 @@ fn main() {
         "pool_hold" => pool_hold(&mut a),
         "future_sizes" => future_sizes(&mut a),
         "rwlock_read_heavy_smol" => {
-            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol));
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol, false));
         }
         "rwlock_read_heavy_ct" => {
-            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::TokioCt));
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::TokioCt, false));
+        }
+        "rwlock_read90_hold_smol" => {
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::Smol, true));
+        }
+        "rwlock_read90_hold_ct" => {
+            for_each_rwlock!(rwlock_read_heavy_on(&mut a, RtKind::TokioCt, true));
         }
         w if w.starts_with("handoff_") => handoff(&mut a, &w["handoff_".len()..]),
         w => {

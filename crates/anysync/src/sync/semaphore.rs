@@ -447,7 +447,7 @@ impl Semaphore {
         let mut rem = n;
         // Every permit is assigned before anyone is woken, so a waker that
         // panics cannot lose the rest.
-        let (first, second, more) = {
+        let (first, second, more, spare) = {
             let mut queue = self.queue.lock();
             // The common cases, one visit of the head each: the head takes
             // all that is released (every mutex unlock), or completes and
@@ -463,34 +463,27 @@ impl Semaphore {
             let mut more = false;
             if second.is_some() && rem > 0 && !queue.is_empty() {
                 // Assign the rest in order; those it completes are woken in
-                // batches below. Whatever is left over when all are
-                // satisfied rides with the newest, which gives it back when
-                // it completes: no permit is held by this call while it
-                // wakes.
-                queue.visit_front(|_, need, _| {
-                    let take = (need.needed - need.assigned.min(need.needed)).min(rem);
-                    need.assigned += take;
-                    rem -= take;
-                    let ready = need.assigned >= need.needed;
-                    more |= ready;
-                    // The head keeps what it got; FIFO: the rest wait.
-                    ready
-                });
-                if rem > 0 {
-                    queue.tail_data(|_, need| need.assigned += rem);
-                }
+                // batches below.
+                more = Self::assign_front(&mut queue, &mut rem);
             } else if queue.is_empty() {
                 self.put_back_locked(&queue, rem);
+                rem = 0;
             } else {
                 debug_assert_eq!(rem, 0, "permits left over with waiters queued");
             }
-            (first, second, more)
+            // Left over once every queued waiter is satisfied (then `more`
+            // is set): available once the queue is empty, below.
+            (first, second, more, rem)
         };
         if more {
             // Three or more complete: all are woken in batches, the two
             // already unlinked first, so that wakers that panic are caught
             // one by one and the first panic is raised once all are woken.
             let mut unlinked = [first, second];
+            let mut spare = Spare {
+                sem: self,
+                n: spare,
+            };
             self.queue.wake_loop(|queue, batch| {
                 for waker in unlinked.iter_mut().filter_map(Option::take) {
                     batch.push(waker);
@@ -498,8 +491,19 @@ impl Semaphore {
                 if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
                     return true;
                 }
+                // Every satisfied waiter is unlinked. Waiters that queued
+                // while the lock was released between batches get the
+                // spare permits next, in order; what is left once the
+                // queue is empty becomes available at once. (It used to
+                // ride with the newest waiter until its task ran, and
+                // every newcomer had to queue meanwhile: with 16 tasks on
+                // an `RwLock`, 91% of acquisitions waited against tokio's
+                // 71%.)
+                if spare.n > 0 && !queue.is_empty() && Self::assign_front(queue, &mut spare.n) {
+                    return true;
+                }
                 if queue.is_empty() {
-                    self.put_back_locked(queue, 0);
+                    self.put_back_locked(queue, core::mem::take(&mut spare.n));
                 }
                 false
             });
@@ -529,6 +533,22 @@ impl Semaphore {
             *rem -= take;
             Self::ready(need)
         })
+    }
+
+    /// Assigns up to `rem` permits to the queued waiters from the head, in
+    /// order, stopping at the first one still short (FIFO: the rest wait).
+    /// Returns whether any waiter is now complete (to be woken).
+    fn assign_front(queue: &mut QueueGuard<'_, usize, Need>, rem: &mut usize) -> bool {
+        let mut more = false;
+        queue.visit_front(|_, need, _| {
+            let take = (need.needed - need.assigned.min(need.needed)).min(*rem);
+            need.assigned += take;
+            *rem -= take;
+            let ready = need.assigned >= need.needed;
+            more |= ready;
+            ready
+        });
+        more
     }
 
     /// Whether a queued waiter has all it needs.
@@ -747,6 +767,34 @@ impl Semaphore {
 /// A waker woken when dropped, also while unwinding: the second waker of a
 /// two-waiter hand-off, so that a panicking first wake cannot strand it.
 struct WakeOnDrop(Option<core::task::Waker>);
+
+/// The permits a release has left over once every waiter it found is
+/// satisfied, until its wake loop makes them available. Normally that
+/// loop empties it. If a waker's panic unwinds through the loop (without
+/// `std`; with `std` the loop catches it), the drop hands the permits on
+/// as a release would, waking nobody: to the queued waiters in order, or
+/// back to the pool once the queue is empty, or, if all that are queued
+/// are satisfied, to the newest, which gives them back when it completes.
+struct Spare<'a> {
+    sem: &'a Semaphore,
+    n: usize,
+}
+
+impl Drop for Spare<'_> {
+    fn drop(&mut self) {
+        if self.n == 0 {
+            return;
+        }
+        let mut queue = self.sem.queue.lock();
+        Semaphore::assign_front(&mut queue, &mut self.n);
+        if queue.is_empty() {
+            self.sem.put_back_locked(&queue, self.n);
+        } else if self.n > 0 {
+            let n = self.n;
+            queue.tail_data(|_, need| need.assigned += n);
+        }
+    }
+}
 
 impl Drop for WakeOnDrop {
     #[inline]

@@ -86,6 +86,40 @@ fn loom_weighted_release_during_acquire() {
 }
 
 #[test]
+fn loom_spare_permits_of_a_release_vs_a_newcomer() {
+    // Three waiters queued and a release of four (three satisfied, one to
+    // spare), racing a new acquire: the newcomer gets the spare permit
+    // whether it comes before the release, while its wake-ups run (the
+    // lock released between the assignment and the wake loop), or after.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let (mut a, mut b, mut c) = (
+            pin!(sem.acquire()),
+            pin!(sem.acquire()),
+            pin!(sem.acquire()),
+        );
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        assert!(c.as_mut().poll(&mut cx).is_pending());
+        let s2 = Arc::clone(&sem);
+        let newcomer = thread::spawn(move || {
+            block_on(s2.acquire()).unwrap().forget();
+        });
+        sem.add_permits(4);
+        newcomer.join().unwrap();
+        for w in [a.as_mut(), b.as_mut(), c.as_mut()] {
+            match w.poll(&mut cx) {
+                core::task::Poll::Ready(Ok(permit)) => permit.forget(),
+                other => panic!("a satisfied waiter did not complete: {other:?}"),
+            }
+        }
+        assert_eq!(sem.available_permits(), 0);
+        assert_eq!(sem.waiters(), 0);
+    });
+}
+
+#[test]
 fn loom_mutex_two_lockers_and_a_canceller() {
     loom::model(|| {
         let m = Arc::new(Mutex::new(0));

@@ -530,6 +530,64 @@ mod hostile {
     }
 
     #[test]
+    fn spare_permits_of_a_release_are_available_before_the_woken_tasks_run() {
+        // Three waiters satisfied and two permits to spare: the spare ones
+        // are available at once, not held by the newest waiter until its
+        // task runs (a newcomer would have to queue meanwhile).
+        let sem = Semaphore::new(0);
+        let mut tasks: Vec<_> = (0..3).map(|_| TestTask::new(sem.acquire())).collect();
+        for t in &mut tasks {
+            t.pending();
+        }
+        sem.add_permits(5);
+        assert_eq!(sem.available_permits(), 2);
+        let spare = sem.try_acquire_many(2).expect("the spare permits");
+        let permits: Vec<_> = tasks.iter_mut().map(|t| t.ready().unwrap()).collect();
+        assert!(permits.iter().all(|p| p.num_permits() == 1));
+        drop((spare, permits));
+        assert_whole(&sem, 5);
+    }
+
+    #[test]
+    fn a_waiter_that_queues_between_wake_batches_gets_the_spare_permits() {
+        // 20 waiters of one permit and a release of 25: they are woken in
+        // batches (the lock released between them), with 5 to spare. A
+        // task that queues while the first batch is woken, behind the
+        // waiters still linked, is next in line for the spare permits.
+        let sem = Arc::new(Semaphore::new(0));
+        let late = Arc::new(std::sync::Mutex::new(None));
+        let hostile = Hostile::new();
+        let mut tasks: Vec<_> = (0..20).map(|_| TestTask::new(sem.acquire())).collect();
+        assert!(tasks[0].poll_with(&hostile.waker()).is_pending());
+        for t in &mut tasks[1..] {
+            t.pending();
+        }
+        {
+            let (sem, late) = (Arc::clone(&sem), Arc::clone(&late));
+            hostile.on_wake(move || {
+                let mut late = late.lock().unwrap();
+                if late.is_none() {
+                    let mut task = TestTask::new(Arc::clone(&sem).acquire_many_owned(3));
+                    task.pending();
+                    *late = Some(task);
+                }
+            });
+        }
+        sem.add_permits(25);
+        let mut late = late
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the first wake queued it");
+        let late = late.ready().expect("the spare permits went to it");
+        assert_eq!(late.num_permits(), 3);
+        assert_eq!(sem.available_permits(), 2);
+        let permits: Vec<_> = tasks.iter_mut().map(|t| t.ready().unwrap()).collect();
+        drop((late, permits));
+        assert_whole(&sem, 25);
+    }
+
+    #[test]
     fn add_permits_past_the_total_panics_and_changes_nothing() {
         let sem = Semaphore::new(Semaphore::MAX_PERMITS);
         let all = sem.try_acquire_many(Semaphore::MAX_PERMITS).unwrap();
