@@ -780,6 +780,16 @@ struct Spare<'a> {
     n: usize,
 }
 
+impl Semaphore {
+    /// What a release's [`Spare`] guard does with `n` spare permits when a
+    /// waker's panic unwinds through its wake loop (only without `std`, so
+    /// no test build can get there through a release).
+    #[cfg(test)]
+    pub(super) fn drop_spare_for_test(&self, n: usize) {
+        drop(Spare { sem: self, n });
+    }
+}
+
 impl Drop for Spare<'_> {
     fn drop(&mut self) {
         if self.n == 0 {

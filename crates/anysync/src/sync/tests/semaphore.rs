@@ -588,6 +588,41 @@ mod hostile {
     }
 
     #[test]
+    fn spare_permits_left_by_an_unwinding_release_are_handed_on_without_a_wake() {
+        // Each case takes out the permits the spare stands for first, so
+        // that the total is right.
+        // Nobody queued: back to the pool.
+        let sem = Semaphore::new(2);
+        sem.try_acquire_many(2).unwrap().forget();
+        sem.drop_spare_for_test(2);
+        assert_eq!(sem.available_permits(), 2);
+        assert_whole(&sem, 2);
+        // A waiter short of them: it gets them, in order, and keeps
+        // waiting for the rest.
+        let sem = Semaphore::new(2);
+        sem.try_acquire_many(2).unwrap().forget();
+        let mut a = TestTask::new(sem.acquire_many(3));
+        a.pending();
+        sem.drop_spare_for_test(2);
+        assert!(!a.is_woken(), "nobody is woken");
+        assert_eq!(sem.available_permits(), 0);
+        sem.add_permits(1);
+        assert_eq!(a.ready().unwrap().num_permits(), 3);
+        assert_whole(&sem, 3);
+        // More than the waiters need: the rest rides with the newest, and
+        // comes back when it is dropped (or completes).
+        let sem = Semaphore::new(3);
+        sem.try_acquire_many(3).unwrap().forget();
+        let mut b = TestTask::new(sem.acquire());
+        b.pending();
+        sem.drop_spare_for_test(3);
+        assert!(!b.is_woken(), "nobody is woken");
+        assert_eq!(sem.available_permits(), 0);
+        drop(b);
+        assert_whole(&sem, 3);
+    }
+
+    #[test]
     fn add_permits_past_the_total_panics_and_changes_nothing() {
         let sem = Semaphore::new(Semaphore::MAX_PERMITS);
         let all = sem.try_acquire_many(Semaphore::MAX_PERMITS).unwrap();
