@@ -494,11 +494,8 @@ impl Semaphore {
                 // Every satisfied waiter is unlinked. Waiters that queued
                 // while the lock was released between batches get the
                 // spare permits next, in order; what is left once the
-                // queue is empty becomes available at once. (It used to
-                // ride with the newest waiter until its task ran, and
-                // every newcomer had to queue meanwhile: with 16 tasks on
-                // an `RwLock`, 91% of acquisitions waited against tokio's
-                // 71%.)
+                // queue is empty becomes available at once, not when the
+                // woken tasks run: newcomers need not queue meanwhile.
                 if spare.n > 0 && !queue.is_empty() && Self::assign_front(queue, &mut spare.n) {
                     return true;
                 }
@@ -780,16 +777,6 @@ struct Spare<'a> {
     n: usize,
 }
 
-impl Semaphore {
-    /// What a release's [`Spare`] guard does with `n` spare permits when a
-    /// waker's panic unwinds through its wake loop (only without `std`, so
-    /// no test build can get there through a release).
-    #[cfg(test)]
-    pub(super) fn drop_spare_for_test(&self, n: usize) {
-        drop(Spare { sem: self, n });
-    }
-}
-
 impl Drop for Spare<'_> {
     fn drop(&mut self) {
         if self.n == 0 {
@@ -803,6 +790,16 @@ impl Drop for Spare<'_> {
             let n = self.n;
             queue.tail_data(|_, need| need.assigned += n);
         }
+    }
+}
+
+#[cfg(test)]
+impl Semaphore {
+    /// What a release's [`Spare`] guard does with `n` spare permits when a
+    /// waker's panic unwinds through its wake loop (only without `std`, so
+    /// no test build can get there through a release).
+    pub(super) fn drop_spare_for_test(&self, n: usize) {
+        drop(Spare { sem: self, n });
     }
 }
 
