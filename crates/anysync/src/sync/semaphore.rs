@@ -445,8 +445,9 @@ impl Semaphore {
     #[track_caller]
     fn release_slow(&self, n: usize) {
         let mut rem = n;
-        // Every permit is assigned before anyone is woken, so a waker that
-        // panics cannot lose the rest.
+        // Every permit is assigned, or held by the `Spare` guard below,
+        // before anyone is woken, so a waker that panics cannot lose the
+        // rest.
         let (first, second, more, spare) = {
             let mut queue = self.queue.lock();
             // The common cases, one visit of the head each: the head takes
@@ -475,6 +476,7 @@ impl Semaphore {
             // is set): available once the queue is empty, below.
             (first, second, more, rem)
         };
+        debug_assert!(more || spare == 0, "spare permits without a wake loop");
         if more {
             // Three or more complete: all are woken in batches, the two
             // already unlinked first, so that wakers that panic are caught
@@ -695,8 +697,9 @@ impl Semaphore {
     #[inline]
     fn complete_woken(&self, needed: usize, assigned: usize) -> Result<(), AcquireError> {
         if assigned >= needed && !self.is_closed() {
-            // More than needed: the leftover of a release that completed
-            // several waiters at once (see `release_slow`).
+            // More than needed: only after a release's wake loop was
+            // unwound by a panic, whose spare permits ride with the newest
+            // waiter (see `Spare`).
             self.release(assigned - needed);
             Ok(())
         } else {
@@ -767,11 +770,15 @@ struct WakeOnDrop(Option<core::task::Waker>);
 
 /// The permits a release has left over once every waiter it found is
 /// satisfied, until its wake loop makes them available. Normally that
-/// loop empties it. If a waker's panic unwinds through the loop (without
-/// `std`; with `std` the loop catches it), the drop hands the permits on
-/// as a release would, waking nobody: to the queued waiters in order, or
-/// back to the pool once the queue is empty, or, if all that are queued
-/// are satisfied, to the newest, which gives them back when it completes.
+/// loop empties it. If a panic unwinds through the loop (a waker's,
+/// without `std`: with `std` the loop catches those; or a failed internal
+/// assertion), the drop hands the permits on as a release would, waking
+/// nobody: to the queued waiters in order, or back to the pool once the
+/// queue is empty, or, if all that are queued are satisfied, to the
+/// newest. Satisfied waiters left queued that way are not woken (as
+/// with any batch that an unwinding `wake_loop` does not reach): the
+/// next release, `close`, or a cancel wakes them, and the newest gives
+/// the extra permits back when it completes or is dropped.
 struct Spare<'a> {
     sem: &'a Semaphore,
     n: usize,
@@ -796,8 +803,8 @@ impl Drop for Spare<'_> {
 #[cfg(test)]
 impl Semaphore {
     /// What a release's [`Spare`] guard does with `n` spare permits when a
-    /// waker's panic unwinds through its wake loop (only without `std`, so
-    /// no test build can get there through a release).
+    /// panic unwinds through its wake loop (a waker's only without `std`,
+    /// so no test build can get there through a release).
     pub(super) fn drop_spare_for_test(&self, n: usize) {
         drop(Spare { sem: self, n });
     }
@@ -816,14 +823,19 @@ impl Drop for WakeOnDrop {
 ///
 /// Permits are conserved: `available + assigned_to_waiters + held` is the
 /// semaphore's total, where `held` counts the permits in live permit
-/// guards (which the semaphore does not track).
+/// guards and in woken acquires that have not completed yet (which the
+/// semaphore does not track). A release that wakes more waiters than one
+/// batch also holds what it has left over until its last batch, so a
+/// snapshot taken meanwhile (by a waker) can add up to less.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct SemaphoreStatistics {
     /// Permits that an acquire could take right now.
     pub available: usize,
-    /// Permits handed to queued waiters that still need more (FIFO partial
-    /// assignment); released again if such a waiter is dropped.
+    /// Permits handed to waiters still queued: to the head, which still
+    /// needs more (FIFO partial assignment), or, for a moment, to waiters
+    /// a release has satisfied but not yet unlinked; released again if
+    /// such a waiter is dropped.
     pub assigned_to_waiters: usize,
     /// Tasks queued in `acquire`.
     pub waiters: usize,
@@ -871,9 +883,11 @@ impl<K, X: SemOwner<K> + ?Sized> WaitOwner<K> for X {
         &self.sem().queue
     }
 
-    /// A dropped acquire gives back the permits assigned to it (all it
-    /// needed if it was woken, part of them if it was waiting at the head),
-    /// which go to the next waiters.
+    /// A dropped acquire gives back the permits assigned to it, which go
+    /// to the next waiters: all it needed if it was woken; if it was still
+    /// queued, part of them (at the head), all of them (satisfied by a
+    /// release whose later batch had not reached it yet), or more (the
+    /// newest, after a release's wake loop was unwound; see `Spare`).
     fn abandon(&self, queue: QueueGuard<'_, usize, Need>, _was: WaitState, need: &mut Need) {
         let sem = self.sem();
         if queue.is_empty() {
