@@ -119,7 +119,13 @@ impl fmt::Display for CancelReason {
 /// Locks are always taken from parent to child. Cancelling marks the node
 /// and, under its lock, detaches and marks each child; it then works down
 /// the detached subtree with an explicit stack (no recursion), setting each
-/// node's event. A node whose last handle drops takes its parent's lock
+/// node's event. A child found with no children of its own when it is
+/// marked can never get any (a marked node makes no new children, and only
+/// a child of its own could hand it some), so it is not locked again. A
+/// waker that panics does not stop the walk: with `std`, every node below
+/// is still cancelled and woken, and the first panic is raised again at the
+/// end; without `std`, the nodes not yet reached when it unwinds are marked
+/// (their `reason` is set) but not flagged or woken. A node whose last handle drops takes its parent's lock
 /// and then its own, checks the parent is still the same (else retries),
 /// removes itself and hands its children to the parent; if it was
 /// cancelled, its children are cancelled instead.
@@ -248,10 +254,13 @@ impl CancelToken {
             // working down the tree), finish this subtree now, so that on
             // return it is cancelled all the way down. Every step is
             // idempotent.
-            (first, detach_children_locked(&mut tree))
+            let children = mem::take(&mut tree.children);
+            (first, Detached::mark(children, &tree.reason))
         };
-        self.node.fire();
-        finish_cancel(children);
+        let mut firing = Firing::new();
+        firing.fire(&self.node);
+        children.finish_cancel(&mut firing);
+        firing.finish();
         first
     }
 
@@ -345,36 +354,118 @@ impl CancelToken {
     }
 }
 
-/// Marks and detaches every node below `node` and sets their events,
-/// depth-first with an explicit stack. Every node passed here has its
-/// `reason` set already.
-fn finish_cancel(mut stack: Vec<Arc<Node>>) {
-    // The first taken children list becomes the stack, so a cancel
-    // allocates nothing unless the tree is more than one level deep.
-    while let Some(node) = stack.pop() {
-        let mut children = detach_children_locked(&mut node.tree.lock());
-        node.fire();
-        stack.append(&mut children);
+/// Detached children of a node, each marked with the node's reason (unless
+/// it had its own): those with children of their own first, then the
+/// leaves.
+struct Detached {
+    nodes: Vec<Arc<Node>>,
+    /// How many of `nodes`, from the front, had children when marked.
+    parents: usize,
+}
+
+impl Detached {
+    /// Detaches `children` (taken from a node whose lock the caller holds,
+    /// or from a node no handle can reach any more) from their parent and
+    /// marks each with `reason` if it has none yet.
+    fn mark(mut children: Vec<Arc<Node>>, reason: &Option<CancelReason>) -> Detached {
+        let mut parents = 0;
+        for i in 0..children.len() {
+            let has_children = {
+                let mut child_tree = children[i].tree.lock();
+                child_tree.parent = None;
+                if child_tree.reason.is_none() {
+                    child_tree.reason.clone_from(reason);
+                }
+                !child_tree.children.is_empty()
+            };
+            if has_children {
+                children.swap(parents, i);
+                parents += 1;
+            }
+        }
+        Detached {
+            nodes: children,
+            parents,
+        }
+    }
+
+    /// Cancels the (marked) children of a cancelled node that went away
+    /// before its cancel reached them.
+    fn cancel(self) {
+        let mut firing = Firing::new();
+        self.finish_cancel(&mut firing);
+        firing.finish();
+    }
+
+    /// Cancels every (marked) node here and below: the leaves at once,
+    /// then, depth-first with an explicit stack, each of the others after
+    /// detaching and marking its own children. A leaf, marked under its
+    /// lock with no children, can get none later: a marked node makes no
+    /// new children (they are born cancelled and detached), and only a
+    /// child of its own could hand it some by unlinking.
+    fn finish_cancel(self, firing: &mut Firing) {
+        let Detached {
+            nodes: mut stack,
+            parents,
+        } = self;
+        // The first list becomes the stack, so a cancel allocates nothing
+        // unless the tree is more than two levels deep.
+        for leaf in stack.drain(parents..) {
+            firing.fire(&leaf);
+        }
+        while let Some(node) = stack.pop() {
+            let Detached {
+                nodes: mut children,
+                parents,
+            } = {
+                let mut tree = node.tree.lock();
+                let children = mem::take(&mut tree.children);
+                Detached::mark(children, &tree.reason)
+            };
+            firing.fire(&node);
+            for leaf in children.drain(parents..) {
+                firing.fire(&leaf);
+            }
+            stack.append(&mut children);
+        }
     }
 }
 
-/// Takes the children of the node whose tree is `tree` (locked by the
-/// caller), detaching each and marking it with the node's reason (unless
-/// it has its own).
-fn detach_children_locked(tree: &mut Tree) -> Vec<Arc<Node>> {
-    debug_assert!(
-        tree.reason.is_some(),
-        "detach_children on a node without a reason"
-    );
-    let children = mem::take(&mut tree.children);
-    for child in &children {
-        let mut child_tree = child.tree.lock();
-        child_tree.parent = None;
-        if child_tree.reason.is_none() {
-            child_tree.reason.clone_from(&tree.reason);
+/// Sets the cancelled flag of one node after another and wakes their
+/// waiters. With `std`, a wake that panics does not stop the others: the
+/// first panic is raised again by [`finish`](Self::finish).
+struct Firing {
+    #[cfg(feature = "std")]
+    panic: Option<alloc::boxed::Box<dyn core::any::Any + Send>>,
+}
+
+impl Firing {
+    fn new() -> Self {
+        Firing {
+            #[cfg(feature = "std")]
+            panic: None,
         }
     }
-    children
+
+    /// Fires `node` (its `reason` is set).
+    fn fire(&mut self, node: &Node) {
+        #[cfg(feature = "std")]
+        if let Err(payload) =
+            std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| node.fire()))
+        {
+            self.panic.get_or_insert(payload);
+        }
+        #[cfg(not(feature = "std"))]
+        node.fire();
+    }
+
+    /// Raises the first panic caught, if any.
+    fn finish(self) {
+        #[cfg(feature = "std")]
+        if let Some(payload) = self.panic {
+            std::panic::resume_unwind(payload);
+        }
+    }
 }
 
 impl Default for CancelToken {
@@ -417,15 +508,12 @@ fn unlink(node: &Arc<Node>) {
                         // leaf, or a node whose cancel took its children).
                         return;
                     }
-                    for child in &children {
-                        child.tree.lock().parent = None;
-                    }
+                    let detached = Detached::mark(children, &tree.reason);
                     if tree.reason.is_none() {
                         return;
                     }
-                    let reason = tree.reason.clone();
                     drop(tree);
-                    orphan_cancel(children, &reason);
+                    detached.cancel();
                     return;
                 }
             }
@@ -449,12 +537,9 @@ fn unlink(node: &Arc<Node>) {
             drop((tree, parent_tree, me));
         } else if tree.reason.is_some() {
             // Cancelled, and its cancel has not reached these yet.
-            for child in &children {
-                child.tree.lock().parent = None;
-            }
-            let reason = tree.reason.clone();
+            let detached = Detached::mark(children, &tree.reason);
             drop((tree, parent_tree, me));
-            orphan_cancel(children, &reason);
+            detached.cancel();
         } else {
             for child in children {
                 {
@@ -468,18 +553,6 @@ fn unlink(node: &Arc<Node>) {
         }
         return;
     }
-}
-
-/// Cancels the (already detached) children of a cancelled node that went
-/// away before its cancel reached them.
-fn orphan_cancel(orphans: Vec<Arc<Node>>, reason: &Option<CancelReason>) {
-    for child in &orphans {
-        let mut child_tree = child.tree.lock();
-        if child_tree.reason.is_none() {
-            child_tree.reason.clone_from(reason);
-        }
-    }
-    finish_cancel(orphans);
 }
 
 impl fmt::Debug for CancelToken {

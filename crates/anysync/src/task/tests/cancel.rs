@@ -298,3 +298,68 @@ fn a_woken_waiter_completes_and_drops_without_the_lock() {
     assert_eq!(locks, 0);
     assert!(token.is_cancelled());
 }
+
+/// A waiter's wake that panics during a cancel strands no one: the token's
+/// descendants are all cancelled and their waiters woken, the panic comes
+/// back to the caller afterwards, and the tree still works.
+#[cfg(feature = "std")]
+#[test]
+fn a_wake_that_panics_in_a_cancel_strands_no_descendant() {
+    use crate::util::hostile::{panics, Hostile};
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let root = CancelToken::new();
+    let child = root.child();
+    let sibling = root.child();
+    let grandchild = child.child();
+    let mut bad_root = TestTask::new(root.cancelled());
+    assert!(bad_root.poll_with(&hostile.waker()).is_pending());
+    let mut bad_child = TestTask::new(child.cancelled());
+    assert!(bad_child.poll_with(&hostile.waker()).is_pending());
+    let mut waiters: Vec<_> = [&child, &sibling, &grandchild]
+        .into_iter()
+        .map(|t| TestTask::new(t.cancelled()))
+        .collect();
+    for w in &mut waiters {
+        w.pending();
+    }
+    assert!(panics(|| {
+        root.cancel();
+    }));
+    assert_eq!(hostile.wakes(), 2, "both panicking wakes ran");
+    for token in [&root, &child, &sibling, &grandchild] {
+        assert!(token.is_cancelled());
+        assert_eq!(token.reason(), Some(CancelReason::Requested));
+    }
+    for w in &mut waiters {
+        assert_eq!(w.wakes(), 1);
+        w.ready();
+    }
+    bad_root.ready();
+    bad_child.ready();
+    assert_eq!(root.children_len(), 0);
+    // A second cancel is a no-op, and a new child is born cancelled.
+    assert!(!root.cancel());
+    assert!(root.child().is_cancelled());
+}
+
+/// A child with no children of its own when its parent's cancel marks it
+/// is not locked a second time (it can get no children after): cancelling
+/// a root with leaf children takes the root's lock and each leaf's once.
+#[test]
+fn a_cancel_locks_each_leaf_once() {
+    let root = CancelToken::new();
+    let leaves: Vec<_> = (0..3).map(|_| root.child()).collect();
+    let inner = root.child();
+    let below = inner.child();
+    let locks = crate::util::test::locks_taken(|| {
+        root.cancel();
+    });
+    // root 1, each leaf 1, `inner` 2 (marked, then its own children
+    // taken), `below` 1.
+    assert_eq!(locks, 1 + 3 + 2 + 1);
+    for token in leaves.iter().chain([&inner, &below]) {
+        assert!(token.is_cancelled());
+    }
+    assert!(!below.cancel(), "already cancelled");
+}
