@@ -490,21 +490,12 @@ impl Semaphore {
                 for waker in unlinked.iter_mut().filter_map(Option::take) {
                     batch.push(waker);
                 }
-                if queue.wake_front(batch, |_, need, _| Self::ready(need)) {
-                    return true;
-                }
-                // Every satisfied waiter is unlinked. Waiters that queued
-                // while the lock was released between batches get the
-                // spare permits next, in order; what is left once the
-                // queue is empty becomes available at once, not when the
-                // woken tasks run: newcomers need not queue meanwhile.
-                if spare.n > 0 && !queue.is_empty() && Self::assign_front(queue, &mut spare.n) {
-                    return true;
-                }
-                if queue.is_empty() {
-                    self.put_back_locked(queue, core::mem::take(&mut spare.n));
-                }
-                false
+                // Every satisfied waiter unlinked, waiters that queued while
+                // the lock was released between batches get the spare
+                // permits next, in order; what is left once the queue is
+                // empty becomes available at once, not when the woken tasks
+                // run: newcomers need not queue meanwhile.
+                queue.wake_front(batch, |_, need, _| Self::ready(need)) || spare.place_locked(queue)
             });
             return;
         }
@@ -697,10 +688,12 @@ impl Semaphore {
     #[inline]
     fn complete_woken(&self, needed: usize, assigned: usize) -> Result<(), AcquireError> {
         if assigned >= needed && !self.is_closed() {
-            // More than needed: only after a release's wake loop was
-            // unwound by a panic, whose spare permits ride with the newest
-            // waiter (see `Spare`).
-            self.release(assigned - needed);
+            if assigned > needed {
+                // Only after a release's wake loop was unwound by a panic,
+                // whose spare permits ride with the newest waiter (see
+                // `Spare`).
+                self.release(assigned - needed);
+            }
             Ok(())
         } else {
             // Woken by `close`, or granted but closed before it could
@@ -784,16 +777,33 @@ struct Spare<'a> {
     n: usize,
 }
 
+impl Spare<'_> {
+    /// Hands the spare permits on, with the lock held: to the queued
+    /// waiters in order, stopping at the first one still short; all that
+    /// is left back to the semaphore once the queue is empty (which also
+    /// clears `QUEUED`, even with nothing left). Returns whether a waiter
+    /// is now complete, to be woken. Permits stay here only if waiters are
+    /// queued and every one of them is satisfied.
+    fn place_locked(&mut self, queue: &mut QueueGuard<'_, usize, Need>) -> bool {
+        let completed =
+            self.n > 0 && !queue.is_empty() && Semaphore::assign_front(queue, &mut self.n);
+        if queue.is_empty() {
+            self.sem
+                .put_back_locked(queue, core::mem::take(&mut self.n));
+        }
+        completed
+    }
+}
+
 impl Drop for Spare<'_> {
     fn drop(&mut self) {
         if self.n == 0 {
             return;
         }
         let mut queue = self.sem.queue.lock();
-        Semaphore::assign_front(&mut queue, &mut self.n);
-        if queue.is_empty() {
-            self.sem.put_back_locked(&queue, self.n);
-        } else if self.n > 0 {
+        // Nobody is woken here, even if a waiter is now complete.
+        self.place_locked(&mut queue);
+        if self.n > 0 {
             let n = self.n;
             queue.tail_data(|_, need| need.assigned += n);
         }
