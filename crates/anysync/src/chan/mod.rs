@@ -1628,8 +1628,16 @@ impl<B: Buffer> Chan<B> {
     /// dropping the rest while the panic unwinds.
     #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by `Queue` and `channel::bounded`
     pub(crate) fn shutdown_immediate(&self) -> usize {
-        self.close_immediate();
-        self.drop_buffered()
+        let mut dropped = 0;
+        // The buffer is dropped even if a waiter's wake panics in the
+        // close.
+        crate::util::finally::both(
+            || {
+                self.close_immediate();
+            },
+            || dropped = self.drop_buffered(),
+        );
+        dropped
     }
 
     /// The first half of [`shutdown_immediate`](Self::shutdown_immediate):
@@ -1668,9 +1676,7 @@ impl<B: Buffer> Chan<B> {
                 }
             }
             if let Some(payload) = first {
-                if !std::thread::panicking() {
-                    std::panic::resume_unwind(payload);
-                }
+                crate::util::finally::resume_unless_unwinding(payload);
             }
         }
         #[cfg(not(feature = "std"))]

@@ -8,6 +8,7 @@ use super::{
     storage::Inline,
     Permit, TryRecvError, TrySendError,
 };
+use crate::util::finally::both;
 use crate::{
     chan::{Chan, Ring, TryRecv, TrySend},
     rt::Timer,
@@ -247,8 +248,9 @@ impl<T, const N: usize> StaticChannel<T, N> {
     /// assert!(ch.is_closed());
     /// ```
     pub fn close(&self) -> bool {
-        let first = self.chan.close();
-        self.closed.set();
+        let mut first = false;
+        // `closed` is set even if a waiter's wake panics in the close.
+        both(|| first = self.chan.close(), || self.closed.set());
         first
     }
 

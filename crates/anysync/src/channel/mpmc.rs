@@ -15,6 +15,7 @@ use super::{
     futures::{Closed, Recv, RecvMany, Reserve, ReserveMany, Send, SendTimeout},
     Permit, SendError, TryRecvError, TrySendError,
 };
+use crate::util::finally::both;
 use crate::{
     chan::{
         slots::{RecvSlot, SendSlot},
@@ -51,8 +52,9 @@ impl<T> Shared<T> {
     /// Closes the engine (sends fail, receivers drain) and wakes
     /// [`Sender::closed`]. Returns `true` if this call closed it.
     fn close(&self) -> bool {
-        let first = self.chan.close();
-        self.closed.set();
+        let mut first = false;
+        // `closed` is set even if a waiter's wake panics in the close.
+        both(|| first = self.chan.close(), || self.closed.set());
         first
     }
 
@@ -1028,9 +1030,22 @@ impl<T> Drop for Receiver<T> {
             // Nobody can receive what is buffered: drop it now (outside the
             // lock, each value once, panic-safe), so that a value holding a
             // reply handle tells its requester at once.
-            self.shared.chan.close_immediate();
-            self.shared.closed.set();
-            self.shared.chan.drop_buffered();
+            // Each step even if a wake (or an item's drop) panics in one
+            // before it.
+            let shared = &self.shared;
+            both(
+                || {
+                    both(
+                        || {
+                            shared.chan.close_immediate();
+                        },
+                        || shared.closed.set(),
+                    );
+                },
+                || {
+                    shared.chan.drop_buffered();
+                },
+            );
         }
     }
 }

@@ -14,6 +14,7 @@ use super::{
     item::{GetTracked, QueueItem},
     Fifo, Lifo, Order, Priority, PutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
+use crate::util::finally::both;
 use crate::{
     chan::{Chan, FifoBuf, RecvFut, SendFut, TryRecv, TrySend},
     sync::{futures::Notified, Notify},
@@ -84,10 +85,17 @@ impl<T, O: Order<T>> Core<T, O> {
     }
 
     fn shutdown_immediate(&self) {
-        self.chan.shutdown_immediate();
-        if self.chan.unfinished() == 0 {
-            self.done.notify_all();
-        }
+        // `join` is released even if a wake or an item's drop panics.
+        both(
+            || {
+                self.chan.shutdown_immediate();
+            },
+            || {
+                if self.chan.unfinished() == 0 {
+                    self.done.notify_all();
+                }
+            },
+        );
     }
 
     fn capacity(&self) -> Option<usize> {

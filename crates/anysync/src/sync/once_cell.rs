@@ -19,6 +19,7 @@ use crate::loom::{
     cell::UnsafeCell,
     sync::atomic::{AtomicBool, Ordering},
 };
+use crate::util::finally::both;
 
 /// A cell written at most once, possibly by an async initialiser; after
 /// that, [`get`](Self::get) is a single atomic load.
@@ -387,9 +388,9 @@ impl<T> OnceCell<T> {
             unsafe { p.cast::<T>().write(value) };
         });
         self.initialized.store(true, Ordering::Release);
-        // Wakes every queued caller with `Closed` = "initialised".
-        self.sem.close();
-        self.ready.set();
+        // Wakes every queued caller with `Closed` = "initialised"; `ready`
+        // is set even if one of their wakes panics.
+        both(|| self.sem.close(), || self.ready.set());
         self.value_ref()
     }
 }
@@ -479,9 +480,10 @@ pin_project!(
                 // The acquire's own drop leaves the queue.
                 Phase::Acquire => {}
                 Phase::Running | Phase::Finished => {
-                    // Drop the initialiser before the next one may start.
-                    this.fut.set(None);
-                    this.cell.sem.release(1);
+                    // Drop the initialiser before the next one may start;
+                    // the permit goes back even if its drop panics.
+                    let cell = this.cell;
+                    both(|| this.fut.set(None), || cell.sem.release(1));
                 }
                 Phase::Done => {}
             }

@@ -463,7 +463,7 @@ impl Firing {
     fn finish(self) {
         #[cfg(feature = "std")]
         if let Some(payload) = self.panic {
-            std::panic::resume_unwind(payload);
+            crate::util::finally::resume_unless_unwinding(payload);
         }
     }
 }

@@ -10,6 +10,7 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
+use crate::util::finally::both;
 use crate::{
     loom::sync::{
         atomic::{AtomicUsize, Ordering},
@@ -67,8 +68,9 @@ struct Inner {
 
 impl Inner {
     fn pulse(&self) {
-        self.done.set();
-        self.done.clear();
+        // Cleared even if a waiter's wake panics in `set`: a flag left
+        // raised would make every later wait complete at once.
+        both(|| self.done.set(), || self.done.clear());
     }
 }
 

@@ -1,5 +1,6 @@
 //! Small internal helpers shared by every primitive.
 
+pub(crate) mod finally;
 pub(crate) mod macros;
 pub(crate) mod wake_batch;
 

@@ -218,7 +218,7 @@ impl<S, D> WaitQueue<S, D> {
         }
         #[cfg(feature = "std")]
         if let Some(payload) = panic {
-            std::panic::resume_unwind(payload);
+            crate::util::finally::resume_unless_unwinding(payload);
         }
     }
 }

@@ -318,6 +318,15 @@ impl<T> Shared<T> {
             let receivers_gone = core::mem::take(&mut guard.state().receivers_gone);
             drop(guard);
             if receivers_gone {
+                #[cfg(feature = "std")]
+                if let Err(payload) =
+                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+                        self.no_receivers.notify_all()
+                    }))
+                {
+                    panic.get_or_insert(payload);
+                }
+                #[cfg(not(feature = "std"))]
                 self.no_receivers.notify_all();
             }
             #[cfg(feature = "std")]
@@ -344,7 +353,7 @@ impl<T> Shared<T> {
         }
         #[cfg(feature = "std")]
         if let Some(payload) = panic {
-            std::panic::resume_unwind(payload);
+            crate::util::finally::resume_unless_unwinding(payload);
         }
     }
 

@@ -176,3 +176,24 @@ fn static_channel_statistics() {
     let s = ch.statistics();
     assert_eq!((s.len, s.recv_waiters, s.closed), (0, 0, true));
 }
+
+/// `closed` is set even if a receiver's wake panics in the close.
+#[test]
+fn static_close_whose_wake_panics_still_completes_closed() {
+    use crate::util::hostile::{panics, Hostile};
+
+    let ch = StaticChannel::<u32, 1>::new();
+    let hostile = Hostile::new();
+    let mut recv = TestTask::new(ch.recv());
+    assert!(recv.poll_with(&hostile.waker()).is_pending());
+    let mut closed = TestTask::new(ch.closed());
+    closed.pending();
+    hostile.panic_on_wake(true);
+    assert!(panics(|| {
+        ch.close();
+    }));
+    assert!(closed.is_woken());
+    closed.ready();
+    TestTask::new(ch.closed()).ready();
+    drop(recv);
+}

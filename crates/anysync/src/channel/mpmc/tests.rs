@@ -530,6 +530,50 @@ mod hostile {
         assert_eq!(tx.try_send(5), Ok(()));
         assert!(matches!(tx.try_send(6), Err(TrySendError::Full(6))));
     }
+
+    /// `Sender::closed` waits on its own event, set after the engine is
+    /// closed: a receiver's wake that panics in the close does not skip it.
+    #[test]
+    fn close_whose_wake_panics_still_completes_closed() {
+        let (tx, rx) = channel::bounded::<u8>(1);
+        let hostile = Hostile::new();
+        let mut recv = TestTask::new(rx.recv());
+        assert!(recv.poll_with(&hostile.waker()).is_pending());
+        let mut closed = TestTask::new(tx.closed());
+        closed.pending();
+        hostile.panic_on_wake(true);
+        assert!(panics(|| {
+            tx.close();
+        }));
+        assert!(closed.is_woken());
+        closed.ready();
+        TestTask::new(tx.closed()).ready();
+        drop(recv);
+    }
+
+    /// The last receiver's drop closes, sets `closed` and drops what is
+    /// buffered: a sender's wake that panics in the close skips neither.
+    #[test]
+    fn last_receiver_drop_whose_wake_panics_still_completes_closed_and_drops_the_buffer() {
+        let (tx, rx) = channel::bounded(1);
+        let item = alloc::sync::Arc::new(());
+        tx.try_send(alloc::sync::Arc::clone(&item)).unwrap();
+        let hostile = Hostile::new();
+        let mut send = TestTask::new(tx.send(alloc::sync::Arc::clone(&item)));
+        assert!(send.poll_with(&hostile.waker()).is_pending());
+        let mut closed = TestTask::new(tx.closed());
+        closed.pending();
+        hostile.panic_on_wake(true);
+        assert!(panics(|| drop(rx)));
+        assert!(closed.is_woken());
+        closed.ready();
+        assert!(send.ready().is_err());
+        assert_eq!(
+            alloc::sync::Arc::strong_count(&item),
+            1,
+            "the buffer was dropped"
+        );
+    }
 }
 
 // ----- dropping the last receiver drops what is buffered -----

@@ -450,3 +450,24 @@ fn priority_queue_pops_in_order_under_mixed_puts_and_gets() {
     }
     assert!(q.is_empty());
 }
+
+/// `shutdown_immediate` closes (waking every waiter), drops what is
+/// buffered and releases `join`: a putter's wake that panics in the close
+/// skips neither of the others.
+#[test]
+fn queue_shutdown_immediate_whose_wake_panics_still_drops_the_buffer_and_releases_join() {
+    let q = Queue::bounded(1);
+    let item = Arc::new(());
+    q.try_put(Arc::clone(&item)).unwrap();
+    let hostile = Hostile::new();
+    let mut put = TestTask::new(q.put(Arc::clone(&item)));
+    assert!(put.poll_with(&hostile.waker()).is_pending());
+    let mut join = TestTask::new(q.join());
+    join.pending();
+    hostile.panic_on_wake(true);
+    assert!(panics(|| q.shutdown_immediate()));
+    assert!(join.is_woken(), "join was released");
+    join.ready();
+    assert!(put.ready().is_err());
+    assert_eq!(Arc::strong_count(&item), 1, "the buffer was dropped");
+}

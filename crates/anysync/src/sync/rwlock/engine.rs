@@ -5,6 +5,7 @@ use core::{mem::ManuallyDrop, ptr::NonNull};
 
 use super::{RawRwLock, RwLock};
 use crate::loom::sync::atomic::Ordering;
+use crate::util::finally::both;
 
 /// A way to reach the lock's [`RawRwLock`]: `&RwLock<T>`, `Arc<RwLock<T>>`,
 /// or (for the read guards) `&RawRwLock` and [`ErasedArc`].
@@ -101,9 +102,14 @@ impl<P: LockRef> Hold<P> {
         self.held = Held::Read;
         let lock = self.raw();
         lock.writer.store(false, Ordering::Release);
-        lock.sem.release(lock.max_readers - 1);
         if upgraded {
-            lock.upgradable.release(1);
+            // Both, even if a waiter's wake panics in the first.
+            both(
+                || lock.sem.release(lock.max_readers - 1),
+                || lock.upgradable.release(1),
+            );
+        } else {
+            lock.sem.release(lock.max_readers - 1);
         }
         self
     }
@@ -145,15 +151,17 @@ impl<P: LockRef> Drop for Hold<P> {
         let lock = self.raw();
         match self.held {
             Held::Read => lock.sem.release(1),
-            Held::Upgradable => {
-                lock.sem.release(1);
-                lock.upgradable.release(1);
-            }
+            // Both releases, even if a waiter's wake panics in the first.
+            Held::Upgradable => both(|| lock.sem.release(1), || lock.upgradable.release(1)),
             Held::Write { upgraded } => {
                 lock.writer.store(false, Ordering::Release);
-                lock.sem.release(lock.max_readers);
                 if upgraded {
-                    lock.upgradable.release(1);
+                    both(
+                        || lock.sem.release(lock.max_readers),
+                        || lock.upgradable.release(1),
+                    );
+                } else {
+                    lock.sem.release(lock.max_readers);
                 }
             }
         }

@@ -386,3 +386,60 @@ fn woken_waiters_complete_and_drop_without_the_lock() {
     assert_eq!(locks, 0);
     assert_settled(&cell, true);
 }
+
+/// The initialiser's store wakes the queued callers and then sets the
+/// event that `wait` waits on: a queued caller's wake that panics does not
+/// skip the event.
+#[cfg(feature = "std")]
+#[test]
+fn a_store_whose_wake_panics_still_releases_every_wait() {
+    use crate::util::hostile::{panics, Hostile};
+    let cell = OnceCell::new();
+    let gate = Event::new();
+    let init = || async {
+        gate.wait().await;
+        7
+    };
+    let mut a = TestTask::new(cell.get_or_init(init));
+    a.pending();
+    let bad = Hostile::new();
+    let mut b = TestTask::new(cell.get_or_init(init));
+    assert!(b.poll_with(&bad.waker()).is_pending());
+    let mut w = TestTask::new(cell.wait());
+    w.pending();
+    gate.set();
+    bad.panic_on_wake(true);
+    assert!(panics(|| {
+        a.ready();
+    }));
+    bad.panic_on_wake(false);
+    drop(a);
+    assert!(w.is_woken(), "the wait was released");
+    assert_eq!(*w.ready(), 7);
+    assert_eq!(*b.ready(), 7);
+    assert_settled(&cell, true);
+}
+
+/// A cancelled initialiser gives its permit back even if its future's
+/// drop panics: the next caller can initialise.
+#[cfg(feature = "std")]
+#[test]
+fn a_cancelled_initialiser_whose_drop_panics_gives_its_turn_back() {
+    use crate::util::hostile::panics;
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("initialiser drop");
+        }
+    }
+    let cell = OnceCell::new();
+    let mut a = TestTask::new(cell.get_or_init(|| async {
+        let _guard = PanicOnDrop;
+        core::future::pending::<u32>().await
+    }));
+    a.pending();
+    assert!(panics(move || drop(a)));
+    let mut b = TestTask::new(cell.get_or_init(|| async { 5 }));
+    assert_eq!(*b.ready(), 5);
+    assert_settled(&cell, true);
+}

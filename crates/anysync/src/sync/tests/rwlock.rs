@@ -864,3 +864,51 @@ fn owned_try_downgrade_map_gives_the_write_guard_back_when_nothing_is_picked() {
     drop(first);
     assert_quiescent(&lock);
 }
+
+/// An upgradable guard gives back a read permit and the upgradable
+/// slot: a writer's wake that panics in the first release does not
+/// skip the second (the slot would be lost for good).
+#[test]
+fn an_upgradable_release_whose_wake_panics_still_frees_the_upgradable_slot() {
+    use crate::util::hostile::{panics, Hostile};
+    let lock = RwLock::new(0u32);
+    let up = lock.try_upgradable_read().unwrap();
+    let bad = Hostile::new();
+    let mut w = TestTask::new(lock.write());
+    assert!(w.poll_with(&bad.waker()).is_pending());
+    bad.panic_on_wake(true);
+    assert!(panics(|| drop(up)));
+    bad.panic_on_wake(false);
+    drop(w.ready());
+    assert!(lock.try_upgradable_read().is_ok(), "the slot came back");
+    assert!(lock.try_write().is_ok(), "every permit came back");
+}
+
+/// The same for a write guard made by an upgrade, and for its
+/// downgrade to a read guard.
+#[test]
+fn an_upgraded_write_release_whose_wake_panics_still_frees_the_upgradable_slot() {
+    use crate::util::hostile::{panics, Hostile};
+    for downgrade in [false, true] {
+        let lock = RwLock::new(0u32);
+        let up = lock.try_upgradable_read().unwrap();
+        let write = TestTask::new(crate::sync::RwLockUpgradableReadGuard::upgrade(up)).ready();
+        let bad = Hostile::new();
+        let mut r = TestTask::new(lock.read());
+        assert!(r.poll_with(&bad.waker()).is_pending());
+        bad.panic_on_wake(true);
+        if downgrade {
+            let mut read = None;
+            assert!(panics(|| {
+                read = Some(crate::sync::RwLockWriteGuard::downgrade(write));
+            }));
+            drop(read);
+        } else {
+            assert!(panics(|| drop(write)));
+        }
+        bad.panic_on_wake(false);
+        drop(r.ready());
+        assert!(lock.try_upgradable_read().is_ok(), "the slot came back");
+        assert!(lock.try_write().is_ok(), "every permit came back");
+    }
+}

@@ -21,3 +21,34 @@ fn a_woken_wait_completes_and_drops_without_the_lock() {
     });
     assert_eq!(locks, 0);
 }
+
+/// The pulse that releases the waits clears its flag even if a waiter's
+/// wake panics: a flag left raised would make every later wait (after
+/// `reopen`) complete at once, or spin.
+#[cfg(feature = "std")]
+#[test]
+fn a_wake_that_panics_in_the_pulse_leaves_later_waits_pending() {
+    use crate::util::hostile::{panics, Hostile};
+    let tracker = TaskTracker::new();
+    let token = tracker.token();
+    let bad = Hostile::new();
+    let mut wait = TestTask::new(tracker.wait());
+    assert!(wait.poll_with(&bad.waker()).is_pending());
+    let mut other = TestTask::new(tracker.wait());
+    other.pending();
+    tracker.close();
+    bad.panic_on_wake(true);
+    assert!(panics(|| drop(token)));
+    bad.panic_on_wake(false);
+    assert_eq!(other.wakes(), 1, "the other wait was woken too");
+    other.ready();
+    wait.ready();
+    assert!(tracker.reopen());
+    let token = tracker.token();
+    let mut later = TestTask::new(tracker.wait());
+    later.pending();
+    tracker.close();
+    later.pending();
+    drop(token);
+    later.ready();
+}
