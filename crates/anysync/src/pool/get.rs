@@ -17,6 +17,7 @@ use crate::{
     loom::sync::atomic::Ordering,
     rt::{Spawn, Timer},
     sync::futures::Acquire,
+    util::finally::both,
 };
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -92,17 +93,23 @@ impl<M: Manager> Claim<'_, M> {
 
 impl<M: Manager> Drop for Claim<'_, M> {
     fn drop(&mut self) {
-        match self.kind {
-            ClaimKind::Checking => self.inner.discard(),
-            ClaimKind::Creating => {
-                self.inner.size.fetch_sub(1, Ordering::AcqRel);
-                self.inner.replenish.notify_one();
-            }
-            ClaimKind::Nothing => {}
-        }
-        if self.permit {
-            self.inner.permits.add_permits(1);
-        }
+        let inner = self.inner;
+        // The permit comes back even if the filler's wake-up panics.
+        both(
+            || match self.kind {
+                ClaimKind::Checking => inner.discard(),
+                ClaimKind::Creating => {
+                    inner.size.fetch_sub(1, Ordering::AcqRel);
+                    inner.replenish.notify_one();
+                }
+                ClaimKind::Nothing => {}
+            },
+            || {
+                if self.permit {
+                    inner.permits.add_permits(1);
+                }
+            },
+        );
     }
 }
 
@@ -120,29 +127,37 @@ impl<'a, M: Manager, R: Timer + Spawn> Get<'a, M, R> {
     }
 
     /// With a permit in hand: the next idle object's check, or a creation.
+    /// The claim is made before any user code (`recycle`, `create`) or a
+    /// wake-up runs, so that if one panics, its drop gives the permit and
+    /// the slot back.
     fn next_step(inner: &'a Inner<M>) -> GetState<'a, M> {
         match inner.pop_idle() {
-            Some(object) => GetState::Recycle {
-                fut: Box::pin(inner.manager.recycle(object)),
-                claim: Claim {
+            Some(object) => {
+                let claim = Claim {
                     inner,
                     permit: true,
                     kind: ClaimKind::Checking,
-                },
-            },
+                };
+                inner.idle_taken();
+                GetState::Recycle {
+                    fut: Box::pin(inner.manager.recycle(object)),
+                    claim,
+                }
+            }
             None => {
                 let before = inner.size.fetch_add(1, Ordering::AcqRel);
                 debug_assert!(
                     before < inner.max_size,
                     "a caller with a permit found no room"
                 );
+                let claim = Claim {
+                    inner,
+                    permit: true,
+                    kind: ClaimKind::Creating,
+                };
                 GetState::Create {
                     fut: Box::pin(inner.manager.create()),
-                    claim: Claim {
-                        inner,
-                        permit: true,
-                        kind: ClaimKind::Creating,
-                    },
+                    claim,
                 }
             }
         }

@@ -44,6 +44,7 @@ use crate::{
     loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering},
     rt::{JoinHandle, Spawn, Timer},
     sync::{Notify, Semaphore},
+    util::finally::both,
     waitq::lock::{Guard, Lock},
 };
 
@@ -363,23 +364,38 @@ impl<M: Manager> Inner<M> {
         self.replenish.notify_one();
     }
 
+    /// Takes the oldest idle object; the caller then tells the filler
+    /// ([`idle_taken`](Self::idle_taken)) once the object is claimed.
     fn pop_idle(&self) -> Option<M::Object> {
-        let object = lock(&self.idle).pop_front();
-        if object.is_some() && self.min_idle > 0 {
-            self.replenish.notify_one();
-        }
-        object
+        lock(&self.idle).pop_front()
     }
 
-    /// Takes back a lent-out object and its permit.
-    fn give_back(&self, object: M::Object, keep: bool) {
-        if keep {
-            self.give_back_idle(object);
-        } else {
-            drop(object);
-            self.discard();
+    /// An idle object was taken: the filler may have one to replace.
+    fn idle_taken(&self) {
+        if self.min_idle > 0 {
+            self.replenish.notify_one();
         }
-        self.permits.add_permits(1);
+    }
+
+    /// Drops a discarded object and frees its slot, even if its drop
+    /// panics.
+    fn discard_object(&self, object: M::Object) {
+        both(move || drop(object), || self.discard());
+    }
+
+    /// Takes back a lent-out object and its permit. The permit comes back
+    /// even if the object's drop or a wake-up on the way panics.
+    fn give_back(&self, object: M::Object, keep: bool) {
+        both(
+            || {
+                if keep {
+                    self.give_back_idle(object);
+                } else {
+                    self.discard_object(object);
+                }
+            },
+            || self.permits.add_permits(1),
+        );
     }
 
     /// Puts `object` in the idle list, or discards it if the pool is closed.
@@ -397,8 +413,7 @@ impl<M: Manager> Inner<M> {
             }
         };
         if let Some(object) = rejected {
-            drop(object);
-            self.discard();
+            self.discard_object(object);
         }
     }
 
@@ -624,9 +639,13 @@ impl<M: Manager> Object<M> {
     /// the pool may create another in its place.
     pub fn take(mut this: Self) -> M::Object {
         let object = this.object.take().expect("present until dropped");
-        this.pool.size.fetch_sub(1, Ordering::AcqRel);
-        this.pool.replenish.notify_one();
-        this.pool.permits.add_permits(1);
+        let pool = &this.pool;
+        pool.size.fetch_sub(1, Ordering::AcqRel);
+        // The permit comes back even if the filler's wake-up panics.
+        both(
+            || pool.replenish.notify_one(),
+            || pool.permits.add_permits(1),
+        );
         object
     }
 
@@ -636,11 +655,38 @@ impl<M: Manager> Object<M> {
     }
 }
 
+/// Gives an object back to the pool when dropped, also while unwinding:
+/// kept idle if `keep` was set by then, else discarded.
+struct GiveBack<'a, M: Manager> {
+    pool: &'a Inner<M>,
+    object: Option<M::Object>,
+    keep: bool,
+}
+
+impl<M: Manager> Drop for GiveBack<'_, M> {
+    fn drop(&mut self) {
+        if let Some(object) = self.object.take() {
+            self.pool.give_back(object, self.keep);
+        }
+    }
+}
+
 impl<M: Manager> Drop for Object<M> {
     fn drop(&mut self) {
         if let Some(object) = self.object.take() {
-            let keep = !self.broken && !panicking() && !self.pool.manager.is_broken(&object);
-            self.pool.give_back(object, keep);
+            let mut back = GiveBack {
+                pool: &self.pool,
+                object: Some(object),
+                keep: false,
+            };
+            // `is_broken` is user code: if it panics, the object is
+            // discarded (and its permit given back) as the panic unwinds.
+            back.keep = !self.broken
+                && !panicking()
+                && !self
+                    .pool
+                    .manager
+                    .is_broken(back.object.as_ref().expect("just put there"));
         }
     }
 }

@@ -149,3 +149,125 @@ proptest!(
         prop_assert!(poll(&mut extra).is_pending(), "more than max_size lent");
     }
 );
+
+/// A manager whose user code panics on demand: `is_broken`, `recycle`,
+/// `create`, and the objects' own drop.
+#[cfg(feature = "std")]
+mod hostile {
+    use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+    use super::*;
+    use crate::util::hostile::panics;
+
+    #[derive(Debug, Default)]
+    struct Touchy {
+        in_is_broken: AtomicBool,
+        in_recycle: AtomicBool,
+        in_create: AtomicBool,
+    }
+
+    #[derive(Debug)]
+    struct Thing {
+        panic_on_drop: bool,
+    }
+
+    impl Drop for Thing {
+        fn drop(&mut self) {
+            if self.panic_on_drop && !std::thread::panicking() {
+                panic!("Thing::drop");
+            }
+        }
+    }
+
+    impl Manager for Touchy {
+        type Object = Thing;
+        type Error = ();
+
+        fn create(&self) -> impl Future<Output = Result<Thing, ()>> + Send {
+            assert!(!self.in_create.load(SeqCst), "Touchy::create");
+            async {
+                Ok(Thing {
+                    panic_on_drop: false,
+                })
+            }
+        }
+
+        fn recycle(&self, object: Thing) -> impl Future<Output = Result<Thing, ()>> + Send {
+            assert!(!self.in_recycle.load(SeqCst), "Touchy::recycle");
+            async { Ok(object) }
+        }
+
+        fn is_broken(&self, _: &Thing) -> bool {
+            assert!(!self.in_is_broken.load(SeqCst), "Touchy::is_broken");
+            false
+        }
+    }
+
+    type TouchyPool = Pool<Touchy, VirtualTime>;
+
+    fn pool() -> TouchyPool {
+        Pool::builder(Touchy::default())
+            .max_size(1)
+            .wait_timeout(None)
+            .build(VirtualTime::new())
+            .unwrap()
+    }
+
+    fn get_now(pool: &TouchyPool) -> Object<Touchy> {
+        let mut get = Box::pin(pool.get());
+        let waker = noop_waker();
+        match get.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(Ok(object)) => object,
+            _ => panic!("the pool's one slot is free"),
+        }
+    }
+
+    /// The one slot can be had again, and nothing is left counted.
+    #[track_caller]
+    fn assert_whole(pool: &TouchyPool) {
+        drop(get_now(pool));
+        let stats = pool.statistics();
+        assert_eq!(
+            (stats.size, stats.in_use, stats.waiters),
+            (1, 0, 0),
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn a_discarded_object_whose_drop_panics_frees_its_slot_and_permit() {
+        let pool = pool();
+        let mut object = get_now(&pool);
+        object.panic_on_drop = true;
+        Object::mark_broken(&mut object);
+        assert!(panics(move || drop(object)));
+        assert_eq!(pool.statistics().size, 0);
+        assert_whole(&pool);
+    }
+
+    #[test]
+    fn an_is_broken_that_panics_discards_the_object_and_frees_its_permit() {
+        let pool = pool();
+        let object = get_now(&pool);
+        pool.manager().in_is_broken.store(true, SeqCst);
+        assert!(panics(move || drop(object)));
+        pool.manager().in_is_broken.store(false, SeqCst);
+        assert_eq!(pool.statistics().size, 0);
+        assert_whole(&pool);
+    }
+
+    #[test]
+    fn a_recycle_or_create_that_panics_frees_the_slot_and_permit() {
+        let pool = pool();
+        drop(get_now(&pool)); // one idle object, to recycle
+        pool.manager().in_recycle.store(true, SeqCst);
+        assert!(panics(|| drop(get_now(&pool))));
+        pool.manager().in_recycle.store(false, SeqCst);
+        assert_eq!(pool.statistics().size, 0, "the object was discarded");
+        pool.manager().in_create.store(true, SeqCst);
+        assert!(panics(|| drop(get_now(&pool))));
+        pool.manager().in_create.store(false, SeqCst);
+        assert_eq!(pool.statistics().size, 0);
+        assert_whole(&pool);
+    }
+}
