@@ -494,10 +494,12 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Drop for TaskGroup<
             core::mem::take(&mut state.spawned)
         };
         if !self.finished {
-            self.shared.token.cancel();
+            // Aborted first: a wake of the token's waiters (foreign code)
+            // that panics must not leave children running detached.
             for (_, handle) in &spawned {
                 handle.abort();
             }
+            self.shared.token.cancel();
         }
         drop(spawned);
     }
@@ -695,8 +697,9 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Drop for Engine<R, T, E> {
     fn drop(&mut self) {
         if !self.done {
-            self.group.shared.token.cancel();
+            // Aborted first, as in `TaskGroup`'s drop.
             self.abort_all();
+            self.group.shared.token.cancel();
         }
     }
 }

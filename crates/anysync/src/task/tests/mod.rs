@@ -3,6 +3,8 @@
 mod auto_traits;
 mod cancel;
 #[cfg(feature = "std")]
+mod group;
+#[cfg(feature = "std")]
 mod shutdown;
 mod tracker;
 
