@@ -612,6 +612,34 @@ mod hostile {
         assert_eq!(check(&tx), 0);
     }
 
+    /// When the last subscriber leaves, `Sender::closed` waiters are told
+    /// and the blocked publishers are woken: a `closed` waiter's wake that
+    /// panics does not strand the publishers.
+    #[test]
+    fn last_subscriber_leaving_wakes_every_publisher_past_a_panicking_closed_wake() {
+        let tx = Sender::new(8);
+        let rx = tx.subscribe_with(1, super::Overflow::Block);
+        tx.try_send(0).unwrap();
+        let mut sends: Vec<_> = (1..=20).map(|i| TestTask::new(tx.send(i))).collect();
+        for send in &mut sends {
+            send.pending();
+        }
+        let hostile = Hostile::new();
+        let mut closed = TestTask::new(tx.closed());
+        assert!(closed.poll_with(&hostile.waker()).is_pending());
+        hostile.panic_on_wake(true);
+        assert!(panics(move || drop(rx)));
+        for send in &sends {
+            assert!(send.is_woken(), "a publisher was stranded");
+        }
+        for send in &mut sends {
+            assert!(send.ready().is_err(), "nobody to publish to");
+        }
+        drop(sends);
+        closed.ready();
+        assert_eq!(check(&tx), 0);
+    }
+
     #[test]
     fn send_whose_waker_clone_panics_leaves_the_channel_unchanged() {
         let tx = Sender::new(1);
