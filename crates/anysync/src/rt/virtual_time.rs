@@ -395,9 +395,20 @@ impl VirtualTime {
                 due.push(entry.remove());
             }
             drop(state);
-            // Outside the lock: waking pushes onto the run queue.
+            // Outside the lock: waking pushes onto the run queue. Every
+            // due timer is woken even if one wake panics (foreign code: a
+            // sleep can be polled by any waker); the first panic is raised
+            // again after.
+            let mut panic = None;
             for waker in due {
-                waker.wake();
+                if let Err(payload) =
+                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| waker.wake()))
+                {
+                    panic.get_or_insert(payload);
+                }
+            }
+            if let Some(payload) = panic {
+                crate::util::finally::resume_unless_unwinding(payload);
             }
             state = self.lock();
         }

@@ -451,3 +451,26 @@ fn debug_shows_clock_and_counts() {
     let sleep = vt.sleep(ms(1));
     assert!(format!("{sleep:?}").contains("fired: false"));
 }
+
+/// A due timer whose wake panics strands no other due timer: every one is
+/// woken, and the panic comes out of `block_on` after.
+#[test]
+fn a_timer_wake_that_panics_strands_no_other_timer() {
+    use crate::util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    };
+    let vt = VirtualTime::new();
+    let bad = Hostile::new();
+    let mut first = TestTask::new(vt.sleep(ms(1000)));
+    assert!(first.poll_with(&bad.waker()).is_pending());
+    let mut second = TestTask::new(vt.sleep(ms(1000)));
+    second.pending();
+    bad.panic_on_wake(true);
+    assert!(panics(
+        || vt.block_on(|rt| async move { rt.sleep(ms(2000)).await })
+    ));
+    assert!(second.is_woken(), "the other due timer was stranded");
+    second.ready();
+    first.ready();
+}
