@@ -3,6 +3,8 @@
 use alloc::{sync::Arc, vec::Vec};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(feature = "std")]
+use crate::util::hostile::{panics, Hostile};
 use crate::{
     sync::{BoundedSemaphore, BoundedTryAcquireError, ExceedsCapacity, ReleaseError, Semaphore},
     util::test::TestTask,
@@ -182,5 +184,138 @@ fn threads_never_exceed_the_capacity() {
         h.join().unwrap();
     }
     assert!(peak.load(Ordering::SeqCst) <= 3);
+    assert_full(&sem);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_release_whose_wake_panics_loses_no_permit() {
+    let sem = BoundedSemaphore::new(2);
+    sem.try_acquire_many(2).unwrap();
+    let bad = Hostile::new();
+    let mut a = TestTask::new(sem.acquire());
+    let mut b = TestTask::new(sem.acquire());
+    assert!(a.poll_with(&bad.waker()).is_pending());
+    b.pending();
+    bad.panic_on_wake(true);
+    assert!(
+        panics(|| {
+            let _ = sem.release();
+        }),
+        "the wake's panic propagates"
+    );
+    assert_eq!(bad.wakes(), 1);
+    assert_eq!(sem.acquired(), 1, "the release was counted");
+    assert_eq!(b.wakes(), 0, "the permit went to A, not B");
+    bad.panic_on_wake(false);
+    assert_eq!(a.ready(), Ok(()), "A got the released permit");
+    assert_eq!((sem.acquired(), sem.available_permits()), (2, 0));
+    sem.release().unwrap();
+    assert_eq!(b.wakes(), 1);
+    assert_eq!(b.ready(), Ok(()));
+    assert_eq!(
+        sem.release_many(3),
+        Err(ReleaseError {
+            requested: 3,
+            acquired: 2
+        }),
+        "the bound still holds"
+    );
+    sem.release_many(2).unwrap();
+    assert!(sem.release().is_err(), "no over-release after the panic");
+    assert_full(&sem);
+    // A new round works.
+    sem.try_acquire_many(2).unwrap();
+    sem.release_many(2).unwrap();
+    assert_full(&sem);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_release_to_two_waiters_wakes_the_second_when_the_first_wake_panics() {
+    let sem = BoundedSemaphore::new(3);
+    sem.try_acquire_many(3).unwrap();
+    let bad = Hostile::new();
+    let mut a = TestTask::new(sem.acquire());
+    let mut b = TestTask::new(sem.acquire_many(2));
+    assert!(a.poll_with(&bad.waker()).is_pending());
+    b.pending();
+    bad.panic_on_wake(true);
+    assert!(
+        panics(|| {
+            let _ = sem.release_many(3);
+        }),
+        "the wake's panic propagates"
+    );
+    assert!(b.is_woken(), "the second waiter is still woken");
+    assert_eq!(sem.available_permits(), 0, "all three were handed over");
+    bad.panic_on_wake(false);
+    assert_eq!((a.ready(), b.ready()), (Ok(()), Ok(())));
+    assert_eq!(sem.acquired(), 3);
+    assert_eq!(sem.try_acquire(), Err(BoundedTryAcquireError::NoPermits));
+    assert!(sem.release_many(4).is_err(), "the bound still holds");
+    sem.release_many(3).unwrap();
+    assert_full(&sem);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn spare_permits_of_a_release_whose_wake_panics_stay_available_and_bounded() {
+    // Three waiters woken in a batch (the first wake panics), two permits
+    // to spare.
+    let sem = BoundedSemaphore::new(5);
+    sem.try_acquire_many(5).unwrap();
+    let bad = Hostile::new();
+    let mut ws: Vec<_> = (0..3).map(|_| TestTask::new(sem.acquire())).collect();
+    assert!(ws[0].poll_with(&bad.waker()).is_pending());
+    for t in &mut ws[1..] {
+        t.pending();
+    }
+    bad.panic_on_wake(true);
+    assert!(
+        panics(|| {
+            let _ = sem.release_many(5);
+        }),
+        "the wake's panic propagates"
+    );
+    assert_eq!((ws[1].wakes(), ws[2].wakes()), (1, 1), "no one stranded");
+    assert_eq!(sem.available_permits(), 2, "the spare permits are not lost");
+    assert_eq!(
+        sem.try_acquire_many(3),
+        Err(BoundedTryAcquireError::NoPermits),
+        "and not duplicated"
+    );
+    bad.panic_on_wake(false);
+    for t in &mut ws {
+        assert_eq!(t.ready(), Ok(()));
+    }
+    sem.try_acquire_many(2).unwrap();
+    assert_eq!((sem.acquired(), sem.available_permits()), (5, 0));
+    assert!(sem.release_many(6).is_err(), "the bound still holds");
+    sem.release_many(5).unwrap();
+    assert_full(&sem);
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn a_waiter_whose_wake_panicked_and_is_then_cancelled_passes_its_permit_on() {
+    let sem = BoundedSemaphore::new(1);
+    sem.try_acquire().unwrap();
+    let bad = Hostile::new();
+    bad.panic_on_wake(true);
+    let mut a = TestTask::new(sem.acquire());
+    let mut b = TestTask::new(sem.acquire());
+    assert!(a.poll_with(&bad.waker()).is_pending());
+    b.pending();
+    assert!(panics(|| {
+        let _ = sem.release();
+    }));
+    assert_eq!(b.wakes(), 0);
+    a.cancel(); // never polled again: its permit moves on to B
+    assert_eq!(b.wakes(), 1, "the permit was passed on");
+    assert_eq!(b.ready(), Ok(()));
+    assert_eq!((sem.acquired(), sem.available_permits()), (1, 0));
+    sem.release().unwrap();
+    assert!(sem.release().is_err(), "the bound still holds");
     assert_full(&sem);
 }

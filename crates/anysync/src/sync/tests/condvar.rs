@@ -324,6 +324,87 @@ fn a_wake_that_panics_in_notify_all_strands_no_one() {
 }
 
 #[test]
+fn a_wake_that_panics_in_notify_one_keeps_the_notification_and_the_condvar_usable() {
+    let m = Mutex::new(0);
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    let mut bad = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut b = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    b.pending();
+    hostile.panic_on_wake(true);
+    assert!(panics(|| cv.notify_one()), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(hostile.under_lock(), 0, "woken outside the queue lock");
+    assert_eq!(b.wakes(), 0, "notify_one picked the head only");
+    assert_eq!(cv.waiters(), 1, "the head left the queue");
+    assert!(m.try_lock().is_ok(), "the mutex is free");
+    hostile.panic_on_wake(false);
+    // The notification was not lost: the head returns with the lock.
+    *bad.ready() += 1;
+    assert_eq!(b.wakes(), 0, "and nothing was forwarded");
+    cv.notify_one();
+    assert_eq!(b.wakes(), 1);
+    *b.ready() += 1;
+    assert_eq!(*m.try_lock().unwrap(), 2);
+    assert_quiescent(&cv, &m);
+    // Still works for a new round.
+    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    late.pending();
+    cv.notify_one();
+    assert_eq!(late.wakes(), 1);
+    drop(late.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn a_notify_one_that_panics_under_the_mutex_leaves_it_unlocked_and_whole() {
+    // The notifier holds the guard while notifying, as usual: the wake's
+    // panic unwinds through the guard, which must unlock the mutex.
+    let m = Mutex::new(0);
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut bad = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    assert!(
+        panics(|| {
+            let mut g = m.try_lock().unwrap();
+            *g = 7;
+            cv.notify_one();
+        }),
+        "the wake's panic propagates"
+    );
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(m.waiters(), 0);
+    assert_eq!(
+        *m.try_lock().expect("mutex left locked"),
+        7,
+        "the write stays"
+    );
+    assert_eq!(*bad.ready(), 7, "the waiter returns with the lock");
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
+fn a_waiter_whose_notify_one_wake_panicked_hands_the_notification_on_when_dropped() {
+    let m = Mutex::new(());
+    let cv = Condvar::new();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut bad = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut b = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    b.pending();
+    assert!(panics(|| cv.notify_one()));
+    assert_eq!(b.wakes(), 0);
+    bad.cancel(); // notified, never polled again
+    assert_eq!(b.wakes(), 1, "the notification moved on to B");
+    drop(b.ready());
+    assert_quiescent(&cv, &m);
+}
+
+#[test]
 fn a_waker_clone_that_panics_leaves_the_wait_as_it_was() {
     let m = Mutex::new(());
     let cv = Condvar::new();

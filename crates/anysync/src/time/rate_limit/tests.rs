@@ -1,5 +1,5 @@
 use alloc::{string::ToString, sync::Arc, vec::Vec};
-use core::{future::Pending, num::NonZeroU32, pin::pin, time::Duration};
+use core::{num::NonZeroU32, pin::pin, time::Duration};
 use std::sync::Mutex as StdMutex;
 
 use futures_util::future::{select, Either};
@@ -9,6 +9,10 @@ use super::*;
 use crate::{
     rt::virtual_time::VirtualTime,
     time::{KeyedRateLimiter, Limits, QuotaError},
+    util::{
+        hostile::{panics, Hostile},
+        test::TestTask,
+    },
 };
 
 fn nz(n: u32) -> NonZeroU32 {
@@ -23,8 +27,9 @@ fn at_ms(n: u64) -> Instant {
     Instant::from_origin(ms(n))
 }
 
-/// A clock set by hand, which may even be set backwards. Its sleeps never
-/// end: it is for the non-waiting methods.
+/// A clock set by hand, which may even be set backwards. Its sleeps end
+/// once it reaches their deadline, and register no waker: for the
+/// non-waiting methods and for hand-polled tests.
 #[derive(Clone, Debug, Default)]
 struct ManualTimer(Arc<StdMutex<u64>>);
 
@@ -32,17 +37,45 @@ impl ManualTimer {
     fn set(&self, nanos: u64) {
         *self.0.lock().unwrap() = nanos;
     }
+
+    fn set_ms(&self, ms: u64) {
+        self.set(ms * 1_000_000);
+    }
+
+    fn nanos(&self) -> u64 {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct ManualSleep {
+    timer: ManualTimer,
+    deadline: u64,
+}
+
+impl Future for ManualSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.timer.nanos() >= self.deadline {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 impl Timer for ManualTimer {
-    type Sleep = Pending<()>;
+    type Sleep = ManualSleep;
 
-    fn sleep(&self, _: Duration) -> Pending<()> {
-        core::future::pending()
+    fn sleep(&self, d: Duration) -> ManualSleep {
+        ManualSleep {
+            timer: self.clone(),
+            deadline: self.nanos().saturating_add(saturating_nanos(d)),
+        }
     }
 
     fn now(&self) -> Instant {
-        instant_at(*self.0.lock().unwrap())
+        instant_at(self.nanos())
     }
 }
 
@@ -560,3 +593,213 @@ proptest!(
         }
     }
 );
+
+#[test]
+fn a_grant_whose_hand_off_wake_panics_strands_no_one_and_takes_one_cell() {
+    let timer = ManualTimer::default();
+    let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    limiter.try_acquire().unwrap();
+    let hostile = Hostile::new();
+    // The head holds the state, sleeping until 1 s; two more queue behind.
+    let mut head = TestTask::new(limiter.acquire());
+    head.pending();
+    let mut bad = TestTask::new(limiter.acquire());
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut c = TestTask::new(limiter.acquire());
+    c.pending();
+    assert_eq!(limiter.waiters(), 3);
+    hostile.panic_on_wake(true);
+    timer.set_ms(1000);
+    // The head's grant drops its guard, handing the state to `bad`.
+    assert!(
+        panics(|| {
+            let _ = head.poll();
+        }),
+        "the wake's panic propagates"
+    );
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(hostile.under_lock(), 0);
+    assert_eq!(limiter.waiters(), 2, "the head left; the others still wait");
+    assert!(limiter.try_acquire().is_err(), "nobody is overtaken");
+    hostile.panic_on_wake(false);
+    bad.pending(); // its cell is due at 2 s
+    assert_eq!(c.wakes(), 0);
+    timer.set_ms(2000);
+    assert_eq!(bad.ready(), Ok(()));
+    assert!(c.is_woken(), "the state was handed on");
+    c.pending();
+    timer.set_ms(3000);
+    assert_eq!(c.ready(), Ok(()));
+    assert_eq!(limiter.waiters(), 0);
+    // One cell a second throughout: the panicking grant took exactly one.
+    assert_eq!(
+        limiter.try_acquire(),
+        Err(TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(4000))
+        })
+    );
+    timer.set_ms(4000);
+    limiter.try_acquire().unwrap();
+}
+
+#[test]
+fn a_cancelled_head_whose_hand_off_wake_panics_takes_nothing_and_strands_no_one() {
+    let timer = ManualTimer::default();
+    let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    limiter.try_acquire().unwrap();
+    let hostile = Hostile::new();
+    hostile.panic_on_wake(true);
+    let mut head = TestTask::new(limiter.acquire());
+    head.pending();
+    let mut bad = TestTask::new(limiter.acquire());
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut c = TestTask::new(limiter.acquire());
+    c.pending();
+    assert!(panics(|| head.cancel()), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(limiter.waiters(), 2);
+    hostile.panic_on_wake(false);
+    // The cell the head waited for is still there, due at 1 s.
+    bad.pending();
+    timer.set_ms(1000);
+    assert_eq!(bad.ready(), Ok(()));
+    assert!(c.is_woken());
+    c.pending();
+    timer.set_ms(2000);
+    assert_eq!(c.ready(), Ok(()));
+    assert_eq!(limiter.waiters(), 0);
+    assert_eq!(
+        limiter.try_acquire(),
+        Err(TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(3000))
+        })
+    );
+}
+
+#[test]
+fn limits_lose_no_permit_when_the_permit_wake_panics() {
+    let timer = ManualTimer::default();
+    let limits = Limits::new(
+        timer.clone(),
+        1,
+        Quota::per_second(nz(10)).allow_burst(nz(1)),
+    );
+    let held = limits.try_acquire().unwrap();
+    timer.set_ms(100);
+    let hostile = Hostile::new();
+    // The head has its rate slot due and waits for the permit.
+    let mut head = TestTask::new(limits.acquire());
+    assert!(head.poll_with(&hostile.waker()).is_pending());
+    let mut next = TestTask::new(limits.acquire());
+    next.pending();
+    hostile.panic_on_wake(true);
+    assert!(panics(|| drop(held)), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(
+        limits.semaphore().available_permits(),
+        0,
+        "the permit went to the head"
+    );
+    hostile.panic_on_wake(false);
+    let permit = head.ready().expect("the head gets the permit");
+    assert!(next.is_woken(), "the rate lock was handed on");
+    next.pending(); // its slot is due at 200 ms
+    drop(permit);
+    assert_eq!(limits.semaphore().available_permits(), 1);
+    timer.set_ms(200);
+    let permit = next.ready().unwrap();
+    assert_eq!(limits.semaphore().available_permits(), 0);
+    drop(permit);
+    assert_eq!(limits.semaphore().available_permits(), 1);
+    assert_eq!(limits.rate_limiter().waiters(), 0);
+    // One slot per 100 ms: none taken twice, none lost.
+    assert_eq!(
+        limits.try_acquire().unwrap_err(),
+        TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(300))
+        }
+    );
+    timer.set_ms(300);
+    drop(limits.try_acquire().unwrap());
+}
+
+#[test]
+fn limits_give_the_permit_back_when_the_rate_hand_off_wake_panics() {
+    // The head's entry drops its rate guard (waking the next in line)
+    // while it holds the new permit: the panic must not leak that permit.
+    let timer = ManualTimer::default();
+    let limits = Limits::new(
+        timer.clone(),
+        2,
+        Quota::per_second(nz(10)).allow_burst(nz(1)),
+    );
+    let hostile = Hostile::new();
+    let mut head = TestTask::new(limits.acquire());
+    let mut bad = TestTask::new(limits.acquire());
+    let first = limits.try_acquire().unwrap();
+    timer.set_ms(50);
+    head.pending(); // holds the rate lock, sleeping until 100 ms
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    hostile.panic_on_wake(true);
+    timer.set_ms(100);
+    assert!(panics(|| drop(head.poll())), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(
+        limits.semaphore().available_permits(),
+        1,
+        "the head's permit was given back, only `first` is out"
+    );
+    hostile.panic_on_wake(false);
+    drop(first);
+    bad.pending(); // the head's slot (100 ms) was taken: next at 200 ms
+    timer.set_ms(200);
+    let permit = bad.ready().unwrap();
+    assert_eq!(limits.semaphore().available_permits(), 1);
+    drop(permit);
+    assert_eq!(limits.semaphore().available_permits(), 2);
+    assert_eq!(limits.rate_limiter().waiters(), 0);
+}
+
+#[test]
+fn a_keyed_grant_whose_hand_off_wake_panics_strands_no_one() {
+    let timer = ManualTimer::default();
+    let limiter = KeyedRateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    limiter.try_acquire(&1u32).unwrap();
+    let hostile = Hostile::new();
+    let mut head = TestTask::new(limiter.acquire(&1));
+    head.pending(); // holds key 1, sleeping until 1 s
+    let mut bad = TestTask::new(limiter.acquire(&1));
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut c = TestTask::new(limiter.acquire(&1));
+    c.pending();
+    hostile.panic_on_wake(true);
+    timer.set_ms(1000);
+    assert!(
+        panics(|| {
+            let _ = head.poll();
+        }),
+        "the wake's panic propagates"
+    );
+    assert_eq!(hostile.wakes(), 1);
+    hostile.panic_on_wake(false);
+    // Other keys are untouched.
+    limiter.try_acquire(&2).unwrap();
+    assert!(limiter.try_acquire(&1).is_err(), "nobody is overtaken");
+    bad.pending(); // the head's cell (1 s) was taken: next at 2 s
+    timer.set_ms(2000);
+    assert_eq!(bad.ready(), Ok(()));
+    assert!(c.is_woken(), "key 1 was handed on");
+    c.pending();
+    timer.set_ms(3000);
+    assert_eq!(c.ready(), Ok(()));
+    assert_eq!(
+        limiter.try_acquire(&1),
+        Err(TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(4000))
+        })
+    );
+    // Idle again later: the key can be forgotten (no reference leaked).
+    timer.set_ms(10_000);
+    limiter.retain_recent();
+    assert_eq!(limiter.len(), 0);
+}
