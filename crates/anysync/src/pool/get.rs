@@ -208,6 +208,10 @@ impl<'a, M: Manager, R: Timer + Spawn, C: Future> Future for Get<'a, M, R, C> {
                         // The permit now belongs to whatever object this
                         // get ends with; `Object` adds it back.
                         permit.forget();
+                        // `Done` first, so that if `next_step` panics (user
+                        // code), a later poll finds nothing to hand out
+                        // twice.
+                        this.state.set(GetState::Done);
                         this.state.set(Get::<M, R>::next_step(inner));
                         continue;
                     }
@@ -223,6 +227,9 @@ impl<'a, M: Manager, R: Timer + Spawn, C: Future> Future for Get<'a, M, R, C> {
                         // claim does, as it is replaced) and keep the
                         // permit for the next try.
                         claim.permit = false;
+                        // The object is discarded now; `Done` until the
+                        // next step is made, as above.
+                        this.state.set(GetState::Done);
                         this.state.set(Get::<M, R>::next_step(inner));
                         continue;
                     }

@@ -44,7 +44,7 @@ use crate::{
     loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering},
     rt::{JoinHandle, Spawn, Timer},
     sync::{Notify, Semaphore},
-    util::finally::both,
+    util::finally::{both, Catch},
     waitq::lock::{Guard, Lock},
 };
 
@@ -564,14 +564,19 @@ impl<M: Manager, R: Timer + Spawn> Pool<M, R> {
     /// dropped when they come back, and the `min_idle` task stops.
     /// Idempotent.
     pub fn close(&self) {
-        self.inner.closed.store(true, Ordering::Release);
-        self.inner.permits.close();
-        self.inner.stop_filler();
-        let idle = core::mem::take(&mut *lock(&self.inner.idle));
-        let n = idle.len();
-        drop(idle);
-        self.inner.size.fetch_sub(n, Ordering::AcqRel);
-        self.inner.discarded.fetch_add(n, Ordering::Relaxed);
+        let inner = &self.inner;
+        inner.closed.store(true, Ordering::Release);
+        // Each step even if one panics (a waiter's wake in the close, the
+        // filler's abort, an idle object's drop): the first panic is raised
+        // after. Every idle object's slot is freed.
+        let mut catch = Catch::new();
+        catch.run(|| inner.permits.close());
+        catch.run(|| inner.stop_filler());
+        let idle = core::mem::take(&mut *lock(&inner.idle));
+        for object in idle {
+            catch.run(|| inner.discard_object(object));
+        }
+        catch.finish();
     }
 
     /// `true` once [`close`](Self::close) has been called.

@@ -256,6 +256,31 @@ mod hostile {
         assert_whole(&pool);
     }
 
+    /// `close` drops every idle object and frees its slot, even if their
+    /// drops panic; the first panic comes out after.
+    #[test]
+    fn close_frees_every_idle_slot_even_if_an_idle_object_drop_panics() {
+        let pool = Pool::builder(Touchy::default())
+            .max_size(2)
+            .wait_timeout(None)
+            .build(VirtualTime::new())
+            .unwrap();
+        let mut a = get_now(&pool);
+        let mut b = get_now(&pool);
+        a.panic_on_drop = true;
+        b.panic_on_drop = true;
+        drop((a, b));
+        assert_eq!(pool.statistics().idle, 2);
+        assert!(panics(|| pool.close()));
+        let stats = pool.statistics();
+        assert_eq!(
+            (stats.size, stats.idle, stats.discarded),
+            (0, 0, 2),
+            "{stats:?}"
+        );
+        assert!(pool.is_closed());
+    }
+
     #[test]
     fn a_recycle_or_create_that_panics_frees_the_slot_and_permit() {
         let pool = pool();

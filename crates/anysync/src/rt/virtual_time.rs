@@ -399,17 +399,11 @@ impl VirtualTime {
             // due timer is woken even if one wake panics (foreign code: a
             // sleep can be polled by any waker); the first panic is raised
             // again after.
-            let mut panic = None;
+            let mut catch = crate::util::finally::Catch::new();
             for waker in due {
-                if let Err(payload) =
-                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| waker.wake()))
-                {
-                    panic.get_or_insert(payload);
-                }
+                catch.run(|| waker.wake());
             }
-            if let Some(payload) = panic {
-                crate::util::finally::resume_unless_unwinding(payload);
-            }
+            catch.finish();
             state = self.lock();
         }
     }

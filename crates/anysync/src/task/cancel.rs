@@ -12,7 +12,6 @@ use core::{
 use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
-use crate::waitq::lock::Lock;
 use crate::{
     loom::sync::{
         atomic::{AtomicUsize, Ordering},
@@ -20,6 +19,7 @@ use crate::{
     },
     sync::{futures::EventWait, Event, WaitVia},
 };
+use crate::{util::finally::Catch, waitq::lock::Lock};
 
 /// Why a [`CancelToken`] was cancelled, from [`CancelToken::reason`].
 ///
@@ -124,9 +124,11 @@ impl fmt::Display for CancelReason {
 /// a child of its own could hand it some), so it is not locked again. A
 /// waker that panics does not stop the walk: with `std`, every node below
 /// is still cancelled and woken, and the first panic is raised again at the
-/// end; without `std`, the nodes not yet reached when it unwinds are marked
-/// (their `reason` is set) but not flagged or woken. A node whose last handle drops takes its parent's lock
-/// and then its own, checks the parent is still the same (else retries),
+/// end. Without `std` the walk stops there: the nodes detached by then keep
+/// their `reason` but are not flagged or woken, and the subtrees of nodes
+/// still on the stack are neither marked nor detached (a later `cancel` of
+/// such a node, or its last handle's drop, cancels them). A node whose
+/// last handle drops takes its parent's lock and then its own, checks the parent is still the same (else retries),
 /// removes itself and hands its children to the parent; if it was
 /// cancelled, its children are cancelled instead.
 pub struct CancelToken {
@@ -257,10 +259,10 @@ impl CancelToken {
             let children = mem::take(&mut tree.children);
             (first, Detached::mark(children, &tree.reason))
         };
-        let mut firing = Firing::new();
-        firing.fire(&self.node);
-        children.finish_cancel(&mut firing);
-        firing.finish();
+        let mut catch = Catch::new();
+        catch.run(|| self.node.fire());
+        children.finish_cancel(&mut catch);
+        catch.finish();
         first
     }
 
@@ -392,9 +394,9 @@ impl Detached {
     /// Cancels the (marked) children of a cancelled node that went away
     /// before its cancel reached them.
     fn cancel(self) {
-        let mut firing = Firing::new();
-        self.finish_cancel(&mut firing);
-        firing.finish();
+        let mut catch = Catch::new();
+        self.finish_cancel(&mut catch);
+        catch.finish();
     }
 
     /// Cancels every (marked) node here and below: the leaves at once,
@@ -403,7 +405,7 @@ impl Detached {
     /// lock with no children, can get none later: a marked node makes no
     /// new children (they are born cancelled and detached), and only a
     /// child of its own could hand it some by unlinking.
-    fn finish_cancel(self, firing: &mut Firing) {
+    fn finish_cancel(self, catch: &mut Catch) {
         let Detached {
             nodes: mut stack,
             parents,
@@ -411,7 +413,7 @@ impl Detached {
         // The first list becomes the stack, so a cancel allocates nothing
         // unless the tree is more than two levels deep.
         for leaf in stack.drain(parents..) {
-            firing.fire(&leaf);
+            catch.run(|| leaf.fire());
         }
         while let Some(node) = stack.pop() {
             let Detached {
@@ -422,48 +424,11 @@ impl Detached {
                 let children = mem::take(&mut tree.children);
                 Detached::mark(children, &tree.reason)
             };
-            firing.fire(&node);
+            catch.run(|| node.fire());
             for leaf in children.drain(parents..) {
-                firing.fire(&leaf);
+                catch.run(|| leaf.fire());
             }
             stack.append(&mut children);
-        }
-    }
-}
-
-/// Sets the cancelled flag of one node after another and wakes their
-/// waiters. With `std`, a wake that panics does not stop the others: the
-/// first panic is raised again by [`finish`](Self::finish).
-struct Firing {
-    #[cfg(feature = "std")]
-    panic: Option<alloc::boxed::Box<dyn core::any::Any + Send>>,
-}
-
-impl Firing {
-    fn new() -> Self {
-        Firing {
-            #[cfg(feature = "std")]
-            panic: None,
-        }
-    }
-
-    /// Fires `node` (its `reason` is set).
-    fn fire(&mut self, node: &Node) {
-        #[cfg(feature = "std")]
-        if let Err(payload) =
-            std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| node.fire()))
-        {
-            self.panic.get_or_insert(payload);
-        }
-        #[cfg(not(feature = "std"))]
-        node.fire();
-    }
-
-    /// Raises the first panic caught, if any.
-    fn finish(self) {
-        #[cfg(feature = "std")]
-        if let Some(payload) = self.panic {
-            crate::util::finally::resume_unless_unwinding(payload);
         }
     }
 }

@@ -13,6 +13,7 @@ use futures_core::{FusedFuture, FusedStream, Stream};
 use futures_util::{stream::FuturesUnordered, task::AtomicWaker, StreamExt};
 
 use super::{futures::CancelledOwned, CancelReason, CancelToken};
+use crate::util::finally::Catch;
 use crate::waitq::lock::Lock;
 use crate::{
     rt::{JoinError, JoinHandle, Spawn, Timer},
@@ -194,8 +195,8 @@ struct State<H> {
 ///   ([`with_parent`](Self::with_parent)) is cancelled.
 /// * `join` returns `Err(`[`GroupError`]`)` holding every error and panic,
 ///   including those raised by siblings while they were being cancelled.
-/// * Dropping the group, or the [`Join`] future, cancels the token and
-///   aborts every child: no child outlives its group as an orphan.
+/// * Dropping the group, or the [`Join`] future, aborts every child and
+///   cancels the token: no child outlives its group as an orphan.
 /// * Children can spawn siblings through a [`GroupHandle`]
 ///   ([`handle`](Self::handle)). Spawning after the group was cancelled,
 ///   finished or dropped is an error ([`SpawnError`]).
@@ -494,12 +495,17 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Drop for TaskGroup<
             core::mem::take(&mut state.spawned)
         };
         if !self.finished {
-            // Aborted first: a wake of the token's waiters (foreign code)
-            // that panics must not leave children running detached.
+            // Every child aborted and the token cancelled, even if an abort
+            // (a `Spawn`'s) or a token waiter's wake panics: foreign code
+            // must not leave children running detached.
+            let mut catch = Catch::new();
             for (_, handle) in &spawned {
-                handle.abort();
+                catch.run(|| handle.abort());
             }
-            self.shared.token.cancel();
+            catch.run(|| {
+                self.shared.token.cancel();
+            });
+            catch.finish();
         }
         drop(spawned);
     }
@@ -580,12 +586,20 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
     }
 
     fn abort_all(&mut self) {
+        let mut catch = Catch::new();
+        self.abort_all_into(&mut catch);
+        catch.finish();
+    }
+
+    /// Aborts every child still running, each even if an earlier abort
+    /// (a `Spawn`'s, foreign code) panics.
+    fn abort_all_into(&mut self, catch: &mut Catch) {
         self.aborted = true;
         for child in self.running.iter() {
-            child.handle.abort();
+            catch.run(|| child.handle.abort());
         }
         for (_, handle) in &self.queue {
-            handle.abort();
+            catch.run(|| handle.abort());
         }
     }
 
@@ -697,9 +711,13 @@ impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Engine<R, T, E> {
 impl<R: Spawn + Timer, T: Send + 'static, E: Send + 'static> Drop for Engine<R, T, E> {
     fn drop(&mut self) {
         if !self.done {
-            // Aborted first, as in `TaskGroup`'s drop.
-            self.abort_all();
-            self.group.shared.token.cancel();
+            // Each step even if one panics, as in `TaskGroup`'s drop.
+            let mut catch = Catch::new();
+            self.abort_all_into(&mut catch);
+            catch.run(|| {
+                self.group.shared.token.cancel();
+            });
+            catch.finish();
         }
     }
 }
