@@ -18,6 +18,18 @@ fn assert_quiescent<T>(cv: &Condvar, m: &Mutex<T>) {
     assert!(m.try_lock().is_ok(), "mutex left locked");
 }
 
+/// After a panic: a new wait is woken by one `notify_one` and returns
+/// with the lock, and everything is left as it was.
+#[track_caller]
+fn assert_still_works<T>(cv: &Condvar, m: &Mutex<T>) {
+    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
+    late.pending();
+    cv.notify_one();
+    assert_eq!(late.wakes(), 1);
+    drop(late.ready());
+    assert_quiescent(cv, m);
+}
+
 #[test]
 fn wait_unlocks_at_once_and_returns_with_the_lock_after_the_notifier_unlocks() {
     let m = Mutex::new(0);
@@ -314,13 +326,7 @@ fn a_wake_that_panics_in_notify_all_strands_no_one() {
     *bad.ready() += 1;
     assert_eq!(*m.try_lock().unwrap(), 41);
     assert_quiescent(&cv, &m);
-    // Still works.
-    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
-    late.pending();
-    cv.notify_one();
-    assert_eq!(late.wakes(), 1);
-    drop(late.ready());
-    assert_quiescent(&cv, &m);
+    assert_still_works(&cv, &m);
 }
 
 #[test]
@@ -348,13 +354,7 @@ fn a_wake_that_panics_in_notify_one_keeps_the_notification_and_the_condvar_usabl
     *b.ready() += 1;
     assert_eq!(*m.try_lock().unwrap(), 2);
     assert_quiescent(&cv, &m);
-    // Still works for a new round.
-    let mut late = TestTask::new(cv.wait(m.try_lock().unwrap()));
-    late.pending();
-    cv.notify_one();
-    assert_eq!(late.wakes(), 1);
-    drop(late.ready());
-    assert_quiescent(&cv, &m);
+    assert_still_works(&cv, &m);
 }
 
 #[test]

@@ -594,42 +594,68 @@ proptest!(
     }
 );
 
+/// Three acquires made by `make`, queued in this order: the head (polled
+/// first, so it holds the limiter's state), one polled with a `Hostile`
+/// waker, and one more.
+fn queue_behind_a_hostile<F: Future>(
+    make: impl Fn() -> F,
+) -> (Hostile, TestTask<F>, TestTask<F>, TestTask<F>) {
+    let hostile = Hostile::new();
+    let mut head = TestTask::new(make());
+    head.pending();
+    let mut bad = TestTask::new(make());
+    assert!(bad.poll_with(&hostile.waker()).is_pending());
+    let mut next = TestTask::new(make());
+    next.pending();
+    (hostile, head, bad, next)
+}
+
+/// With the hostile waker's wakes panicking, runs `hand_off` (which must
+/// hand the state to the hostile waiter) and checks that its wake ran and
+/// its panic came out.
+fn hand_off_into_a_panicking_wake(hostile: &Hostile, hand_off: impl FnOnce()) {
+    hostile.panic_on_wake(true);
+    assert!(panics(hand_off), "the wake's panic propagates");
+    assert_eq!(hostile.wakes(), 1);
+    assert_eq!(hostile.under_lock(), 0);
+    hostile.panic_on_wake(false);
+}
+
+/// The two waiters left after a panicking hand-off are served in order,
+/// one cell a second from `first_ms`.
+fn served_in_order<F: Future<Output = Result<(), E>>, E: fmt::Debug + PartialEq>(
+    timer: &ManualTimer,
+    first_ms: u64,
+    mut bad: TestTask<F>,
+    mut next: TestTask<F>,
+) {
+    bad.pending();
+    timer.set_ms(first_ms);
+    assert_eq!(bad.ready(), Ok(()));
+    assert!(next.is_woken(), "the state was handed on");
+    next.pending();
+    timer.set_ms(first_ms + 1000);
+    assert_eq!(next.ready(), Ok(()));
+}
+
 #[test]
 fn a_grant_whose_hand_off_wake_panics_strands_no_one_and_takes_one_cell() {
     let timer = ManualTimer::default();
     let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
     limiter.try_acquire().unwrap();
-    let hostile = Hostile::new();
     // The head holds the state, sleeping until 1 s; two more queue behind.
-    let mut head = TestTask::new(limiter.acquire());
-    head.pending();
-    let mut bad = TestTask::new(limiter.acquire());
-    assert!(bad.poll_with(&hostile.waker()).is_pending());
-    let mut c = TestTask::new(limiter.acquire());
-    c.pending();
+    let (hostile, mut head, bad, next) = queue_behind_a_hostile(|| limiter.acquire());
     assert_eq!(limiter.waiters(), 3);
-    hostile.panic_on_wake(true);
-    timer.set_ms(1000);
     // The head's grant drops its guard, handing the state to `bad`.
-    assert!(
-        panics(|| {
-            let _ = head.poll();
-        }),
-        "the wake's panic propagates"
-    );
-    assert_eq!(hostile.wakes(), 1);
-    assert_eq!(hostile.under_lock(), 0);
+    timer.set_ms(1000);
+    hand_off_into_a_panicking_wake(&hostile, || {
+        let _ = head.poll();
+    });
     assert_eq!(limiter.waiters(), 2, "the head left; the others still wait");
     assert!(limiter.try_acquire().is_err(), "nobody is overtaken");
-    hostile.panic_on_wake(false);
-    bad.pending(); // its cell is due at 2 s
-    assert_eq!(c.wakes(), 0);
-    timer.set_ms(2000);
-    assert_eq!(bad.ready(), Ok(()));
-    assert!(c.is_woken(), "the state was handed on");
-    c.pending();
-    timer.set_ms(3000);
-    assert_eq!(c.ready(), Ok(()));
+    assert_eq!(next.wakes(), 0);
+    // `bad`'s cell is due at 2 s.
+    served_in_order(&timer, 2000, bad, next);
     assert_eq!(limiter.waiters(), 0);
     // One cell a second throughout: the panicking grant took exactly one.
     assert_eq!(
@@ -647,26 +673,11 @@ fn a_cancelled_head_whose_hand_off_wake_panics_takes_nothing_and_strands_no_one(
     let timer = ManualTimer::default();
     let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
     limiter.try_acquire().unwrap();
-    let hostile = Hostile::new();
-    hostile.panic_on_wake(true);
-    let mut head = TestTask::new(limiter.acquire());
-    head.pending();
-    let mut bad = TestTask::new(limiter.acquire());
-    assert!(bad.poll_with(&hostile.waker()).is_pending());
-    let mut c = TestTask::new(limiter.acquire());
-    c.pending();
-    assert!(panics(|| head.cancel()), "the wake's panic propagates");
-    assert_eq!(hostile.wakes(), 1);
+    let (hostile, mut head, bad, next) = queue_behind_a_hostile(|| limiter.acquire());
+    hand_off_into_a_panicking_wake(&hostile, || head.cancel());
     assert_eq!(limiter.waiters(), 2);
-    hostile.panic_on_wake(false);
     // The cell the head waited for is still there, due at 1 s.
-    bad.pending();
-    timer.set_ms(1000);
-    assert_eq!(bad.ready(), Ok(()));
-    assert!(c.is_woken());
-    c.pending();
-    timer.set_ms(2000);
-    assert_eq!(c.ready(), Ok(()));
+    served_in_order(&timer, 1000, bad, next);
     assert_eq!(limiter.waiters(), 0);
     assert_eq!(
         limiter.try_acquire(),
@@ -765,33 +776,17 @@ fn a_keyed_grant_whose_hand_off_wake_panics_strands_no_one() {
     let timer = ManualTimer::default();
     let limiter = KeyedRateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
     limiter.try_acquire(&1u32).unwrap();
-    let hostile = Hostile::new();
-    let mut head = TestTask::new(limiter.acquire(&1));
-    head.pending(); // holds key 1, sleeping until 1 s
-    let mut bad = TestTask::new(limiter.acquire(&1));
-    assert!(bad.poll_with(&hostile.waker()).is_pending());
-    let mut c = TestTask::new(limiter.acquire(&1));
-    c.pending();
-    hostile.panic_on_wake(true);
+    // The head holds key 1, sleeping until 1 s.
+    let (hostile, mut head, bad, next) = queue_behind_a_hostile(|| limiter.acquire(&1));
     timer.set_ms(1000);
-    assert!(
-        panics(|| {
-            let _ = head.poll();
-        }),
-        "the wake's panic propagates"
-    );
-    assert_eq!(hostile.wakes(), 1);
-    hostile.panic_on_wake(false);
+    hand_off_into_a_panicking_wake(&hostile, || {
+        let _ = head.poll();
+    });
     // Other keys are untouched.
     limiter.try_acquire(&2).unwrap();
     assert!(limiter.try_acquire(&1).is_err(), "nobody is overtaken");
-    bad.pending(); // the head's cell (1 s) was taken: next at 2 s
-    timer.set_ms(2000);
-    assert_eq!(bad.ready(), Ok(()));
-    assert!(c.is_woken(), "key 1 was handed on");
-    c.pending();
-    timer.set_ms(3000);
-    assert_eq!(c.ready(), Ok(()));
+    // The head's cell (1 s) was taken: next at 2 s.
+    served_in_order(&timer, 2000, bad, next);
     assert_eq!(
         limiter.try_acquire(&1),
         Err(TryAcquireError::RateLimited {
