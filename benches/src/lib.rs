@@ -35,6 +35,7 @@
 pub mod handoff;
 pub mod peers;
 pub mod plot;
+pub mod results;
 pub mod wait;
 
 use std::{

@@ -48,7 +48,9 @@ use anysync_benches::{
     for_each_channel, for_each_mutex, for_each_notify, for_each_oneshot, for_each_rwlock,
     for_each_semaphore, handoff,
     peers::{BenchChannel, BenchMutex, BenchNotify, BenchOneshot, BenchRwLock, BenchSemaphore},
-    plot, wait, yield_now,
+    plot,
+    results::{self, fmt_ns, machine, median, today},
+    wait, yield_now,
 };
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
@@ -82,17 +84,6 @@ impl Row {
         let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         Some((lo, hi))
-    }
-}
-
-/// The median of `v` (the mean of the middle two for an even count).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 
@@ -224,8 +215,8 @@ fn read_results(dir: &Path) -> BTreeMap<String, Vec<(String, f64)>> {
                 continue;
             }
             if p.file_name().is_some_and(|n| n == "new") {
-                if let Some((group, row)) = read_one(&p) {
-                    out.entry(group).or_default().push(row);
+                if let Some(e) = results::read_estimate(&p) {
+                    out.entry(e.group).or_default().push((e.id, e.ns));
                 }
             } else if p.file_name().is_some_and(|n| n != "base" && n != "report") {
                 stack.push(p);
@@ -233,69 +224,6 @@ fn read_results(dir: &Path) -> BTreeMap<String, Vec<(String, f64)>> {
         }
     }
     out
-}
-
-fn read_one(new: &Path) -> Option<(String, (String, f64))> {
-    let bench: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(new.join("benchmark.json")).ok()?).ok()?;
-    let est: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(new.join("estimates.json")).ok()?).ok()?;
-    let group = bench["group_id"].as_str()?.to_owned();
-    let id = bench["function_id"].as_str()?.to_owned();
-    let elements = bench["throughput"]["Elements"].as_f64().unwrap_or(1.0);
-    let median = est["median"]["point_estimate"].as_f64()?;
-    Some((group, (id, median / elements)))
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 10_000.0 {
-        format!("{:.1} µs", ns / 1000.0)
-    } else if ns >= 100.0 {
-        format!("{ns:.0} ns")
-    } else {
-        format!("{ns:.1} ns")
-    }
-}
-
-/// Today's date (UTC) from the system clock, as `YYYY-MM-DD`.
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Howard Hinnant's days-to-civil.
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into());
-    let rustc = std::process::Command::new("rustc")
-        .arg("-V")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "rustc (unknown)".into());
-    format!("{cpu}, {cores} cores, Linux {kernel}, {rustc}")
 }
 
 // ---------------------------------------------------------------------------
