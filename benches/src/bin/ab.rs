@@ -393,6 +393,8 @@ impl Outcome<'_> {
 fn main() {
     let o = parse_opts();
     let root = workspace_root();
+    // Read before the long run, so that edits made meanwhile do not count.
+    let measured = commit(&root);
     let rows: Vec<Row> = read_rows(&o.results)
         .into_iter()
         .map(|mut r| {
@@ -478,7 +480,7 @@ fn main() {
     );
     let _ = writeln!(md, "* Date: {}", today());
     let _ = writeln!(md, "* Machine: {}", machine());
-    let _ = writeln!(md, "* Commit: {}", commit(&root));
+    let _ = writeln!(md, "* Commit: {measured}");
     let _ = writeln!(
         md,
         "* Load average before: {load_before}; after: {} ({} s of measurements)",
