@@ -326,7 +326,16 @@ impl<T: Timer, St: Stream<Item = Signal> + Unpin> Future for RunShutdown<'_, T, 
                 Phase::Waiting => {
                     if let Some(signal) = next_signal(this.signals, cx) {
                         this.report.signal = Some(signal);
-                        shutdown.trigger();
+                        // The tracker is closed even if a token waiter's
+                        // wake panics in the cancel: the token refuses new
+                        // work from then on, and a tracker left open
+                        // would keep every `tracker().wait()` waiting.
+                        crate::util::finally::both(
+                            || shutdown.trigger(),
+                            || {
+                                shutdown.inner.tracker.close();
+                            },
+                        );
                         // That cancel woke `cancelled` if it was queued;
                         // with the flag set, a poll is ready at once and
                         // consumes the wake-up lock-free.
