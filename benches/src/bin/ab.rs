@@ -39,7 +39,17 @@
 //! The benches are built first (`cargo bench --no-run`, honouring
 //! `CARGO_TARGET_DIR`); each measurement runs a bench binary with
 //! `--exact` and its own `CRITERION_HOME` in the temporary directory, so
-//! nothing of a full run's output is touched.
+//! nothing of a full run's output is touched. A group that sets its own
+//! sample size or times in code keeps them (criterion lets a group's
+//! settings override the command line's): the `task`, `channel` and
+//! `scaling` benches' slow groups do.
+//!
+//! Limits: rows are picked by the ratio `RESULTS.md` prints, rounded to
+//! two decimals (`--above 1.05` skips a row printed as 1.05); a row is
+//! judged by its median, and an interval that reaches across 1.05 is
+//! said so, not resolved; the confidence assumes independent pairs,
+//! which two measurements taken back to back on a machine that stays in
+//! one state for seconds only approach.
 #![forbid(unsafe_code)]
 // A std-only package: the core-first import lints of the workspace do not
 // apply.
@@ -343,7 +353,8 @@ fn binomial_cdf(n: usize, k: usize) -> f64 {
 /// if there are too few values for that.
 fn median_interval(sorted: &[f64]) -> (f64, f64, f64) {
     let n = sorted.len();
-    // k values are cut from each end; confidence 1 - 2 P(X <= k - 1).
+    // The k-th value from each end bounds the interval (k - 1 are cut);
+    // its confidence is 1 - 2 P(X <= k - 1).
     let mut k = 1;
     while k < n / 2 && 1.0 - 2.0 * binomial_cdf(n, k) >= 0.90 {
         k += 1;
