@@ -30,10 +30,14 @@ mod inner {
         pub(crate) mod atomic {
             #[cfg(not(feature = "portable-atomic"))]
             #[allow(unused_imports)]
-            pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+            pub(crate) use core::sync::atomic::{
+                AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+            };
             #[cfg(feature = "portable-atomic")]
             #[allow(unused_imports)]
-            pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+            pub(crate) use portable_atomic::{
+                AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
+            };
         }
     }
 

@@ -6,14 +6,23 @@
 //! | configuration                     | lock                                   |
 //! |-----------------------------------|----------------------------------------|
 //! | `--cfg anysync_loom`              | `loom::sync::Mutex`                    |
-//! | feature `std`                     | `std::sync::Mutex` (poisoning ignored) |
+//! | feature `std`                     | a one-byte lock that spins, then sleeps ([`raw`]) |
 //! | feature `critical-section`        | a critical section per hold            |
-//! | neither (bare `no_std`)           | a test-and-test-and-set spin lock      |
+//! | neither (bare `no_std`)           | the same byte as a spin lock           |
 //!
 //! The spin lock is correct on any target with compare-and-swap, but on a
 //! single core it can deadlock if an interrupt handler touches a primitive
 //! that the interrupted code was in the middle of using. Firmware that uses
 //! anysync from interrupt handlers must enable `critical-section`.
+
+// The lock word. Under loom the wait queues use loom's mutex, and the word
+// is there for its own model (`waitq/tests.rs`).
+#[cfg(any(feature = "std", not(feature = "critical-section")))]
+#[cfg_attr(anysync_loom, allow(dead_code))]
+pub(crate) mod raw;
+
+#[cfg(test)]
+mod tests;
 
 #[cfg(anysync_loom)]
 mod imp {
@@ -29,65 +38,6 @@ mod imp {
             #[cfg(test)]
             super::count_take();
             self.0.lock().unwrap()
-        }
-    }
-}
-
-#[cfg(all(not(anysync_loom), feature = "std"))]
-mod imp {
-
-    use core::ops::{Deref, DerefMut};
-
-    pub(crate) struct Lock<T>(std::sync::Mutex<T>);
-
-    /// The held lock. A thin wrapper, so that the test-only lock detector
-    /// ([`held`](super::held)) can count holds without a cost elsewhere.
-    pub(crate) struct Guard<'a, T>(std::sync::MutexGuard<'a, T>);
-
-    impl<T> Lock<T> {
-        pub(crate) const fn new(data: T) -> Self {
-            Self(std::sync::Mutex::new(data))
-        }
-
-        #[inline]
-        pub(crate) fn lock(&self) -> Guard<'_, T> {
-            // Poisoning cannot tell us anything here. The foreign code run
-            // while this lock is held is `Waker::clone`, which every caller
-            // runs before changing anything, and a `PriorityQueue` item's
-            // `Ord`, whose panic the queue repairs before the lock is
-            // released; so the data is never left half-updated. (A clone or
-            // an `Ord` that re-enters the same primitive would deadlock.)
-            let guard = self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            #[cfg(any(test, feature = "test-util"))]
-            super::HELD.with(|held| held.set(held.get() + 1));
-            #[cfg(test)]
-            super::count_take();
-            Guard(guard)
-        }
-    }
-
-    #[cfg(any(test, feature = "test-util"))]
-    impl<T> Drop for Guard<'_, T> {
-        fn drop(&mut self) {
-            super::HELD.with(|held| held.set(held.get() - 1));
-        }
-    }
-
-    impl<T> Deref for Guard<'_, T> {
-        type Target = T;
-        #[inline(always)]
-        fn deref(&self) -> &T {
-            &self.0
-        }
-    }
-
-    impl<T> DerefMut for Guard<'_, T> {
-        #[inline(always)]
-        fn deref_mut(&mut self) -> &mut T {
-            &mut self.0
         }
     }
 }
@@ -129,83 +79,109 @@ pub(crate) fn taken() -> usize {
     TAKEN.with(core::cell::Cell::get)
 }
 
-#[cfg(all(not(anysync_loom), not(feature = "std")))]
+#[cfg(not(anysync_loom))]
 mod imp {
-    use core::ops::{Deref, DerefMut};
+    use core::{
+        marker::PhantomData,
+        ops::{Deref, DerefMut},
+        panic::{RefUnwindSafe, UnwindSafe},
+    };
 
     use crate::loom::cell::UnsafeCell;
-    #[cfg(not(feature = "critical-section"))]
-    use crate::loom::sync::atomic::{AtomicBool, Ordering};
 
     pub(crate) struct Lock<T> {
-        #[cfg(not(feature = "critical-section"))]
-        locked: AtomicBool,
+        #[cfg(any(feature = "std", not(feature = "critical-section")))]
+        raw: super::raw::RawLock,
         data: UnsafeCell<T>,
     }
 
     // SAFETY: `data` is only reached through a `Guard`, and at most one guard
-    // exists at a time (the spin flag or the critical section ensures it).
+    // exists at a time (the lock word or the critical section ensures it).
     unsafe impl<T: Send> Sync for Lock<T> {}
     // SAFETY: moving the lock moves the `T`; no thread-bound state is held.
     unsafe impl<T: Send> Send for Lock<T> {}
 
+    // A panic while the lock is held cannot leave the data half-updated, so
+    // there is nothing to poison: the foreign code run under the lock is
+    // `Waker::clone`, which every caller runs before changing anything, and
+    // a `PriorityQueue` item's `Ord`, whose panic the queue repairs before
+    // the guard is dropped. (A clone or an `Ord` that re-enters the same
+    // primitive would deadlock.) This is what `std::sync::Mutex`, the lock
+    // used before, promised through poisoning.
+    impl<T> UnwindSafe for Lock<T> {}
+    impl<T> RefUnwindSafe for Lock<T> {}
+
+    /// The held lock. Not `Send`: it is released on the thread that took it.
     pub(crate) struct Guard<'a, T> {
         lock: &'a Lock<T>,
-        #[cfg(feature = "critical-section")]
+        #[cfg(all(feature = "critical-section", not(feature = "std")))]
         restore: critical_section::RestoreState,
+        _not_send: PhantomData<*const ()>,
     }
+
+    // SAFETY: a shared guard only gives `&T`, as `&Lock<T>` would with the
+    // lock held; `T: Sync` makes that sound across threads.
+    unsafe impl<T: Sync> Sync for Guard<'_, T> {}
 
     impl<T> Lock<T> {
         pub(crate) const fn new(data: T) -> Self {
             Self {
-                #[cfg(not(feature = "critical-section"))]
-                locked: AtomicBool::new(false),
+                #[cfg(any(feature = "std", not(feature = "critical-section")))]
+                raw: super::raw::RawLock::new(),
                 data: UnsafeCell::new(data),
             }
         }
 
-        #[cfg(not(feature = "critical-section"))]
+        #[cfg(any(feature = "std", not(feature = "critical-section")))]
         #[inline]
         pub(crate) fn lock(&self) -> Guard<'_, T> {
-            loop {
-                if self
-                    .locked
-                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    #[cfg(test)]
-                    super::count_take();
-                    return Guard { lock: self };
-                }
-                while self.locked.load(Ordering::Relaxed) {
-                    crate::loom::hint::spin_loop();
-                }
+            self.raw.lock();
+            Self::count_hold();
+            Guard {
+                lock: self,
+                _not_send: PhantomData,
             }
         }
 
-        #[cfg(feature = "critical-section")]
+        #[cfg(all(feature = "critical-section", not(feature = "std")))]
         #[inline]
         pub(crate) fn lock(&self) -> Guard<'_, T> {
             // SAFETY: the matching `release` runs in `Guard::drop` with this
             // state; guards are dropped in reverse order of creation because
             // each lives in a lexical scope of the wait queue code.
             let restore = unsafe { critical_section::acquire() };
-            #[cfg(test)]
-            super::count_take();
+            Self::count_hold();
             Guard {
                 lock: self,
                 restore,
+                _not_send: PhantomData,
             }
+        }
+
+        #[inline(always)]
+        fn count_hold() {
+            #[cfg(all(feature = "std", any(test, feature = "test-util")))]
+            super::HELD.with(|held| held.set(held.get() + 1));
+            #[cfg(test)]
+            super::count_take();
         }
     }
 
     impl<T> Drop for Guard<'_, T> {
+        #[inline]
         fn drop(&mut self) {
-            #[cfg(not(feature = "critical-section"))]
-            self.lock.locked.store(false, Ordering::Release);
+            #[cfg(all(feature = "std", any(test, feature = "test-util")))]
+            super::HELD.with(|held| held.set(held.get() - 1));
+            // SAFETY: this guard was made by `Lock::lock` on this thread (it
+            // is not `Send`), which took the lock word; this drop is the one
+            // release of it.
+            #[cfg(any(feature = "std", not(feature = "critical-section")))]
+            unsafe {
+                self.lock.raw.unlock();
+            }
             // SAFETY: `restore` came from the `acquire` in `Lock::lock`, and
             // this guard is the only owner of it.
-            #[cfg(feature = "critical-section")]
+            #[cfg(all(feature = "critical-section", not(feature = "std")))]
             unsafe {
                 critical_section::release(self.restore)
             };
@@ -214,6 +190,7 @@ mod imp {
 
     impl<T> Deref for Guard<'_, T> {
         type Target = T;
+        #[inline(always)]
         fn deref(&self) -> &T {
             // SAFETY: holding the guard means we hold the lock, so no `&mut`
             // to the data exists elsewhere.
@@ -222,6 +199,7 @@ mod imp {
     }
 
     impl<T> DerefMut for Guard<'_, T> {
+        #[inline(always)]
         fn deref_mut(&mut self) -> &mut T {
             // SAFETY: holding the guard (uniquely borrowed here) means we hold
             // the lock, so this is the only reference to the data.
