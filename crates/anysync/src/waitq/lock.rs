@@ -7,7 +7,7 @@
 //! |-----------------------------------|----------------------------------------|
 //! | `--cfg anysync_loom`              | `loom::sync::Mutex`                    |
 //! | feature `std`                     | a one-byte lock that spins, then sleeps ([`raw`]) |
-//! | feature `critical-section`        | a critical section per hold            |
+//! | `critical-section` without `std`  | a critical section per hold            |
 //! | neither (bare `no_std`)           | the same byte as a spin lock           |
 //!
 //! The spin lock is correct on any target with compare-and-swap, but on a
@@ -16,7 +16,7 @@
 //! anysync from interrupt handlers must enable `critical-section`.
 
 // The lock word. Under loom the wait queues use loom's mutex, and the word
-// is there for its own model (`waitq/tests.rs`).
+// is there for its own models (`lock/tests/loom.rs`).
 #[cfg(any(feature = "std", not(feature = "critical-section")))]
 #[cfg_attr(anysync_loom, allow(dead_code))]
 pub(crate) mod raw;
@@ -101,13 +101,16 @@ mod imp {
     // SAFETY: moving the lock moves the `T`; no thread-bound state is held.
     unsafe impl<T: Send> Send for Lock<T> {}
 
-    // A panic while the lock is held cannot leave the data half-updated, so
-    // there is nothing to poison: the foreign code run under the lock is
-    // `Waker::clone`, which every caller runs before changing anything, and
-    // a `PriorityQueue` item's `Ord`, whose panic the queue repairs before
-    // the guard is dropped. (A clone or an `Ord` that re-enters the same
-    // primitive would deadlock.) This is what `std::sync::Mutex`, the lock
-    // used before, promised through poisoning.
+    // Nothing poisons: a panic with the lock held releases it (the guard's
+    // drop), and the next holder sees the data as the panic left it. The
+    // wait queues run only `Waker::clone` under it, before changing
+    // anything, and a `PriorityQueue` item's `Ord`, whose panic the queue
+    // repairs before the guard is dropped. (A clone or an `Ord` that
+    // re-enters the same primitive would deadlock.) The other users (the
+    // circuit breaker reads its clock under it, debounce aborts a task)
+    // get what they got from `std::sync::Mutex`, the lock used before,
+    // whose poisoning every caller ignored; and std's mutex was unwind safe
+    // for every `T` as well.
     impl<T> UnwindSafe for Lock<T> {}
     impl<T> RefUnwindSafe for Lock<T> {}
 
@@ -156,6 +159,12 @@ mod imp {
                 restore,
                 _not_send: PhantomData,
             }
+        }
+
+        /// Whether the lock is held now (tests only; a snapshot).
+        #[cfg(all(test, any(feature = "std", not(feature = "critical-section"))))]
+        pub(crate) fn is_locked(&self) -> bool {
+            self.raw.is_locked()
         }
 
         #[inline(always)]

@@ -4,9 +4,9 @@
 //! With `std`, a thread that finds the word taken spins for a few rounds and
 //! then sleeps in a shared table of condition variables, like a futex: the
 //! word says whether anyone may be asleep, so a release without sleepers
-//! touches nothing but the word. There is no poisoning to check, because a
-//! wait queue's data is never left half-updated (see the parent module), and
-//! the lock is one byte where `std::sync::Mutex` is five.
+//! touches nothing but the word. There is no poisoning to check (see the
+//! parent module for why nothing here needs it), and
+//! the lock is one byte (`std::sync::Mutex` is five where it is a futex).
 //!
 //! Without `std` the same word is a test-and-test-and-set spin lock.
 //!
@@ -99,6 +99,13 @@ impl RawLock {
         self.state.load(Relaxed) == SLEEPY
     }
 
+    /// How many threads sleep now on this lock's entry of the sleep table,
+    /// this lock's and any other's that shares the entry (tests only).
+    #[cfg(all(test, feature = "std"))]
+    pub(crate) fn asleep_on_entry(&self) -> usize {
+        park::asleep(&self.state)
+    }
+
     /// Which entry of the sleep table this lock's sleepers use (tests only).
     #[cfg(all(test, feature = "std", not(anysync_loom)))]
     pub(crate) fn table_entry(&self) -> usize {
@@ -115,6 +122,10 @@ impl RawLock {
         loop {
             let state = self.state.load(Relaxed);
             if state == UNLOCKED {
+                // Taking the lock as `LOCKED` here may hide that others
+                // still sleep: the release that made it `UNLOCKED` woke
+                // every sleeper of the entry, and each swaps `SLEEPY`
+                // back in before it sleeps again.
                 if self
                     .state
                     .compare_exchange_weak(UNLOCKED, LOCKED, Acquire, Relaxed)
@@ -179,6 +190,10 @@ mod park {
     struct Entry {
         mutex: Mutex<()>,
         sleepers: Condvar,
+        /// Threads inside `wait` on `sleepers` (tests only): counted under
+        /// `mutex`, so a thread counted here is woken only by a notify.
+        #[cfg(test)]
+        asleep: crate::loom::sync::atomic::AtomicUsize,
     }
 
     #[cfg(not(anysync_loom))]
@@ -189,15 +204,22 @@ mod park {
         Entry {
             mutex: Mutex::new(()),
             sleepers: Condvar::new(),
+            #[cfg(test)]
+            asleep: crate::loom::sync::atomic::AtomicUsize::new(0),
         }
     }; ENTRIES];
 
     #[cfg(not(anysync_loom))]
     pub(super) fn index(word: &AtomicU8) -> usize {
-        // Fibonacci hashing: the top bits of the address times 2^64 / phi
-        // (truncated on 32-bit targets) spread neighbouring locks apart.
+        // Fibonacci hashing: the top bits of the address times 2^N / phi
+        // (N the pointer width) spread neighbouring locks apart.
+        const PHI: usize = if usize::BITS == 64 {
+            0x9E37_79B9_7F4A_7C15_u64 as usize
+        } else {
+            0x9E37_79B9
+        };
         let address = word as *const AtomicU8 as usize;
-        let hash = address.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
+        let hash = address.wrapping_mul(PHI);
         hash >> (usize::BITS - ENTRIES.trailing_zeros())
     }
 
@@ -214,6 +236,8 @@ mod park {
         static ref ENTRY: Entry = Entry {
             mutex: Mutex::new(()),
             sleepers: Condvar::new(),
+            #[cfg(test)]
+            asleep: crate::loom::sync::atomic::AtomicUsize::new(0),
         };
     );
 
@@ -234,8 +258,29 @@ mod park {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if word.load(Relaxed) == while_is {
-            drop(entry.sleepers.wait(guard));
+            #[cfg(test)]
+            entry.asleep.fetch_add(1, Relaxed);
+            let guard = entry
+                .sleepers
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            #[cfg(test)]
+            entry.asleep.fetch_sub(1, Relaxed);
+            drop(guard);
         }
+    }
+
+    /// How many threads sleep on `word`'s entry now (tests only). Once a
+    /// thread is counted, only a release's notify wakes it (or a spurious
+    /// wake-up, after which it checks the word again).
+    #[cfg(test)]
+    pub(super) fn asleep(word: &AtomicU8) -> usize {
+        let entry = entry(word);
+        let _guard = entry
+            .mutex
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        entry.asleep.load(Relaxed)
     }
 
     /// Wakes every thread asleep on `word`'s entry. The caller has already

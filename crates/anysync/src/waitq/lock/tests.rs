@@ -1,32 +1,46 @@
 //! The wait queue's lock: exclusion, release on panic, and (with `std`) the
-//! lock word's sleepers. Loom models of the word are here too.
+//! lock word's sleepers. The lock word's loom models are in `tests/loom.rs`.
 
 #[cfg(feature = "std")]
-mod word {
-    use crate::{
-        loom::{self, cell::UnsafeCell, sync::Arc, thread},
-        waitq::lock::raw::RawLock,
-    };
+mod loom;
 
-    /// A counter that only the lock guards: loom reports any two
-    /// unsynchronised accesses to the cell.
-    struct Counted {
-        lock: RawLock,
+use core::cell::Cell;
+
+use static_assertions::{assert_impl_all, assert_not_impl_any};
+
+use crate::waitq::lock::{Guard, Lock};
+
+// `Lock` is `Sync` for any `T: Send`, as std's mutex is; its guard stays on
+// the thread that took it, and shares `&T` only where `T: Sync`.
+assert_impl_all!(Lock<Cell<u8>>: Send, Sync, core::panic::RefUnwindSafe);
+assert_not_impl_any!(Lock<*const u8>: Send, Sync);
+assert_not_impl_any!(Guard<'static, u8>: Send);
+assert_not_impl_any!(Guard<'static, Cell<u8>>: Sync);
+assert_impl_all!(Guard<'static, u8>: Sync);
+
+/// A counter that only the lock word guards, shared by the tests here and
+/// the loom models.
+#[cfg(feature = "std")]
+pub(super) mod counted {
+    use crate::{loom::cell::UnsafeCell, waitq::lock::raw::RawLock};
+
+    pub(crate) struct Counted {
+        pub(crate) lock: RawLock,
         count: UnsafeCell<u32>,
     }
 
-    // SAFETY: `count` is only touched with `lock` held (`add_one`).
+    // SAFETY: `count` is only touched with `lock` held (`add_one`, `count`).
     unsafe impl Sync for Counted {}
 
     impl Counted {
-        fn new() -> Self {
+        pub(crate) fn new() -> Self {
             Self {
                 lock: RawLock::new(),
                 count: UnsafeCell::new(0),
             }
         }
 
-        fn add_one(&self) {
+        pub(crate) fn add_one(&self) {
             self.lock.lock();
             // SAFETY: the lock is held, so no other access to the cell runs.
             self.count.with_mut(|count| unsafe { *count += 1 });
@@ -34,7 +48,7 @@ mod word {
             unsafe { self.lock.unlock() };
         }
 
-        fn count(&self) -> u32 {
+        pub(crate) fn count(&self) -> u32 {
             self.lock.lock();
             // SAFETY: the lock is held.
             let count = self.count.with(|count| unsafe { *count });
@@ -44,87 +58,66 @@ mod word {
         }
     }
 
-    /// Waits, without sleeping, until `lock` says a thread sleeps on it:
-    /// the other thread has run out of spinning and announced itself.
-    fn until_someone_sleeps_on(lock: &RawLock) {
-        while !lock.has_sleepers() {
-            thread::yield_now();
+    /// Waits, without sleeping itself, until `lock` is marked as slept on
+    /// and `n` threads are inside their wait on its table entry: from
+    /// then on, only a release's notify lets them go.
+    pub(crate) fn until_asleep(lock: &RawLock, n: usize) {
+        while !(lock.has_sleepers() && lock.asleep_on_entry() >= n) {
+            crate::loom::thread::yield_now();
         }
     }
+}
 
-    #[test]
-    fn loom_the_word_excludes_and_wakes_whoever_sleeps() {
-        loom::model(|| {
-            let counted = Arc::new(Counted::new());
-            let others: alloc::vec::Vec<_> = (0..2)
-                .map(|_| {
-                    let counted = Arc::clone(&counted);
-                    thread::spawn(move || counted.add_one())
-                })
-                .collect();
-            counted.add_one();
-            for other in others {
-                other.join().unwrap();
-            }
-            assert_eq!(counted.count(), 3);
-            assert!(!counted.lock.is_locked());
+#[cfg(all(feature = "std", not(anysync_loom)))]
+mod word {
+    use alloc::{sync::Arc, vec::Vec};
+    use core::time::Duration;
+    use std::{
+        sync::mpsc::{channel, Receiver},
+        thread,
+    };
+
+    use super::counted::{until_asleep, Counted};
+
+    /// Runs `f` on a new thread; the receiver gets `()` when it is done.
+    fn spawn(f: impl FnOnce() + Send + 'static) -> Receiver<()> {
+        let (done, finished) = channel();
+        thread::spawn(move || {
+            f();
+            let _ = done.send(());
         });
+        finished
     }
 
-    // Under loom every lock sleeps on the same table entry, so a release
-    // of one lock also wakes the sleepers of the other, who must go back
-    // to sleep rather than take a lock that is not free; and a release that
-    // woke only one sleeper of the entry could pick the wrong one.
-    #[test]
-    fn loom_two_locks_that_share_an_entry_each_wake_their_own() {
-        loom::model(|| {
-            let a = Arc::new(Counted::new());
-            let b = Arc::new(Counted::new());
-            a.lock.lock();
-            b.lock.lock();
-            let on_a = {
-                let a = Arc::clone(&a);
-                thread::spawn(move || a.add_one())
-            };
-            let on_b = {
-                let b = Arc::clone(&b);
-                thread::spawn(move || b.add_one())
-            };
-            until_someone_sleeps_on(&a.lock);
-            until_someone_sleeps_on(&b.lock);
-            // SAFETY: this thread took both locks above.
-            unsafe { a.lock.unlock() };
-            on_a.join().unwrap();
-            // SAFETY: as above.
-            unsafe { b.lock.unlock() };
-            on_b.join().unwrap();
-            assert_eq!((a.count(), b.count()), (1, 1));
-        });
+    /// A watchdog, not a pause: a lost wake-up fails the test instead of
+    /// hanging it.
+    fn finishes(finished: &Receiver<()>) {
+        finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a thread waiting for the lock was never woken");
     }
 
-    #[cfg(not(anysync_loom))]
     #[test]
     fn a_thread_asleep_on_the_word_takes_the_lock_at_its_release() {
         let counted = Arc::new(Counted::new());
         counted.lock.lock();
         let sleeper = {
             let counted = Arc::clone(&counted);
-            thread::spawn(move || counted.add_one())
+            spawn(move || counted.add_one())
         };
-        until_someone_sleeps_on(&counted.lock);
+        until_asleep(&counted.lock, 1);
         // SAFETY: this thread took the lock above.
         unsafe { counted.lock.unlock() };
-        sleeper.join().unwrap();
+        finishes(&sleeper);
         assert_eq!(counted.count(), 1);
         assert!(!counted.lock.is_locked());
     }
 
-    #[cfg(not(anysync_loom))]
     #[test]
     fn locks_that_share_a_table_entry_wake_only_into_their_own_lock() {
         // Two locks whose sleepers share a table entry: a release of one
         // wakes the other's sleeper too, which must sleep again.
-        let locks: alloc::vec::Vec<_> = (0..130).map(|_| Arc::new(Counted::new())).collect();
+        let locks: Vec<_> = (0..130).map(|_| Arc::new(Counted::new())).collect();
         let (a, b) = (0..locks.len())
             .flat_map(|i| (i + 1..locks.len()).map(move |j| (i, j)))
             .find(|&(i, j)| locks[i].lock.table_entry() == locks[j].lock.table_entry())
@@ -134,22 +127,22 @@ mod word {
         b.lock.lock();
         let on_a = {
             let a = Arc::clone(&a);
-            thread::spawn(move || a.add_one())
+            spawn(move || a.add_one())
         };
         let on_b = {
             let b = Arc::clone(&b);
-            thread::spawn(move || b.add_one())
+            spawn(move || b.add_one())
         };
-        until_someone_sleeps_on(&a.lock);
-        until_someone_sleeps_on(&b.lock);
+        until_asleep(&a.lock, 2);
+        until_asleep(&b.lock, 2);
         // SAFETY: this thread took both locks above.
         unsafe { a.lock.unlock() };
-        on_a.join().unwrap();
+        finishes(&on_a);
         assert!(b.lock.is_locked() && b.lock.has_sleepers());
-        assert!(!on_b.is_finished());
+        assert!(on_b.try_recv().is_err(), "took a lock that was held");
         // SAFETY: as above.
         unsafe { b.lock.unlock() };
-        on_b.join().unwrap();
+        finishes(&on_b);
         assert_eq!((a.count(), b.count()), (1, 1));
     }
 }
@@ -194,6 +187,7 @@ mod lock {
             panic!("user code under the lock");
         }));
         // Free again, no poisoning: the next holder sees the last write.
+        assert!(!lock.is_locked());
         assert_eq!(*lock.lock(), 8);
     }
 }
