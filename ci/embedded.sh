@@ -44,9 +44,13 @@ done
 run_firmware() {
   local target="$1" machine="$2"
   cargo build --release --target "$target" --bin anysync-embedded
-  local elf="target/$target/release/anysync-embedded"
-  local alloc_symbols
-  alloc_symbols="$("$nm" "$elf" | grep -E '__rust_alloc|__rg_alloc|__rdl_alloc|__rust_no_alloc_shim' || true)"
+  # Where cargo put it: CARGO_TARGET_DIR, when set, wins over ./target.
+  local elf="${CARGO_TARGET_DIR:-target}/$target/release/anysync-embedded"
+  local symbols alloc_symbols
+  # nm on its own line, so that a missing or unreadable binary fails the
+  # step instead of reading as "no allocator".
+  symbols="$("$nm" "$elf")"
+  alloc_symbols="$(grep -E '__rust_alloc|__rg_alloc|__rdl_alloc|__rust_no_alloc_shim' <<<"$symbols" || true)"
   if [ -n "$alloc_symbols" ]; then
     printf 'embedded: %s links an allocator:\n%s\n' "$target" "$alloc_symbols" >&2
     exit 1
