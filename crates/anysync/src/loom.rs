@@ -38,6 +38,11 @@ mod inner {
             pub(crate) use portable_atomic::{
                 AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering,
             };
+            // The rate limiter's state word, where the target has it; it
+            // falls back to a lock elsewhere.
+            #[cfg(target_has_atomic = "64")]
+            #[allow(unused_imports)]
+            pub(crate) use core::sync::atomic::AtomicU64;
         }
     }
 

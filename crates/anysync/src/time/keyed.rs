@@ -5,6 +5,7 @@ use core::{
     fmt,
     future::Future,
     hash::Hash,
+    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -15,19 +16,39 @@ use pin_project_lite::pin_project;
 
 use super::{
     rate_limit::{
-        check_capacity, instant_at, now_nanos, poll_phase, Gcra, InsufficientCapacity, Phase,
+        check_capacity, limited_until, now_nanos, poll_phase, InsufficientCapacity, Phase, Tat,
     },
     Quota, TryAcquireError,
 };
 use crate::{
     rt::Timer,
-    sync::{futures::LockOwned, Mutex, OwnedMutexGuard},
+    sync::{GuardVia, LockVia, Mutex},
 };
 
 /// The fewest keys at which an automatic sweep of idle keys runs.
 const MIN_SWEEP: usize = 16;
 
-type Entry = Arc<Mutex<Gcra>>;
+/// One key's state: its GCRA word, taken from without a lock, and the FIFO
+/// queue of its waiting acquires, as in [`RateLimiter`](super::RateLimiter).
+struct KeyState {
+    tat: Tat,
+    queue: Mutex<()>,
+}
+
+type Entry = Arc<KeyState>;
+
+/// A key's queue, reached through the entry it lives in: the pointer its
+/// lock future and guard keep the entry alive with.
+#[derive(Clone)]
+struct KeyQueue(Entry);
+
+impl Deref for KeyQueue {
+    type Target = Mutex<()>;
+
+    fn deref(&self) -> &Mutex<()> {
+        &self.0.queue
+    }
+}
 
 struct Keys<K> {
     entries: HashMap<K, Entry>,
@@ -53,7 +74,7 @@ impl<K: Hash + Eq> Keys<K> {
         let spare = &mut self.spare;
         self.entries.retain(|_, entry| {
             let keep =
-                Arc::strong_count(entry) > 1 || entry.try_lock().map_or(true, |g| !g.is_idle(now));
+                Arc::strong_count(entry) > 1 || entry.queue.is_locked() || !entry.tat.is_idle(now);
             if !keep {
                 spare.push(Arc::clone(entry));
             }
@@ -72,11 +93,14 @@ fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
         // Spares are unshared (the sweep kept every entry someone holds),
         // so this always succeeds; a new entry is the fallback anyway.
         if let Some(state) = Arc::get_mut(&mut entry) {
-            *state.get_mut() = Gcra::starting_at(now);
+            state.tat.reset(now);
             return entry;
         }
     }
-    Arc::new(Mutex::new(Gcra::starting_at(now)))
+    Arc::new(KeyState {
+        tat: Tat::new(now),
+        queue: Mutex::new(()),
+    })
 }
 
 /// A rate limiter with a separate [`Quota`] budget per key (per user, per
@@ -209,17 +233,22 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
             Ok(()) if n == 0 => Some(Ok(())),
             Ok(()) => None,
         };
+        let entry = match early {
+            Some(_) => None,
+            None => Some(self.entry(key)),
+        };
         KeyedAcquire {
             timer: &self.timer,
             quota: self.quota,
             n,
             early,
-            phase: match early {
-                Some(_) => Phase::Done,
-                None => Phase::Locking {
-                    lock: self.entry(key).lock_owned(),
+            phase: match &entry {
+                Some(entry) => Phase::Locking {
+                    lock: Mutex::lock_via(KeyQueue(Arc::clone(entry))),
                 },
+                None => Phase::Done,
             },
+            entry,
         }
     }
 
@@ -266,14 +295,10 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
 
     /// Takes `n` cells of `entry` at `now` unless a task is waiting for it.
     fn try_take(&self, entry: &Entry, now: u64, n: u32) -> Result<(), TryAcquireError> {
-        let mut state = entry
-            .try_lock()
-            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
-        state
-            .check(&self.quota, now, n, true)
-            .map_err(|at| TryAcquireError::RateLimited {
-                ready_at: Some(instant_at(at)),
-            })
+        if entry.queue.is_locked() {
+            return Err(TryAcquireError::RateLimited { ready_at: None });
+        }
+        entry.tat.take(&self.quota, now, n).map_err(limited_until)
     }
 
     /// Forgets every key that is idle now (no task waiting, every cell
@@ -317,8 +342,11 @@ pin_project!(
         quota: Quota,
         n: u32,
         early: Option<Result<(), InsufficientCapacity>>,
+        // The key's state, whose `tat` the phase takes from (`None` for a
+        // request refused or granted when it was made).
+        entry: Option<Entry>,
         #[pin]
-        phase: Phase<LockOwned<Gcra>, OwnedMutexGuard<Gcra>, T::Sleep>,
+        phase: Phase<LockVia<KeyQueue>, GuardVia<KeyQueue>, T::Sleep>,
     }
 );
 
@@ -330,10 +358,27 @@ impl<T: Timer> Future for KeyedAcquire<'_, T> {
         if let Some(early) = this.early.take() {
             return Poll::Ready(early);
         }
+        let Some(entry) = this.entry.as_ref() else {
+            panic!("rate limiter acquire future polled after completion");
+        };
         // A keyed acquire is built queued (`Phase::Locking`): its lock
         // future holds the entry, so there is no start step.
         let start = || unreachable!("a keyed acquire starts queued");
-        poll_phase(this.phase, *this.timer, this.quota, *this.n, cx, start).map(Ok)
+        let done = poll_phase(
+            this.phase,
+            *this.timer,
+            this.quota,
+            &entry.tat,
+            *this.n,
+            cx,
+            start,
+        );
+        if done.is_ready() {
+            // A finished future keeps no key alive: it can be forgotten
+            // once idle.
+            *this.entry = None;
+        }
+        done.map(Ok)
     }
 }
 

@@ -12,7 +12,7 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use super::{
-    rate_limit::{instant_at, now_nanos, Gcra},
+    rate_limit::{instant_at, limited_until, now_nanos},
     Quota, RateLimiter, TryAcquireError,
 };
 use crate::{
@@ -94,7 +94,7 @@ impl<T: Timer> Limits<T> {
         LimitsAcquire {
             limits: self,
             phase: LimitsPhase::Locking {
-                lock: self.rate.state().lock(),
+                lock: self.rate.queue().lock(),
             },
         }
     }
@@ -105,27 +105,20 @@ impl<T: Timer> Limits<T> {
     /// # Errors
     /// [`TryAcquireError::RateLimited`] or [`TryAcquireError::NoPermits`].
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        let mut state = self
-            .rate
-            .state()
-            .try_lock()
-            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
-        let now = now_nanos(self.rate.timer());
-        let quota = self.rate.quota();
-        state
-            .check(&quota, now, 1, false)
-            .map_err(|at| TryAcquireError::RateLimited {
-                ready_at: Some(instant_at(at)),
-            })?;
+        let rate = &self.rate;
+        if rate.queue().is_locked() {
+            return Err(TryAcquireError::RateLimited { ready_at: None });
+        }
+        let now = now_nanos(rate.timer());
+        let quota = rate.quota();
+        rate.tat().check(&quota, now, 1).map_err(limited_until)?;
         let permit = self
             .semaphore
             .try_acquire()
             .map_err(|_| TryAcquireError::NoPermits)?;
-        state
-            .check(&quota, now, 1, true)
-            .map_err(|at| TryAcquireError::RateLimited {
-                ready_at: Some(instant_at(at)),
-            })?;
+        // Another caller may have taken the slot since the check: then the
+        // permit goes back as it is dropped.
+        rate.tat().take(&quota, now, 1).map_err(limited_until)?;
         Ok(permit)
     }
 }
@@ -147,17 +140,21 @@ pin_project!(
         // Queued for the rate limiter.
         Locking {
             #[pin]
-            lock: Lock<'a, Gcra>,
+            lock: Lock<'a, ()>,
         },
         // First in line for the rate; sleeping until a slot is due. No permit.
         Sleeping {
-            guard: Option<MutexGuard<'a, Gcra>>,
+            guard: Option<MutexGuard<'a, ()>>,
             #[pin]
             sleep: S,
         },
         // First in line for the rate, a slot due; waiting for a permit.
+        // `checked_at`: the clock reading the slot was seen due at. The
+        // slot is taken at no earlier reading, so a clock that goes
+        // backwards meanwhile cannot make it cost less.
         Permit {
-            guard: Option<MutexGuard<'a, Gcra>>,
+            guard: Option<MutexGuard<'a, ()>>,
+            checked_at: u64,
             #[pin]
             acquire: SemAcquire<'a>,
         },
@@ -184,17 +181,23 @@ impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
         let mut phase = this.phase;
         let timer = limits.rate.timer();
         let quota = limits.rate.quota();
+        let tat = limits.rate.tat();
         loop {
             match phase.as_mut().project() {
                 LimitsProj::Locking { lock } => {
-                    let Poll::Ready(mut guard) = lock.poll(cx) else {
+                    let Poll::Ready(guard) = lock.poll(cx) else {
                         return Poll::Pending;
                     };
-                    match guard.check(&quota, now_nanos(timer), 1, false) {
+                    let now = now_nanos(timer);
+                    match tat.check(&quota, now, 1) {
                         Ok(()) => {
                             let acquire = limits.semaphore.acquire();
                             let guard = Some(guard);
-                            phase.set(LimitsPhase::Permit { guard, acquire });
+                            phase.set(LimitsPhase::Permit {
+                                guard,
+                                checked_at: now,
+                                acquire,
+                            });
                         }
                         Err(at) => {
                             let sleep = timer.sleep_until(instant_at(at));
@@ -207,17 +210,25 @@ impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
                     if sleep.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
-                    let state = guard.as_mut().expect(HELD);
-                    match state.check(&quota, now_nanos(timer), 1, false) {
+                    let now = now_nanos(timer);
+                    match tat.check(&quota, now, 1) {
                         Ok(()) => {
                             let acquire = limits.semaphore.acquire();
-                            let guard = guard.take();
-                            phase.set(LimitsPhase::Permit { guard, acquire });
+                            let guard = Some(guard.take().expect(HELD));
+                            phase.set(LimitsPhase::Permit {
+                                guard,
+                                checked_at: now,
+                                acquire,
+                            });
                         }
                         Err(at) => sleep.set(timer.sleep_until(instant_at(at))),
                     }
                 }
-                LimitsProj::Permit { guard, acquire } => {
+                LimitsProj::Permit {
+                    guard,
+                    checked_at,
+                    acquire,
+                } => {
                     let permit = match acquire.poll(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Err(e)) => {
@@ -227,18 +238,20 @@ impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
                         Poll::Ready(Ok(permit)) => permit,
                     };
                     // Time only moved forward since the slot was due, and
-                    // nobody else could take it (we hold the rate lock).
-                    let state = guard.as_mut().expect(HELD);
-                    match state.check(&quota, now_nanos(timer), 1, true) {
+                    // nobody queued behind us can take it (we hold the rate
+                    // queue); only a caller that raced our arrival could.
+                    let now = now_nanos(timer).max(*checked_at);
+                    match tat.take(&quota, now, 1) {
                         Ok(()) => {
                             phase.set(LimitsPhase::Done);
                             return Poll::Ready(Ok(permit));
                         }
                         Err(at) => {
-                            // Only possible with a misbehaving clock: never
-                            // sleep on a permit, give it back and wait.
+                            // Only if a caller that raced our arrival took
+                            // the slot: never sleep on a permit, give it
+                            // back and wait.
                             drop(permit);
-                            let guard = guard.take();
+                            let guard = Some(guard.take().expect(HELD));
                             let sleep = timer.sleep_until(instant_at(at));
                             phase.set(LimitsPhase::Sleeping { guard, sleep });
                         }

@@ -12,22 +12,28 @@
 //! be is `max(tat, now) + n·T − τ`. Nothing else is stored, so an idle key
 //! (`tat <= now`) is indistinguishable from a new one and can be forgotten.
 //!
-//! Waiting is first come, first served without a wait queue of its own: the
-//! state sits in a fair [`Mutex`], and a waiter keeps the lock while it
-//! sleeps until its cells are due. Everyone behind it waits, in order, on
-//! the mutex, so nobody overtakes anybody, and `try_acquire` (which only
-//! `try_lock`s) fails while anyone is waiting. Cells are taken only in the
-//! poll that returns `Ready`, so a dropped waiter has taken nothing; its
-//! lock passes to the next waiter.
+//! The state is that one number in one atomic word ([`Tat`]), so taking
+//! cells is one compare-and-swap: `try_acquire`, and an `acquire` that is
+//! granted at once, take no lock.
 //!
-//! The clock is only read, never trusted: each state remembers the latest
-//! instant it has seen and uses that if the timer ever reports an earlier
-//! one, so a clock going backwards can delay grants but never adds any.
+//! Waiting is first come, first served without a wait queue of its own: a
+//! fair [`Mutex`] with no data is the queue, and a waiter keeps its lock
+//! while it sleeps until its cells are due. Everyone behind it waits, in
+//! order, on the mutex, so nobody overtakes anybody, and `try_acquire` (and
+//! an `acquire`'s first try) fails while the mutex is held, that is while
+//! anyone is waiting. Cells are taken only in the poll that returns
+//! `Ready`, so a dropped waiter has taken nothing; its lock passes to the
+//! next waiter.
+//!
+//! The clock is only read, never trusted: a grant leaves `tat` past the
+//! instant it was granted at, and a request is judged at the instant it
+//! read, so a timer whose clock goes backwards can delay grants (a reading
+//! behind the latest grant counts as that much less credit) but never adds
+//! any.
 
 use core::{
     fmt,
     future::Future,
-    ops::DerefMut,
     pin::Pin,
     task::{Context, Poll},
     time::Duration,
@@ -41,6 +47,9 @@ use crate::{
     rt::Timer,
     sync::{futures::Lock, Mutex, MutexGuard},
 };
+
+#[cfg(target_has_atomic = "64")]
+use crate::loom::sync::atomic::{AtomicU64, Ordering};
 
 /// A request for more cells than the quota's burst: it could never be
 /// granted, so it fails at once instead of waiting forever.
@@ -106,61 +115,121 @@ impl From<InsufficientCapacity> for TryAcquireError {
     }
 }
 
-/// The GCRA state of one limiter (or one key). See the module notes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Gcra {
-    /// Theoretical arrival time, in nanoseconds since the clock's origin.
-    pub(crate) tat: u64,
-    /// The latest clock reading seen; earlier readings are replaced by it.
-    pub(crate) last_now: u64,
+/// The GCRA step: the theoretical arrival time after granting `n` cells at
+/// `now` to a state at `tat`, or `Err(at)`, the earliest instant
+/// (nanoseconds) at which they can be. `n` must not exceed the burst.
+#[inline]
+pub(crate) fn gcra(tat: u64, quota: &Quota, now: u64, n: u32) -> Result<u64, u64> {
+    let tolerance = quota.tolerance_nanos();
+    let new_tat = tat
+        .max(now)
+        .saturating_add(quota.interval_nanos().saturating_mul(u64::from(n)));
+    if new_tat <= now.saturating_add(tolerance) {
+        Ok(new_tat)
+    } else {
+        // Refused, so `new_tat > now + tolerance >= tolerance`.
+        Err(new_tat - tolerance)
+    }
 }
 
-impl Gcra {
-    /// A fresh state that has already seen the clock at `last_now`.
-    pub(crate) const fn starting_at(last_now: u64) -> Gcra {
-        Gcra { tat: 0, last_now }
-    }
+/// The whole GCRA state of one limiter (or one key): the theoretical
+/// arrival time, in nanoseconds on the timer's clock, in one word that is
+/// updated without a lock. See the module notes.
+///
+/// Every grant leaves it past the instant it was granted at, and a refusal
+/// only happens when it already is, so it is never below the latest
+/// reading that took cells: no second number is needed to clamp a clock
+/// that goes backwards.
+pub(crate) struct Tat {
+    #[cfg(target_has_atomic = "64")]
+    word: AtomicU64,
+    /// Without 64-bit atomics, the word sits in the crate's own small lock
+    /// (a critical section on the embedded targets).
+    #[cfg(not(target_has_atomic = "64"))]
+    word: crate::waitq::lock::Lock<u64>,
+}
 
-    /// `now`, unless the clock has gone backwards since the last reading.
-    pub(crate) fn clamp(&mut self, now: u64) -> u64 {
-        if now > self.last_now {
-            self.last_now = now;
+impl Tat {
+    /// A full state, first read at `now`: a burst is available at once.
+    pub(crate) fn new(now: u64) -> Tat {
+        Tat {
+            #[cfg(target_has_atomic = "64")]
+            word: AtomicU64::new(now),
+            #[cfg(not(target_has_atomic = "64"))]
+            word: crate::waitq::lock::Lock::new(now),
         }
-        self.last_now
     }
 
-    /// Checks whether `n` cells can be granted at `now`, and takes them if
-    /// so and `commit` is set. `Err(at)`: the earliest instant (nanoseconds)
-    /// at which they can. `n` must not exceed the burst.
+    /// The theoretical arrival time now (a snapshot).
     #[inline]
-    pub(crate) fn check(
-        &mut self,
-        quota: &Quota,
-        now: u64,
-        n: u32,
-        commit: bool,
-    ) -> Result<(), u64> {
-        let now = self.clamp(now);
-        let tolerance = quota.tolerance_nanos();
-        let new_tat = self
-            .tat
-            .max(now)
-            .saturating_add(quota.interval_nanos().saturating_mul(u64::from(n)));
-        if new_tat <= now.saturating_add(tolerance) {
-            if commit {
-                self.tat = new_tat;
+    pub(crate) fn load(&self) -> u64 {
+        #[cfg(target_has_atomic = "64")]
+        return self.word.load(Ordering::Relaxed);
+        #[cfg(not(target_has_atomic = "64"))]
+        return *self.word.lock();
+    }
+
+    /// Takes `n` cells at `now` if they are there, in one atomic step:
+    /// concurrent takers never both get the last cell. `Err(at)`: the
+    /// earliest instant they can be. Every access to the word is to this
+    /// one variable, whose modification order alone decides who gets what,
+    /// so `Relaxed` is enough.
+    #[inline]
+    pub(crate) fn take(&self, quota: &Quota, now: u64, n: u32) -> Result<(), u64> {
+        #[cfg(target_has_atomic = "64")]
+        {
+            let mut tat = self.word.load(Ordering::Relaxed);
+            loop {
+                let next = gcra(tat, quota, now, n)?;
+                match self.word.compare_exchange_weak(
+                    tat,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(actual) => tat = actual,
+                }
             }
+        }
+        #[cfg(not(target_has_atomic = "64"))]
+        {
+            let mut tat = self.word.lock();
+            *tat = gcra(*tat, quota, now, n)?;
             Ok(())
-        } else {
-            Err(new_tat - tolerance)
         }
     }
 
-    /// `true` if this state is the same as a fresh one at `now`: every cell
-    /// is back, so forgetting it changes nothing.
+    /// Whether `n` cells could be taken at `now`, taking nothing.
+    #[inline]
+    pub(crate) fn check(&self, quota: &Quota, now: u64, n: u32) -> Result<(), u64> {
+        gcra(self.load(), quota, now, n).map(drop)
+    }
+
+    /// `true` if every cell is back at `now`: the state equals a fresh one,
+    /// so forgetting it changes nothing.
     #[cfg(feature = "std")]
     pub(crate) fn is_idle(&self, now: u64) -> bool {
-        self.tat <= now.max(self.last_now)
+        self.load() <= now
+    }
+
+    /// Makes the state a fresh one read at `now`.
+    #[cfg(feature = "std")]
+    pub(crate) fn reset(&mut self, now: u64) {
+        *self = Tat::new(now);
+    }
+}
+
+impl fmt::Debug for Tat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tat").field("nanos", &self.load()).finish()
+    }
+}
+
+/// The error for cells due at `at`.
+pub(crate) fn limited_until(at: u64) -> TryAcquireError {
+    TryAcquireError::RateLimited {
+        ready_at: Some(instant_at(at)),
     }
 }
 
@@ -199,7 +268,13 @@ pub(crate) fn check_capacity(quota: &Quota, n: u32) -> Result<(), InsufficientCa
 /// * **Cancel safe.** A dropped waiter has taken nothing.
 /// * **Robust to clocks.** A timer whose clock goes backwards (which
 ///   [`Timer`] forbids, but a buggy one might do) causes no panic and no
-///   extra grant: the limiter keeps the latest time it has seen.
+///   extra grant: a request is judged at the instant it read, and a
+///   reading behind the latest grant counts as that much less credit.
+/// * **Lock-free when nobody waits.** The state is one atomic word:
+///   [`try_acquire`](Self::try_acquire), and an `acquire` that is granted
+///   at once, cost one clock read and one compare-and-swap. (Without
+///   64-bit atomics, as on 32-bit Cortex-M, the word is behind the
+///   crate's own small lock.)
 ///
 /// For one limit per key (per user, per host) use
 /// [`KeyedRateLimiter`](super::KeyedRateLimiter); to combine a rate with a
@@ -223,7 +298,10 @@ pub(crate) fn check_capacity(quota: &Quota, n: u32) -> Result<(), InsufficientCa
 pub struct RateLimiter<T: Timer> {
     timer: T,
     quota: Quota,
-    state: Mutex<Gcra>,
+    tat: Tat,
+    /// The FIFO queue of waiting acquires; the head holds it while it
+    /// sleeps until its cells are due.
+    queue: Mutex<()>,
 }
 
 impl<T: Timer> RateLimiter<T> {
@@ -231,7 +309,8 @@ impl<T: Timer> RateLimiter<T> {
     /// full (a burst is available at once).
     pub fn new(timer: T, quota: Quota) -> Self {
         RateLimiter {
-            state: Mutex::new(Gcra::starting_at(now_nanos(&timer))),
+            tat: Tat::new(now_nanos(&timer)),
+            queue: Mutex::new(()),
             timer,
             quota,
         }
@@ -312,8 +391,9 @@ impl<T: Timer> RateLimiter<T> {
             limiter: self,
             n,
             early,
-            // The lock future is built only if the first poll finds the
-            // state busy: an acquire granted at once never queues.
+            granted: false,
+            // The lock future is built only if the first poll cannot take
+            // the cells at once: an acquire granted at once never queues.
             phase: match early {
                 Some(_) => Phase::Done,
                 None => Phase::Start,
@@ -351,39 +431,48 @@ impl<T: Timer> RateLimiter<T> {
         if n == 0 {
             return Ok(());
         }
-        let mut state = self
-            .state
-            .try_lock()
-            .map_err(|_| TryAcquireError::RateLimited { ready_at: None })?;
-        state
-            .check(&self.quota, now_nanos(&self.timer), n, true)
-            .map_err(|at| TryAcquireError::RateLimited {
-                ready_at: Some(instant_at(at)),
-            })
+        self.try_take(n)
+    }
+
+    /// Takes `n` cells (at most the burst) now, unless somebody is queued:
+    /// one load of the queue's lock word, one clock read and one
+    /// compare-and-swap.
+    #[inline]
+    fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
+        if self.queue.is_locked() {
+            return Err(TryAcquireError::RateLimited { ready_at: None });
+        }
+        self.tat
+            .take(&self.quota, now_nanos(&self.timer), n)
+            .map_err(limited_until)
     }
 
     /// The number of tasks waiting in [`acquire`](Self::acquire) or
     /// [`acquire_n`](Self::acquire_n), including the one at the head that
     /// sleeps until its cells are due. A snapshot, for monitoring and tests.
     pub fn waiters(&self) -> usize {
-        self.state.waiters() + usize::from(self.state.is_locked())
+        self.queue.waiters() + usize::from(self.queue.is_locked())
     }
 
-    /// The mutex holding the state, for [`Limits`](super::Limits).
-    pub(crate) fn state(&self) -> &Mutex<Gcra> {
-        &self.state
+    /// The queue of waiters, for [`Limits`](super::Limits).
+    pub(crate) fn queue(&self) -> &Mutex<()> {
+        &self.queue
+    }
+
+    /// The GCRA state, for [`Limits`](super::Limits).
+    pub(crate) fn tat(&self) -> &Tat {
+        &self.tat
     }
 }
 
 impl<T: Timer + fmt::Debug> fmt::Debug for RateLimiter<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("RateLimiter");
-        d.field("timer", &self.timer).field("quota", &self.quota);
-        match self.state.try_lock() {
-            Ok(state) => d.field("state", &*state),
-            Err(_) => d.field("state", &format_args!("<locked>")),
-        };
-        d.finish()
+        f.debug_struct("RateLimiter")
+            .field("timer", &self.timer)
+            .field("quota", &self.quota)
+            .field("tat", &self.tat)
+            .field("queued", &self.queue.is_locked())
+            .finish()
     }
 }
 
@@ -420,29 +509,34 @@ impl<L, G, S> Phase<L, G, S> {
 /// Drives `phase` until `n` cells are granted. Shared by the plain and the
 /// keyed limiter, whose lock futures and guards differ.
 ///
-/// In [`Phase::Start`], `start` is called once: the guard if the state is
-/// free and nobody is queued (what the lock future's first poll would
-/// give), else the lock future to queue with.
+/// In [`Phase::Start`], `start` is called once: the guard if the queue is
+/// free (what the lock future's first poll would give), else the lock
+/// future to queue with. Cells are taken from `tat` only by a task that
+/// holds the queue's lock, here.
+///
+/// Never inlined: the plain limiter's poll, whose common case is a grant at
+/// once, then saves and restores only the few registers it needs.
+#[inline(never)]
 pub(crate) fn poll_phase<L, G, T>(
     mut phase: Pin<&mut Phase<L, G, T::Sleep>>,
     timer: &T,
     quota: &Quota,
+    tat: &Tat,
     n: u32,
     cx: &mut Context<'_>,
     start: impl FnOnce() -> Result<G, L>,
 ) -> Poll<()>
 where
     L: Future<Output = G>,
-    G: DerefMut<Target = Gcra>,
     T: Timer,
 {
     let mut start = Some(start);
     loop {
-        let mut guard = match phase.as_mut().project() {
+        let guard = match phase.as_mut().project() {
             PhaseProj::Start => match start.take().map(|start| start()) {
                 // Checked here rather than below, where the phase is known
                 // to be `Start`: a grant at once then has nothing to drop.
-                Some(Ok(mut guard)) => match guard.check(quota, now_nanos(timer), n, true) {
+                Some(Ok(guard)) => match tat.take(quota, now_nanos(timer), n) {
                     Ok(()) => {
                         phase.set(Phase::Done);
                         return Poll::Ready(());
@@ -465,11 +559,11 @@ where
                 };
                 guard
             }
-            PhaseProj::Sleeping { guard, mut sleep } => {
+            PhaseProj::Sleeping { mut sleep, .. } => {
                 if sleep.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                match guard.check(quota, now_nanos(timer), n, true) {
+                match tat.take(quota, now_nanos(timer), n) {
                     Ok(()) => {
                         phase.set(Phase::Done);
                         return Poll::Ready(());
@@ -481,7 +575,7 @@ where
             }
             PhaseProj::Done => panic!("rate limiter acquire future polled after completion"),
         };
-        match guard.check(quota, now_nanos(timer), n, true) {
+        match tat.take(quota, now_nanos(timer), n) {
             Ok(()) => {
                 // Dropping the guard releases the lock to the next waiter.
                 phase.set(Phase::Done);
@@ -503,8 +597,11 @@ pin_project!(
         limiter: &'a RateLimiter<T>,
         n: u32,
         early: Option<Result<(), InsufficientCapacity>>,
+        // Granted at the first try, without leaving `Phase::Start` (so
+        // the phase, which has drop glue, is never written).
+        granted: bool,
         #[pin]
-        phase: Phase<Lock<'a, Gcra>, MutexGuard<'a, Gcra>, T::Sleep>,
+        phase: Phase<Lock<'a, ()>, MutexGuard<'a, ()>, T::Sleep>,
     }
 );
 
@@ -517,11 +614,23 @@ impl<'a, T: Timer> Future for Acquire<'a, T> {
             return Poll::Ready(early);
         }
         let limiter: &'a RateLimiter<T> = this.limiter;
-        let start = || limiter.state.try_lock().map_err(|_| limiter.state.lock());
+        let phase = this.phase;
+        if let Phase::Start = *phase {
+            if *this.granted {
+                panic!("rate limiter acquire future polled after completion");
+            }
+            // Nobody queued and the cells there: granted with no lock.
+            if limiter.try_take(*this.n).is_ok() {
+                *this.granted = true;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        let start = || limiter.queue.try_lock().map_err(|_| limiter.queue.lock());
         poll_phase(
-            this.phase,
+            phase,
             &limiter.timer,
             &limiter.quota,
+            &limiter.tat,
             *this.n,
             cx,
             start,
@@ -532,7 +641,7 @@ impl<'a, T: Timer> Future for Acquire<'a, T> {
 
 impl<T: Timer> FusedFuture for Acquire<'_, T> {
     fn is_terminated(&self) -> bool {
-        self.early.is_none() && matches!(self.phase, Phase::Done)
+        self.granted || (self.early.is_none() && matches!(self.phase, Phase::Done))
     }
 }
 
@@ -540,7 +649,14 @@ impl<T: Timer> fmt::Debug for Acquire<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
             .field("cells", &self.n)
-            .field("phase", &self.phase.name())
+            .field(
+                "phase",
+                &if self.granted {
+                    "done"
+                } else {
+                    self.phase.name()
+                },
+            )
             .finish()
     }
 }

@@ -5,6 +5,8 @@ use std::sync::Mutex as StdMutex;
 use futures_util::future::{select, Either};
 use proptest::prelude::*;
 
+mod loom;
+
 use super::*;
 use crate::{
     rt::virtual_time::VirtualTime,
@@ -467,6 +469,76 @@ fn limits_wait_for_a_permit_with_the_rate_slot_reserved() {
     });
 }
 
+#[test]
+fn limits_take_the_slot_at_no_earlier_reading_than_they_saw_it_due() {
+    let timer = ManualTimer::default();
+    let limits = Limits::new(timer.clone(), 1, Quota::per_second(nz(1)));
+    let held = limits.semaphore().try_acquire().unwrap();
+    timer.set_ms(5000);
+    // The slot is due at 5 s: the acquire waits for the permit, holding
+    // the rate queue.
+    let mut entering = TestTask::new(limits.acquire());
+    entering.pending();
+    // The clock goes back before the permit comes.
+    timer.set_ms(2000);
+    drop(held);
+    assert!(entering.is_woken());
+    let permit = entering.ready().unwrap();
+    // Taken as at 5 s, not 2 s: back at 5 s there is no second cell.
+    timer.set_ms(5000);
+    assert_eq!(
+        limits.rate_limiter().try_acquire(),
+        Err(TryAcquireError::RateLimited {
+            ready_at: Some(at_ms(6000))
+        })
+    );
+    drop(permit);
+}
+
+/// Threads that take from one limiter (plain, keyed and through `Limits`)
+/// with the clock standing still get exactly the burst between them: the
+/// state is taken from without a lock, and no two takers share a cell.
+#[test]
+fn concurrent_takers_get_exactly_the_burst() {
+    const THREADS: usize = 4;
+    let tries = if cfg!(miri) { 20 } else { 5_000 };
+    let burst = if cfg!(miri) { 30 } else { 6_000 };
+    let timer = ManualTimer::default();
+    timer.set_ms(1);
+    let quota = Quota::per_hour(nz(1)).allow_burst(nz(burst));
+    let plain = RateLimiter::new(timer.clone(), quota);
+    let keyed = KeyedRateLimiter::new(timer.clone(), quota);
+    let limits = Limits::new(timer.clone(), THREADS, quota);
+    let granted = std::thread::scope(|scope| {
+        let takers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut got = [0u32; 3];
+                    for _ in 0..tries {
+                        got[0] += u32::from(plain.try_acquire().is_ok());
+                        got[1] += u32::from(keyed.try_acquire(&"k").is_ok());
+                        got[2] += u32::from(limits.try_acquire().is_ok());
+                    }
+                    got
+                })
+            })
+            .collect();
+        takers.into_iter().fold([0u32; 3], |mut sum, taker| {
+            let got = taker.join().unwrap();
+            for (s, g) in sum.iter_mut().zip(got) {
+                *s += g;
+            }
+            sum
+        })
+    });
+    assert!(
+        THREADS as u32 * tries > burst,
+        "the threads ask for more than the burst"
+    );
+    assert_eq!(granted, [burst; 3]);
+    assert_eq!(limits.semaphore().available_permits(), THREADS);
+}
+
 /// One step of a random schedule: move the clock (possibly backwards) by
 /// `step` ms, then ask for `n` cells without waiting.
 #[cfg(not(miri))]
@@ -485,6 +557,8 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 /// A token bucket in nanoseconds of credit, the textbook equivalent of GCRA.
+/// `credit` is the credit at `seen`, the latest reading; a reading behind it
+/// (a clock gone backwards) has that much less.
 struct Model {
     interval: u64,
     burst: u32,
@@ -506,17 +580,20 @@ impl Model {
             // Zero cells are granted without reading the clock.
             return Ok(());
         }
-        let now = now.max(self.seen);
-        let cap = self.interval * u64::from(self.burst);
-        self.credit = (self.credit + (now - self.seen)).min(cap);
-        self.seen = now;
+        if now > self.seen {
+            let cap = self.interval * u64::from(self.burst);
+            self.credit = (self.credit + (now - self.seen)).min(cap);
+            self.seen = now;
+        }
+        let behind = self.seen - now;
         let cost = self.interval * u64::from(n);
-        if self.credit >= cost {
+        if self.credit >= cost + behind {
             self.credit -= cost;
             Ok(())
         } else {
+            // Due when the credit at `seen` covers the cost.
             Err(TryAcquireError::RateLimited {
-                ready_at: Some(instant_at(now + cost - self.credit)),
+                ready_at: Some(instant_at(self.seen + cost - self.credit)),
             })
         }
     }
@@ -571,8 +648,9 @@ proptest!(
         }
     }
 
-    /// The GCRA state alone: `check` without commit never changes it, and
-    /// the `ready_at` it gives is the first instant that succeeds.
+    /// The GCRA state alone: `check` never changes it, `take` changes it
+    /// exactly when `check` says yes, and the `ready_at` they give is the
+    /// first instant that succeeds.
     #[test]
     fn gcra_ready_at_is_the_first_instant_that_succeeds(
         tat in 0u64..10_000,
@@ -580,15 +658,20 @@ proptest!(
         n in 1u32..4,
     ) {
         let quota = Quota::per(nz(1), Duration::from_nanos(100)).unwrap().allow_burst(nz(3));
-        let mut g = Gcra { tat, last_now: 0 };
-        match g.check(&quota, now, n, false) {
-            Ok(()) => prop_assert_eq!(g.tat, tat),
+        let state = Tat::new(tat);
+        let checked = state.check(&quota, now, n);
+        prop_assert_eq!(state.load(), tat);
+        prop_assert_eq!(state.take(&quota, now, n), checked);
+        match checked {
+            Ok(()) => {
+                // Past the instant granted at, by exactly the cells' cost.
+                prop_assert_eq!(state.load(), tat.max(now) + 100 * u64::from(n));
+            }
             Err(at) => {
+                prop_assert_eq!(state.load(), tat);
                 prop_assert!(at > now);
-                let mut before = g;
-                prop_assert!(before.check(&quota, at - 1, n, false).is_err());
-                let mut then = g;
-                prop_assert!(then.check(&quota, at, n, false).is_ok());
+                prop_assert!(gcra(tat, &quota, at - 1, n).is_err());
+                prop_assert!(gcra(tat, &quota, at, n).is_ok());
             }
         }
     }
@@ -793,8 +876,13 @@ fn a_keyed_grant_whose_hand_off_wake_panics_strands_no_one() {
             ready_at: Some(at_ms(4000))
         })
     );
-    // Idle again later: the key can be forgotten (no reference leaked).
+    // Idle again later: once the futures are gone (the head's poll panicked,
+    // so it still holds its key, as any live future does), the key can be
+    // forgotten: no reference leaked.
     timer.set_ms(10_000);
+    limiter.retain_recent();
+    assert_eq!(limiter.len(), 1);
+    drop(head);
     limiter.retain_recent();
     assert_eq!(limiter.len(), 0);
 }
