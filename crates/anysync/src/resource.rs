@@ -288,7 +288,7 @@ impl<K: core::hash::Hash + Eq + Clone, T: Timer> KeyedRateSlots<K>
 {
     type Error = InsufficientCapacity;
     type AcquireSlotsFor<'a>
-        = crate::time::futures::KeyedAcquire<'a, T>
+        = crate::time::futures::KeyedAcquire<'a, K, T>
     where
         Self: 'a;
 

@@ -65,6 +65,7 @@ impl Instant {
     /// let b = Instant::from_std(std::time::Instant::now());
     /// assert!(b >= a);
     /// ```
+    #[inline]
     pub fn from_std(instant: std::time::Instant) -> Instant {
         static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         let origin = *ORIGIN.get_or_init(|| instant.min(std::time::Instant::now()));

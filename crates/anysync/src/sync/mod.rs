@@ -45,8 +45,6 @@ pub use condvar::{Condvar, CondvarStatistics};
 #[cfg(feature = "alloc")]
 pub(crate) use event::WaitVia;
 pub use event::{Event, EventStatistics};
-#[cfg(feature = "std")]
-pub(crate) use mutex::{GuardVia, LockVia};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, MutexStatistics, TryLockError};
 pub use notify::{Notify, NotifyStatistics};
 pub use once_cell::{OnceCell, OnceCellStatistics, SetError};

@@ -647,59 +647,6 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
     }
 }
 
-impl Mutex<()> {
-    /// A lock future through any pointer to a queue-only mutex: how a
-    /// crate-internal owner that keeps the mutex inside a larger shared
-    /// state (behind an `Arc` of its own) queues without borrowing it.
-    ///
-    /// # Cancel safety
-    /// As [`lock`](Self::lock).
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
-    pub(crate) fn lock_via<P: Deref<Target = Mutex<()>> + Clone>(ptr: P) -> LockVia<P> {
-        LockVia {
-            inner: LockInner::new(ptr),
-        }
-    }
-}
-
-pin_project!(
-    /// Future returned by [`Mutex::lock_via`].
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub(crate) struct LockVia<P>
-    where
-        P: Deref<Target = Mutex<()>>,
-    {
-        #[pin]
-        inner: LockInner<P>,
-    }
-);
-
-impl<P: Deref<Target = Mutex<()>> + Clone> Future for LockVia<P> {
-    type Output = GuardVia<P>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        this.inner.as_mut().poll(cx).map(|()| GuardVia {
-            ptr: this.inner.ptr().clone(),
-        })
-    }
-}
-
-/// The lock of a queue-only mutex held through a pointer `P`, from
-/// [`Mutex::lock_via`]; unlocks when dropped.
-#[must_use = "the mutex unlocks as soon as the guard is dropped"]
-#[cfg_attr(not(feature = "std"), allow(dead_code))]
-pub(crate) struct GuardVia<P: Deref<Target = Mutex<()>>> {
-    ptr: P,
-}
-
-impl<P: Deref<Target = Mutex<()>>> Drop for GuardVia<P> {
-    fn drop(&mut self) {
-        self.ptr.unlock();
-    }
-}
-
 #[cfg(feature = "alloc")]
 use alloc::sync::Arc;
 

@@ -1,11 +1,10 @@
 //! `KeyedRateLimiter`: one GCRA state per key, idle keys forgotten.
 
-use alloc::{sync::Arc, vec::Vec};
+use alloc::sync::Arc;
 use core::{
     fmt,
     future::Future,
     hash::Hash,
-    ops::Deref,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -16,42 +15,50 @@ use pin_project_lite::pin_project;
 
 use super::{
     rate_limit::{
-        check_capacity, limited_until, now_nanos, poll_phase, InsufficientCapacity, Phase, Tat,
+        check_capacity, gcra, limited_until, now_nanos, poll_phase, InsufficientCapacity, Phase,
     },
     Quota, TryAcquireError,
 };
 use crate::{
     rt::Timer,
-    sync::{GuardVia, LockVia, Mutex},
+    sync::{futures::LockOwned, Mutex, OwnedMutexGuard},
 };
 
 /// The fewest keys at which an automatic sweep of idle keys runs.
 const MIN_SWEEP: usize = 16;
 
-/// One key's state: its GCRA word, taken from without a lock, and the FIFO
-/// queue of its waiting acquires, as in [`RateLimiter`](super::RateLimiter).
-struct KeyState {
-    tat: Tat,
-    queue: Mutex<()>,
+/// One key's state, kept in the map itself and only touched under the
+/// map's lock: a `try_acquire` for a known key is one lookup and a little
+/// arithmetic, with no allocation and no reference count.
+struct Slot {
+    /// The key's theoretical arrival time (see the plain limiter's notes).
+    tat: u64,
+    /// The FIFO queue of the key's waiting acquires, made by its first
+    /// `acquire`. Every future of the key holds a clone, so a clone count
+    /// above one means the key is in use.
+    queue: Option<Arc<Mutex<()>>>,
 }
 
-type Entry = Arc<KeyState>;
+impl Slot {
+    /// `true` while a future for the key exists.
+    fn in_use(&self) -> bool {
+        self.queue
+            .as_ref()
+            .is_some_and(|q| Arc::strong_count(q) > 1)
+    }
 
-/// A key's queue, reached through the entry it lives in: the pointer its
-/// lock future and guard keep the entry alive with.
-#[derive(Clone)]
-struct KeyQueue(Entry);
-
-impl Deref for KeyQueue {
-    type Target = Mutex<()>;
-
-    fn deref(&self) -> &Mutex<()> {
-        &self.0.queue
+    /// Takes `n` cells at `now` unless a task is queued for the key.
+    fn try_take(&mut self, quota: &Quota, now: u64, n: u32) -> Result<(), TryAcquireError> {
+        if self.queue.as_ref().is_some_and(|q| q.is_locked()) {
+            return Err(TryAcquireError::RateLimited { ready_at: None });
+        }
+        self.tat = gcra(self.tat, quota, now, n).map_err(limited_until)?;
+        Ok(())
     }
 }
 
 struct Keys<K> {
-    entries: HashMap<K, Entry>,
+    entries: HashMap<K, Slot>,
     /// The latest clock reading seen by any key, so a key created after the
     /// clock went backwards does not start earlier than a forgotten one.
     last_now: u64,
@@ -60,47 +67,37 @@ struct Keys<K> {
     /// No automatic sweep below this many keys (at least [`MIN_SWEEP`]):
     /// the capacity given to [`KeyedRateLimiter::with_capacity`].
     floor: usize,
-    /// Entries forgotten by the last sweep, nobody else's, kept for the
-    /// next new keys: a key that comes back after being forgotten reuses
-    /// one instead of allocating. With `entries`, never more than
-    /// `next_sweep` in all.
-    spare: Vec<Entry>,
 }
 
 impl<K: Hash + Eq> Keys<K> {
-    fn sweep(&mut self, now: u64) {
-        // An entry nobody holds (no waiter, no future) whose cells are all
-        // back equals a fresh one: forgetting it changes nothing.
-        let spare = &mut self.spare;
-        self.entries.retain(|_, entry| {
-            let keep =
-                Arc::strong_count(entry) > 1 || entry.queue.is_locked() || !entry.tat.is_idle(now);
-            if !keep {
-                spare.push(Arc::clone(entry));
-            }
-            keep
-        });
-        self.next_sweep = (self.entries.len() * 2).max(self.floor);
-        let room = self.next_sweep - self.entries.len();
-        self.spare.truncate(room);
+    /// `now`, or the latest reading if the clock went back since.
+    fn observe(&mut self, now: u64) -> u64 {
+        self.last_now = self.last_now.max(now);
+        self.last_now
     }
-}
 
-/// A fresh state at `now` for a new key: a spare entry if there is one,
-/// else a new allocation.
-fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
-    if let Some(mut entry) = spare.pop() {
-        // Spares are unshared (the sweep kept every entry someone holds),
-        // so this always succeeds; a new entry is the fallback anyway.
-        if let Some(state) = Arc::get_mut(&mut entry) {
-            state.tat.reset(now);
-            return entry;
-        }
+    fn sweep(&mut self, now: u64) {
+        // A key nobody uses (no future) whose cells are all back equals a
+        // fresh one: forgetting it changes nothing.
+        self.entries
+            .retain(|_, slot| slot.in_use() || slot.tat > now);
+        self.next_sweep = (self.entries.len() * 2).max(self.floor);
     }
-    Arc::new(KeyState {
-        tat: Tat::new(now),
-        queue: Mutex::new(()),
-    })
+
+    /// A fresh slot for `key`, which is not in the map, read at `now`
+    /// (after a sweep, if the map has grown enough for one).
+    fn insert(&mut self, key: &K, now: u64) -> &mut Slot
+    where
+        K: Clone,
+    {
+        if self.entries.len() >= self.next_sweep {
+            self.sweep(now);
+        }
+        self.entries.entry(key.clone()).or_insert(Slot {
+            tat: now,
+            queue: None,
+        })
+    }
 }
 
 /// A rate limiter with a separate [`Quota`] budget per key (per user, per
@@ -119,17 +116,20 @@ fn fresh_entry(spare: &mut Vec<Entry>, now: u64) -> Entry {
 /// itself whenever the number of keys doubles since the last sweep, so the
 /// map holds at most about twice the number of recently used keys (and at
 /// least 16, or the capacity given to
-/// [`with_capacity`](Self::with_capacity), before it sweeps). The states of
-/// forgotten keys are reused for new keys, within that same bound, rather
-/// than freed and allocated again. Forgetting an idle key is unobservable:
-/// a full key and a new one behave the same.
+/// [`with_capacity`](Self::with_capacity), before it sweeps). Forgetting
+/// an idle key is unobservable: a full key and a new one behave the same.
+///
+/// A key's state lives in the map itself (a clone of the key and 16
+/// bytes), so `try_acquire` allocates nothing beyond the map's own growth.
+/// A key that is waited on (by [`acquire`](Self::acquire)) also gets a
+/// queue, one small allocation kept as long as the key is.
 ///
 /// A key whose cells come back quickly (a generous quota) is idle soon
 /// after each use, so when many keys take turns a sweep forgets keys that
 /// are about to come back, and each comes back as a new entry (a second
-/// hash and a sweep now and then, not an allocation). If you know how many
-/// keys are in use, [`with_capacity`](Self::with_capacity) keeps that many
-/// without sweeping.
+/// hash and a sweep now and then). If you know how many keys are in use,
+/// [`with_capacity`](Self::with_capacity) keeps that many without
+/// sweeping.
 ///
 /// Needs the `std` feature (for the key map).
 ///
@@ -170,7 +170,6 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
                 last_now: now_nanos(&timer),
                 next_sweep: floor,
                 floor,
-                spare: Vec::new(),
             }),
             timer,
             quota,
@@ -183,24 +182,11 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
     }
 
     fn keys(&self) -> std::sync::MutexGuard<'_, Keys<K>> {
-        // The map is never left half-updated by a panic, so a poisoned lock
-        // is still consistent.
+        // A panic under the lock comes only from a key's `Hash`, `Eq` or
+        // `Clone`, or the clock, and leaves the map valid (a `Hash` that
+        // panics while the map grows may drop keys, which then start
+        // afresh), so a poisoned lock is still consistent.
         self.keys.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn entry(&self, key: &K) -> Entry {
-        let mut guard = self.keys();
-        let keys = &mut *guard;
-        let now = now_nanos(&self.timer).max(keys.last_now);
-        keys.last_now = now;
-        if keys.entries.len() >= keys.next_sweep {
-            keys.sweep(now);
-        }
-        let spare = &mut keys.spare;
-        keys.entries
-            .entry(key.clone())
-            .or_insert_with(|| fresh_entry(spare, now))
-            .clone()
     }
 
     /// Waits for one cell of `key`'s budget.
@@ -213,7 +199,7 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
     /// # Errors
     /// Never for one cell; the type is shared with
     /// [`acquire_n`](Self::acquire_n).
-    pub fn acquire(&self, key: &K) -> KeyedAcquire<'_, T> {
+    pub fn acquire(&self, key: &K) -> KeyedAcquire<'_, K, T> {
         self.acquire_n(key, 1)
     }
 
@@ -227,29 +213,55 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
     ///
     /// # Errors
     /// [`InsufficientCapacity`] at once if `n` exceeds the burst.
-    pub fn acquire_n(&self, key: &K, n: u32) -> KeyedAcquire<'_, T> {
+    pub fn acquire_n(&self, key: &K, n: u32) -> KeyedAcquire<'_, K, T> {
         let early = match check_capacity(&self.quota, n) {
             Err(e) => Some(Err(e)),
             Ok(()) if n == 0 => Some(Ok(())),
             Ok(()) => None,
         };
-        let entry = match early {
-            Some(_) => None,
-            None => Some(self.entry(key)),
+        let (key, phase) = match early {
+            Some(_) => (None, Phase::Done),
+            None => {
+                let queue = self.queue_of(key);
+                let lock = queue.lock_owned();
+                (Some(key.clone()), Phase::Locking { lock })
+            }
         };
         KeyedAcquire {
-            timer: &self.timer,
-            quota: self.quota,
+            limiter: self,
             n,
             early,
-            phase: match &entry {
-                Some(entry) => Phase::Locking {
-                    lock: Mutex::lock_via(KeyQueue(Arc::clone(entry))),
-                },
-                None => Phase::Done,
-            },
-            entry,
+            key,
+            phase,
         }
+    }
+
+    /// The queue of `key`, made (with the key, if it is new) if it has
+    /// none yet. The clone returned keeps the key from being forgotten.
+    fn queue_of(&self, key: &K) -> Arc<Mutex<()>> {
+        let mut guard = self.keys();
+        let keys = &mut *guard;
+        let now = keys.observe(now_nanos(&self.timer));
+        let slot = match keys.entries.get_mut(key) {
+            Some(slot) => slot,
+            None => keys.insert(key, now),
+        };
+        Arc::clone(slot.queue.get_or_insert_with(|| Arc::new(Mutex::new(()))))
+    }
+
+    /// Takes `n` cells of `key` for the future at the head of its queue.
+    fn take_queued(&self, key: &K, n: u32) -> Result<(), u64> {
+        let mut guard = self.keys();
+        let keys = &mut *guard;
+        let now = keys.observe(now_nanos(&self.timer));
+        let Some(slot) = keys.entries.get_mut(key) else {
+            // A key with a future is never forgotten: only a key whose
+            // `Hash` and `Eq` disagree with each other, or change, is not
+            // found again. Its budget cannot be told apart any more.
+            panic!("`KeyedRateLimiter`: a waiting key was not found again: its `Hash` and `Eq` are inconsistent");
+        };
+        slot.tat = gcra(slot.tat, &self.quota, now, n)?;
+        Ok(())
     }
 
     /// Takes one cell of `key`'s budget if one is available now and nobody
@@ -277,36 +289,18 @@ impl<K: Hash + Eq + Clone, T: Timer> KeyedRateLimiter<K, T> {
         // map's lock: no key clone and no reference count taken.
         let mut guard = self.keys();
         let keys = &mut *guard;
-        let now = now_nanos(&self.timer).max(keys.last_now);
-        keys.last_now = now;
-        if let Some(entry) = keys.entries.get(key) {
-            return self.try_take(entry, now, n);
+        let now = keys.observe(now_nanos(&self.timer));
+        if let Some(slot) = keys.entries.get_mut(key) {
+            return slot.try_take(&self.quota, now, n);
         }
-        if keys.entries.len() >= keys.next_sweep {
-            keys.sweep(now);
-        }
-        let spare = &mut keys.spare;
-        let entry = keys
-            .entries
-            .entry(key.clone())
-            .or_insert_with(|| fresh_entry(spare, now));
-        self.try_take(entry, now, n)
-    }
-
-    /// Takes `n` cells of `entry` at `now` unless a task is waiting for it.
-    fn try_take(&self, entry: &Entry, now: u64, n: u32) -> Result<(), TryAcquireError> {
-        if entry.queue.is_locked() {
-            return Err(TryAcquireError::RateLimited { ready_at: None });
-        }
-        entry.tat.take(&self.quota, now, n).map_err(limited_until)
+        keys.insert(key, now).try_take(&self.quota, now, n)
     }
 
     /// Forgets every key that is idle now (no task waiting, every cell
     /// back). Runs by itself as keys accumulate; call it to trim at once.
     pub fn retain_recent(&self) {
         let mut keys = self.keys();
-        let now = now_nanos(&self.timer).max(keys.last_now);
-        keys.last_now = now;
+        let now = keys.observe(now_nanos(&self.timer));
         keys.sweep(now);
     }
 
@@ -337,20 +331,19 @@ pin_project!(
     /// Future returned by [`KeyedRateLimiter::acquire`] and
     /// [`KeyedRateLimiter::acquire_n`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct KeyedAcquire<'a, T: Timer> {
-        timer: &'a T,
-        quota: Quota,
+    pub struct KeyedAcquire<'a, K, T: Timer> {
+        limiter: &'a KeyedRateLimiter<K, T>,
         n: u32,
         early: Option<Result<(), InsufficientCapacity>>,
-        // The key's state, whose `tat` the phase takes from (`None` for a
-        // request refused or granted when it was made).
-        entry: Option<Entry>,
+        // The key (`None` for a request refused or granted when it was
+        // made, and once granted).
+        key: Option<K>,
         #[pin]
-        phase: Phase<LockVia<KeyQueue>, GuardVia<KeyQueue>, T::Sleep>,
+        phase: Phase<LockOwned<()>, OwnedMutexGuard<()>, T::Sleep>,
     }
 );
 
-impl<T: Timer> Future for KeyedAcquire<'_, T> {
+impl<K: Hash + Eq + Clone, T: Timer> Future for KeyedAcquire<'_, K, T> {
     type Output = Result<(), InsufficientCapacity>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -358,37 +351,32 @@ impl<T: Timer> Future for KeyedAcquire<'_, T> {
         if let Some(early) = this.early.take() {
             return Poll::Ready(early);
         }
-        let Some(entry) = this.entry.as_ref() else {
+        let Some(key) = this.key.as_ref() else {
             panic!("rate limiter acquire future polled after completion");
         };
+        let (limiter, n) = (*this.limiter, *this.n);
         // A keyed acquire is built queued (`Phase::Locking`): its lock
-        // future holds the entry, so there is no start step.
+        // future holds the key's queue, so there is no start step.
         let start = || unreachable!("a keyed acquire starts queued");
-        let done = poll_phase(
-            this.phase,
-            *this.timer,
-            this.quota,
-            &entry.tat,
-            *this.n,
-            cx,
-            start,
-        );
+        let take = || limiter.take_queued(key, n);
+        let done = poll_phase(this.phase, &limiter.timer, cx, take, start);
         if done.is_ready() {
-            // A finished future keeps no key alive: it can be forgotten
-            // once idle.
-            *this.entry = None;
+            *this.key = None;
         }
         done.map(Ok)
     }
 }
 
-impl<T: Timer> FusedFuture for KeyedAcquire<'_, T> {
+impl<K, T: Timer> FusedFuture for KeyedAcquire<'_, K, T>
+where
+    Self: Future,
+{
     fn is_terminated(&self) -> bool {
         self.early.is_none() && matches!(self.phase, Phase::Done)
     }
 }
 
-impl<T: Timer> fmt::Debug for KeyedAcquire<'_, T> {
+impl<K, T: Timer> fmt::Debug for KeyedAcquire<'_, K, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyedAcquire")
             .field("cells", &self.n)

@@ -205,19 +205,6 @@ impl Tat {
     pub(crate) fn check(&self, quota: &Quota, now: u64, n: u32) -> Result<(), u64> {
         gcra(self.load(), quota, now, n).map(drop)
     }
-
-    /// `true` if every cell is back at `now`: the state equals a fresh one,
-    /// so forgetting it changes nothing.
-    #[cfg(feature = "std")]
-    pub(crate) fn is_idle(&self, now: u64) -> bool {
-        self.load() <= now
-    }
-
-    /// Makes the state a fresh one read at `now`.
-    #[cfg(feature = "std")]
-    pub(crate) fn reset(&mut self, now: u64) {
-        *self = Tat::new(now);
-    }
 }
 
 impl fmt::Debug for Tat {
@@ -506,13 +493,14 @@ impl<L, G, S> Phase<L, G, S> {
     }
 }
 
-/// Drives `phase` until `n` cells are granted. Shared by the plain and the
-/// keyed limiter, whose lock futures and guards differ.
+/// Drives `phase` until the cells are granted. Shared by the plain and the
+/// keyed limiter, whose lock futures, guards and states differ.
 ///
 /// In [`Phase::Start`], `start` is called once: the guard if the queue is
 /// free (what the lock future's first poll would give), else the lock
-/// future to queue with. Cells are taken from `tat` only by a task that
-/// holds the queue's lock, here.
+/// future to queue with. `take` reads the clock and takes the cells at that
+/// reading, or says when they are due; it is called only with the queue's
+/// lock held.
 ///
 /// Never inlined: the plain limiter's poll, whose common case is a grant at
 /// once, then saves and restores only the few registers it needs.
@@ -520,10 +508,8 @@ impl<L, G, S> Phase<L, G, S> {
 pub(crate) fn poll_phase<L, G, T>(
     mut phase: Pin<&mut Phase<L, G, T::Sleep>>,
     timer: &T,
-    quota: &Quota,
-    tat: &Tat,
-    n: u32,
     cx: &mut Context<'_>,
+    mut take: impl FnMut() -> Result<(), u64>,
     start: impl FnOnce() -> Result<G, L>,
 ) -> Poll<()>
 where
@@ -536,7 +522,7 @@ where
             PhaseProj::Start => match start.take().map(|start| start()) {
                 // Checked here rather than below, where the phase is known
                 // to be `Start`: a grant at once then has nothing to drop.
-                Some(Ok(guard)) => match tat.take(quota, now_nanos(timer), n) {
+                Some(Ok(guard)) => match take() {
                     Ok(()) => {
                         phase.set(Phase::Done);
                         return Poll::Ready(());
@@ -563,7 +549,7 @@ where
                 if sleep.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                match tat.take(quota, now_nanos(timer), n) {
+                match take() {
                     Ok(()) => {
                         phase.set(Phase::Done);
                         return Poll::Ready(());
@@ -575,7 +561,7 @@ where
             }
             PhaseProj::Done => panic!("rate limiter acquire future polled after completion"),
         };
-        match tat.take(quota, now_nanos(timer), n) {
+        match take() {
             Ok(()) => {
                 // Dropping the guard releases the lock to the next waiter.
                 phase.set(Phase::Done);
@@ -608,6 +594,9 @@ pin_project!(
 impl<'a, T: Timer> Future for Acquire<'a, T> {
     type Output = Result<(), InsufficientCapacity>;
 
+    // Small (the queued path is `poll_phase`, never inlined), so a caller
+    // that awaits an acquire granted at once pays no call for it.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Some(early) = this.early.take() {
@@ -626,16 +615,13 @@ impl<'a, T: Timer> Future for Acquire<'a, T> {
             }
         }
         let start = || limiter.queue.try_lock().map_err(|_| limiter.queue.lock());
-        poll_phase(
-            phase,
-            &limiter.timer,
-            &limiter.quota,
-            &limiter.tat,
-            *this.n,
-            cx,
-            start,
-        )
-        .map(Ok)
+        let n = *this.n;
+        let take = || {
+            limiter
+                .tat
+                .take(&limiter.quota, now_nanos(&limiter.timer), n)
+        };
+        poll_phase(phase, &limiter.timer, cx, take, start).map(Ok)
     }
 }
 

@@ -876,13 +876,96 @@ fn a_keyed_grant_whose_hand_off_wake_panics_strands_no_one() {
             ready_at: Some(at_ms(4000))
         })
     );
-    // Idle again later: once the futures are gone (the head's poll panicked,
-    // so it still holds its key, as any live future does), the key can be
-    // forgotten: no reference leaked.
+    // Idle again later: the key can be forgotten (no reference leaked).
     timer.set_ms(10_000);
     limiter.retain_recent();
-    assert_eq!(limiter.len(), 1);
-    drop(head);
-    limiter.retain_recent();
     assert_eq!(limiter.len(), 0);
+}
+/// A key whose `Hash` or `Clone` panics, or whose `Eq` stops finding it,
+/// when told to.
+#[derive(Debug)]
+struct FlakyKey {
+    id: u32,
+    mode: Arc<core::sync::atomic::AtomicU8>,
+}
+
+const HASH_PANICS: u8 = 1;
+const CLONE_PANICS: u8 = 2;
+const LOST: u8 = 3;
+
+impl FlakyKey {
+    fn mode(&self) -> u8 {
+        self.mode.load(core::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl core::hash::Hash for FlakyKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        assert!(self.mode() != HASH_PANICS, "hostile key: hash panics");
+        self.id.hash(state);
+    }
+}
+
+impl PartialEq for FlakyKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.mode() != LOST && self.id == other.id
+    }
+}
+
+impl Eq for FlakyKey {}
+
+impl Clone for FlakyKey {
+    fn clone(&self) -> Self {
+        assert!(self.mode() != CLONE_PANICS, "hostile key: clone panics");
+        FlakyKey {
+            id: self.id,
+            mode: Arc::clone(&self.mode),
+        }
+    }
+}
+
+#[test]
+fn keyed_keys_whose_hash_clone_or_eq_misbehave_leave_the_limiter_whole() {
+    let timer = ManualTimer::default();
+    let limiter = KeyedRateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
+    let mode = Arc::new(core::sync::atomic::AtomicU8::new(0));
+    let set = |m: u8| mode.store(m, core::sync::atomic::Ordering::SeqCst);
+    let key = |id| FlakyKey {
+        id,
+        mode: Arc::clone(&mode),
+    };
+    limiter.try_acquire(&key(1)).unwrap();
+    // A new key whose clone panics, a known key whose hash panics: the
+    // panic comes out, and nothing changed.
+    set(CLONE_PANICS);
+    assert!(panics(|| {
+        let _ = limiter.try_acquire(&key(2));
+    }));
+    assert!(panics(|| drop(limiter.acquire(&key(2)))));
+    set(HASH_PANICS);
+    assert!(panics(|| {
+        let _ = limiter.try_acquire(&key(1));
+    }));
+    set(0);
+    assert_eq!(limiter.len(), 1);
+    assert!(
+        limiter.try_acquire(&key(1)).is_err(),
+        "key 1's cell was taken"
+    );
+    limiter.try_acquire(&key(2)).unwrap();
+    // A key that is not found again while it waits: its future panics
+    // naming the cause, takes nothing, and other keys go on.
+    let mut waiter = TestTask::new(limiter.acquire(&key(2)));
+    waiter.pending();
+    timer.set_ms(1000);
+    set(LOST);
+    let payload = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| waiter.poll()))
+        .expect_err("the lost key's acquire panics");
+    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(message.contains("`Hash` and `Eq`"), "{message}");
+    set(0);
+    drop(waiter);
+    limiter.try_acquire(&key(1)).unwrap();
+    limiter.try_acquire(&key(2)).unwrap();
+    assert_eq!(limiter.len(), 2);
 }
