@@ -52,6 +52,8 @@ cases=(
     # governor's default clock reads the TSC, which callgrind cannot
     # count steadily (it measured -7 per check): only its std clock here.
     "rate_check 20000 anysync anysync_free governor_std"
+    "rate_acquire 20000 anysync anysync_free governor_std"
+    "rate_keyed 20000 anysync_with_capacity anysync anysync_free governor_std"
     "pool_hold 20000 anysync deadpool_wait_timeout"
 )
 

@@ -104,9 +104,21 @@ impl<K: Hash + Eq> Keys<K> {
 /// host), whose memory stays bounded: keys that have been idle long enough
 /// to be full again are forgotten.
 ///
-/// Each key behaves exactly like its own [`RateLimiter`](super::RateLimiter):
-/// FIFO waits per key, `n > burst` refused at once, cancel safe, robust to a
-/// clock going backwards. Keys do not wait for each other.
+/// Each key behaves like its own [`RateLimiter`](super::RateLimiter): FIFO
+/// waits per key, `n > burst` refused at once, cancel safe, robust to a
+/// clock going backwards (here a reading behind the latest one any key saw
+/// counts as that latest one, so a forgotten key cannot come back with
+/// more credit). Keys do not wait for each other.
+///
+/// # Keys that misbehave
+///
+/// A key's `Hash`, `Eq` or `Clone` that panics leaves the limiter usable:
+/// the panic comes out of the call, and nothing is left locked. Keys are
+/// kept in a `std` `HashMap`, which, if a `Hash` panics while the map grows,
+/// drops the keys it had not moved yet: those start afresh (with a full
+/// burst), and a task waiting on one of them panics, saying so. A key
+/// whose `Hash` and `Eq` disagree is never found again; its waiting tasks
+/// panic the same way.
 ///
 /// # Memory
 ///
@@ -321,7 +333,11 @@ impl<K, T: Timer> fmt::Debug for KeyedRateLimiter<K, T> {
         d.field("quota", &self.quota);
         match self.keys.try_lock() {
             Ok(keys) => d.field("keys", &keys.entries.len()),
-            Err(_) => d.field("keys", &format_args!("<locked>")),
+            // Poisoned by a key's panic: still consistent (see `keys`).
+            Err(std::sync::TryLockError::Poisoned(keys)) => {
+                d.field("keys", &keys.into_inner().entries.len())
+            }
+            Err(std::sync::TryLockError::WouldBlock) => d.field("keys", &format_args!("<locked>")),
         };
         d.finish()
     }

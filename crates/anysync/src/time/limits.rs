@@ -34,7 +34,9 @@ use crate::{
 /// 1. A task queues for the rate limiter (FIFO) and, at the head, sleeps
 ///    until a rate slot is due, holding no permit.
 /// 2. Then it waits for a permit (FIFO), still first in line for the rate.
-/// 3. With the permit, it takes the rate slot at that instant and enters.
+/// 3. With the permit, it takes the rate slot and enters (at the clock's
+///    reading then, or at the one the slot was seen due at, if the clock
+///    went backwards meanwhile).
 ///
 /// So entries are spaced by the quota exactly (a slot is taken when the
 /// task enters, not earlier), tasks enter in arrival order, and the burst
@@ -106,10 +108,7 @@ impl<T: Timer> Limits<T> {
     /// [`TryAcquireError::RateLimited`] or [`TryAcquireError::NoPermits`].
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let rate = &self.rate;
-        if rate.queue().is_locked() {
-            return Err(TryAcquireError::RateLimited { ready_at: None });
-        }
-        let now = now_nanos(rate.timer());
+        let now = rate.unqueued_reading()?;
         let quota = rate.quota();
         rate.tat().check(&quota, now, 1).map_err(limited_until)?;
         let permit = self
@@ -182,47 +181,34 @@ impl<'a, T: Timer> Future for LimitsAcquire<'a, T> {
         let timer = limits.rate.timer();
         let quota = limits.rate.quota();
         let tat = limits.rate.tat();
+        // At the head of the rate queue: wait for a permit if a slot is due
+        // now, else sleep until it is.
+        let at_head = |guard, now| match tat.check(&quota, now, 1) {
+            Ok(()) => LimitsPhase::Permit {
+                guard: Some(guard),
+                checked_at: now,
+                acquire: limits.semaphore.acquire(),
+            },
+            Err(at) => LimitsPhase::Sleeping {
+                guard: Some(guard),
+                sleep: timer.sleep_until(instant_at(at)),
+            },
+        };
         loop {
             match phase.as_mut().project() {
                 LimitsProj::Locking { lock } => {
                     let Poll::Ready(guard) = lock.poll(cx) else {
                         return Poll::Pending;
                     };
-                    let now = now_nanos(timer);
-                    match tat.check(&quota, now, 1) {
-                        Ok(()) => {
-                            let acquire = limits.semaphore.acquire();
-                            let guard = Some(guard);
-                            phase.set(LimitsPhase::Permit {
-                                guard,
-                                checked_at: now,
-                                acquire,
-                            });
-                        }
-                        Err(at) => {
-                            let sleep = timer.sleep_until(instant_at(at));
-                            let guard = Some(guard);
-                            phase.set(LimitsPhase::Sleeping { guard, sleep });
-                        }
-                    }
+                    phase.set(at_head(guard, now_nanos(timer)));
                 }
                 LimitsProj::Sleeping { guard, mut sleep } => {
                     if sleep.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
-                    let now = now_nanos(timer);
-                    match tat.check(&quota, now, 1) {
-                        Ok(()) => {
-                            let acquire = limits.semaphore.acquire();
-                            let guard = Some(guard.take().expect(HELD));
-                            phase.set(LimitsPhase::Permit {
-                                guard,
-                                checked_at: now,
-                                acquire,
-                            });
-                        }
-                        Err(at) => sleep.set(timer.sleep_until(instant_at(at))),
-                    }
+                    // Woken early (a coarse timer), this sleeps again.
+                    let guard = guard.take().expect(HELD);
+                    phase.set(at_head(guard, now_nanos(timer)));
                 }
                 LimitsProj::Permit {
                     guard,

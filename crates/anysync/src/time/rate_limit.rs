@@ -14,7 +14,7 @@
 //!
 //! The state is that one number in one atomic word ([`Tat`]), so taking
 //! cells is one compare-and-swap: `try_acquire`, and an `acquire` that is
-//! granted at once, take no lock.
+//! granted at once, take no lock (on targets with 64-bit atomics).
 //!
 //! Waiting is first come, first served without a wait queue of its own: a
 //! fair [`Mutex`] with no data is the queue, and a waiter keeps its lock
@@ -143,8 +143,10 @@ pub(crate) fn gcra(tat: u64, quota: &Quota, now: u64, n: u32) -> Result<u64, u64
 pub(crate) struct Tat {
     #[cfg(target_has_atomic = "64")]
     word: AtomicU64,
-    /// Without 64-bit atomics, the word sits in the crate's own small lock
-    /// (a critical section on the embedded targets).
+    /// Without 64-bit atomics, the word sits in the crate's own small lock:
+    /// a critical section with the `critical-section` feature, else a spin
+    /// lock, which (as for the wait queues) an interrupt handler must not
+    /// take while the code it interrupted holds it.
     #[cfg(not(target_has_atomic = "64"))]
     word: crate::waitq::lock::Lock<u64>,
 }
@@ -219,6 +221,10 @@ pub(crate) fn limited_until(at: u64) -> TryAcquireError {
         ready_at: Some(instant_at(at)),
     }
 }
+
+/// The panic of an acquire future polled again after it completed.
+pub(crate) const POLLED_AFTER_COMPLETION: &str =
+    "rate limiter acquire future polled after completion";
 
 pub(crate) fn now_nanos<T: Timer>(timer: &T) -> u64 {
     saturating_nanos(timer.now().since_origin())
@@ -422,16 +428,28 @@ impl<T: Timer> RateLimiter<T> {
     }
 
     /// Takes `n` cells (at most the burst) now, unless somebody is queued:
-    /// one load of the queue's lock word, one clock read and one
+    /// one clock read, one load of the queue's lock word and one
     /// compare-and-swap.
     #[inline]
     fn try_take(&self, n: u32) -> Result<(), TryAcquireError> {
+        let now = self.unqueued_reading()?;
+        self.tat.take(&self.quota, now, n).map_err(limited_until)
+    }
+
+    /// A clock reading to take cells at without waiting, or
+    /// `RateLimited { ready_at: None }` if somebody is queued.
+    ///
+    /// The clock is read first: a task that queues after the check and
+    /// sleeps until its cells are due cannot lose them to this take, which
+    /// is judged at a reading from before it queued, as if it had come
+    /// first (which it did).
+    #[inline]
+    pub(crate) fn unqueued_reading(&self) -> Result<u64, TryAcquireError> {
+        let now = now_nanos(&self.timer);
         if self.queue.is_locked() {
             return Err(TryAcquireError::RateLimited { ready_at: None });
         }
-        self.tat
-            .take(&self.quota, now_nanos(&self.timer), n)
-            .map_err(limited_until)
+        Ok(now)
     }
 
     /// The number of tasks waiting in [`acquire`](Self::acquire) or
@@ -464,8 +482,8 @@ impl<T: Timer + fmt::Debug> fmt::Debug for RateLimiter<T> {
 }
 
 pin_project!(
-    /// Where an acquire is: queued for the state's lock, or holding it and
-    /// sleeping until its cells are due.
+    /// Where an acquire is: queued for the limiter's queue, or holding it
+    /// and sleeping until its cells are due.
     #[project = PhaseProj]
     pub(crate) enum Phase<L, G, S> {
         Start,
@@ -559,7 +577,7 @@ where
                 }
                 continue;
             }
-            PhaseProj::Done => panic!("rate limiter acquire future polled after completion"),
+            PhaseProj::Done => panic!("{POLLED_AFTER_COMPLETION}"),
         };
         match take() {
             Ok(()) => {
@@ -606,7 +624,7 @@ impl<'a, T: Timer> Future for Acquire<'a, T> {
         let phase = this.phase;
         if let Phase::Start = *phase {
             if *this.granted {
-                panic!("rate limiter acquire future polled after completion");
+                panic!("{POLLED_AFTER_COMPLETION}");
             }
             // Nobody queued and the cells there: granted with no lock.
             if limiter.try_take(*this.n).is_ok() {

@@ -1,4 +1,4 @@
-use alloc::{string::ToString, sync::Arc, vec::Vec};
+use alloc::{boxed::Box, string::ToString, sync::Arc, vec::Vec};
 use core::{num::NonZeroU32, pin::pin, time::Duration};
 use std::sync::Mutex as StdMutex;
 
@@ -496,8 +496,9 @@ fn limits_take_the_slot_at_no_earlier_reading_than_they_saw_it_due() {
 }
 
 /// Threads that take from one limiter (plain, keyed and through `Limits`)
-/// with the clock standing still get exactly the burst between them: the
-/// state is taken from without a lock, and no two takers share a cell.
+/// with the clock standing still get exactly the burst between them: no
+/// two takers share a cell, whether they take with a compare-and-swap (the
+/// plain limiter and `Limits`) or under the key map's lock.
 #[test]
 fn concurrent_takers_get_exactly_the_burst() {
     const THREADS: usize = 4;
@@ -678,7 +679,7 @@ proptest!(
 );
 
 /// Three acquires made by `make`, queued in this order: the head (polled
-/// first, so it holds the limiter's state), one polled with a `Hostile`
+/// first, so it holds the limiter's queue), one polled with a `Hostile`
 /// waker, and one more.
 fn queue_behind_a_hostile<F: Future>(
     make: impl Fn() -> F,
@@ -694,7 +695,7 @@ fn queue_behind_a_hostile<F: Future>(
 }
 
 /// With the hostile waker's wakes panicking, runs `hand_off` (which must
-/// hand the state to the hostile waiter) and checks that its wake ran and
+/// hand the queue to the hostile waiter) and checks that its wake ran and
 /// its panic came out.
 fn hand_off_into_a_panicking_wake(hostile: &Hostile, hand_off: impl FnOnce()) {
     hostile.panic_on_wake(true);
@@ -715,7 +716,7 @@ fn served_in_order<F: Future<Output = Result<(), E>>, E: fmt::Debug + PartialEq>
     bad.pending();
     timer.set_ms(first_ms);
     assert_eq!(bad.ready(), Ok(()));
-    assert!(next.is_woken(), "the state was handed on");
+    assert!(next.is_woken(), "the queue was handed on");
     next.pending();
     timer.set_ms(first_ms + 1000);
     assert_eq!(next.ready(), Ok(()));
@@ -726,10 +727,10 @@ fn a_grant_whose_hand_off_wake_panics_strands_no_one_and_takes_one_cell() {
     let timer = ManualTimer::default();
     let limiter = RateLimiter::new(timer.clone(), Quota::per_second(nz(1)));
     limiter.try_acquire().unwrap();
-    // The head holds the state, sleeping until 1 s; two more queue behind.
+    // The head holds the queue, sleeping until 1 s; two more queue behind.
     let (hostile, mut head, bad, next) = queue_behind_a_hostile(|| limiter.acquire());
     assert_eq!(limiter.waiters(), 3);
-    // The head's grant drops its guard, handing the state to `bad`.
+    // The head's grant drops its guard, handing the queue to `bad`.
     timer.set_ms(1000);
     hand_off_into_a_panicking_wake(&hostile, || {
         let _ = head.poll();
@@ -968,4 +969,67 @@ fn keyed_keys_whose_hash_clone_or_eq_misbehave_leave_the_limiter_whole() {
     limiter.try_acquire(&key(1)).unwrap();
     limiter.try_acquire(&key(2)).unwrap();
     assert_eq!(limiter.len(), 2);
+}
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A hand-set clock that runs a hook once, inside a reading: to act
+/// between a caller's clock read and what it does next.
+#[derive(Clone, Default)]
+struct HookTimer {
+    clock: ManualTimer,
+    hook: Arc<StdMutex<Option<Hook>>>,
+}
+
+impl Timer for HookTimer {
+    type Sleep = ManualSleep;
+
+    fn sleep(&self, d: Duration) -> ManualSleep {
+        self.clock.sleep(d)
+    }
+
+    fn now(&self) -> Instant {
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        self.clock.now()
+    }
+}
+
+#[test]
+fn a_try_acquire_never_takes_the_cell_of_a_waiter_that_queued_after_its_check() {
+    let timer = HookTimer::default();
+    let quota = Quota::per_second(nz(1));
+    // 'static, so that the hook can keep a waiter of it.
+    let limiter: &'static RateLimiter<HookTimer> =
+        Box::leak(Box::new(RateLimiter::new(timer.clone(), quota)));
+    let limits: &'static Limits<HookTimer> =
+        Box::leak(Box::new(Limits::new(timer.clone(), 1, quota)));
+    limiter.try_acquire().unwrap();
+    drop(limits.try_acquire().unwrap());
+    // Both are empty until 1 s. Inside the reading of a `try_acquire`, a
+    // waiter queues (sleeping until 1 s, holding the queue) and the clock
+    // reaches 1 s: the try must not take the waiter's cell.
+    let waiter = Arc::new(StdMutex::new(None));
+    let arm = |queue: Box<dyn FnOnce() -> TestTask<Acquire<'static, HookTimer>> + Send>| {
+        let (slot, clock) = (Arc::clone(&waiter), timer.clock.clone());
+        *timer.hook.lock().unwrap() = Some(Box::new(move || {
+            let mut w = queue();
+            w.pending();
+            clock.set_ms(1000);
+            *slot.lock().unwrap() = Some(w);
+        }));
+    };
+    arm(Box::new(|| TestTask::new(limiter.acquire())));
+    let queued = Err(TryAcquireError::RateLimited { ready_at: None });
+    assert_eq!(limiter.try_acquire(), queued);
+    let mut w = waiter.lock().unwrap().take().expect("the hook ran");
+    assert_eq!(w.ready(), Ok(()), "the waiter's cell was still there");
+    // The same through `Limits`, whose rate limiter is its own.
+    timer.clock.set_ms(0);
+    arm(Box::new(|| TestTask::new(limits.rate_limiter().acquire())));
+    assert_eq!(limits.try_acquire().map(drop), queued);
+    let mut w = waiter.lock().unwrap().take().expect("the hook ran");
+    assert_eq!(w.ready(), Ok(()), "the waiter's cell was still there");
 }
