@@ -997,39 +997,55 @@ impl Timer for HookTimer {
     }
 }
 
+/// Runs `try_take` on a thread and, while that thread is inside its clock
+/// reading, queues a waiter from `queue` (its cells due at 1 s) and moves
+/// the clock to 1 s. Returns the try's answer and the waiter.
+fn try_while_a_waiter_queues<'a, F: Future + Send + 'a, R: Send>(
+    timer: &HookTimer,
+    try_take: impl FnOnce() -> R + Send,
+    queue: impl FnOnce() -> F,
+) -> (R, TestTask<F>) {
+    let inside = Arc::new(std::sync::Barrier::new(2));
+    let resume = Arc::new(std::sync::Barrier::new(2));
+    let (i, r) = (Arc::clone(&inside), Arc::clone(&resume));
+    *timer.hook.lock().unwrap() = Some(Box::new(move || {
+        i.wait();
+        r.wait();
+    }));
+    std::thread::scope(|scope| {
+        let taker = scope.spawn(try_take);
+        inside.wait();
+        let mut waiter = TestTask::new(queue());
+        waiter.pending();
+        timer.clock.set_ms(1000);
+        resume.wait();
+        (taker.join().unwrap(), waiter)
+    })
+}
+
 #[test]
 fn a_try_acquire_never_takes_the_cell_of_a_waiter_that_queued_after_its_check() {
     let timer = HookTimer::default();
     let quota = Quota::per_second(nz(1));
-    // 'static, so that the hook can keep a waiter of it.
-    let limiter: &'static RateLimiter<HookTimer> =
-        Box::leak(Box::new(RateLimiter::new(timer.clone(), quota)));
-    let limits: &'static Limits<HookTimer> =
-        Box::leak(Box::new(Limits::new(timer.clone(), 1, quota)));
+    let limiter = RateLimiter::new(timer.clone(), quota);
+    let limits = Limits::new(timer.clone(), 1, quota);
     limiter.try_acquire().unwrap();
     drop(limits.try_acquire().unwrap());
-    // Both are empty until 1 s. Inside the reading of a `try_acquire`, a
-    // waiter queues (sleeping until 1 s, holding the queue) and the clock
-    // reaches 1 s: the try must not take the waiter's cell.
-    let waiter = Arc::new(StdMutex::new(None));
-    let arm = |queue: Box<dyn FnOnce() -> TestTask<Acquire<'static, HookTimer>> + Send>| {
-        let (slot, clock) = (Arc::clone(&waiter), timer.clock.clone());
-        *timer.hook.lock().unwrap() = Some(Box::new(move || {
-            let mut w = queue();
-            w.pending();
-            clock.set_ms(1000);
-            *slot.lock().unwrap() = Some(w);
-        }));
-    };
-    arm(Box::new(|| TestTask::new(limiter.acquire())));
+    // Both are empty until 1 s. Between a try's clock reading and the rest
+    // of it, a waiter queues (sleeping until 1 s, holding the queue) and
+    // the clock reaches 1 s: the try must not take the waiter's cell.
     let queued = Err(TryAcquireError::RateLimited { ready_at: None });
-    assert_eq!(limiter.try_acquire(), queued);
-    let mut w = waiter.lock().unwrap().take().expect("the hook ran");
-    assert_eq!(w.ready(), Ok(()), "the waiter's cell was still there");
+    let (got, mut waiter) =
+        try_while_a_waiter_queues(&timer, || limiter.try_acquire(), || limiter.acquire());
+    assert_eq!(got, queued);
+    assert_eq!(waiter.ready(), Ok(()), "the waiter's cell was still there");
     // The same through `Limits`, whose rate limiter is its own.
     timer.clock.set_ms(0);
-    arm(Box::new(|| TestTask::new(limits.rate_limiter().acquire())));
-    assert_eq!(limits.try_acquire().map(drop), queued);
-    let mut w = waiter.lock().unwrap().take().expect("the hook ran");
-    assert_eq!(w.ready(), Ok(()), "the waiter's cell was still there");
+    let (got, mut waiter) = try_while_a_waiter_queues(
+        &timer,
+        || limits.try_acquire().map(drop),
+        || limits.rate_limiter().acquire(),
+    );
+    assert_eq!(got, queued);
+    assert_eq!(waiter.ready(), Ok(()), "the waiter's cell was still there");
 }
