@@ -132,7 +132,8 @@ pub(crate) fn gcra(tat: u64, quota: &Quota, now: u64, n: u32) -> Result<u64, u64
     }
 }
 
-/// The whole GCRA state of one limiter (or one key): the theoretical
+/// The whole GCRA state of one limiter (a key of the keyed limiter keeps
+/// the same number as a plain `u64` under its map's lock): the theoretical
 /// arrival time, in nanoseconds on the timer's clock, in one word that is
 /// updated without a lock. See the module notes.
 ///
