@@ -63,7 +63,11 @@
 //!   hands the slot to whichever operation clears the flag next: the
 //!   other side's finishing operation (which takes the waker out and
 //!   wakes it), or this side taking it back to compare or replace the
-//!   waker on a re-poll. A side that finds, on setting its flag again,
+//!   waker on a re-poll. (The receiver also remembers its stored waker's
+//!   identity, data pointer and vtable, on compilers that expose them: a
+//!   re-poll by the same task that finds the flag still set and the
+//!   sender not finished then leaves the slot alone, with no atomic
+//!   write.) A side that finds, on setting its flag again,
 //!   that the other side finished meanwhile takes its waker back out, so
 //!   no waker outlives the wait it was for (a waker that owns the other
 //!   handle would otherwise keep the channel alive).
@@ -89,6 +93,7 @@ use crate::loom::{
         Arc,
     },
 };
+use crate::util::waker_id::WakerId;
 
 /// The channel errors, shared with the other channels:
 /// * [`SendError`]: [`Sender::send`] failed because the receiver was
@@ -127,6 +132,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         state: AtomicUsize::new(0),
         value: UnsafeCell::new(MaybeUninit::uninit()),
         rx_waker: UnsafeCell::new(None),
+        rx_waker_id: UnsafeCell::new(WakerId::default()),
         tx_waker: UnsafeCell::new(None),
     });
     (
@@ -145,6 +151,11 @@ struct Inner<T> {
     value: UnsafeCell<MaybeUninit<T>>,
     /// The task waiting in the receiver future, if any.
     rx_waker: UnsafeCell<Option<Waker>>,
+    /// The identity of the last waker the receiver stored in `rx_waker`,
+    /// so that a re-poll by the same task leaves the slot alone. The
+    /// receiver's alone, whatever the flags say (here rather than in the
+    /// receiver, which stays two words).
+    rx_waker_id: UnsafeCell<WakerId>,
     /// The task waiting in `Sender::closed`, if any.
     tx_waker: UnsafeCell<Option<Waker>>,
 }
@@ -250,6 +261,9 @@ impl<T> Inner<T> {
     /// (flag `mine`) unless the other side finished (`theirs`), and
     /// returns the state as last seen. `state` is the caller's latest
     /// `Acquire` load, in which `theirs` is clear.
+    ///
+    /// `id` is kept as the identity of the waker in the slot whenever this
+    /// side writes one.
     fn register(
         &self,
         slot: &UnsafeCell<Option<Waker>>,
@@ -257,6 +271,7 @@ impl<T> Inner<T> {
         theirs: usize,
         mut state: usize,
         waker: &Waker,
+        id: &mut WakerId,
     ) -> usize {
         let mut rearm = None;
         if state & mine != 0 {
@@ -285,6 +300,7 @@ impl<T> Inner<T> {
         if let Some(rearm) = rearm {
             core::mem::forget(rearm);
         }
+        id.set(&fresh);
         // SAFETY: the flag is clear and the other side had not finished
         // when this side last saw the state: the slot is this side's.
         let old = unsafe { Self::put_waker(slot, fresh) };
@@ -525,7 +541,17 @@ impl<T> Sender<T> {
         if state & RX_CLOSED != 0 {
             return Poll::Ready(());
         }
-        let state = inner.register(&inner.tx_waker, TX_WAKER, RX_CLOSED, state, cx.waker());
+        // The sender does not remember its waker (re-polls of `closed` are
+        // rare, and a sender stays one pointer wide).
+        let mut id = WakerId::default();
+        let state = inner.register(
+            &inner.tx_waker,
+            TX_WAKER,
+            RX_CLOSED,
+            state,
+            cx.waker(),
+            &mut id,
+        );
         if state & RX_CLOSED != 0 {
             Poll::Ready(())
         } else {
@@ -665,7 +691,19 @@ impl<T> Receiver<T> {
         let inner = &*self.inner;
         let mut state = inner.state.load(Ordering::Acquire);
         if state & (VALUE | TX_DONE | RX_CLOSED) == 0 {
-            state = inner.register(&inner.rx_waker, RX_WAKER, TX_DONE, state, cx.waker());
+            let waker = cx.waker();
+            // SAFETY: `rx_waker_id` is the receiver's, which `&mut self` is.
+            let same = || inner.rx_waker_id.with(|id| unsafe { (*id).matches(waker) });
+            if state & RX_WAKER != 0 && same() {
+                // The waker in the slot wakes this task, and the sender,
+                // not finished yet, will see the flag and wake it.
+                return Poll::Pending;
+            }
+            state = inner.rx_waker_id.with_mut(|id| {
+                // SAFETY: as above.
+                let id = unsafe { &mut *id };
+                inner.register(&inner.rx_waker, RX_WAKER, TX_DONE, state, waker, id)
+            });
         }
         if state & VALUE != 0 {
             // SAFETY: `&mut self` is the receiver, and `VALUE` was seen by

@@ -3,6 +3,8 @@
 pub(crate) mod finally;
 pub(crate) mod macros;
 pub(crate) mod wake_batch;
+#[cfg(feature = "alloc")]
+pub(crate) mod waker_id;
 
 #[cfg(feature = "std")]
 pub(crate) mod block_on;

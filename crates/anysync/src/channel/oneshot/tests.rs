@@ -168,6 +168,42 @@ fn receiver_waker_change_is_honoured() {
 }
 
 #[test]
+fn receiver_waker_change_back_is_honoured() {
+    // A, then B, then A again: the receiver's memory of its stored waker
+    // follows each replacement, so the third poll puts A back (a stale
+    // memory of A would leave B in the slot).
+    let (tx, rx) = channel();
+    let mut rx = TestTask::new(rx);
+    let (a, a_count) = new_count_waker();
+    let (b, b_count) = new_count_waker();
+    assert!(rx.poll_with(&a).is_pending());
+    assert!(rx.poll_with(&b).is_pending());
+    assert!(rx.poll_with(&a).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!((a_count.get(), b_count.get()), (1, 0));
+    assert_eq!(rx.poll_with(&a), Poll::Ready(Ok(1)));
+}
+
+#[test]
+fn receiver_re_polled_by_the_same_task_is_woken_once_and_lets_go_of_the_waker() {
+    let (tx, rx) = channel();
+    let mut rx = TestTask::new(rx);
+    let hostile = Hostile::new();
+    let waker = hostile.waker();
+    assert!(rx.poll_with(&waker).is_pending());
+    assert!(rx.poll_with(&waker.clone()).is_pending());
+    assert!(rx.poll_with(&waker).is_pending());
+    // One clone stored by the first poll, one made by the test: the
+    // re-polls stored nothing new.
+    assert_eq!(hostile.clones(), 2);
+    tx.send(1).unwrap();
+    assert_eq!(hostile.wakes(), 1);
+    // The sender took the stored clone out to wake it, and dropped it.
+    assert_eq!(hostile.drops(), 2);
+    assert_eq!(rx.poll_with(&waker), Poll::Ready(Ok(1)));
+}
+
+#[test]
 fn sender_waker_change_is_honoured() {
     let (mut tx, rx) = channel::<u8>();
     let mut closed = TestTask::new(tx.closed());

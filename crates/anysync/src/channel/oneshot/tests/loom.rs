@@ -3,11 +3,23 @@
 //! Under `--cfg anysync_loom` these explore every interleaving; otherwise
 //! each body runs once as an ordinary test.
 
-use core::{future::Future, pin::pin, task::Context};
+use core::{
+    future::Future,
+    pin::pin,
+    task::{Context, Poll},
+};
 
 use crate::{
     channel::oneshot::{channel, TryRecvError},
-    loom::{self, future::block_on, sync::Arc, thread},
+    loom::{
+        self,
+        future::block_on,
+        sync::{
+            atomic::{AtomicUsize, Ordering},
+            Arc,
+        },
+        thread,
+    },
 };
 
 /// A value whose drop is visible through its token's strong count.
@@ -106,6 +118,50 @@ fn loom_oneshot_send_vs_repoll_with_another_waker_delivers() {
         assert_eq!(got, Ok(7));
         sender.join().unwrap();
     });
+}
+
+#[test]
+fn loom_oneshot_send_vs_repoll_with_the_same_waker_wakes_it() {
+    // The receiver parks, then is polled again by the same task while the
+    // sender sends: a re-poll that leaves the stored waker in place must
+    // not miss the wake (the sender either finds the waker or the re-poll
+    // finds the value).
+    loom::model(|| {
+        let woken = Arc::new(AtomicUsize::new(0));
+        let waker = futures_util::task::waker(alloc::sync::Arc::new(CountWake(Arc::clone(&woken))));
+        let mut cx = Context::from_waker(&waker);
+        let (tx, mut rx) = channel();
+        let sender = thread::spawn(move || {
+            tx.send(7_u32).unwrap_or_else(|_| panic!("receiver alive"));
+        });
+        let mut got = None;
+        for _ in 0..2 {
+            if let Poll::Ready(v) = pin!(rx.recv()).poll(&mut cx) {
+                got = Some(v);
+                break;
+            }
+        }
+        sender.join().unwrap();
+        let got = got.unwrap_or_else(|| {
+            // Still pending twice: the send came after, and woke the task.
+            assert_eq!(woken.load(Ordering::Relaxed), 1);
+            match pin!(rx.recv()).poll(&mut cx) {
+                Poll::Ready(v) => v,
+                Poll::Pending => panic!("woken, yet the value is not there"),
+            }
+        });
+        assert_eq!(got, Ok(7));
+        assert!(woken.load(Ordering::Relaxed) <= 1);
+    });
+}
+
+/// A waker that counts its wakes.
+struct CountWake(Arc<AtomicUsize>);
+
+impl futures_util::task::ArcWake for CountWake {
+    fn wake_by_ref(this: &alloc::sync::Arc<Self>) {
+        this.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 #[test]
