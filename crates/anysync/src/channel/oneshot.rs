@@ -162,7 +162,8 @@ struct Inner<T> {
 
 // SAFETY: the cells are shared between the two handles, which may live on
 // different threads; the state word orders every access to them (see the
-// module's implementation notes), and `Waker` is `Send + Sync`. A `T`
+// module's implementation notes), except `rx_waker_id`, which only the
+// receiver touches, through `&mut Receiver`; `Waker` is `Send + Sync`. A `T`
 // only ever moves from one thread to another (it is never shared by
 // reference), so `T: Send` is all either impl needs.
 unsafe impl<T: Send> Send for Inner<T> {}

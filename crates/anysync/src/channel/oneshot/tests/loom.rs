@@ -135,16 +135,24 @@ fn loom_oneshot_send_vs_repoll_with_the_same_waker_wakes_it() {
             tx.send(7_u32).unwrap_or_else(|_| panic!("receiver alive"));
         });
         let mut got = None;
+        // Wakes seen (with `Acquire`, so the send is seen too) just before
+        // a poll that returned `Pending`: a wake must come after it.
+        let mut wakes_before_pending = 0;
         for _ in 0..2 {
-            if let Poll::Ready(v) = pin!(rx.recv()).poll(&mut cx) {
-                got = Some(v);
-                break;
+            let wakes = woken.load(Ordering::Acquire);
+            match pin!(rx.recv()).poll(&mut cx) {
+                Poll::Ready(v) => {
+                    got = Some(v);
+                    break;
+                }
+                Poll::Pending => wakes_before_pending = wakes,
             }
         }
         sender.join().unwrap();
         let got = got.unwrap_or_else(|| {
             // Still pending twice: the send came after, and woke the task.
             assert_eq!(woken.load(Ordering::Relaxed), 1);
+            assert_eq!(wakes_before_pending, 0, "`Pending` after the wake");
             match pin!(rx.recv()).poll(&mut cx) {
                 Poll::Ready(v) => v,
                 Poll::Pending => panic!("woken, yet the value is not there"),
@@ -160,7 +168,7 @@ struct CountWake(Arc<AtomicUsize>);
 
 impl futures_util::task::ArcWake for CountWake {
     fn wake_by_ref(this: &alloc::sync::Arc<Self>) {
-        this.0.fetch_add(1, Ordering::Relaxed);
+        this.0.fetch_add(1, Ordering::Release);
     }
 }
 
