@@ -14,17 +14,14 @@
 use core::task::Waker;
 
 /// The identity of a stored waker, or of none.
+///
+/// Not `Send` or `Sync` (it holds a raw pointer, never dereferenced): the
+/// channel that keeps one vouches for it with the rest of its cells.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct WakerId {
     #[cfg(anysync_waker_parts)]
     parts: Option<(*const (), &'static core::task::RawWakerVTable)>,
 }
-
-// SAFETY: the data pointer is never dereferenced, only compared, so
-// sending or sharing it cannot reach what it points at.
-unsafe impl Send for WakerId {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for WakerId {}
 
 impl WakerId {
     /// Remembers `waker`: the waker just stored, not the one it was cloned
