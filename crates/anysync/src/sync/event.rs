@@ -136,17 +136,30 @@ impl Event {
             queued < 2
         });
         let clear = if queued <= 1 { WAITERS } else { 0 };
-        // Flag and generation in one step (a concurrent `clear` only drops
-        // the flag, so retry until this CAS wins; a concurrent lock-free
-        // `set` cannot happen while `WAITERS` is set). The flag must be up
-        // before any waiter is marked woken: a woken waiter may complete
-        // and `clear` at once, without waiting for its wake-up call.
+        // Flag and generation in one step. The flag must be up before any
+        // waiter is marked woken: a woken waiter may complete and `clear`
+        // at once, without waiting for its wake-up call.
         let mut cur = self.state.load(Ordering::Acquire);
         // Whether `WAITERS` went down with the flag (not if another `set`
         // raised the flag first).
         let mut cleared = false;
         while cur & SET == 0 {
             let next = (cur | SET).wrapping_add(1 << GEN_SHIFT) & !clear;
+            if cur & WAITERS != 0 {
+                // A plain store: with `WAITERS` set and the lock held, only
+                // a `clear` can change the word, and it drops the flag only,
+                // which is down (one that lands before the store changes
+                // nothing; one after it clears the event this `set` set).
+                // A lock-free `set` sees `WAITERS` and waits for this lock,
+                // and one that read the word before `WAITERS` went up fails
+                // its compare-and-swap; waiters need the lock.
+                self.state.store(next, Ordering::Release);
+                cleared = clear != 0;
+                break;
+            }
+            // `WAITERS` went down (an earlier `set` woke the last waiter,
+            // or it was cancelled) after this `set` saw it: a lock-free
+            // `set` may race this one, so compare-and-swap.
             match self
                 .state
                 .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)

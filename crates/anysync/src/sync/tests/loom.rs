@@ -213,6 +213,26 @@ fn loom_event_set_releases_two_waiters() {
     });
 }
 
+/// A `set` that finds a waiter queued raises the flag with a plain store,
+/// while a `clear` and another `set` race it (lock-free, or queued on the
+/// lock after the waiter left): the waiter is released, and the event ends
+/// set, since this thread's `set` comes after its `clear`.
+#[test]
+fn loom_event_set_with_a_waiter_vs_clear_vs_set() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let (e1, e2) = (Arc::clone(&e), Arc::clone(&e));
+        let waiter = thread::spawn(move || block_on(e1.wait()));
+        let setter = thread::spawn(move || e2.set());
+        e.clear();
+        e.set();
+        waiter.join().unwrap();
+        setter.join().unwrap();
+        assert!(e.is_set());
+        assert_eq!(e.waiters(), 0);
+    });
+}
+
 /// A cancelled wait (which may clear the waiters bit) racing a lock-free
 /// `set` and a wait that must still be released.
 #[test]
