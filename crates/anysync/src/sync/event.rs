@@ -57,7 +57,8 @@ use crate::{
 /// One atomic word holds `generation << 2 | WAITERS | SET`, so `is_set` and
 /// a `wait` on a set event are one atomic load, and a reader never sees the
 /// flag and the generation out of step. `set` raises the flag and bumps the
-/// generation in one compare-and-swap; only if `WAITERS` says someone may be
+/// generation in one compare-and-swap (a plain store when it holds the lock
+/// and finds `WAITERS` set); only if `WAITERS` says someone may be
 /// queued does it take the queue lock, and then it wakes the waiters that
 /// were queued before it (by sequence number, so a `clear` and new waiters
 /// arriving while it wakes in batches are not affected). One waiter, the
@@ -147,12 +148,13 @@ impl Event {
             let next = (cur | SET).wrapping_add(1 << GEN_SHIFT) & !clear;
             if cur & WAITERS != 0 {
                 // A plain store: with `WAITERS` set and the lock held, only
-                // a `clear` can change the word, and it drops the flag only,
-                // which is down (one that lands before the store changes
-                // nothing; one after it clears the event this `set` set).
-                // A lock-free `set` sees `WAITERS` and waits for this lock,
-                // and one that read the word before `WAITERS` went up fails
-                // its compare-and-swap; waiters need the lock.
+                // a `clear` can write the word, and with the flag down it
+                // writes it back unchanged (one after the store clears
+                // this `set`). A lock-free `set` expects `WAITERS` down,
+                // which only a lock holder can make it, so its
+                // compare-and-swap fails; every other writer
+                // (`announce_waiter_locked`, `no_waiters_locked`, another
+                // `set_and_wake`) holds the lock.
                 self.state.store(next, Ordering::Release);
                 cleared = clear != 0;
                 break;
