@@ -12,6 +12,10 @@ use core::fmt;
 /// item in the buffer: the engine repairs its counters from the length the
 /// buffer reports afterwards, and an item dropped inside would run its
 /// `Drop` under the lock.
+// Public because it bounds the associated types of the public (sealed)
+// `channel::Storage` and `queue::Order`; rustc 1.81's `unreachable_pub`
+// does not see that reach (later compilers do), so the MSRV build would warn.
+#[allow(unreachable_pub)]
 pub trait Buffer {
     /// What the buffer holds.
     type Item;
