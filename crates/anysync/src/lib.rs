@@ -13,6 +13,17 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+
+// `alloc::sync::Arc`, which every `alloc` type shares its state through,
+// exists only where pointers have atomic compare-and-swap: say so, instead
+// of a page of unresolved imports.
+#[cfg(all(feature = "alloc", not(target_has_atomic = "ptr")))]
+compile_error!(
+    "anysync: the `alloc` feature needs atomic compare-and-swap on pointers \
+     (`alloc::sync::Arc`), which this target lacks (thumbv6m, for one). Use \
+     the primitives without `alloc`, in `static`s, with the `critical-section` \
+     and `portable-atomic` features"
+);
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
