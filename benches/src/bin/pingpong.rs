@@ -25,7 +25,7 @@
 
 use std::{
     cell::Cell,
-    future::{poll_fn, Future},
+    future::Future,
     hint,
     pin::pin,
     sync::{
@@ -38,6 +38,7 @@ use std::{
 
 use anysync_benches::{
     peers::{AnysyncEvent, BenchNotify},
+    wait::{self, count, Op},
     Rt, RtKind,
 };
 
@@ -58,10 +59,11 @@ fn thread_number() -> usize {
     })
 }
 
-/// Awaits `wait` after polling it up to `spins` times with a no-op waker,
-/// and counts in `parked` whether its first poll with the task's waker
-/// returned `Pending`.
-async fn spin_then_wait<F: Future>(wait: F, spins: u32, parked: &AtomicU64) -> F::Output {
+/// Awaits `wait` after polling it up to `spins` times with a no-op waker.
+/// A wait still pending then goes through [`wait::count`], the benches'
+/// own counter of waits whose first poll with the task's waker returned
+/// `Pending` (per thread, off the shared cache lines).
+async fn spin_then_wait<F: Future>(wait: F, spins: u32) -> F::Output {
     let mut wait = pin!(wait);
     {
         // In a block: a `Context` is not `Send`, and the task must be.
@@ -74,64 +76,55 @@ async fn spin_then_wait<F: Future>(wait: F, spins: u32, parked: &AtomicU64) -> F
             hint::spin_loop();
         }
     }
-    let mut first = true;
-    poll_fn(|cx| {
-        let poll = wait.as_mut().poll(cx);
-        if first && poll.is_pending() {
-            // Only this task writes its counter.
-            parked.store(parked.load(Relaxed) + 1, Relaxed);
-        }
-        first = false;
-        poll
-    })
-    .await
+    count(Op::Acquire, wait).await
 }
 
-struct Pair<N> {
-    ping: N,
-    pong: N,
-    /// Waits that parked, per task.
-    parked: [AtomicU64; 2],
+/// Where the two tasks ran, kept away from the notifiers' cache lines.
+#[repr(align(128))]
+#[derive(Default)]
+struct Threads {
     /// The thread each task last ran a round on.
-    thread: [AtomicUsize; 2],
+    last: [AtomicUsize; 2],
     /// Rounds in which task 0 found task 1 last on its own thread.
-    same_thread: AtomicU64,
+    same: AtomicU64,
 }
 
 /// One run's time per round trip (ns), parked fraction (of all waits) and
 /// same-thread fraction (of round trips).
 fn run<N: BenchNotify + 'static>(rt: &Rt, rounds: u64, spins: u32) -> (f64, f64, f64) {
-    let pair = Arc::new(Pair {
-        ping: N::create(),
-        pong: N::create(),
-        parked: Default::default(),
-        thread: Default::default(),
-        same_thread: AtomicU64::new(0),
-    });
+    let pair = Arc::new((N::create(), N::create()));
+    let threads = Arc::new(Threads::default());
+    // Counts of an earlier run, if any, go.
+    wait::take(Op::Acquire);
     let start = Instant::now();
     rt.run_tasks(2, |i| {
-        let p = pair.clone();
+        let (pair, threads) = (pair.clone(), threads.clone());
         async move {
+            let (ping, pong) = (&pair.0, &pair.1);
             for _ in 0..rounds {
-                p.thread[i].store(thread_number(), Relaxed);
+                threads.last[i].store(thread_number(), Relaxed);
                 if i == 0 {
-                    if p.thread[1].load(Relaxed) == thread_number() {
-                        p.same_thread
-                            .store(p.same_thread.load(Relaxed) + 1, Relaxed);
+                    if threads.last[1].load(Relaxed) == thread_number() {
+                        // Only this task writes it.
+                        threads.same.store(threads.same.load(Relaxed) + 1, Relaxed);
                     }
-                    p.ping.notify();
-                    spin_then_wait(p.pong.wait(), spins, &p.parked[0]).await;
+                    ping.notify();
+                    spin_then_wait(pong.wait(), spins).await;
                 } else {
-                    spin_then_wait(p.ping.wait(), spins, &p.parked[1]).await;
-                    p.pong.notify();
+                    spin_then_wait(ping.wait(), spins).await;
+                    pong.notify();
                 }
             }
         }
     });
     let ns = start.elapsed().as_nanos() as f64 / rounds as f64;
-    let parked = (pair.parked[0].load(Relaxed) + pair.parked[1].load(Relaxed)) as f64;
-    let same = pair.same_thread.load(Relaxed) as f64;
-    (ns, parked / (2 * rounds) as f64, same / rounds as f64)
+    let (parked, _) = wait::take(Op::Acquire);
+    let same = threads.same.load(Relaxed) as f64;
+    (
+        ns,
+        parked as f64 / (2 * rounds) as f64,
+        same / rounds as f64,
+    )
 }
 
 /// The median time and the range of the times, and the mean parked and
